@@ -1,0 +1,258 @@
+//! `portspike`: the port-spike engine on the command line.
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use portspike_core::report::Report;
+use portspike_core::{bins, Analyzer, Key, Params};
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "portspike",
+    version,
+    about = "Find the ports whose activity suddenly surges in a pcap/pcapng capture"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Analyse a capture and print the ports ranked (or the report as JSON).
+    Analyze {
+        /// Capture file (pcap or pcapng); `-` reads standard input.
+        file: PathBuf,
+        /// Print the full report (schema portspike.report/1) as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Key the timelines by the flow's service port or the raw destination port.
+        #[arg(long, value_enum, default_value_t = By::Service)]
+        by: By,
+        /// Bin width: 500ms, 1s, 5m, 1h, or a bare number of seconds (default: from the capture's span).
+        #[arg(long, value_parser = parse_bin)]
+        bin: Option<u64>,
+        /// How many of the top ports carry a full series in the JSON report.
+        #[arg(long, default_value_t = 100)]
+        series_top: usize,
+        /// Rows in the table.
+        #[arg(long, default_value_t = 20)]
+        top: usize,
+    },
+    /// Write a generated scenario capture.
+    Synth {
+        /// Scenario name: `sample` (background traffic with a TCP 445 sweep).
+        #[arg(long, default_value = "sample")]
+        scenario: String,
+        /// Output file.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum By {
+    Service,
+    DstPort,
+}
+
+fn parse_bin(s: &str) -> Result<u64, String> {
+    bins::parse_width(s)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("portspike: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+const CHUNK: usize = 1 << 20;
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.cmd {
+        Cmd::Analyze {
+            file,
+            json,
+            by,
+            bin,
+            series_top,
+            top,
+        } => {
+            let params = Params {
+                key: match by {
+                    By::Service => Key::Service,
+                    By::DstPort => Key::DstPort,
+                },
+                bin_width_us: bin,
+                series_top,
+            };
+            let mut a = Analyzer::new(params);
+            let name = file.display().to_string();
+            let mut input: Box<dyn Read> = if name == "-" {
+                Box::new(std::io::stdin().lock())
+            } else {
+                let f =
+                    std::fs::File::open(&file).with_context(|| format!("cannot open {name}"))?;
+                let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+                let base = file
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or(name.clone());
+                a.set_file(&base, len, None);
+                Box::new(f)
+            };
+            let mut buf = vec![0u8; CHUNK];
+            loop {
+                let n = match input.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e).with_context(|| format!("reading {name}")),
+                };
+                a.feed(buf.get(..n).unwrap_or_default());
+            }
+            let report = a.finish();
+            let mut out = std::io::stdout().lock();
+            if json {
+                writeln!(out, "{}", report.to_json_pretty())?;
+            } else {
+                write_table(&mut out, &report, top)?;
+            }
+            if let Some(e) = &report.capture.error {
+                let at = e
+                    .offset
+                    .map(|o| format!(" at byte offset {o}"))
+                    .unwrap_or_default();
+                eprintln!("portspike: {name}: {}{at}", e.message);
+                return Ok(ExitCode::from(if report.capture.packets == 0 {
+                    2
+                } else {
+                    3
+                }));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Synth { scenario, output } => {
+            let bytes = match scenario.as_str() {
+                "sample" => portspike_core::synth::sample(),
+                other => anyhow::bail!("unknown scenario {other:?} (known: sample)"),
+            };
+            std::fs::write(&output, bytes)
+                .with_context(|| format!("writing {}", output.display()))?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn fmt_ts(us: i64) -> String {
+    // Civil date from days since the epoch (Howard Hinnant's algorithm).
+    let secs = us.div_euclid(1_000_000);
+    let frac = us.rem_euclid(1_000_000);
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{:03} UTC",
+        sod / 3600,
+        (sod / 60) % 60,
+        sod % 60,
+        frac / 1000
+    )
+}
+
+fn write_table(out: &mut impl Write, r: &Report, top: usize) -> std::io::Result<()> {
+    let c = &r.capture;
+    let files: Vec<&str> = c.files.iter().map(|f| f.name.as_str()).collect();
+    writeln!(
+        out,
+        "capture   {}",
+        if files.is_empty() {
+            "(stdin)".into()
+        } else {
+            files.join(", ")
+        }
+    )?;
+    writeln!(
+        out,
+        "format    {}",
+        c.format.as_deref().unwrap_or("unknown")
+    )?;
+    writeln!(
+        out,
+        "packets   {}  ({} bytes on the wire)",
+        c.packets, c.wire_bytes
+    )?;
+    if let (Some(a), Some(b)) = (c.first_ts, c.last_ts) {
+        writeln!(
+            out,
+            "time      {} → {}  ({:.3} s)",
+            fmt_ts(a),
+            fmt_ts(b),
+            (b - a) as f64 / 1e6
+        )?;
+    }
+    let links: Vec<String> = c
+        .link_types
+        .iter()
+        .map(|l| format!("{} ({}) ×{}", l.name, l.linktype, l.packets))
+        .collect();
+    writeln!(out, "links     {}", links.join(", "))?;
+    writeln!(out, "bins      {} µs, key {}", r.bin_width_us, r.params.key)?;
+    for w in &c.warnings {
+        writeln!(out, "warning   {}", w.message)?;
+    }
+    if let Some(e) = &c.error {
+        let at = e
+            .offset
+            .map(|o| format!(" (byte offset {o})"))
+            .unwrap_or_default();
+        writeln!(out, "error     {}{at}", e.message)?;
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{:>4}  {:<10} {:<16} {:>10} {:>12}",
+        "rank", "port", "service", "packets", "bytes"
+    )?;
+    for (i, p) in r.ports.iter().take(top).enumerate() {
+        writeln!(
+            out,
+            "{:>4}  {:<10} {:<16} {:>10} {:>12}",
+            i + 1,
+            format!("{}/{}", p.proto, p.port),
+            p.service.as_deref().unwrap_or("-"),
+            p.totals.packets,
+            p.totals.bytes
+        )?;
+    }
+    if r.ports.len() > top {
+        writeln!(out, "      … {} more ports", r.ports.len() - top)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fmt_ts;
+
+    #[test]
+    fn timestamps_format_as_utc() {
+        assert_eq!(fmt_ts(0), "1970-01-01 00:00:00.000 UTC");
+        assert_eq!(fmt_ts(1_772_442_000_123_456), "2026-03-02 09:00:00.123 UTC");
+    }
+}

@@ -1,0 +1,341 @@
+//! Per-port time series on a shared, self-coarsening bin grid.
+//!
+//! Bins are aligned to multiples of the width since the epoch, so a series can
+//! be coarsened exactly by summing runs of `k` bins. Streaming input does not
+//! know its span in advance: the grid starts fine and steps up the [`LADDER`]
+//! (each width a whole multiple of the one before) whenever the span would need
+//! more than [`MAX_BINS`] bins, which leaves a final count between a few hundred
+//! and `MAX_BINS`.
+
+/// Bin widths in µs, each a whole multiple of the previous one.
+pub const LADDER: &[u64] = &[
+    1_000,
+    2_000,
+    10_000,
+    20_000,
+    100_000,
+    200_000,
+    1_000_000,
+    2_000_000,
+    10_000_000,
+    30_000_000,
+    60_000_000,
+    300_000_000,
+    900_000_000,
+    1_800_000_000,
+    3_600_000_000,
+    7_200_000_000,
+    21_600_000_000,
+    43_200_000_000,
+    86_400_000_000,
+    604_800_000_000,
+];
+
+/// Most bins a series spans.
+pub const MAX_BINS: i64 = 2000;
+
+/// Most bins a fixed (user-chosen) width may span before it is coarsened anyway.
+pub const MAX_FIXED_BINS: i64 = 200_000;
+
+/// Below this many occupied bins a series is kept sparse.
+const SPARSE_LIMIT: usize = 32;
+
+/// The values of one bin.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Cell {
+    pub packets: u32,
+    pub bytes: u64,
+}
+
+impl Cell {
+    fn add(&mut self, o: Cell) {
+        self.packets = self.packets.saturating_add(o.packets);
+        self.bytes = self.bytes.saturating_add(o.bytes);
+    }
+}
+
+/// One port's series: sparse while it touches few bins, dense after.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Series {
+    Sparse(Vec<(i64, Cell)>),
+    Dense { start: i64, cells: Vec<Cell> },
+}
+
+impl Default for Series {
+    fn default() -> Self {
+        Series::Sparse(Vec::new())
+    }
+}
+
+impl Series {
+    pub fn add(&mut self, bin: i64, v: Cell) {
+        match self {
+            Series::Sparse(list) => {
+                match list.binary_search_by_key(&bin, |(b, _)| *b) {
+                    Ok(i) => {
+                        if let Some((_, c)) = list.get_mut(i) {
+                            c.add(v);
+                        }
+                    }
+                    Err(i) => list.insert(i, (bin, v)),
+                }
+                if list.len() > SPARSE_LIMIT {
+                    let list = std::mem::take(list);
+                    let start = list.first().map(|x| x.0).unwrap_or(bin);
+                    let end = list.last().map(|x| x.0).unwrap_or(bin);
+                    let mut cells = vec![Cell::default(); (end - start + 1) as usize];
+                    for (b, c) in list {
+                        if let Some(slot) = cells.get_mut((b - start) as usize) {
+                            slot.add(c);
+                        }
+                    }
+                    *self = Series::Dense { start, cells };
+                }
+            }
+            Series::Dense { start, cells } => {
+                if bin < *start {
+                    let grow = (*start - bin) as usize;
+                    let mut new = vec![Cell::default(); grow];
+                    new.append(cells);
+                    *cells = new;
+                    *start = bin;
+                }
+                let i = (bin - *start) as usize;
+                if i >= cells.len() {
+                    cells.resize(i + 1, Cell::default());
+                }
+                if let Some(slot) = cells.get_mut(i) {
+                    slot.add(v);
+                }
+            }
+        }
+    }
+
+    /// Merge runs of `k` bins (bin `b` becomes `b.div_euclid(k)`).
+    pub fn coarsen(&mut self, k: i64) {
+        let k = k.max(1);
+        match self {
+            Series::Sparse(list) => {
+                let mut out: Vec<(i64, Cell)> = Vec::with_capacity(list.len());
+                for (b, c) in list.drain(..) {
+                    let nb = b.div_euclid(k);
+                    match out.last_mut() {
+                        Some((lb, lc)) if *lb == nb => lc.add(c),
+                        _ => out.push((nb, c)),
+                    }
+                }
+                *list = out;
+            }
+            Series::Dense { start, cells } => {
+                let new_start = start.div_euclid(k);
+                let mut out: Vec<Cell> = Vec::with_capacity(cells.len() / k as usize + 2);
+                for (i, c) in cells.iter().enumerate() {
+                    let nb = (*start + i as i64).div_euclid(k) - new_start;
+                    let nb = nb as usize;
+                    if out.len() <= nb {
+                        out.resize(nb + 1, Cell::default());
+                    }
+                    if let Some(slot) = out.get_mut(nb) {
+                        slot.add(*c);
+                    }
+                }
+                *start = new_start;
+                *cells = out;
+            }
+        }
+    }
+
+    /// Dense values over `[from, from + n)`.
+    pub fn dense(&self, from: i64, n: usize) -> Vec<Cell> {
+        let mut out = vec![Cell::default(); n];
+        let mut put = |b: i64, c: Cell| {
+            if b >= from {
+                if let Some(slot) = out.get_mut((b - from) as usize) {
+                    slot.add(c);
+                }
+            }
+        };
+        match self {
+            Series::Sparse(list) => list.iter().for_each(|(b, c)| put(*b, *c)),
+            Series::Dense { start, cells } => cells
+                .iter()
+                .enumerate()
+                .for_each(|(i, c)| put(*start + i as i64, *c)),
+        }
+        out
+    }
+}
+
+/// The shared grid: current width and the span of bins in use.
+#[derive(Debug, Clone)]
+pub struct Grid {
+    pub width_us: u64,
+    fixed: bool,
+    pub min_bin: Option<i64>,
+    pub max_bin: i64,
+}
+
+impl Grid {
+    /// A grid starting at the finest ladder width, or at a fixed width.
+    pub fn new(fixed_width_us: Option<u64>) -> Self {
+        Grid {
+            width_us: fixed_width_us.unwrap_or(1_000).max(1),
+            fixed: fixed_width_us.is_some(),
+            min_bin: None,
+            max_bin: 0,
+        }
+    }
+
+    pub fn bin_of(&self, ts_us: i64) -> i64 {
+        ts_us.div_euclid(self.width_us as i64)
+    }
+
+    /// Place a timestamp; returns the coarsening factor to apply to every
+    /// series first (1 = none) and the bin.
+    pub fn place(&mut self, ts_us: i64) -> (i64, i64) {
+        let mut factor = 1i64;
+        loop {
+            let bin = self.bin_of(ts_us);
+            let (lo, hi) = match self.min_bin {
+                None => (bin, bin),
+                Some(m) => (m.min(bin), self.max_bin.max(bin)),
+            };
+            let limit = if self.fixed { MAX_FIXED_BINS } else { MAX_BINS };
+            if hi - lo < limit {
+                self.min_bin = Some(lo);
+                self.max_bin = hi;
+                return (factor, bin);
+            }
+            let next = self.next_width();
+            let k = (next / self.width_us) as i64;
+            self.width_us = next;
+            if let Some(m) = self.min_bin {
+                self.min_bin = Some(m.div_euclid(k));
+                self.max_bin = self.max_bin.div_euclid(k);
+            }
+            factor *= k;
+        }
+    }
+
+    fn next_width(&self) -> u64 {
+        LADDER
+            .iter()
+            .copied()
+            .find(|w| *w > self.width_us && *w % self.width_us == 0)
+            .unwrap_or(self.width_us * 2)
+    }
+
+    /// Number of bins spanned.
+    pub fn len(&self) -> usize {
+        match self.min_bin {
+            None => 0,
+            Some(m) => (self.max_bin - m + 1) as usize,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.min_bin.is_none()
+    }
+}
+
+/// Parse a bin width: `500ms`, `1s`, `5m`, `1h`, `2d`, `250us`, or a bare number of seconds.
+pub fn parse_width(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: f64 = num.parse().map_err(|_| {
+        format!("bin width {s:?}: expected a number with a unit like 500ms, 1s, 5m, 1h")
+    })?;
+    let mult = match unit.trim() {
+        "" | "s" => 1e6,
+        "us" | "µs" => 1.0,
+        "ms" => 1e3,
+        "m" | "min" => 60e6,
+        "h" => 3600e6,
+        "d" => 86400e6,
+        u => {
+            return Err(format!(
+                "bin width {s:?}: unknown unit {u:?} (use us, ms, s, m, h, d)"
+            ))
+        }
+    };
+    let us = (n * mult).round();
+    if !(1.0..1e15).contains(&us) {
+        return Err(format!("bin width {s:?} is out of range"));
+    }
+    Ok(us as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+
+    #[test]
+    fn ladder_steps_divide() {
+        for w in LADDER.windows(2) {
+            assert_eq!(w[1] % w[0], 0, "{} -> {}", w[0], w[1]);
+        }
+    }
+
+    #[test]
+    fn grid_coarsens_to_fit() {
+        let mut g = Grid::new(None);
+        g.place(0);
+        let (k, _) = g.place(3_600_000_000); // one hour later
+        assert!(k > 1);
+        assert!(
+            g.len() <= MAX_BINS as usize && g.len() >= 200,
+            "{}",
+            g.len()
+        );
+        assert_eq!(g.width_us, 2_000_000);
+    }
+
+    #[test]
+    fn coarsen_sums_exactly() {
+        let mut s = Series::default();
+        for b in 0..100 {
+            s.add(
+                b,
+                Cell {
+                    packets: 1,
+                    bytes: 10,
+                },
+            );
+        }
+        assert!(matches!(s, Series::Dense { .. }));
+        s.coarsen(10);
+        let d = s.dense(0, 10);
+        assert!(d.iter().all(|c| c.packets == 10 && c.bytes == 100));
+        let mut sp = Series::default();
+        sp.add(
+            -3,
+            Cell {
+                packets: 2,
+                bytes: 1,
+            },
+        );
+        sp.add(
+            7,
+            Cell {
+                packets: 1,
+                bytes: 1,
+            },
+        );
+        sp.coarsen(5);
+        assert_eq!(sp.dense(-1, 3)[0].packets, 2);
+        assert_eq!(sp.dense(-1, 3)[2].packets, 1);
+    }
+
+    #[test]
+    fn widths_parse() {
+        assert_eq!(parse_width("500ms").unwrap(), 500_000);
+        assert_eq!(parse_width("5m").unwrap(), 300_000_000);
+        assert_eq!(parse_width("2").unwrap(), 2_000_000);
+        assert!(parse_width("fast").is_err());
+        assert!(parse_width("0").is_err());
+    }
+}

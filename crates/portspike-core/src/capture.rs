@@ -1,0 +1,836 @@
+//! Capture framing: classic pcap and pcapng, sans-IO.
+//!
+//! [`Reader::feed`] takes bytes in chunks of any size and hands every complete
+//! record to a callback as a [`Frame`] borrowing the bytes; only an incomplete
+//! record at the end of a chunk is copied into an internal buffer, which never
+//! grows past one record (records longer than [`MAX_RECORD`] are an error, so a
+//! corrupt length field never drives an allocation).
+//!
+//! The framing is ours rather than pcap-file's typed parsers because those reject
+//! records that tshark reads (captured length above the snaplen, timestamp
+//! fractions out of range, non-UTF-8 pcapng options, the a1b2cd34 magic).
+
+use serde::Serialize;
+
+/// Longest record or block accepted (bytes). Larger length fields are corrupt.
+pub const MAX_RECORD: usize = 16 * 1024 * 1024;
+
+/// One captured packet, borrowed from the input.
+#[derive(Debug, Clone, Copy)]
+pub struct Frame<'a> {
+    /// Nanoseconds since the Unix epoch.
+    pub ts_ns: i64,
+    /// Link type (LINKTYPE_* value, FCS bits removed).
+    pub linktype: u32,
+    /// Captured bytes.
+    pub data: &'a [u8],
+    /// Original length on the wire.
+    pub orig_len: u32,
+    /// Byte offset of the record in the input stream.
+    pub offset: u64,
+}
+
+/// Container format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Pcap,
+    Pcapng,
+}
+
+/// A fault that stops reading, with the offset of the record or block that
+/// could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CaptureError {
+    pub code: &'static str,
+    pub message: String,
+    pub offset: Option<u64>,
+}
+
+/// A fault the reader stepped over.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    pub code: &'static str,
+    pub message: String,
+    pub offset: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Endian {
+    Little,
+    Big,
+}
+
+impl Endian {
+    fn u16(self, b: &[u8], at: usize) -> Option<u16> {
+        let s: [u8; 2] = b.get(at..at + 2)?.try_into().ok()?;
+        Some(match self {
+            Endian::Little => u16::from_le_bytes(s),
+            Endian::Big => u16::from_be_bytes(s),
+        })
+    }
+    fn u32(self, b: &[u8], at: usize) -> Option<u32> {
+        let s: [u8; 4] = b.get(at..at + 4)?.try_into().ok()?;
+        Some(match self {
+            Endian::Little => u32::from_le_bytes(s),
+            Endian::Big => u32::from_be_bytes(s),
+        })
+    }
+    fn u64(self, b: &[u8], at: usize) -> Option<u64> {
+        let s: [u8; 8] = b.get(at..at + 8)?.try_into().ok()?;
+        Some(match self {
+            Endian::Little => u64::from_le_bytes(s),
+            Endian::Big => u64::from_be_bytes(s),
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Interface {
+    linktype: u32,
+    snaplen: u32,
+    /// Timestamp units per second.
+    units_per_sec: u64,
+    /// Seconds added to every timestamp.
+    offset_s: i64,
+}
+
+#[derive(Debug)]
+enum State {
+    /// Nothing read yet.
+    Start,
+    Pcap {
+        endian: Endian,
+        nanos: bool,
+        /// Record header length: 16, or 24 for the "modified" a1b2cd34 format.
+        rec_hdr: usize,
+        linktype: u32,
+    },
+    Pcapng {
+        endian: Endian,
+        interfaces: Vec<Interface>,
+    },
+    Failed,
+}
+
+/// Outcome of one parsing step over the front of the available bytes.
+enum Step {
+    /// This many bytes were consumed.
+    Consumed(usize),
+    /// At least this many bytes are needed in total before progress is possible.
+    Need(usize),
+}
+
+/// Sans-IO capture reader.
+#[derive(Debug)]
+pub struct Reader {
+    state: State,
+    buf: Vec<u8>,
+    /// Stream offset of `buf[0]` (or of the next unread byte when `buf` is empty).
+    offset: u64,
+    format: Option<Format>,
+    error: Option<CaptureError>,
+    warnings: Vec<Warning>,
+    /// Last timestamp seen, for blocks that carry none (pcapng Simple Packet).
+    last_ts_ns: i64,
+    /// pcapng interface drop counters (`isb_ifdrop`), latest per (section, interface).
+    drops: Vec<u64>,
+    drops_seen: bool,
+    drops_base: usize,
+}
+
+impl Default for Reader {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Reader {
+    pub fn new() -> Self {
+        Reader {
+            state: State::Start,
+            buf: Vec::new(),
+            offset: 0,
+            format: None,
+            error: None,
+            warnings: Vec::new(),
+            last_ts_ns: 0,
+            drops: Vec::new(),
+            drops_seen: false,
+            drops_base: 0,
+        }
+    }
+
+    /// The container format, once the header has been read.
+    pub fn format(&self) -> Option<Format> {
+        self.format
+    }
+
+    /// The fault that stopped reading, if any.
+    pub fn error(&self) -> Option<&CaptureError> {
+        self.error.as_ref()
+    }
+
+    pub fn warnings(&self) -> &[Warning] {
+        &self.warnings
+    }
+
+    /// Packets the capturing interfaces reported dropping (pcapng statistics).
+    pub fn dropped_by_capture(&self) -> Option<u64> {
+        self.drops_seen.then(|| self.drops.iter().sum())
+    }
+
+    /// Feed the next chunk of the stream; `on_frame` is called for every
+    /// complete packet record, in order.
+    pub fn feed(&mut self, mut chunk: &[u8], on_frame: &mut dyn FnMut(Frame<'_>)) {
+        // Complete a record split across chunks first.
+        while !self.buf.is_empty() && !chunk.is_empty() {
+            if matches!(self.state, State::Failed) {
+                return;
+            }
+            let buf = std::mem::take(&mut self.buf);
+            let step = self.step(&buf, on_frame);
+            self.buf = buf;
+            match step {
+                Some(Step::Consumed(n)) => {
+                    self.buf.drain(..n.min(self.buf.len()));
+                    self.offset += n as u64;
+                }
+                Some(Step::Need(total)) => {
+                    let want = total.saturating_sub(self.buf.len()).min(chunk.len());
+                    if want == 0 {
+                        return;
+                    }
+                    let (head, rest) = chunk.split_at(want);
+                    self.buf.extend_from_slice(head);
+                    chunk = rest;
+                }
+                None => return,
+            }
+        }
+        if matches!(self.state, State::Failed) {
+            return;
+        }
+        if !self.buf.is_empty() {
+            // Still incomplete and the chunk is used up; try with what we have.
+            loop {
+                let buf = std::mem::take(&mut self.buf);
+                let step = self.step(&buf, on_frame);
+                self.buf = buf;
+                match step {
+                    Some(Step::Consumed(n)) => {
+                        self.buf.drain(..n.min(self.buf.len()));
+                        self.offset += n as u64;
+                        if self.buf.is_empty() {
+                            return;
+                        }
+                    }
+                    _ => return,
+                }
+            }
+        }
+        // Fast path: parse straight from the chunk.
+        while !chunk.is_empty() {
+            match self.step(chunk, on_frame) {
+                Some(Step::Consumed(n)) => {
+                    chunk = chunk.get(n..).unwrap_or_default();
+                    self.offset += n as u64;
+                }
+                Some(Step::Need(_)) => {
+                    self.buf.extend_from_slice(chunk);
+                    return;
+                }
+                None => return,
+            }
+        }
+    }
+
+    /// End of input: a partial record left over is reported as truncated.
+    pub fn finish(&mut self) {
+        if matches!(self.state, State::Failed) {
+            return;
+        }
+        if matches!(self.state, State::Start) {
+            let what = describe_magic(&self.buf);
+            self.fail("not_a_capture", format!("not a pcap/pcapng file: {what}"));
+            return;
+        }
+        if !self.buf.is_empty() {
+            let have = self.buf.len();
+            let what = match self.state {
+                State::Pcapng { .. } => "block",
+                _ => "record",
+            };
+            self.fail(
+                "truncated",
+                format!(
+                    "capture ends inside a {what}: {have} bytes of it present at offset {}",
+                    self.offset
+                ),
+            );
+        }
+    }
+
+    fn fail(&mut self, code: &'static str, message: String) {
+        self.error = Some(CaptureError {
+            code,
+            message,
+            offset: Some(self.offset),
+        });
+        self.state = State::Failed;
+        self.buf = Vec::new();
+    }
+
+    fn warn(&mut self, code: &'static str, message: String, offset: u64) {
+        // Keep the list short: the first of each kind carries the detail.
+        if self.warnings.len() < 64 {
+            self.warnings.push(Warning {
+                code,
+                message,
+                offset: Some(offset),
+            });
+        }
+    }
+
+    /// Parse one unit (file header, record or block) from the front of `b`.
+    /// `None` means the reader failed.
+    fn step(&mut self, b: &[u8], on_frame: &mut dyn FnMut(Frame<'_>)) -> Option<Step> {
+        match self.state {
+            State::Start => self.read_magic(b),
+            State::Pcap {
+                endian,
+                nanos,
+                rec_hdr,
+                linktype,
+            } => self.pcap_record(b, endian, nanos, rec_hdr, linktype, on_frame),
+            State::Pcapng { .. } => self.pcapng_block(b, on_frame),
+            State::Failed => None,
+        }
+    }
+
+    fn read_magic(&mut self, b: &[u8]) -> Option<Step> {
+        let Some(magic) = b.get(..4) else {
+            return Some(Step::Need(4));
+        };
+        let (endian, nanos, rec_hdr) = match magic {
+            [0xd4, 0xc3, 0xb2, 0xa1] => (Endian::Little, false, 16),
+            [0xa1, 0xb2, 0xc3, 0xd4] => (Endian::Big, false, 16),
+            [0x4d, 0x3c, 0xb2, 0xa1] => (Endian::Little, true, 16),
+            [0xa1, 0xb2, 0x3c, 0x4d] => (Endian::Big, true, 16),
+            [0x34, 0xcd, 0xb2, 0xa1] => (Endian::Little, false, 24),
+            [0xa1, 0xb2, 0xcd, 0x34] => (Endian::Big, false, 24),
+            [0x0a, 0x0d, 0x0d, 0x0a] => {
+                self.state = State::Pcapng {
+                    endian: Endian::Little,
+                    interfaces: Vec::new(),
+                };
+                self.format = Some(Format::Pcapng);
+                return Some(Step::Consumed(0));
+            }
+            _ => {
+                let what = describe_magic(b);
+                self.fail("not_a_capture", format!("not a pcap/pcapng file: {what}"));
+                return None;
+            }
+        };
+        if b.len() < 24 {
+            return Some(Step::Need(24));
+        }
+        let major = endian.u16(b, 4)?;
+        if major != 2 {
+            let minor = endian.u16(b, 6)?;
+            self.fail(
+                "unsupported_version",
+                format!("pcap file header has version {major}.{minor}; only 2.x exists"),
+            );
+            return None;
+        }
+        let network = endian.u32(b, 20)?;
+        self.state = State::Pcap {
+            endian,
+            nanos,
+            rec_hdr,
+            linktype: network & 0x03FF_FFFF,
+        };
+        self.format = Some(Format::Pcap);
+        Some(Step::Consumed(24))
+    }
+
+    fn pcap_record(
+        &mut self,
+        b: &[u8],
+        endian: Endian,
+        nanos: bool,
+        rec_hdr: usize,
+        linktype: u32,
+        on_frame: &mut dyn FnMut(Frame<'_>),
+    ) -> Option<Step> {
+        if b.len() < rec_hdr {
+            return Some(Step::Need(rec_hdr));
+        }
+        let sec = endian.u32(b, 0)?;
+        let frac = endian.u32(b, 4)?;
+        let caplen = endian.u32(b, 8)? as usize;
+        let orig_len = endian.u32(b, 12)?;
+        if caplen > MAX_RECORD {
+            self.fail(
+                "record_too_long",
+                format!(
+                    "pcap record at offset {} claims {caplen} captured bytes (limit {MAX_RECORD})",
+                    self.offset
+                ),
+            );
+            return None;
+        }
+        let total = rec_hdr + caplen;
+        let Some(data) = b.get(rec_hdr..total) else {
+            return Some(Step::Need(total));
+        };
+        let frac_ns = if nanos {
+            i64::from(frac)
+        } else {
+            i64::from(frac) * 1000
+        };
+        let ts_ns = i64::from(sec) * 1_000_000_000 + frac_ns;
+        self.last_ts_ns = ts_ns;
+        on_frame(Frame {
+            ts_ns,
+            linktype,
+            data,
+            orig_len,
+            offset: self.offset,
+        });
+        Some(Step::Consumed(total))
+    }
+
+    fn pcapng_block(&mut self, b: &[u8], on_frame: &mut dyn FnMut(Frame<'_>)) -> Option<Step> {
+        if b.len() < 12 {
+            return Some(Step::Need(12));
+        }
+        let State::Pcapng { endian, .. } = self.state else {
+            return None;
+        };
+        let is_shb = b.get(..4) == Some(&[0x0a, 0x0d, 0x0d, 0x0a]);
+        let endian = if is_shb {
+            match b.get(8..12) {
+                Some([0x4d, 0x3c, 0x2b, 0x1a]) => Endian::Little,
+                Some([0x1a, 0x2b, 0x3c, 0x4d]) => Endian::Big,
+                _ => {
+                    self.fail(
+                        "bad_section_header",
+                        format!(
+                            "pcapng section header at offset {} has no byte-order magic",
+                            self.offset
+                        ),
+                    );
+                    return None;
+                }
+            }
+        } else {
+            endian
+        };
+        let btype = endian.u32(b, 0)?;
+        let blen = endian.u32(b, 4)? as usize;
+        if blen < 12 || blen % 4 != 0 || blen > MAX_RECORD {
+            self.fail(
+                "bad_block_length",
+                format!(
+                    "pcapng block of type {btype:#x} at offset {} has invalid length {blen}",
+                    self.offset
+                ),
+            );
+            return None;
+        }
+        let Some(block) = b.get(..blen) else {
+            return Some(Step::Need(blen));
+        };
+        let trailer = endian.u32(block, blen - 4)? as usize;
+        if trailer != blen {
+            self.fail(
+                "bad_block_length",
+                format!(
+                    "pcapng block of type {btype:#x} at offset {}: length {blen} at the start, {trailer} at the end",
+                    self.offset
+                ),
+            );
+            return None;
+        }
+        let body = block.get(8..blen - 4)?;
+        match btype {
+            0x0A0D_0D0A => self.pcapng_shb(body, endian),
+            1 => self.pcapng_idb(body, endian),
+            6 => self.pcapng_epb(body, endian, on_frame),
+            3 => self.pcapng_spb(body, endian, on_frame),
+            2 => self.pcapng_pb(body, endian, on_frame),
+            5 => self.pcapng_isb(body, endian),
+            _ => {}
+        }
+        if matches!(self.state, State::Failed) {
+            return None;
+        }
+        Some(Step::Consumed(blen))
+    }
+
+    fn pcapng_shb(&mut self, body: &[u8], endian: Endian) {
+        let major = endian.u16(body, 4).unwrap_or(0);
+        if major != 1 {
+            let minor = endian.u16(body, 6).unwrap_or(0);
+            self.fail(
+                "unsupported_version",
+                format!(
+                    "pcapng section header at offset {} has version {major}.{minor}; only 1.x exists",
+                    self.offset
+                ),
+            );
+            return;
+        }
+        if let State::Pcapng {
+            endian: e,
+            interfaces,
+        } = &mut self.state
+        {
+            *e = endian;
+            interfaces.clear();
+        }
+        self.drops_base = self.drops.len();
+    }
+
+    fn pcapng_idb(&mut self, body: &[u8], endian: Endian) {
+        let Some(linktype) = endian.u16(body, 0) else {
+            return;
+        };
+        let snaplen = endian.u32(body, 4).unwrap_or(0);
+        let mut iface = Interface {
+            linktype: u32::from(linktype),
+            snaplen,
+            units_per_sec: 1_000_000,
+            offset_s: 0,
+        };
+        for (code, value) in options(body.get(8..).unwrap_or_default(), endian) {
+            match (code, value) {
+                (9, [r, ..]) => {
+                    let exp = u32::from(r & 0x7f);
+                    let units = if r & 0x80 == 0 {
+                        10u64.checked_pow(exp)
+                    } else {
+                        2u64.checked_pow(exp)
+                    };
+                    match units {
+                        Some(u) if u > 0 => iface.units_per_sec = u,
+                        _ => {
+                            let off = self.offset;
+                            self.warn(
+                                "bad_tsresol",
+                                format!("if_tsresol {r:#x} out of range; using microseconds"),
+                                off,
+                            );
+                        }
+                    }
+                }
+                (14, v) if v.len() >= 8 => {
+                    iface.offset_s = endian.u64(v, 0).map(|x| x as i64).unwrap_or(0);
+                }
+                _ => {}
+            }
+        }
+        if let State::Pcapng { interfaces, .. } = &mut self.state {
+            interfaces.push(iface);
+        }
+        let idx = self.drops_base + self.interface_count().saturating_sub(1);
+        if self.drops.len() <= idx {
+            self.drops.resize(idx + 1, 0);
+        }
+    }
+
+    fn interface_count(&self) -> usize {
+        match &self.state {
+            State::Pcapng { interfaces, .. } => interfaces.len(),
+            _ => 0,
+        }
+    }
+
+    fn interface(&mut self, id: u32, kind: &str) -> Option<Interface> {
+        let found = match &self.state {
+            State::Pcapng { interfaces, .. } => interfaces.get(id as usize).copied(),
+            _ => None,
+        };
+        if found.is_none() {
+            let off = self.offset;
+            self.warn(
+                "unknown_interface",
+                format!(
+                    "{kind} at offset {off} names interface {id}, which was not described; skipped"
+                ),
+                off,
+            );
+        }
+        found
+    }
+
+    fn emit_ng(
+        &mut self,
+        iface: Interface,
+        ts: u64,
+        data: &[u8],
+        orig_len: u32,
+        on_frame: &mut dyn FnMut(Frame<'_>),
+    ) {
+        let units = u128::from(iface.units_per_sec.max(1));
+        let ns = u128::from(ts) * 1_000_000_000 / units;
+        let ts_ns = i64::try_from(ns)
+            .unwrap_or(i64::MAX)
+            .saturating_add(iface.offset_s.saturating_mul(1_000_000_000));
+        self.last_ts_ns = ts_ns;
+        on_frame(Frame {
+            ts_ns,
+            linktype: iface.linktype,
+            data,
+            orig_len,
+            offset: self.offset,
+        });
+    }
+
+    fn pcapng_epb(&mut self, body: &[u8], endian: Endian, on_frame: &mut dyn FnMut(Frame<'_>)) {
+        let (Some(id), Some(hi), Some(lo), Some(caplen), Some(orig)) = (
+            endian.u32(body, 0),
+            endian.u32(body, 4),
+            endian.u32(body, 8),
+            endian.u32(body, 12),
+            endian.u32(body, 16),
+        ) else {
+            let off = self.offset;
+            self.warn(
+                "short_block",
+                format!("enhanced packet block at offset {off} is too short; skipped"),
+                off,
+            );
+            return;
+        };
+        let Some(data) = body.get(20..20 + caplen as usize) else {
+            let off = self.offset;
+            self.warn(
+                "short_block",
+                format!("enhanced packet block at offset {off} claims {caplen} bytes, more than it holds; skipped"),
+                off,
+            );
+            return;
+        };
+        let Some(iface) = self.interface(id, "enhanced packet block") else {
+            return;
+        };
+        let ts = (u64::from(hi) << 32) | u64::from(lo);
+        self.emit_ng(iface, ts, data, orig, on_frame);
+    }
+
+    fn pcapng_pb(&mut self, body: &[u8], endian: Endian, on_frame: &mut dyn FnMut(Frame<'_>)) {
+        let (Some(id), Some(hi), Some(lo), Some(caplen), Some(orig)) = (
+            endian.u16(body, 0),
+            endian.u32(body, 4),
+            endian.u32(body, 8),
+            endian.u32(body, 12),
+            endian.u32(body, 16),
+        ) else {
+            return;
+        };
+        let Some(data) = body.get(20..20 + caplen as usize) else {
+            return;
+        };
+        let Some(iface) = self.interface(u32::from(id), "packet block") else {
+            return;
+        };
+        let ts = (u64::from(hi) << 32) | u64::from(lo);
+        self.emit_ng(iface, ts, data, orig, on_frame);
+    }
+
+    fn pcapng_spb(&mut self, body: &[u8], endian: Endian, on_frame: &mut dyn FnMut(Frame<'_>)) {
+        let Some(orig) = endian.u32(body, 0) else {
+            return;
+        };
+        let Some(iface) = self.interface(0, "simple packet block") else {
+            return;
+        };
+        let room = body.len().saturating_sub(4);
+        let mut caplen = (orig as usize).min(room);
+        if iface.snaplen > 0 {
+            caplen = caplen.min(iface.snaplen as usize);
+        }
+        let data = body.get(4..4 + caplen).unwrap_or_default();
+        let ts_ns = self.last_ts_ns;
+        on_frame(Frame {
+            ts_ns,
+            linktype: iface.linktype,
+            data,
+            orig_len: orig,
+            offset: self.offset,
+        });
+    }
+
+    fn pcapng_isb(&mut self, body: &[u8], endian: Endian) {
+        let Some(id) = endian.u32(body, 0) else {
+            return;
+        };
+        for (code, value) in options(body.get(12..).unwrap_or_default(), endian) {
+            if code == 5 && value.len() >= 8 {
+                if let Some(d) = endian.u64(value, 0) {
+                    let idx = self.drops_base + id as usize;
+                    if let Some(slot) = self.drops.get_mut(idx) {
+                        *slot = d;
+                        self.drops_seen = true;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Iterate pcapng options leniently: stop quietly at the first malformed one.
+fn options(mut b: &[u8], endian: Endian) -> impl Iterator<Item = (u16, &[u8])> {
+    std::iter::from_fn(move || {
+        let code = endian.u16(b, 0)?;
+        let len = endian.u16(b, 2)? as usize;
+        if code == 0 {
+            return None;
+        }
+        let value = b.get(4..4 + len)?;
+        let padded = 4 + len.div_ceil(4) * 4;
+        b = b.get(padded..).unwrap_or_default();
+        Some((code, value))
+    })
+}
+
+/// Say what the first bytes of a non-capture look like.
+pub fn describe_magic(b: &[u8]) -> String {
+    let head: Vec<String> = b.iter().take(8).map(|x| format!("{x:02x}")).collect();
+    let kind = match b {
+        [] => "the input is empty",
+        [0x73, 0x6e, 0x6f, 0x6f, 0x70, 0, 0, 0, ..] => "a Solaris snoop capture",
+        [0x1f, 0x8b, ..] => "gzip-compressed data",
+        [0x28, 0xb5, 0x2f, 0xfd, ..] => "zstd-compressed data",
+        [0x50, 0x4b, 0x03, 0x04, ..] => "a zip archive",
+        [0xd4, 0xc3, 0xb2, ..] | [0xa1, 0xb2, 0xc3, ..] => "a pcap header cut short",
+        _ if b
+            .iter()
+            .take(64)
+            .all(|c| c.is_ascii_graphic() || c.is_ascii_whitespace()) =>
+        {
+            "text"
+        }
+        _ => "unknown binary data",
+    };
+    if head.is_empty() {
+        kind.to_string()
+    } else {
+        format!("{kind} (first bytes {})", head.join(" "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+
+    fn pcap_le(records: &[(u32, u32, &[u8])]) -> Vec<u8> {
+        let mut v = vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0];
+        v.extend_from_slice(&[0; 8]);
+        v.extend_from_slice(&65535u32.to_le_bytes());
+        v.extend_from_slice(&1u32.to_le_bytes());
+        for (s, us, d) in records {
+            v.extend_from_slice(&s.to_le_bytes());
+            v.extend_from_slice(&us.to_le_bytes());
+            v.extend_from_slice(&(d.len() as u32).to_le_bytes());
+            v.extend_from_slice(&(d.len() as u32).to_le_bytes());
+            v.extend_from_slice(d);
+        }
+        v
+    }
+
+    fn collect(bytes: &[u8], chunk: usize) -> (Vec<(i64, Vec<u8>, u64)>, Reader) {
+        let mut r = Reader::new();
+        let mut out = Vec::new();
+        for c in bytes.chunks(chunk.max(1)) {
+            r.feed(c, &mut |f| out.push((f.ts_ns, f.data.to_vec(), f.offset)));
+        }
+        r.finish();
+        (out, r)
+    }
+
+    #[test]
+    fn pcap_records_in_any_chunking() {
+        let file = pcap_le(&[(1, 2, b"abc"), (3, 999_999, b""), (4, 5, b"hello world")]);
+        let (whole, r) = collect(&file, file.len());
+        assert_eq!(r.error(), None);
+        assert_eq!(whole.len(), 3);
+        assert_eq!(whole[0], (1_000_002_000, b"abc".to_vec(), 24));
+        assert_eq!(whole[2].0, 4_000_005_000);
+        for n in 1..file.len() {
+            assert_eq!(collect(&file, n).0, whole, "chunk size {n}");
+        }
+    }
+
+    #[test]
+    fn truncated_record_reports_its_start() {
+        let file = pcap_le(&[(1, 0, b"abcd"), (2, 0, b"efgh")]);
+        let cut = &file[..file.len() - 2];
+        let (frames, r) = collect(cut, 7);
+        assert_eq!(frames.len(), 1);
+        let e = r.error().unwrap();
+        assert_eq!(e.code, "truncated");
+        assert_eq!(e.offset, Some(24 + 16 + 4));
+    }
+
+    #[test]
+    fn huge_length_is_an_error_not_an_allocation() {
+        let mut file = pcap_le(&[]);
+        file.extend_from_slice(&[0; 8]);
+        file.extend_from_slice(&1_400_000_000u32.to_le_bytes());
+        file.extend_from_slice(&60u32.to_le_bytes());
+        let (frames, r) = collect(&file, 5);
+        assert!(frames.is_empty());
+        assert_eq!(r.error().unwrap().code, "record_too_long");
+        assert_eq!(r.error().unwrap().offset, Some(24));
+    }
+
+    #[test]
+    fn text_is_not_a_capture() {
+        let (_, r) = collect(b"hello, this is a text file\n", 3);
+        let e = r.error().unwrap();
+        assert_eq!(e.code, "not_a_capture");
+        assert!(e.message.contains("text"), "{}", e.message);
+        assert_eq!(e.offset, Some(0));
+    }
+
+    #[test]
+    fn pcapng_tsresol_and_interfaces() {
+        // SHB, IDB(ethernet, tsresol 10^-9), EPB
+        let mut v = Vec::new();
+        let block = |t: u32, body: &[u8]| {
+            let len = (12 + body.len()) as u32;
+            let mut b = t.to_le_bytes().to_vec();
+            b.extend_from_slice(&len.to_le_bytes());
+            b.extend_from_slice(body);
+            b.extend_from_slice(&len.to_le_bytes());
+            b
+        };
+        let mut shb = vec![0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 0, 0];
+        shb.extend_from_slice(&(-1i64).to_le_bytes());
+        v.extend(block(0x0A0D0D0A, &shb));
+        let mut idb = vec![1, 0, 0, 0, 0, 0, 0, 0];
+        idb.extend_from_slice(&[9, 0, 1, 0, 9, 0, 0, 0, 0, 0, 0, 0]);
+        v.extend(block(1, &idb));
+        let ts: u64 = 1_500_000_000_123_456_789;
+        let mut epb = 0u32.to_le_bytes().to_vec();
+        epb.extend_from_slice(&((ts >> 32) as u32).to_le_bytes());
+        epb.extend_from_slice(&(ts as u32).to_le_bytes());
+        epb.extend_from_slice(&4u32.to_le_bytes());
+        epb.extend_from_slice(&60u32.to_le_bytes());
+        epb.extend_from_slice(b"wxyz");
+        v.extend(block(6, &epb));
+        for n in 1..=v.len() {
+            let (frames, r) = collect(&v, n);
+            assert_eq!(r.error(), None);
+            assert_eq!(frames.len(), 1);
+            assert_eq!(frames[0].0, ts as i64);
+            assert_eq!(frames[0].1, b"wxyz");
+        }
+    }
+}

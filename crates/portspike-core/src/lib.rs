@@ -1,0 +1,335 @@
+//! portspike-core: a sans-IO capture reader and port-spike engine.
+//!
+//! Feed capture bytes in chunks of any size with [`Analyzer::feed`], then call
+//! [`Analyzer::finish`] for a [`report::Report`] (schema v1). The core never
+//! reads a clock, a file or the network: time comes only from packets.
+//!
+//! ```
+//! use portspike_core::{Analyzer, Params};
+//! let bytes = portspike_core::synth::sample();
+//! let mut a = Analyzer::new(Params::default());
+//! for chunk in bytes.chunks(4096) {
+//!     a.feed(chunk);
+//! }
+//! let report = a.finish();
+//! assert_eq!(report.ports[0].port, 445);
+//! ```
+
+pub mod bins;
+pub mod capture;
+pub mod decode;
+pub mod flows;
+pub mod report;
+pub mod services;
+pub mod synth;
+pub mod writer;
+
+use bins::{Cell, Grid, Series};
+use capture::{Frame, Reader};
+use decode::{Decoded, Proto, L4};
+pub use flows::Key;
+use report::{
+    CaptureSummary, FileEntry, Generator, LinkTypeCount, ParamsEcho, PortReport, Problem, Report,
+    SeriesReport, Sketch, Totals,
+};
+use std::collections::{BTreeMap, HashMap};
+
+/// Analysis settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Params {
+    pub key: Key,
+    /// Fixed bin width in µs; `None` picks one from the capture's span.
+    pub bin_width_us: Option<u64>,
+    /// How many of the top ports carry a series in the report.
+    pub series_top: usize,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            key: Key::Service,
+            bin_width_us: None,
+            series_top: 100,
+        }
+    }
+}
+
+/// Progress so far, for a progress bar.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub bytes: u64,
+    pub packets: u64,
+}
+
+#[derive(Debug, Default)]
+struct PortState {
+    totals: Totals,
+    series: Series,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct LinkCount {
+    packets: u64,
+    decoded: u64,
+}
+
+/// Everything counted from decoded frames (kept apart from the reader so the
+/// reader's callback can borrow it mutably).
+#[derive(Debug)]
+struct Counts {
+    key: Key,
+    packets: u64,
+    wire_bytes: u64,
+    first_ts_us: Option<i64>,
+    last_ts_us: Option<i64>,
+    links: BTreeMap<u32, LinkCount>,
+    decode_errors: u64,
+    grid: Grid,
+    ports: HashMap<(Proto, u16), PortState>,
+}
+
+impl Counts {
+    fn frame(&mut self, f: Frame<'_>) {
+        let ts_us = f.ts_ns.div_euclid(1000);
+        self.packets += 1;
+        self.wire_bytes += u64::from(f.orig_len);
+        self.first_ts_us = Some(self.first_ts_us.map_or(ts_us, |t| t.min(ts_us)));
+        self.last_ts_us = Some(self.last_ts_us.map_or(ts_us, |t| t.max(ts_us)));
+        let link = self.links.entry(f.linktype).or_default();
+        link.packets += 1;
+        let packet = match decode::decode(f.linktype, f.data) {
+            Decoded::Ip(p) => p,
+            Decoded::NotIp => {
+                link.decoded += 1;
+                return;
+            }
+            Decoded::UnsupportedLink => return,
+            Decoded::Malformed => {
+                self.decode_errors += 1;
+                return;
+            }
+        };
+        link.decoded += 1;
+        let L4::Ports {
+            proto,
+            sport,
+            dport,
+            flags,
+        } = packet.l4
+        else {
+            return;
+        };
+        let port = match self.key {
+            Key::Service => flows::service_port(proto, sport, dport, flags),
+            Key::DstPort => dport,
+        };
+        let (factor, bin) = self.grid.place(ts_us);
+        if factor > 1 {
+            for st in self.ports.values_mut() {
+                st.series.coarsen(factor);
+            }
+        }
+        let st = self.ports.entry((proto, port)).or_default();
+        st.totals.packets += 1;
+        st.totals.bytes += u64::from(f.orig_len);
+        st.series.add(
+            bin,
+            Cell {
+                packets: 1,
+                bytes: u64::from(f.orig_len),
+            },
+        );
+    }
+}
+
+/// The streaming analyzer: one per capture (or rotated set of files).
+#[derive(Debug)]
+pub struct Analyzer {
+    params: Params,
+    reader: Reader,
+    counts: Counts,
+    bytes: u64,
+    files: Vec<FileEntry>,
+}
+
+impl Analyzer {
+    pub fn new(params: Params) -> Self {
+        let counts = Counts {
+            key: params.key,
+            packets: 0,
+            wire_bytes: 0,
+            first_ts_us: None,
+            last_ts_us: None,
+            links: BTreeMap::new(),
+            decode_errors: 0,
+            grid: Grid::new(params.bin_width_us),
+            ports: HashMap::new(),
+        };
+        Analyzer {
+            params,
+            reader: Reader::new(),
+            counts,
+            bytes: 0,
+            files: Vec::new(),
+        }
+    }
+
+    /// Name the file being read (for `capture.files`).
+    pub fn set_file(&mut self, name: &str, file_bytes: u64, sha256: Option<String>) {
+        self.files.push(FileEntry {
+            name: name.to_string(),
+            file_bytes,
+            sha256,
+        });
+    }
+
+    /// Feed the next chunk of the capture.
+    pub fn feed(&mut self, chunk: &[u8]) {
+        self.bytes += chunk.len() as u64;
+        let counts = &mut self.counts;
+        self.reader.feed(chunk, &mut |f| counts.frame(f));
+    }
+
+    pub fn progress(&self) -> Progress {
+        Progress {
+            bytes: self.bytes,
+            packets: self.counts.packets,
+        }
+    }
+
+    /// End of input: build the report.
+    pub fn finish(mut self) -> Report {
+        self.reader.finish();
+        let c = &self.counts;
+        let width = c.grid.width_us;
+        let grid_start = c.grid.min_bin.unwrap_or(0);
+        let grid_len = c.grid.len();
+
+        let mut ports: Vec<(&(Proto, u16), &PortState)> = c.ports.iter().collect();
+        // Interim score: packets. Ties broken by protocol and port for a stable order.
+        ports.sort_by(|a, b| {
+            b.1.totals
+                .packets
+                .cmp(&a.1.totals.packets)
+                .then(a.0.cmp(b.0))
+        });
+        let ports: Vec<PortReport> = ports
+            .into_iter()
+            .enumerate()
+            .map(|(rank, ((proto, port), st))| {
+                let series = (rank < self.params.series_top).then(|| {
+                    let cells = st.series.dense(grid_start, grid_len);
+                    SeriesReport {
+                        start_ts: grid_start.saturating_mul(width as i64),
+                        bin_width_us: width,
+                        packets: cells.iter().map(|c| u64::from(c.packets)).collect(),
+                        bytes: cells.iter().map(|c| c.bytes).collect(),
+                        attempts: Vec::new(),
+                        failures: Vec::new(),
+                        sources: Vec::new(),
+                        destinations: Vec::new(),
+                    }
+                });
+                PortReport {
+                    proto: proto.as_str().to_string(),
+                    port: *port,
+                    service: services::name(*proto, *port).map(str::to_string),
+                    score: st.totals.packets as f64,
+                    totals: st.totals.clone(),
+                    series,
+                }
+            })
+            .collect();
+
+        let mut warnings: Vec<Problem> = self
+            .reader
+            .warnings()
+            .iter()
+            .map(|w| Problem {
+                code: w.code.to_string(),
+                message: w.message.clone(),
+                offset: w.offset,
+            })
+            .collect();
+        for (lt, n) in &c.links {
+            if !decode::link_supported(*lt) {
+                warnings.push(Problem {
+                    code: "unsupported_link_type".into(),
+                    message: format!(
+                        "{} packets of link type {} ({}) were counted but not decoded",
+                        n.packets,
+                        lt,
+                        decode::link_name(*lt)
+                    ),
+                    offset: None,
+                });
+            }
+        }
+        let error = self.reader.error().map(|e| Problem {
+            code: e.code.to_string(),
+            message: e.message.clone(),
+            offset: e.offset,
+        });
+
+        Report {
+            schema: report::SCHEMA.to_string(),
+            generator: Generator {
+                name: "portspike".into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+            },
+            params: ParamsEcho {
+                key: self.params.key.as_str().into(),
+                bin_width_us: width,
+                bin_width_fixed: self.params.bin_width_us.is_some(),
+                series_top: self.params.series_top,
+                detection: serde_json::json!({}),
+            },
+            capture: CaptureSummary {
+                format: self.reader.format().map(|f| {
+                    match f {
+                        capture::Format::Pcap => "pcap",
+                        capture::Format::Pcapng => "pcapng",
+                    }
+                    .to_string()
+                }),
+                compression: None,
+                files: self.files.clone(),
+                file_bytes: self.bytes,
+                packets: c.packets,
+                wire_bytes: c.wire_bytes,
+                first_ts: c.first_ts_us,
+                last_ts: c.last_ts_us,
+                link_types: c
+                    .links
+                    .iter()
+                    .map(|(lt, n)| LinkTypeCount {
+                        linktype: *lt,
+                        name: decode::link_name(*lt),
+                        packets: n.packets,
+                        decoded: n.decoded,
+                    })
+                    .collect(),
+                decode_errors: c.decode_errors,
+                dropped_by_capture: self.reader.dropped_by_capture(),
+                ts_outliers: 0,
+                warnings,
+                error,
+            },
+            bin_width_us: width,
+            sketch: Sketch {
+                distinct_exact_up_to: 0,
+                distinct_rel_error: 0.0,
+            },
+            ports,
+            spikes: Vec::new(),
+            scanners: Vec::new(),
+        }
+    }
+}
+
+/// Analyse a whole in-memory capture in one call.
+pub fn analyze_bytes(bytes: &[u8], params: Params) -> Report {
+    let mut a = Analyzer::new(params);
+    a.feed(bytes);
+    a.finish()
+}

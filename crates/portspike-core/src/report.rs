@@ -1,0 +1,127 @@
+//! Report, schema v1 (`portspike.report/1`). Serialised field names and
+//! order are an interface: extend, never rename.
+
+use serde::{Deserialize, Serialize};
+
+pub const SCHEMA: &str = "portspike.report/1";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub schema: String,
+    pub generator: Generator,
+    pub params: ParamsEcho,
+    pub capture: CaptureSummary,
+    pub bin_width_us: u64,
+    pub sketch: Sketch,
+    pub ports: Vec<PortReport>,
+    pub spikes: Vec<serde_json::Value>,
+    pub scanners: Vec<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Generator {
+    pub name: String,
+    pub version: String,
+}
+
+/// Every setting used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParamsEcho {
+    /// `"service"` or `"dst-port"`.
+    pub key: String,
+    pub bin_width_us: u64,
+    /// The width was chosen by the user rather than from the capture's span.
+    pub bin_width_fixed: bool,
+    /// How many top ports carry a series.
+    pub series_top: usize,
+    pub detection: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileEntry {
+    pub name: String,
+    pub file_bytes: u64,
+    pub sha256: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinkTypeCount {
+    pub linktype: u32,
+    pub name: String,
+    pub packets: u64,
+    pub decoded: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Problem {
+    pub code: String,
+    pub message: String,
+    pub offset: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaptureSummary {
+    /// `"pcap"`, `"pcapng"` or `"mixed"`; null when nothing could be read.
+    pub format: Option<String>,
+    pub compression: Option<String>,
+    pub files: Vec<FileEntry>,
+    pub file_bytes: u64,
+    pub packets: u64,
+    pub wire_bytes: u64,
+    pub first_ts: Option<i64>,
+    pub last_ts: Option<i64>,
+    pub link_types: Vec<LinkTypeCount>,
+    pub decode_errors: u64,
+    pub dropped_by_capture: Option<u64>,
+    pub ts_outliers: u64,
+    pub warnings: Vec<Problem>,
+    pub error: Option<Problem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sketch {
+    pub distinct_exact_up_to: u64,
+    pub distinct_rel_error: f64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Totals {
+    pub packets: u64,
+    pub bytes: u64,
+    pub attempts: u64,
+    pub failures: u64,
+    pub sources: u64,
+    pub destinations: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeriesReport {
+    pub start_ts: i64,
+    pub bin_width_us: u64,
+    pub packets: Vec<u64>,
+    pub bytes: Vec<u64>,
+    pub attempts: Vec<u64>,
+    pub failures: Vec<u64>,
+    pub sources: Vec<u64>,
+    pub destinations: Vec<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PortReport {
+    pub proto: String,
+    pub port: u16,
+    pub service: Option<String>,
+    pub score: f64,
+    pub totals: Totals,
+    pub series: Option<SeriesReport>,
+}
+
+impl Report {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    pub fn to_json_pretty(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+}

@@ -1,0 +1,52 @@
+//! A classic pcap writer (microsecond, little-endian), for generated captures
+//! and for saving selected packets.
+
+/// Writes a pcap stream into a byte vector.
+#[derive(Debug, Clone)]
+pub struct PcapWriter {
+    buf: Vec<u8>,
+    snaplen: u32,
+}
+
+impl PcapWriter {
+    /// Start a capture with the given link type and snapshot length.
+    pub fn new(linktype: u32, snaplen: u32) -> Self {
+        let mut buf = Vec::with_capacity(1 << 16);
+        buf.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+        buf.extend_from_slice(&2u16.to_le_bytes());
+        buf.extend_from_slice(&4u16.to_le_bytes());
+        buf.extend_from_slice(&0i32.to_le_bytes());
+        buf.extend_from_slice(&0u32.to_le_bytes());
+        buf.extend_from_slice(&snaplen.to_le_bytes());
+        buf.extend_from_slice(&linktype.to_le_bytes());
+        PcapWriter { buf, snaplen }
+    }
+
+    /// Append one packet; bytes past the snapshot length are cut, the
+    /// original length is kept.
+    pub fn packet(&mut self, ts_ns: i64, data: &[u8]) {
+        let ts_us = ts_ns.div_euclid(1000);
+        let sec = ts_us.div_euclid(1_000_000) as u32;
+        let usec = ts_us.rem_euclid(1_000_000) as u32;
+        let caplen = data.len().min(self.snaplen as usize);
+        self.buf.extend_from_slice(&sec.to_le_bytes());
+        self.buf.extend_from_slice(&usec.to_le_bytes());
+        self.buf.extend_from_slice(&(caplen as u32).to_le_bytes());
+        self.buf
+            .extend_from_slice(&(data.len() as u32).to_le_bytes());
+        self.buf
+            .extend_from_slice(data.get(..caplen).unwrap_or_default());
+    }
+
+    pub fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.buf.len() <= 24
+    }
+
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.buf
+    }
+}

@@ -1,0 +1,680 @@
+//! The page: open a capture, follow progress, read the answer.
+
+use crate::chart::{self, Metric};
+use crate::protocol;
+use js_sys::{Object, Reflect};
+use portspike_core::report::{PortReport, Report};
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{
+    Blob, DragEvent, Event, HtmlCanvasElement, HtmlInputElement, HtmlSelectElement, MessageEvent,
+    Worker, WorkerOptions, WorkerType,
+};
+use yew::prelude::*;
+
+/// Mount the app on `<body>`.
+pub fn start() {
+    yew::Renderer::<App>::new().render();
+}
+
+/// Human bin width: `1 s`, `500 ms`, `5 min`.
+pub fn fmt_width(us: u64) -> String {
+    match us {
+        u if u % 3_600_000_000 == 0 => format!("{} h", u / 3_600_000_000),
+        u if u % 60_000_000 == 0 => format!("{} min", u / 60_000_000),
+        u if u % 1_000_000 == 0 => format!("{} s", u / 1_000_000),
+        u if u % 1_000 == 0 => format!("{} ms", u / 1_000),
+        u => format!("{u} µs"),
+    }
+}
+
+fn fmt_bytes(b: u64) -> String {
+    let b = b as f64;
+    if b >= 1e9 {
+        format!("{:.2} GB", b / 1e9)
+    } else if b >= 1e6 {
+        format!("{:.2} MB", b / 1e6)
+    } else if b >= 1e3 {
+        format!("{:.1} kB", b / 1e3)
+    } else {
+        format!("{b} B")
+    }
+}
+
+fn iso(us: i64) -> String {
+    let d = js_sys::Date::new(&JsValue::from_f64(us as f64 / 1000.0));
+    String::from(d.to_iso_string())
+        .replace('T', " ")
+        .replace('Z', " UTC")
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Phase {
+    Idle,
+    Loading {
+        name: String,
+        bytes: f64,
+        total: f64,
+        packets: f64,
+    },
+    Done,
+    Error,
+    Cancelled,
+}
+
+impl Phase {
+    fn as_str(&self) -> &'static str {
+        match self {
+            Phase::Idle => "idle",
+            Phase::Loading { .. } => "loading",
+            Phase::Done => "done",
+            Phase::Error => "error",
+            Phase::Cancelled => "cancelled",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct State {
+    pub phase: Phase,
+    pub report: Option<Rc<Report>>,
+    /// Index into `report.ports`.
+    pub selected: usize,
+    pub metric: Metric,
+    /// A failure of the page or worker (not a capture error, which lives in the report).
+    pub failure: Option<String>,
+}
+
+pub enum Action {
+    Start(String),
+    Progress {
+        bytes: f64,
+        total: f64,
+        packets: f64,
+    },
+    Done(Box<Report>),
+    Failed(String),
+    Cancel,
+    Select(usize),
+    Metric(Metric),
+}
+
+impl Reducible for State {
+    type Action = Action;
+
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        let mut s = (*self).clone();
+        match action {
+            Action::Start(name) => {
+                s.phase = Phase::Loading {
+                    name,
+                    bytes: 0.0,
+                    total: 0.0,
+                    packets: 0.0,
+                };
+                s.report = None;
+                s.failure = None;
+                s.selected = 0;
+            }
+            Action::Progress {
+                bytes,
+                total,
+                packets,
+            } => {
+                if let Phase::Loading { name, .. } = &s.phase {
+                    s.phase = Phase::Loading {
+                        name: name.clone(),
+                        bytes,
+                        total,
+                        packets,
+                    };
+                }
+            }
+            Action::Done(report) => {
+                // A capture that could not be read at all is an error; one read
+                // partly is a result with an error note.
+                s.phase = if report.capture.error.is_some() && report.capture.packets == 0 {
+                    Phase::Error
+                } else {
+                    Phase::Done
+                };
+                s.report = Some(Rc::new(*report));
+                s.selected = 0;
+            }
+            Action::Failed(msg) => {
+                s.phase = Phase::Error;
+                s.failure = Some(msg);
+            }
+            Action::Cancel => {
+                if matches!(s.phase, Phase::Loading { .. }) {
+                    s.phase = Phase::Cancelled;
+                }
+            }
+            Action::Select(i) => s.selected = i,
+            Action::Metric(m) => s.metric = m,
+        }
+        Rc::new(s)
+    }
+}
+
+/// The running worker and its message handler (kept alive together).
+#[derive(Default)]
+struct Running {
+    worker: Option<Worker>,
+    _onmessage: Option<Closure<dyn FnMut(MessageEvent)>>,
+}
+
+impl Running {
+    fn stop(&mut self) {
+        if let Some(w) = self.worker.take() {
+            w.terminate();
+        }
+        self._onmessage = None;
+    }
+}
+
+fn get(o: &JsValue, k: &str) -> JsValue {
+    Reflect::get(o, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// Start analysing `blob` in a fresh worker.
+fn analyze(
+    running: &Rc<RefCell<Running>>,
+    dispatch: &UseReducerDispatcher<State>,
+    blob: Blob,
+    name: String,
+) {
+    running.borrow_mut().stop();
+    dispatch.dispatch(Action::Start(name.clone()));
+    let opts = WorkerOptions::new();
+    opts.set_type(WorkerType::Classic);
+    opts.set_name("portspike-worker");
+    let worker = match Worker::new_with_options("./worker_loader.js", &opts) {
+        Ok(w) => w,
+        Err(e) => {
+            dispatch.dispatch(Action::Failed(format!(
+                "could not start the analysis worker: {e:?}"
+            )));
+            return;
+        }
+    };
+    let d = dispatch.clone();
+    let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+        let data = ev.data();
+        match get(&data, "type").as_string().as_deref() {
+            Some(protocol::PROGRESS) => d.dispatch(Action::Progress {
+                bytes: get(&data, "bytes").as_f64().unwrap_or(0.0),
+                total: get(&data, "total").as_f64().unwrap_or(0.0),
+                packets: get(&data, "packets").as_f64().unwrap_or(0.0),
+            }),
+            Some(protocol::DONE) => {
+                let json = get(&data, "report").as_string().unwrap_or_default();
+                match serde_json::from_str::<Report>(&json) {
+                    Ok(r) => d.dispatch(Action::Done(Box::new(r))),
+                    Err(e) => d.dispatch(Action::Failed(format!(
+                        "the worker's report did not parse: {e}"
+                    ))),
+                }
+            }
+            Some(protocol::FAILED) => d.dispatch(Action::Failed(
+                get(&data, "message")
+                    .as_string()
+                    .unwrap_or_else(|| "analysis failed".into()),
+            )),
+            _ => {}
+        }
+    });
+    worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+    let d = dispatch.clone();
+    let onerror = Closure::<dyn FnMut(Event)>::new(move |ev: Event| {
+        let msg = get(&ev, "message").as_string().unwrap_or_default();
+        d.dispatch(Action::Failed(format!(
+            "the analysis worker crashed{}",
+            if msg.is_empty() {
+                String::new()
+            } else {
+                format!(": {msg}")
+            }
+        )));
+    });
+    worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
+    onerror.forget();
+
+    let msg = Object::new();
+    let _ = Reflect::set(&msg, &"type".into(), &protocol::ANALYZE.into());
+    let _ = Reflect::set(&msg, &"blob".into(), &blob);
+    let _ = Reflect::set(&msg, &"name".into(), &name.into());
+    let _ = Reflect::set(&msg, &"key".into(), &"service".into());
+    if let Err(e) = worker.post_message(&msg) {
+        dispatch.dispatch(Action::Failed(format!(
+            "could not send the file to the worker: {e:?}"
+        )));
+        return;
+    }
+    let mut r = running.borrow_mut();
+    r.worker = Some(worker);
+    r._onmessage = Some(onmessage);
+}
+
+#[function_component(App)]
+pub fn app() -> Html {
+    let state = use_reducer(|| State {
+        phase: Phase::Idle,
+        report: None,
+        selected: 0,
+        metric: Metric::Packets,
+        failure: None,
+    });
+    let running = use_mut_ref(Running::default);
+    let dragging = use_state(|| false);
+
+    // <html data-state=…>
+    {
+        let phase = state.phase.as_str();
+        use_effect_with(phase, move |phase| {
+            if let Some(el) = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.document_element())
+            {
+                let _ = el.set_attribute("data-state", phase);
+            }
+        });
+    }
+
+    // Drop anywhere on the window.
+    {
+        let dispatch = state.dispatcher();
+        let running = running.clone();
+        let dragging = dragging.clone();
+        use_effect_with((), move |_| {
+            let window = web_sys::window();
+            let over = {
+                let dragging = dragging.clone();
+                Closure::<dyn FnMut(DragEvent)>::new(move |e: DragEvent| {
+                    e.prevent_default();
+                    dragging.set(true);
+                })
+            };
+            let leave = {
+                let dragging = dragging.clone();
+                Closure::<dyn FnMut(DragEvent)>::new(move |e: DragEvent| {
+                    if e.related_target().is_none() {
+                        dragging.set(false);
+                    }
+                })
+            };
+            let drop = Closure::<dyn FnMut(DragEvent)>::new(move |e: DragEvent| {
+                e.prevent_default();
+                dragging.set(false);
+                let file = e
+                    .data_transfer()
+                    .and_then(|dt| dt.files())
+                    .and_then(|fl| fl.get(0));
+                if let Some(f) = file {
+                    let name = f.name();
+                    analyze(&running, &dispatch, f.into(), name);
+                }
+            });
+            if let Some(w) = &window {
+                let _ =
+                    w.add_event_listener_with_callback("dragover", over.as_ref().unchecked_ref());
+                let _ =
+                    w.add_event_listener_with_callback("dragleave", leave.as_ref().unchecked_ref());
+                let _ = w.add_event_listener_with_callback("drop", drop.as_ref().unchecked_ref());
+            }
+            move || {
+                if let Some(w) = &window {
+                    let _ = w.remove_event_listener_with_callback(
+                        "dragover",
+                        over.as_ref().unchecked_ref(),
+                    );
+                    let _ = w.remove_event_listener_with_callback(
+                        "dragleave",
+                        leave.as_ref().unchecked_ref(),
+                    );
+                    let _ = w
+                        .remove_event_listener_with_callback("drop", drop.as_ref().unchecked_ref());
+                }
+            }
+        });
+    }
+
+    let on_file = {
+        let dispatch = state.dispatcher();
+        let running = running.clone();
+        Callback::from(move |e: Event| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            if let Some(f) = input.files().and_then(|fl| fl.get(0)) {
+                let name = f.name();
+                analyze(&running, &dispatch, f.into(), name);
+            }
+            input.set_value("");
+        })
+    };
+
+    let on_sample = {
+        let dispatch = state.dispatcher();
+        let running = running.clone();
+        Callback::from(move |_: MouseEvent| {
+            let dispatch = dispatch.clone();
+            let running = running.clone();
+            dispatch.dispatch(Action::Start("sample.pcap".into()));
+            wasm_bindgen_futures::spawn_local(async move {
+                match fetch_blob("./static/sample.pcap").await {
+                    Ok(blob) => analyze(&running, &dispatch, blob, "sample.pcap".into()),
+                    Err(e) => dispatch.dispatch(Action::Failed(format!(
+                        "could not load the sample capture: {e}"
+                    ))),
+                }
+            });
+        })
+    };
+
+    let on_cancel = {
+        let dispatch = state.dispatcher();
+        let running = running.clone();
+        Callback::from(move |_: MouseEvent| {
+            running.borrow_mut().stop();
+            dispatch.dispatch(Action::Cancel);
+        })
+    };
+
+    let on_select = {
+        let dispatch = state.dispatcher();
+        Callback::from(move |i: usize| dispatch.dispatch(Action::Select(i)))
+    };
+    let on_metric = {
+        let dispatch = state.dispatcher();
+        Callback::from(move |m: Metric| dispatch.dispatch(Action::Metric(m)))
+    };
+    let loading = matches!(state.phase, Phase::Loading { .. });
+    html! {
+        <div class={classes!("app", (*dragging).then_some("dragging"))}>
+            <header class="top">
+                <h1>{"portspike"}</h1>
+                <p class="tagline">{"Which ports suddenly got busy, when, and from whom. Your capture is analysed in this tab and never uploaded."}</p>
+            </header>
+            <section class="drop" data-testid="drop-zone" aria-label="Open a capture">
+                <p class="drop-hint">{"Drop a pcap or pcapng file anywhere on this page, or"}</p>
+                <label class="button">
+                    {"Choose a file…"}
+                    <input data-testid="file-input" type="file" accept=".pcap,.pcapng,.cap,.dmp,application/vnd.tcpdump.pcap" onchange={on_file} />
+                </label>
+                <button class="button secondary" data-testid="sample-button" onclick={on_sample} disabled={loading}>
+                    {"Try the sample capture (SMB worm sweep)"}
+                </button>
+            </section>
+            { progress_view(&state, on_cancel) }
+            { failure_view(&state) }
+            { result_view(&state, on_select, on_metric) }
+            <div class="overlay" aria-hidden="true">{"Drop to analyse"}</div>
+        </div>
+    }
+}
+
+async fn fetch_blob(url: &str) -> Result<Blob, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let resp = wasm_bindgen_futures::JsFuture::from(window.fetch_with_str(url))
+        .await
+        .map_err(|e| format!("{e:?}"))?;
+    let resp: web_sys::Response = resp.dyn_into().map_err(|_| "not a response".to_string())?;
+    if !resp.ok() {
+        return Err(format!("HTTP {}", resp.status()));
+    }
+    let blob = wasm_bindgen_futures::JsFuture::from(resp.blob().map_err(|e| format!("{e:?}"))?)
+        .await
+        .map_err(|e| format!("{e:?}"))?;
+    blob.dyn_into::<Blob>()
+        .map_err(|_| "not a blob".to_string())
+}
+
+fn progress_view(state: &State, on_cancel: Callback<MouseEvent>) -> Html {
+    let Phase::Loading {
+        name,
+        bytes,
+        total,
+        packets,
+    } = &state.phase
+    else {
+        return html! {};
+    };
+    let pct = if *total > 0.0 {
+        bytes / total * 100.0
+    } else {
+        0.0
+    };
+    html! {
+        <section class="progress" data-testid="progress" aria-live="polite">
+            <div class="progress-label">
+                {format!("Analysing {name}: {} of {} · {} packets", fmt_bytes(*bytes as u64), fmt_bytes(*total as u64), *packets as u64)}
+            </div>
+            <progress max="100" value={format!("{pct:.1}")} aria-label="analysis progress"></progress>
+            <button class="button secondary" data-testid="cancel" onclick={on_cancel}>{"Cancel"}</button>
+        </section>
+    }
+}
+
+fn failure_view(state: &State) -> Html {
+    let capture_error = state
+        .report
+        .as_ref()
+        .and_then(|r| r.capture.error.clone())
+        .map(|e| {
+            let at = e
+                .offset
+                .map(|o| format!(" (at byte offset {o})"))
+                .unwrap_or_default();
+            format!("{}{at}", e.message)
+        });
+    let msg = state.failure.clone().or(capture_error);
+    let cancelled = state.phase == Phase::Cancelled;
+    match (msg, cancelled) {
+        (Some(m), _) => {
+            let partial = state
+                .report
+                .as_ref()
+                .filter(|r| r.capture.packets > 0)
+                .map(|r| {
+                    format!(
+                        " Everything before that point was analysed: {} packets.",
+                        r.capture.packets
+                    )
+                })
+                .unwrap_or_default();
+            html! { <section class="error" data-testid="error" role="alert">{format!("{m}.{partial}")}</section> }
+        }
+        (None, true) => html! { <section class="note">{"Analysis cancelled."}</section> },
+        _ => html! {},
+    }
+}
+
+fn result_view(state: &State, on_select: Callback<usize>, on_metric: Callback<Metric>) -> Html {
+    let Some(report) = state.report.clone() else {
+        return html! {};
+    };
+    html! {
+        <>
+            <Summary report={report.clone()} />
+            <div class="panels">
+                <PortTable report={report.clone()} selected={state.selected} {on_select} />
+                <Timeline report={report} selected={state.selected} metric={state.metric} {on_metric} />
+            </div>
+        </>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct ReportProps {
+    report: Rc<Report>,
+}
+
+#[function_component(Summary)]
+fn summary(props: &ReportProps) -> Html {
+    let c = &props.report.capture;
+    let files: Vec<String> = c.files.iter().map(|f| f.name.clone()).collect();
+    let duration = match (c.first_ts, c.last_ts) {
+        (Some(a), Some(b)) => format!("{:.3} s", (b - a) as f64 / 1e6),
+        _ => "–".into(),
+    };
+    let links: Vec<String> = c
+        .link_types
+        .iter()
+        .map(|l| format!("{} ×{}", l.name, l.packets))
+        .collect();
+    html! {
+        <section class="summary" data-testid="summary" aria-label="Capture summary">
+            <dl>
+                <div><dt>{"File"}</dt><dd>{files.join(", ")}</dd></div>
+                <div><dt>{"Format"}</dt><dd>{c.format.clone().unwrap_or_else(|| "unknown".into())}</dd></div>
+                <div><dt>{"Packets"}</dt><dd data-field="packets">{c.packets}</dd></div>
+                <div><dt>{"Bytes on the wire"}</dt><dd>{fmt_bytes(c.wire_bytes)}</dd></div>
+                <div><dt>{"Duration"}</dt><dd>{duration}</dd></div>
+                <div><dt>{"First packet"}</dt><dd>{c.first_ts.map(iso).unwrap_or_default()}</dd></div>
+                <div><dt>{"Last packet"}</dt><dd>{c.last_ts.map(iso).unwrap_or_default()}</dd></div>
+                <div><dt>{"Link types"}</dt><dd>{links.join(", ")}</dd></div>
+                <div><dt>{"Bin width"}</dt><dd data-testid="bin-width">{fmt_width(props.report.bin_width_us)}</dd></div>
+            </dl>
+            { for c.warnings.iter().map(|w| html!{ <p class="warning">{&w.message}</p> }) }
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct PortProps {
+    report: Rc<Report>,
+    selected: usize,
+    on_select: Callback<usize>,
+}
+
+fn port_label(p: &PortReport) -> String {
+    format!("{}/{}", p.proto, p.port)
+}
+
+#[function_component(PortTable)]
+fn port_table(props: &PortProps) -> Html {
+    let ports = &props.report.ports;
+    html! {
+        <section class="ports" aria-label="Ports ranked">
+            <h2>{format!("Ports ({})", ports.len())}</h2>
+            <table>
+                <thead><tr><th>{"#"}</th><th>{"Port"}</th><th>{"Service"}</th><th class="num">{"Packets"}</th><th class="num">{"Bytes"}</th></tr></thead>
+                <tbody>
+                { for ports.iter().take(200).enumerate().map(|(i, p)| html! {
+                    <PortRow index={i} port={p.clone()} selected={i == props.selected} on_select={props.on_select.clone()} />
+                }) }
+                </tbody>
+            </table>
+            if ports.len() > 200 {
+                <p class="note">{format!("{} more ports not listed", ports.len() - 200)}</p>
+            }
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct PortRowProps {
+    index: usize,
+    port: PortReport,
+    selected: bool,
+    on_select: Callback<usize>,
+}
+
+#[function_component(PortRow)]
+fn port_row(props: &PortRowProps) -> Html {
+    let select = props.on_select.clone();
+    let onclick = {
+        let i = props.index;
+        let select = select.clone();
+        Callback::from(move |_: MouseEvent| select.emit(i))
+    };
+    let onkeydown = {
+        let i = props.index;
+        Callback::from(move |e: KeyboardEvent| {
+            if e.key() == "Enter" || e.key() == " " {
+                e.prevent_default();
+                select.emit(i);
+            }
+        })
+    };
+    let p = &props.port;
+    html! {
+        <tr data-testid="port-row" data-port={port_label(p)} class={classes!(props.selected.then_some("selected"))}
+            tabindex="0" aria-selected={props.selected.to_string()} {onclick} {onkeydown}>
+            <td>{props.index + 1}</td>
+            <td>{port_label(p)}</td>
+            <td>{p.service.clone().unwrap_or_default()}</td>
+            <td class="num">{p.totals.packets}</td>
+            <td class="num">{fmt_bytes(p.totals.bytes)}</td>
+        </tr>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct TimelineProps {
+    report: Rc<Report>,
+    selected: usize,
+    metric: Metric,
+    on_metric: Callback<Metric>,
+}
+
+#[function_component(Timeline)]
+fn timeline(props: &TimelineProps) -> Html {
+    let canvas = use_node_ref();
+    let set_metric = props.on_metric.clone();
+    let port = props.report.ports.get(props.selected).cloned();
+    {
+        let canvas = canvas.clone();
+        let port = port.clone();
+        let metric = props.metric;
+        use_effect_with((port, metric), move |(port, metric)| {
+            if let (Some(c), Some(p)) = (canvas.cast::<HtmlCanvasElement>(), port) {
+                if let Some(s) = &p.series {
+                    let title = format!(
+                        "{}{}",
+                        port_label(p),
+                        p.service
+                            .as_ref()
+                            .map(|n| format!(" ({n})"))
+                            .unwrap_or_default()
+                    );
+                    if let Err(e) = chart::draw(&c, s, *metric, &title) {
+                        web_sys::console::error_1(&format!("timeline: {e}").into());
+                    }
+                }
+            }
+        });
+    }
+    let (t0, t1) = port
+        .as_ref()
+        .and_then(|p| p.series.as_ref())
+        .map(|s| {
+            (
+                s.start_ts,
+                s.start_ts + s.packets.len() as i64 * s.bin_width_us as i64,
+            )
+        })
+        .unwrap_or_default();
+    let onchange = Callback::from(move |e: Event| {
+        let sel: HtmlSelectElement = e.target_unchecked_into();
+        set_metric.emit(Metric::parse(&sel.value()));
+    });
+    html! {
+        <section class="timeline-panel" aria-label="Timeline">
+            <div class="toolbar">
+                <label>{"Metric "}
+                    <select data-testid="metric-select" {onchange}>
+                        <option value="packets" selected={props.metric == Metric::Packets}>{"packets"}</option>
+                        <option value="bytes" selected={props.metric == Metric::Bytes}>{"bytes"}</option>
+                    </select>
+                </label>
+            </div>
+            <canvas ref={canvas} data-testid="timeline" class="timeline"
+                data-t0={t0.to_string()} data-t1={t1.to_string()}
+                data-metric={props.metric.as_str()} data-scale="linear"
+                role="img" aria-label={port.as_ref().map(|p| format!("timeline of {}", port_label(p))).unwrap_or_default()}>
+            </canvas>
+        </section>
+    }
+}

@@ -1,0 +1,112 @@
+//! The timeline: one port's series drawn with plotters on a canvas.
+
+use plotters::prelude::*;
+use plotters_canvas::CanvasBackend;
+use portspike_core::report::SeriesReport;
+use web_sys::HtmlCanvasElement;
+
+/// Which metric of the series to draw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metric {
+    Packets,
+    Bytes,
+}
+
+impl Metric {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Metric::Packets => "packets",
+            Metric::Bytes => "bytes",
+        }
+    }
+
+    pub fn parse(s: &str) -> Metric {
+        match s {
+            "bytes" => Metric::Bytes,
+            _ => Metric::Packets,
+        }
+    }
+
+    pub fn values(self, s: &SeriesReport) -> &[u64] {
+        match self {
+            Metric::Packets => &s.packets,
+            Metric::Bytes => &s.bytes,
+        }
+    }
+}
+
+/// `HH:MM:SS` (UTC) of a µs timestamp.
+pub fn hms(us: i64) -> String {
+    let s = us.div_euclid(1_000_000).rem_euclid(86_400);
+    format!("{:02}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
+}
+
+/// Draw `series` on `canvas`, sized to its CSS box at the screen's pixel density.
+pub fn draw(
+    canvas: &HtmlCanvasElement,
+    series: &SeriesReport,
+    metric: Metric,
+    title: &str,
+) -> Result<(), String> {
+    let dpr = web_sys::window()
+        .map(|w| w.device_pixel_ratio())
+        .unwrap_or(1.0)
+        .max(1.0);
+    let css_w = f64::from(canvas.client_width().max(320));
+    let css_h = f64::from(canvas.client_height().max(200));
+    canvas.set_width((css_w * dpr).round() as u32);
+    canvas.set_height((css_h * dpr).round() as u32);
+    let px = |v: f64| (v * dpr).round() as u32;
+
+    let backend = CanvasBackend::with_canvas_object(canvas.clone())
+        .ok_or_else(|| "the browser gave no 2D canvas context".to_string())?;
+    let root = backend.into_drawing_area();
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+
+    let values = metric.values(series);
+    let width_s = series.bin_width_us as f64 / 1e6;
+    let span_s = (values.len().max(1) as f64) * width_s;
+    let ymax = values.iter().copied().max().unwrap_or(0).max(1) as f64 * 1.1;
+    let t0 = series.start_ts;
+
+    let mut chart = ChartBuilder::on(&root)
+        .margin(px(8.0))
+        .caption(title, ("sans-serif", px(14.0)))
+        .x_label_area_size(px(28.0))
+        .y_label_area_size(px(56.0))
+        .build_cartesian_2d(0f64..span_s, 0f64..ymax)
+        .map_err(|e| e.to_string())?;
+    let x_fmt = |x: &f64| hms(t0 + (x * 1e6) as i64);
+    chart
+        .configure_mesh()
+        .light_line_style(RGBColor(235, 238, 243))
+        .x_labels(8)
+        .y_labels(6)
+        .x_label_formatter(&x_fmt)
+        .x_desc("time (UTC)")
+        .y_desc(format!(
+            "{} per {}",
+            metric.as_str(),
+            crate::app::fmt_width(series.bin_width_us)
+        ))
+        .label_style(("sans-serif", px(11.0)))
+        .axis_desc_style(("sans-serif", px(11.0)))
+        .draw()
+        .map_err(|e| e.to_string())?;
+
+    let accent = RGBColor(37, 99, 235);
+    let mut pts = Vec::with_capacity(values.len() * 2);
+    for (i, v) in values.iter().enumerate() {
+        let x = i as f64 * width_s;
+        pts.push((x, *v as f64));
+        pts.push((x + width_s, *v as f64));
+    }
+    chart
+        .draw_series(
+            AreaSeries::new(pts, 0.0, accent.mix(0.25))
+                .border_style(accent.stroke_width(px(1.0).max(1))),
+        )
+        .map_err(|e| e.to_string())?;
+    root.present().map_err(|e| e.to_string())?;
+    Ok(())
+}

@@ -1,0 +1,14 @@
+//! portspike web app: the yew UI (app bin) and the analysis worker (worker bin).
+//!
+//! The UI thread never parses captures: it hands the `File` (or the sample's
+//! `Blob`) to a dedicated worker, which reads it in slices, feeds
+//! `portspike-core`, posts progress, and posts the final report as JSON.
+
+pub mod protocol;
+
+#[cfg(target_arch = "wasm32")]
+pub mod app;
+#[cfg(target_arch = "wasm32")]
+pub mod chart;
+#[cfg(target_arch = "wasm32")]
+pub mod worker;
