@@ -1,0 +1,101 @@
+//! The CLI over every capture in ../shared/captures: a report or a clear error, never a panic.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn corpus() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/captures")
+}
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_portspike"))
+        .args(args)
+        .output()
+        .expect("run portspike");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn every_corpus_file_gives_a_report_or_a_clear_error() {
+    let dir = corpus();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("the shared captures at {} are needed: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().is_some_and(|n| n != "MANIFEST.tsv"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 70, "found {} captures", files.len());
+    let mut read_fully = 0;
+    for f in &files {
+        let name = f.display().to_string();
+        for by in ["service", "dst-port"] {
+            let (code, stdout, stderr) = run(&["analyze", &name, "--json", "--by", by]);
+            assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+            assert!(matches!(code, 0 | 2 | 3), "{name}: exit {code}: {stderr}");
+            let r: serde_json::Value = serde_json::from_str(&stdout)
+                .unwrap_or_else(|e| panic!("{name}: report is not JSON: {e}"));
+            assert_eq!(r["schema"], "portspike.report/1");
+            let err = &r["capture"]["error"];
+            if code == 0 {
+                assert!(err.is_null(), "{name}: exit 0 with an error");
+                read_fully += usize::from(by == "service");
+            } else {
+                // A clear error: a message, and where it happened.
+                assert!(err["message"].as_str().is_some_and(|m| m.len() > 10), "{name}: {err}");
+                assert!(err["offset"].is_u64(), "{name}: error without an offset: {err}");
+                assert!(stderr.contains("byte offset"), "{name}: {stderr}");
+                let packets = r["capture"]["packets"].as_u64().unwrap();
+                assert_eq!(code == 3, packets > 0, "{name}: exit {code} with {packets} packets");
+            }
+            let port_sum: u64 = r["ports"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["totals"]["packets"].as_u64().unwrap())
+                .sum();
+            assert!(port_sum <= r["capture"]["packets"].as_u64().unwrap(), "{name}");
+        }
+    }
+    assert!(read_fully >= 55, "only {read_fully} captures read fully");
+}
+
+#[test]
+fn stdin_gives_the_same_report_as_the_file() {
+    let f = corpus().join("markofu-pcaps__portscan.pcap");
+    let (_, from_file, _) = run(&["analyze", f.to_str().unwrap(), "--json"]);
+    let out = Command::new(env!("CARGO_BIN_EXE_portspike"))
+        .args(["analyze", "-", "--json"])
+        .stdin(std::fs::File::open(&f).unwrap())
+        .output()
+        .unwrap();
+    let a: serde_json::Value = serde_json::from_str(&from_file).unwrap();
+    let b: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(a["ports"], b["ports"]);
+    assert_eq!(a["capture"]["packets"], b["capture"]["packets"]);
+}
+
+#[test]
+fn table_lists_ports_ranked() {
+    let dir = tempdir();
+    let sample = dir.join("sample.pcap");
+    let (code, _, err) = run(&["synth", "--scenario", "sample", "-o", sample.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, _) = run(&["analyze", sample.to_str().unwrap(), "--bin", "10s"]);
+    assert_eq!(code, 0);
+    let first_row = out.lines().find(|l| l.trim_start().starts_with("1 ")).unwrap();
+    assert!(first_row.contains("tcp/445") && first_row.contains("microsoft-ds"), "{out}");
+    assert!(out.contains("10000000 µs"), "{out}");
+    let (code, _, err) = run(&["analyze", sample.to_str().unwrap(), "--bin", "fast"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("bin width"), "{err}");
+}
+
+fn tempdir() -> PathBuf {
+    let d = std::env::temp_dir().join(format!("portspike-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}

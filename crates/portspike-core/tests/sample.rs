@@ -1,0 +1,53 @@
+//! The bundled sample capture: what the page shows first.
+
+use portspike_core::{analyze_bytes, synth, Params};
+
+fn bundled() -> Vec<u8> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../static/sample.pcap");
+    std::fs::read(path).expect("static/sample.pcap is present")
+}
+
+#[test]
+fn bundled_sample_is_the_generators_output() {
+    // Regenerate with: portspike synth --scenario sample -o static/sample.pcap
+    assert!(bundled() == synth::sample(), "static/sample.pcap is stale: regenerate it");
+}
+
+#[test]
+fn sample_puts_the_445_sweep_on_top() {
+    let r = analyze_bytes(&bundled(), Params::default());
+    assert!(r.capture.error.is_none());
+    let top = &r.ports[0];
+    assert_eq!((top.proto.as_str(), top.port), ("tcp", 445));
+    assert_eq!(top.service.as_deref(), Some("microsoft-ds"));
+    // The sweep window holds most of 445's packets.
+    let s = top.series.as_ref().unwrap();
+    let (a, b) = synth::SAMPLE_SWEEP_S;
+    let start_us = synth::SAMPLE_START_NS / 1000;
+    let in_window: u64 = s
+        .packets
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| {
+            let t = s.start_ts + *i as i64 * s.bin_width_us as i64;
+            t >= start_us + a * 1_000_000 && t < start_us + (b + 10) * 1_000_000
+        })
+        .map(|(_, v)| v)
+        .sum();
+    assert!(in_window * 10 > top.totals.packets * 8, "{in_window} of {}", top.totals.packets);
+    // A 15-minute capture gets a bin width giving a few hundred to 2000 bins.
+    assert!((300..=2000).contains(&s.packets.len()), "{} bins", s.packets.len());
+    assert_eq!(s.packets.iter().sum::<u64>(), top.totals.packets);
+}
+
+#[test]
+fn series_sum_to_totals_for_every_port() {
+    let r = analyze_bytes(&bundled(), Params::default());
+    for p in &r.ports {
+        let s = p.series.as_ref().unwrap();
+        assert_eq!(s.packets.iter().sum::<u64>(), p.totals.packets, "{}/{}", p.proto, p.port);
+        assert_eq!(s.bytes.iter().sum::<u64>(), p.totals.bytes);
+    }
+    let total: u64 = r.ports.iter().map(|p| p.totals.packets).sum();
+    assert_eq!(total, r.capture.packets, "every sample packet is TCP or UDP");
+}

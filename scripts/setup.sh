@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Install what portspike needs and is missing; skip what is already there.
+#   scripts/setup.sh app    – what building and serving the web app needs
+#   scripts/setup.sh test   – that, plus what every test layer needs (default)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what="${1:-test}"
+
+TRUNK_VERSION=0.21.14
+# wasm-bindgen-cli must match the wasm-bindgen crate in Cargo.lock exactly.
+WBG_VERSION=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/,""); print; exit}' Cargo.lock)
+
+say() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+apt_missing=()
+need_pkg() { dpkg -s "$1" >/dev/null 2>&1 || apt_missing+=("$1"); }
+if [ "$what" = test ]; then
+  need_pkg chromium
+  need_pkg chromium-driver
+  need_pkg tshark
+fi
+if [ ${#apt_missing[@]} -gt 0 ]; then
+  say "apt-get install ${apt_missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  as_root apt-get update -qq
+  as_root apt-get install -y -qq --no-install-recommends "${apt_missing[@]}" >/dev/null
+fi
+
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  say "rustup target add wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if [ "$(trunk --version 2>/dev/null)" != "trunk $TRUNK_VERSION" ]; then
+  say "cargo install trunk $TRUNK_VERSION (about 12 minutes on 2 cores)"
+  cargo install --locked trunk --version "$TRUNK_VERSION"
+fi
+
+if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WBG_VERSION" ]; then
+  say "cargo install wasm-bindgen-cli $WBG_VERSION (about 5 minutes)"
+  # Not --locked: one of its locked dependency versions is no longer published.
+  cargo install wasm-bindgen-cli --version "=$WBG_VERSION"
+fi
+
+if [ "$what" = test ]; then
+  if [ ! -d tests/browser/node_modules/playwright-core ]; then
+    say "npm ci (playwright-core; it drives Debian's /usr/bin/chromium, no browser download)"
+    (cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+  fi
+fi
+say "ready ($what)"

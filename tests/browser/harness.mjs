@@ -1,0 +1,92 @@
+// Shared harness: serve dist/ under a sub-path on loopback, and drive Debian's
+// Chromium with playwright-core (never a downloaded browser).
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const root = path.resolve(here, '..', '..');
+export const dist = path.join(root, 'dist');
+export const captures = path.resolve(root, '..', 'shared', 'captures');
+/** The page is served from this sub-path to prove its URLs are relative. */
+export const SUBPATH = '/some/sub/path/';
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.wasm': 'application/wasm',
+  '.css': 'text/css', '.pcap': 'application/vnd.tcpdump.pcap', '.png': 'image/png', '.json': 'application/json',
+};
+
+/** Start a static server for dist/ at SUBPATH; resolves to {url, requests, close}. */
+export function serve() {
+  const requests = [];
+  const server = http.createServer((req, res) => {
+    requests.push(req.url);
+    const url = new URL(req.url, 'http://x');
+    if (!url.pathname.startsWith(SUBPATH)) { res.writeHead(404); res.end(); return; }
+    let rel = decodeURIComponent(url.pathname.slice(SUBPATH.length)) || 'index.html';
+    const file = path.join(dist, rel);
+    if (!file.startsWith(dist) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
+      res.writeHead(404); res.end('not found'); return;
+    }
+    res.writeHead(200, { 'content-type': TYPES[path.extname(file)] || 'application/octet-stream' });
+    fs.createReadStream(file).pipe(res);
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      resolve({
+        origin: `http://127.0.0.1:${port}`,
+        url: `http://127.0.0.1:${port}${SUBPATH}`,
+        requests,
+        close: () => new Promise((r) => server.close(r)),
+      });
+    });
+  });
+}
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-default-apps'],
+  });
+}
+
+/** Drop a file on the drop zone through a real `drop` event carrying a DataTransfer. */
+export async function dropFile(page, name, bytes, target = '[data-testid="drop-zone"]') {
+  const b64 = Buffer.from(bytes).toString('base64');
+  await page.evaluate(({ name, b64, target }) => {
+    const bin = atob(b64);
+    const arr = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) arr[i] = bin.charCodeAt(i);
+    const dt = new DataTransfer();
+    dt.items.add(new File([arr], name, { type: 'application/octet-stream' }));
+    const el = document.querySelector(target);
+    el.dispatchEvent(new DragEvent('dragenter', { bubbles: true, cancelable: true, dataTransfer: dt }));
+    el.dispatchEvent(new DragEvent('dragover', { bubbles: true, cancelable: true, dataTransfer: dt }));
+    el.dispatchEvent(new DragEvent('drop', { bubbles: true, cancelable: true, dataTransfer: dt }));
+  }, { name, b64, target });
+}
+
+/** Wait until <html data-state> is one of the given states; returns it. */
+export async function waitState(page, states, timeout = 60000) {
+  const sel = states.map((s) => `html[data-state="${s}"]`).join(',');
+  await page.waitForSelector(sel, { state: 'attached', timeout });
+  return page.evaluate(() => document.documentElement.dataset.state);
+}
+
+/** Count canvas pixels that differ from the background (white). */
+export async function inkedPixels(page, sel = '[data-testid="timeline"]') {
+  return page.evaluate((sel) => {
+    const c = document.querySelector(sel);
+    const ctx = c.getContext('2d');
+    const { data } = ctx.getImageData(0, 0, c.width, c.height);
+    let n = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      if (data[i + 3] > 0 && (data[i] < 240 || data[i + 1] < 240 || data[i + 2] < 240)) n++;
+    }
+    return { inked: n, total: data.length / 4, width: c.width, height: c.height };
+  }, sel);
+}

@@ -1,0 +1,144 @@
+// The page end to end in headless Chromium: open a capture, wait for the
+// answer, check it against the CLI, and check nothing leaves the origin.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { serve, launch, dropFile, waitState, inkedPixels, root, captures, SUBPATH } from './harness.mjs';
+
+let server, browser;
+const cli = path.join(root, 'target', 'debug', 'portspike');
+
+function cliReport(file) {
+  // Exit code 3 (read partly) still prints the report.
+  let out;
+  try {
+    out = execFileSync(cli, ['analyze', file, '--json'], { maxBuffer: 1 << 28 });
+  } catch (e) {
+    out = e.stdout;
+  }
+  return JSON.parse(out.toString());
+}
+
+before(async () => {
+  assert.ok(fs.existsSync(path.join(root, 'dist', 'index.html')), 'dist/ is built (trunk build --release)');
+  assert.ok(fs.existsSync(cli), 'the CLI is built (cargo build)');
+  server = await serve();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function openPage() {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const foreign = [];
+  const failed = [];
+  page.on('request', (r) => {
+    const u = r.url();
+    if (!u.startsWith(server.origin) && !u.startsWith('blob:') && !u.startsWith('data:')) foreign.push(u);
+  });
+  page.on('requestfailed', (r) => failed.push(r.url()));
+  page.on('pageerror', (e) => failed.push(`pageerror: ${e.message}`));
+  await page.goto(server.url);
+  await page.waitForSelector('[data-testid="drop-zone"]');
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.state), 'idle');
+  return { page, foreign, failed };
+}
+
+async function rankedPorts(page) {
+  return page.$$eval('[data-testid="port-row"]', (rows) => rows.map((r) => r.dataset.port));
+}
+
+test('dropping the sample capture ranks tcp/445 first and draws its timeline', async () => {
+  const { page, foreign, failed } = await openPage();
+  const bytes = fs.readFileSync(path.join(root, 'static', 'sample.pcap'));
+  await dropFile(page, 'sample.pcap', bytes);
+  assert.equal(await waitState(page, ['done', 'error']), 'done');
+  const ports = await rankedPorts(page);
+  assert.equal(ports[0], 'tcp/445');
+  const expected = cliReport(path.join(root, 'static', 'sample.pcap'));
+  assert.deepEqual(ports.slice(0, 10), expected.ports.slice(0, 10).map((p) => `${p.proto}/${p.port}`));
+  const summary = await page.textContent('[data-testid="summary"]');
+  assert.match(summary, new RegExp(`\\b${expected.capture.packets}\\b`));
+  const ink = await inkedPixels(page);
+  assert.ok(ink.inked > ink.total * 0.01, `timeline drew something: ${JSON.stringify(ink)}`);
+  const canvas = await page.$('[data-testid="timeline"]');
+  const t0 = Number(await canvas.getAttribute('data-t0'));
+  const t1 = Number(await canvas.getAttribute('data-t1'));
+  assert.equal(t0, expected.ports[0].series.start_ts);
+  assert.ok(t1 > t0);
+  assert.deepEqual(foreign, [], 'no request leaves the page origin');
+  assert.deepEqual(failed, []);
+  await page.close();
+});
+
+test('the sample button analyses the bundled capture (served from a sub-path)', async () => {
+  const { page, foreign } = await openPage();
+  await page.click('[data-testid="sample-button"]');
+  assert.equal(await waitState(page, ['done', 'error']), 'done');
+  assert.equal((await rankedPorts(page))[0], 'tcp/445');
+  assert.ok(server.requests.some((u) => u === `${SUBPATH}static/sample.pcap`), 'sample fetched relative to the page');
+  assert.ok(server.requests.every((u) => u.startsWith(SUBPATH)), `all requests under the sub-path: ${server.requests}`);
+  assert.deepEqual(foreign, []);
+  await page.close();
+});
+
+test('choosing a port in the table redraws the timeline for it', async () => {
+  const { page } = await openPage();
+  await page.click('[data-testid="sample-button"]');
+  await waitState(page, ['done']);
+  const before = await page.evaluate(() => document.querySelector('[data-testid="timeline"]').toDataURL());
+  await page.click('[data-testid="port-row"][data-port="udp/53"]');
+  await page.waitForSelector('[data-testid="port-row"][data-port="udp/53"].selected');
+  await page.waitForFunction((b) => document.querySelector('[data-testid="timeline"]').toDataURL() !== b, before);
+  const label = await page.getAttribute('[data-testid="timeline"]', 'aria-label');
+  assert.match(label, /udp\/53/);
+  await page.close();
+});
+
+test('a corpus capture dropped on the page matches the CLI report', async () => {
+  const file = path.join(captures, 'markofu-pcaps__TCP_SYN_SCAN.pcap');
+  const expected = cliReport(file);
+  const { page } = await openPage();
+  await dropFile(page, path.basename(file), fs.readFileSync(file), 'body');
+  assert.equal(await waitState(page, ['done', 'error']), 'done');
+  const ports = await rankedPorts(page);
+  assert.deepEqual(ports.slice(0, 20), expected.ports.slice(0, 20).map((p) => `${p.proto}/${p.port}`));
+  const summary = await page.textContent('[data-testid="summary"]');
+  assert.match(summary, new RegExp(`\\b${expected.capture.packets}\\b`));
+  await page.close();
+});
+
+test('a file that is not a capture shows a clear error', async () => {
+  const { page } = await openPage();
+  await dropFile(page, 'notes.txt', Buffer.from('just some text, not a capture\n'));
+  assert.equal(await waitState(page, ['done', 'error']), 'error');
+  const msg = await page.textContent('[data-testid="error"]');
+  assert.match(msg, /not a pcap\/pcapng file/);
+  assert.match(msg, /byte offset 0/);
+  // The page stays usable: a real capture afterwards is analysed.
+  await page.click('[data-testid="sample-button"]');
+  assert.equal(await waitState(page, ['done']), 'done');
+  assert.equal(await page.$('[data-testid="error"]'), null);
+  await page.close();
+});
+
+test('a truncated capture reports what was read and where it stopped', async () => {
+  const bytes = fs.readFileSync(path.join(root, 'static', 'sample.pcap'));
+  const cut = bytes.subarray(0, Math.floor(bytes.length / 2));
+  const tmp = path.join(root, 'target', 'truncated-sample.pcap');
+  fs.writeFileSync(tmp, cut);
+  const expected = cliReport(tmp);
+  assert.ok(expected.capture.error, 'the CLI sees the cut');
+  const { page } = await openPage();
+  await dropFile(page, 'truncated.pcap', cut);
+  assert.equal(await waitState(page, ['done', 'error']), 'done');
+  const msg = await page.textContent('[data-testid="error"]');
+  assert.match(msg, new RegExp(`byte offset ${expected.capture.error.offset}\\b`));
+  assert.match(msg, new RegExp(`${expected.capture.packets} packets`));
+  await page.close();
+});
