@@ -200,10 +200,23 @@ fn analyze(
             return;
         }
     };
+    let msg = Object::new();
+    let _ = Reflect::set(&msg, &"type".into(), &protocol::ANALYZE.into());
+    let _ = Reflect::set(&msg, &"blob".into(), &blob);
+    let _ = Reflect::set(&msg, &"name".into(), &name.into());
+    let _ = Reflect::set(&msg, &"key".into(), &"service".into());
     let d = dispatch.clone();
+    let w = worker.clone();
     let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
         let data = ev.data();
         match get(&data, "type").as_string().as_deref() {
+            Some(protocol::READY) => {
+                if let Err(e) = w.post_message(&msg) {
+                    d.dispatch(Action::Failed(format!(
+                        "could not send the file to the worker: {e:?}"
+                    )));
+                }
+            }
             Some(protocol::PROGRESS) => d.dispatch(Action::Progress {
                 bytes: get(&data, "bytes").as_f64().unwrap_or(0.0),
                 total: get(&data, "total").as_f64().unwrap_or(0.0),
@@ -242,17 +255,6 @@ fn analyze(
     worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
     onerror.forget();
 
-    let msg = Object::new();
-    let _ = Reflect::set(&msg, &"type".into(), &protocol::ANALYZE.into());
-    let _ = Reflect::set(&msg, &"blob".into(), &blob);
-    let _ = Reflect::set(&msg, &"name".into(), &name.into());
-    let _ = Reflect::set(&msg, &"key".into(), &"service".into());
-    if let Err(e) = worker.post_message(&msg) {
-        dispatch.dispatch(Action::Failed(format!(
-            "could not send the file to the worker: {e:?}"
-        )));
-        return;
-    }
     let mut r = running.borrow_mut();
     r.worker = Some(worker);
     r._onmessage = Some(onmessage);

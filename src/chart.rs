@@ -41,6 +41,22 @@ pub fn hms(us: i64) -> String {
     format!("{:02}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
 }
 
+/// Axis numbers: `950`, `12k`, `3.4M`.
+pub fn compact(v: f64) -> String {
+    let a = v.abs();
+    if a >= 1e9 {
+        format!("{:.1}G", v / 1e9)
+    } else if a >= 1e6 {
+        format!("{:.1}M", v / 1e6)
+    } else if a >= 1e4 {
+        format!("{:.0}k", v / 1e3)
+    } else if a >= 10.0 || v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
+}
+
 /// Draw `series` on `canvas`, sized to its CSS box at the screen's pixel density.
 pub fn draw(
     canvas: &HtmlCanvasElement,
@@ -72,7 +88,7 @@ pub fn draw(
     let mut chart = ChartBuilder::on(&root)
         .margin(px(8.0))
         .caption(title, ("sans-serif", px(14.0)))
-        .x_label_area_size(px(28.0))
+        .x_label_area_size(px(40.0))
         .y_label_area_size(px(56.0))
         .build_cartesian_2d(0f64..span_s, 0f64..ymax)
         .map_err(|e| e.to_string())?;
@@ -83,6 +99,7 @@ pub fn draw(
         .x_labels(8)
         .y_labels(6)
         .x_label_formatter(&x_fmt)
+        .y_label_formatter(&|y: &f64| compact(*y))
         .x_desc("time (UTC)")
         .y_desc(format!(
             "{} per {}",

@@ -5,6 +5,9 @@
 
 use portspike_core::{Key, Params};
 
+/// Worker → page: `{type: "ready"}` once its handler is installed; messages
+/// posted before that would be lost, so the page waits for it.
+pub const READY: &str = "ready";
 /// Worker → page: `{type: "progress", bytes, total, packets}`.
 pub const PROGRESS: &str = "progress";
 /// Worker → page: `{type: "done", report: "<json>"}`.

@@ -61,6 +61,7 @@ pub fn start() {
     });
     scope().set_onmessage(Some(handler.as_ref().unchecked_ref()));
     handler.forget();
+    post(&[("type", protocol::READY.into())]);
 }
 
 async fn analyze(blob: Blob, name: String, params: portspike_core::Params) -> Result<(), JsValue> {

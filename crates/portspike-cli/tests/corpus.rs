@@ -45,11 +45,21 @@ fn every_corpus_file_gives_a_report_or_a_clear_error() {
                 read_fully += usize::from(by == "service");
             } else {
                 // A clear error: a message, and where it happened.
-                assert!(err["message"].as_str().is_some_and(|m| m.len() > 10), "{name}: {err}");
-                assert!(err["offset"].is_u64(), "{name}: error without an offset: {err}");
+                assert!(
+                    err["message"].as_str().is_some_and(|m| m.len() > 10),
+                    "{name}: {err}"
+                );
+                assert!(
+                    err["offset"].is_u64(),
+                    "{name}: error without an offset: {err}"
+                );
                 assert!(stderr.contains("byte offset"), "{name}: {stderr}");
                 let packets = r["capture"]["packets"].as_u64().unwrap();
-                assert_eq!(code == 3, packets > 0, "{name}: exit {code} with {packets} packets");
+                assert_eq!(
+                    code == 3,
+                    packets > 0,
+                    "{name}: exit {code} with {packets} packets"
+                );
             }
             let port_sum: u64 = r["ports"]
                 .as_array()
@@ -57,7 +67,10 @@ fn every_corpus_file_gives_a_report_or_a_clear_error() {
                 .iter()
                 .map(|p| p["totals"]["packets"].as_u64().unwrap())
                 .sum();
-            assert!(port_sum <= r["capture"]["packets"].as_u64().unwrap(), "{name}");
+            assert!(
+                port_sum <= r["capture"]["packets"].as_u64().unwrap(),
+                "{name}"
+            );
         }
     }
     assert!(read_fully >= 55, "only {read_fully} captures read fully");
@@ -82,12 +95,24 @@ fn stdin_gives_the_same_report_as_the_file() {
 fn table_lists_ports_ranked() {
     let dir = tempdir();
     let sample = dir.join("sample.pcap");
-    let (code, _, err) = run(&["synth", "--scenario", "sample", "-o", sample.to_str().unwrap()]);
+    let (code, _, err) = run(&[
+        "synth",
+        "--scenario",
+        "sample",
+        "-o",
+        sample.to_str().unwrap(),
+    ]);
     assert_eq!(code, 0, "{err}");
     let (code, out, _) = run(&["analyze", sample.to_str().unwrap(), "--bin", "10s"]);
     assert_eq!(code, 0);
-    let first_row = out.lines().find(|l| l.trim_start().starts_with("1 ")).unwrap();
-    assert!(first_row.contains("tcp/445") && first_row.contains("microsoft-ds"), "{out}");
+    let first_row = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("1 "))
+        .unwrap();
+    assert!(
+        first_row.contains("tcp/445") && first_row.contains("microsoft-ds"),
+        "{out}"
+    );
     assert!(out.contains("10000000 µs"), "{out}");
     let (code, _, err) = run(&["analyze", sample.to_str().unwrap(), "--bin", "fast"]);
     assert_eq!(code, 2);

@@ -263,10 +263,7 @@ impl Reader {
             };
             self.fail(
                 "truncated",
-                format!(
-                    "capture ends inside a {what}: {have} bytes of it present at offset {}",
-                    self.offset
-                ),
+                format!("capture ends inside a {what}: {have} bytes of it present"),
             );
         }
     }
@@ -375,10 +372,7 @@ impl Reader {
         if caplen > MAX_RECORD {
             self.fail(
                 "record_too_long",
-                format!(
-                    "pcap record at offset {} claims {caplen} captured bytes (limit {MAX_RECORD})",
-                    self.offset
-                ),
+                format!("pcap record claims {caplen} captured bytes (limit {MAX_RECORD})"),
             );
             return None;
         }
@@ -418,10 +412,7 @@ impl Reader {
                 _ => {
                     self.fail(
                         "bad_section_header",
-                        format!(
-                            "pcapng section header at offset {} has no byte-order magic",
-                            self.offset
-                        ),
+                        format!("pcapng section header has no byte-order magic"),
                     );
                     return None;
                 }
@@ -434,10 +425,7 @@ impl Reader {
         if blen < 12 || blen % 4 != 0 || blen > MAX_RECORD {
             self.fail(
                 "bad_block_length",
-                format!(
-                    "pcapng block of type {btype:#x} at offset {} has invalid length {blen}",
-                    self.offset
-                ),
+                format!("pcapng block of type {btype:#x} has invalid length {blen}"),
             );
             return None;
         }
@@ -449,8 +437,7 @@ impl Reader {
             self.fail(
                 "bad_block_length",
                 format!(
-                    "pcapng block of type {btype:#x} at offset {}: length {blen} at the start, {trailer} at the end",
-                    self.offset
+                    "pcapng block of type {btype:#x}: length {blen} at the start, {trailer} at the end"
                 ),
             );
             return None;
@@ -477,10 +464,7 @@ impl Reader {
             let minor = endian.u16(body, 6).unwrap_or(0);
             self.fail(
                 "unsupported_version",
-                format!(
-                    "pcapng section header at offset {} has version {major}.{minor}; only 1.x exists",
-                    self.offset
-                ),
+                format!("pcapng section header has version {major}.{minor}; only 1.x exists"),
             );
             return;
         }

@@ -10,7 +10,14 @@ fn small_pcap(seed: u64) -> Vec<u8> {
     let mut t = Trace::new();
     let start = synth::SAMPLE_START_NS;
     synth::background(&mut t, &mut rng, start, start + 20_000_000_000);
-    synth::sweep_445(&mut t, &mut rng, &[[10, 9, 9, 9]], start + 5_000_000_000, 50.0, 40);
+    synth::sweep_445(
+        &mut t,
+        &mut rng,
+        &[[10, 9, 9, 9]],
+        start + 5_000_000_000,
+        50.0,
+        40,
+    );
     t.into_pcap(96)
 }
 

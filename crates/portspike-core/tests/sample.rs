@@ -10,7 +10,10 @@ fn bundled() -> Vec<u8> {
 #[test]
 fn bundled_sample_is_the_generators_output() {
     // Regenerate with: portspike synth --scenario sample -o static/sample.pcap
-    assert!(bundled() == synth::sample(), "static/sample.pcap is stale: regenerate it");
+    assert!(
+        bundled() == synth::sample(),
+        "static/sample.pcap is stale: regenerate it"
+    );
 }
 
 #[test]
@@ -34,9 +37,17 @@ fn sample_puts_the_445_sweep_on_top() {
         })
         .map(|(_, v)| v)
         .sum();
-    assert!(in_window * 10 > top.totals.packets * 8, "{in_window} of {}", top.totals.packets);
+    assert!(
+        in_window * 10 > top.totals.packets * 8,
+        "{in_window} of {}",
+        top.totals.packets
+    );
     // A 15-minute capture gets a bin width giving a few hundred to 2000 bins.
-    assert!((300..=2000).contains(&s.packets.len()), "{} bins", s.packets.len());
+    assert!(
+        (300..=2000).contains(&s.packets.len()),
+        "{} bins",
+        s.packets.len()
+    );
     assert_eq!(s.packets.iter().sum::<u64>(), top.totals.packets);
 }
 
@@ -45,9 +56,18 @@ fn series_sum_to_totals_for_every_port() {
     let r = analyze_bytes(&bundled(), Params::default());
     for p in &r.ports {
         let s = p.series.as_ref().unwrap();
-        assert_eq!(s.packets.iter().sum::<u64>(), p.totals.packets, "{}/{}", p.proto, p.port);
+        assert_eq!(
+            s.packets.iter().sum::<u64>(),
+            p.totals.packets,
+            "{}/{}",
+            p.proto,
+            p.port
+        );
         assert_eq!(s.bytes.iter().sum::<u64>(), p.totals.bytes);
     }
     let total: u64 = r.ports.iter().map(|p| p.totals.packets).sum();
-    assert_eq!(total, r.capture.packets, "every sample packet is TCP or UDP");
+    assert_eq!(
+        total, r.capture.packets,
+        "every sample packet is TCP or UDP"
+    );
 }
