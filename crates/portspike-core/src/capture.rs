@@ -412,7 +412,7 @@ impl Reader {
                 _ => {
                     self.fail(
                         "bad_section_header",
-                        format!("pcapng section header has no byte-order magic"),
+                        "pcapng section header has no byte-order magic".to_string(),
                     );
                     return None;
                 }
