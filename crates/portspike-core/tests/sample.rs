@@ -1,5 +1,8 @@
 //! The bundled sample capture: what the page shows first.
 
+// Test code: a panic is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
 use portspike_core::{analyze_bytes, synth, Params};
 
 fn bundled() -> Vec<u8> {
