@@ -1,7 +1,12 @@
 //! Feeding the bytes in any chunking gives the same report.
 
 // Test code: a panic is a failed test.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use portspike_core::synth::{self, Rng, Trace};
 use portspike_core::{analyze_bytes, Analyzer, Key, Params};

@@ -1,7 +1,12 @@
 //! The bundled sample capture: what the page shows first.
 
 // Test code: a panic is a failed test.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use portspike_core::{analyze_bytes, synth, Params};
 
