@@ -23,8 +23,10 @@ struct Cli {
 enum Cmd {
     /// Analyse a capture and print the ports ranked (or the report as JSON).
     Analyze {
-        /// Capture file (pcap or pcapng); `-` reads standard input.
-        file: PathBuf,
+        /// Capture files (pcap or pcapng, optionally gzip or zstd compressed); several files
+        /// are one rotated set on one timeline; `-` reads standard input.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
         /// Print the full report (schema portspike.report/1) as JSON.
         #[arg(long)]
         json: bool,
@@ -78,7 +80,7 @@ const CHUNK: usize = 1 << 20;
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.cmd {
         Cmd::Analyze {
-            file,
+            files,
             json,
             by,
             bin,
@@ -94,30 +96,38 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 series_top,
             };
             let mut a = Analyzer::new(params);
-            let name = file.display().to_string();
-            let mut input: Box<dyn Read> = if name == "-" {
-                Box::new(std::io::stdin().lock())
-            } else {
-                let f =
-                    std::fs::File::open(&file).with_context(|| format!("cannot open {name}"))?;
-                let len = f.metadata().map(|m| m.len()).unwrap_or(0);
-                let base = file
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or(name.clone());
-                a.set_file(&base, len, None);
-                Box::new(f)
-            };
             let mut buf = vec![0u8; CHUNK];
-            loop {
-                let n = match input.read(&mut buf) {
-                    Ok(0) => break,
-                    Ok(n) => n,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(e).with_context(|| format!("reading {name}")),
+            for file in &files {
+                let name = file.display().to_string();
+                let mut input: Box<dyn Read> = if name == "-" {
+                    a.begin_file("-", 0, None);
+                    Box::new(std::io::stdin().lock())
+                } else {
+                    let f =
+                        std::fs::File::open(file).with_context(|| format!("cannot open {name}"))?;
+                    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+                    let base = file
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or(name.clone());
+                    a.begin_file(&base, len, None);
+                    Box::new(f)
                 };
-                a.feed(buf.get(..n).unwrap_or_default());
+                loop {
+                    let n = match input.read(&mut buf) {
+                        Ok(0) => break,
+                        Ok(n) => n,
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                        Err(e) => return Err(e).with_context(|| format!("reading {name}")),
+                    };
+                    a.feed(buf.get(..n).unwrap_or_default());
+                }
             }
+            let name = files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
             let report = a.finish();
             let mut out = std::io::stdout().lock();
             if json {

@@ -109,6 +109,10 @@ enum State {
     Pcapng {
         endian: Endian,
         interfaces: Vec<Interface>,
+        /// A valid section header has been read (resynchronising needs one).
+        section_seen: bool,
+        /// Scanning for the next valid block after corruption that began here.
+        resync_from: Option<u64>,
     },
     Failed,
 }
@@ -137,6 +141,7 @@ pub struct Reader {
     drops: Vec<u64>,
     drops_seen: bool,
     drops_base: usize,
+    bad_fraction_seen: bool,
 }
 
 impl Default for Reader {
@@ -158,6 +163,7 @@ impl Reader {
             drops: Vec::new(),
             drops_seen: false,
             drops_base: 0,
+            bad_fraction_seen: false,
         }
     }
 
@@ -255,6 +261,18 @@ impl Reader {
             self.fail("not_a_capture", format!("not a pcap/pcapng file: {what}"));
             return;
         }
+        if let State::Pcapng {
+            resync_from: Some(from),
+            ..
+        } = self.state
+        {
+            self.offset = from;
+            self.fail(
+                "bad_block",
+                "pcapng data is corrupt from here to the end; no valid block follows".into(),
+            );
+            return;
+        }
         if !self.buf.is_empty() {
             let have = self.buf.len();
             let what = match self.state {
@@ -320,10 +338,13 @@ impl Reader {
                 self.state = State::Pcapng {
                     endian: Endian::Little,
                     interfaces: Vec::new(),
+                    section_seen: false,
+                    resync_from: None,
                 };
                 self.format = Some(Format::Pcapng);
                 return Some(Step::Consumed(0));
             }
+            _ if b.len() < 8 => return Some(Step::Need(8)),
             _ => {
                 let what = describe_magic(b);
                 self.fail("not_a_capture", format!("not a pcap/pcapng file: {what}"));
@@ -343,11 +364,19 @@ impl Reader {
             return None;
         }
         let network = endian.u32(b, 20)?;
+        // Low 16 bits: link type; bits 16–25 reserved (must be zero); above: FCS length.
+        if network & 0x03FF_0000 != 0 {
+            self.fail(
+                "bad_link_type",
+                format!("pcap file header's link-type field {network:#010x} has reserved bits set"),
+            );
+            return None;
+        }
         self.state = State::Pcap {
             endian,
             nanos,
             rec_hdr,
-            linktype: network & 0x03FF_FFFF,
+            linktype: network & 0xFFFF,
         };
         self.format = Some(Format::Pcap);
         Some(Step::Consumed(24))
@@ -380,11 +409,26 @@ impl Reader {
         let Some(data) = b.get(rec_hdr..total) else {
             return Some(Step::Need(total));
         };
-        let frac_ns = if nanos {
-            i64::from(frac)
+        let (unit, limit) = if nanos {
+            (1, 1_000_000_000)
         } else {
-            i64::from(frac) * 1000
+            (1000, 1_000_000)
         };
+        let frac = if frac >= limit {
+            if !self.bad_fraction_seen {
+                self.bad_fraction_seen = true;
+                let off = self.offset;
+                self.warn(
+                    "bad_timestamp",
+                    format!("record at offset {off} has a timestamp fraction of {frac}, past one second; the fraction was ignored (and in any later such record)"),
+                    off,
+                );
+            }
+            0
+        } else {
+            frac
+        };
+        let frac_ns = i64::from(frac) * unit;
         let ts_ns = i64::from(sec) * 1_000_000_000 + frac_ns;
         self.last_ts_ns = ts_ns;
         on_frame(Frame {
@@ -401,9 +445,18 @@ impl Reader {
         if b.len() < 12 {
             return Some(Step::Need(12));
         }
-        let State::Pcapng { endian, .. } = self.state else {
+        let State::Pcapng {
+            endian,
+            section_seen,
+            resync_from,
+            ..
+        } = self.state
+        else {
             return None;
         };
+        if let Some(from) = resync_from {
+            return Some(self.resync_step(b, endian, from));
+        }
         let is_shb = b.get(..4) == Some(&[0x0a, 0x0d, 0x0d, 0x0a]);
         let endian = if is_shb {
             match b.get(8..12) {
@@ -423,24 +476,22 @@ impl Reader {
         let btype = endian.u32(b, 0)?;
         let blen = endian.u32(b, 4)? as usize;
         if blen < 12 || blen % 4 != 0 || blen > MAX_RECORD {
-            self.fail(
-                "bad_block_length",
+            return self.corrupt(
+                section_seen,
                 format!("pcapng block of type {btype:#x} has invalid length {blen}"),
             );
-            return None;
         }
         let Some(block) = b.get(..blen) else {
             return Some(Step::Need(blen));
         };
         let trailer = endian.u32(block, blen - 4)? as usize;
         if trailer != blen {
-            self.fail(
-                "bad_block_length",
+            return self.corrupt(
+                section_seen,
                 format!(
                     "pcapng block of type {btype:#x}: length {blen} at the start, {trailer} at the end"
                 ),
             );
-            return None;
         }
         let body = block.get(8..blen - 4)?;
         match btype {
@@ -458,6 +509,62 @@ impl Reader {
         Some(Step::Consumed(blen))
     }
 
+    /// A block that cannot be read: fail, or (inside a valid section) start
+    /// scanning for the next valid block.
+    fn corrupt(&mut self, section_seen: bool, message: String) -> Option<Step> {
+        if !section_seen {
+            self.fail("bad_block_length", message);
+            return None;
+        }
+        let off = self.offset;
+        self.warn(
+            "bad_block",
+            format!("{message}; looking for the next valid block"),
+            off,
+        );
+        if let State::Pcapng { resync_from, .. } = &mut self.state {
+            *resync_from = Some(off);
+        }
+        Some(Step::Consumed(4))
+    }
+
+    /// While resynchronising: is a valid block at the front of `b`?
+    fn resync_step(&mut self, b: &[u8], endian: Endian, from: u64) -> Step {
+        let is_shb = b.get(..4) == Some(&[0x0a, 0x0d, 0x0d, 0x0a]);
+        let endian = match (is_shb, b.get(8..12)) {
+            (true, Some([0x4d, 0x3c, 0x2b, 0x1a])) => Endian::Little,
+            (true, Some([0x1a, 0x2b, 0x3c, 0x4d])) => Endian::Big,
+            _ => endian,
+        };
+        let (Some(btype), Some(blen)) = (endian.u32(b, 0), endian.u32(b, 4)) else {
+            return Step::Need(12);
+        };
+        let blen = blen as usize;
+        let known = matches!(btype, 0x0A0D_0D0A | 1 | 2 | 3 | 5 | 6);
+        if !known || blen < 12 || blen % 4 != 0 || blen > MAX_RECORD {
+            return Step::Consumed(4);
+        }
+        let Some(block) = b.get(..blen) else {
+            return Step::Need(blen);
+        };
+        if endian.u32(block, blen - 4) != Some(blen as u32) {
+            return Step::Consumed(4);
+        }
+        let off = self.offset;
+        self.warn(
+            "resynchronised",
+            format!(
+                "skipped {} corrupt bytes from offset {from}; reading resumed at the block at offset {off}",
+                off - from
+            ),
+            off,
+        );
+        if let State::Pcapng { resync_from, .. } = &mut self.state {
+            *resync_from = None;
+        }
+        Step::Consumed(0)
+    }
+
     fn pcapng_shb(&mut self, body: &[u8], endian: Endian) {
         let major = endian.u16(body, 4).unwrap_or(0);
         if major != 1 {
@@ -471,10 +578,13 @@ impl Reader {
         if let State::Pcapng {
             endian: e,
             interfaces,
+            section_seen,
+            ..
         } = &mut self.state
         {
             *e = endian;
             interfaces.clear();
+            *section_seen = true;
         }
         self.drops_base = self.drops.len();
     }
@@ -781,6 +891,72 @@ mod tests {
         assert_eq!(e.code, "not_a_capture");
         assert!(e.message.contains("text"), "{}", e.message);
         assert_eq!(e.offset, Some(0));
+    }
+
+    fn ng_block(t: u32, body: &[u8]) -> Vec<u8> {
+        let len = (12 + body.len()) as u32;
+        let mut b = t.to_le_bytes().to_vec();
+        b.extend_from_slice(&len.to_le_bytes());
+        b.extend_from_slice(body);
+        b.extend_from_slice(&len.to_le_bytes());
+        b
+    }
+
+    fn ng_epb(ts: u64, data: &[u8]) -> Vec<u8> {
+        let mut epb = 0u32.to_le_bytes().to_vec();
+        epb.extend_from_slice(&((ts >> 32) as u32).to_le_bytes());
+        epb.extend_from_slice(&(ts as u32).to_le_bytes());
+        epb.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        epb.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        epb.extend_from_slice(data);
+        ng_block(6, &epb)
+    }
+
+    fn ng_head() -> Vec<u8> {
+        let mut shb = vec![0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 0, 0];
+        shb.extend_from_slice(&(-1i64).to_le_bytes());
+        let mut v = ng_block(0x0A0D0D0A, &shb);
+        v.extend(ng_block(1, &[1, 0, 0, 0, 0, 0, 0, 0]));
+        v
+    }
+
+    #[test]
+    fn pcapng_resynchronises_after_a_corrupt_block() {
+        let mut v = ng_head();
+        v.extend(ng_epb(1, b"abcd"));
+        let bad_at = v.len() as u64;
+        let mut junk = ng_epb(2, b"efgh");
+        let n = junk.len();
+        junk[n - 4] ^= 0xff; // trailer no longer matches
+        v.extend(junk);
+        v.extend([0x55; 12]);
+        let good_at = v.len() as u64;
+        v.extend(ng_epb(3, b"ijkl"));
+        for chunk in [1, 5, 64, v.len()] {
+            let (frames, r) = collect(&v, chunk);
+            assert_eq!(r.error(), None);
+            assert_eq!(frames.len(), 2, "chunk {chunk}");
+            assert_eq!(frames[1].1, b"ijkl");
+            let w: Vec<_> = r.warnings().iter().map(|w| (w.code, w.offset)).collect();
+            assert_eq!(
+                w,
+                vec![
+                    ("bad_block", Some(bad_at)),
+                    ("resynchronised", Some(good_at))
+                ]
+            );
+        }
+    }
+
+    #[test]
+    fn pcapng_corrupt_to_the_end_is_an_error_at_the_corrupt_block() {
+        let mut v = ng_head();
+        v.extend(ng_epb(1, b"abcd"));
+        let bad_at = v.len() as u64;
+        v.extend([7u8, 0, 0, 0, 13, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8]);
+        let (frames, r) = collect(&v, 3);
+        assert_eq!(frames.len(), 1);
+        assert_eq!(r.error().unwrap().offset, Some(bad_at));
     }
 
     #[test]

@@ -47,8 +47,13 @@ pub enum L4 {
         dport: u16,
         flags: u8,
     },
-    /// ICMP (v4 or v6) with its type and code.
-    Icmp { v6: bool, ty: u8, code: u8 },
+    /// ICMP (v4 or v6) with its type and code, and for an error the packet it quotes.
+    Icmp {
+        v6: bool,
+        ty: u8,
+        code: u8,
+        quoted: Option<Quoted>,
+    },
     /// A later fragment: no transport header.
     Fragment { ip_proto: u8 },
     /// Another IP protocol, or a transport header too short to read.
@@ -79,7 +84,7 @@ pub enum Decoded {
 pub fn link_supported(linktype: u32) -> bool {
     matches!(
         linktype,
-        0 | 1 | 12 | 14 | 101 | 108 | 113 | 228 | 229 | 276
+        0 | 1 | 7 | 12 | 14 | 101 | 105 | 108 | 113 | 127 | 129 | 192 | 228 | 229 | 239 | 276
     )
 }
 
@@ -92,71 +97,216 @@ pub fn link_name(linktype: u32) -> String {
     }
 }
 
+/// How many encapsulations (PPI, tunnels) are followed before giving up.
+const MAX_DEPTH: u8 = 6;
+
 /// Decode one frame of the given link type.
 pub fn decode(linktype: u32, data: &[u8]) -> Decoded {
-    let sliced = match linktype {
-        1 => LaxSlicedPacket::from_ethernet(data).ok(),
+    link(linktype, data, 0)
+}
+
+fn be16(b: &[u8], at: usize) -> Option<u16> {
+    let s: [u8; 2] = b.get(at..at + 2)?.try_into().ok()?;
+    Some(u16::from_be_bytes(s))
+}
+
+fn le16(b: &[u8], at: usize) -> Option<u16> {
+    let s: [u8; 2] = b.get(at..at + 2)?.try_into().ok()?;
+    Some(u16::from_le_bytes(s))
+}
+
+fn link(linktype: u32, data: &[u8], depth: u8) -> Decoded {
+    if depth > MAX_DEPTH {
+        return Decoded::Malformed;
+    }
+    match linktype {
+        1 => match LaxSlicedPacket::from_ethernet(data) {
+            Ok(s) => sliced(&s, depth),
+            Err(_) => Decoded::Malformed,
+        },
         // Raw IP: 12 and 14 are the historical values of LINKTYPE_RAW on some systems.
-        12 | 14 | 101 | 228 | 229 => LaxSlicedPacket::from_ip(data).ok(),
-        // BSD loopback: a 4-byte address family, host order (NULL) or network order (LOOP).
-        0 | 108 => {
-            let Some(&af) = data.first_chunk::<4>() else {
-                return Decoded::Malformed;
-            };
-            let af = if linktype == 108 {
-                u32::from_be_bytes(af)
-            } else {
-                // Host order of the capturing machine: whichever reading is small.
-                let le = u32::from_le_bytes(af);
-                if le > 0xffff {
-                    u32::from_be_bytes(af)
-                } else {
-                    le
-                }
-            };
-            match af {
-                2 | 24 | 28 | 30 => {
-                    LaxSlicedPacket::from_ip(data.get(4..).unwrap_or_default()).ok()
-                }
-                _ => return Decoded::NotIp,
+        12 | 14 | 101 => ip(data, depth),
+        // LINKTYPE_IPV4 / LINKTYPE_IPV6 carry only that version.
+        228 | 229 => {
+            let want = if linktype == 228 { 4 } else { 6 };
+            match data.first() {
+                Some(v) if v >> 4 == want => ip(data, depth),
+                Some(_) => Decoded::Malformed,
+                None => Decoded::Malformed,
             }
         }
+        0 | 108 => null_loop(linktype, data, depth),
         // Linux cooked capture v1: 16-byte header, protocol at 14.
-        113 => {
-            let (Some(&[p0, p1]), Some(rest)) = (data.get(14..16), data.get(16..)) else {
-                return Decoded::Malformed;
-            };
-            Some(LaxSlicedPacket::from_ether_type(
-                EtherType(u16::from_be_bytes([p0, p1])),
-                rest,
-            ))
-        }
+        113 => match (be16(data, 14), data.get(16..)) {
+            (Some(et), Some(rest)) => ether_type(et, rest, depth),
+            _ => Decoded::Malformed,
+        },
         // Linux cooked capture v2: 20-byte header, protocol at 0.
-        276 => {
-            let (Some(&[p0, p1]), Some(rest)) = (data.get(0..2), data.get(20..)) else {
+        276 => match (be16(data, 0), data.get(20..)) {
+            (Some(et), Some(rest)) => ether_type(et, rest, depth),
+            _ => Decoded::Malformed,
+        },
+        105 => ieee80211(data, depth),
+        // Radiotap: version, pad, little-endian length, then the 802.11 frame.
+        127 => match le16(data, 2).and_then(|n| data.get(n as usize..)) {
+            Some(rest) => ieee80211(rest, depth),
+            None => Decoded::Malformed,
+        },
+        // PPI: version, flags, LE length, LE link type of what follows.
+        192 => {
+            let (Some(len), Some(dlt)) = (
+                le16(data, 2),
+                data.get(4..8)
+                    .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                    .map(u32::from_le_bytes),
+            ) else {
                 return Decoded::Malformed;
             };
-            Some(LaxSlicedPacket::from_ether_type(
-                EtherType(u16::from_be_bytes([p0, p1])),
-                rest,
-            ))
+            match data.get(len as usize..) {
+                Some(rest) => link(dlt, rest, depth + 1),
+                None => Decoded::Malformed,
+            }
         }
-        _ => return Decoded::UnsupportedLink,
-    };
-    let Some(sliced) = sliced else {
+        239 => nflog(data, depth),
+        7 | 129 => arcnet(linktype, data, depth),
+        _ => Decoded::UnsupportedLink,
+    }
+}
+
+/// BSD NULL (host byte order) and LOOP (network byte order): a 4-byte
+/// address family, or on some systems an Ethernet type.
+fn null_loop(linktype: u32, data: &[u8], depth: u8) -> Decoded {
+    let (Some(&af), Some(rest)) = (data.first_chunk::<4>(), data.get(4..)) else {
         return Decoded::Malformed;
     };
-    match &sliced.net {
+    let mut v = if linktype == 108 {
+        u32::from_be_bytes(af)
+    } else {
+        u32::from_le_bytes(af)
+    };
+    // Written on a machine of the other byte order (as Wireshark reads it).
+    if linktype == 0 && v & 0xffff_0000 != 0 {
+        v = v.swap_bytes();
+    }
+    if v > 1500 {
+        return ether_type(v as u16, rest, depth);
+    }
+    match v {
+        2 => ip(rest, depth),
+        24 | 28 | 30 => ip(rest, depth),
+        _ => Decoded::NotIp,
+    }
+}
+
+/// 802.11: data frames only; LLC/SNAP gives the Ethernet type.
+fn ieee80211(data: &[u8], depth: u8) -> Decoded {
+    let (Some(&fc0), Some(&fc1)) = (data.first(), data.get(1)) else {
+        return Decoded::Malformed;
+    };
+    let ty = (fc0 >> 2) & 3;
+    let subtype = fc0 >> 4;
+    if ty != 2 || subtype & 0x4 != 0 {
+        return Decoded::NotIp; // management, control, or a data frame with no body
+    }
+    if fc1 & 0x40 != 0 {
+        return Decoded::NotIp; // protected: encrypted payload
+    }
+    let mut hdr = 24;
+    if fc1 & 0x03 == 0x03 {
+        hdr += 6; // fourth address
+    }
+    if subtype & 0x8 != 0 {
+        hdr += 2; // QoS control
+        if fc1 & 0x80 != 0 {
+            hdr += 4; // HT control
+        }
+    }
+    match (
+        data.get(hdr..hdr + 6),
+        be16(data, hdr + 6),
+        data.get(hdr + 8..),
+    ) {
+        (Some([0xaa, 0xaa, 0x03, _, _, _]), Some(et), Some(rest)) => ether_type(et, rest, depth),
+        (Some(_), _, _) => Decoded::NotIp,
+        _ => Decoded::Malformed,
+    }
+}
+
+/// NFLOG: family, version, resource id, then TLVs (host-order length and
+/// type); the payload TLV (type 9) holds the packet.
+fn nflog(data: &[u8], depth: u8) -> Decoded {
+    let mut at = 4;
+    while let (Some(len), Some(ty)) = (le16(data, at), le16(data, at + 2)) {
+        let len = len as usize;
+        if len < 4 {
+            return Decoded::Malformed;
+        }
+        if ty == 9 {
+            return match data.get(at + 4..at + len) {
+                Some(p) => ip(p, depth),
+                None => Decoded::Malformed,
+            };
+        }
+        at += len.div_ceil(4) * 4;
+    }
+    Decoded::NotIp
+}
+
+/// ARCNET (BSD 7, Linux 129 with a 2-byte offset field): RFC 1201 protocol
+/// ids carry a split flag and a sequence number before the payload.
+fn arcnet(linktype: u32, data: &[u8], depth: u8) -> Decoded {
+    let mut at = if linktype == 129 { 4 } else { 2 };
+    let Some(&proto) = data.get(at) else {
+        return Decoded::Malformed;
+    };
+    at += 1;
+    let ip_proto = match proto {
+        0xf0 => Some(false), // RFC 1051 IP: no split flag
+        0xd4 => Some(true),  // RFC 1201 IP
+        _ => None,
+    };
+    let Some(rfc1201) = ip_proto else {
+        return Decoded::NotIp;
+    };
+    if rfc1201 {
+        if data.get(at) == Some(&0xff) {
+            at += 4; // exception packet: flag, padding, then the real header
+        }
+        at += 3; // split flag, sequence number
+    }
+    match data.get(at..) {
+        Some(rest) => ip(rest, depth),
+        None => Decoded::Malformed,
+    }
+}
+
+fn ether_type(et: u16, rest: &[u8], depth: u8) -> Decoded {
+    sliced(
+        &LaxSlicedPacket::from_ether_type(EtherType(et), rest),
+        depth,
+    )
+}
+
+fn ip(data: &[u8], depth: u8) -> Decoded {
+    match LaxSlicedPacket::from_ip(data) {
+        Ok(s) => sliced(&s, depth),
+        Err(_) => Decoded::Malformed,
+    }
+}
+
+fn sliced(s: &LaxSlicedPacket<'_>, depth: u8) -> Decoded {
+    let (src, dst, ip_number, payload, first, v6) = match &s.net {
         Some(LaxNetSlice::Ipv4(ip)) => {
             let h = ip.header();
-            let first = h.fragments_offset().value() == 0;
             let p = ip.payload();
-            let l4 = transport(p.ip_number, p.payload, first, false);
-            Decoded::Ip(Packet {
-                src: IpAddr::V4(h.source_addr()),
-                dst: IpAddr::V4(h.destination_addr()),
-                l4,
-            })
+            (
+                IpAddr::V4(h.source_addr()),
+                IpAddr::V4(h.destination_addr()),
+                p.ip_number,
+                p.payload,
+                h.fragments_offset().value() == 0,
+                false,
+            )
         }
         Some(LaxNetSlice::Ipv6(ip)) => {
             let h = ip.header();
@@ -167,22 +317,157 @@ pub fn decode(linktype: u32, data: &[u8]) -> Decoded {
                 }
             }
             let p = ip.payload();
-            let l4 = transport(p.ip_number, p.payload, first, true);
-            Decoded::Ip(Packet {
-                src: IpAddr::V6(h.source_addr()),
-                dst: IpAddr::V6(h.destination_addr()),
-                l4,
-            })
+            (
+                IpAddr::V6(h.source_addr()),
+                IpAddr::V6(h.destination_addr()),
+                p.ip_number,
+                p.payload,
+                first,
+                true,
+            )
         }
-        Some(LaxNetSlice::Arp(_)) => Decoded::NotIp,
+        Some(LaxNetSlice::Arp(_)) => return Decoded::NotIp,
         None => {
-            if sliced.stop_err.is_some() {
+            return if s.stop_err.is_some() {
                 Decoded::Malformed
             } else {
                 Decoded::NotIp
-            }
+            };
+        }
+    };
+    if first {
+        // Tunnels: the inner packet is the one that carries the ports.
+        let inner = match ip_number.0 {
+            4 | 41 => Some(ip(payload, depth + 1)),
+            47 => Some(gre(payload, depth + 1)),
+            103 => pim_register(payload).map(|p| ip(p, depth + 1)),
+            _ => None,
+        };
+        if let Some(Decoded::Ip(p)) = inner {
+            return Decoded::Ip(p);
         }
     }
+    Decoded::Ip(Packet {
+        src,
+        dst,
+        l4: transport(ip_number, payload, first, v6),
+    })
+}
+
+/// GRE (RFC 2784/2890, and the enhanced GRE of PPTP) to the inner packet.
+fn gre(data: &[u8], depth: u8) -> Decoded {
+    if depth > MAX_DEPTH {
+        return Decoded::Malformed;
+    }
+    let (Some(flags), Some(proto)) = (be16(data, 0), be16(data, 2)) else {
+        return Decoded::Malformed;
+    };
+    let version = flags & 0x7;
+    let mut at = 4;
+    if version == 0 {
+        if flags & 0xc000 != 0 {
+            at += 4; // checksum (and offset) present
+        }
+        if flags & 0x2000 != 0 {
+            at += 4; // key
+        }
+        if flags & 0x1000 != 0 {
+            at += 4; // sequence number
+        }
+        if flags & 0x4000 != 0 {
+            return Decoded::NotIp; // RFC 1701 source routing: not followed
+        }
+    } else if version == 1 {
+        at += 4; // payload length and call id
+        if flags & 0x1000 != 0 {
+            at += 4;
+        }
+        if flags & 0x0080 != 0 {
+            at += 4; // acknowledgment number
+        }
+    } else {
+        return Decoded::NotIp;
+    }
+    let Some(rest) = data.get(at..) else {
+        return Decoded::Malformed;
+    };
+    match proto {
+        0x6558 => link(1, rest, depth + 1),
+        // ERSPAN type II: an 8-byte header, then Ethernet.
+        0x88be => rest
+            .get(8..)
+            .map_or(Decoded::Malformed, |e| link(1, e, depth + 1)),
+        // PPP (PPTP): optional address/control, then a 1- or 2-byte protocol.
+        0x880b => {
+            let ppp = match rest {
+                [0xff, 0x03, tail @ ..] => tail,
+                _ => rest,
+            };
+            match ppp {
+                [0x00, 0x21, ip4 @ ..] | [0x21, ip4 @ ..] => ip(ip4, depth + 1),
+                [0x00, 0x57, ip6 @ ..] | [0x57, ip6 @ ..] => ip(ip6, depth + 1),
+                _ => Decoded::NotIp,
+            }
+        }
+        et => ether_type(et, rest, depth + 1),
+    }
+}
+
+/// PIM version 2 Register messages carry a whole IP packet after 8 bytes.
+fn pim_register(data: &[u8]) -> Option<&[u8]> {
+    match data.first() {
+        Some(0x21) => data.get(8..),
+        _ => None,
+    }
+}
+
+/// The packet an ICMP error quotes: its protocol and ports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quoted {
+    pub proto: Proto,
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub sport: u16,
+    pub dport: u16,
+}
+
+fn is_icmp_error(v6: bool, ty: u8) -> bool {
+    if v6 {
+        matches!(ty, 1..=4)
+    } else {
+        matches!(ty, 3 | 4 | 5 | 11 | 12)
+    }
+}
+
+fn quoted(data: &[u8]) -> Option<Quoted> {
+    let s = LaxSlicedPacket::from_ip(data).ok()?;
+    let (src, dst, num, payload) = match &s.net {
+        Some(LaxNetSlice::Ipv4(ip)) => (
+            IpAddr::V4(ip.header().source_addr()),
+            IpAddr::V4(ip.header().destination_addr()),
+            ip.payload().ip_number,
+            ip.payload().payload,
+        ),
+        Some(LaxNetSlice::Ipv6(ip)) => (
+            IpAddr::V6(ip.header().source_addr()),
+            IpAddr::V6(ip.header().destination_addr()),
+            ip.payload().ip_number,
+            ip.payload().payload,
+        ),
+        _ => return None,
+    };
+    let proto = match num {
+        IpNumber::TCP => Proto::Tcp,
+        IpNumber::UDP => Proto::Udp,
+        _ => return None,
+    };
+    Some(Quoted {
+        proto,
+        src,
+        dst,
+        sport: be16(payload, 0)?,
+        dport: be16(payload, 2)?,
+    })
 }
 
 fn transport(ip_number: IpNumber, payload: &[u8], first_fragment: bool, v6: bool) -> L4 {
@@ -194,18 +479,24 @@ fn transport(ip_number: IpNumber, payload: &[u8], first_fragment: bool, v6: bool
         IpNumber::TCP => Proto::Tcp,
         IpNumber::UDP => Proto::Udp,
         IpNumber::ICMP | IpNumber::IPV6_ICMP => {
+            let v6 = v6 || ip_number == IpNumber::IPV6_ICMP;
             return match payload.get(..2) {
-                Some([ty, code]) => L4::Icmp {
-                    v6: v6 || ip_number == IpNumber::IPV6_ICMP,
-                    ty: *ty,
-                    code: *code,
+                Some(&[ty, code]) => L4::Icmp {
+                    v6,
+                    ty,
+                    code,
+                    quoted: if is_icmp_error(v6, ty) {
+                        payload.get(8..).and_then(quoted)
+                    } else {
+                        None
+                    },
                 },
                 _ => L4::Other { ip_proto },
             };
         }
         _ => return L4::Other { ip_proto },
     };
-    let Some([a, b, c, d]) = payload.get(..4) else {
+    let (Some(sport), Some(dport)) = (be16(payload, 0), be16(payload, 2)) else {
         return L4::Other { ip_proto };
     };
     let flags = match proto {
@@ -214,8 +505,8 @@ fn transport(ip_number: IpNumber, payload: &[u8], first_fragment: bool, v6: bool
     };
     L4::Ports {
         proto,
-        sport: u16::from_be_bytes([*a, *b]),
-        dport: u16::from_be_bytes([*c, *d]),
+        sport,
+        dport,
         flags,
     }
 }

@@ -17,11 +17,13 @@
 
 pub mod bins;
 pub mod capture;
+pub mod compress;
 pub mod decode;
 pub mod flows;
 pub mod report;
 pub mod services;
 pub mod synth;
+pub mod timegate;
 pub mod writer;
 
 use bins::{Cell, Grid, Series};
@@ -77,15 +79,14 @@ struct LinkCount {
 /// reader's callback can borrow it mutably).
 #[derive(Debug)]
 struct Counts {
-    key: Key,
     packets: u64,
     wire_bytes: u64,
     first_ts_us: Option<i64>,
     last_ts_us: Option<i64>,
     links: BTreeMap<u32, LinkCount>,
     decode_errors: u64,
-    grid: Grid,
-    ports: HashMap<(Proto, u16), PortState>,
+    gate: timegate::TimeGate<Rec>,
+    engine: Engine,
 }
 
 impl Counts {
@@ -110,12 +111,51 @@ impl Counts {
             }
         };
         link.decoded += 1;
+        let rec = Rec {
+            len: f.orig_len,
+            packet,
+        };
+        let Counts { gate, engine, .. } = self;
+        gate.push(ts_us, rec, &mut |ts, r| engine.packet(ts, &r, true));
+    }
+
+    fn finish(&mut self) {
+        let Counts { gate, engine, .. } = self;
+        let mut outliers = Vec::new();
+        gate.finish(&mut |ts, r| engine.packet(ts, &r, true), &mut |ts, r| {
+            outliers.push((ts, r))
+        });
+        for (ts, r) in outliers {
+            self.engine.packet(ts, &r, false);
+        }
+    }
+}
+
+/// A decoded packet waiting at the time gate.
+#[derive(Debug, Clone, Copy)]
+struct Rec {
+    len: u32,
+    packet: decode::Packet,
+}
+
+/// Per-port counting (the engine grows here).
+#[derive(Debug)]
+struct Engine {
+    key: Key,
+    grid: Grid,
+    ports: HashMap<(Proto, u16), PortState>,
+}
+
+impl Engine {
+    /// Count one packet; `binned` is false for timestamp outliers, which count
+    /// in the totals but stay out of the series.
+    fn packet(&mut self, ts_us: i64, r: &Rec, binned: bool) {
         let L4::Ports {
             proto,
             sport,
             dport,
             flags,
-        } = packet.l4
+        } = r.packet.l4
         else {
             return;
         };
@@ -123,59 +163,134 @@ impl Counts {
             Key::Service => flows::service_port(proto, sport, dport, flags),
             Key::DstPort => dport,
         };
+        let st = self.ports.entry((proto, port)).or_default();
+        st.totals.packets += 1;
+        st.totals.bytes += u64::from(r.len);
+        if !binned {
+            return;
+        }
         let (factor, bin) = self.grid.place(ts_us);
         if factor > 1 {
             for st in self.ports.values_mut() {
                 st.series.coarsen(factor);
             }
         }
-        let st = self.ports.entry((proto, port)).or_default();
-        st.totals.packets += 1;
-        st.totals.bytes += u64::from(f.orig_len);
-        st.series.add(
-            bin,
-            Cell {
-                packets: 1,
-                bytes: u64::from(f.orig_len),
-            },
-        );
+        if let Some(st) = self.ports.get_mut(&(proto, port)) {
+            st.series.add(
+                bin,
+                Cell {
+                    packets: 1,
+                    bytes: u64::from(r.len),
+                },
+            );
+        }
     }
 }
 
-/// The streaming analyzer: one per capture (or rotated set of files).
+/// One input file: its decompressor and framer.
+#[derive(Debug, Default)]
+struct FileState {
+    input: compress::Input,
+    reader: Reader,
+    bytes: u64,
+}
+
+/// What one finished file contributed to the capture summary.
+#[derive(Debug)]
+struct FileOutcome {
+    name: Option<String>,
+    format: Option<capture::Format>,
+    compression: Option<compress::Compression>,
+    error: Option<Problem>,
+    warnings: Vec<Problem>,
+    dropped: Option<u64>,
+}
+
+impl FileState {
+    fn finish(mut self, name: Option<String>, counts: &mut Counts) -> FileOutcome {
+        let reader = &mut self.reader;
+        self.input
+            .finish(&mut |b| reader.feed(b, &mut |f| counts.frame(f)));
+        self.reader.finish();
+        // A decompression fault is where reading really stopped; a framing
+        // error after it is only its consequence.
+        let error = match (self.input.error(), self.reader.error()) {
+            (Some(d), _) => Some(Problem {
+                code: "bad_compression".into(),
+                message: d.message.clone(),
+                offset: Some(d.offset),
+            }),
+            (None, Some(e)) => Some(Problem {
+                code: e.code.to_string(),
+                message: e.message.clone(),
+                offset: e.offset,
+            }),
+            (None, None) => None,
+        };
+        FileOutcome {
+            name,
+            format: self.reader.format(),
+            compression: self.input.compression(),
+            error,
+            warnings: self
+                .reader
+                .warnings()
+                .iter()
+                .map(|w| Problem {
+                    code: w.code.to_string(),
+                    message: w.message.clone(),
+                    offset: w.offset,
+                })
+                .collect(),
+            dropped: self.reader.dropped_by_capture(),
+        }
+    }
+}
+
+/// The streaming analyzer: one per capture, or per rotated set of files
+/// (see [`Analyzer::begin_file`]).
 #[derive(Debug)]
 pub struct Analyzer {
     params: Params,
-    reader: Reader,
+    file: FileState,
     counts: Counts,
     bytes: u64,
     files: Vec<FileEntry>,
+    outcomes: Vec<FileOutcome>,
 }
 
 impl Analyzer {
     pub fn new(params: Params) -> Self {
         let counts = Counts {
-            key: params.key,
             packets: 0,
             wire_bytes: 0,
             first_ts_us: None,
             last_ts_us: None,
             links: BTreeMap::new(),
             decode_errors: 0,
-            grid: Grid::new(params.bin_width_us),
-            ports: HashMap::new(),
+            gate: timegate::TimeGate::default(),
+            engine: Engine {
+                key: params.key,
+                grid: Grid::new(params.bin_width_us),
+                ports: HashMap::new(),
+            },
         };
         Analyzer {
             params,
-            reader: Reader::new(),
+            file: FileState::default(),
             counts,
             bytes: 0,
             files: Vec::new(),
+            outcomes: Vec::new(),
         }
     }
 
-    /// Name the file being read (for `capture.files`).
-    pub fn set_file(&mut self, name: &str, file_bytes: u64, sha256: Option<String>) {
+    /// Start the next file of a capture set (the first call names the first
+    /// file). Files may come in any order: they share one timeline.
+    pub fn begin_file(&mut self, name: &str, file_bytes: u64, sha256: Option<String>) {
+        if !self.files.is_empty() || self.file.bytes > 0 {
+            self.close_file();
+        }
         self.files.push(FileEntry {
             name: name.to_string(),
             file_bytes,
@@ -183,11 +298,27 @@ impl Analyzer {
         });
     }
 
-    /// Feed the next chunk of the capture.
+    /// Name the (single) file being read, for `capture.files`.
+    pub fn set_file(&mut self, name: &str, file_bytes: u64, sha256: Option<String>) {
+        self.begin_file(name, file_bytes, sha256);
+    }
+
+    fn close_file(&mut self) {
+        let name = self.files.get(self.outcomes.len()).map(|f| f.name.clone());
+        let file = std::mem::take(&mut self.file);
+        let outcome = file.finish(name, &mut self.counts);
+        self.outcomes.push(outcome);
+    }
+
+    /// Feed the next chunk of the current file.
     pub fn feed(&mut self, chunk: &[u8]) {
         self.bytes += chunk.len() as u64;
+        self.file.bytes += chunk.len() as u64;
         let counts = &mut self.counts;
-        self.reader.feed(chunk, &mut |f| counts.frame(f));
+        let reader = &mut self.file.reader;
+        self.file
+            .input
+            .feed(chunk, &mut |b| reader.feed(b, &mut |f| counts.frame(f)));
     }
 
     pub fn progress(&self) -> Progress {
@@ -199,13 +330,14 @@ impl Analyzer {
 
     /// End of input: build the report.
     pub fn finish(mut self) -> Report {
-        self.reader.finish();
+        self.close_file();
+        self.counts.finish();
         let c = &self.counts;
-        let width = c.grid.width_us;
-        let grid_start = c.grid.min_bin.unwrap_or(0);
-        let grid_len = c.grid.len();
+        let width = c.engine.grid.width_us;
+        let grid_start = c.engine.grid.min_bin.unwrap_or(0);
+        let grid_len = c.engine.grid.len();
 
-        let mut ports: Vec<(&(Proto, u16), &PortState)> = c.ports.iter().collect();
+        let mut ports: Vec<(&(Proto, u16), &PortState)> = c.engine.ports.iter().collect();
         // Interim score: packets. Ties broken by protocol and port for a stable order.
         ports.sort_by(|a, b| {
             b.1.totals
@@ -241,16 +373,30 @@ impl Analyzer {
             })
             .collect();
 
-        let mut warnings: Vec<Problem> = self
-            .reader
-            .warnings()
-            .iter()
-            .map(|w| Problem {
-                code: w.code.to_string(),
-                message: w.message.clone(),
-                offset: w.offset,
-            })
-            .collect();
+        let several = self.outcomes.len() > 1;
+        let mut warnings: Vec<Problem> = Vec::new();
+        let mut error: Option<Problem> = None;
+        for o in &self.outcomes {
+            let prefix = match (&o.name, several) {
+                (Some(n), true) => format!("{n}: "),
+                _ => String::new(),
+            };
+            warnings.extend(o.warnings.iter().map(|w| Problem {
+                message: format!("{prefix}{}", w.message),
+                ..w.clone()
+            }));
+            if let Some(e) = &o.error {
+                let e = Problem {
+                    message: format!("{prefix}{}", e.message),
+                    ..e.clone()
+                };
+                if error.is_none() {
+                    error = Some(e);
+                } else {
+                    warnings.push(e);
+                }
+            }
+        }
         for (lt, n) in &c.links {
             if !decode::link_supported(*lt) {
                 warnings.push(Problem {
@@ -265,11 +411,39 @@ impl Analyzer {
                 });
             }
         }
-        let error = self.reader.error().map(|e| Problem {
-            code: e.code.to_string(),
-            message: e.message.clone(),
-            offset: e.offset,
-        });
+        if let Some(t) = c.gate.first_outlier_ts() {
+            warnings.push(Problem {
+                code: "ts_outliers".into(),
+                message: format!(
+                    "{} packets are dated far from the rest of the capture (the first at {} µs since the epoch); they are counted in the totals but kept off the timeline",
+                    c.gate.outliers(),
+                    t
+                ),
+                offset: None,
+            });
+        }
+        let mut formats: Vec<&str> = self
+            .outcomes
+            .iter()
+            .filter_map(|o| o.format)
+            .map(|f| match f {
+                capture::Format::Pcap => "pcap",
+                capture::Format::Pcapng => "pcapng",
+            })
+            .collect();
+        formats.dedup();
+        let format = match formats.as_slice() {
+            [] => None,
+            [one] => Some(one.to_string()),
+            _ => Some("mixed".to_string()),
+        };
+        let compression = self
+            .outcomes
+            .iter()
+            .find_map(|o| o.compression)
+            .map(|c| c.as_str().to_string());
+        let drops: Vec<u64> = self.outcomes.iter().filter_map(|o| o.dropped).collect();
+        let dropped_by_capture = (!drops.is_empty()).then(|| drops.iter().sum());
 
         Report {
             schema: report::SCHEMA.to_string(),
@@ -285,14 +459,8 @@ impl Analyzer {
                 detection: serde_json::json!({}),
             },
             capture: CaptureSummary {
-                format: self.reader.format().map(|f| {
-                    match f {
-                        capture::Format::Pcap => "pcap",
-                        capture::Format::Pcapng => "pcapng",
-                    }
-                    .to_string()
-                }),
-                compression: None,
+                format,
+                compression,
                 files: self.files.clone(),
                 file_bytes: self.bytes,
                 packets: c.packets,
@@ -310,8 +478,8 @@ impl Analyzer {
                     })
                     .collect(),
                 decode_errors: c.decode_errors,
-                dropped_by_capture: self.reader.dropped_by_capture(),
-                ts_outliers: 0,
+                dropped_by_capture,
+                ts_outliers: c.gate.outliers(),
                 warnings,
                 error,
             },

@@ -63,6 +63,13 @@ fn to_pcapng(pcap: &[u8]) -> Vec<u8> {
     out
 }
 
+fn gzip(b: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(b).unwrap();
+    e.finish().unwrap()
+}
+
 fn chunked(bytes: &[u8], cuts: &[usize], params: Params) -> portspike_core::report::Report {
     let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
     cuts.sort_unstable();
@@ -73,6 +80,66 @@ fn chunked(bytes: &[u8], cuts: &[usize], params: Params) -> portspike_core::repo
         prev = c;
     }
     a.finish()
+}
+
+#[test]
+fn gzip_input_gives_the_same_ports() {
+    let pcap = small_pcap(2);
+    let a = analyze_bytes(&pcap, Params::default());
+    let b = analyze_bytes(&gzip(&pcap), Params::default());
+    assert_eq!(a.ports, b.ports);
+    assert_eq!(b.capture.compression.as_deref(), Some("gzip"));
+    assert_eq!(a.capture.compression, None);
+}
+
+#[test]
+fn zstd_corpus_file_equals_its_uncompressed_twin() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/captures/");
+    let plain = std::fs::read(format!("{dir}pcapplusplus__pcapng-example.pcapng")).unwrap();
+    let zst = std::fs::read(format!("{dir}pcapplusplus__pcapng-example.pcapng.zst")).unwrap();
+    let a = analyze_bytes(&plain, Params::default());
+    for chunk in [1usize, 7, 4096, zst.len()] {
+        let mut an = Analyzer::new(Params::default());
+        zst.chunks(chunk).for_each(|c| an.feed(c));
+        let b = an.finish();
+        assert_eq!(b.capture.compression.as_deref(), Some("zstd"));
+        assert!(b.capture.error.is_none(), "{:?}", b.capture.error);
+        assert_eq!((a.capture.packets, &a.ports), (b.capture.packets, &b.ports));
+    }
+    let cut = analyze_bytes(&zst[..zst.len() / 2], Params::default());
+    // One zstd block holds the whole file here: nothing decodes before the cut.
+    assert!(cut.capture.packets < a.capture.packets);
+    assert!(cut.capture.error.is_some());
+}
+
+#[test]
+fn a_rotated_set_in_any_order_is_one_timeline() {
+    let pcap = small_pcap(3);
+    // Split at a record boundary near the middle into two files.
+    let mut at = 24;
+    while at < pcap.len() / 2 {
+        let cap = u32::from_le_bytes(pcap[at + 8..at + 12].try_into().unwrap()) as usize;
+        at += 16 + cap;
+    }
+    let first = pcap[..at].to_vec();
+    let mut second = pcap[..24].to_vec();
+    second.extend_from_slice(&pcap[at..]);
+    let whole = analyze_bytes(&pcap, Params::default());
+    for order in [[&first, &second], [&second, &first]] {
+        let mut a = Analyzer::new(Params::default());
+        for (i, f) in order.iter().enumerate() {
+            a.begin_file(&format!("part{i}.pcap"), f.len() as u64, None);
+            a.feed(f);
+        }
+        let r = a.finish();
+        assert_eq!(r.ports, whole.ports);
+        assert_eq!(r.capture.packets, whole.capture.packets);
+        assert_eq!(r.capture.files.len(), 2);
+        assert_eq!(
+            (r.capture.first_ts, r.capture.last_ts),
+            (whole.capture.first_ts, whole.capture.last_ts)
+        );
+    }
 }
 
 #[test]
@@ -96,9 +163,11 @@ proptest! {
         cuts in proptest::collection::vec(any::<usize>(), 0..40),
         ng in any::<bool>(),
         dst in any::<bool>(),
+        gz in any::<bool>(),
     ) {
         let pcap = small_pcap(seed);
         let bytes = if ng { to_pcapng(&pcap) } else { pcap };
+        let bytes = if gz { gzip(&bytes) } else { bytes };
         let params = Params { key: if dst { Key::DstPort } else { Key::Service }, ..Params::default() };
         let whole = analyze_bytes(&bytes, params.clone());
         prop_assert_eq!(chunked(&bytes, &cuts, params), whole);
