@@ -179,15 +179,18 @@ fn get(o: &JsValue, k: &str) -> JsValue {
     Reflect::get(o, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED)
 }
 
-/// Start analysing `blob` in a fresh worker.
+/// Start analysing `files` (one capture, or a rotated set) in a fresh worker.
 fn analyze(
     running: &Rc<RefCell<Running>>,
     dispatch: &UseReducerDispatcher<State>,
-    blob: Blob,
-    name: String,
+    files: Vec<(Blob, String)>,
 ) {
     running.borrow_mut().stop();
-    dispatch.dispatch(Action::Start(name.clone()));
+    let label = match files.as_slice() {
+        [(_, name)] => name.clone(),
+        many => format!("{} files", many.len()),
+    };
+    dispatch.dispatch(Action::Start(label));
     let opts = WorkerOptions::new();
     opts.set_type(WorkerType::Classic);
     opts.set_name("portspike-worker");
@@ -202,8 +205,14 @@ fn analyze(
     };
     let msg = Object::new();
     let _ = Reflect::set(&msg, &"type".into(), &protocol::ANALYZE.into());
-    let _ = Reflect::set(&msg, &"blob".into(), &blob);
-    let _ = Reflect::set(&msg, &"name".into(), &name.into());
+    let blobs = js_sys::Array::new();
+    let names = js_sys::Array::new();
+    for (b, n) in &files {
+        blobs.push(b);
+        names.push(&JsValue::from_str(n));
+    }
+    let _ = Reflect::set(&msg, &"blobs".into(), &blobs);
+    let _ = Reflect::set(&msg, &"names".into(), &names);
     let _ = Reflect::set(&msg, &"key".into(), &"service".into());
     let d = dispatch.clone();
     let w = worker.clone();
@@ -310,13 +319,10 @@ pub fn app() -> Html {
             let drop = Closure::<dyn FnMut(DragEvent)>::new(move |e: DragEvent| {
                 e.prevent_default();
                 dragging.set(false);
-                let file = e
-                    .data_transfer()
-                    .and_then(|dt| dt.files())
-                    .and_then(|fl| fl.get(0));
-                if let Some(f) = file {
-                    let name = f.name();
-                    analyze(&running, &dispatch, f.into(), name);
+                let files = e.data_transfer().and_then(|dt| dt.files());
+                let files = files.map(file_list).unwrap_or_default();
+                if !files.is_empty() {
+                    analyze(&running, &dispatch, files);
                 }
             });
             if let Some(w) = &window {
@@ -348,9 +354,9 @@ pub fn app() -> Html {
         let running = running.clone();
         Callback::from(move |e: Event| {
             let input: HtmlInputElement = e.target_unchecked_into();
-            if let Some(f) = input.files().and_then(|fl| fl.get(0)) {
-                let name = f.name();
-                analyze(&running, &dispatch, f.into(), name);
+            let files = input.files().map(file_list).unwrap_or_default();
+            if !files.is_empty() {
+                analyze(&running, &dispatch, files);
             }
             input.set_value("");
         })
@@ -365,7 +371,7 @@ pub fn app() -> Html {
             dispatch.dispatch(Action::Start("sample.pcap".into()));
             wasm_bindgen_futures::spawn_local(async move {
                 match fetch_blob("./static/sample.pcap").await {
-                    Ok(blob) => analyze(&running, &dispatch, blob, "sample.pcap".into()),
+                    Ok(blob) => analyze(&running, &dispatch, vec![(blob, "sample.pcap".into())]),
                     Err(e) => dispatch.dispatch(Action::Failed(format!(
                         "could not load the sample capture: {e}"
                     ))),
@@ -399,10 +405,10 @@ pub fn app() -> Html {
                 <p class="tagline">{"Which ports suddenly got busy, when, and from whom. Your capture is analysed in this tab and never uploaded."}</p>
             </header>
             <section class="drop" data-testid="drop-zone" aria-label="Open a capture">
-                <p class="drop-hint">{"Drop a pcap or pcapng file anywhere on this page, or"}</p>
+                <p class="drop-hint">{"Drop a pcap or pcapng file (or a rotated set, gzip or zstd compressed) anywhere on this page, or"}</p>
                 <label class="button">
                     {"Choose a file…"}
-                    <input data-testid="file-input" type="file" accept=".pcap,.pcapng,.cap,.dmp,application/vnd.tcpdump.pcap" onchange={on_file} />
+                    <input data-testid="file-input" type="file" multiple=true accept=".pcap,.pcapng,.cap,.dmp,.gz,.zst,.pcap.gz,.pcapng.gz,.pcap.zst,.pcapng.zst,application/vnd.tcpdump.pcap" onchange={on_file} />
                 </label>
                 <button class="button secondary" data-testid="sample-button" onclick={on_sample} disabled={loading}>
                     {"Try the sample capture (SMB worm sweep)"}
@@ -414,6 +420,17 @@ pub fn app() -> Html {
             <div class="overlay" aria-hidden="true">{"Drop to analyse"}</div>
         </div>
     }
+}
+
+/// The files of a drop or a file picker, as (blob, name) pairs.
+fn file_list(fl: web_sys::FileList) -> Vec<(Blob, String)> {
+    (0..fl.length())
+        .filter_map(|i| fl.get(i))
+        .map(|f| {
+            let name = f.name();
+            (f.into(), name)
+        })
+        .collect()
 }
 
 async fn fetch_blob(url: &str) -> Result<Blob, String> {
@@ -529,7 +546,7 @@ fn summary(props: &ReportProps) -> Html {
         <section class="summary" data-testid="summary" aria-label="Capture summary">
             <dl>
                 <div><dt>{"File"}</dt><dd>{files.join(", ")}</dd></div>
-                <div><dt>{"Format"}</dt><dd>{c.format.clone().unwrap_or_else(|| "unknown".into())}</dd></div>
+                <div><dt>{"Format"}</dt><dd>{format!("{}{}", c.format.clone().unwrap_or_else(|| "unknown".into()), c.compression.as_ref().map(|z| format!(" ({z})")).unwrap_or_default())}</dd></div>
                 <div><dt>{"Packets"}</dt><dd data-field="packets">{c.packets}</dd></div>
                 <div><dt>{"Bytes on the wire"}</dt><dd>{fmt_bytes(c.wire_bytes)}</dd></div>
                 <div><dt>{"Duration"}</dt><dd>{duration}</dd></div>

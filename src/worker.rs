@@ -31,20 +31,24 @@ pub fn start() {
         if get(&data, "type").as_string().as_deref() != Some(protocol::ANALYZE) {
             return;
         }
-        let Ok(blob) = get(&data, "blob").dyn_into::<Blob>() else {
+        let blobs = js_sys::Array::from(&get(&data, "blobs"));
+        let names = js_sys::Array::from(&get(&data, "names"));
+        let files: Vec<(Blob, String)> = blobs
+            .iter()
+            .zip(names.iter())
+            .filter_map(|(b, n)| Some((b.dyn_into::<Blob>().ok()?, n.as_string()?)))
+            .collect();
+        if files.is_empty() {
             post(&[
                 ("type", protocol::FAILED.into()),
                 ("message", "no file in the request".into()),
             ]);
             return;
-        };
-        let name = get(&data, "name")
-            .as_string()
-            .unwrap_or_else(|| "capture".into());
+        }
         let key = get(&data, "key").as_string().unwrap_or_default();
         let bin = get(&data, "bin_width_us").as_f64().map(|v| v as u64);
         wasm_bindgen_futures::spawn_local(async move {
-            if let Err(e) = analyze(blob, name, protocol::params(&key, bin)).await {
+            if let Err(e) = analyze(files, protocol::params(&key, bin)).await {
                 let message = e
                     .as_string()
                     .or_else(|| {
@@ -64,29 +68,35 @@ pub fn start() {
     post(&[("type", protocol::READY.into())]);
 }
 
-async fn analyze(blob: Blob, name: String, params: portspike_core::Params) -> Result<(), JsValue> {
-    let total = blob.size();
+async fn analyze(
+    files: Vec<(Blob, String)>,
+    params: portspike_core::Params,
+) -> Result<(), JsValue> {
+    let total: f64 = files.iter().map(|(b, _)| b.size()).sum();
     let mut a = Analyzer::new(params);
-    a.set_file(&name, total as u64, None);
     let mut buf: Vec<u8> = Vec::new();
-    let mut off = 0.0;
-    while off < total {
-        let end = (off + protocol::SLICE_BYTES).min(total);
-        let part = blob.slice_with_f64_and_f64(off, end)?;
-        let ab = JsFuture::from(part.array_buffer()).await?;
-        let arr = Uint8Array::new(&ab);
-        let n = arr.length() as usize;
-        buf.resize(n, 0);
-        arr.copy_to(&mut buf);
-        a.feed(&buf);
-        off = end;
-        let p = a.progress();
-        post(&[
-            ("type", protocol::PROGRESS.into()),
-            ("bytes", (p.bytes as f64).into()),
-            ("total", total.into()),
-            ("packets", (p.packets as f64).into()),
-        ]);
+    for (blob, name) in files {
+        let size = blob.size();
+        a.begin_file(&name, size as u64, None);
+        let mut off = 0.0;
+        while off < size {
+            let end = (off + protocol::SLICE_BYTES).min(size);
+            let part = blob.slice_with_f64_and_f64(off, end)?;
+            let ab = JsFuture::from(part.array_buffer()).await?;
+            let arr = Uint8Array::new(&ab);
+            let n = arr.length() as usize;
+            buf.resize(n, 0);
+            arr.copy_to(&mut buf);
+            a.feed(&buf);
+            off = end;
+            let p = a.progress();
+            post(&[
+                ("type", protocol::PROGRESS.into()),
+                ("bytes", (p.bytes as f64).into()),
+                ("total", total.into()),
+                ("packets", (p.packets as f64).into()),
+            ]);
+        }
     }
     drop(buf);
     let report = a.finish();

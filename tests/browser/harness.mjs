@@ -56,18 +56,25 @@ export async function launch() {
 
 /** Drop a file on the drop zone through a real `drop` event carrying a DataTransfer. */
 export async function dropFile(page, name, bytes, target = '[data-testid="drop-zone"]') {
-  const b64 = Buffer.from(bytes).toString('base64');
-  await page.evaluate(({ name, b64, target }) => {
-    const bin = atob(b64);
-    const arr = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) arr[i] = bin.charCodeAt(i);
+  return dropFiles(page, [{ name, bytes }], target);
+}
+
+/** Drop several files at once (a rotated capture set). */
+export async function dropFiles(page, files, target = '[data-testid="drop-zone"]') {
+  const payload = files.map((f) => ({ name: f.name, b64: Buffer.from(f.bytes).toString('base64') }));
+  await page.evaluate(({ payload, target }) => {
     const dt = new DataTransfer();
-    dt.items.add(new File([arr], name, { type: 'application/octet-stream' }));
+    for (const { name, b64 } of payload) {
+      const bin = atob(b64);
+      const arr = new Uint8Array(bin.length);
+      for (let i = 0; i < bin.length; i++) arr[i] = bin.charCodeAt(i);
+      dt.items.add(new File([arr], name, { type: 'application/octet-stream' }));
+    }
     const el = document.querySelector(target);
     el.dispatchEvent(new DragEvent('dragenter', { bubbles: true, cancelable: true, dataTransfer: dt }));
     el.dispatchEvent(new DragEvent('dragover', { bubbles: true, cancelable: true, dataTransfer: dt }));
     el.dispatchEvent(new DragEvent('drop', { bubbles: true, cancelable: true, dataTransfer: dt }));
-  }, { name, b64, target });
+  }, { payload, target });
 }
 
 /** Wait until <html data-state> is one of the given states; returns it. */

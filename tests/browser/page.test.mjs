@@ -5,16 +5,17 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { serve, launch, dropFile, waitState, inkedPixels, root, captures, SUBPATH } from './harness.mjs';
+import zlib from 'node:zlib';
+import { serve, launch, dropFile, dropFiles, waitState, inkedPixels, root, captures, SUBPATH } from './harness.mjs';
 
 let server, browser;
 const cli = path.join(root, 'target', 'debug', 'portspike');
 
-function cliReport(file) {
+function cliReport(...files) {
   // Exit code 3 (read partly) still prints the report.
   let out;
   try {
-    out = execFileSync(cli, ['analyze', file, '--json'], { maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'pipe'] });
+    out = execFileSync(cli, ['analyze', ...files, '--json'], { maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (e) {
     out = e.stdout;
   }
@@ -171,5 +172,35 @@ test('a long analysis shows progress and can be cancelled', async () => {
   // The page stays usable.
   await page.click('[data-testid="sample-button"]');
   assert.equal(await waitState(page, ['done']), 'done');
+  await page.close();
+});
+
+test('a rotated set of files and a gzip capture match the CLI', async () => {
+  const file = path.join(captures, 'pcapplusplus__example.pcap');
+  const bytes = fs.readFileSync(file);
+  // Split at a record boundary near the middle (classic pcap, little-endian).
+  let at = 24;
+  while (at < bytes.length / 2) at += 16 + bytes.readUInt32LE(at + 8);
+  const a = bytes.subarray(0, at);
+  const b = Buffer.concat([bytes.subarray(0, 24), bytes.subarray(at)]);
+  const dir = path.join(root, 'target');
+  fs.writeFileSync(path.join(dir, 'part-a.pcap'), a);
+  fs.writeFileSync(path.join(dir, 'part-b.pcap'), b);
+  const expected = cliReport(path.join(dir, 'part-b.pcap'), path.join(dir, 'part-a.pcap'));
+  assert.equal(expected.capture.files.length, 2);
+  const whole = cliReport(file);
+  assert.deepEqual(expected.ports.map((p) => p.totals), whole.ports.map((p) => p.totals));
+
+  const { page } = await openPage();
+  await dropFiles(page, [{ name: 'part-b.pcap', bytes: b }, { name: 'part-a.pcap', bytes: a }]);
+  assert.equal(await waitState(page, ['done', 'error']), 'done');
+  assert.deepEqual((await rankedPorts(page)).slice(0, 20), expected.ports.slice(0, 20).map((p) => `${p.proto}/${p.port}`));
+  assert.equal(await page.textContent('[data-testid="summary"] [data-field="packets"]'), String(whole.capture.packets));
+
+  await dropFile(page, 'example.pcap.gz', zlib.gzipSync(bytes));
+  await page.waitForFunction(() => document.documentElement.dataset.state === 'loading' || /gzip/.test(document.body.textContent));
+  assert.equal(await waitState(page, ['done', 'error']), 'done');
+  assert.match(await page.textContent('[data-testid="summary"]'), /gzip/);
+  assert.equal(await page.textContent('[data-testid="summary"] [data-field="packets"]'), String(whole.capture.packets));
   await page.close();
 });
