@@ -42,6 +42,8 @@ enum Cmd {
         /// Rows in the table.
         #[arg(long, default_value_t = 20)]
         top: usize,
+        #[command(flatten)]
+        detection: DetectionArgs,
     },
     /// Write a generated scenario capture.
     Synth {
@@ -52,6 +54,65 @@ enum Cmd {
         #[arg(short, long)]
         output: PathBuf,
     },
+}
+
+/// Detection settings (all echoed in the report's `params.detection`).
+#[derive(clap::Args, Debug)]
+struct DetectionArgs {
+    /// Robust z-score a bin must reach to count as hot.
+    #[arg(long, default_value_t = 6.0)]
+    threshold: f64,
+    /// Persistence as K/N: a spike needs K hot bins within N consecutive bins.
+    #[arg(long, default_value = "2/3", value_parser = parse_kn)]
+    persistence: (usize, usize),
+    /// A single bin this many times over the threshold is a spike on its own.
+    #[arg(long, default_value_t = 3.0)]
+    single_bin_factor: f64,
+    /// Preceding (not hot) bins that form a port's baseline.
+    #[arg(long, default_value_t = 60)]
+    baseline_bins: usize,
+    /// A hot bin must exceed its baseline by at least this many events.
+    #[arg(long, default_value_t = 8.0)]
+    min_excess: f64,
+    /// Ports with fewer packets are not examined for spikes.
+    #[arg(long, default_value_t = 20)]
+    min_events: u64,
+    /// Home network (CIDR), to tell inbound from outbound scanners; repeatable.
+    #[arg(long, value_parser = parse_cidr)]
+    home: Vec<String>,
+    /// Known scanner (address or CIDR): its findings are marked allowlisted, not hidden; repeatable.
+    #[arg(long, value_parser = parse_cidr)]
+    allow: Vec<String>,
+}
+
+fn parse_kn(s: &str) -> Result<(usize, usize), String> {
+    let (k, n) = s.split_once('/').ok_or("expected K/N, like 2/3")?;
+    let k: usize = k.trim().parse().map_err(|_| "K is not a number")?;
+    let n: usize = n.trim().parse().map_err(|_| "N is not a number")?;
+    if k == 0 || k > n {
+        return Err("need 1 <= K <= N".into());
+    }
+    Ok((k, n))
+}
+
+fn parse_cidr(s: &str) -> Result<String, String> {
+    portspike_core::detect::Cidr::parse(s).map(|c| c.to_string())
+}
+
+impl DetectionArgs {
+    fn into_detection(self) -> portspike_core::detect::Detection {
+        portspike_core::detect::Detection {
+            threshold: self.threshold,
+            persistence_k: self.persistence.0,
+            persistence_n: self.persistence.1,
+            single_bin_factor: self.single_bin_factor,
+            baseline_bins: self.baseline_bins,
+            min_excess: self.min_excess,
+            min_events: self.min_events,
+            home: self.home,
+            allow: self.allow,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -86,6 +147,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             bin,
             series_top,
             top,
+            detection,
         } => {
             let params = Params {
                 key: match by {
@@ -94,6 +156,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 },
                 bin_width_us: bin,
                 series_top,
+                detection: detection.into_detection(),
             };
             let mut a = Analyzer::new(params);
             let mut buf = vec![0u8; CHUNK];
@@ -234,19 +297,85 @@ fn write_table(out: &mut impl Write, r: &Report, top: usize) -> std::io::Result<
         writeln!(out, "error     {}{at}", e.message)?;
     }
     writeln!(out)?;
+    if r.spikes.is_empty() && r.scanners.is_empty() {
+        writeln!(out, "findings  none")?;
+    }
+    for s in &r.spikes {
+        let svc = r
+            .ports
+            .iter()
+            .find(|p| p.proto == s.proto && p.port == s.port)
+            .and_then(|p| p.service.clone())
+            .map(|n| format!(" {n}"))
+            .unwrap_or_default();
+        let who: Vec<&str> = s
+            .top_sources
+            .iter()
+            .take(3)
+            .map(|a| a.addr.as_str())
+            .collect();
+        writeln!(
+            out,
+            "spike     {}/{}{svc}  {}{}  {} → {}  {} {} vs baseline {:.1}  score {:.1}  {} sources → {} destinations  from {}",
+            s.proto,
+            s.port,
+            s.kind,
+            if s.new_port { " (new port)" } else { "" },
+            fmt_ts(s.start_ts),
+            fmt_ts(s.end_ts),
+            s.observed,
+            s.metric,
+            s.baseline,
+            s.score,
+            s.sources,
+            s.destinations,
+            who.join(", ")
+        )?;
+    }
+    for s in &r.scanners {
+        writeln!(
+            out,
+            "scanner   {}  {} ({})  {} first contacts, {} failed, {} targets, {} ports  detected {} by {}{}",
+            s.source,
+            s.kind,
+            s.probes.join("/"),
+            s.attempts,
+            s.failures,
+            s.targets,
+            s.ports,
+            fmt_ts(s.detected_ts),
+            s.method,
+            if s.allowlisted { "  [allowlisted]" } else { "" }
+        )?;
+    }
+    writeln!(out)?;
     writeln!(
         out,
-        "{:>4}  {:<10} {:<16} {:>10} {:>12}",
-        "rank", "port", "service", "packets", "bytes"
+        "{:>4}  {:<10} {:<16} {:>7} {:>10} {:>9} {:>9} {:>8} {:>8} {:>12}",
+        "rank",
+        "port",
+        "service",
+        "score",
+        "packets",
+        "attempts",
+        "failures",
+        "sources",
+        "dests",
+        "bytes"
     )?;
     for (i, p) in r.ports.iter().take(top).enumerate() {
         writeln!(
             out,
-            "{:>4}  {:<10} {:<16} {:>10} {:>12}",
+            "{:>4}  {:<10} {:<16} {:>7.1} {:>10} {:>9} {:>9} {:>8} {:>8} {:>12}",
             i + 1,
             format!("{}/{}", p.proto, p.port),
             p.service.as_deref().unwrap_or("-"),
+            p.score,
             p.totals.packets,
+            p.totals.attempts,
+            p.totals.failures,
+            p.totals.sources,
+            p.totals.destinations,
             p.totals.bytes
         )?;
     }

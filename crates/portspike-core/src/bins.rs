@@ -7,6 +7,8 @@
 //! more than [`MAX_BINS`] bins, which leaves a final count between a few hundred
 //! and `MAX_BINS`.
 
+use crate::sketch::Distinct;
+
 /// Bin widths in µs, each a whole multiple of the previous one.
 pub const LADDER: &[u64] = &[
     1_000,
@@ -40,17 +42,44 @@ pub const MAX_FIXED_BINS: i64 = 200_000;
 /// Below this many occupied bins a series is kept sparse.
 const SPARSE_LIMIT: usize = 32;
 
-/// The values of one bin.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// The values of one (port, bin).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Cell {
     pub packets: u32,
     pub bytes: u64,
+    /// TCP SYNs without ACK (retransmissions once), first packets of UDP flows.
+    pub attempts: u32,
+    /// Attempts refused (RST), unanswered (3 s), or unreachable (ICMP); counted
+    /// in the bin of the attempt.
+    pub failures: u32,
+    /// TCP attempts whose handshake completed (the initiator's ACK was seen).
+    pub completed: u32,
+    pub syn: u32,
+    pub synack: u32,
+    pub rst: u32,
+    pub fin: u32,
+    pub other: u32,
+    /// SYN-ACKs answering no SYN seen in the capture.
+    pub unsolicited: u32,
+    pub sources: Distinct,
+    pub destinations: Distinct,
 }
 
 impl Cell {
-    fn add(&mut self, o: Cell) {
+    pub fn add(&mut self, o: &Cell) {
         self.packets = self.packets.saturating_add(o.packets);
         self.bytes = self.bytes.saturating_add(o.bytes);
+        self.attempts = self.attempts.saturating_add(o.attempts);
+        self.failures = self.failures.saturating_add(o.failures);
+        self.completed = self.completed.saturating_add(o.completed);
+        self.syn = self.syn.saturating_add(o.syn);
+        self.synack = self.synack.saturating_add(o.synack);
+        self.rst = self.rst.saturating_add(o.rst);
+        self.fin = self.fin.saturating_add(o.fin);
+        self.other = self.other.saturating_add(o.other);
+        self.unsolicited = self.unsolicited.saturating_add(o.unsolicited);
+        self.sources.merge(&o.sources);
+        self.destinations.merge(&o.destinations);
     }
 }
 
@@ -68,29 +97,32 @@ impl Default for Series {
 }
 
 impl Series {
-    pub fn add(&mut self, bin: i64, v: Cell) {
+    /// The cell of `bin`, created empty if needed (always `Some`).
+    pub fn cell(&mut self, bin: i64) -> Option<&mut Cell> {
+        if let Series::Sparse(list) = self {
+            if list.len() >= SPARSE_LIMIT && list.binary_search_by_key(&bin, |(b, _)| *b).is_err() {
+                let list = std::mem::take(list);
+                let start = list.first().map(|x| x.0).unwrap_or(bin).min(bin);
+                let end = list.last().map(|x| x.0).unwrap_or(bin).max(bin);
+                let mut cells = vec![Cell::default(); (end - start + 1) as usize];
+                for (b, c) in list {
+                    if let Some(slot) = cells.get_mut((b - start) as usize) {
+                        *slot = c;
+                    }
+                }
+                *self = Series::Dense { start, cells };
+            }
+        }
         match self {
             Series::Sparse(list) => {
-                match list.binary_search_by_key(&bin, |(b, _)| *b) {
-                    Ok(i) => {
-                        if let Some((_, c)) = list.get_mut(i) {
-                            c.add(v);
-                        }
+                let i = match list.binary_search_by_key(&bin, |(b, _)| *b) {
+                    Ok(i) => i,
+                    Err(i) => {
+                        list.insert(i, (bin, Cell::default()));
+                        i
                     }
-                    Err(i) => list.insert(i, (bin, v)),
-                }
-                if list.len() > SPARSE_LIMIT {
-                    let list = std::mem::take(list);
-                    let start = list.first().map(|x| x.0).unwrap_or(bin);
-                    let end = list.last().map(|x| x.0).unwrap_or(bin);
-                    let mut cells = vec![Cell::default(); (end - start + 1) as usize];
-                    for (b, c) in list {
-                        if let Some(slot) = cells.get_mut((b - start) as usize) {
-                            slot.add(c);
-                        }
-                    }
-                    *self = Series::Dense { start, cells };
-                }
+                };
+                list.get_mut(i).map(|x| &mut x.1)
             }
             Series::Dense { start, cells } => {
                 if bin < *start {
@@ -104,9 +136,7 @@ impl Series {
                 if i >= cells.len() {
                     cells.resize(i + 1, Cell::default());
                 }
-                if let Some(slot) = cells.get_mut(i) {
-                    slot.add(v);
-                }
+                cells.get_mut(i)
             }
         }
     }
@@ -120,7 +150,7 @@ impl Series {
                 for (b, c) in list.drain(..) {
                     let nb = b.div_euclid(k);
                     match out.last_mut() {
-                        Some((lb, lc)) if *lb == nb => lc.add(c),
+                        Some((lb, lc)) if *lb == nb => lc.add(&c),
                         _ => out.push((nb, c)),
                     }
                 }
@@ -129,14 +159,13 @@ impl Series {
             Series::Dense { start, cells } => {
                 let new_start = start.div_euclid(k);
                 let mut out: Vec<Cell> = Vec::with_capacity(cells.len() / k as usize + 2);
-                for (i, c) in cells.iter().enumerate() {
-                    let nb = (*start + i as i64).div_euclid(k) - new_start;
-                    let nb = nb as usize;
+                for (i, c) in cells.drain(..).enumerate() {
+                    let nb = ((*start + i as i64).div_euclid(k) - new_start) as usize;
                     if out.len() <= nb {
                         out.resize(nb + 1, Cell::default());
                     }
                     if let Some(slot) = out.get_mut(nb) {
-                        slot.add(*c);
+                        slot.add(&c);
                     }
                 }
                 *start = new_start;
@@ -148,7 +177,7 @@ impl Series {
     /// Dense values over `[from, from + n)`.
     pub fn dense(&self, from: i64, n: usize) -> Vec<Cell> {
         let mut out = vec![Cell::default(); n];
-        let mut put = |b: i64, c: Cell| {
+        let mut put = |b: i64, c: &Cell| {
             if b >= from {
                 if let Some(slot) = out.get_mut((b - from) as usize) {
                     slot.add(c);
@@ -156,11 +185,11 @@ impl Series {
             }
         };
         match self {
-            Series::Sparse(list) => list.iter().for_each(|(b, c)| put(*b, *c)),
+            Series::Sparse(list) => list.iter().for_each(|(b, c)| put(*b, c)),
             Series::Dense { start, cells } => cells
                 .iter()
                 .enumerate()
-                .for_each(|(i, c)| put(*start + i as i64, *c)),
+                .for_each(|(i, c)| put(*start + i as i64, c)),
         }
         out
     }
@@ -298,33 +327,17 @@ mod tests {
     fn coarsen_sums_exactly() {
         let mut s = Series::default();
         for b in 0..100 {
-            s.add(
-                b,
-                Cell {
-                    packets: 1,
-                    bytes: 10,
-                },
-            );
+            let c = s.cell(b).unwrap();
+            c.packets += 1;
+            c.bytes += 10;
         }
         assert!(matches!(s, Series::Dense { .. }));
         s.coarsen(10);
         let d = s.dense(0, 10);
         assert!(d.iter().all(|c| c.packets == 10 && c.bytes == 100));
         let mut sp = Series::default();
-        sp.add(
-            -3,
-            Cell {
-                packets: 2,
-                bytes: 1,
-            },
-        );
-        sp.add(
-            7,
-            Cell {
-                packets: 1,
-                bytes: 1,
-            },
-        );
+        sp.cell(-3).unwrap().packets += 2;
+        sp.cell(7).unwrap().packets += 1;
         sp.coarsen(5);
         assert_eq!(sp.dense(-1, 3)[0].packets, 2);
         assert_eq!(sp.dense(-1, 3)[2].packets, 1);

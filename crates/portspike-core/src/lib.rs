@@ -19,31 +19,35 @@ pub mod bins;
 pub mod capture;
 pub mod compress;
 pub mod decode;
+pub mod detect;
+pub mod engine;
 pub mod flows;
 pub mod report;
 pub mod services;
+pub mod sketch;
 pub mod synth;
 pub mod timegate;
 pub mod writer;
 
-use bins::{Cell, Grid, Series};
 use capture::{Frame, Reader};
-use decode::{Decoded, Proto, L4};
+use decode::{Decoded, Proto};
+use engine::{Engine, PortState};
 pub use flows::Key;
 use report::{
     CaptureSummary, FileEntry, Generator, LinkTypeCount, ParamsEcho, PortReport, Problem, Report,
-    SeriesReport, Sketch, Totals,
+    SeriesReport, Sketch,
 };
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// Analysis settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Params {
     pub key: Key,
     /// Fixed bin width in µs; `None` picks one from the capture's span.
     pub bin_width_us: Option<u64>,
     /// How many of the top ports carry a series in the report.
     pub series_top: usize,
+    pub detection: detect::Detection,
 }
 
 impl Default for Params {
@@ -52,6 +56,7 @@ impl Default for Params {
             key: Key::Service,
             bin_width_us: None,
             series_top: 100,
+            detection: detect::Detection::default(),
         }
     }
 }
@@ -61,12 +66,6 @@ impl Default for Params {
 pub struct Progress {
     pub bytes: u64,
     pub packets: u64,
-}
-
-#[derive(Debug, Default)]
-struct PortState {
-    totals: Totals,
-    series: Series,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -116,17 +115,21 @@ impl Counts {
             packet,
         };
         let Counts { gate, engine, .. } = self;
-        gate.push(ts_us, rec, &mut |ts, r| engine.packet(ts, &r, true));
+        gate.push(ts_us, rec, &mut |ts, r| {
+            engine.packet(ts, r.len, &r.packet, true)
+        });
     }
 
     fn finish(&mut self) {
         let Counts { gate, engine, .. } = self;
         let mut outliers = Vec::new();
-        gate.finish(&mut |ts, r| engine.packet(ts, &r, true), &mut |ts, r| {
-            outliers.push((ts, r))
-        });
+        gate.finish(
+            &mut |ts, r| engine.packet(ts, r.len, &r.packet, true),
+            &mut |ts, r| outliers.push((ts, r)),
+        );
+        self.engine.finish();
         for (ts, r) in outliers {
-            self.engine.packet(ts, &r, false);
+            self.engine.packet(ts, r.len, &r.packet, false);
         }
     }
 }
@@ -136,55 +139,6 @@ impl Counts {
 struct Rec {
     len: u32,
     packet: decode::Packet,
-}
-
-/// Per-port counting (the engine grows here).
-#[derive(Debug)]
-struct Engine {
-    key: Key,
-    grid: Grid,
-    ports: HashMap<(Proto, u16), PortState>,
-}
-
-impl Engine {
-    /// Count one packet; `binned` is false for timestamp outliers, which count
-    /// in the totals but stay out of the series.
-    fn packet(&mut self, ts_us: i64, r: &Rec, binned: bool) {
-        let L4::Ports {
-            proto,
-            sport,
-            dport,
-            flags,
-        } = r.packet.l4
-        else {
-            return;
-        };
-        let port = match self.key {
-            Key::Service => flows::service_port(proto, sport, dport, flags),
-            Key::DstPort => dport,
-        };
-        let st = self.ports.entry((proto, port)).or_default();
-        st.totals.packets += 1;
-        st.totals.bytes += u64::from(r.len);
-        if !binned {
-            return;
-        }
-        let (factor, bin) = self.grid.place(ts_us);
-        if factor > 1 {
-            for st in self.ports.values_mut() {
-                st.series.coarsen(factor);
-            }
-        }
-        if let Some(st) = self.ports.get_mut(&(proto, port)) {
-            st.series.add(
-                bin,
-                Cell {
-                    packets: 1,
-                    bytes: u64::from(r.len),
-                },
-            );
-        }
-    }
 }
 
 /// One input file: its decompressor and framer.
@@ -269,11 +223,7 @@ impl Analyzer {
             links: BTreeMap::new(),
             decode_errors: 0,
             gate: timegate::TimeGate::default(),
-            engine: Engine {
-                key: params.key,
-                grid: Grid::new(params.bin_width_us),
-                ports: HashMap::new(),
-            },
+            engine: Engine::new(params.key, params.bin_width_us),
         };
         Analyzer {
             params,
@@ -337,41 +287,82 @@ impl Analyzer {
         let grid_start = c.engine.grid.min_bin.unwrap_or(0);
         let grid_len = c.engine.grid.len();
 
-        let mut ports: Vec<(&(Proto, u16), &PortState)> = c.engine.ports.iter().collect();
-        // Interim score: packets. Ties broken by protocol and port for a stable order.
-        ports.sort_by(|a, b| {
-            b.1.totals
-                .packets
-                .cmp(&a.1.totals.packets)
+        // Spikes per port (ports with enough events), then rank by score.
+        let d = &self.params.detection;
+        let mut spikes = Vec::new();
+        let mut scored: Vec<(&(Proto, u16), &PortState, f64)> = Vec::new();
+        for (k, st) in &c.engine.ports {
+            let (mut sp, best) = if st.totals.packets >= d.min_events {
+                let cells = st.series.dense(grid_start, grid_len);
+                detect::port_spikes(
+                    k.0.as_str(),
+                    k.1,
+                    st,
+                    &cells,
+                    grid_start.saturating_mul(width as i64),
+                    width as i64,
+                    self.params.key,
+                    d,
+                )
+            } else {
+                (Vec::new(), 0.0)
+            };
+            spikes.append(&mut sp);
+            scored.push((k, st, best));
+        }
+        scored.sort_by(|a, b| {
+            b.2.total_cmp(&a.2)
+                .then(b.1.totals.packets.cmp(&a.1.totals.packets))
                 .then(a.0.cmp(b.0))
         });
-        let ports: Vec<PortReport> = ports
+        spikes.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then(a.start_ts.cmp(&b.start_ts))
+                .then(a.proto.cmp(&b.proto))
+                .then(a.port.cmp(&b.port))
+        });
+        let with_finding: std::collections::HashSet<(String, u16)> =
+            spikes.iter().map(|s| (s.proto.clone(), s.port)).collect();
+        let ports: Vec<PortReport> = scored
             .into_iter()
             .enumerate()
-            .map(|(rank, ((proto, port), st))| {
-                let series = (rank < self.params.series_top).then(|| {
+            .map(|(rank, ((proto, port), st, best))| {
+                let finding = with_finding.contains(&(proto.as_str().to_string(), *port));
+                let series = (rank < self.params.series_top || finding).then(|| {
                     let cells = st.series.dense(grid_start, grid_len);
+                    let col =
+                        |f: &dyn Fn(&bins::Cell) -> u64| cells.iter().map(f).collect::<Vec<u64>>();
                     SeriesReport {
                         start_ts: grid_start.saturating_mul(width as i64),
                         bin_width_us: width,
-                        packets: cells.iter().map(|c| u64::from(c.packets)).collect(),
-                        bytes: cells.iter().map(|c| c.bytes).collect(),
-                        attempts: Vec::new(),
-                        failures: Vec::new(),
-                        sources: Vec::new(),
-                        destinations: Vec::new(),
+                        packets: col(&|c| u64::from(c.packets)),
+                        bytes: col(&|c| c.bytes),
+                        attempts: col(&|c| u64::from(c.attempts)),
+                        failures: col(&|c| u64::from(c.failures)),
+                        sources: col(&|c| c.sources.estimate()),
+                        destinations: col(&|c| c.destinations.estimate()),
                     }
                 });
+                let mut totals = st.totals.clone();
+                totals.sources = st.sources.estimate();
+                totals.destinations = st.destinations.estimate();
                 PortReport {
                     proto: proto.as_str().to_string(),
                     port: *port,
                     service: services::name(*proto, *port).map(str::to_string),
-                    score: st.totals.packets as f64,
-                    totals: st.totals.clone(),
+                    score: best,
+                    totals,
                     series,
                 }
             })
             .collect();
+        let one_way = c.engine.one_way();
+        let scanners = if one_way {
+            Vec::new()
+        } else {
+            detect::scanners(&c.engine, d)
+        };
 
         let several = self.outcomes.len() > 1;
         let mut warnings: Vec<Problem> = Vec::new();
@@ -422,6 +413,27 @@ impl Analyzer {
                 offset: None,
             });
         }
+        if one_way {
+            warnings.push(Problem {
+                code: "one_direction".into(),
+                message: format!(
+                    "none of {} first contacts got any answer: the capture seems to hold one direction only, so failures cannot be judged and no scanner verdicts are given",
+                    c.engine.stats.first_contacts
+                ),
+                offset: None,
+            });
+        }
+        let st = c.engine.stats;
+        if st.evicted_pending + st.evicted_udp + st.untracked_sources > 0 {
+            warnings.push(Problem {
+                code: "state_bounded".into(),
+                message: format!(
+                    "connection state hit its memory bound: {} pending attempts judged early, {} UDP flows forgotten, {} sources not tracked",
+                    st.evicted_pending, st.evicted_udp, st.untracked_sources
+                ),
+                offset: None,
+            });
+        }
         let mut formats: Vec<&str> = self
             .outcomes
             .iter()
@@ -456,7 +468,7 @@ impl Analyzer {
                 bin_width_us: width,
                 bin_width_fixed: self.params.bin_width_us.is_some(),
                 series_top: self.params.series_top,
-                detection: serde_json::json!({}),
+                detection: self.params.detection.clone(),
             },
             capture: CaptureSummary {
                 format,
@@ -485,12 +497,12 @@ impl Analyzer {
             },
             bin_width_us: width,
             sketch: Sketch {
-                distinct_exact_up_to: 0,
-                distinct_rel_error: 0.0,
+                distinct_exact_up_to: sketch::EXACT as u64,
+                distinct_rel_error: sketch::REL_ERROR,
             },
             ports,
-            spikes: Vec::new(),
-            scanners: Vec::new(),
+            spikes,
+            scanners,
         }
     }
 }

@@ -14,8 +14,8 @@ pub struct Report {
     pub bin_width_us: u64,
     pub sketch: Sketch,
     pub ports: Vec<PortReport>,
-    pub spikes: Vec<serde_json::Value>,
-    pub scanners: Vec<serde_json::Value>,
+    pub spikes: Vec<SpikeReport>,
+    pub scanners: Vec<ScannerReport>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -34,7 +34,7 @@ pub struct ParamsEcho {
     pub bin_width_fixed: bool,
     /// How many top ports carry a series.
     pub series_top: usize,
-    pub detection: serde_json::Value,
+    pub detection: crate::detect::Detection,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -114,6 +114,91 @@ pub struct PortReport {
     pub score: f64,
     pub totals: Totals,
     pub series: Option<SeriesReport>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddrCount {
+    pub addr: String,
+    pub packets: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddrAttempts {
+    pub addr: String,
+    pub attempts: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortAttempts {
+    pub proto: String,
+    pub port: u16,
+    pub attempts: u64,
+}
+
+/// TCP flag mix of a spike's packets (`other`: every other packet, UDP included).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Flags {
+    pub syn: u64,
+    pub synack: u64,
+    pub rst: u64,
+    pub fin: u64,
+    pub other: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpikeReport {
+    pub proto: String,
+    pub port: u16,
+    /// `sweep`, `flood`, `backscatter` or `surge`.
+    pub kind: String,
+    pub new_port: bool,
+    /// The series the spike was found on: `attempts` or `packets`.
+    pub metric: String,
+    pub start_ts: i64,
+    pub end_ts: i64,
+    pub peak_ts: i64,
+    /// Robust z-score of the peak bin.
+    pub score: f64,
+    /// Sum of the metric over the window, and what the baseline expected.
+    pub observed: f64,
+    pub baseline: f64,
+    pub sources: u64,
+    pub destinations: u64,
+    pub flags: Flags,
+    pub top_sources: Vec<AddrCount>,
+    pub top_destinations: Vec<AddrCount>,
+    /// Selects the window's packets of this port in Wireshark/tshark.
+    pub wireshark_filter: String,
+    /// Extensions: the window's packet, attempt, failure and completed-handshake counts.
+    pub packets: u64,
+    pub attempts: u64,
+    pub failures: u64,
+    pub completed: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScannerReport {
+    pub source: String,
+    /// `vertical`, `horizontal` or `mixed`.
+    pub kind: String,
+    pub probes: Vec<String>,
+    /// `trw` or `threshold`.
+    pub method: String,
+    /// log10 of the TRW likelihood ratio at the end, or the threshold count reached.
+    pub score: f64,
+    pub targets: u64,
+    pub ports: u64,
+    /// First contacts (new destination and port) made.
+    pub attempts: u64,
+    pub failures: u64,
+    pub top_ports: Vec<PortAttempts>,
+    pub top_targets: Vec<AddrAttempts>,
+    pub first_ts: i64,
+    pub detected_ts: i64,
+    pub last_ts: i64,
+    pub allowlisted: bool,
+    /// Extension: `inbound`, `outbound` or `internal` when home networks are set.
+    pub direction: Option<String>,
 }
 
 impl Report {

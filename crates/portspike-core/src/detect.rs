@@ -1,0 +1,501 @@
+//! Spike detection on per-port series, spike kinds, and scanner verdicts.
+
+use crate::bins::Cell;
+use crate::engine::{Engine, PortState, SourceState};
+use crate::flows::Key;
+use crate::report::{AddrCount, Flags, PortAttempts, ScannerReport, SpikeReport};
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+
+/// An address block, `10.0.0.0/8` or `2001:db8::/32`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cidr {
+    pub addr: IpAddr,
+    pub prefix: u8,
+}
+
+impl Cidr {
+    pub fn parse(s: &str) -> Result<Cidr, String> {
+        let (a, p) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s, None),
+        };
+        let addr: IpAddr = a
+            .trim()
+            .parse()
+            .map_err(|_| format!("{s:?} is not an address or CIDR block"))?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match p {
+            Some(p) => p
+                .trim()
+                .parse::<u8>()
+                .map_err(|_| format!("{s:?}: bad prefix length"))?,
+            None => max,
+        };
+        if prefix > max {
+            return Err(format!("{s:?}: prefix longer than {max}"));
+        }
+        Ok(Cidr { addr, prefix })
+    }
+
+    pub fn contains(&self, a: &IpAddr) -> bool {
+        match (self.addr, a) {
+            (IpAddr::V4(n), IpAddr::V4(x)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(n) & mask == u32::from(*x) & mask
+            }
+            (IpAddr::V6(n), IpAddr::V6(x)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(n) & mask == u128::from(*x) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl std::fmt::Display for Cidr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.addr, self.prefix)
+    }
+}
+
+/// Detection settings; every one is echoed in `params.detection`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Detection {
+    /// Robust z-score a bin must reach to be hot.
+    pub threshold: f64,
+    /// A spike needs `persistence_k` hot bins within any `persistence_n` consecutive bins…
+    pub persistence_k: usize,
+    pub persistence_n: usize,
+    /// …or one bin at `single_bin_factor` × threshold.
+    pub single_bin_factor: f64,
+    /// How many preceding (not hot) bins form the baseline.
+    pub baseline_bins: usize,
+    /// A hot bin must exceed its baseline by at least this many events.
+    pub min_excess: f64,
+    /// Ports with fewer events than this are not examined.
+    pub min_events: u64,
+    /// Networks counted as home (to tell inbound from outbound).
+    pub home: Vec<String>,
+    /// Known scanners: their findings are marked, not hidden.
+    pub allow: Vec<String>,
+}
+
+impl Default for Detection {
+    fn default() -> Self {
+        Detection {
+            threshold: 6.0,
+            persistence_k: 2,
+            persistence_n: 3,
+            single_bin_factor: 3.0,
+            baseline_bins: 60,
+            min_excess: 8.0,
+            min_events: 20,
+            home: Vec::new(),
+            allow: Vec::new(),
+        }
+    }
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    let n = v.len();
+    let mid = v.get(n / 2).copied().unwrap_or(0.0);
+    if n % 2 == 1 {
+        mid
+    } else {
+        (v.get(n / 2 - 1).copied().unwrap_or(0.0) + mid) / 2.0
+    }
+}
+
+/// Per-bin scores of one series.
+#[derive(Debug, Clone)]
+pub struct Scored {
+    pub z: Vec<f64>,
+    pub baseline: Vec<f64>,
+    pub hot: Vec<bool>,
+    /// The baseline history before this bin was empty of activity.
+    pub no_history: Vec<bool>,
+}
+
+/// Score each bin against the median and MAD of the preceding non-hot bins,
+/// with a Poisson floor (σ ≥ √max(median, 1)) for sparse ports.
+pub fn score(x: &[f64], d: &Detection) -> Scored {
+    let n = x.len();
+    let mut out = Scored {
+        z: vec![0.0; n],
+        baseline: vec![0.0; n],
+        hot: vec![false; n],
+        no_history: vec![true; n],
+    };
+    let mut hist: std::collections::VecDeque<f64> = std::collections::VecDeque::new();
+    let mut any_before = false;
+    for (i, &v) in x.iter().enumerate() {
+        let mut w: Vec<f64> = hist.iter().copied().collect();
+        let m = median(&mut w);
+        let mut dev: Vec<f64> = hist.iter().map(|h| (h - m).abs()).collect();
+        let mad = median(&mut dev);
+        // Heavy tails (bursty ports): the spread reaches at least the 90th
+        // percentile of the history (1.28 σ above the median of a normal).
+        let p90 = w.get((w.len() * 9) / 10).copied().unwrap_or(m);
+        let sigma = (1.4826 * mad).max(m.max(1.0).sqrt()).max((p90 - m) / 1.28);
+        let z = (v - m) / sigma;
+        let hot = z >= d.threshold && v - m >= d.min_excess;
+        if let (Some(zs), Some(b), Some(h), Some(nh)) = (
+            out.z.get_mut(i),
+            out.baseline.get_mut(i),
+            out.hot.get_mut(i),
+            out.no_history.get_mut(i),
+        ) {
+            *zs = z;
+            *b = m;
+            *h = hot;
+            *nh = !any_before;
+        }
+        if !hot {
+            hist.push_back(v);
+            if hist.len() > d.baseline_bins {
+                hist.pop_front();
+            }
+        }
+        any_before |= v > 0.0;
+    }
+    out
+}
+
+/// Hot-bin groups that pass the persistence rule, as inclusive bin ranges.
+pub fn segments(s: &Scored, d: &Detection) -> Vec<(usize, usize)> {
+    let hot: Vec<usize> = s
+        .hot
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| **h)
+        .map(|(i, _)| i)
+        .collect();
+    let max_gap = d.persistence_n.saturating_sub(d.persistence_k) + 1;
+    let mut out = Vec::new();
+    let mut group: Vec<usize> = Vec::new();
+    let flush = |g: &mut Vec<usize>, out: &mut Vec<(usize, usize)>| {
+        if let (Some(&a), Some(&b)) = (g.first(), g.last()) {
+            let strong = g
+                .iter()
+                .any(|i| s.z.get(*i).copied().unwrap_or(0.0) >= d.threshold * d.single_bin_factor);
+            if g.len() >= d.persistence_k || strong {
+                out.push((a, b));
+            }
+        }
+        g.clear();
+    };
+    for i in hot {
+        if let Some(&last) = group.last() {
+            if i - last > max_gap {
+                flush(&mut group, &mut out);
+            }
+        }
+        group.push(i);
+    }
+    flush(&mut group, &mut out);
+    out
+}
+
+/// The metric a port's spikes are found on: new connections (attempts) where
+/// there are enough of them to judge — they are far less bursty than packets,
+/// which come in sessions — else packets (backscatter has no attempts).
+pub fn metric_of(st: &PortState) -> &'static str {
+    if st.totals.attempts >= 10 {
+        "attempts"
+    } else {
+        "packets"
+    }
+}
+
+fn values(cells: &[Cell], metric: &str) -> Vec<f64> {
+    cells
+        .iter()
+        .map(|c| {
+            f64::from(if metric == "attempts" {
+                c.attempts
+            } else {
+                c.packets
+            })
+        })
+        .collect()
+}
+
+/// Spike kind from the window's evidence.
+pub fn kind(w: &Cell) -> &'static str {
+    let (pk, syn, synack, rst) = (
+        u64::from(w.packets),
+        u64::from(w.syn),
+        u64::from(w.synack),
+        u64::from(w.rst),
+    );
+    let (a, f, c) = (
+        u64::from(w.attempts),
+        u64::from(w.failures),
+        u64::from(w.completed),
+    );
+    let (s, d) = (w.sources.estimate(), w.destinations.estimate());
+    if synack > 0
+        && u64::from(w.unsolicited) * 2 >= synack
+        && syn * 5 <= synack + rst
+        && (synack + rst) * 10 >= pk * 6
+    {
+        return "backscatter";
+    }
+    let failing = a > 0 && (f * 2 >= a || c * 5 < a);
+    if d >= 20 && d >= 5 * s.max(1) && failing {
+        return "sweep";
+    }
+    if s >= 20 && s >= 5 * d.max(1) && a > 0 && c * 2 < a {
+        return "flood";
+    }
+    "surge"
+}
+
+fn epoch(us: i64) -> String {
+    format!(
+        "{}.{:06}",
+        us.div_euclid(1_000_000),
+        us.rem_euclid(1_000_000)
+    )
+}
+
+/// Find the spikes of one port. Returns the spikes and the port's best score.
+#[allow(clippy::too_many_arguments)]
+pub fn port_spikes(
+    proto: &str,
+    port: u16,
+    st: &PortState,
+    cells: &[Cell],
+    start_ts: i64,
+    width: i64,
+    key: Key,
+    d: &Detection,
+) -> (Vec<SpikeReport>, f64) {
+    let total = st.totals.packets;
+    if total < d.min_events || cells.is_empty() {
+        return (Vec::new(), 0.0);
+    }
+    let metric = metric_of(st);
+    let x = values(cells, metric);
+    let s = score(&x, d);
+    let mut best =
+        s.z.iter()
+            .copied()
+            .fold(0.0f64, f64::max)
+            .min(d.threshold - 0.01)
+            .max(0.0);
+    let mut spikes = Vec::new();
+    for (a, b) in segments(&s, d) {
+        let mut w = Cell::default();
+        let mut observed = 0.0;
+        let mut base = 0.0;
+        let mut peak = a;
+        for i in a..=b {
+            if let Some(c) = cells.get(i) {
+                w.add(c);
+            }
+            observed += x.get(i).copied().unwrap_or(0.0);
+            base += s.baseline.get(i).copied().unwrap_or(0.0);
+            if s.z.get(i) > s.z.get(peak) {
+                peak = i;
+            }
+        }
+        let z = s.z.get(peak).copied().unwrap_or(0.0);
+        best = best.max(z);
+        let t0 = start_ts + a as i64 * width;
+        let t1 = start_ts + (b as i64 + 1) * width;
+        let field = match (key, proto) {
+            (Key::Service, "tcp") => "tcp.port",
+            (Key::Service, _) => "udp.port",
+            (Key::DstPort, "tcp") => "tcp.dstport",
+            (Key::DstPort, _) => "udp.dstport",
+        };
+        let top = |v: Vec<(IpAddr, u64)>| -> Vec<AddrCount> {
+            v.into_iter()
+                .map(|(addr, packets)| AddrCount {
+                    addr: addr.to_string(),
+                    packets,
+                })
+                .collect()
+        };
+        spikes.push(SpikeReport {
+            proto: proto.to_string(),
+            port,
+            kind: kind(&w).to_string(),
+            new_port: s.no_history.get(a).copied().unwrap_or(false),
+            metric: metric.to_string(),
+            start_ts: t0,
+            end_ts: t1,
+            peak_ts: start_ts + peak as i64 * width,
+            score: (z * 100.0).round() / 100.0,
+            observed,
+            baseline: (base * 100.0).round() / 100.0,
+            sources: w.sources.estimate(),
+            destinations: w.destinations.estimate(),
+            flags: Flags {
+                syn: u64::from(w.syn),
+                synack: u64::from(w.synack),
+                rst: u64::from(w.rst),
+                fin: u64::from(w.fin),
+                other: u64::from(w.other),
+            },
+            top_sources: top(st.top_sources.within(t0, t1, 5)),
+            top_destinations: top(st.top_destinations.within(t0, t1, 5)),
+            wireshark_filter: format!(
+                "{field} == {port} && frame.time_epoch >= {} && frame.time_epoch < {}",
+                epoch(t0),
+                epoch(t1)
+            ),
+            packets: u64::from(w.packets),
+            attempts: u64::from(w.attempts),
+            failures: u64::from(w.failures),
+            completed: u64::from(w.completed),
+        });
+    }
+    (spikes, (best * 100.0).round() / 100.0)
+}
+
+/// Scanner verdicts from the engine's per-source evidence.
+pub fn scanners(e: &Engine, d: &Detection) -> Vec<ScannerReport> {
+    let home: Vec<Cidr> = d.home.iter().filter_map(|c| Cidr::parse(c).ok()).collect();
+    let allow: Vec<Cidr> = d.allow.iter().filter_map(|c| Cidr::parse(c).ok()).collect();
+    let mut out: Vec<ScannerReport> = e
+        .sources
+        .iter()
+        .filter_map(|(addr, s)| s.convicted.map(|c| (addr, s, c)))
+        .map(|(addr, s, (detected_ts, method))| {
+            scanner(e, addr, s, detected_ts, method, &home, &allow)
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then(b.attempts.cmp(&a.attempts))
+            .then(a.source.cmp(&b.source))
+    });
+    out
+}
+
+fn scanner(
+    e: &Engine,
+    addr: &IpAddr,
+    s: &SourceState,
+    detected_ts: i64,
+    method: &str,
+    home: &[Cidr],
+    allow: &[Cidr],
+) -> ScannerReport {
+    let targets = s.targets.estimate();
+    let ports = s.ports.estimate();
+    // Shares of the busiest port and target among the first contacts.
+    let n = s.first_contacts.max(1) as f64;
+    let port_share = s.top_ports.values().copied().max().unwrap_or(0) as f64 / n;
+    let target_share = s.top_targets.values().copied().max().unwrap_or(0) as f64 / n;
+    let kind = if ports >= 5 && (targets <= 2 || target_share >= 0.8) {
+        "vertical"
+    } else if targets >= 5 && (ports <= 2 || port_share >= 0.8) {
+        "horizontal"
+    } else {
+        "mixed"
+    };
+    let mut top_ports: Vec<PortAttempts> = s
+        .top_ports
+        .iter()
+        .map(|((p, n), c)| PortAttempts {
+            proto: p.as_str().to_string(),
+            port: *n,
+            attempts: *c,
+        })
+        .collect();
+    top_ports.sort_by(|a, b| b.attempts.cmp(&a.attempts).then(a.port.cmp(&b.port)));
+    top_ports.truncate(10);
+    let mut top_targets: Vec<(IpAddr, u64)> = s.top_targets.iter().map(|(a, c)| (*a, *c)).collect();
+    top_targets.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    top_targets.truncate(10);
+    let direction = (!home.is_empty()).then(|| {
+        let inside = home.iter().any(|h| h.contains(addr));
+        let target_inside = top_targets
+            .first()
+            .is_some_and(|(t, _)| home.iter().any(|h| h.contains(t)));
+        match (inside, target_inside) {
+            (true, true) => "internal",
+            (true, false) => "outbound",
+            (false, _) => "inbound",
+        }
+        .to_string()
+    });
+    ScannerReport {
+        source: addr.to_string(),
+        kind: kind.to_string(),
+        probes: e.probes_of(s).into_iter().map(str::to_string).collect(),
+        method: method.to_string(),
+        score: (s.score * 100.0).round() / 100.0,
+        targets,
+        ports,
+        attempts: s.first_contacts,
+        failures: s.failures,
+        top_ports,
+        top_targets: top_targets
+            .into_iter()
+            .map(|(a, c)| AddrCount {
+                addr: a.to_string(),
+                packets: c,
+            })
+            .map(|a| crate::report::AddrAttempts {
+                addr: a.addr,
+                attempts: a.packets,
+            })
+            .collect(),
+        first_ts: s.first_ts,
+        detected_ts,
+        last_ts: s.last_ts,
+        allowlisted: allow.iter().any(|c| c.contains(addr)),
+        direction,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cidr_contains() {
+        let c = Cidr::parse("10.1.0.0/16").unwrap();
+        assert!(c.contains(&"10.1.200.3".parse().unwrap()));
+        assert!(!c.contains(&"10.2.0.1".parse().unwrap()));
+        assert!(Cidr::parse("::/0")
+            .unwrap()
+            .contains(&"2001:db8::1".parse().unwrap()));
+        assert!(Cidr::parse("10.0.0.0/33").is_err());
+    }
+
+    #[test]
+    fn a_burst_over_a_flat_baseline_is_one_spike_single_bins_are_not() {
+        let d = Detection::default();
+        let mut x = vec![2.0; 100];
+        for v in x.iter_mut().skip(50).take(10) {
+            *v = 40.0;
+        }
+        x[80] = 25.0; // one moderately hot bin: noise
+        let s = score(&x, &d);
+        assert_eq!(segments(&s, &d), vec![(50, 59)]);
+    }
+
+    #[test]
+    fn growth_that_persists_does_not_fade_into_its_own_baseline() {
+        let d = Detection::default();
+        let mut x = vec![1.0; 40];
+        x.extend(vec![60.0; 60]);
+        let s = score(&x, &d);
+        assert_eq!(segments(&s, &d), vec![(40, 99)]);
+    }
+}

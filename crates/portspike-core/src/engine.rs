@@ -1,0 +1,668 @@
+//! The per-packet engine: port metrics, connection outcomes, first contacts
+//! and per-source scan evidence. Time comes only from packet timestamps.
+
+use crate::bins::{Cell, Grid, Series};
+use crate::decode::{tcp_flags as F, Packet, Proto, L4};
+use crate::flows::{self, Key};
+use crate::report::Totals;
+use crate::sketch::{hash_addr, hash_u64, Distinct};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::net::IpAddr;
+
+/// An attempt is judged this long (capture time) after it was made.
+pub const ANSWER_US: i64 = 3_000_000;
+/// A UDP flow idle this long ends; the next packet is a new attempt.
+pub const UDP_IDLE_US: i64 = 60_000_000;
+/// Bounds on tracked state; past them the oldest state is dropped (and a warning says so).
+pub const MAX_PENDING: usize = 1 << 20;
+pub const MAX_UDP_FLOWS: usize = 1 << 20;
+pub const MAX_SOURCES: usize = 1 << 18;
+pub const MAX_CONTACTS_PER_SOURCE: usize = 1 << 16;
+/// Heavy hitters kept per port (Space-Saving).
+pub const TOP_K: usize = 32;
+/// Zeek-style thresholds on failed attempts within a window.
+pub const ZEEK_WINDOW_US: i64 = 300_000_000;
+pub const ZEEK_HOSTS: usize = 25;
+pub const ZEEK_PORTS: usize = 15;
+
+/// TRW (Jung et al. 2004) parameters.
+pub const THETA0: f64 = 0.8;
+pub const THETA1: f64 = 0.2;
+pub const P_D: f64 = 0.99;
+pub const P_F: f64 = 0.01;
+
+/// A contact kind, for `probes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Probe {
+    Syn,
+    Connect,
+    Fin,
+    Null,
+    Xmas,
+    Udp,
+}
+
+impl Probe {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Probe::Syn => "syn",
+            Probe::Connect => "connect",
+            Probe::Fin => "fin",
+            Probe::Null => "null",
+            Probe::Xmas => "xmas",
+            Probe::Udp => "udp",
+        }
+    }
+}
+
+/// A directional flow key: initiator → responder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct FlowKey {
+    proto: Proto,
+    src: IpAddr,
+    dst: IpAddr,
+    sport: u16,
+    dport: u16,
+}
+
+impl FlowKey {
+    fn reverse(self) -> FlowKey {
+        FlowKey {
+            proto: self.proto,
+            src: self.dst,
+            dst: self.src,
+            sport: self.dport,
+            dport: self.sport,
+        }
+    }
+}
+
+/// An attempt awaiting its outcome.
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    ts: i64,
+    /// The port whose series counts it.
+    port: (Proto, u16),
+    probe: Probe,
+    /// Counted in the port's attempts (SYN, new UDP flow).
+    attempt: bool,
+    /// A first contact of its source with (destination, port).
+    first_contact: bool,
+    answered: bool,
+}
+
+/// Space-Saving heavy hitters with the time range each was seen in.
+#[derive(Debug, Default, Clone)]
+pub struct TopK {
+    pub items: HashMap<IpAddr, Hit>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Hit {
+    pub count: u64,
+    pub first_ts: i64,
+    pub last_ts: i64,
+}
+
+impl TopK {
+    fn add(&mut self, a: IpAddr, ts: i64) {
+        if let Some(h) = self.items.get_mut(&a) {
+            h.count += 1;
+            h.last_ts = ts;
+            return;
+        }
+        if self.items.len() < TOP_K {
+            self.items.insert(
+                a,
+                Hit {
+                    count: 1,
+                    first_ts: ts,
+                    last_ts: ts,
+                },
+            );
+            return;
+        }
+        // Replace the smallest, inheriting its count (Space-Saving).
+        if let Some((&k, &h)) = self.items.iter().min_by_key(|(k, h)| (h.count, **k)) {
+            self.items.remove(&k);
+            self.items.insert(
+                a,
+                Hit {
+                    count: h.count + 1,
+                    first_ts: ts,
+                    last_ts: ts,
+                },
+            );
+        }
+    }
+
+    /// The hitters seen within `[t0, t1)`, most first.
+    pub fn within(&self, t0: i64, t1: i64, n: usize) -> Vec<(IpAddr, u64)> {
+        let mut v: Vec<(IpAddr, u64)> = self
+            .items
+            .iter()
+            .filter(|(_, h)| h.first_ts < t1 && h.last_ts >= t0)
+            .map(|(a, h)| (*a, h.count))
+            .collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        v.truncate(n);
+        v
+    }
+}
+
+/// Everything kept per port.
+#[derive(Debug, Default)]
+pub struct PortState {
+    pub totals: Totals,
+    pub series: Series,
+    pub sources: Distinct,
+    pub destinations: Distinct,
+    pub top_sources: TopK,
+    pub top_destinations: TopK,
+}
+
+/// Per-source scan evidence.
+#[derive(Debug, Default)]
+pub struct SourceState {
+    contacts: HashSet<u64>,
+    pub targets: Distinct,
+    pub ports: Distinct,
+    pub first_contacts: u64,
+    pub failures: u64,
+    /// TRW likelihood ratio.
+    pub lambda: f64,
+    pub convicted: Option<(i64, &'static str)>,
+    /// Score at conviction: log10 of the likelihood ratio, or the threshold count.
+    pub score: f64,
+    pub first_ts: i64,
+    pub last_ts: i64,
+    pub probes: HashMap<Probe, u64>,
+    pub top_ports: HashMap<(Proto, u16), u64>,
+    pub top_targets: HashMap<IpAddr, u64>,
+    zeek_start: i64,
+    zeek_hosts: HashMap<(Proto, u16), HashSet<u64>>,
+    zeek_ports: HashMap<u64, HashSet<(Proto, u16)>>,
+    /// Contacts to targets that answered a SYN with SYN-ACK, then this source sent RST.
+    half_open: u64,
+    completed: u64,
+}
+
+/// Counters for the capture-level warnings.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct EngineStats {
+    pub first_contacts: u64,
+    pub answered_contacts: u64,
+    pub tcp_packets: u64,
+    /// TCP packets inside a conversation (ACK, no SYN or RST).
+    pub tcp_midflow: u64,
+    pub evicted_pending: u64,
+    pub evicted_udp: u64,
+    pub untracked_sources: u64,
+}
+
+#[derive(Debug)]
+pub struct Engine {
+    pub key: Key,
+    pub grid: Grid,
+    pub ports: HashMap<(Proto, u16), PortState>,
+    pending: HashMap<FlowKey, Pending>,
+    queue: VecDeque<(i64, FlowKey)>,
+    udp: HashMap<FlowKey, i64>,
+    pub sources: HashMap<IpAddr, SourceState>,
+    pub stats: EngineStats,
+    now: i64,
+}
+
+fn probe_of(flags: u8) -> Option<Probe> {
+    let f = flags & (F::FIN | F::SYN | F::RST | F::PSH | F::ACK | F::URG);
+    match f {
+        _ if f & F::SYN != 0 && f & F::ACK == 0 && f & F::RST == 0 => Some(Probe::Syn),
+        0 => Some(Probe::Null),
+        F::FIN => Some(Probe::Fin),
+        x if x == F::FIN | F::PSH | F::URG => Some(Probe::Xmas),
+        _ => None,
+    }
+}
+
+impl Engine {
+    pub fn new(key: Key, bin_width_us: Option<u64>) -> Self {
+        Engine {
+            key,
+            grid: Grid::new(bin_width_us),
+            ports: HashMap::new(),
+            pending: HashMap::new(),
+            queue: VecDeque::new(),
+            udp: HashMap::new(),
+            sources: HashMap::new(),
+            stats: EngineStats::default(),
+            now: i64::MIN,
+        }
+    }
+
+    /// The cell of `port` at time `ts` (placing `ts` on the grid).
+    fn cell(&mut self, port: (Proto, u16), ts: i64) -> Option<&mut Cell> {
+        let (factor, bin) = self.grid.place(ts);
+        if factor > 1 {
+            for st in self.ports.values_mut() {
+                st.series.coarsen(factor);
+            }
+        }
+        self.ports.get_mut(&port)?.series.cell(bin)
+    }
+
+    /// Count one packet; `binned` is false for timestamp outliers, which count
+    /// in the totals only.
+    pub fn packet(&mut self, ts: i64, len: u32, p: &Packet, binned: bool) {
+        if binned {
+            self.expire(ts);
+        }
+        match p.l4 {
+            L4::Ports {
+                proto,
+                sport,
+                dport,
+                flags,
+            } => self.ports_packet(ts, len, p, proto, sport, dport, flags, binned),
+            L4::Icmp {
+                quoted: Some(q), ..
+            } if binned => {
+                let k = FlowKey {
+                    proto: q.proto,
+                    src: q.src,
+                    dst: q.dst,
+                    sport: q.sport,
+                    dport: q.dport,
+                };
+                self.resolve(k, false, true);
+            }
+            _ => {}
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn ports_packet(
+        &mut self,
+        ts: i64,
+        len: u32,
+        p: &Packet,
+        proto: Proto,
+        sport: u16,
+        dport: u16,
+        flags: u8,
+        binned: bool,
+    ) {
+        let port_num = match self.key {
+            Key::Service => flows::service_port(proto, sport, dport, flags),
+            Key::DstPort => dport,
+        };
+        let port = (proto, port_num);
+        // Sources are the service's clients, destinations its servers: a reply
+        // (from the service port) counts its receiver as the source.
+        let (client, server) = if self.key == Key::Service && sport == port_num && dport != port_num
+        {
+            (p.dst, p.src)
+        } else {
+            (p.src, p.dst)
+        };
+        let (hs, hd) = (hash_addr(&client), hash_addr(&server));
+        {
+            let st = self.ports.entry(port).or_default();
+            st.totals.packets += 1;
+            st.totals.bytes += u64::from(len);
+            if !binned {
+                return;
+            }
+            st.sources.insert(hs);
+            st.destinations.insert(hd);
+        }
+        let k = FlowKey {
+            proto,
+            src: p.src,
+            dst: p.dst,
+            sport,
+            dport,
+        };
+        // Outcome bookkeeping first: it may count into earlier bins.
+        let mut attempt = false;
+        let mut unsolicited = false;
+        let (syn, ack, rst, fin) = (
+            flags & F::SYN != 0,
+            flags & F::ACK != 0,
+            flags & F::RST != 0,
+            flags & F::FIN != 0,
+        );
+        if proto == Proto::Tcp {
+            self.stats.tcp_packets += 1;
+            if ack && !syn && !rst {
+                self.stats.tcp_midflow += 1;
+            }
+        }
+        match proto {
+            Proto::Tcp => {
+                if syn && !ack && !rst {
+                    let retransmit = self
+                        .pending
+                        .get(&k)
+                        .is_some_and(|pd| pd.attempt && ts - pd.ts <= ANSWER_US);
+                    if !retransmit {
+                        attempt = true;
+                        self.open(k, ts, port, Probe::Syn, true);
+                    }
+                } else if syn && ack {
+                    let r = k.reverse();
+                    match self.pending.get_mut(&r) {
+                        Some(pd) if !pd.answered => {
+                            pd.answered = true;
+                            self.resolve_success(r);
+                        }
+                        Some(_) => {}
+                        None => unsolicited = true,
+                    }
+                } else if rst {
+                    let r = k.reverse();
+                    if self.pending.get(&r).is_some_and(|pd| !pd.answered) {
+                        self.resolve(r, true, false);
+                    } else if let Some(pd) = self.pending.get(&k).copied() {
+                        // The initiator resets after a SYN-ACK: a half-open (SYN) scan.
+                        if pd.answered {
+                            if let Some(s) = self.sources.get_mut(&k.src) {
+                                s.half_open += 1;
+                            }
+                        }
+                        self.pending.remove(&k);
+                    }
+                } else if let Some(pd) = self.pending.get(&k).copied() {
+                    if pd.answered && ack && pd.probe == Probe::Syn {
+                        // The handshake completed.
+                        self.pending.remove(&k);
+                        if let Some(s) = self.sources.get_mut(&k.src) {
+                            s.completed += 1;
+                        }
+                        if let Some(c) = self.cell(pd.port, pd.ts) {
+                            c.completed += 1;
+                        }
+                    }
+                } else if let Some(pd) = self.pending.get(&k.reverse()).copied() {
+                    // Any other answer to a FIN/NULL/XMAS probe.
+                    if !pd.answered && pd.probe != Probe::Syn {
+                        self.resolve_success(k.reverse());
+                        self.pending.remove(&k.reverse());
+                    }
+                } else if let Some(probe) = probe_of(flags) {
+                    self.open(k, ts, port, probe, false);
+                }
+            }
+            Proto::Udp => {
+                let r = k.reverse();
+                if self.udp.contains_key(&r) {
+                    self.udp.insert(r, ts);
+                    if self.pending.get(&r).is_some_and(|pd| !pd.answered) {
+                        self.resolve_success(r);
+                        self.pending.remove(&r);
+                    }
+                } else {
+                    let fresh = self.udp.get(&k).is_none_or(|last| ts - last > UDP_IDLE_US);
+                    if self.udp.len() >= MAX_UDP_FLOWS && !self.udp.contains_key(&k) {
+                        let cutoff = ts - UDP_IDLE_US;
+                        self.udp.retain(|_, last| *last > cutoff);
+                        if self.udp.len() >= MAX_UDP_FLOWS {
+                            self.stats.evicted_udp += self.udp.len() as u64;
+                            self.udp.clear();
+                        }
+                    }
+                    self.udp.insert(k, ts);
+                    if fresh {
+                        attempt = true;
+                        self.open(k, ts, port, Probe::Udp, true);
+                    }
+                }
+            }
+        }
+        if let Some(st) = self.ports.get_mut(&port) {
+            st.top_sources.add(client, ts);
+            st.top_destinations.add(server, ts);
+            if attempt {
+                st.totals.attempts += 1;
+            }
+        }
+        if let Some(c) = self.cell(port, ts) {
+            c.packets += 1;
+            c.bytes += u64::from(len);
+            c.sources.insert(hs);
+            c.destinations.insert(hd);
+            if attempt {
+                c.attempts += 1;
+            }
+            if unsolicited {
+                c.unsolicited += 1;
+            }
+            if proto == Proto::Tcp {
+                if syn && !ack {
+                    c.syn += 1;
+                } else if syn && ack {
+                    c.synack += 1;
+                } else if rst {
+                    c.rst += 1;
+                } else if fin {
+                    c.fin += 1;
+                } else {
+                    c.other += 1;
+                }
+            } else {
+                c.other += 1;
+            }
+        }
+    }
+
+    /// Track an attempt or probe until its outcome is known.
+    fn open(&mut self, k: FlowKey, ts: i64, port: (Proto, u16), probe: Probe, attempt: bool) {
+        if self.pending.len() >= MAX_PENDING {
+            // Judge the oldest now rather than grow.
+            while self.pending.len() >= MAX_PENDING / 2 {
+                let Some((_, old)) = self.queue.pop_front() else {
+                    break;
+                };
+                self.stats.evicted_pending += 1;
+                self.resolve(old, false, false);
+            }
+        }
+        let first_contact = self.contact(k, ts, probe);
+        self.pending.insert(
+            k,
+            Pending {
+                ts,
+                port,
+                probe,
+                attempt,
+                first_contact,
+                answered: false,
+            },
+        );
+        self.queue.push_back((ts, k));
+    }
+
+    /// Record a contact of `k.src` with (`k.dst`, port); true if it is the first.
+    fn contact(&mut self, k: FlowKey, ts: i64, probe: Probe) -> bool {
+        // Multicast and broadcast get no unicast answer: not a contact to judge.
+        let group = match k.dst {
+            IpAddr::V4(a) => a.is_multicast() || a.is_broadcast() || a.octets()[3] == 255,
+            IpAddr::V6(a) => a.is_multicast(),
+        };
+        if group {
+            return false;
+        }
+        if !self.sources.contains_key(&k.src) && self.sources.len() >= MAX_SOURCES {
+            self.stats.untracked_sources += 1;
+            return false;
+        }
+        let s = self.sources.entry(k.src).or_insert_with(|| SourceState {
+            lambda: 1.0,
+            first_ts: ts,
+            zeek_start: ts,
+            ..SourceState::default()
+        });
+        s.last_ts = ts;
+        let h = hash_addr(&k.dst) ^ (u64::from(k.dport) << 1 | u64::from(k.proto == Proto::Udp));
+        if s.contacts.contains(&h) {
+            return false;
+        }
+        if s.contacts.len() < MAX_CONTACTS_PER_SOURCE {
+            s.contacts.insert(h);
+        }
+        s.first_contacts += 1;
+        s.targets.insert(hash_addr(&k.dst));
+        s.ports.insert(hash_u64(
+            u64::from(k.dport) | (u64::from(k.proto == Proto::Udp) << 16),
+        ));
+        *s.probes.entry(probe).or_insert(0) += 1;
+        bump(&mut s.top_ports, (k.proto, k.dport));
+        bump(&mut s.top_targets, k.dst);
+        self.stats.first_contacts += 1;
+        true
+    }
+
+    fn resolve_success(&mut self, k: FlowKey) {
+        let Some(pd) = self.pending.get(&k).copied() else {
+            return;
+        };
+        if pd.first_contact {
+            self.stats.answered_contacts += 1;
+            self.trw(k.src, true, pd.ts);
+        }
+    }
+
+    /// A failed attempt (refused, unreachable, or — `answered_by` false and
+    /// not `icmp` — unanswered). `answered_by`: the target answered (RST).
+    fn resolve(&mut self, k: FlowKey, answered_by: bool, icmp: bool) {
+        let Some(pd) = self.pending.remove(&k) else {
+            return;
+        };
+        if pd.answered {
+            return;
+        }
+        // A UDP datagram without an answer is not a failure of its port (many
+        // UDP services never answer); it still counts against its source.
+        if pd.attempt && (pd.probe != Probe::Udp || icmp) {
+            if let Some(c) = self.cell(pd.port, pd.ts) {
+                c.failures += 1;
+            }
+            if let Some(st) = self.ports.get_mut(&pd.port) {
+                st.totals.failures += 1;
+            }
+        }
+        if pd.first_contact {
+            if answered_by || icmp {
+                self.stats.answered_contacts += 1;
+            }
+            let now = self.now.max(pd.ts);
+            self.trw(k.src, false, now);
+            self.zeek(k, now);
+        }
+    }
+
+    fn trw(&mut self, src: IpAddr, success: bool, ts: i64) {
+        let Some(s) = self.sources.get_mut(&src) else {
+            return;
+        };
+        let eta1 = P_D / P_F;
+        let eta0 = (1.0 - P_D) / (1.0 - P_F);
+        if success {
+            s.lambda *= THETA1 / THETA0;
+        } else {
+            s.failures += 1;
+            s.lambda *= (1.0 - THETA1) / (1.0 - THETA0);
+        }
+        if s.convicted.is_none() && s.lambda >= eta1 {
+            s.convicted = Some((ts, "trw"));
+            s.score = s.lambda.log10();
+        } else if s.lambda <= eta0 {
+            // Benign so far: restart the walk so later scanning is still caught.
+            s.lambda = 1.0;
+        }
+    }
+
+    fn zeek(&mut self, k: FlowKey, ts: i64) {
+        let Some(s) = self.sources.get_mut(&k.src) else {
+            return;
+        };
+        if ts - s.zeek_start > ZEEK_WINDOW_US {
+            s.zeek_hosts.clear();
+            s.zeek_ports.clear();
+            s.zeek_start = ts;
+        }
+        let hd = hash_addr(&k.dst);
+        let hosts = s.zeek_hosts.entry((k.proto, k.dport)).or_default();
+        hosts.insert(hd);
+        let n_hosts = hosts.len();
+        let ports = s.zeek_ports.entry(hd).or_default();
+        ports.insert((k.proto, k.dport));
+        let n_ports = ports.len();
+        if s.convicted.is_none() && (n_hosts >= ZEEK_HOSTS || n_ports >= ZEEK_PORTS) {
+            s.convicted = Some((ts, "threshold"));
+            s.score = n_hosts.max(n_ports) as f64;
+        }
+    }
+
+    /// Judge attempts older than the answer time as unanswered.
+    fn expire(&mut self, now: i64) {
+        self.now = self.now.max(now);
+        while let Some(&(ts, k)) = self.queue.front() {
+            if ts + ANSWER_US > self.now {
+                break;
+            }
+            self.queue.pop_front();
+            if self.pending.get(&k).is_some_and(|pd| pd.ts == ts) {
+                self.resolve(k, false, false);
+            }
+        }
+    }
+
+    /// End of capture: attempts still open are judged unanswered if the
+    /// capture ran on for at least a third of the answer time after them
+    /// (a short capture of a scan still gets its verdicts).
+    pub fn finish(&mut self) {
+        let now = self.now;
+        while let Some((ts, k)) = self.queue.pop_front() {
+            if ts + ANSWER_US / 3 <= now && self.pending.get(&k).is_some_and(|pd| pd.ts == ts) {
+                self.resolve(k, false, false);
+            }
+        }
+        self.pending.clear();
+    }
+
+    /// A capture of one direction: first contacts got (almost) no answer
+    /// although conversations are under way (a fifth of TCP packets are
+    /// mid-conversation). Probes alone against a silent host are a scan.
+    pub fn one_way(&self) -> bool {
+        let st = &self.stats;
+        st.first_contacts >= 20
+            && st.answered_contacts * 100 < st.first_contacts
+            && st.tcp_midflow * 5 >= st.tcp_packets
+    }
+
+    /// Whether this source's half-open contacts show a SYN (not connect) scan.
+    pub fn probes_of(&self, s: &SourceState) -> Vec<&'static str> {
+        // Probes making up at least 5% of the source's first contacts.
+        let mut v: Vec<Probe> = s
+            .probes
+            .iter()
+            .filter(|(_, n)| **n * 20 >= s.first_contacts)
+            .map(|(p, _)| *p)
+            .collect();
+        if v.contains(&Probe::Syn) && s.completed > s.half_open {
+            v.retain(|p| *p != Probe::Syn);
+            v.push(Probe::Connect);
+        }
+        v.sort();
+        v.dedup();
+        v.into_iter().map(Probe::as_str).collect()
+    }
+}
+
+fn bump<K: std::hash::Hash + Eq>(m: &mut HashMap<K, u64>, k: K) {
+    if let Some(v) = m.get_mut(&k) {
+        *v += 1;
+    } else if m.len() < 256 {
+        m.insert(k, 1);
+    }
+}
