@@ -45,12 +45,13 @@ enum Cmd {
         #[command(flatten)]
         detection: DetectionArgs,
     },
-    /// Write a generated scenario capture.
+    /// Write a generated scenario capture (pcap) and its ground truth beside it
+    /// (`NAME.truth.json`).
     Synth {
-        /// Scenario name: `sample` (background traffic with a TCP 445 sweep).
+        /// Scenario: sample, background, sweep, vertical, slowscan, udpscan, flood, backscatter, all.
         #[arg(long, default_value = "sample")]
         scenario: String,
-        /// Output file.
+        /// Output capture file.
         #[arg(short, long)]
         output: PathBuf,
     },
@@ -213,12 +214,23 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Synth { scenario, output } => {
-            let bytes = match scenario.as_str() {
-                "sample" => portspike_core::synth::sample(),
-                other => anyhow::bail!("unknown scenario {other:?} (known: sample)"),
+            let Some((bytes, truth)) = portspike_core::synth::scenario(&scenario) else {
+                anyhow::bail!(
+                    "unknown scenario {scenario:?} (known: {})",
+                    portspike_core::synth::SCENARIOS.join(", ")
+                );
             };
             std::fs::write(&output, bytes)
                 .with_context(|| format!("writing {}", output.display()))?;
+            let stem = output
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| scenario.clone());
+            let truth_path = output.with_file_name(format!("{stem}.truth.json"));
+            let json = serde_json::to_string_pretty(&truth)?;
+            std::fs::write(&truth_path, json + "\n")
+                .with_context(|| format!("writing {}", truth_path.display()))?;
+            eprintln!("wrote {} and {}", output.display(), truth_path.display());
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -460,6 +460,7 @@ fn scanner(
         last_ts: s.last_ts,
         allowlisted: allow.iter().any(|c| c.contains(addr)),
         direction,
+        contacts_at_detection: s.contacts_at_conviction,
     }
 }
 

@@ -172,6 +172,8 @@ pub struct SourceState {
     /// TRW likelihood ratio.
     pub lambda: f64,
     pub convicted: Option<(i64, &'static str)>,
+    /// First contacts made when convicted.
+    pub contacts_at_conviction: u64,
     /// Score at conviction: log10 of the likelihood ratio, or the threshold count.
     pub score: f64,
     pub first_ts: i64,
@@ -574,6 +576,7 @@ impl Engine {
         }
         if s.convicted.is_none() && s.lambda >= eta1 {
             s.convicted = Some((ts, "trw"));
+            s.contacts_at_conviction = s.first_contacts;
             s.score = s.lambda.log10();
         } else if s.lambda <= eta0 {
             // Benign so far: restart the walk so later scanning is still caught.
@@ -599,6 +602,7 @@ impl Engine {
         let n_ports = ports.len();
         if s.convicted.is_none() && (n_hosts >= ZEEK_HOSTS || n_ports >= ZEEK_PORTS) {
             s.convicted = Some((ts, "threshold"));
+            s.contacts_at_conviction = s.first_contacts;
             s.score = n_hosts.max(n_ports) as f64;
         }
     }
@@ -649,7 +653,9 @@ impl Engine {
             .filter(|(_, n)| **n * 20 >= s.first_contacts)
             .map(|(p, _)| *p)
             .collect();
-        if v.contains(&Probe::Syn) && s.completed > s.half_open {
+        // Resetting right after a SYN-ACK is the half-open (SYN) scan's
+        // signature; a scanner that never does and completes handshakes connects.
+        if v.contains(&Probe::Syn) && s.half_open < 2 && s.completed > 0 {
             v.retain(|p| *p != Probe::Syn);
             v.push(Probe::Connect);
         }

@@ -199,6 +199,8 @@ pub struct ScannerReport {
     pub allowlisted: bool,
     /// Extension: `inbound`, `outbound` or `internal` when home networks are set.
     pub direction: Option<String>,
+    /// Extension: first contacts the source had made when it was convicted.
+    pub contacts_at_detection: u64,
 }
 
 impl Report {

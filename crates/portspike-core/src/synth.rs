@@ -191,6 +191,32 @@ impl Trace {
         }
     }
 
+    /// An ICMP port unreachable from `src` quoting a UDP datagram `dst:qsport → src:qdport`.
+    pub fn icmp_unreachable(
+        &mut self,
+        ts: i64,
+        src: [u8; 4],
+        dst: [u8; 4],
+        qsport: u16,
+        qdport: u16,
+    ) {
+        // The quoted datagram: IPv4 header and the first 8 bytes of UDP.
+        let quoted = PacketBuilder::ipv4(dst, src, 64).udp(qsport, qdport);
+        let mut q = Vec::new();
+        if quoted.write(&mut q, &[]).is_err() {
+            return;
+        }
+        let b = PacketBuilder::ethernet2(CLIENT_MAC, GATEWAY_MAC)
+            .ipv4(src, dst, 64)
+            .icmpv4(etherparse::Icmpv4Type::DestinationUnreachable(
+                etherparse::icmpv4::DestUnreachableHeader::Port,
+            ));
+        let mut out = Vec::new();
+        if b.write(&mut out, &q).is_ok() {
+            self.packets.push((ts, out));
+        }
+    }
+
     /// A complete TCP conversation: handshake, `exchanges` request/response
     /// pairs, and a FIN close.
     #[allow(clippy::too_many_arguments)]
@@ -261,6 +287,11 @@ fn ephemeral(rng: &mut Rng) -> u16 {
 
 /// Ordinary office traffic between `start` and `end` (ns).
 pub fn background(trace: &mut Trace, rng: &mut Rng, start: i64, end: i64) {
+    background_at(trace, rng, start, end, 2.2);
+}
+
+/// Ordinary office traffic at `rate` conversations per second.
+pub fn background_at(trace: &mut Trace, rng: &mut Rng, start: i64, end: i64, rate: f64) {
     let clients: Vec<[u8; 4]> = (10..60).map(|h| [10, 1, 1, h]).collect();
     let pick = |rng: &mut Rng| clients[rng.range(0, clients.len() as u64 - 1) as usize];
     let web: [[u8; 4]; 4] = [
@@ -275,7 +306,7 @@ pub fn background(trace: &mut Trace, rng: &mut Rng, start: i64, end: i64) {
     // (rate per second, what)
     let mut t = start;
     while t < end {
-        t += rng.exp_ns(2.2);
+        t += rng.exp_ns(rate);
         if t >= end {
             break;
         }
@@ -364,6 +395,339 @@ pub fn sample() -> Vec<u8> {
     let sweep = start + SAMPLE_SWEEP_S.0 * 1_000_000_000;
     sweep_445(&mut trace, &mut rng, &SAMPLE_SWEEPERS, sweep, 14.0, 1500);
     trace.into_pcap(128)
+}
+
+const S: i64 = 1_000_000_000;
+
+/// Office traffic that follows the working day: quiet at night, busy from 9
+/// to 17 (an hour at a time, so the rate steps gently).
+pub fn background_daily(trace: &mut Trace, rng: &mut Rng, start: i64, end: i64) {
+    let mut t = start;
+    while t < end {
+        let next = (t.div_euclid(3600 * S) + 1) * 3600 * S;
+        let hour = t.div_euclid(3600 * S).rem_euclid(24);
+        let rate = match hour {
+            0..=6 => 0.3,
+            7 | 18 => 1.0,
+            8 | 17 => 1.8,
+            9..=16 => 2.4,
+            _ => 0.6,
+        };
+        background_at(trace, rng, t, next.min(end), rate);
+        t = next;
+    }
+}
+
+/// A benign burst: one host backs up to a server, many short connections.
+pub fn backup_job(trace: &mut Trace, rng: &mut Rng, start: i64, secs: i64) {
+    let (client, server) = ([10, 1, 1, 12], [10, 1, 0, 30]);
+    let mut t = start;
+    while t < start + secs * S {
+        t += rng.exp_ns(6.0);
+        let sp = rng.range(49152, 65535) as u16;
+        trace.tcp_session(rng, t, client, server, sp, 873, 4, 1460);
+    }
+}
+
+/// A benign burst: a flash crowd of many clients on one HTTPS server.
+pub fn flash_crowd(trace: &mut Trace, rng: &mut Rng, start: i64, secs: i64) {
+    let server = [10, 1, 0, 80];
+    let mut t = start;
+    while t < start + secs * S {
+        t += rng.exp_ns(25.0);
+        let client = [
+            100,
+            rng.range(64, 127) as u8,
+            rng.range(0, 255) as u8,
+            rng.range(1, 254) as u8,
+        ];
+        let sp = rng.range(49152, 65535) as u16;
+        trace.tcp_session(rng, t, client, server, sp, 443, 2, 1400);
+    }
+}
+
+/// An nmap-like SYN scan of one host's ports `1..=ports`: closed ports
+/// answer RST, a few open ones SYN-ACK (and the scanner resets).
+pub fn vertical_scan(
+    trace: &mut Trace,
+    rng: &mut Rng,
+    src: [u8; 4],
+    dst: [u8; 4],
+    start: i64,
+    ports: u16,
+    rate: f64,
+) {
+    let mut t = start;
+    let open = [22u16, 80, 443];
+    for port in 1..=ports {
+        t += rng.exp_ns(rate);
+        let sp = rng.range(40000, 60000) as u16;
+        trace.tcp(t, src, dst, sp, port, SYN, 0);
+        let back = t + rng.range(1, 3) as i64 * 1_000_000;
+        if open.contains(&port) {
+            trace.tcp(back, dst, src, port, sp, SYNACK, 0);
+            trace.tcp(back + 1_000_000, src, dst, sp, port, RST, 0);
+        } else {
+            trace.tcp(back, dst, src, port, sp, RSTACK, 0);
+        }
+    }
+}
+
+/// A UDP scan: closed ports answer ICMP port unreachable (rate-limited by
+/// the target to one a second), a few open ones reply.
+pub fn udp_scan(
+    trace: &mut Trace,
+    rng: &mut Rng,
+    src: [u8; 4],
+    dst: [u8; 4],
+    start: i64,
+    ports: u16,
+    rate: f64,
+) {
+    let mut t = start;
+    let mut last_icmp = i64::MIN;
+    for port in 1..=ports {
+        t += rng.exp_ns(rate);
+        let sp = rng.range(40000, 60000) as u16;
+        trace.udp(t, src, dst, sp, port, 0);
+        let back = t + 1_000_000;
+        if port == 53 || port == 123 {
+            trace.udp(back, dst, src, port, sp, 40);
+        } else if back.saturating_sub(last_icmp) >= S {
+            last_icmp = back;
+            trace.icmp_unreachable(back, dst, src, sp, port);
+        }
+    }
+}
+
+/// A distributed SYN flood: spoofed sources, one target port; the server
+/// answers SYN-ACK and the handshakes never complete.
+pub fn syn_flood(
+    trace: &mut Trace,
+    rng: &mut Rng,
+    dst: [u8; 4],
+    port: u16,
+    start: i64,
+    secs: i64,
+    rate: f64,
+) {
+    let mut t = start;
+    while t < start + secs * S {
+        t += rng.exp_ns(rate);
+        let src = [
+            rng.range(1, 223) as u8,
+            rng.range(0, 255) as u8,
+            rng.range(0, 255) as u8,
+            rng.range(1, 254) as u8,
+        ];
+        let sp = rng.range(1024, 65535) as u16;
+        trace.tcp(t, src, dst, sp, port, SYN, 0);
+        trace.tcp(t + 500_000, dst, src, port, sp, SYNACK, 0);
+    }
+}
+
+/// SYN-ACK backscatter: servers answer SYNs spoofed from our addresses.
+pub fn backscatter(trace: &mut Trace, rng: &mut Rng, port: u16, start: i64, secs: i64, rate: f64) {
+    let mut t = start;
+    while t < start + secs * S {
+        t += rng.exp_ns(rate);
+        let reflector = [
+            rng.range(1, 223) as u8,
+            rng.range(0, 255) as u8,
+            rng.range(0, 255) as u8,
+            rng.range(1, 254) as u8,
+        ];
+        let victim = [10, 1, rng.range(0, 3) as u8, rng.range(1, 254) as u8];
+        let dp = rng.range(1024, 65535) as u16;
+        trace.tcp(t, reflector, victim, port, dp, SYNACK, 0);
+    }
+}
+
+/// One injected event and the finding it must produce.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Truth {
+    /// `spike` or `scanner`.
+    pub finding: String,
+    /// Spike kind (`sweep`, `flood`, `backscatter`) or scanner kind (`horizontal`, `vertical`).
+    pub kind: String,
+    pub proto: Option<String>,
+    pub port: Option<u16>,
+    /// Scanner source address.
+    pub source: Option<String>,
+    /// A probe the scanner must be reported with.
+    pub probe: Option<String>,
+    pub start_ts: i64,
+    pub end_ts: i64,
+}
+
+/// Ground truth of a scenario, written beside its capture as JSON.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    /// The capture must produce these findings and no other attack-kind spike or scanner.
+    pub events: Vec<Truth>,
+}
+
+/// Scenario names for `portspike synth --scenario`.
+pub const SCENARIOS: &[&str] = &[
+    "sample",
+    "background",
+    "sweep",
+    "vertical",
+    "slowscan",
+    "udpscan",
+    "flood",
+    "backscatter",
+    "all",
+];
+
+fn us(ns: i64) -> i64 {
+    ns.div_euclid(1000)
+}
+
+fn ip(a: [u8; 4]) -> String {
+    format!("{}.{}.{}.{}", a[0], a[1], a[2], a[3])
+}
+
+fn spike(kind: &str, port: u16, t0: i64, t1: i64) -> Truth {
+    Truth {
+        finding: "spike".into(),
+        kind: kind.into(),
+        proto: Some("tcp".into()),
+        port: Some(port),
+        source: None,
+        probe: None,
+        start_ts: us(t0),
+        end_ts: us(t1),
+    }
+}
+
+fn scanner(kind: &str, src: [u8; 4], probe: &str, t0: i64, t1: i64) -> Truth {
+    Truth {
+        finding: "scanner".into(),
+        kind: kind.into(),
+        proto: None,
+        port: None,
+        source: Some(ip(src)),
+        probe: Some(probe.into()),
+        start_ts: us(t0),
+        end_ts: us(t1),
+    }
+}
+
+/// Generate a named scenario: its capture (pcap) and its ground truth.
+pub fn scenario(name: &str) -> Option<(Vec<u8>, Scenario)> {
+    if name == "sample" {
+        let start = SAMPLE_START_NS;
+        let (a, b) = SAMPLE_SWEEP_S;
+        let mut events = vec![spike("sweep", 445, start + a * S, start + b * S)];
+        for h in SAMPLE_SWEEPERS {
+            events.push(scanner(
+                "horizontal",
+                h,
+                "syn",
+                start + a * S,
+                start + b * S,
+            ));
+        }
+        return Some((
+            sample(),
+            Scenario {
+                name: name.into(),
+                description: "15 minutes of office traffic with a TCP 445 sweep from three hosts in minutes 9-11 (the bundled sample)".into(),
+                events,
+            },
+        ));
+    }
+    if !SCENARIOS.contains(&name) {
+        return None;
+    }
+    let mut rng = Rng::new(
+        0x5ce0
+            ^ name
+                .bytes()
+                .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b))),
+    );
+    let mut tr = Trace::new();
+    // Monday 2026-03-02; the long scenarios start at 07:00, the short ones at 10:00.
+    let day = 1_772_409_600 * S;
+    let all = name == "all";
+    let long = name == "background" || all;
+    let start = day + if long { 7 * 3600 * S } else { 10 * 3600 * S };
+    let end = start + if long { 4 * 3600 * S } else { 1800 * S };
+    background_daily(&mut tr, &mut rng, start, end);
+    // Benign bursts in every scenario: they may be surges, never attacks.
+    backup_job(&mut tr, &mut rng, start + 600 * S, 90);
+    flash_crowd(&mut tr, &mut rng, start + 1200 * S, 60);
+    let at = |m: i64| {
+        start
+            + if long {
+                m * 60 * S + 3600 * S
+            } else {
+                m * 60 * S
+            }
+    };
+    let mut events = Vec::new();
+    let mut description = vec!["office traffic following the working day, a backup job (rsync burst) and a flash crowd on HTTPS".to_string()];
+    if name == "sweep" || all {
+        let hosts = [
+            [10, 1, 1, 23],
+            [10, 1, 1, 37],
+            [10, 1, 1, 52],
+            [10, 1, 1, 44],
+        ];
+        let t0 = at(15);
+        sweep_445(&mut tr, &mut rng, &hosts, t0, 20.0, 2500);
+        let t1 = t0 + 140 * S;
+        events.push(spike("sweep", 445, t0, t1));
+        for h in hosts {
+            events.push(scanner("horizontal", h, "syn", t0, t1));
+        }
+        description.push("a TCP 445 sweep by four hosts over 10,000 addresses".into());
+    }
+    if name == "vertical" || all {
+        let (src, dst) = ([203, 0, 113, 7], [10, 1, 0, 20]);
+        let t0 = at(16);
+        vertical_scan(&mut tr, &mut rng, src, dst, t0, 1024, 200.0);
+        events.push(scanner("vertical", src, "syn", t0, t0 + 10 * S));
+        description.push("an nmap-like SYN scan of 1024 ports of one host".into());
+    }
+    if name == "slowscan" || all {
+        let (src, dst) = ([198, 51, 100, 9], [10, 1, 0, 25]);
+        let t0 = at(5);
+        vertical_scan(&mut tr, &mut rng, src, dst, t0, 150, 0.2);
+        events.push(scanner("vertical", src, "syn", t0, t0 + 750 * S));
+        description.push("a slow scan: one probe every 5 s over 150 ports".into());
+    }
+    if name == "udpscan" || all {
+        let (src, dst) = ([192, 0, 2, 66], [10, 1, 0, 53]);
+        let t0 = at(20);
+        udp_scan(&mut tr, &mut rng, src, dst, t0, 500, 50.0);
+        events.push(scanner("vertical", src, "udp", t0, t0 + 10 * S));
+        description.push("a UDP scan of 500 ports of one host".into());
+    }
+    if name == "flood" || all {
+        let t0 = at(22);
+        syn_flood(&mut tr, &mut rng, [10, 1, 0, 80], 80, t0, 60, 400.0);
+        events.push(spike("flood", 80, t0, t0 + 60 * S));
+        description.push("a distributed SYN flood on TCP 80 from spoofed sources".into());
+    }
+    if name == "backscatter" || all {
+        let t0 = at(25);
+        backscatter(&mut tr, &mut rng, 3389, t0, 60, 60.0);
+        events.push(spike("backscatter", 3389, t0, t0 + 60 * S));
+        description.push("SYN-ACK backscatter from servers on TCP 3389".into());
+    }
+    let _ = end;
+    Some((
+        tr.into_pcap(128),
+        Scenario {
+            name: name.into(),
+            description: description.join("; "),
+            events,
+        },
+    ))
 }
 
 #[cfg(test)]
