@@ -85,6 +85,10 @@ pub struct State {
     pub metric: Metric,
     /// A failure of the page or worker (not a capture error, which lives in the report).
     pub failure: Option<String>,
+    /// Index into `report.spikes` of the finding shown in detail.
+    pub spike: Option<usize>,
+    /// Zoomed time range (µs); `None` shows the whole capture.
+    pub view: Option<(i64, i64)>,
 }
 
 pub enum Action {
@@ -99,6 +103,8 @@ pub enum Action {
     Cancel,
     Select(usize),
     Metric(Metric),
+    SelectSpike(usize),
+    ResetZoom,
 }
 
 impl Reducible for State {
@@ -117,6 +123,8 @@ impl Reducible for State {
                 s.report = None;
                 s.failure = None;
                 s.selected = 0;
+                s.spike = None;
+                s.view = None;
             }
             Action::Progress {
                 bytes,
@@ -140,8 +148,20 @@ impl Reducible for State {
                 } else {
                     Phase::Done
                 };
+                // Open on the strongest finding, if any.
+                s.selected = report
+                    .spikes
+                    .first()
+                    .and_then(|sp| {
+                        report
+                            .ports
+                            .iter()
+                            .position(|p| p.proto == sp.proto && p.port == sp.port)
+                    })
+                    .unwrap_or(0);
+                s.spike = None;
+                s.view = None;
                 s.report = Some(Rc::new(*report));
-                s.selected = 0;
             }
             Action::Failed(msg) => {
                 s.phase = Phase::Error;
@@ -152,8 +172,31 @@ impl Reducible for State {
                     s.phase = Phase::Cancelled;
                 }
             }
-            Action::Select(i) => s.selected = i,
+            Action::Select(i) => {
+                s.selected = i;
+                s.spike = None;
+                s.view = None;
+            }
             Action::Metric(m) => s.metric = m,
+            Action::SelectSpike(i) => {
+                if let Some(r) = &s.report {
+                    if let Some(sp) = r.spikes.get(i) {
+                        if let Some(pi) = r
+                            .ports
+                            .iter()
+                            .position(|p| p.proto == sp.proto && p.port == sp.port)
+                        {
+                            s.selected = pi;
+                        }
+                        // The finding with as much context again on each side.
+                        let w = r.bin_width_us as i64;
+                        let pad = ((sp.end_ts - sp.start_ts) / 2).max(10 * w);
+                        s.view = Some((sp.start_ts - pad, sp.end_ts + pad));
+                        s.spike = Some(i);
+                    }
+                }
+            }
+            Action::ResetZoom => s.view = None,
         }
         Rc::new(s)
     }
@@ -277,6 +320,8 @@ pub fn app() -> Html {
         selected: 0,
         metric: Metric::Packets,
         failure: None,
+        spike: None,
+        view: None,
     });
     let running = use_mut_ref(Running::default);
     let dragging = use_state(|| false);
@@ -389,13 +434,17 @@ pub fn app() -> Html {
         })
     };
 
-    let on_select = {
-        let dispatch = state.dispatcher();
-        Callback::from(move |i: usize| dispatch.dispatch(Action::Select(i)))
-    };
-    let on_metric = {
-        let dispatch = state.dispatcher();
-        Callback::from(move |m: Metric| dispatch.dispatch(Action::Metric(m)))
+    let handlers = {
+        let d1 = state.dispatcher();
+        let d2 = state.dispatcher();
+        let d3 = state.dispatcher();
+        let d4 = state.dispatcher();
+        Handlers {
+            select: Callback::from(move |i: usize| d1.dispatch(Action::Select(i))),
+            metric: Callback::from(move |m: Metric| d2.dispatch(Action::Metric(m))),
+            spike: Callback::from(move |i: usize| d3.dispatch(Action::SelectSpike(i))),
+            reset: Callback::from(move |_| d4.dispatch(Action::ResetZoom)),
+        }
     };
     let loading = matches!(state.phase, Phase::Loading { .. });
     html! {
@@ -416,7 +465,7 @@ pub fn app() -> Html {
             </section>
             { progress_view(&state, on_cancel) }
             { failure_view(&state) }
-            { result_view(&state, on_select, on_metric) }
+            { result_view(&state, handlers) }
             <div class="overlay" aria-hidden="true">{"Drop to analyse"}</div>
         </div>
     }
@@ -509,18 +558,155 @@ fn failure_view(state: &State) -> Html {
     }
 }
 
-fn result_view(state: &State, on_select: Callback<usize>, on_metric: Callback<Metric>) -> Html {
+/// Callbacks from the result panels.
+#[derive(Clone, PartialEq)]
+pub struct Handlers {
+    pub select: Callback<usize>,
+    pub metric: Callback<Metric>,
+    pub spike: Callback<usize>,
+    pub reset: Callback<()>,
+}
+
+fn result_view(state: &State, h: Handlers) -> Html {
     let Some(report) = state.report.clone() else {
         return html! {};
     };
     html! {
         <>
             <Summary report={report.clone()} />
+            <Findings report={report.clone()} selected={state.spike} on_spike={h.spike.clone()} />
+            if let Some(i) = state.spike {
+                <SpikeDetail report={report.clone()} index={i} />
+            }
             <div class="panels">
-                <PortTable report={report.clone()} selected={state.selected} {on_select} />
-                <Timeline report={report} selected={state.selected} metric={state.metric} {on_metric} />
+                <PortTable report={report.clone()} selected={state.selected} on_select={h.select.clone()} />
+                <Timeline report={report} selected={state.selected} metric={state.metric}
+                    view={state.view} on_metric={h.metric.clone()} on_reset={h.reset.clone()} />
             </div>
         </>
+    }
+}
+
+fn window_text(t0: i64, t1: i64) -> String {
+    format!("{}–{} UTC", chart::hms(t0), chart::hms(t1))
+}
+
+#[derive(Properties, PartialEq)]
+struct FindingsProps {
+    report: Rc<Report>,
+    selected: Option<usize>,
+    on_spike: Callback<usize>,
+}
+
+#[function_component(Findings)]
+fn findings(props: &FindingsProps) -> Html {
+    let r = &props.report;
+    let service = |proto: &str, port: u16| {
+        r.ports
+            .iter()
+            .find(|p| p.proto == proto && p.port == port)
+            .and_then(|p| p.service.clone())
+    };
+    let spikes = r.spikes.iter().enumerate().map(|(i, sp)| {
+        let on = props.on_spike.clone();
+        let onclick = Callback::from(move |_: MouseEvent| on.emit(i));
+        let on = props.on_spike.clone();
+        let onkeydown = Callback::from(move |e: KeyboardEvent| {
+            if e.key() == "Enter" || e.key() == " " {
+                e.prevent_default();
+                on.emit(i);
+            }
+        });
+        let who: Vec<String> = sp.top_sources.iter().take(3).map(|a| a.addr.clone()).collect();
+        let label = format!("{}/{}", sp.proto, sp.port);
+        html! {
+            <tr data-testid="spike-row" data-port={label.clone()} data-kind={sp.kind.clone()}
+                class={classes!((props.selected == Some(i)).then_some("selected"))}
+                tabindex="0" {onclick} {onkeydown}>
+                <td><span class={classes!("badge", sp.kind.clone())}>{&sp.kind}</span>
+                    if sp.new_port { <span class="badge new">{"new port"}</span> }</td>
+                <td><strong>{label}</strong>{service(&sp.proto, sp.port).map(|n| format!(" {n}")).unwrap_or_default()}</td>
+                <td>{window_text(sp.start_ts, sp.end_ts)}</td>
+                <td class="num">{format!("{} {} vs {:.0} expected", sp.observed, sp.metric, sp.baseline)}</td>
+                <td class="num">{format!("{} → {}", sp.sources, sp.destinations)}</td>
+                <td>{who.join(", ")}</td>
+                <td class="num">{format!("{:.1}", sp.score)}</td>
+            </tr>
+        }
+    });
+    let scanners = r.scanners.iter().map(|sc| {
+        html! {
+            <tr data-testid="scanner-row" data-source={sc.source.clone()} data-kind={sc.kind.clone()}>
+                <td><span class="badge scan">{format!("{} scan", sc.kind)}</span>
+                    if sc.allowlisted { <span class="badge new">{"allowlisted"}</span> }</td>
+                <td><strong>{&sc.source}</strong></td>
+                <td>{sc.probes.join(", ")}</td>
+                <td class="num">{format!("{} contacts, {} failed", sc.attempts, sc.failures)}</td>
+                <td class="num">{format!("{} targets, {} ports", sc.targets, sc.ports)}</td>
+                <td>{format!("detected {} UTC ({})", chart::hms(sc.detected_ts), sc.method)}</td>
+            </tr>
+        }
+    });
+    html! {
+        <section class="findings" data-testid="findings" aria-label="Findings">
+            <h2>{"Findings"}</h2>
+            if r.spikes.is_empty() && r.scanners.is_empty() {
+                <p class="note">{"No port spikes and no scanners in this capture."}</p>
+            }
+            if !r.spikes.is_empty() {
+                <table>
+                    <thead><tr><th>{"Kind"}</th><th>{"Port"}</th><th>{"When"}</th><th class="num">{"Observed"}</th>
+                        <th class="num">{"Sources → destinations"}</th><th>{"Top sources"}</th><th class="num">{"Score"}</th></tr></thead>
+                    <tbody>{ for spikes }</tbody>
+                </table>
+            }
+            if !r.scanners.is_empty() {
+                <h3>{format!("Scanners ({})", r.scanners.len())}</h3>
+                <table><tbody>{ for scanners }</tbody></table>
+            }
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct DetailProps {
+    report: Rc<Report>,
+    index: usize,
+}
+
+#[function_component(SpikeDetail)]
+fn spike_detail(props: &DetailProps) -> Html {
+    let Some(sp) = props.report.spikes.get(props.index) else {
+        return html! {};
+    };
+    let filter = sp.wireshark_filter.clone();
+    let copy = Callback::from(move |_: MouseEvent| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.navigator().clipboard().write_text(&filter);
+        }
+    });
+    let list = |v: &[portspike_core::report::AddrCount]| -> Html {
+        html! { <ol>{ for v.iter().map(|a| html!{ <li>{format!("{} ({} packets)", a.addr, a.packets)}</li> }) }</ol> }
+    };
+    let f = &sp.flags;
+    html! {
+        <section class="detail" data-testid="spike-detail" aria-label="Finding detail">
+            <h2>{format!("{} on {}/{} · {}", sp.kind, sp.proto, sp.port, window_text(sp.start_ts, sp.end_ts))}</h2>
+            <div class="detail-grid">
+                <div><h3>{"Top sources"}</h3>{list(&sp.top_sources)}</div>
+                <div><h3>{"Top destinations"}</h3>{list(&sp.top_destinations)}</div>
+                <div><h3>{"Evidence"}</h3>
+                    <ul>
+                        <li>{format!("{} packets, {} attempts, {} failed, {} completed", sp.packets, sp.attempts, sp.failures, sp.completed)}</li>
+                        <li>{format!("{} {} observed vs {:.1} expected (score {:.1})", sp.observed, sp.metric, sp.baseline, sp.score)}</li>
+                        <li>{format!("{} sources → {} destinations", sp.sources, sp.destinations)}</li>
+                        <li>{format!("flags: SYN {} · SYN-ACK {} · RST {} · FIN {} · other {}", f.syn, f.synack, f.rst, f.fin, f.other)}</li>
+                    </ul>
+                </div>
+            </div>
+            <p class="filter"><code data-testid="wireshark-filter">{&sp.wireshark_filter}</code>
+                <button class="button secondary" onclick={copy}>{"Copy Wireshark filter"}</button></p>
+        </section>
     }
 }
 
@@ -635,7 +821,9 @@ struct TimelineProps {
     report: Rc<Report>,
     selected: usize,
     metric: Metric,
+    view: Option<(i64, i64)>,
     on_metric: Callback<Metric>,
+    on_reset: Callback<()>,
 }
 
 #[function_component(Timeline)]
@@ -643,29 +831,7 @@ fn timeline(props: &TimelineProps) -> Html {
     let canvas = use_node_ref();
     let set_metric = props.on_metric.clone();
     let port = props.report.ports.get(props.selected).cloned();
-    {
-        let canvas = canvas.clone();
-        let port = port.clone();
-        let metric = props.metric;
-        use_effect_with((port, metric), move |(port, metric)| {
-            if let (Some(c), Some(p)) = (canvas.cast::<HtmlCanvasElement>(), port) {
-                if let Some(s) = &p.series {
-                    let title = format!(
-                        "{}{}",
-                        port_label(p),
-                        p.service
-                            .as_ref()
-                            .map(|n| format!(" ({n})"))
-                            .unwrap_or_default()
-                    );
-                    if let Err(e) = chart::draw(&c, s, *metric, &title) {
-                        web_sys::console::error_1(&format!("timeline: {e}").into());
-                    }
-                }
-            }
-        });
-    }
-    let (t0, t1) = port
+    let full = port
         .as_ref()
         .and_then(|p| p.series.as_ref())
         .map(|s| {
@@ -675,19 +841,76 @@ fn timeline(props: &TimelineProps) -> Html {
             )
         })
         .unwrap_or_default();
+    let (t0, t1) = props.view.unwrap_or(full);
+    let bands: Vec<(i64, i64)> = port
+        .as_ref()
+        .map(|p| {
+            props
+                .report
+                .spikes
+                .iter()
+                .filter(|s| s.proto == p.proto && s.port == p.port)
+                .map(|s| (s.start_ts, s.end_ts))
+                .collect()
+        })
+        .unwrap_or_default();
+    {
+        let canvas = canvas.clone();
+        let port = port.clone();
+        let metric = props.metric;
+        use_effect_with(
+            (port, metric, t0, t1, bands),
+            move |(port, metric, t0, t1, bands)| {
+                if let (Some(c), Some(p)) = (canvas.cast::<HtmlCanvasElement>(), port) {
+                    if let Some(s) = &p.series {
+                        let title = format!(
+                            "{}{}",
+                            port_label(p),
+                            p.service
+                                .as_ref()
+                                .map(|n| format!(" ({n})"))
+                                .unwrap_or_default()
+                        );
+                        let view = chart::View {
+                            series: s,
+                            metric: *metric,
+                            title: &title,
+                            t0: *t0,
+                            t1: *t1,
+                            bands,
+                        };
+                        if let Err(e) = chart::draw(&c, &view) {
+                            web_sys::console::error_1(&format!("timeline: {e}").into());
+                        }
+                    }
+                }
+            },
+        );
+    }
     let onchange = Callback::from(move |e: Event| {
         let sel: HtmlSelectElement = e.target_unchecked_into();
         set_metric.emit(Metric::parse(&sel.value()));
+    });
+    let reset = props.on_reset.clone();
+    let on_reset = Callback::from(move |_: MouseEvent| reset.emit(()));
+    let report = props.report.clone();
+    let export = Callback::from(move |_: MouseEvent| {
+        if let Err(e) = download("portspike-report.json", &report.to_json_pretty()) {
+            web_sys::console::error_1(&format!("export: {e:?}").into());
+        }
     });
     html! {
         <section class="timeline-panel" aria-label="Timeline">
             <div class="toolbar">
                 <label>{"Metric "}
                     <select data-testid="metric-select" {onchange}>
-                        <option value="packets" selected={props.metric == Metric::Packets}>{"packets"}</option>
-                        <option value="bytes" selected={props.metric == Metric::Bytes}>{"bytes"}</option>
+                        { for Metric::ALL.iter().map(|m| html! {
+                            <option value={m.as_str()} selected={props.metric == *m}>{m.as_str()}</option>
+                        }) }
                     </select>
                 </label>
+                <button class="button secondary" data-testid="reset-zoom" onclick={on_reset} disabled={props.view.is_none()}>{"Show whole capture"}</button>
+                <button class="button secondary" data-testid="export-json" onclick={export}>{"Export JSON"}</button>
             </div>
             <canvas ref={canvas} data-testid="timeline" class="timeline"
                 data-t0={t0.to_string()} data-t1={t1.to_string()}
@@ -696,4 +919,23 @@ fn timeline(props: &TimelineProps) -> Html {
             </canvas>
         </section>
     }
+}
+
+/// Offer `text` as a file download (the report never leaves the tab otherwise).
+fn download(name: &str, text: &str) -> Result<(), JsValue> {
+    let parts = js_sys::Array::new();
+    parts.push(&JsValue::from_str(text));
+    let opts = web_sys::BlobPropertyBag::new();
+    opts.set_type("application/json");
+    let blob = Blob::new_with_str_sequence_and_options(&parts, &opts)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob)?;
+    let doc = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or_else(|| JsValue::from_str("no document"))?;
+    let a: web_sys::HtmlAnchorElement = doc.create_element("a")?.dyn_into()?;
+    a.set_href(&url);
+    a.set_download(name);
+    a.click();
+    web_sys::Url::revoke_object_url(&url)?;
+    Ok(())
 }

@@ -1,4 +1,5 @@
-//! The timeline: one port's series drawn with plotters on a canvas.
+//! The timeline: one port's series drawn with plotters on a canvas, with the
+//! port's findings as shaded bands.
 
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
@@ -10,27 +11,48 @@ use web_sys::HtmlCanvasElement;
 pub enum Metric {
     Packets,
     Bytes,
+    Attempts,
+    Failures,
+    Sources,
+    Destinations,
 }
 
 impl Metric {
+    pub const ALL: [Metric; 6] = [
+        Metric::Packets,
+        Metric::Bytes,
+        Metric::Attempts,
+        Metric::Failures,
+        Metric::Sources,
+        Metric::Destinations,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Metric::Packets => "packets",
             Metric::Bytes => "bytes",
+            Metric::Attempts => "attempts",
+            Metric::Failures => "failures",
+            Metric::Sources => "sources",
+            Metric::Destinations => "destinations",
         }
     }
 
     pub fn parse(s: &str) -> Metric {
-        match s {
-            "bytes" => Metric::Bytes,
-            _ => Metric::Packets,
-        }
+        Metric::ALL
+            .into_iter()
+            .find(|m| m.as_str() == s)
+            .unwrap_or(Metric::Packets)
     }
 
     pub fn values(self, s: &SeriesReport) -> &[u64] {
         match self {
             Metric::Packets => &s.packets,
             Metric::Bytes => &s.bytes,
+            Metric::Attempts => &s.attempts,
+            Metric::Failures => &s.failures,
+            Metric::Sources => &s.sources,
+            Metric::Destinations => &s.destinations,
         }
     }
 }
@@ -57,13 +79,20 @@ pub fn compact(v: f64) -> String {
     }
 }
 
-/// Draw `series` on `canvas`, sized to its CSS box at the screen's pixel density.
-pub fn draw(
-    canvas: &HtmlCanvasElement,
-    series: &SeriesReport,
-    metric: Metric,
-    title: &str,
-) -> Result<(), String> {
+/// What to draw.
+pub struct View<'a> {
+    pub series: &'a SeriesReport,
+    pub metric: Metric,
+    pub title: &'a str,
+    /// Visible range in µs.
+    pub t0: i64,
+    pub t1: i64,
+    /// Findings on this port: (start, end) in µs, shaded.
+    pub bands: &'a [(i64, i64)],
+}
+
+/// Draw on `canvas`, sized to its CSS box at the screen's pixel density.
+pub fn draw(canvas: &HtmlCanvasElement, v: &View<'_>) -> Result<(), String> {
     let dpr = web_sys::window()
         .map(|w| w.device_pixel_ratio())
         .unwrap_or(1.0)
@@ -72,25 +101,33 @@ pub fn draw(
     let css_h = f64::from(canvas.client_height().max(200));
     canvas.set_width((css_w * dpr).round() as u32);
     canvas.set_height((css_h * dpr).round() as u32);
-    let px = |v: f64| (v * dpr).round() as u32;
+    let px = |x: f64| (x * dpr).round() as u32;
 
     let backend = CanvasBackend::with_canvas_object(canvas.clone())
         .ok_or_else(|| "the browser gave no 2D canvas context".to_string())?;
     let root = backend.into_drawing_area();
     root.fill(&WHITE).map_err(|e| e.to_string())?;
 
-    let values = metric.values(series);
-    let width_s = series.bin_width_us as f64 / 1e6;
-    let span_s = (values.len().max(1) as f64) * width_s;
-    let ymax = values.iter().copied().max().unwrap_or(0).max(1) as f64 * 1.1;
-    let t0 = series.start_ts;
+    let s = v.series;
+    let values = v.metric.values(s);
+    let w = s.bin_width_us.max(1) as i64;
+    let (t0, t1) = (v.t0, v.t1.max(v.t0 + w));
+    // Bins overlapping the view.
+    let first = ((t0 - s.start_ts).div_euclid(w)).max(0) as usize;
+    let last = ((t1 - s.start_ts + w - 1).div_euclid(w)).max(0) as usize;
+    let visible = values
+        .get(first..last.min(values.len()))
+        .unwrap_or_default();
+    let ymax = visible.iter().copied().max().unwrap_or(0).max(1) as f64 * 1.1;
+    let secs = |t: i64| (t - t0) as f64 / 1e6;
+    let span = secs(t1);
 
     let mut chart = ChartBuilder::on(&root)
         .margin(px(8.0))
-        .caption(title, ("sans-serif", px(14.0)))
+        .caption(v.title, ("sans-serif", px(14.0)))
         .x_label_area_size(px(40.0))
         .y_label_area_size(px(56.0))
-        .build_cartesian_2d(0f64..span_s, 0f64..ymax)
+        .build_cartesian_2d(0f64..span, 0f64..ymax)
         .map_err(|e| e.to_string())?;
     let x_fmt = |x: &f64| hms(t0 + (x * 1e6) as i64);
     chart
@@ -103,20 +140,31 @@ pub fn draw(
         .x_desc("time (UTC)")
         .y_desc(format!(
             "{} per {}",
-            metric.as_str(),
-            crate::app::fmt_width(series.bin_width_us)
+            v.metric.as_str(),
+            crate::app::fmt_width(s.bin_width_us)
         ))
         .label_style(("sans-serif", px(11.0)))
         .axis_desc_style(("sans-serif", px(11.0)))
         .draw()
         .map_err(|e| e.to_string())?;
 
+    let band = RGBColor(220, 38, 38);
+    chart
+        .draw_series(v.bands.iter().map(|(a, b)| {
+            Rectangle::new(
+                [(secs(*a).max(0.0), 0.0), (secs(*b).min(span), ymax)],
+                band.mix(0.12).filled(),
+            )
+        }))
+        .map_err(|e| e.to_string())?;
+
     let accent = RGBColor(37, 99, 235);
-    let mut pts = Vec::with_capacity(values.len() * 2);
-    for (i, v) in values.iter().enumerate() {
-        let x = i as f64 * width_s;
-        pts.push((x, *v as f64));
-        pts.push((x + width_s, *v as f64));
+    let mut pts = Vec::with_capacity(visible.len() * 2);
+    for (i, val) in visible.iter().enumerate() {
+        let b0 = s.start_ts + (first + i) as i64 * w;
+        let (x0, x1) = (secs(b0).max(0.0), secs(b0 + w).min(span));
+        pts.push((x0, *val as f64));
+        pts.push((x1, *val as f64));
     }
     chart
         .draw_series(

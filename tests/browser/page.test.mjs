@@ -204,3 +204,32 @@ test('a rotated set of files and a gzip capture match the CLI', async () => {
   assert.equal(await page.textContent('[data-testid="summary"] [data-field="packets"]'), String(whole.capture.packets));
   await page.close();
 });
+
+test('findings: the sample sweep is explained, zooms the timeline, and exports like the CLI', async () => {
+  const expected = cliReport(path.join(root, 'static', 'sample.pcap'));
+  const { page } = await openPage();
+  await page.click('[data-testid="sample-button"]');
+  assert.equal(await waitState(page, ['done']), 'done');
+  const rows = await page.$$eval('[data-testid="spike-row"]', (r) => r.map((x) => [x.dataset.port, x.dataset.kind]));
+  assert.deepEqual(rows, expected.spikes.map((s) => [`${s.proto}/${s.port}`, s.kind]));
+  assert.deepEqual(rows[0], ['tcp/445', 'sweep']);
+  const scanners = await page.$$eval('[data-testid="scanner-row"]', (r) => r.map((x) => x.dataset.source));
+  assert.deepEqual(scanners, expected.scanners.map((s) => s.source));
+
+  const canvas = '[data-testid="timeline"]';
+  const full = [await page.getAttribute(canvas, 'data-t0'), await page.getAttribute(canvas, 'data-t1')].map(Number);
+  await page.click('[data-testid="spike-row"][data-port="tcp/445"]');
+  await page.waitForSelector('[data-testid="spike-detail"]');
+  const zoomed = [await page.getAttribute(canvas, 'data-t0'), await page.getAttribute(canvas, 'data-t1')].map(Number);
+  const sp = expected.spikes[0];
+  assert.ok(zoomed[0] > full[0] && zoomed[1] < full[1], `zoomed ${zoomed} within ${full}`);
+  assert.ok(zoomed[0] <= sp.start_ts && zoomed[1] >= sp.end_ts, 'the finding is in view');
+  assert.equal(await page.textContent('[data-testid="wireshark-filter"]'), sp.wireshark_filter);
+  await page.click('[data-testid="reset-zoom"]');
+  await page.waitForFunction((t) => document.querySelector('[data-testid="timeline"]').dataset.t0 === t, String(full[0]));
+
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-json"]')]);
+  const exported = JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
+  assert.deepEqual(exported, expected);
+  await page.close();
+});

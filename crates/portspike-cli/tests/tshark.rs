@@ -244,3 +244,38 @@ fn packets_times_and_link_types_equal_capinfos() {
     }
     assert!(checked >= 60, "checked {checked}");
 }
+
+#[test]
+fn each_spikes_wireshark_filter_selects_its_packets() {
+    let dir = std::env::temp_dir().join(format!("portspike-filter-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut checked = 0;
+    for scenario in ["sample", "flood", "backscatter"] {
+        let file = dir.join(format!("{scenario}.pcap"));
+        let st = Command::new(env!("CARGO_BIN_EXE_portspike"))
+            .args(["synth", "--scenario", scenario, "-o"])
+            .arg(&file)
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let out = Command::new(env!("CARGO_BIN_EXE_portspike"))
+            .args(["analyze", "--json"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        for s in r["spikes"].as_array().unwrap() {
+            let filter = s["wireshark_filter"].as_str().unwrap();
+            let out = Command::new("tshark")
+                .args(["-n", "-r"])
+                .arg(&file)
+                .args(["-Y", filter, "-T", "fields", "-e", "frame.number"])
+                .output()
+                .expect("tshark");
+            let n = String::from_utf8_lossy(&out.stdout).lines().count() as u64;
+            assert_eq!(Some(n), s["packets"].as_u64(), "{scenario}: {filter}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 3, "{checked} spikes checked");
+}
