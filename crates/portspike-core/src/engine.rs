@@ -4,9 +4,10 @@
 use crate::bins::{Cell, Grid, Series};
 use crate::decode::{tcp_flags as F, Packet, Proto, L4};
 use crate::flows::{self, Key};
+use crate::fxhash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use crate::report::Totals;
 use crate::sketch::{hash_addr, hash_u64, Distinct};
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::net::IpAddr;
 
 /// An attempt is judged this long (capture time) after it was made.
@@ -16,7 +17,7 @@ pub const UDP_IDLE_US: i64 = 60_000_000;
 /// Bounds on tracked state; past them the oldest state is dropped (and a warning says so).
 pub const MAX_PENDING: usize = 1 << 20;
 pub const MAX_UDP_FLOWS: usize = 1 << 20;
-pub const MAX_SOURCES: usize = 1 << 18;
+pub const MAX_SOURCES: usize = 1 << 16;
 pub const MAX_CONTACTS_PER_SOURCE: usize = 1 << 16;
 /// Heavy hitters kept per port (Space-Saving).
 pub const TOP_K: usize = 32;
@@ -200,6 +201,7 @@ pub struct EngineStats {
     pub evicted_pending: u64,
     pub evicted_udp: u64,
     pub untracked_sources: u64,
+    pub evicted_sources: u64,
 }
 
 #[derive(Debug)]
@@ -231,11 +233,11 @@ impl Engine {
         Engine {
             key,
             grid: Grid::new(bin_width_us),
-            ports: HashMap::new(),
-            pending: HashMap::new(),
+            ports: HashMap::default(),
+            pending: HashMap::default(),
             queue: VecDeque::new(),
-            udp: HashMap::new(),
-            sources: HashMap::new(),
+            udp: HashMap::default(),
+            sources: HashMap::default(),
             stats: EngineStats::default(),
             now: i64::MIN,
         }
@@ -494,8 +496,11 @@ impl Engine {
             return false;
         }
         if !self.sources.contains_key(&k.src) && self.sources.len() >= MAX_SOURCES {
-            self.stats.untracked_sources += 1;
-            return false;
+            self.shed_sources();
+            if self.sources.len() >= MAX_SOURCES {
+                self.stats.untracked_sources += 1;
+                return false;
+            }
         }
         let s = self.sources.entry(k.src).or_insert_with(|| SourceState {
             lambda: 1.0,
@@ -521,6 +526,28 @@ impl Engine {
         bump(&mut s.top_targets, k.dst);
         self.stats.first_contacts += 1;
         true
+    }
+
+    /// Make room among the tracked sources: forget those with a single
+    /// contact and no verdict (a spoofed flood's sources), then, if still
+    /// full, the least recently active half of the unconvicted ones.
+    fn shed_sources(&mut self) {
+        let before = self.sources.len();
+        self.sources
+            .retain(|_, s| s.convicted.is_some() || s.first_contacts > 1);
+        if self.sources.len() >= MAX_SOURCES * 3 / 4 {
+            let mut last: Vec<i64> = self
+                .sources
+                .values()
+                .filter(|s| s.convicted.is_none())
+                .map(|s| s.last_ts)
+                .collect();
+            last.sort_unstable();
+            let cut = last.get(last.len() / 2).copied().unwrap_or(i64::MIN);
+            self.sources
+                .retain(|_, s| s.convicted.is_some() || s.last_ts > cut);
+        }
+        self.stats.evicted_sources += (before - self.sources.len()) as u64;
     }
 
     fn resolve_success(&mut self, k: FlowKey) {

@@ -22,6 +22,7 @@ pub mod decode;
 pub mod detect;
 pub mod engine;
 pub mod flows;
+pub mod fxhash;
 pub mod report;
 pub mod services;
 pub mod sketch;
@@ -424,12 +425,12 @@ impl Analyzer {
             });
         }
         let st = c.engine.stats;
-        if st.evicted_pending + st.evicted_udp + st.untracked_sources > 0 {
+        if st.evicted_pending + st.evicted_udp + st.untracked_sources + st.evicted_sources > 0 {
             warnings.push(Problem {
                 code: "state_bounded".into(),
                 message: format!(
-                    "connection state hit its memory bound: {} pending attempts judged early, {} UDP flows forgotten, {} sources not tracked",
-                    st.evicted_pending, st.evicted_udp, st.untracked_sources
+                    "connection state hit its memory bound: {} pending attempts judged early, {} UDP flows forgotten, {} sources forgotten, {} sources not tracked",
+                    st.evicted_pending, st.evicted_udp, st.evicted_sources, st.untracked_sources
                 ),
                 offset: None,
             });

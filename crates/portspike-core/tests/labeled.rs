@@ -185,3 +185,37 @@ fn ordinary_corpus_captures_have_no_attack_findings() {
     }
     assert!(checked >= 70);
 }
+
+#[test]
+fn a_flood_of_spoofed_sources_stays_bounded_and_is_still_found() {
+    let mut rng = synth::Rng::new(7);
+    let mut tr = synth::Trace::new();
+    let t0 = synth::SAMPLE_START_NS;
+    synth::background_at(&mut tr, &mut rng, t0, t0 + 300 * 1_000_000_000, 2.0);
+    // 150,000 SYNs from as many spoofed sources: more than the engine tracks.
+    synth::syn_flood(
+        &mut tr,
+        &mut rng,
+        [10, 1, 0, 80],
+        80,
+        t0 + 120 * 1_000_000_000,
+        75,
+        2000.0,
+    );
+    let r = analyze_bytes(&tr.into_pcap(96), Params::default());
+    assert!(
+        r.spikes.iter().any(|s| s.kind == "flood" && s.port == 80),
+        "{:?}",
+        r.spikes
+            .iter()
+            .map(|s| (&s.kind, s.port))
+            .collect::<Vec<_>>()
+    );
+    let w = r
+        .capture
+        .warnings
+        .iter()
+        .find(|w| w.code == "state_bounded");
+    assert!(w.is_some(), "{:?}", r.capture.warnings);
+    assert!(r.scanners.is_empty(), "{:?}", r.scanners);
+}
