@@ -202,11 +202,14 @@ impl Reducible for State {
     }
 }
 
-/// The running worker and its message handler (kept alive together).
+/// The running worker and its message handler (kept alive together), the
+/// files last opened (to analyse again with new settings) and the settings.
 #[derive(Default)]
 struct Running {
     worker: Option<Worker>,
     _onmessage: Option<Closure<dyn FnMut(MessageEvent)>>,
+    files: Vec<(Blob, String)>,
+    settings: protocol::Settings,
 }
 
 impl Running {
@@ -229,6 +232,8 @@ fn analyze(
     files: Vec<(Blob, String)>,
 ) {
     running.borrow_mut().stop();
+    running.borrow_mut().files = files.clone();
+    let settings = serde_json::to_string(&running.borrow().settings).unwrap_or_default();
     let label = match files.as_slice() {
         [(_, name)] => name.clone(),
         many => format!("{} files", many.len()),
@@ -256,7 +261,7 @@ fn analyze(
     }
     let _ = Reflect::set(&msg, &"blobs".into(), &blobs);
     let _ = Reflect::set(&msg, &"names".into(), &names);
-    let _ = Reflect::set(&msg, &"key".into(), &"service".into());
+    let _ = Reflect::set(&msg, &"settings".into(), &settings.into());
     let d = dispatch.clone();
     let w = worker.clone();
     let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
@@ -446,6 +451,17 @@ pub fn app() -> Html {
             reset: Callback::from(move |_| d4.dispatch(Action::ResetZoom)),
         }
     };
+    let on_settings = {
+        let dispatch = state.dispatcher();
+        let running = running.clone();
+        Callback::from(move |s: protocol::Settings| {
+            running.borrow_mut().settings = s;
+            let files = running.borrow().files.clone();
+            if !files.is_empty() {
+                analyze(&running, &dispatch, files);
+            }
+        })
+    };
     let loading = matches!(state.phase, Phase::Loading { .. });
     html! {
         <div class={classes!("app", (*dragging).then_some("dragging"))}>
@@ -463,6 +479,7 @@ pub fn app() -> Html {
                     {"Try the sample capture (SMB worm sweep)"}
                 </button>
             </section>
+            <SettingsPanel on_apply={on_settings} />
             { progress_view(&state, on_cancel) }
             { failure_view(&state) }
             { result_view(&state, handlers) }
@@ -739,7 +756,8 @@ fn summary(props: &ReportProps) -> Html {
                 <div><dt>{"First packet"}</dt><dd>{c.first_ts.map(iso).unwrap_or_default()}</dd></div>
                 <div><dt>{"Last packet"}</dt><dd>{c.last_ts.map(iso).unwrap_or_default()}</dd></div>
                 <div><dt>{"Link types"}</dt><dd>{links.join(", ")}</dd></div>
-                <div><dt>{"Bin width"}</dt><dd data-testid="bin-width">{fmt_width(props.report.bin_width_us)}</dd></div>
+                <div><dt>{"Bin width"}</dt><dd data-field="bin-width">{fmt_width(props.report.bin_width_us)}</dd></div>
+                <div><dt>{"Timelines keyed by"}</dt><dd>{if props.report.params.key == "service" { "service port" } else { "destination port" }}</dd></div>
             </dl>
             { for c.warnings.iter().map(|w| html!{ <p class="warning">{&w.message}</p> }) }
         </section>
@@ -938,4 +956,86 @@ fn download(name: &str, text: &str) -> Result<(), JsValue> {
     a.click();
     web_sys::Url::revoke_object_url(&url)?;
     Ok(())
+}
+
+#[derive(Properties, PartialEq)]
+struct SettingsProps {
+    on_apply: Callback<protocol::Settings>,
+}
+
+/// A text input bound to one field of the draft settings.
+fn field(
+    draft: &UseStateHandle<protocol::Settings>,
+    testid: &'static str,
+    label: &'static str,
+    value: String,
+    set: fn(&mut protocol::Settings, &str),
+) -> Html {
+    let d = draft.clone();
+    let oninput = Callback::from(move |e: InputEvent| {
+        let v = e.target_unchecked_into::<HtmlInputElement>().value();
+        let mut s = (*d).clone();
+        set(&mut s, &v);
+        d.set(s);
+    });
+    html! {
+        <label>{label}<input data-testid={testid} type="text" {value} {oninput} /></label>
+    }
+}
+
+#[function_component(SettingsPanel)]
+fn settings_panel(props: &SettingsProps) -> Html {
+    let draft = use_state(protocol::Settings::default);
+    let d = &draft.detection;
+    let on_key = {
+        let draft = draft.clone();
+        Callback::from(move |e: Event| {
+            let v = e.target_unchecked_into::<HtmlSelectElement>().value();
+            let mut s = (*draft).clone();
+            s.key = v;
+            draft.set(s);
+        })
+    };
+    let apply = {
+        let draft = draft.clone();
+        let on = props.on_apply.clone();
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            on.emit((*draft).clone());
+        })
+    };
+    let error = draft.to_params().err();
+    html! {
+        <details class="settings">
+            <summary>{"Settings"}</summary>
+            <form onsubmit={apply}>
+                <label>{"Timelines keyed by"}
+                    <select data-testid="settings-key" onchange={on_key}>
+                        <option value="service" selected={draft.key == "service"}>{"service port"}</option>
+                        <option value="dst-port" selected={draft.key == "dst-port"}>{"destination port"}</option>
+                    </select>
+                </label>
+                { field(&draft, "bin-width", "Bin width (e.g. 1s, 5m; empty: automatic)", draft.bin.clone(), |s, v| s.bin = v.to_string()) }
+                { field(&draft, "settings-threshold", "Spike threshold (robust z)", d.threshold.to_string(),
+                    |s, v| if let Ok(x) = v.trim().parse() { s.detection.threshold = x }) }
+                { field(&draft, "settings-persistence", "Persistence K/N (hot bins)", format!("{}/{}", d.persistence_k, d.persistence_n),
+                    |s, v| if let Some((k, n)) = v.split_once('/') {
+                        if let (Ok(k), Ok(n)) = (k.trim().parse(), n.trim().parse()) {
+                            s.detection.persistence_k = k;
+                            s.detection.persistence_n = n;
+                        }
+                    }) }
+                { field(&draft, "settings-baseline", "Baseline bins", d.baseline_bins.to_string(),
+                    |s, v| if let Ok(x) = v.trim().parse() { s.detection.baseline_bins = x }) }
+                { field(&draft, "settings-min-excess", "Minimum excess (events per bin)", d.min_excess.to_string(),
+                    |s, v| if let Ok(x) = v.trim().parse() { s.detection.min_excess = x }) }
+                { field(&draft, "settings-home", "Home networks (CIDR, comma-separated)", d.home.join(", "),
+                    |s, v| s.detection.home = protocol::cidr_list(v)) }
+                { field(&draft, "settings-allow", "Known scanners (CIDR, comma-separated)", d.allow.join(", "),
+                    |s, v| s.detection.allow = protocol::cidr_list(v)) }
+                if let Some(e) = &error { <p class="warning" role="alert">{e}</p> }
+                <button class="button" type="submit" data-testid="settings-apply" disabled={error.is_some()}>{"Apply and analyse again"}</button>
+            </form>
+        </details>
+    }
 }

@@ -3,7 +3,9 @@
 //! Messages are plain JS objects with a `type` field, so that the `File`
 //! itself (structured-cloneable, not serialisable) can travel in one.
 
-use portspike_core::{Key, Params};
+use portspike_core::detect::{Cidr, Detection};
+use portspike_core::{bins, Key, Params};
+use serde::{Deserialize, Serialize};
 
 /// Worker → page: `{type: "ready"}` once its handler is installed; messages
 /// posted before that would be lost, so the page waits for it.
@@ -14,20 +16,70 @@ pub const PROGRESS: &str = "progress";
 pub const DONE: &str = "done";
 /// Worker → page: `{type: "failed", message}` (the worker itself failed).
 pub const FAILED: &str = "failed";
-/// Page → worker: `{type: "analyze", blob, name, key, bin_width_us}`.
+/// Page → worker: `{type: "analyze", blobs, names, settings: "<json>"}`.
 pub const ANALYZE: &str = "analyze";
 
 /// Worker slice size: large enough to amortise the async read, small enough
 /// to keep wasm memory flat.
 pub const SLICE_BYTES: f64 = 8.0 * 1024.0 * 1024.0;
 
-/// Build engine params from the message fields.
-pub fn params(key: &str, bin_width_us: Option<u64>) -> Params {
-    Params {
-        key: Key::parse(key).unwrap_or_default(),
-        bin_width_us,
-        ..Params::default()
+/// The page's analysis settings, as the user typed them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    /// `service` or `dst-port`.
+    pub key: String,
+    /// Bin width like `1s` or `5m`; empty picks one from the capture's span.
+    pub bin: String,
+    pub detection: Detection,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            key: "service".into(),
+            bin: String::new(),
+            detection: Detection::default(),
+        }
     }
+}
+
+impl Settings {
+    /// Engine params, or what is wrong with the settings.
+    pub fn to_params(&self) -> Result<Params, String> {
+        let key = Key::parse(&self.key).ok_or_else(|| format!("unknown key {:?}", self.key))?;
+        let bin_width_us = match self.bin.trim() {
+            "" | "auto" => None,
+            b => Some(bins::parse_width(b)?),
+        };
+        let d = &self.detection;
+        if d.threshold.is_nan() || d.threshold <= 0.0 {
+            return Err("the threshold must be above 0".into());
+        }
+        if d.persistence_k == 0 || d.persistence_k > d.persistence_n {
+            return Err("persistence needs 1 ≤ K ≤ N".into());
+        }
+        if d.baseline_bins == 0 {
+            return Err("the baseline needs at least one bin".into());
+        }
+        for c in d.home.iter().chain(d.allow.iter()) {
+            Cidr::parse(c)?;
+        }
+        Ok(Params {
+            key,
+            bin_width_us,
+            detection: d.clone(),
+            ..Params::default()
+        })
+    }
+}
+
+/// A comma- or space-separated list of CIDR blocks.
+pub fn cidr_list(s: &str) -> Vec<String> {
+    s.split([',', ' ', '\n'])
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 #[cfg(test)]
@@ -35,8 +87,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn params_from_message() {
-        assert_eq!(params("dst-port", Some(5)).key, Key::DstPort);
-        assert_eq!(params("bogus", None).key, Key::Service);
+    fn settings_become_params_or_say_what_is_wrong() {
+        let s = Settings::default();
+        let p = s.to_params().unwrap();
+        assert_eq!((p.key, p.bin_width_us), (Key::Service, None));
+        let s = Settings {
+            key: "dst-port".into(),
+            bin: "500ms".into(),
+            ..Settings::default()
+        };
+        let p = s.to_params().unwrap();
+        assert_eq!((p.key, p.bin_width_us), (Key::DstPort, Some(500_000)));
+        let mut bad = Settings::default();
+        bad.detection.home = vec!["10.0.0.0/99".into()];
+        assert!(bad.to_params().unwrap_err().contains("prefix"));
+        bad = Settings {
+            bin: "fast".into(),
+            ..Settings::default()
+        };
+        assert!(bad.to_params().is_err());
+        assert_eq!(
+            cidr_list("10.0.0.0/8, 192.168.0.0/16"),
+            vec!["10.0.0.0/8", "192.168.0.0/16"]
+        );
     }
 }

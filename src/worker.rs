@@ -45,10 +45,22 @@ pub fn start() {
             ]);
             return;
         }
-        let key = get(&data, "key").as_string().unwrap_or_default();
-        let bin = get(&data, "bin_width_us").as_f64().map(|v| v as u64);
+        let settings: protocol::Settings = get(&data, "settings")
+            .as_string()
+            .and_then(|j| serde_json::from_str(&j).ok())
+            .unwrap_or_default();
+        let params = match settings.to_params() {
+            Ok(p) => p,
+            Err(e) => {
+                post(&[
+                    ("type", protocol::FAILED.into()),
+                    ("message", format!("settings: {e}").into()),
+                ]);
+                return;
+            }
+        };
         wasm_bindgen_futures::spawn_local(async move {
-            if let Err(e) = analyze(files, protocol::params(&key, bin)).await {
+            if let Err(e) = analyze(files, params).await {
                 let message = e
                     .as_string()
                     .or_else(|| {

@@ -233,3 +233,29 @@ test('findings: the sample sweep is explained, zooms the timeline, and exports l
   assert.deepEqual(exported, expected);
   await page.close();
 });
+
+test('settings: a new threshold and key re-analyse the same capture, echoed in the export', async () => {
+  const { page } = await openPage();
+  await page.click('[data-testid="sample-button"]');
+  assert.equal(await waitState(page, ['done']), 'done');
+  assert.ok((await page.$$('[data-testid="spike-row"]')).length > 0);
+  await page.click('.settings summary');
+  await page.fill('[data-testid="settings-home"]', '10.0.0.0/99');
+  assert.ok(await page.isDisabled('[data-testid="settings-apply"]'), 'a bad CIDR cannot be applied');
+  await page.fill('[data-testid="settings-home"]', '10.1.0.0/16');
+  await page.fill('[data-testid="settings-threshold"]', '1000');
+  await page.selectOption('[data-testid="settings-key"]', 'dst-port');
+  await page.click('[data-testid="settings-apply"]');
+  await page.waitForSelector('html[data-state="loading"]', { state: 'attached' }).catch(() => {});
+  assert.equal(await waitState(page, ['done']), 'done');
+  assert.equal((await page.$$('[data-testid="spike-row"]')).length, 0, 'no bin reaches z = 1000');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-json"]')]);
+  const r = JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
+  assert.equal(r.params.detection.threshold, 1000);
+  assert.equal(r.params.key, 'dst-port');
+  assert.deepEqual(r.params.detection.home, ['10.1.0.0/16']);
+  // The sweepers sit inside the home network: never inbound.
+  assert.ok(r.scanners.length > 0);
+  assert.ok(r.scanners.every((s) => ['internal', 'outbound'].includes(s.direction)), JSON.stringify(r.scanners.map((s) => s.direction)));
+  await page.close();
+});
