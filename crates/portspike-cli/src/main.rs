@@ -48,7 +48,7 @@ enum Cmd {
     /// Write a generated scenario capture (pcap) and its ground truth beside it
     /// (`NAME.truth.json`).
     Synth {
-        /// Scenario: sample, background, sweep, vertical, slowscan, udpscan, flood, backscatter, all.
+        /// Scenario: sample, background, sweep, vertical, slowscan, udpscan, ackscan, flood, backscatter, all.
         #[arg(long, default_value = "sample")]
         scenario: String,
         /// Output capture file.

@@ -960,6 +960,53 @@ mod tests {
     }
 
     #[test]
+    fn offsets_past_4_gib_are_exact() {
+        // 72,000 records of 60,000 bytes: 4.32 GB, fed as one 60 MB chunk 72 times.
+        let rec_len = 60_000usize;
+        let mut rec = Vec::with_capacity(16 + rec_len);
+        rec.extend_from_slice(&1u32.to_le_bytes());
+        rec.extend_from_slice(&0u32.to_le_bytes());
+        rec.extend_from_slice(&(rec_len as u32).to_le_bytes());
+        rec.extend_from_slice(&(rec_len as u32).to_le_bytes());
+        rec.resize(16 + rec_len, 0);
+        let chunk: Vec<u8> = rec.iter().copied().cycle().take(rec.len() * 1000).collect();
+        let mut r = Reader::new();
+        let mut frames = 0u64;
+        let mut last = 0u64;
+        r.feed(&pcap_le(&[]), &mut |_| {});
+        for _ in 0..72 {
+            r.feed(&chunk, &mut |f| {
+                frames += 1;
+                last = f.offset;
+            });
+        }
+        r.feed(&rec[..26], &mut |_| frames += 1);
+        r.finish();
+        let end = 24 + 72_000 * rec.len() as u64;
+        assert!(end > u64::from(u32::MAX));
+        assert_eq!(frames, 72_000);
+        assert_eq!(last, end - rec.len() as u64);
+        assert_eq!(r.error().unwrap().offset, Some(end));
+    }
+
+    #[test]
+    fn interface_statistics_give_capture_drops() {
+        let mut v = ng_head();
+        v.extend(ng_epb(1, b"abcd"));
+        // ISB for interface 0: ts, then isb_ifdrop (code 5) = 42, end of options.
+        let mut isb = 0u32.to_le_bytes().to_vec();
+        isb.extend_from_slice(&[0; 8]);
+        isb.extend_from_slice(&[5, 0, 8, 0]);
+        isb.extend_from_slice(&42u64.to_le_bytes());
+        isb.extend_from_slice(&[0, 0, 0, 0]);
+        v.extend(ng_block(5, &isb));
+        let (_, r) = collect(&v, 7);
+        assert_eq!(r.dropped_by_capture(), Some(42));
+        let (_, r) = collect(&ng_head(), 7);
+        assert_eq!(r.dropped_by_capture(), None);
+    }
+
+    #[test]
     fn pcapng_tsresol_and_interfaces() {
         // SHB, IDB(ethernet, tsresol 10^-9), EPB
         let mut v = Vec::new();

@@ -40,12 +40,14 @@ impl Proto {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum L4 {
     /// TCP or UDP with both ports; `flags` is 0 for UDP or when the TCP header
-    /// was cut before the flags.
+    /// was cut before the flags. `payload`: transport payload bytes the IP
+    /// header announces (0 when unknown).
     Ports {
         proto: Proto,
         sport: u16,
         dport: u16,
         flags: u8,
+        payload: u16,
     },
     /// ICMP (v4 or v6) with its type and code, and for an error the packet it quotes.
     Icmp {
@@ -295,15 +297,17 @@ fn ip(data: &[u8], depth: u8) -> Decoded {
 }
 
 fn sliced(s: &LaxSlicedPacket<'_>, depth: u8) -> Decoded {
-    let (src, dst, ip_number, payload, first, v6) = match &s.net {
+    let (src, dst, ip_number, payload, announced, first, v6) = match &s.net {
         Some(LaxNetSlice::Ipv4(ip)) => {
             let h = ip.header();
             let p = ip.payload();
+            let announced = usize::from(h.total_len()).saturating_sub(usize::from(h.ihl()) * 4);
             (
                 IpAddr::V4(h.source_addr()),
                 IpAddr::V4(h.destination_addr()),
                 p.ip_number,
                 p.payload,
+                announced,
                 h.fragments_offset().value() == 0,
                 false,
             )
@@ -317,11 +321,14 @@ fn sliced(s: &LaxSlicedPacket<'_>, depth: u8) -> Decoded {
                 }
             }
             let p = ip.payload();
+            let announced =
+                usize::from(h.payload_length()).saturating_sub(ip.extensions().slice().len());
             (
                 IpAddr::V6(h.source_addr()),
                 IpAddr::V6(h.destination_addr()),
                 p.ip_number,
                 p.payload,
+                announced,
                 first,
                 true,
             )
@@ -350,7 +357,7 @@ fn sliced(s: &LaxSlicedPacket<'_>, depth: u8) -> Decoded {
     Decoded::Ip(Packet {
         src,
         dst,
-        l4: transport(ip_number, payload, first, v6),
+        l4: transport(ip_number, payload, announced, first, v6),
     })
 }
 
@@ -470,7 +477,13 @@ fn quoted(data: &[u8]) -> Option<Quoted> {
     })
 }
 
-fn transport(ip_number: IpNumber, payload: &[u8], first_fragment: bool, v6: bool) -> L4 {
+fn transport(
+    ip_number: IpNumber,
+    payload: &[u8],
+    ip_payload_len: usize,
+    first_fragment: bool,
+    v6: bool,
+) -> L4 {
     let ip_proto = ip_number.0;
     if !first_fragment {
         return L4::Fragment { ip_proto };
@@ -499,15 +512,19 @@ fn transport(ip_number: IpNumber, payload: &[u8], first_fragment: bool, v6: bool
     let (Some(sport), Some(dport)) = (be16(payload, 0), be16(payload, 2)) else {
         return L4::Other { ip_proto };
     };
-    let flags = match proto {
-        Proto::Tcp => payload.get(13).copied().unwrap_or(0),
-        Proto::Udp => 0,
+    let (flags, header) = match proto {
+        Proto::Tcp => (
+            payload.get(13).copied().unwrap_or(0),
+            payload.get(12).map_or(20, |b| usize::from(b >> 4) * 4),
+        ),
+        Proto::Udp => (0, 8),
     };
     L4::Ports {
         proto,
         sport,
         dport,
         flags,
+        payload: u16::try_from(ip_payload_len.saturating_sub(header)).unwrap_or(u16::MAX),
     }
 }
 
@@ -539,7 +556,8 @@ mod tests {
                 proto: Proto::Tcp,
                 sport: 40000,
                 dport: 445,
-                flags: tcp_flags::SYN
+                flags: tcp_flags::SYN,
+                payload: 0,
             }
         );
         assert_eq!(p.src.to_string(), "10.0.0.1");

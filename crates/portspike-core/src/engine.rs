@@ -40,6 +40,7 @@ pub enum Probe {
     Fin,
     Null,
     Xmas,
+    Ack,
     Udp,
 }
 
@@ -51,6 +52,7 @@ impl Probe {
             Probe::Fin => "fin",
             Probe::Null => "null",
             Probe::Xmas => "xmas",
+            Probe::Ack => "ack",
             Probe::Udp => "udp",
         }
     }
@@ -266,7 +268,8 @@ impl Engine {
                 sport,
                 dport,
                 flags,
-            } => self.ports_packet(ts, len, p, proto, sport, dport, flags, binned),
+                payload,
+            } => self.ports_packet(ts, len, p, proto, (sport, dport), flags, payload, binned),
             L4::Icmp {
                 quoted: Some(q), ..
             } if binned => {
@@ -290,9 +293,9 @@ impl Engine {
         len: u32,
         p: &Packet,
         proto: Proto,
-        sport: u16,
-        dport: u16,
+        (sport, dport): (u16, u16),
         flags: u8,
+        payload: u16,
         binned: bool,
     ) {
         let port_num = match self.key {
@@ -394,6 +397,10 @@ impl Engine {
                     }
                 } else if let Some(probe) = probe_of(flags) {
                     self.open(k, ts, port, probe, false);
+                } else if flags & !(F::ACK | F::PSH) == 0 && ack && payload == 0 {
+                    // A bare ACK to a new (host, port): an ACK probe if the
+                    // target resets it; anything else leaves no verdict.
+                    self.open(k, ts, port, Probe::Ack, false);
                 }
             }
             Proto::Udp => {
@@ -471,6 +478,10 @@ impl Engine {
             }
         }
         let first_contact = self.contact(k, ts, probe);
+        if !attempt && !first_contact {
+            // A probe-like packet in a known pairing: nothing to judge.
+            return;
+        }
         self.pending.insert(
             k,
             Pending {
@@ -578,6 +589,10 @@ impl Engine {
             if let Some(st) = self.ports.get_mut(&pd.port) {
                 st.totals.failures += 1;
             }
+        }
+        if pd.probe == Probe::Ack && !answered_by {
+            // A bare ACK left unanswered says nothing: it may close a conversation.
+            return;
         }
         if pd.first_contact {
             if answered_by || icmp {

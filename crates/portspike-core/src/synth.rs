@@ -473,6 +473,26 @@ pub fn vertical_scan(
     }
 }
 
+/// An ACK scan (firewall mapping): bare ACKs to `1..=ports`; an unfiltered
+/// host resets each.
+pub fn ack_scan(
+    trace: &mut Trace,
+    rng: &mut Rng,
+    src: [u8; 4],
+    dst: [u8; 4],
+    start: i64,
+    ports: u16,
+    rate: f64,
+) {
+    let mut t = start;
+    for port in 1..=ports {
+        t += rng.exp_ns(rate);
+        let sp = rng.range(40000, 60000) as u16;
+        trace.tcp(t, src, dst, sp, port, ACK, 0);
+        trace.tcp(t + 2_000_000, dst, src, port, sp, RST, 0);
+    }
+}
+
 /// A UDP scan: closed ports answer ICMP port unreachable (rate-limited by
 /// the target to one a second), a few open ones reply.
 pub fn udp_scan(
@@ -577,6 +597,7 @@ pub const SCENARIOS: &[&str] = &[
     "vertical",
     "slowscan",
     "udpscan",
+    "ackscan",
     "flood",
     "backscatter",
     "all",
@@ -706,6 +727,13 @@ pub fn scenario(name: &str) -> Option<(Vec<u8>, Scenario)> {
         udp_scan(&mut tr, &mut rng, src, dst, t0, 500, 50.0);
         events.push(scanner("vertical", src, "udp", t0, t0 + 10 * S));
         description.push("a UDP scan of 500 ports of one host".into());
+    }
+    if name == "ackscan" || all {
+        let (src, dst) = ([203, 0, 113, 99], [10, 1, 0, 22]);
+        let t0 = at(18);
+        ack_scan(&mut tr, &mut rng, src, dst, t0, 300, 100.0);
+        events.push(scanner("vertical", src, "ack", t0, t0 + 5 * S));
+        description.push("an ACK scan (firewall mapping) of 300 ports of one host".into());
     }
     if name == "flood" || all {
         let t0 = at(22);
