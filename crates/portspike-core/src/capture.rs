@@ -685,51 +685,52 @@ impl Reader {
     }
 
     fn pcapng_epb(&mut self, body: &[u8], endian: Endian, on_frame: &mut dyn FnMut(Frame<'_>)) {
-        let (Some(id), Some(hi), Some(lo), Some(caplen), Some(orig)) = (
-            endian.u32(body, 0),
-            endian.u32(body, 4),
-            endian.u32(body, 8),
-            endian.u32(body, 12),
-            endian.u32(body, 16),
-        ) else {
-            let off = self.offset;
-            self.warn(
-                "short_block",
-                format!("enhanced packet block at offset {off} is too short; skipped"),
-                off,
-            );
-            return;
-        };
-        let Some(data) = body.get(20..20 + caplen as usize) else {
-            let off = self.offset;
-            self.warn(
-                "short_block",
-                format!("enhanced packet block at offset {off} claims {caplen} bytes, more than it holds; skipped"),
-                off,
-            );
-            return;
-        };
-        let Some(iface) = self.interface(id, "enhanced packet block") else {
-            return;
-        };
-        let ts = (u64::from(hi) << 32) | u64::from(lo);
-        self.emit_ng(iface, ts, data, orig, on_frame);
+        let id = endian.u32(body, 0);
+        self.packet_block(body, endian, id, "enhanced packet block", on_frame);
     }
 
+    /// The obsolete Packet Block: a 16-bit interface id and a drop count, then as the EPB.
     fn pcapng_pb(&mut self, body: &[u8], endian: Endian, on_frame: &mut dyn FnMut(Frame<'_>)) {
+        let id = endian.u16(body, 0).map(u32::from);
+        self.packet_block(body, endian, id, "packet block", on_frame);
+    }
+
+    /// The common layout of EPB and PB after the interface id: timestamp
+    /// (high, low), captured length, original length, data.
+    fn packet_block(
+        &mut self,
+        body: &[u8],
+        endian: Endian,
+        id: Option<u32>,
+        what: &str,
+        on_frame: &mut dyn FnMut(Frame<'_>),
+    ) {
+        let off = self.offset;
         let (Some(id), Some(hi), Some(lo), Some(caplen), Some(orig)) = (
-            endian.u16(body, 0),
+            id,
             endian.u32(body, 4),
             endian.u32(body, 8),
             endian.u32(body, 12),
             endian.u32(body, 16),
         ) else {
+            self.warn(
+                "short_block",
+                format!("{what} at offset {off} is too short; skipped"),
+                off,
+            );
             return;
         };
         let Some(data) = body.get(20..20 + caplen as usize) else {
+            self.warn(
+                "short_block",
+                format!(
+                    "{what} at offset {off} claims {caplen} bytes, more than it holds; skipped"
+                ),
+                off,
+            );
             return;
         };
-        let Some(iface) = self.interface(u32::from(id), "packet block") else {
+        let Some(iface) = self.interface(id, what) else {
             return;
         };
         let ts = (u64::from(hi) << 32) | u64::from(lo);
