@@ -651,6 +651,22 @@ fn findings(props: &FindingsProps) -> Html {
             </tr>
         }
     });
+    let rep = props.report.clone();
+    let export_spikes = Callback::from(move |_: MouseEvent| {
+        save(
+            "portspike-spikes.csv",
+            "text/csv",
+            &portspike_core::export::spikes_csv(&rep),
+        )
+    });
+    let rep = props.report.clone();
+    let export_scanners = Callback::from(move |_: MouseEvent| {
+        save(
+            "portspike-scanners.csv",
+            "text/csv",
+            &portspike_core::export::scanners_csv(&rep),
+        )
+    });
     let scanners = r.scanners.iter().map(|sc| {
         html! {
             <tr data-testid="scanner-row" data-source={sc.source.clone()} data-kind={sc.kind.clone()}>
@@ -666,7 +682,10 @@ fn findings(props: &FindingsProps) -> Html {
     });
     html! {
         <section class="findings" data-testid="findings" aria-label="Findings">
-            <h2>{"Findings"}</h2>
+            <h2>{"Findings"}
+                <button class="button secondary small" data-testid="export-csv-spikes" onclick={export_spikes}>{"Spikes CSV"}</button>
+                <button class="button secondary small" data-testid="export-csv-scanners" onclick={export_scanners}>{"Scanners CSV"}</button>
+            </h2>
             if r.spikes.is_empty() && r.scanners.is_empty() {
                 <p class="note">{"No port spikes and no scanners in this capture."}</p>
             }
@@ -913,8 +932,31 @@ fn timeline(props: &TimelineProps) -> Html {
     let on_reset = Callback::from(move |_: MouseEvent| reset.emit(()));
     let report = props.report.clone();
     let export = Callback::from(move |_: MouseEvent| {
-        if let Err(e) = download("portspike-report.json", &report.to_json_pretty()) {
-            web_sys::console::error_1(&format!("export: {e:?}").into());
+        save(
+            "portspike-report.json",
+            "application/json",
+            &report.to_json_pretty(),
+        )
+    });
+    let report = props.report.clone();
+    let export_csv = Callback::from(move |_: MouseEvent| {
+        save(
+            "portspike-series.csv",
+            "text/csv",
+            &portspike_core::export::series_csv(&report),
+        )
+    });
+    let png_canvas = canvas.clone();
+    let export_png = Callback::from(move |_: MouseEvent| {
+        if let Some(c) = png_canvas.cast::<HtmlCanvasElement>() {
+            match c.to_data_url_with_type("image/png") {
+                Ok(url) => {
+                    if let Err(e) = download_url("portspike-timeline.png", &url) {
+                        web_sys::console::error_1(&e);
+                    }
+                }
+                Err(e) => web_sys::console::error_1(&e),
+            }
         }
     });
     html! {
@@ -929,6 +971,8 @@ fn timeline(props: &TimelineProps) -> Html {
                 </label>
                 <button class="button secondary" data-testid="reset-zoom" onclick={on_reset} disabled={props.view.is_none()}>{"Show whole capture"}</button>
                 <button class="button secondary" data-testid="export-json" onclick={export}>{"Export JSON"}</button>
+                <button class="button secondary" data-testid="export-csv" onclick={export_csv}>{"Export CSV"}</button>
+                <button class="button secondary" data-testid="export-png" onclick={export_png}>{"Export PNG"}</button>
             </div>
             <canvas ref={canvas} data-testid="timeline" class="timeline"
                 data-t0={t0.to_string()} data-t1={t1.to_string()}
@@ -939,22 +983,31 @@ fn timeline(props: &TimelineProps) -> Html {
     }
 }
 
-/// Offer `text` as a file download (the report never leaves the tab otherwise).
-fn download(name: &str, text: &str) -> Result<(), JsValue> {
-    let parts = js_sys::Array::new();
-    parts.push(&JsValue::from_str(text));
-    let opts = web_sys::BlobPropertyBag::new();
-    opts.set_type("application/json");
-    let blob = Blob::new_with_str_sequence_and_options(&parts, &opts)?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob)?;
+/// Offer `text` as a file download (nothing leaves the tab otherwise).
+fn save(name: &str, mime: &str, text: &str) {
+    let result = (|| -> Result<(), JsValue> {
+        let parts = js_sys::Array::new();
+        parts.push(&JsValue::from_str(text));
+        let opts = web_sys::BlobPropertyBag::new();
+        opts.set_type(mime);
+        let blob = Blob::new_with_str_sequence_and_options(&parts, &opts)?;
+        let url = web_sys::Url::create_object_url_with_blob(&blob)?;
+        download_url(name, &url)?;
+        web_sys::Url::revoke_object_url(&url)
+    })();
+    if let Err(e) = result {
+        web_sys::console::error_1(&e);
+    }
+}
+
+fn download_url(name: &str, url: &str) -> Result<(), JsValue> {
     let doc = web_sys::window()
         .and_then(|w| w.document())
         .ok_or_else(|| JsValue::from_str("no document"))?;
     let a: web_sys::HtmlAnchorElement = doc.create_element("a")?.dyn_into()?;
-    a.set_href(&url);
+    a.set_href(url);
     a.set_download(name);
     a.click();
-    web_sys::Url::revoke_object_url(&url)?;
     Ok(())
 }
 

@@ -259,3 +259,25 @@ test('settings: a new threshold and key re-analyse the same capture, echoed in t
   assert.ok(r.scanners.every((s) => ['internal', 'outbound'].includes(s.direction)), JSON.stringify(r.scanners.map((s) => s.direction)));
   await page.close();
 });
+
+test('CSV and PNG exports: the CSV equals the CLI, the PNG has the canvas size at the pixel density', async () => {
+  const file = path.join(root, 'static', 'sample.pcap');
+  const csv = execFileSync(cli, ['analyze', file, '--csv'], { maxBuffer: 1 << 28 }).toString();
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 2 });
+  await page.goto(server.url);
+  await page.click('[data-testid="sample-button"]');
+  await waitState(page, ['done']);
+  const [d1] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-csv"]')]);
+  assert.equal(fs.readFileSync(await d1.path(), 'utf8'), csv);
+  const [d2] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-png"]')]);
+  const png = fs.readFileSync(await d2.path());
+  assert.equal(png.subarray(1, 4).toString(), 'PNG');
+  const [w, h] = [png.readUInt32BE(16), png.readUInt32BE(20)];
+  const box = await page.$eval('[data-testid="timeline"]', (c) => [c.clientWidth, c.clientHeight, c.width, c.height]);
+  assert.deepEqual([w, h], [box[2], box[3]]);
+  assert.deepEqual([w, h], [Math.round(box[0] * 2), Math.round(box[1] * 2)]);
+  const [d3] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-csv-spikes"]')]);
+  const spikes = execFileSync(cli, ['analyze', file, '--csv', 'spikes']).toString();
+  assert.equal(fs.readFileSync(await d3.path(), 'utf8'), spikes);
+  await page.close();
+});

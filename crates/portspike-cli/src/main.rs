@@ -4,7 +4,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use portspike_core::report::Report;
 use portspike_core::{bins, Analyzer, Key, Params};
-use std::io::{Read, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -28,8 +28,18 @@ enum Cmd {
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Print the full report (schema portspike.report/1) as JSON.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "csv")]
         json: bool,
+        /// Print a CSV table instead: the per-(port, bin) series (default), the spikes, or the scanners.
+        #[arg(long, value_enum, num_args = 0..=1, default_missing_value = "series")]
+        csv: Option<CsvKind>,
+        /// Exit with status 1 when there is an attack-kind spike (sweep, flood, backscatter)
+        /// or a scanner that is not allowlisted.
+        #[arg(long)]
+        fail_on_findings: bool,
+        /// No progress line on the terminal.
+        #[arg(long, short)]
+        quiet: bool,
         /// Key the timelines by the flow's service port or the raw destination port.
         #[arg(long, value_enum, default_value_t = By::Service)]
         by: By,
@@ -117,6 +127,13 @@ impl DetectionArgs {
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
+enum CsvKind {
+    Series,
+    Spikes,
+    Scanners,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
 enum By {
     Service,
     DstPort,
@@ -130,6 +147,13 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
+        // A closed pipe (`| head`) is the reader's choice, not an error.
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("portspike: {e:#}");
             ExitCode::from(2)
@@ -139,11 +163,56 @@ fn main() -> ExitCode {
 
 const CHUNK: usize = 1 << 20;
 
+/// A progress line on the terminal (stderr), at most four times a second.
+struct Progress {
+    on: bool,
+    last: Option<std::time::Instant>,
+    shown: bool,
+}
+
+impl Progress {
+    fn new(on: bool) -> Self {
+        Progress {
+            on,
+            last: None,
+            shown: false,
+        }
+    }
+
+    fn tick(&mut self, a: &Analyzer, total: u64) {
+        if !self.on || self.last.is_some_and(|t| t.elapsed().as_millis() < 250) {
+            return;
+        }
+        self.last = Some(std::time::Instant::now());
+        let p = a.progress();
+        let pct = if total > 0 {
+            format!(" ({:.0}%)", p.bytes as f64 * 100.0 / total as f64)
+        } else {
+            String::new()
+        };
+        eprint!(
+            "\r\x1b[2K{:.1} MB{pct}, {} packets",
+            p.bytes as f64 / 1e6,
+            p.packets
+        );
+        self.shown = true;
+    }
+
+    fn clear(&mut self) {
+        if self.shown {
+            eprint!("\r\x1b[2K");
+        }
+    }
+}
+
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.cmd {
         Cmd::Analyze {
             files,
             json,
+            csv,
+            fail_on_findings,
+            quiet,
             by,
             bin,
             series_top,
@@ -161,6 +230,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             let mut a = Analyzer::new(params);
             let mut buf = vec![0u8; CHUNK];
+            let total: u64 = files
+                .iter()
+                .filter_map(|f| std::fs::metadata(f).ok())
+                .map(|m| m.len())
+                .sum();
+            let mut progress = Progress::new(!quiet && std::io::stderr().is_terminal());
             for file in &files {
                 let name = file.display().to_string();
                 let mut input: Box<dyn Read> = if name == "-" {
@@ -185,6 +260,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         Err(e) => return Err(e).with_context(|| format!("reading {name}")),
                     };
                     a.feed(buf.get(..n).unwrap_or_default());
+                    progress.tick(&a, total);
                 }
             }
             let name = files
@@ -192,10 +268,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 .map(|f| f.display().to_string())
                 .collect::<Vec<_>>()
                 .join(", ");
+            progress.clear();
             let report = a.finish();
             let mut out = std::io::stdout().lock();
             if json {
                 writeln!(out, "{}", report.to_json_pretty())?;
+            } else if let Some(kind) = csv {
+                let text = match kind {
+                    CsvKind::Series => portspike_core::export::series_csv(&report),
+                    CsvKind::Spikes => portspike_core::export::spikes_csv(&report),
+                    CsvKind::Scanners => portspike_core::export::scanners_csv(&report),
+                };
+                out.write_all(text.as_bytes())?;
             } else {
                 write_table(&mut out, &report, top)?;
             }
@@ -210,6 +294,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 } else {
                     3
                 }));
+            }
+            let attack = report
+                .spikes
+                .iter()
+                .any(|s| matches!(s.kind.as_str(), "sweep" | "flood" | "backscatter"))
+                || report.scanners.iter().any(|s| !s.allowlisted);
+            if fail_on_findings && attack {
+                return Ok(ExitCode::from(1));
             }
             Ok(ExitCode::SUCCESS)
         }

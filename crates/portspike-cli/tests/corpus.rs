@@ -124,3 +124,102 @@ fn tempdir() -> PathBuf {
     std::fs::create_dir_all(&d).unwrap();
     d
 }
+
+/// Runs Python's standard csv module over the CLI's CSV and returns per-port sums.
+fn python_csv_sums(csv_path: &std::path::Path) -> serde_json::Value {
+    let script = r#"
+import csv, json, sys
+sums = {}
+with open(sys.argv[1], newline='') as f:
+    for row in csv.DictReader(f):
+        k = row['proto'] + '/' + row['port']
+        s = sums.setdefault(k, {'packets': 0, 'bytes': 0, 'attempts': 0, 'failures': 0, 'rows': 0})
+        for m in ('packets', 'bytes', 'attempts', 'failures'):
+            s[m] += int(row[m])
+        s['rows'] += 1
+        assert row['time_utc'].endswith('Z') and 'T' in row['time_utc']
+print(json.dumps(sums))
+"#;
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .arg(csv_path)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn csv_parses_with_a_standard_reader_and_sums_to_the_report() {
+    let dir = tempdir();
+    let sample = dir.join("csv-sample.pcap");
+    let (code, _, _) = run(&[
+        "synth",
+        "--scenario",
+        "sample",
+        "-o",
+        sample.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
+    let s = sample.to_str().unwrap();
+    let (_, json, _) = run(&["analyze", s, "--json"]);
+    let r: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let (code, csv, _) = run(&["analyze", s, "--csv"]);
+    assert_eq!(code, 0);
+    let csv_path = dir.join("series.csv");
+    std::fs::write(&csv_path, csv).unwrap();
+    let sums = python_csv_sums(&csv_path);
+    let ports = r["ports"].as_array().unwrap();
+    assert_eq!(sums.as_object().unwrap().len(), ports.len());
+    for p in ports {
+        let k = format!("{}/{}", p["proto"].as_str().unwrap(), p["port"]);
+        for m in ["packets", "bytes", "attempts", "failures"] {
+            assert_eq!(sums[&k][m], p["totals"][m], "{k} {m}");
+        }
+        assert_eq!(
+            sums[&k]["rows"].as_u64().unwrap() as usize,
+            p["series"]["packets"].as_array().unwrap().len()
+        );
+    }
+    let (_, spikes, _) = run(&["analyze", s, "--csv", "spikes"]);
+    assert_eq!(
+        spikes.lines().count(),
+        1 + r["spikes"].as_array().unwrap().len()
+    );
+    let (_, scanners, _) = run(&["analyze", s, "--csv", "scanners"]);
+    assert_eq!(
+        scanners.lines().count(),
+        1 + r["scanners"].as_array().unwrap().len()
+    );
+}
+
+#[test]
+fn exit_codes_say_how_far_reading_got() {
+    let dir = tempdir();
+    let sample = dir.join("exit-sample.pcap");
+    run(&["synth", "-o", sample.to_str().unwrap()]);
+    let s = sample.to_str().unwrap();
+    assert_eq!(run(&["analyze", s]).0, 0);
+    assert_eq!(run(&["analyze", s, "--fail-on-findings"]).0, 1);
+    let bytes = std::fs::read(&sample).unwrap();
+    let cut = dir.join("exit-cut.pcap");
+    std::fs::write(&cut, &bytes[..bytes.len() / 3]).unwrap();
+    let (code, out, err) = run(&["analyze", cut.to_str().unwrap()]);
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        out.contains("error") && err.contains("byte offset"),
+        "{err}"
+    );
+    let text = dir.join("exit-text.pcap");
+    std::fs::write(&text, "not a capture").unwrap();
+    assert_eq!(run(&["analyze", text.to_str().unwrap()]).0, 2);
+    let clean = corpus().join("tcpdump__afs.pcap");
+    assert_eq!(
+        run(&["analyze", clean.to_str().unwrap(), "--fail-on-findings"]).0,
+        0
+    );
+}

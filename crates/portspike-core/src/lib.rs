@@ -21,6 +21,7 @@ pub mod compress;
 pub mod decode;
 pub mod detect;
 pub mod engine;
+pub mod export;
 pub mod flows;
 pub mod fxhash;
 pub mod report;
