@@ -2,6 +2,7 @@
 
 use crate::chart::{self, Metric};
 use crate::protocol;
+use crate::share;
 use js_sys::{Object, Reflect};
 use portspike_core::report::{PortReport, Report};
 use std::cell::RefCell;
@@ -89,6 +90,12 @@ pub struct State {
     pub spike: Option<usize>,
     /// Zoomed time range (µs); `None` shows the whole capture.
     pub view: Option<(i64, i64)>,
+    /// A view from the page's link, applied when its capture is analysed.
+    pub pending: Option<share::View>,
+    /// The settings in effect.
+    pub settings: protocol::Settings,
+    /// The report came from a result link, not from a capture.
+    pub shared: bool,
 }
 
 pub enum Action {
@@ -105,6 +112,23 @@ pub enum Action {
     Metric(Metric),
     SelectSpike(usize),
     ResetZoom,
+    Settings(protocol::Settings),
+    Shared(Box<Report>),
+}
+
+/// Select the port, metric and range a link names.
+fn apply_view(s: &mut State, r: &Report, v: &share::View) {
+    if let Some(i) = v
+        .port
+        .as_ref()
+        .and_then(|p| r.ports.iter().position(|x| &port_label(x) == p))
+    {
+        s.selected = i;
+    }
+    if let Some(m) = &v.metric {
+        s.metric = Metric::parse(m);
+    }
+    s.view = v.range;
 }
 
 impl Reducible for State {
@@ -161,8 +185,24 @@ impl Reducible for State {
                     .unwrap_or(0);
                 s.spike = None;
                 s.view = None;
+                s.shared = false;
+                if let Some(v) = s.pending.take() {
+                    apply_view(&mut s, &report, &v);
+                }
                 s.report = Some(Rc::new(*report));
             }
+            Action::Shared(report) => {
+                s.phase = Phase::Done;
+                s.selected = 0;
+                s.spike = None;
+                s.view = None;
+                s.shared = true;
+                if let Some(v) = s.pending.take() {
+                    apply_view(&mut s, &report, &v);
+                }
+                s.report = Some(Rc::new(*report));
+            }
+            Action::Settings(set) => s.settings = set,
             Action::Failed(msg) => {
                 s.phase = Phase::Error;
                 s.failure = Some(msg);
@@ -319,16 +359,48 @@ fn analyze(
 
 #[function_component(App)]
 pub fn app() -> Html {
-    let state = use_reducer(|| State {
-        phase: Phase::Idle,
-        report: None,
-        selected: 0,
-        metric: Metric::Packets,
-        failure: None,
-        spike: None,
-        view: None,
+    // The address's fragment: a view to restore, settings, maybe a result.
+    let fragment = use_memo((), |_| {
+        let hash = web_sys::window()
+            .and_then(|w| w.location().hash().ok())
+            .unwrap_or_default();
+        share::parse(&hash)
     });
-    let running = use_mut_ref(Running::default);
+    let state = {
+        let f = fragment.clone();
+        use_reducer(move || State {
+            phase: Phase::Idle,
+            report: None,
+            selected: 0,
+            metric: Metric::Packets,
+            failure: None,
+            spike: None,
+            view: None,
+            pending: (f.view != share::View::default()).then(|| f.view.clone()),
+            settings: f.settings.clone(),
+            shared: false,
+        })
+    };
+    let running = {
+        let f = fragment.clone();
+        use_mut_ref(move || Running {
+            settings: f.settings.clone(),
+            ..Running::default()
+        })
+    };
+    // A result link: show the result it carries, no capture needed.
+    {
+        let dispatch = state.dispatcher();
+        let f = fragment.clone();
+        use_effect_with((), move |_| {
+            if let Some(v) = &f.result {
+                match share::decode_result(v) {
+                    Ok(r) => dispatch.dispatch(Action::Shared(Box::new(r))),
+                    Err(e) => dispatch.dispatch(Action::Failed(e)),
+                }
+            }
+        });
+    }
     let dragging = use_state(|| false);
 
     // <html data-state=…>
@@ -455,6 +527,7 @@ pub fn app() -> Html {
         let dispatch = state.dispatcher();
         let running = running.clone();
         Callback::from(move |s: protocol::Settings| {
+            dispatch.dispatch(Action::Settings(s.clone()));
             running.borrow_mut().settings = s;
             let files = running.borrow().files.clone();
             if !files.is_empty() {
@@ -479,7 +552,7 @@ pub fn app() -> Html {
                     {"Try the sample capture (SMB worm sweep)"}
                 </button>
             </section>
-            <SettingsPanel on_apply={on_settings} />
+            <SettingsPanel on_apply={on_settings} initial={fragment.settings.clone()} />
             { progress_view(&state, on_cancel) }
             { failure_view(&state) }
             { result_view(&state, handlers) }
@@ -591,6 +664,12 @@ fn result_view(state: &State, h: Handlers) -> Html {
     html! {
         <>
             <Summary report={report.clone()} />
+            <Share report={report.clone()} settings={state.settings.clone()} shared={state.shared}
+                view={share::View {
+                    port: report.ports.get(state.selected).map(port_label),
+                    metric: Some(state.metric.as_str().to_string()),
+                    range: state.view,
+                }} />
             <Findings report={report.clone()} selected={state.spike} on_spike={h.spike.clone()} />
             if let Some(i) = state.spike {
                 <SpikeDetail report={report.clone()} index={i} />
@@ -1014,6 +1093,7 @@ fn download_url(name: &str, url: &str) -> Result<(), JsValue> {
 #[derive(Properties, PartialEq)]
 struct SettingsProps {
     on_apply: Callback<protocol::Settings>,
+    initial: protocol::Settings,
 }
 
 /// A text input bound to one field of the draft settings.
@@ -1038,7 +1118,8 @@ fn field(
 
 #[function_component(SettingsPanel)]
 fn settings_panel(props: &SettingsProps) -> Html {
-    let draft = use_state(protocol::Settings::default);
+    let initial = props.initial.clone();
+    let draft = use_state(move || initial);
     let d = &draft.detection;
     let on_key = {
         let draft = draft.clone();
@@ -1090,5 +1171,77 @@ fn settings_panel(props: &SettingsProps) -> Html {
                 <button class="button" type="submit" data-testid="settings-apply" disabled={error.is_some()}>{"Apply and analyse again"}</button>
             </form>
         </details>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct ShareProps {
+    report: Rc<Report>,
+    settings: protocol::Settings,
+    view: share::View,
+    shared: bool,
+}
+
+/// Links to this view, and to the result itself.
+#[function_component(Share)]
+fn share_panel(props: &ShareProps) -> Html {
+    let anonymise = use_state(|| false);
+    let base = web_sys::window()
+        .and_then(|w| w.location().href().ok())
+        .map(|h| h.split('#').next().unwrap_or_default().to_string())
+        .unwrap_or_default();
+    let view_link = format!(
+        "{base}#{}",
+        share::view_fragment(&props.view, &props.settings)
+    );
+    // The result link is built once per report (deflate of the JSON).
+    let key = (Rc::as_ptr(&props.report) as usize, *anonymise);
+    let result = {
+        let report = props.report.clone();
+        use_memo(key, move |(_, anon)| {
+            let mut r = (*report).clone();
+            if *anon {
+                share::anonymise(&mut r, js_sys::Math::random().to_bits());
+            }
+            share::encode_result(&r)
+        })
+    };
+    let (value, kept) = (*result).clone();
+    let total = props
+        .report
+        .ports
+        .iter()
+        .filter(|p| p.series.is_some())
+        .count();
+    let sha = props
+        .report
+        .capture
+        .files
+        .first()
+        .and_then(|f| f.sha256.clone())
+        .unwrap_or_default();
+    let result_link = format!(
+        "{base}#{}&v={}&sha256={sha}&result={value}",
+        share::view_fragment(&props.view, &props.settings),
+        props.report.generator.version,
+    );
+    let toggle = {
+        let anonymise = anonymise.clone();
+        Callback::from(move |_: Event| anonymise.set(!*anonymise))
+    };
+    html! {
+        <section class="share" aria-label="Share">
+            if props.shared {
+                <p class="note" data-testid="shared-note">{format!(
+                    "A shared result (portspike {}, capture SHA-256 {}): the capture itself is not loaded; drop it to analyse it here.",
+                    props.report.generator.version, if sha.is_empty() { "unknown" } else { &sha })}</p>
+            }
+            <a data-testid="share-link" href={view_link}>{"Link to this view"}</a>
+            <a data-testid="share-result" href={result_link.clone()}>{format!(
+                "Link with the result ({} kB{})", result_link.len() / 1000,
+                if kept < total { format!("; timelines of the top {kept} of {total} ports") } else { String::new() })}</a>
+            <label><input type="checkbox" data-testid="share-anonymise" checked={*anonymise} onchange={toggle} />
+                {" hash addresses in the result link"}</label>
+        </section>
     }
 }

@@ -5,6 +5,7 @@
 //! `portspike-core`, posts progress, and posts the final report as JSON.
 
 pub mod protocol;
+pub mod share;
 
 #[cfg(target_arch = "wasm32")]
 pub mod app;

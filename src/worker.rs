@@ -3,6 +3,7 @@
 use crate::protocol;
 use js_sys::{Object, Reflect, Uint8Array};
 use portspike_core::Analyzer;
+use sha2::Digest;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -90,6 +91,7 @@ async fn analyze(
     for (blob, name) in files {
         let size = blob.size();
         a.begin_file(&name, size as u64, None);
+        let mut hasher = sha2::Sha256::default();
         let mut off = 0.0;
         while off < size {
             let end = (off + protocol::SLICE_BYTES).min(size);
@@ -99,6 +101,7 @@ async fn analyze(
             let n = arr.length() as usize;
             buf.resize(n, 0);
             arr.copy_to(&mut buf);
+            hasher.update(&buf);
             a.feed(&buf);
             off = end;
             let p = a.progress();
@@ -109,6 +112,8 @@ async fn analyze(
                 ("packets", (p.packets as f64).into()),
             ]);
         }
+        let digest = hasher.finalize();
+        a.set_file_sha256(digest.iter().map(|b| format!("{b:02x}")).collect());
     }
     drop(buf);
     let report = a.finish();

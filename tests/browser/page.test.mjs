@@ -281,3 +281,41 @@ test('CSV and PNG exports: the CSV equals the CLI, the PNG has the canvas size a
   assert.equal(fs.readFileSync(await d3.path(), 'utf8'), spikes);
   await page.close();
 });
+
+test('share links: a view link restores the view on the same capture; a result link shows it without the capture', async () => {
+  const { page } = await openPage();
+  await page.click('[data-testid="sample-button"]');
+  await waitState(page, ['done']);
+  await page.click('[data-testid="spike-row"][data-port="tcp/445"]');
+  await page.selectOption('[data-testid="metric-select"]', 'attempts');
+  await page.waitForSelector('[data-testid="timeline"][data-metric="attempts"]');
+  const attrs = (p) => p.$eval('[data-testid="timeline"]', (c) => [c.dataset.t0, c.dataset.t1, c.dataset.metric, c.toDataURL()]);
+  const original = await attrs(page);
+  const viewLink = await page.$eval('[data-testid="share-link"]', (a) => a.href);
+  const resultLink = await page.$eval('[data-testid="share-result"]', (a) => a.href);
+  assert.ok(viewLink.startsWith(server.url) && viewLink.includes('#') && !viewLink.includes('result='));
+  const spikes = await page.$$eval('[data-testid="spike-row"]', (r) => r.map((x) => x.dataset.port + ' ' + x.dataset.kind));
+  await page.close();
+
+  // The view link, then the same capture.
+  const p2 = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await p2.goto(viewLink);
+  await p2.click('[data-testid="sample-button"]');
+  await waitState(p2, ['done']);
+  await p2.waitForSelector('[data-testid="timeline"][data-metric="attempts"]');
+  assert.deepEqual(await attrs(p2), original);
+  await p2.close();
+
+  // The result link alone: same findings, same pixels, no capture read.
+  const p3 = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const requests = [];
+  p3.on('request', (r) => requests.push(r.url()));
+  await p3.goto(resultLink);
+  assert.equal(await waitState(p3, ['done', 'error']), 'done');
+  await p3.waitForSelector('[data-testid="shared-note"]');
+  assert.deepEqual(await p3.$$eval('[data-testid="spike-row"]', (r) => r.map((x) => x.dataset.port + ' ' + x.dataset.kind)), spikes);
+  await p3.waitForSelector('[data-testid="timeline"][data-metric="attempts"]');
+  assert.deepEqual(await attrs(p3), original);
+  assert.ok(!requests.some((u) => u.includes('sample.pcap')), 'the capture was not fetched');
+  await p3.close();
+});

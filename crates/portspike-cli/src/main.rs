@@ -4,6 +4,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use portspike_core::report::Report;
 use portspike_core::{bins, Analyzer, Key, Params};
+use sha2::Digest;
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -252,6 +253,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     a.begin_file(&base, len, None);
                     Box::new(f)
                 };
+                let mut hasher = sha2::Sha256::default();
                 loop {
                     let n = match input.read(&mut buf) {
                         Ok(0) => break,
@@ -259,9 +261,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                         Err(e) => return Err(e).with_context(|| format!("reading {name}")),
                     };
-                    a.feed(buf.get(..n).unwrap_or_default());
+                    let chunk = buf.get(..n).unwrap_or_default();
+                    hasher.update(chunk);
+                    a.feed(chunk);
                     progress.tick(&a, total);
                 }
+                a.set_file_sha256(hex(&std::mem::take(&mut hasher).finalize()));
             }
             let name = files
                 .iter()
@@ -326,6 +331,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn fmt_ts(us: i64) -> String {

@@ -250,6 +250,13 @@ impl Analyzer {
         });
     }
 
+    /// Record the SHA-256 (hex) of the current file once it has been read.
+    pub fn set_file_sha256(&mut self, hex: String) {
+        if let Some(f) = self.files.last_mut() {
+            f.sha256 = Some(hex);
+        }
+    }
+
     /// Name the (single) file being read, for `capture.files`.
     pub fn set_file(&mut self, name: &str, file_bytes: u64, sha256: Option<String>) {
         self.begin_file(name, file_bytes, sha256);
