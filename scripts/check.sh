@@ -23,7 +23,7 @@ step "unit, property and CLI tests (the CLI runs over ../shared/captures)"
 cargo test --workspace --locked
 
 step "web build (trunk, offline, relative URLs)"
-trunk build --release --offline
+bash scripts/build.sh
 
 step "browser tests (headless Chromium against dist/ served from a sub-path)"
 (cd tests/browser && node --test --test-concurrency=1 .)

@@ -3,5 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh app
-echo "portspike: open http://127.0.0.1:8080/ and press \"Try the sample capture\""
-exec trunk serve --release --offline --address 127.0.0.1 --port "${PORT:-8080}"
+bash scripts/build.sh
+port="${PORT:-8080}"
+echo "portspike: open http://127.0.0.1:$port/ and press \"Try the sample capture\""
+exec python3 -m http.server "$port" --bind 127.0.0.1 --directory dist

@@ -15,8 +15,19 @@ use web_sys::{
 };
 use yew::prelude::*;
 
-/// Mount the app on `<body>`.
+/// Mount the app on `<body>`, and register the service worker that keeps the
+/// page usable offline after the first visit.
 pub fn start() {
+    if let Some(w) = web_sys::window() {
+        // Only secure contexts (https, localhost) have service workers.
+        let nav = w.navigator();
+        let has = Reflect::get(&nav, &JsValue::from_str("serviceWorker"))
+            .map(|v| !v.is_undefined())
+            .unwrap_or(false);
+        if has {
+            let _ = nav.service_worker().register("./sw.js");
+        }
+    }
     yew::Renderer::<App>::new().render();
 }
 

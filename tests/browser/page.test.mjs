@@ -319,3 +319,33 @@ test('share links: a view link restores the view on the same capture; a result l
   assert.ok(!requests.some((u) => u.includes('sample.pcap')), 'the capture was not fetched');
   await p3.close();
 });
+
+test('the page runs under its Content-Security-Policy and keeps working offline after the first visit', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  await context.addInitScript(() => {
+    window.__csp = [];
+    document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
+  });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(server.url);
+  const csp = await page.getAttribute('meta[http-equiv="Content-Security-Policy"]', 'content');
+  assert.match(csp, /script-src 'self' 'wasm-unsafe-eval' 'sha256-/);
+  // No inline scripts or style sheets beyond the hashed loader (style attributes only).
+  assert.doesNotMatch(csp, /script-src[^;]*unsafe-inline/);
+  assert.match(csp, /style-src 'self';/);
+  await page.click('[data-testid="sample-button"]');
+  assert.equal(await waitState(page, ['done']), 'done');
+  assert.deepEqual(await page.evaluate(() => window.__csp), []);
+  assert.deepEqual(errors, []);
+  // Offline: the service worker serves the page, the app and the sample.
+  await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
+  await context.setOffline(true);
+  await page.reload();
+  await page.waitForSelector('[data-testid="sample-button"]');
+  await page.click('[data-testid="sample-button"]');
+  assert.equal(await waitState(page, ['done', 'error']), 'done');
+  assert.equal((await rankedPorts(page))[0], 'tcp/445');
+  await context.close();
+});
