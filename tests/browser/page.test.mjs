@@ -34,8 +34,8 @@ after(async () => {
   await server?.close();
 });
 
-async function openPage() {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+async function openPage(options = {}) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, ...options });
   const foreign = [];
   const failed = [];
   page.on('request', (r) => {
@@ -348,4 +348,22 @@ test('the page runs under its Content-Security-Policy and keeps working offline 
   assert.equal(await waitState(page, ['done', 'error']), 'done');
   assert.equal((await rankedPorts(page))[0], 'tcp/445');
   await context.close();
+});
+
+test('a crashing analysis worker is reported and the page stays usable', async () => {
+  // Requests must reach the route below, not the offline cache.
+  const { page } = await openPage({ serviceWorkers: 'block' });
+  // Stand in for a worker that dies (a wasm trap or running out of memory).
+  await page.route('**/worker_loader.js', (route) => route.fulfill({
+    contentType: 'text/javascript',
+    body: 'throw new RangeError("WebAssembly.Memory.grow(): Maximum memory size exceeded");',
+  }));
+  await dropFile(page, 'sample.pcap', fs.readFileSync(path.join(root, 'static', 'sample.pcap')));
+  assert.equal(await waitState(page, ['error', 'done']), 'error');
+  assert.match(await page.textContent('[data-testid="error"]'), /worker crashed.*Maximum memory size exceeded/);
+  await page.unroute('**/worker_loader.js');
+  await page.click('[data-testid="sample-button"]');
+  assert.equal(await waitState(page, ['done']), 'done');
+  assert.equal(await page.$('[data-testid="error"]'), null);
+  await page.close();
 });
