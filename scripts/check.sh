@@ -28,4 +28,7 @@ bash scripts/build.sh
 step "browser tests (headless Chromium against dist/ served from a sub-path)"
 (cd tests/browser && node --test --test-concurrency=1 .)
 
+step "fuzz smoke run (30 s per target; needs nightly)"
+bash scripts/fuzz.sh 30
+
 step "all checks passed"

@@ -7,7 +7,7 @@
 //! a snaplen-cut packet; only the first fragment of a fragmented datagram
 //! carries them.
 
-use etherparse::{EtherType, IpNumber, Ipv6ExtensionSlice, LaxNetSlice, LaxSlicedPacket};
+use etherparse::{EtherType, IpNumber, LaxNetSlice, LaxSlicedPacket};
 use std::net::IpAddr;
 
 /// TCP flag bits as in the header's 13th byte.
@@ -314,12 +314,7 @@ fn sliced(s: &LaxSlicedPacket<'_>, depth: u8) -> Decoded {
         }
         Some(LaxNetSlice::Ipv6(ip)) => {
             let h = ip.header();
-            let mut first = true;
-            for ext in ip.extensions().clone() {
-                if let Ipv6ExtensionSlice::Fragment(f) = ext {
-                    first &= f.fragment_offset().value() == 0;
-                }
-            }
+            let first = ipv6_first_fragment(h.next_header(), ip.extensions().slice());
             let p = ip.payload();
             let announced =
                 usize::from(h.payload_length()).saturating_sub(ip.extensions().slice().len());
@@ -359,6 +354,30 @@ fn sliced(s: &LaxSlicedPacket<'_>, depth: u8) -> Decoded {
         dst,
         l4: transport(ip_number, payload, announced, first, v6),
     })
+}
+
+/// Walk raw IPv6 extension headers: is this the first (or only) fragment?
+/// (Our own walk: etherparse 0.21's extension iterator trips over a
+/// truncated last header in laxly sliced packets.)
+fn ipv6_first_fragment(mut next: IpNumber, exts: &[u8]) -> bool {
+    let mut at = 0usize;
+    while let Some(hdr) = exts.get(at..) {
+        let (Some(&nh), Some(&hl)) = (hdr.first(), hdr.get(1)) else {
+            break;
+        };
+        let len = match next.0 {
+            44 => {
+                // Fragment: offset in the top 13 bits of bytes 2–3.
+                return be16(hdr, 2).is_none_or(|v| v >> 3 == 0);
+            }
+            51 => (usize::from(hl) + 2) * 4,
+            0 | 43 | 60 | 135 | 139 | 140 | 253 | 254 => (usize::from(hl) + 1) * 8,
+            _ => break,
+        };
+        next = IpNumber(nh);
+        at += len;
+    }
+    true
 }
 
 /// GRE (RFC 2784/2890, and the enhanced GRE of PPTP) to the inner packet.
@@ -578,6 +597,31 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    /// Found by the `decode` fuzz target: an IPv6 packet whose last extension
+    /// header is cut short made etherparse's extension iterator build a slice
+    /// past the end (a panic in debug builds).
+    #[test]
+    fn regression_ipv6_truncated_extension_header() {
+        let frame: [u8; 56] = [
+            101, 101, 101, 14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 97, 101, 101, 63, 101, 101, 101, 101,
+            101, 101, 101, 101, 101, 101, 101, 101, 101, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 101,
+            101, 0, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101, 40,
+        ];
+        for lt in [101, 229, 12] {
+            let _ = decode(lt, &frame);
+        }
+        // A fragment header after a hop-by-hop header: later fragments carry no ports.
+        let mut v6 = vec![0x60, 0, 0, 0, 0, 24, 0, 64];
+        v6.extend_from_slice(&[0; 32]);
+        v6.extend_from_slice(&[44, 0, 0, 0, 0, 0, 0, 0]); // hop-by-hop, next: fragment
+        v6.extend_from_slice(&[6, 0, 0x01, 0x00, 0, 0, 0, 1]); // fragment offset 32, next: TCP
+        v6.extend_from_slice(&[0, 80, 1, 187, 0, 0, 0, 0]);
+        let Decoded::Ip(p) = decode(101, &v6) else {
+            panic!("not decoded")
+        };
+        assert_eq!(p.l4, L4::Fragment { ip_proto: 6 });
     }
 
     #[test]
