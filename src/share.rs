@@ -283,6 +283,27 @@ mod tests {
     }
 
     #[test]
+    fn anonymised_results_hide_every_address_consistently() {
+        let mut r =
+            portspike_core::analyze_bytes(&portspike_core::synth::sample(), Default::default());
+        let before = r.to_json();
+        assert!(before.contains("10.1.1.23"));
+        anonymise(&mut r, 42);
+        let after = r.to_json();
+        for s in &r.scanners {
+            assert!(s.source.starts_with("h-"), "{}", s.source);
+        }
+        // The sweeper that tops the spike is also a scanner: one name for both.
+        let top = &r.spikes[0].top_sources[0].addr;
+        assert!(r.scanners.iter().any(|s| &s.source == top));
+        assert!(!after.contains("10.1.1.23") && !after.contains("10.1.1.37"));
+        let mut again =
+            portspike_core::analyze_bytes(&portspike_core::synth::sample(), Default::default());
+        anonymise(&mut again, 43);
+        assert_ne!(again.scanners[0].source, r.scanners[0].source, "salted per link");
+    }
+
+    #[test]
     fn result_round_trips_and_fits() {
         let r = portspike_core::analyze_bytes(&portspike_core::synth::sample(), Default::default());
         let (v, kept) = encode_result(&r);
