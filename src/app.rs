@@ -107,6 +107,10 @@ pub struct State {
     pub settings: protocol::Settings,
     /// The report came from a result link, not from a capture.
     pub shared: bool,
+    /// Logarithmic y axis.
+    pub log: bool,
+    /// Times in UTC (else the browser's zone).
+    pub utc: bool,
 }
 
 pub enum Action {
@@ -122,7 +126,9 @@ pub enum Action {
     Select(usize),
     Metric(Metric),
     SelectSpike(usize),
-    ResetZoom,
+    View(Option<(i64, i64)>),
+    ToggleLog,
+    ToggleUtc,
     Settings(protocol::Settings),
     Shared(Box<Report>),
 }
@@ -247,7 +253,9 @@ impl Reducible for State {
                     }
                 }
             }
-            Action::ResetZoom => s.view = None,
+            Action::View(v) => s.view = v,
+            Action::ToggleLog => s.log = !s.log,
+            Action::ToggleUtc => s.utc = !s.utc,
         }
         Rc::new(s)
     }
@@ -390,6 +398,8 @@ pub fn app() -> Html {
             pending: (f.view != share::View::default()).then(|| f.view.clone()),
             settings: f.settings.clone(),
             shared: false,
+            log: false,
+            utc: true,
         })
     };
     let running = {
@@ -527,11 +537,15 @@ pub fn app() -> Html {
         let d2 = state.dispatcher();
         let d3 = state.dispatcher();
         let d4 = state.dispatcher();
+        let d5 = state.dispatcher();
+        let d6 = state.dispatcher();
         Handlers {
             select: Callback::from(move |i: usize| d1.dispatch(Action::Select(i))),
             metric: Callback::from(move |m: Metric| d2.dispatch(Action::Metric(m))),
             spike: Callback::from(move |i: usize| d3.dispatch(Action::SelectSpike(i))),
-            reset: Callback::from(move |_| d4.dispatch(Action::ResetZoom)),
+            view: Callback::from(move |v| d4.dispatch(Action::View(v))),
+            log: Callback::from(move |_| d5.dispatch(Action::ToggleLog)),
+            utc: Callback::from(move |_| d6.dispatch(Action::ToggleUtc)),
         }
     };
     let on_settings = {
@@ -665,7 +679,9 @@ pub struct Handlers {
     pub select: Callback<usize>,
     pub metric: Callback<Metric>,
     pub spike: Callback<usize>,
-    pub reset: Callback<()>,
+    pub view: Callback<Option<(i64, i64)>>,
+    pub log: Callback<()>,
+    pub utc: Callback<()>,
 }
 
 fn result_view(state: &State, h: Handlers) -> Html {
@@ -688,7 +704,9 @@ fn result_view(state: &State, h: Handlers) -> Html {
             <div class="panels">
                 <PortTable report={report.clone()} selected={state.selected} on_select={h.select.clone()} />
                 <Timeline report={report} selected={state.selected} metric={state.metric}
-                    view={state.view} on_metric={h.metric.clone()} on_reset={h.reset.clone()} />
+                    view={state.view} log={state.log} utc={state.utc}
+                    on_metric={h.metric.clone()} on_view={h.view.clone()}
+                    on_log={h.log.clone()} on_utc={h.utc.clone()} />
             </div>
         </>
     }
@@ -949,18 +967,41 @@ struct TimelineProps {
     selected: usize,
     metric: Metric,
     view: Option<(i64, i64)>,
+    log: bool,
+    utc: bool,
     on_metric: Callback<Metric>,
-    on_reset: Callback<()>,
+    on_view: Callback<Option<(i64, i64)>>,
+    on_log: Callback<()>,
+    on_utc: Callback<()>,
+}
+
+/// A drag on the timeline: a brush (zoom to the selection) or, with Shift or
+/// Alt held, a pan.
+#[derive(Clone, Copy)]
+struct Drag {
+    x: f64,
+    t0: i64,
+    t1: i64,
+    pan: bool,
+}
+
+/// Minutes east of UTC of the browser's zone at `us`.
+fn local_offset_min(us: i64) -> i32 {
+    let d = js_sys::Date::new(&JsValue::from_f64(us as f64 / 1000.0));
+    -(d.get_timezone_offset() as i32)
 }
 
 #[function_component(Timeline)]
 fn timeline(props: &TimelineProps) -> Html {
     let canvas = use_node_ref();
-    let set_metric = props.on_metric.clone();
+    let area = use_mut_ref(chart::PlotArea::default);
+    let hover = use_state(|| None::<(f64, f64, usize)>);
+    let drag = use_mut_ref(|| None::<Drag>);
+    let brush = use_state(|| None::<(f64, f64)>);
     let port = props.report.ports.get(props.selected).cloned();
-    let full = port
+    let series = port.as_ref().and_then(|p| p.series.clone());
+    let full = series
         .as_ref()
-        .and_then(|p| p.series.as_ref())
         .map(|s| {
             (
                 s.start_ts,
@@ -969,6 +1010,7 @@ fn timeline(props: &TimelineProps) -> Html {
         })
         .unwrap_or_default();
     let (t0, t1) = props.view.unwrap_or(full);
+    let tz = if props.utc { 0 } else { local_offset_min(t0) };
     let bands: Vec<(i64, i64)> = port
         .as_ref()
         .map(|p| {
@@ -984,42 +1026,172 @@ fn timeline(props: &TimelineProps) -> Html {
     {
         let canvas = canvas.clone();
         let port = port.clone();
-        let metric = props.metric;
-        use_effect_with(
-            (port, metric, t0, t1, bands),
-            move |(port, metric, t0, t1, bands)| {
-                if let (Some(c), Some(p)) = (canvas.cast::<HtmlCanvasElement>(), port) {
-                    if let Some(s) = &p.series {
-                        let title = format!(
-                            "{}{}",
-                            port_label(p),
-                            p.service
-                                .as_ref()
-                                .map(|n| format!(" ({n})"))
-                                .unwrap_or_default()
-                        );
-                        let view = chart::View {
-                            series: s,
-                            metric: *metric,
-                            title: &title,
-                            t0: *t0,
-                            t1: *t1,
-                            bands,
-                        };
-                        if let Err(e) = chart::draw(&c, &view) {
-                            web_sys::console::error_1(&format!("timeline: {e}").into());
-                        }
+        let area = area.clone();
+        let deps = (port, props.metric, t0, t1, bands, props.log, tz);
+        use_effect_with(deps, move |(port, metric, t0, t1, bands, log, tz)| {
+            if let (Some(c), Some(p)) = (canvas.cast::<HtmlCanvasElement>(), port) {
+                if let Some(s) = &p.series {
+                    let title = format!(
+                        "{}{}",
+                        port_label(p),
+                        p.service
+                            .as_ref()
+                            .map(|n| format!(" ({n})"))
+                            .unwrap_or_default()
+                    );
+                    let view = chart::View {
+                        series: s,
+                        metric: *metric,
+                        title: &title,
+                        t0: *t0,
+                        t1: *t1,
+                        bands,
+                        log: *log,
+                        tz_offset_min: *tz,
+                    };
+                    match chart::draw(&c, &view) {
+                        Ok(a) => *area.borrow_mut() = a,
+                        Err(e) => web_sys::console::error_1(&format!("timeline: {e}").into()),
                     }
                 }
-            },
-        );
+            }
+        });
     }
+    // Mouse x (CSS px within the canvas) → time, through the plot's pixel range.
+    let dpr = web_sys::window()
+        .map(|w| w.device_pixel_ratio())
+        .unwrap_or(1.0)
+        .max(1.0);
+    let t_at = {
+        let area = area.clone();
+        move |x_css: f64| -> i64 {
+            let a = *area.borrow();
+            let f = ((x_css * dpr - a.x0) / (a.x1 - a.x0).max(1.0)).clamp(0.0, 1.0);
+            t0 + (f * (t1 - t0) as f64) as i64
+        }
+    };
+    let width = series.as_ref().map_or(1, |s| s.bin_width_us.max(1) as i64);
+    // Keep a range inside the capture and at least four bins wide.
+    let clamp = move |a: i64, b: i64| -> Option<(i64, i64)> {
+        let span = (b - a).max(4 * width);
+        if span >= full.1 - full.0 {
+            return None;
+        }
+        let a = a.clamp(full.0, full.1 - span);
+        Some((a, a + span))
+    };
+    let on_view = props.on_view.clone();
+    let onwheel = {
+        let t_at = t_at.clone();
+        let on_view = on_view.clone();
+        Callback::from(move |e: WheelEvent| {
+            e.prevent_default();
+            let tc = t_at(f64::from(e.offset_x()));
+            let f = if e.delta_y() < 0.0 { 0.8 } else { 1.25 };
+            let a = tc - ((tc - t0) as f64 * f) as i64;
+            let b = tc + ((t1 - tc) as f64 * f) as i64;
+            on_view.emit(clamp(a, b));
+        })
+    };
+    let onmousedown = {
+        let drag = drag.clone();
+        Callback::from(move |e: MouseEvent| {
+            *drag.borrow_mut() = Some(Drag {
+                x: f64::from(e.offset_x()),
+                t0,
+                t1,
+                pan: e.shift_key() || e.alt_key() || e.button() == 1,
+            });
+        })
+    };
+    let onmousemove = {
+        let drag = drag.clone();
+        let hover = hover.clone();
+        let brush = brush.clone();
+        let t_at = t_at.clone();
+        let on_view = on_view.clone();
+        let area = area.clone();
+        Callback::from(move |e: MouseEvent| {
+            let x = f64::from(e.offset_x());
+            let t = t_at(x);
+            let bin = ((t - full.0) / width).max(0) as usize;
+            hover.set(Some((x, f64::from(e.offset_y()), bin)));
+            if let Some(d) = *drag.borrow() {
+                if d.pan {
+                    let a = *area.borrow();
+                    let px = ((a.x1 - a.x0) / dpr).max(1.0);
+                    let dt = ((x - d.x) / px * (d.t1 - d.t0) as f64) as i64;
+                    on_view.emit(clamp(d.t0 - dt, d.t1 - dt));
+                } else if (x - d.x).abs() > 3.0 {
+                    brush.set(Some((d.x.min(x), d.x.max(x))));
+                }
+            }
+        })
+    };
+    let onmouseup = {
+        let drag = drag.clone();
+        let brush = brush.clone();
+        let t_at = t_at.clone();
+        let on_view = on_view.clone();
+        Callback::from(move |e: MouseEvent| {
+            let d = drag.borrow_mut().take();
+            if let Some(d) = d {
+                let x = f64::from(e.offset_x());
+                if !d.pan && (x - d.x).abs() > 3.0 {
+                    let (a, b) = (t_at(d.x.min(x)), t_at(d.x.max(x)));
+                    on_view.emit(clamp(a, b));
+                }
+            }
+            brush.set(None);
+        })
+    };
+    let onmouseleave = {
+        let drag = drag.clone();
+        let hover = hover.clone();
+        let brush = brush.clone();
+        Callback::from(move |_: MouseEvent| {
+            *drag.borrow_mut() = None;
+            hover.set(None);
+            brush.set(None);
+        })
+    };
+    let ondblclick = {
+        let on_view = on_view.clone();
+        Callback::from(move |_: MouseEvent| on_view.emit(None))
+    };
+    let onkeydown = {
+        let on_view = on_view.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            let span = t1 - t0;
+            let next = match e.key().as_str() {
+                "+" | "=" => clamp(t0 + span / 5, t1 - span / 5),
+                "-" | "_" => clamp(t0 - span / 4, t1 + span / 4),
+                "ArrowLeft" => clamp(t0 - span / 10, t1 - span / 10),
+                "ArrowRight" => clamp(t0 + span / 10, t1 + span / 10),
+                "0" | "Escape" => None,
+                _ => return,
+            };
+            e.prevent_default();
+            on_view.emit(next);
+        })
+    };
+    let set_metric = props.on_metric.clone();
     let onchange = Callback::from(move |e: Event| {
         let sel: HtmlSelectElement = e.target_unchecked_into();
         set_metric.emit(Metric::parse(&sel.value()));
     });
-    let reset = props.on_reset.clone();
-    let on_reset = Callback::from(move |_: MouseEvent| reset.emit(()));
+    let on_reset = {
+        let on_view = on_view.clone();
+        Callback::from(move |_: MouseEvent| on_view.emit(None))
+    };
+    let on_log = {
+        let cb = props.on_log.clone();
+        Callback::from(move |_: MouseEvent| cb.emit(()))
+    };
+    let on_utc = {
+        let cb = props.on_utc.clone();
+        Callback::from(move |_: MouseEvent| cb.emit(()))
+    };
     let report = props.report.clone();
     let export = Callback::from(move |_: MouseEvent| {
         save(
@@ -1049,6 +1221,34 @@ fn timeline(props: &TimelineProps) -> Html {
             }
         }
     });
+    // The hovered bin, with its exact range and values.
+    let tooltip = match (*hover, series.as_ref()) {
+        (Some((x, y, bin)), Some(s)) if bin < s.packets.len() => {
+            let b0 = s.start_ts + bin as i64 * s.bin_width_us as i64;
+            let b1 = b0 + s.bin_width_us as i64;
+            let value = props.metric.values(s).get(bin).copied().unwrap_or(0);
+            let get = |v: &[u64]| v.get(bin).copied().unwrap_or(0);
+            let style_pos = format!("left: {:.0}px; top: {:.0}px", x + 14.0, (y - 10.0).max(0.0));
+            html! {
+                <div class="tooltip" data-testid="tooltip" role="status"
+                    data-bin-start={b0.to_string()} data-bin-end={b1.to_string()}
+                    data-metric={props.metric.as_str()} data-value={value.to_string()}
+                    style={style_pos}>
+                    <strong>{format!("{}–{} {}", chart::hms_at(b0, tz), chart::hms_at(b1, tz), chart::zone_name(tz))}</strong>
+                    <div>{format!("{}: {}", props.metric.as_str(), value)}</div>
+                    <div class="muted">{format!("packets {} · attempts {} · failures {} · {} → {}",
+                        get(&s.packets), get(&s.attempts), get(&s.failures), get(&s.sources), get(&s.destinations))}</div>
+                </div>
+            }
+        }
+        _ => html! {},
+    };
+    let brush_box = match *brush {
+        Some((a, b)) => html! {
+            <div class="brush" style={format!("left: {a:.0}px; width: {:.0}px", b - a)}></div>
+        },
+        None => html! {},
+    };
     html! {
         <section class="timeline-panel" aria-label="Timeline">
             <div class="toolbar">
@@ -1059,16 +1259,26 @@ fn timeline(props: &TimelineProps) -> Html {
                         }) }
                     </select>
                 </label>
+                <button class="button secondary" data-testid="scale-toggle" onclick={on_log}
+                    aria-pressed={props.log.to_string()}>{if props.log { "Log scale" } else { "Linear scale" }}</button>
+                <button class="button secondary" data-testid="tz-toggle" onclick={on_utc}
+                    aria-pressed={(!props.utc).to_string()}>{if props.utc { "UTC" } else { "Local time" }}</button>
                 <button class="button secondary" data-testid="reset-zoom" onclick={on_reset} disabled={props.view.is_none()}>{"Show whole capture"}</button>
                 <button class="button secondary" data-testid="export-json" onclick={export}>{"Export JSON"}</button>
                 <button class="button secondary" data-testid="export-csv" onclick={export_csv}>{"Export CSV"}</button>
                 <button class="button secondary" data-testid="export-png" onclick={export_png}>{"Export PNG"}</button>
             </div>
-            <canvas ref={canvas} data-testid="timeline" class="timeline"
-                data-t0={t0.to_string()} data-t1={t1.to_string()}
-                data-metric={props.metric.as_str()} data-scale="linear"
-                role="img" aria-label={port.as_ref().map(|p| format!("timeline of {}", port_label(p))).unwrap_or_default()}>
-            </canvas>
+            <div class="plot">
+                <canvas ref={canvas} data-testid="timeline" class="timeline" tabindex="0"
+                    data-t0={t0.to_string()} data-t1={t1.to_string()}
+                    data-metric={props.metric.as_str()} data-scale={if props.log { "log" } else { "linear" }}
+                    data-tz={chart::zone_name(tz)}
+                    role="img" aria-label={port.as_ref().map(|p| format!("timeline of {}: wheel to zoom, drag to select a range, shift-drag to pan, double-click to reset; keys + - arrows 0", port_label(p))).unwrap_or_default()}
+                    {onwheel} {onmousedown} {onmousemove} {onmouseup} {onmouseleave} {ondblclick} {onkeydown}>
+                </canvas>
+                { brush_box }
+                { tooltip }
+            </div>
         </section>
     }
 }

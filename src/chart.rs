@@ -59,8 +59,24 @@ impl Metric {
 
 /// `HH:MM:SS` (UTC) of a µs timestamp.
 pub fn hms(us: i64) -> String {
-    let s = us.div_euclid(1_000_000).rem_euclid(86_400);
+    hms_at(us, 0)
+}
+
+/// `HH:MM:SS` at a zone `offset_min` minutes east of UTC.
+pub fn hms_at(us: i64, offset_min: i32) -> String {
+    let s = (us.div_euclid(1_000_000) + i64::from(offset_min) * 60).rem_euclid(86_400);
     format!("{:02}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
+}
+
+/// `UTC` or `UTC+01:00`.
+pub fn zone_name(offset_min: i32) -> String {
+    if offset_min == 0 {
+        "UTC".into()
+    } else {
+        let sign = if offset_min < 0 { '-' } else { '+' };
+        let m = offset_min.unsigned_abs();
+        format!("UTC{sign}{:02}:{:02}", m / 60, m % 60)
+    }
 }
 
 /// Axis numbers: `950`, `12k`, `3.4M`.
@@ -89,10 +105,23 @@ pub struct View<'a> {
     pub t1: i64,
     /// Findings on this port: (start, end) in µs, shaded.
     pub bands: &'a [(i64, i64)],
+    /// Logarithmic y axis (values drawn as log10(1 + v)).
+    pub log: bool,
+    /// Time zone of the axis, minutes east of UTC (0: UTC).
+    pub tz_offset_min: i32,
+}
+
+/// Where the plot landed, in canvas pixels: for mapping the mouse to time.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PlotArea {
+    pub x0: f64,
+    pub x1: f64,
+    pub y0: f64,
+    pub y1: f64,
 }
 
 /// Draw on `canvas`, sized to its CSS box at the screen's pixel density.
-pub fn draw(canvas: &HtmlCanvasElement, v: &View<'_>) -> Result<(), String> {
+pub fn draw(canvas: &HtmlCanvasElement, v: &View<'_>) -> Result<PlotArea, String> {
     let dpr = web_sys::window()
         .map(|w| w.device_pixel_ratio())
         .unwrap_or(1.0)
@@ -118,7 +147,8 @@ pub fn draw(canvas: &HtmlCanvasElement, v: &View<'_>) -> Result<(), String> {
     let visible = values
         .get(first..last.min(values.len()))
         .unwrap_or_default();
-    let ymax = visible.iter().copied().max().unwrap_or(0).max(1) as f64 * 1.1;
+    let tf = |x: f64| if v.log { (1.0 + x).log10() } else { x };
+    let ymax = tf(visible.iter().copied().max().unwrap_or(0).max(1) as f64) * 1.1;
     let secs = |t: i64| (t - t0) as f64 / 1e6;
     let span = secs(t1);
 
@@ -129,19 +159,23 @@ pub fn draw(canvas: &HtmlCanvasElement, v: &View<'_>) -> Result<(), String> {
         .y_label_area_size(px(56.0))
         .build_cartesian_2d(0f64..span, 0f64..ymax)
         .map_err(|e| e.to_string())?;
-    let x_fmt = |x: &f64| hms(t0 + (x * 1e6) as i64);
+    let tz = v.tz_offset_min;
+    let x_fmt = |x: &f64| hms_at(t0 + (x * 1e6) as i64, tz);
+    let log = v.log;
+    let y_fmt = move |y: &f64| compact(if log { 10f64.powf(*y) - 1.0 } else { *y });
     chart
         .configure_mesh()
         .light_line_style(RGBColor(235, 238, 243))
         .x_labels(8)
         .y_labels(6)
         .x_label_formatter(&x_fmt)
-        .y_label_formatter(&|y: &f64| compact(*y))
-        .x_desc("time (UTC)")
+        .y_label_formatter(&y_fmt)
+        .x_desc(format!("time ({})", zone_name(tz)))
         .y_desc(format!(
-            "{} per {}",
+            "{} per {}{}",
             v.metric.as_str(),
-            crate::app::fmt_width(s.bin_width_us)
+            crate::app::fmt_width(s.bin_width_us),
+            if log { " (log)" } else { "" }
         ))
         .label_style(("sans-serif", px(11.0)))
         .axis_desc_style(("sans-serif", px(11.0)))
@@ -163,8 +197,8 @@ pub fn draw(canvas: &HtmlCanvasElement, v: &View<'_>) -> Result<(), String> {
     for (i, val) in visible.iter().enumerate() {
         let b0 = s.start_ts + (first + i) as i64 * w;
         let (x0, x1) = (secs(b0).max(0.0), secs(b0 + w).min(span));
-        pts.push((x0, *val as f64));
-        pts.push((x1, *val as f64));
+        pts.push((x0, tf(*val as f64)));
+        pts.push((x1, tf(*val as f64)));
     }
     chart
         .draw_series(
@@ -172,6 +206,13 @@ pub fn draw(canvas: &HtmlCanvasElement, v: &View<'_>) -> Result<(), String> {
                 .border_style(accent.stroke_width(px(1.0).max(1))),
         )
         .map_err(|e| e.to_string())?;
+    let (xr, yr) = chart.plotting_area().get_pixel_range();
+    let area = PlotArea {
+        x0: f64::from(xr.start),
+        x1: f64::from(xr.end),
+        y0: f64::from(yr.start),
+        y1: f64::from(yr.end),
+    };
     root.present().map_err(|e| e.to_string())?;
-    Ok(())
+    Ok(area)
 }

@@ -300,7 +300,10 @@ mod tests {
         let mut again =
             portspike_core::analyze_bytes(&portspike_core::synth::sample(), Default::default());
         anonymise(&mut again, 43);
-        assert_ne!(again.scanners[0].source, r.scanners[0].source, "salted per link");
+        assert_ne!(
+            again.scanners[0].source, r.scanners[0].source,
+            "salted per link"
+        );
     }
 
     #[test]

@@ -367,3 +367,69 @@ test('a crashing analysis worker is reported and the page stays usable', async (
   assert.equal(await page.$('[data-testid="error"]'), null);
   await page.close();
 });
+
+test('timeline: wheel, brush and pan zoom, double-click resets, tooltip shows the report values, scale and zone switch', async () => {
+  const expected = cliReport(path.join(root, 'static', 'sample.pcap'));
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, timezoneId: 'Europe/Berlin' });
+  await page.goto(server.url);
+  await page.click('[data-testid="sample-button"]');
+  await waitState(page, ['done']);
+  const sel = '[data-testid="timeline"]';
+  const range = () => page.$eval(sel, (c) => [Number(c.dataset.t0), Number(c.dataset.t1)]);
+  const full = await range();
+  await page.$eval(sel, (c) => c.scrollIntoView({ block: 'center' }));
+  const box = await (await page.$(sel)).boundingBox();
+  const cx = box.x + box.width * 0.6;
+  const cy = box.y + box.height * 0.5;
+
+  // Wheel at the cursor: narrower, still containing the time under the cursor.
+  await page.mouse.move(cx, cy);
+  await page.mouse.wheel(0, -300);
+  await page.waitForFunction((f) => Number(document.querySelector('[data-testid="timeline"]').dataset.t0) !== f, full[0]);
+  const wheeled = await range();
+  assert.ok(wheeled[1] - wheeled[0] < full[1] - full[0]);
+  // Double-click resets.
+  await page.mouse.dblclick(cx, cy);
+  await page.waitForFunction((f) => Number(document.querySelector('[data-testid="timeline"]').dataset.t0) === f, full[0]);
+
+  // Brush: drag across a fifth of the plot.
+  await page.mouse.move(box.x + box.width * 0.4, cy);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.6, cy, { steps: 5 });
+  await page.mouse.up();
+  await page.waitForFunction((f) => Number(document.querySelector('[data-testid="timeline"]').dataset.t0) !== f, full[0]);
+  const brushed = await range();
+  assert.ok(brushed[0] > full[0] && brushed[1] < full[1] && brushed[1] - brushed[0] < (full[1] - full[0]) / 3);
+  // Shift-drag pans: same width, later start when dragging left.
+  await page.keyboard.down('Shift');
+  await page.mouse.move(box.x + box.width * 0.6, cy);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.5, cy, { steps: 4 });
+  await page.mouse.up();
+  await page.keyboard.up('Shift');
+  const panned = await range();
+  assert.ok(panned[0] > brushed[0], `${panned} after ${brushed}`);
+  assert.ok(Math.abs((panned[1] - panned[0]) - (brushed[1] - brushed[0])) <= 1);
+  await page.click('[data-testid="reset-zoom"]');
+
+  // Tooltip: the hovered bin's exact range and value, as in the report.
+  await page.mouse.move(cx, cy);
+  await page.waitForSelector('[data-testid="tooltip"]');
+  const tip = await page.$eval('[data-testid="tooltip"]', (t) => ({ ...t.dataset, text: t.textContent }));
+  const port = expected.ports.find((p) => `${p.proto}/${p.port}` === 'tcp/445');
+  const bin = (Number(tip.binStart) - port.series.start_ts) / port.series.bin_width_us;
+  assert.ok(Number.isInteger(bin) && bin >= 0);
+  assert.equal(Number(tip.binEnd) - Number(tip.binStart), port.series.bin_width_us);
+  assert.equal(Number(tip.value), port.series[tip.metric][bin]);
+  assert.match(tip.text, new RegExp(`${tip.metric}: ${tip.value}(?!\\d)`));
+
+  // Scale and zone switches change what is drawn.
+  const before = await page.$eval(sel, (c) => c.toDataURL());
+  await page.click('[data-testid="scale-toggle"]');
+  await page.waitForSelector(`${sel}[data-scale="log"]`);
+  assert.notEqual(await page.$eval(sel, (c) => c.toDataURL()), before);
+  assert.equal(await page.$eval(sel, (c) => c.dataset.tz), 'UTC');
+  await page.click('[data-testid="tz-toggle"]');
+  await page.waitForFunction(() => document.querySelector('[data-testid="timeline"]').dataset.tz === 'UTC+01:00');
+  await page.close();
+});
