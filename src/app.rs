@@ -902,24 +902,151 @@ fn port_label(p: &PortReport) -> String {
     format!("{}/{}", p.proto, p.port)
 }
 
+/// Row height of the port table (px); the table renders only visible rows.
+const ROW_H: f64 = 29.0;
+const TABLE_H: f64 = 464.0;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SortBy {
+    Score,
+    Packets,
+    Sources,
+    Port,
+}
+
 #[function_component(PortTable)]
 fn port_table(props: &PortProps) -> Html {
+    let sort = use_state(|| SortBy::Score);
+    let filter = use_state(String::new);
+    let proto = use_state(|| "all".to_string());
+    let scroll = use_state(|| 0.0f64);
     let ports = &props.report.ports;
+    // Indices into report.ports, filtered and sorted (the report's order is by score).
+    let rows: Vec<usize> = {
+        let f = filter.trim().to_lowercase();
+        let mut v: Vec<usize> = (0..ports.len())
+            .filter(|i| {
+                ports.get(*i).is_some_and(|p| {
+                    // "tcp/445" or "445" match exactly; other text matches service names.
+                    (*proto == "all" || p.proto == *proto)
+                        && (f.is_empty()
+                            || if f.contains('/') {
+                                port_label(p) == f
+                            } else if f.bytes().all(|c| c.is_ascii_digit()) {
+                                p.port.to_string() == f
+                            } else {
+                                p.service.as_deref().is_some_and(|n| n.contains(&f))
+                            })
+                })
+            })
+            .collect();
+        let key = |i: &usize| {
+            ports
+                .get(*i)
+                .map(|p| (p.totals.packets, p.totals.sources, p.port))
+        };
+        match *sort {
+            SortBy::Score => {}
+            SortBy::Packets => v.sort_by_key(|i| std::cmp::Reverse(key(i).map(|k| k.0))),
+            SortBy::Sources => v.sort_by_key(|i| std::cmp::Reverse(key(i).map(|k| k.1))),
+            SortBy::Port => v.sort_by_key(|i| key(i).map(|k| k.2)),
+        }
+        v
+    };
+    let count = (TABLE_H / ROW_H) as usize + 12;
+    // The scroll position may be stale after a filter shrank the list.
+    let first = ((*scroll / ROW_H) as usize)
+        .saturating_sub(5)
+        .min(rows.len().saturating_sub(count));
+    let last = (first + count).min(rows.len());
+    let top_pad = first as f64 * ROW_H;
+    let bottom_pad = (rows.len() - last) as f64 * ROW_H;
+    let onscroll = {
+        let scroll = scroll.clone();
+        Callback::from(move |e: Event| {
+            let el: web_sys::Element = e.target_unchecked_into();
+            scroll.set(f64::from(el.scroll_top()));
+        })
+    };
+    let sort_button = |by: SortBy, label: &str| {
+        let sort = sort.clone();
+        let active = *sort == by;
+        html! {
+            <button class={classes!("sort", active.then_some("active"))} aria-pressed={active.to_string()}
+                data-testid={format!("sort-{}", label.to_lowercase())}
+                onclick={Callback::from(move |_: MouseEvent| sort.set(by))}>{label}</button>
+        }
+    };
+    let on_filter = {
+        let filter = filter.clone();
+        Callback::from(move |e: InputEvent| {
+            filter.set(e.target_unchecked_into::<HtmlInputElement>().value())
+        })
+    };
+    let on_proto = {
+        let proto = proto.clone();
+        Callback::from(move |e: Event| {
+            proto.set(e.target_unchecked_into::<HtmlSelectElement>().value())
+        })
+    };
     html! {
         <section class="ports" aria-label="Ports ranked">
-            <h2>{format!("Ports ({})", ports.len())}</h2>
-            <table>
-                <thead><tr><th>{"#"}</th><th>{"Port"}</th><th>{"Service"}</th><th class="num">{"Packets"}</th><th class="num">{"Bytes"}</th></tr></thead>
-                <tbody>
-                { for ports.iter().take(200).enumerate().map(|(i, p)| html! {
-                    <PortRow index={i} port={p.clone()} selected={i == props.selected} on_select={props.on_select.clone()} />
-                }) }
-                </tbody>
-            </table>
-            if ports.len() > 200 {
-                <p class="note">{format!("{} more ports not listed", ports.len() - 200)}</p>
-            }
+            <h2>{format!("Ports ({} of {})", rows.len(), ports.len())}</h2>
+            <div class="port-tools">
+                <input type="search" placeholder="port or service" aria-label="filter ports" data-testid="port-filter" oninput={on_filter} />
+                <select aria-label="protocol" data-testid="proto-filter" onchange={on_proto}>
+                    <option value="all">{"tcp+udp"}</option><option value="tcp">{"tcp"}</option><option value="udp">{"udp"}</option>
+                </select>
+                <span class="muted">{"sort:"}</span>
+                { sort_button(SortBy::Score, "Score") }
+                { sort_button(SortBy::Packets, "Packets") }
+                { sort_button(SortBy::Sources, "Sources") }
+                { sort_button(SortBy::Port, "Port") }
+            </div>
+            <div class="port-scroll" {onscroll}>
+                <table>
+                    <thead><tr><th>{"#"}</th><th>{"Port"}</th><th>{"Service"}</th><th>{"Activity"}</th>
+                        <th class="num">{"Score"}</th><th class="num">{"Packets"}</th><th class="num">{"Sources"}</th></tr></thead>
+                    <tbody>
+                    if top_pad > 0.0 { <tr class="pad" style={format!("height: {top_pad}px")}></tr> }
+                    { for rows.get(first..last).unwrap_or_default().iter().filter_map(|&i| ports.get(i).map(|p| html! {
+                        <PortRow key={i} index={i} port={p.clone()} selected={i == props.selected} on_select={props.on_select.clone()} />
+                    })) }
+                    if bottom_pad > 0.0 { <tr class="pad" style={format!("height: {bottom_pad}px")}></tr> }
+                    </tbody>
+                </table>
+            </div>
         </section>
+    }
+}
+
+/// A sparkline of a series as an SVG polyline (no canvas, no script).
+fn sparkline(values: &[u64]) -> Html {
+    const W: f64 = 90.0;
+    const H: f64 = 18.0;
+    const N: usize = 45;
+    if values.is_empty() {
+        return html! {};
+    }
+    let per = values.len().div_ceil(N).max(1);
+    let buckets: Vec<u64> = values.chunks(per).map(|c| c.iter().sum()).collect();
+    let max = buckets.iter().copied().max().unwrap_or(0).max(1) as f64;
+    let step = W / (buckets.len().max(2) - 1) as f64;
+    let points: Vec<String> = buckets
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            format!(
+                "{:.1},{:.1}",
+                i as f64 * step,
+                H - 1.0 - (*v as f64 / max) * (H - 2.0)
+            )
+        })
+        .collect();
+    html! {
+        <svg class="spark" width="90" height="18" viewBox="0 0 90 18" aria-hidden="true">
+            <polyline points={points.join(" ")} />
+        </svg>
     }
 }
 
@@ -955,8 +1082,10 @@ fn port_row(props: &PortRowProps) -> Html {
             <td>{props.index + 1}</td>
             <td>{port_label(p)}</td>
             <td>{p.service.clone().unwrap_or_default()}</td>
+            <td>{ p.series.as_ref().map(|s| sparkline(&s.packets)).unwrap_or_default() }</td>
+            <td class="num">{format!("{:.1}", p.score)}</td>
             <td class="num">{p.totals.packets}</td>
-            <td class="num">{fmt_bytes(p.totals.bytes)}</td>
+            <td class="num">{p.totals.sources}</td>
         </tr>
     }
 }

@@ -433,3 +433,43 @@ test('timeline: wheel, brush and pan zoom, double-click resets, tooltip shows th
   await page.waitForFunction(() => document.querySelector('[data-testid="timeline"]').dataset.tz === 'UTC+01:00');
   await page.close();
 });
+
+test('the port table stays small in the DOM for 65,535 ports, and filters and sorts', async () => {
+  const { page } = await openPage();
+  // A SYN to every TCP port of one host, built in the page.
+  await page.evaluate(() => {
+    const n = 65535;
+    const rec = 16 + 54;
+    const buf = new Uint8Array(24 + n * rec);
+    const dv = new DataView(buf.buffer);
+    dv.setUint32(0, 0xa1b2c3d4, true); dv.setUint16(4, 2, true); dv.setUint16(6, 4, true);
+    dv.setUint32(16, 65535, true); dv.setUint32(20, 1, true);
+    for (let i = 0; i < n; i++) {
+      const o = 24 + i * rec;
+      dv.setUint32(o, 1700000000 + Math.floor(i / 1000), true); dv.setUint32(o + 4, (i % 1000) * 1000, true);
+      dv.setUint32(o + 8, 54, true); dv.setUint32(o + 12, 54, true);
+      const p = o + 16;
+      buf.set([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x08, 0x00, 0x45, 0, 0, 40, 0, 0, 0, 0, 64, 6, 0, 0,
+        10, 0, 0, 1, 10, 0, 0, 2, 0xc3, 0x50], p);
+      dv.setUint16(p + 36, i + 1);
+      buf[p + 46] = 0x50; buf[p + 47] = 0x02;
+    }
+    const dt = new DataTransfer();
+    dt.items.add(new File([buf], 'fullscan.pcap'));
+    document.body.dispatchEvent(new DragEvent('drop', { bubbles: true, cancelable: true, dataTransfer: dt }));
+  });
+  assert.equal(await waitState(page, ['done', 'error'], 120000), 'done');
+  assert.match(await page.textContent('.ports h2'), /65535 of 65535/);
+  const rendered = (await page.$$('[data-testid="port-row"]')).length;
+  assert.ok(rendered > 10 && rendered < 60, `${rendered} rows in the DOM`);
+  await page.click('[data-testid="sort-port"]');
+  assert.equal(await page.getAttribute('[data-testid="port-row"]', 'data-port'), 'tcp/1');
+  await page.$eval('.port-scroll', (el) => { el.scrollTop = el.scrollHeight; el.dispatchEvent(new Event('scroll')); });
+  await page.waitForSelector('[data-testid="port-row"][data-port="tcp/65535"]');
+  await page.fill('[data-testid="port-filter"]', 'tcp/4444');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="port-row"]').length === 1);
+  assert.equal(await page.getAttribute('[data-testid="port-row"]', 'data-port'), 'tcp/4444');
+  // And the scanner behind it is found.
+  assert.equal(await page.getAttribute('[data-testid="scanner-row"]', 'data-source'), '10.0.0.1');
+  await page.close();
+});
