@@ -127,6 +127,8 @@ pub enum Action {
     Metric(Metric),
     SelectSpike(usize),
     View(Option<(i64, i64)>),
+    /// Move to the next (+1) or previous (-1) finding.
+    StepSpike(i32),
     ToggleLog,
     ToggleUtc,
     Settings(protocol::Settings),
@@ -254,6 +256,16 @@ impl Reducible for State {
                 }
             }
             Action::View(v) => s.view = v,
+            Action::StepSpike(d) => {
+                let n = s.report.as_ref().map_or(0, |r| r.spikes.len());
+                if n > 0 {
+                    let next = match s.spike {
+                        None => 0,
+                        Some(i) => (i as i64 + i64::from(d)).rem_euclid(n as i64) as usize,
+                    };
+                    return Rc::new(s).reduce(Action::SelectSpike(next));
+                }
+            }
             Action::ToggleLog => s.log = !s.log,
             Action::ToggleUtc => s.utc = !s.utc,
         }
@@ -433,6 +445,42 @@ pub fn app() -> Html {
                 .and_then(|d| d.document_element())
             {
                 let _ = el.set_attribute("data-state", phase);
+            }
+        });
+    }
+
+    // Keys: j / k move through the findings (not while typing).
+    {
+        let dispatch = state.dispatcher();
+        use_effect_with((), move |_| {
+            let window = web_sys::window();
+            let keydown = Closure::<dyn FnMut(KeyboardEvent)>::new(move |e: KeyboardEvent| {
+                let typing = e
+                    .target()
+                    .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                    .is_some_and(|el| {
+                        matches!(el.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA")
+                    });
+                if typing || e.ctrl_key() || e.meta_key() || e.alt_key() {
+                    return;
+                }
+                match e.key().as_str() {
+                    "j" => dispatch.dispatch(Action::StepSpike(1)),
+                    "k" => dispatch.dispatch(Action::StepSpike(-1)),
+                    _ => {}
+                }
+            });
+            if let Some(w) = &window {
+                let _ =
+                    w.add_event_listener_with_callback("keydown", keydown.as_ref().unchecked_ref());
+            }
+            move || {
+                if let Some(w) = &window {
+                    let _ = w.remove_event_listener_with_callback(
+                        "keydown",
+                        keydown.as_ref().unchecked_ref(),
+                    );
+                }
             }
         });
     }
@@ -1020,6 +1068,39 @@ fn port_table(props: &PortProps) -> Html {
     }
 }
 
+/// The visible bins as a table: the chart's accessible alternative.
+fn table_view(
+    s: Option<&portspike_core::report::SeriesReport>,
+    metric: Metric,
+    t0: i64,
+    t1: i64,
+    tz: i32,
+) -> Html {
+    let Some(s) = s else { return html! {} };
+    let w = s.bin_width_us.max(1) as i64;
+    let first = ((t0 - s.start_ts) / w).max(0) as usize;
+    let last = (((t1 - s.start_ts) + w - 1) / w).max(0) as usize;
+    let rows: Vec<usize> = (first..last.min(s.packets.len())).collect();
+    const MAX: usize = 500;
+    let get = |v: &[u64], i: usize| v.get(i).copied().unwrap_or(0);
+    html! {
+        <details class="table-view" data-testid="timeline-table">
+            <summary>{format!("Table view ({} bins{})", rows.len(), if rows.len() > MAX { format!(", first {MAX} shown") } else { String::new() })}</summary>
+            <table>
+                <thead><tr><th>{format!("Bin start ({})", chart::zone_name(tz))}</th><th class="num">{metric.as_str()}</th>
+                    <th class="num">{"packets"}</th><th class="num">{"attempts"}</th><th class="num">{"failures"}</th></tr></thead>
+                <tbody>
+                { for rows.iter().take(MAX).map(|&i| html! {
+                    <tr><td>{chart::hms_at(s.start_ts + i as i64 * w, tz)}</td>
+                        <td class="num">{get(metric.values(s), i)}</td><td class="num">{get(&s.packets, i)}</td>
+                        <td class="num">{get(&s.attempts, i)}</td><td class="num">{get(&s.failures, i)}</td></tr>
+                }) }
+                </tbody>
+            </table>
+        </details>
+    }
+}
+
 /// A sparkline of a series as an SVG polyline (no canvas, no script).
 fn sparkline(values: &[u64]) -> Html {
     const W: f64 = 90.0;
@@ -1408,6 +1489,7 @@ fn timeline(props: &TimelineProps) -> Html {
                 { brush_box }
                 { tooltip }
             </div>
+            { table_view(series.as_ref(), props.metric, t0, t1, tz) }
         </section>
     }
 }

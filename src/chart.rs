@@ -135,7 +135,26 @@ pub fn draw(canvas: &HtmlCanvasElement, v: &View<'_>) -> Result<PlotArea, String
     let backend = CanvasBackend::with_canvas_object(canvas.clone())
         .ok_or_else(|| "the browser gave no 2D canvas context".to_string())?;
     let root = backend.into_drawing_area();
-    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    // Follow the system's light or dark theme.
+    let dark = web_sys::window()
+        .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
+        .is_some_and(|m| m.matches());
+    let (bg, fg, grid, accent) = if dark {
+        (
+            RGBColor(26, 31, 37),
+            RGBColor(230, 233, 237),
+            RGBColor(44, 51, 59),
+            RGBColor(91, 141, 239),
+        )
+    } else {
+        (
+            WHITE,
+            RGBColor(27, 31, 36),
+            RGBColor(235, 238, 243),
+            RGBColor(37, 99, 235),
+        )
+    };
+    root.fill(&bg).map_err(|e| e.to_string())?;
 
     let s = v.series;
     let values = v.metric.values(s);
@@ -154,7 +173,7 @@ pub fn draw(canvas: &HtmlCanvasElement, v: &View<'_>) -> Result<PlotArea, String
 
     let mut chart = ChartBuilder::on(&root)
         .margin(px(8.0))
-        .caption(v.title, ("sans-serif", px(14.0)))
+        .caption(v.title, ("sans-serif", px(14.0)).into_font().color(&fg))
         .x_label_area_size(px(40.0))
         .y_label_area_size(px(56.0))
         .build_cartesian_2d(0f64..span, 0f64..ymax)
@@ -165,7 +184,9 @@ pub fn draw(canvas: &HtmlCanvasElement, v: &View<'_>) -> Result<PlotArea, String
     let y_fmt = move |y: &f64| compact(if log { 10f64.powf(*y) - 1.0 } else { *y });
     chart
         .configure_mesh()
-        .light_line_style(RGBColor(235, 238, 243))
+        .light_line_style(grid)
+        .bold_line_style(grid.mix(0.9))
+        .axis_style(fg.mix(0.6))
         .x_labels(8)
         .y_labels(6)
         .x_label_formatter(&x_fmt)
@@ -177,8 +198,8 @@ pub fn draw(canvas: &HtmlCanvasElement, v: &View<'_>) -> Result<PlotArea, String
             crate::app::fmt_width(s.bin_width_us),
             if log { " (log)" } else { "" }
         ))
-        .label_style(("sans-serif", px(11.0)))
-        .axis_desc_style(("sans-serif", px(11.0)))
+        .label_style(("sans-serif", px(11.0)).into_font().color(&fg))
+        .axis_desc_style(("sans-serif", px(11.0)).into_font().color(&fg))
         .draw()
         .map_err(|e| e.to_string())?;
 
@@ -192,7 +213,6 @@ pub fn draw(canvas: &HtmlCanvasElement, v: &View<'_>) -> Result<PlotArea, String
         }))
         .map_err(|e| e.to_string())?;
 
-    let accent = RGBColor(37, 99, 235);
     let mut pts = Vec::with_capacity(visible.len() * 2);
     for (i, val) in visible.iter().enumerate() {
         let b0 = s.start_ts + (first + i) as i64 * w;

@@ -473,3 +473,28 @@ test('the port table stays small in the DOM for 65,535 ports, and filters and so
   assert.equal(await page.getAttribute('[data-testid="scanner-row"]', 'data-source'), '10.0.0.1');
   await page.close();
 });
+
+test('keyboard moves through findings; the chart has a table view; dark mode follows the system', async () => {
+  const expected = cliReport(path.join(root, 'static', 'sample.pcap'));
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, colorScheme: 'dark' });
+  await page.goto(server.url);
+  await page.click('[data-testid="sample-button"]');
+  await waitState(page, ['done']);
+  await page.keyboard.press('j');
+  await page.waitForSelector('[data-testid="spike-detail"]');
+  assert.equal(await page.getAttribute('[data-testid="spike-row"].selected', 'data-port'), 'tcp/445');
+  // Background pixel of the chart: dark.
+  const [r, g, b] = await page.$eval('[data-testid="timeline"]', (c) => [...c.getContext('2d').getImageData(2, 2, 1, 1).data]);
+  assert.ok(r + g + b < 200, `background ${r},${g},${b}`);
+  // The table view lists the bins in view with the report's values.
+  await page.click('[data-testid="timeline-table"] summary');
+  const rows = await page.$$eval('[data-testid="timeline-table"] tbody tr', (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
+  const [t0, t1] = await page.$eval('[data-testid="timeline"]', (c) => [Number(c.dataset.t0), Number(c.dataset.t1)]);
+  const s = expected.ports.find((p) => p.proto === 'tcp' && p.port === 445).series;
+  const first = Math.max(0, Math.floor((t0 - s.start_ts) / s.bin_width_us));
+  const last = Math.min(s.packets.length, Math.ceil((t1 - s.start_ts) / s.bin_width_us));
+  assert.equal(rows.length, Math.min(500, last - first));
+  assert.equal(Number(rows[0][2]), s.packets[first]);
+  assert.equal(Number(rows[rows.length - 1][3]), s.attempts[first + rows.length - 1]);
+  await page.close();
+});
