@@ -1043,7 +1043,9 @@ fn port_table(props: &PortProps) -> Html {
             <div class="port-tools">
                 <input type="search" placeholder="port or service" aria-label="filter ports" data-testid="port-filter" oninput={on_filter} />
                 <select aria-label="protocol" data-testid="proto-filter" onchange={on_proto}>
-                    <option value="all">{"tcp+udp"}</option><option value="tcp">{"tcp"}</option><option value="udp">{"udp"}</option>
+                    <option value="all" selected={*proto == "all"}>{"tcp+udp"}</option>
+                    <option value="tcp" selected={*proto == "tcp"}>{"tcp"}</option>
+                    <option value="udp" selected={*proto == "udp"}>{"udp"}</option>
                 </select>
                 <span class="muted">{"sort:"}</span>
                 { sort_button(SortBy::Score, "Score") }
@@ -1469,14 +1471,14 @@ fn timeline(props: &TimelineProps) -> Html {
                         }) }
                     </select>
                 </label>
-                <button class="button secondary" data-testid="scale-toggle" onclick={on_log}
+                <button class="button secondary small" data-testid="scale-toggle" onclick={on_log}
                     aria-pressed={props.log.to_string()}>{if props.log { "Log scale" } else { "Linear scale" }}</button>
-                <button class="button secondary" data-testid="tz-toggle" onclick={on_utc}
+                <button class="button secondary small" data-testid="tz-toggle" onclick={on_utc}
                     aria-pressed={(!props.utc).to_string()}>{if props.utc { "UTC" } else { "Local time" }}</button>
-                <button class="button secondary" data-testid="reset-zoom" onclick={on_reset} disabled={props.view.is_none()}>{"Show whole capture"}</button>
-                <button class="button secondary" data-testid="export-json" onclick={export}>{"Export JSON"}</button>
-                <button class="button secondary" data-testid="export-csv" onclick={export_csv}>{"Export CSV"}</button>
-                <button class="button secondary" data-testid="export-png" onclick={export_png}>{"Export PNG"}</button>
+                <button class="button secondary small" data-testid="reset-zoom" onclick={on_reset} disabled={props.view.is_none()}>{"Show whole capture"}</button>
+                <button class="button secondary small" data-testid="export-json" onclick={export}>{"Export JSON"}</button>
+                <button class="button secondary small" data-testid="export-csv" onclick={export_csv}>{"Export CSV"}</button>
+                <button class="button secondary small" data-testid="export-png" onclick={export_png}>{"Export PNG"}</button>
             </div>
             <div class="plot">
                 <canvas ref={canvas} data-testid="timeline" class="timeline" tabindex="0"

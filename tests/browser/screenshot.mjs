@@ -7,7 +7,7 @@ const out = process.argv[2] || path.join(root, 'docs', 'screenshot.png');
 const server = await serve();
 const browser = await launch();
 try {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 860 }, deviceScaleFactor: 1 });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1280 }, deviceScaleFactor: 1 });
   await page.goto(server.url);
   await page.click('[data-testid="sample-button"]');
   await waitState(page, ['done']);
