@@ -338,27 +338,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn fmt_ts(us: i64) -> String {
-    // Civil date from days since the epoch (Howard Hinnant's algorithm).
-    let secs = us.div_euclid(1_000_000);
-    let frac = us.rem_euclid(1_000_000);
-    let days = secs.div_euclid(86_400);
-    let sod = secs.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{:03} UTC",
-        sod / 3600,
-        (sod / 60) % 60,
-        sod % 60,
-        frac / 1000
-    )
+    portspike_core::export::human(us)
 }
 
 fn write_table(out: &mut impl Write, r: &Report, top: usize) -> std::io::Result<()> {

@@ -194,14 +194,8 @@ impl Reader {
             if matches!(self.state, State::Failed) {
                 return;
             }
-            let buf = std::mem::take(&mut self.buf);
-            let step = self.step(&buf, on_frame);
-            self.buf = buf;
-            match step {
-                Some(Step::Consumed(n)) => {
-                    self.buf.drain(..n.min(self.buf.len()));
-                    self.offset += n as u64;
-                }
+            match self.step_buffered(on_frame) {
+                Some(Step::Consumed(_)) => {}
                 Some(Step::Need(total)) => {
                     let want = total.saturating_sub(self.buf.len()).min(chunk.len());
                     if want == 0 {
@@ -220,17 +214,8 @@ impl Reader {
         if !self.buf.is_empty() {
             // Still incomplete and the chunk is used up; try with what we have.
             loop {
-                let buf = std::mem::take(&mut self.buf);
-                let step = self.step(&buf, on_frame);
-                self.buf = buf;
-                match step {
-                    Some(Step::Consumed(n)) => {
-                        self.buf.drain(..n.min(self.buf.len()));
-                        self.offset += n as u64;
-                        if self.buf.is_empty() {
-                            return;
-                        }
-                    }
+                match self.step_buffered(on_frame) {
+                    Some(Step::Consumed(_)) if !self.buf.is_empty() => {}
                     _ => return,
                 }
             }
@@ -249,6 +234,18 @@ impl Reader {
                 None => return,
             }
         }
+    }
+
+    /// One step over the buffered bytes; what it consumes leaves the buffer.
+    fn step_buffered(&mut self, on_frame: &mut dyn FnMut(Frame<'_>)) -> Option<Step> {
+        let buf = std::mem::take(&mut self.buf);
+        let step = self.step(&buf, on_frame);
+        self.buf = buf;
+        if let Some(Step::Consumed(n)) = step {
+            self.buf.drain(..n.min(self.buf.len()));
+            self.offset += n as u64;
+        }
+        step
     }
 
     /// End of input: a partial record left over is reported as truncated.
