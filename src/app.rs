@@ -107,6 +107,8 @@ pub struct State {
     pub settings: protocol::Settings,
     /// The report came from a result link, not from a capture.
     pub shared: bool,
+    /// Further ports drawn over the selected one (indices into `report.ports`).
+    pub overlay: Vec<usize>,
     /// Logarithmic y axis.
     pub log: bool,
     /// Times in UTC (else the browser's zone).
@@ -129,6 +131,8 @@ pub enum Action {
     View(Option<(i64, i64)>),
     /// Move to the next (+1) or previous (-1) finding.
     StepSpike(i32),
+    /// Add a port to the chart, or take it off.
+    ToggleOverlay(usize),
     ToggleLog,
     ToggleUtc,
     Settings(protocol::Settings),
@@ -204,6 +208,7 @@ impl Reducible for State {
                     .unwrap_or(0);
                 s.spike = None;
                 s.view = None;
+                s.overlay.clear();
                 s.shared = false;
                 if let Some(v) = s.pending.take() {
                     apply_view(&mut s, &report, &v);
@@ -256,6 +261,13 @@ impl Reducible for State {
                 }
             }
             Action::View(v) => s.view = v,
+            Action::ToggleOverlay(i) => {
+                if let Some(k) = s.overlay.iter().position(|x| *x == i) {
+                    s.overlay.remove(k);
+                } else if i != s.selected && s.overlay.len() < 6 {
+                    s.overlay.push(i);
+                }
+            }
             Action::StepSpike(d) => {
                 let n = s.report.as_ref().map_or(0, |r| r.spikes.len());
                 if n > 0 {
@@ -410,6 +422,7 @@ pub fn app() -> Html {
             pending: (f.view != share::View::default()).then(|| f.view.clone()),
             settings: f.settings.clone(),
             shared: false,
+            overlay: Vec::new(),
             log: false,
             utc: true,
         })
@@ -587,8 +600,10 @@ pub fn app() -> Html {
         let d4 = state.dispatcher();
         let d5 = state.dispatcher();
         let d6 = state.dispatcher();
+        let d7 = state.dispatcher();
         Handlers {
             select: Callback::from(move |i: usize| d1.dispatch(Action::Select(i))),
+            overlay: Callback::from(move |i: usize| d7.dispatch(Action::ToggleOverlay(i))),
             metric: Callback::from(move |m: Metric| d2.dispatch(Action::Metric(m))),
             spike: Callback::from(move |i: usize| d3.dispatch(Action::SelectSpike(i))),
             view: Callback::from(move |v| d4.dispatch(Action::View(v))),
@@ -725,6 +740,7 @@ fn failure_view(state: &State) -> Html {
 #[derive(Clone, PartialEq)]
 pub struct Handlers {
     pub select: Callback<usize>,
+    pub overlay: Callback<usize>,
     pub metric: Callback<Metric>,
     pub spike: Callback<usize>,
     pub view: Callback<Option<(i64, i64)>>,
@@ -750,8 +766,9 @@ fn result_view(state: &State, h: Handlers) -> Html {
                 <SpikeDetail report={report.clone()} index={i} />
             }
             <div class="panels">
-                <PortTable report={report.clone()} selected={state.selected} on_select={h.select.clone()} />
-                <Timeline report={report} selected={state.selected} metric={state.metric}
+                <PortTable report={report.clone()} selected={state.selected} overlay={state.overlay.clone()}
+                    on_select={h.select.clone()} on_overlay={h.overlay.clone()} />
+                <Timeline report={report} selected={state.selected} overlay={state.overlay.clone()} metric={state.metric}
                     view={state.view} log={state.log} utc={state.utc}
                     on_metric={h.metric.clone()} on_view={h.view.clone()}
                     on_log={h.log.clone()} on_utc={h.utc.clone()} />
@@ -943,7 +960,9 @@ fn summary(props: &ReportProps) -> Html {
 struct PortProps {
     report: Rc<Report>,
     selected: usize,
+    overlay: Vec<usize>,
     on_select: Callback<usize>,
+    on_overlay: Callback<usize>,
 }
 
 fn port_label(p: &PortReport) -> String {
@@ -1060,7 +1079,9 @@ fn port_table(props: &PortProps) -> Html {
                     <tbody>
                     if top_pad > 0.0 { <tr class="pad" style={format!("height: {top_pad}px")}></tr> }
                     { for rows.get(first..last).unwrap_or_default().iter().filter_map(|&i| ports.get(i).map(|p| html! {
-                        <PortRow key={i} index={i} port={p.clone()} selected={i == props.selected} on_select={props.on_select.clone()} />
+                        <PortRow key={i} index={i} port={p.clone()} selected={i == props.selected}
+                            overlaid={props.overlay.contains(&i)}
+                            on_select={props.on_select.clone()} on_overlay={props.on_overlay.clone()} />
                     })) }
                     if bottom_pad > 0.0 { <tr class="pad" style={format!("height: {bottom_pad}px")}></tr> }
                     </tbody>
@@ -1138,7 +1159,9 @@ struct PortRowProps {
     index: usize,
     port: PortReport,
     selected: bool,
+    overlaid: bool,
     on_select: Callback<usize>,
+    on_overlay: Callback<usize>,
 }
 
 #[function_component(PortRow)]
@@ -1147,7 +1170,15 @@ fn port_row(props: &PortRowProps) -> Html {
     let onclick = {
         let i = props.index;
         let select = select.clone();
-        Callback::from(move |_: MouseEvent| select.emit(i))
+        let overlay = props.on_overlay.clone();
+        // Ctrl-, Cmd- or Shift-click adds the port to the chart.
+        Callback::from(move |e: MouseEvent| {
+            if e.ctrl_key() || e.meta_key() || e.shift_key() {
+                overlay.emit(i)
+            } else {
+                select.emit(i)
+            }
+        })
     };
     let onkeydown = {
         let i = props.index;
@@ -1160,7 +1191,8 @@ fn port_row(props: &PortRowProps) -> Html {
     };
     let p = &props.port;
     html! {
-        <tr data-testid="port-row" data-port={port_label(p)} class={classes!(props.selected.then_some("selected"))}
+        <tr data-testid="port-row" data-port={port_label(p)}
+            class={classes!(props.selected.then_some("selected"), props.overlaid.then_some("overlaid"))}
             tabindex="0" aria-selected={props.selected.to_string()} {onclick} {onkeydown}>
             <td>{props.index + 1}</td>
             <td>{port_label(p)}</td>
@@ -1177,6 +1209,7 @@ fn port_row(props: &PortRowProps) -> Html {
 struct TimelineProps {
     report: Rc<Report>,
     selected: usize,
+    overlay: Vec<usize>,
     metric: Metric,
     view: Option<(i64, i64)>,
     log: bool,
@@ -1235,39 +1268,58 @@ fn timeline(props: &TimelineProps) -> Html {
                 .collect()
         })
         .unwrap_or_default();
+    let overlaid: Vec<(String, portspike_core::report::SeriesReport)> = props
+        .overlay
+        .iter()
+        .filter_map(|i| props.report.ports.get(*i))
+        .filter_map(|p| p.series.clone().map(|s| (port_label(p), s)))
+        .collect();
+    let labels: Vec<String> = port
+        .iter()
+        .map(port_label)
+        .chain(overlaid.iter().map(|(l, _)| l.clone()))
+        .collect();
     {
         let canvas = canvas.clone();
         let port = port.clone();
         let area = area.clone();
-        let deps = (port, props.metric, t0, t1, bands, props.log, tz);
-        use_effect_with(deps, move |(port, metric, t0, t1, bands, log, tz)| {
-            if let (Some(c), Some(p)) = (canvas.cast::<HtmlCanvasElement>(), port) {
-                if let Some(s) = &p.series {
-                    let title = format!(
-                        "{}{}",
-                        port_label(p),
-                        p.service
-                            .as_ref()
-                            .map(|n| format!(" ({n})"))
-                            .unwrap_or_default()
-                    );
-                    let view = chart::View {
-                        series: s,
-                        metric: *metric,
-                        title: &title,
-                        t0: *t0,
-                        t1: *t1,
-                        bands,
-                        log: *log,
-                        tz_offset_min: *tz,
-                    };
-                    match chart::draw(&c, &view) {
-                        Ok(a) => *area.borrow_mut() = a,
-                        Err(e) => web_sys::console::error_1(&format!("timeline: {e}").into()),
+        let deps = (port, props.metric, t0, t1, bands, props.log, tz, overlaid);
+        use_effect_with(
+            deps,
+            move |(port, metric, t0, t1, bands, log, tz, overlaid)| {
+                if let (Some(c), Some(p)) = (canvas.cast::<HtmlCanvasElement>(), port) {
+                    if let Some(s) = &p.series {
+                        let title = format!(
+                            "{}{}",
+                            port_label(p),
+                            p.service
+                                .as_ref()
+                                .map(|n| format!(" ({n})"))
+                                .unwrap_or_default()
+                        );
+                        let label = port_label(p);
+                        let over: Vec<(String, &portspike_core::report::SeriesReport)> =
+                            overlaid.iter().map(|(l, s)| (l.clone(), s)).collect();
+                        let view = chart::View {
+                            series: s,
+                            label: &label,
+                            overlay: &over,
+                            metric: *metric,
+                            title: &title,
+                            t0: *t0,
+                            t1: *t1,
+                            bands,
+                            log: *log,
+                            tz_offset_min: *tz,
+                        };
+                        match chart::draw(&c, &view) {
+                            Ok(a) => *area.borrow_mut() = a,
+                            Err(e) => web_sys::console::error_1(&format!("timeline: {e}").into()),
+                        }
                     }
                 }
-            }
-        });
+            },
+        );
     }
     // Mouse x (CSS px within the canvas) → time, through the plot's pixel range.
     let dpr = web_sys::window()
@@ -1484,7 +1536,7 @@ fn timeline(props: &TimelineProps) -> Html {
                 <canvas ref={canvas} data-testid="timeline" class="timeline" tabindex="0"
                     data-t0={t0.to_string()} data-t1={t1.to_string()}
                     data-metric={props.metric.as_str()} data-scale={if props.log { "log" } else { "linear" }}
-                    data-tz={chart::zone_name(tz)}
+                    data-tz={chart::zone_name(tz)} data-ports={labels.join(",")}
                     role="img" aria-label={port.as_ref().map(|p| format!("timeline of {}: wheel to zoom, drag to select a range, shift-drag to pan, double-click to reset; keys + - arrows 0", port_label(p))).unwrap_or_default()}
                     {onwheel} {onmousedown} {onmousemove} {onmouseup} {onmouseleave} {ondblclick} {onkeydown}>
                 </canvas>

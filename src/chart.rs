@@ -109,7 +109,21 @@ pub struct View<'a> {
     pub log: bool,
     /// Time zone of the axis, minutes east of UTC (0: UTC).
     pub tz_offset_min: i32,
+    /// Label of the main series (for the legend) and further ports drawn
+    /// over it as lines (same bins: one report shares one grid).
+    pub label: &'a str,
+    pub overlay: &'a [(String, &'a SeriesReport)],
 }
+
+/// Line colours of overlaid ports.
+const PALETTE: [RGBColor; 6] = [
+    RGBColor(234, 88, 12),
+    RGBColor(22, 163, 74),
+    RGBColor(147, 51, 234),
+    RGBColor(219, 39, 119),
+    RGBColor(202, 138, 4),
+    RGBColor(8, 145, 178),
+];
 
 /// Where the plot landed, in canvas pixels: for mapping the mouse to time.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -167,7 +181,20 @@ pub fn draw(canvas: &HtmlCanvasElement, v: &View<'_>) -> Result<PlotArea, String
         .get(first..last.min(values.len()))
         .unwrap_or_default();
     let tf = |x: f64| if v.log { (1.0 + x).log10() } else { x };
-    let ymax = tf(visible.iter().copied().max().unwrap_or(0).max(1) as f64) * 1.1;
+    let peak = |vals: &[u64]| {
+        vals.get(first..last.min(vals.len()))
+            .unwrap_or_default()
+            .iter()
+            .copied()
+            .max()
+            .unwrap_or(0)
+    };
+    let top = v
+        .overlay
+        .iter()
+        .map(|(_, o)| peak(v.metric.values(o)))
+        .fold(peak(values), u64::max);
+    let ymax = tf(top.max(1) as f64) * 1.1;
     let secs = |t: i64| (t - t0) as f64 / 1e6;
     let span = secs(t1);
 
@@ -220,12 +247,44 @@ pub fn draw(canvas: &HtmlCanvasElement, v: &View<'_>) -> Result<PlotArea, String
         pts.push((x0, tf(*val as f64)));
         pts.push((x1, tf(*val as f64)));
     }
-    chart
+    let main = chart
         .draw_series(
             AreaSeries::new(pts, 0.0, accent.mix(0.25))
                 .border_style(accent.stroke_width(px(1.0).max(1))),
         )
         .map_err(|e| e.to_string())?;
+    if !v.overlay.is_empty() {
+        let sw = px(1.5).max(1);
+        main.label(v.label).legend(move |(x, y)| {
+            Rectangle::new([(x, y - 4), (x + 14, y + 4)], accent.mix(0.5).filled())
+        });
+        for (k, (label, o)) in v.overlay.iter().enumerate() {
+            let color = PALETTE[k % PALETTE.len()];
+            let vals = v.metric.values(o);
+            let mut line = Vec::with_capacity((last - first) * 2);
+            for i in first..last.min(vals.len()) {
+                let b0 = s.start_ts + i as i64 * w;
+                let y = tf(vals.get(i).copied().unwrap_or(0) as f64);
+                line.push((secs(b0).max(0.0), y));
+                line.push((secs(b0 + w).min(span), y));
+            }
+            chart
+                .draw_series(LineSeries::new(line, color.stroke_width(sw)))
+                .map_err(|e| e.to_string())?
+                .label(label.as_str())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 14, y)], color.stroke_width(sw))
+                });
+        }
+        chart
+            .configure_series_labels()
+            .background_style(bg.mix(0.85))
+            .border_style(grid)
+            .label_font(("sans-serif", px(11.0)).into_font().color(&fg))
+            .position(SeriesLabelPosition::UpperLeft)
+            .draw()
+            .map_err(|e| e.to_string())?;
+    }
     let (xr, yr) = chart.plotting_area().get_pixel_range();
     let area = PlotArea {
         x0: f64::from(xr.start),

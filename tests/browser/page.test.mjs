@@ -498,3 +498,27 @@ test('keyboard moves through findings; the chart has a table view; dark mode fol
   assert.equal(Number(rows[rows.length - 1][3]), s.attempts[first + rows.length - 1]);
   await page.close();
 });
+
+test('ctrl-click overlays more ports on the timeline with a legend', async () => {
+  const { page } = await openPage();
+  await page.click('[data-testid="sample-button"]');
+  await waitState(page, ['done']);
+  const sel = '[data-testid="timeline"]';
+  assert.equal(await page.getAttribute(sel, 'data-ports'), 'tcp/445');
+  const before = await page.$eval(sel, (c) => c.toDataURL());
+  await page.click('[data-testid="port-row"][data-port="udp/53"]', { modifiers: ['Control'] });
+  await page.click('[data-testid="port-row"][data-port="tcp/443"]', { modifiers: ['Control'] });
+  await page.waitForSelector(`${sel}[data-ports="tcp/445,udp/53,tcp/443"]`);
+  assert.notEqual(await page.$eval(sel, (c) => c.toDataURL()), before);
+  // Orange (the first overlay colour) now appears in the chart.
+  const orange = await page.$eval(sel, (c) => {
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i] > 200 && d[i + 1] > 60 && d[i + 1] < 120 && d[i + 2] < 40) n++;
+    return n;
+  });
+  assert.ok(orange > 50, `${orange} orange pixels`);
+  await page.click('[data-testid="port-row"][data-port="udp/53"]', { modifiers: ['Control'] });
+  await page.waitForSelector(`${sel}[data-ports="tcp/445,tcp/443"]`);
+  await page.close();
+});
