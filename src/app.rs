@@ -123,6 +123,8 @@ pub enum Action {
         packets: f64,
     },
     Done(Box<Report>),
+    /// The report so far, while the capture is still being read.
+    Partial(Box<Report>),
     Failed(String),
     Cancel,
     Select(usize),
@@ -214,6 +216,11 @@ impl Reducible for State {
                     apply_view(&mut s, &report, &v);
                 }
                 s.report = Some(Rc::new(*report));
+            }
+            Action::Partial(report) => {
+                if matches!(s.phase, Phase::Loading { .. }) {
+                    s.report = Some(Rc::new(*report));
+                }
             }
             Action::Shared(report) => {
                 s.phase = Phase::Done;
@@ -362,6 +369,12 @@ fn analyze(
                 total: get(&data, "total").as_f64().unwrap_or(0.0),
                 packets: get(&data, "packets").as_f64().unwrap_or(0.0),
             }),
+            Some(protocol::PARTIAL) => {
+                let json = get(&data, "report").as_string().unwrap_or_default();
+                if let Ok(r) = serde_json::from_str::<Report>(&json) {
+                    d.dispatch(Action::Partial(Box::new(r)));
+                }
+            }
             Some(protocol::DONE) => {
                 let json = get(&data, "report").as_string().unwrap_or_default();
                 match serde_json::from_str::<Report>(&json) {

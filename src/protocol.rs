@@ -12,6 +12,10 @@ use serde::{Deserialize, Serialize};
 pub const READY: &str = "ready";
 /// Worker → page: `{type: "progress", bytes, total, packets}`.
 pub const PROGRESS: &str = "progress";
+/// Worker → page: `{type: "partial", report: "<json>"}`, the report so far.
+pub const PARTIAL: &str = "partial";
+/// Least time between two partial reports (ms).
+pub const PREVIEW_MS: f64 = 500.0;
 /// Worker → page: `{type: "done", report: "<json>"}`.
 pub const DONE: &str = "done";
 /// Worker → page: `{type: "failed", message}` (the worker itself failed).

@@ -88,6 +88,7 @@ async fn analyze(
     let total: f64 = files.iter().map(|(b, _)| b.size()).sum();
     let mut a = Analyzer::new(params);
     let mut buf: Vec<u8> = Vec::new();
+    let mut last_preview = js_sys::Date::now();
     for (blob, name) in files {
         let size = blob.size();
         a.begin_file(&name, size as u64, None);
@@ -104,6 +105,15 @@ async fn analyze(
             hasher.update(&buf);
             a.feed(&buf);
             off = end;
+            // Charts while parsing: a preview report at most twice a second.
+            let now = js_sys::Date::now();
+            if now - last_preview >= protocol::PREVIEW_MS && off < size {
+                last_preview = now;
+                post(&[
+                    ("type", protocol::PARTIAL.into()),
+                    ("report", a.preview().to_json().into()),
+                ]);
+            }
             let p = a.progress();
             post(&[
                 ("type", protocol::PROGRESS.into()),

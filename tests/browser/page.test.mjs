@@ -165,7 +165,12 @@ test('a long analysis shows progress and can be cancelled', async () => {
   });
   await page.waitForSelector('[data-testid="progress"]');
   await page.waitForFunction(() => /[1-9]\d* packets/.test(document.querySelector('[data-testid="progress"]')?.textContent || ''));
+  // The chart appears while the file is still being read.
+  await page.waitForSelector('[data-testid="port-row"][data-port="tcp/445"]');
+  await page.waitForSelector('[data-testid="timeline"]');
   assert.equal(await page.evaluate(() => document.documentElement.dataset.state), 'loading');
+  const ink = await inkedPixels(page);
+  assert.ok(ink.inked > 0, 'the partial timeline drew something');
   await page.click('[data-testid="cancel"]');
   assert.equal(await waitState(page, ['cancelled']), 'cancelled');
   assert.equal(await page.$('[data-testid="progress"]'), null);

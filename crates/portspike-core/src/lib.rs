@@ -291,6 +291,18 @@ impl Analyzer {
     pub fn finish(mut self) -> Report {
         self.close_file();
         self.counts.finish();
+        self.build()
+    }
+
+    /// The report so far, for charts while parsing: everything counted up to
+    /// now (the first packets are held back until the capture's time range is
+    /// known, see [`timegate`]); attempts still awaiting an answer are not
+    /// judged yet, and the file being read has no outcome yet.
+    pub fn preview(&self) -> Report {
+        self.build()
+    }
+
+    fn build(&self) -> Report {
         let c = &self.counts;
         let width = c.engine.grid.width_us;
         let grid_start = c.engine.grid.min_bin.unwrap_or(0);

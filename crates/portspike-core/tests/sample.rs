@@ -79,3 +79,24 @@ fn series_sum_to_totals_for_every_port() {
         "every sample packet is TCP or UDP"
     );
 }
+
+#[test]
+fn a_preview_while_reading_shows_what_has_been_counted() {
+    let bytes = bundled();
+    let whole = analyze_bytes(&bytes, Params::default());
+    let mut a = portspike_core::Analyzer::new(Params::default());
+    a.feed(&bytes[..bytes.len() / 2]);
+    let p = a.preview();
+    assert!(p.capture.packets > 0 && p.capture.packets < whole.capture.packets);
+    assert_eq!(p.capture.packets, a.progress().packets);
+    for port in &p.ports {
+        let last = whole
+            .ports
+            .iter()
+            .find(|q| q.proto == port.proto && q.port == port.port)
+            .unwrap();
+        assert!(port.totals.packets <= last.totals.packets);
+    }
+    a.feed(&bytes[bytes.len() / 2..]);
+    assert_eq!(a.finish(), whole, "previews do not change the final report");
+}
