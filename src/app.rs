@@ -109,6 +109,10 @@ pub struct State {
     pub shared: bool,
     /// Further ports drawn over the selected one (indices into `report.ports`).
     pub overlay: Vec<usize>,
+    /// Where the capture was fetched from, if from a URL.
+    pub source_url: Option<String>,
+    /// A `#url=` waiting for the user's go-ahead.
+    pub confirm_url: Option<String>,
     /// Logarithmic y axis.
     pub log: bool,
     /// Times in UTC (else the browser's zone).
@@ -135,6 +139,8 @@ pub enum Action {
     StepSpike(i32),
     /// Add a port to the chart, or take it off.
     ToggleOverlay(usize),
+    Source(Option<String>),
+    ConfirmUrl(Option<String>),
     ToggleLog,
     ToggleUtc,
     Settings(protocol::Settings),
@@ -268,6 +274,11 @@ impl Reducible for State {
                 }
             }
             Action::View(v) => s.view = v,
+            Action::Source(u) => {
+                s.source_url = u;
+                s.confirm_url = None;
+            }
+            Action::ConfirmUrl(u) => s.confirm_url = u,
             Action::ToggleOverlay(i) => {
                 if let Some(k) = s.overlay.iter().position(|x| *x == i) {
                     s.overlay.remove(k);
@@ -299,6 +310,8 @@ struct Running {
     worker: Option<Worker>,
     _onmessage: Option<Closure<dyn FnMut(MessageEvent)>>,
     files: Vec<(Blob, String)>,
+    /// The capture came from this URL (analysed again by fetching it again).
+    url: Option<String>,
     settings: protocol::Settings,
 }
 
@@ -321,14 +334,27 @@ fn analyze(
     dispatch: &UseReducerDispatcher<State>,
     files: Vec<(Blob, String)>,
 ) {
+    analyze_from(running, dispatch, files, None)
+}
+
+/// Start analysing local files, or (with `url`) a capture the worker fetches.
+fn analyze_from(
+    running: &Rc<RefCell<Running>>,
+    dispatch: &UseReducerDispatcher<State>,
+    files: Vec<(Blob, String)>,
+    url: Option<String>,
+) {
     running.borrow_mut().stop();
     running.borrow_mut().files = files.clone();
+    running.borrow_mut().url = url.clone();
     let settings = serde_json::to_string(&running.borrow().settings).unwrap_or_default();
-    let label = match files.as_slice() {
-        [(_, name)] => name.clone(),
-        many => format!("{} files", many.len()),
+    let label = match (files.as_slice(), &url) {
+        (_, Some(u)) => u.clone(),
+        ([(_, name)], None) => name.clone(),
+        (many, None) => format!("{} files", many.len()),
     };
     dispatch.dispatch(Action::Start(label));
+    dispatch.dispatch(Action::Source(url.clone()));
     let opts = WorkerOptions::new();
     opts.set_type(WorkerType::Classic);
     opts.set_name("portspike-worker");
@@ -352,6 +378,9 @@ fn analyze(
     let _ = Reflect::set(&msg, &"blobs".into(), &blobs);
     let _ = Reflect::set(&msg, &"names".into(), &names);
     let _ = Reflect::set(&msg, &"settings".into(), &settings.into());
+    if let Some(u) = &url {
+        let _ = Reflect::set(&msg, &"url".into(), &JsValue::from_str(u));
+    }
     let d = dispatch.clone();
     let w = worker.clone();
     let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
@@ -436,6 +465,8 @@ pub fn app() -> Html {
             settings: f.settings.clone(),
             shared: false,
             overlay: Vec::new(),
+            source_url: None,
+            confirm_url: f.view.url.clone().filter(|_| f.result.is_none()),
             log: false,
             utc: true,
         })
@@ -631,10 +662,25 @@ pub fn app() -> Html {
             dispatch.dispatch(Action::Settings(s.clone()));
             running.borrow_mut().settings = s;
             let files = running.borrow().files.clone();
-            if !files.is_empty() {
-                analyze(&running, &dispatch, files);
+            let url = running.borrow().url.clone();
+            if !files.is_empty() || url.is_some() {
+                analyze_from(&running, &dispatch, files, url);
             }
         })
+    };
+    let on_url_open = {
+        let dispatch = state.dispatcher();
+        let running = running.clone();
+        let url = state.confirm_url.clone();
+        Callback::from(move |_: MouseEvent| {
+            if let Some(u) = url.clone() {
+                analyze_from(&running, &dispatch, Vec::new(), Some(u));
+            }
+        })
+    };
+    let on_url_cancel = {
+        let dispatch = state.dispatcher();
+        Callback::from(move |_: MouseEvent| dispatch.dispatch(Action::ConfirmUrl(None)))
     };
     let loading = matches!(state.phase, Phase::Loading { .. });
     html! {
@@ -653,6 +699,7 @@ pub fn app() -> Html {
                     {"Try the sample capture (SMB worm sweep)"}
                 </button>
             </section>
+            { confirm_view(&state, on_url_open, on_url_cancel) }
             <SettingsPanel on_apply={on_settings} initial={fragment.settings.clone()} />
             { progress_view(&state, on_cancel) }
             { failure_view(&state) }
@@ -687,6 +734,26 @@ async fn fetch_blob(url: &str) -> Result<Blob, String> {
         .map_err(|e| format!("{e:?}"))?;
     blob.dyn_into::<Blob>()
         .map_err(|_| "not a blob".to_string())
+}
+
+/// Ask before fetching a capture named by the page's `#url=`.
+fn confirm_view(state: &State, open: Callback<MouseEvent>, cancel: Callback<MouseEvent>) -> Html {
+    let Some(u) = &state.confirm_url else {
+        return html! {};
+    };
+    let host = u
+        .split("://")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .unwrap_or(u.as_str())
+        .to_string();
+    html! {
+        <section class="confirm" data-testid="url-confirm" role="alertdialog" aria-label="Open a capture from a URL">
+            <p>{format!("This link asks to open the capture at {u}. Your browser will fetch it from {host} and analyse it in this tab; nothing is uploaded.")}</p>
+            <button class="button" data-testid="url-open" onclick={open}>{format!("Fetch from {host}")}</button>
+            <button class="button secondary" data-testid="url-cancel" onclick={cancel}>{"Cancel"}</button>
+        </section>
+    }
 }
 
 fn progress_view(state: &State, on_cancel: Callback<MouseEvent>) -> Html {
@@ -773,6 +840,7 @@ fn result_view(state: &State, h: Handlers) -> Html {
                     port: report.ports.get(state.selected).map(port_label),
                     metric: Some(state.metric.as_str().to_string()),
                     range: state.view,
+                    url: state.source_url.clone(),
                 }} />
             <Findings report={report.clone()} selected={state.spike} on_spike={h.spike.clone()} />
             if let Some(i) = state.spike {

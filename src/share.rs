@@ -21,6 +21,8 @@ pub struct View {
     pub port: Option<String>,
     pub metric: Option<String>,
     pub range: Option<(i64, i64)>,
+    /// Where the capture came from, when it was opened from a URL.
+    pub url: Option<String>,
 }
 
 /// What a fragment holds.
@@ -87,6 +89,9 @@ pub fn view_fragment(view: &View, s: &Settings) -> String {
         pairs.push(("t0", a.to_string()));
         pairs.push(("t1", b.to_string()));
     }
+    if let Some(u) = &view.url {
+        pairs.push(("url", u.clone()));
+    }
     pairs.push(("key", s.key.clone()));
     if !s.bin.is_empty() {
         pairs.push(("bin", s.bin.clone()));
@@ -142,6 +147,7 @@ pub fn parse(fragment: &str) -> Fragment {
             "home" => d.home = cidr_list(&v),
             "allow" => d.allow = cidr_list(&v),
             "result" => f.result = Some(v),
+            "url" => f.view.url = Some(v),
             _ => {}
         }
     }
@@ -267,6 +273,7 @@ mod tests {
             port: Some("tcp/445".into()),
             metric: Some("attempts".into()),
             range: Some((1, 2)),
+            url: Some("https://example.org/a b.pcap?x=1&y=2".into()),
         };
         let f = parse(&format!("#{}", view_fragment(&v, &s)));
         assert_eq!(f.view, v);

@@ -32,6 +32,7 @@ pub fn start() {
         if get(&data, "type").as_string().as_deref() != Some(protocol::ANALYZE) {
             return;
         }
+        let url = get(&data, "url").as_string();
         let blobs = js_sys::Array::from(&get(&data, "blobs"));
         let names = js_sys::Array::from(&get(&data, "names"));
         let files: Vec<(Blob, String)> = blobs
@@ -39,7 +40,7 @@ pub fn start() {
             .zip(names.iter())
             .filter_map(|(b, n)| Some((b.dyn_into::<Blob>().ok()?, n.as_string()?)))
             .collect();
-        if files.is_empty() {
+        if files.is_empty() && url.is_none() {
             post(&[
                 ("type", protocol::FAILED.into()),
                 ("message", "no file in the request".into()),
@@ -61,7 +62,11 @@ pub fn start() {
             }
         };
         wasm_bindgen_futures::spawn_local(async move {
-            if let Err(e) = analyze(files, params).await {
+            let result = match url {
+                Some(u) => analyze_url(u, params).await,
+                None => analyze(files, params).await,
+            };
+            if let Err(e) = result {
                 let message = e
                     .as_string()
                     .or_else(|| {
@@ -79,6 +84,82 @@ pub fn start() {
     scope().set_onmessage(Some(handler.as_ref().unchecked_ref()));
     handler.forget();
     post(&[("type", protocol::READY.into())]);
+}
+
+/// Stream a capture from a URL (CORS) into the engine, chunk by chunk.
+async fn analyze_url(url: String, params: portspike_core::Params) -> Result<(), JsValue> {
+    let resp = JsFuture::from(scope().fetch_with_str(&url))
+        .await
+        .map_err(|_| {
+            JsValue::from_str(&format!(
+                "could not fetch {url}: the server refused or is unreachable (it must allow this page's origin with CORS)"
+            ))
+        })?;
+    let resp: web_sys::Response = resp.dyn_into()?;
+    if !resp.ok() {
+        return Err(JsValue::from_str(&format!(
+            "could not fetch {url}: the server answered HTTP {} {}",
+            resp.status(),
+            resp.status_text()
+        )));
+    }
+    let total: f64 = resp
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    let name = url
+        .split(['?', '#'])
+        .next()
+        .and_then(|p| p.rsplit('/').next())
+        .filter(|n| !n.is_empty())
+        .unwrap_or("capture")
+        .to_string();
+    let body = resp
+        .body()
+        .ok_or_else(|| JsValue::from_str("the response has no body"))?;
+    let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().dyn_into()?;
+    let mut a = Analyzer::new(params);
+    a.begin_file(&name, total as u64, None);
+    let mut hasher = sha2::Sha256::default();
+    let mut buf: Vec<u8> = Vec::new();
+    let mut last_preview = js_sys::Date::now();
+    loop {
+        let step = JsFuture::from(reader.read()).await?;
+        if get(&step, "done").as_bool().unwrap_or(true) {
+            break;
+        }
+        let arr = Uint8Array::new(&get(&step, "value"));
+        buf.resize(arr.length() as usize, 0);
+        arr.copy_to(&mut buf);
+        hasher.update(&buf);
+        a.feed(&buf);
+        let now = js_sys::Date::now();
+        if now - last_preview >= protocol::PREVIEW_MS {
+            last_preview = now;
+            post(&[
+                ("type", protocol::PARTIAL.into()),
+                ("report", a.preview().to_json().into()),
+            ]);
+        }
+        let p = a.progress();
+        post(&[
+            ("type", protocol::PROGRESS.into()),
+            ("bytes", (p.bytes as f64).into()),
+            ("total", total.max(p.bytes as f64).into()),
+            ("packets", (p.packets as f64).into()),
+        ]);
+    }
+    let digest = hasher.finalize();
+    a.set_file_sha256(digest.iter().map(|b| format!("{b:02x}")).collect());
+    let report = a.finish();
+    post(&[
+        ("type", protocol::DONE.into()),
+        ("report", report.to_json().into()),
+    ]);
+    Ok(())
 }
 
 async fn analyze(

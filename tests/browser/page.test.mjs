@@ -527,3 +527,31 @@ test('ctrl-click overlays more ports on the timeline with a legend', async () =>
   await page.waitForSelector(`${sel}[data-ports="tcp/445,tcp/443"]`);
   await page.close();
 });
+
+test('#url= opens a capture from a URL after the user confirms, and says clearly when the server refuses', async () => {
+  // No service worker here: it would precache the sample before the user agrees.
+  const { page } = await openPage({ serviceWorkers: 'block' });
+  const sampleUrl = `${server.url}static/sample.pcap`;
+  const requests = [];
+  page.on('request', (r) => requests.push(r.url()));
+  // (A new fragment on the same page is not a new load: reload, as opening the link would.)
+  await page.goto(`${server.url}#url=${encodeURIComponent(sampleUrl)}&metric=attempts`);
+  await page.reload();
+  await page.waitForSelector('[data-testid="url-confirm"]');
+  assert.match(await page.textContent('[data-testid="url-confirm"]'), /127\.0\.0\.1/);
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.state), 'idle');
+  assert.ok(!requests.includes(sampleUrl), 'nothing is fetched before the user agrees');
+  await page.click('[data-testid="url-open"]');
+  assert.equal(await waitState(page, ['done', 'error']), 'done');
+  assert.equal((await rankedPorts(page))[0], 'tcp/445');
+  assert.equal(await page.getAttribute('[data-testid="timeline"]', 'data-metric'), 'attempts');
+  const link = await page.$eval('[data-testid="share-link"]', (a) => a.href);
+  assert.equal(new URLSearchParams(new URL(link).hash.slice(1)).get('url'), sampleUrl);
+  // A refusing server: a clear message, and the page stays usable.
+  await page.goto(`${server.url}#url=${encodeURIComponent(`${server.url}static/missing.pcap`)}`);
+  await page.reload();
+  await page.click('[data-testid="url-open"]');
+  assert.equal(await waitState(page, ['error', 'done']), 'error');
+  assert.match(await page.textContent('[data-testid="error"]'), /HTTP 404/);
+  await page.close();
+});
