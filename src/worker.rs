@@ -121,45 +121,82 @@ async fn analyze_url(url: String, params: portspike_core::Params) -> Result<(), 
         .body()
         .ok_or_else(|| JsValue::from_str("the response has no body"))?;
     let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().dyn_into()?;
-    let mut a = Analyzer::new(params);
-    a.begin_file(&name, total as u64, None);
-    let mut hasher = sha2::Sha256::default();
-    let mut buf: Vec<u8> = Vec::new();
-    let mut last_preview = js_sys::Date::now();
+    let mut run = Run::new(params, total);
+    run.begin_file(&name, total);
     loop {
         let step = JsFuture::from(reader.read()).await?;
         if get(&step, "done").as_bool().unwrap_or(true) {
             break;
         }
-        let arr = Uint8Array::new(&get(&step, "value"));
-        buf.resize(arr.length() as usize, 0);
-        arr.copy_to(&mut buf);
-        hasher.update(&buf);
-        a.feed(&buf);
+        run.chunk(&Uint8Array::new(&get(&step, "value")), true);
+    }
+    run.finish();
+    Ok(())
+}
+
+/// One analysis: the engine, the current file's hash, and the messages to the page.
+struct Run {
+    a: Analyzer,
+    hasher: sha2::Sha256,
+    buf: Vec<u8>,
+    total: f64,
+    last_preview: f64,
+}
+
+impl Run {
+    fn new(params: portspike_core::Params, total: f64) -> Self {
+        Run {
+            a: Analyzer::new(params),
+            hasher: sha2::Sha256::default(),
+            buf: Vec::new(),
+            total,
+            last_preview: js_sys::Date::now(),
+        }
+    }
+
+    fn begin_file(&mut self, name: &str, size: f64) {
+        self.a.begin_file(name, size as u64, None);
+        self.hasher = sha2::Sha256::default();
+    }
+
+    /// Feed one chunk; post progress, and (at most twice a second, while more
+    /// is to come) a preview report for charts while parsing.
+    fn chunk(&mut self, arr: &Uint8Array, more: bool) {
+        self.buf.resize(arr.length() as usize, 0);
+        arr.copy_to(&mut self.buf);
+        self.hasher.update(&self.buf);
+        self.a.feed(&self.buf);
         let now = js_sys::Date::now();
-        if now - last_preview >= protocol::PREVIEW_MS {
-            last_preview = now;
+        if more && now - self.last_preview >= protocol::PREVIEW_MS {
+            self.last_preview = now;
             post(&[
                 ("type", protocol::PARTIAL.into()),
-                ("report", a.preview().to_json().into()),
+                ("report", self.a.preview().to_json().into()),
             ]);
         }
-        let p = a.progress();
+        let p = self.a.progress();
         post(&[
             ("type", protocol::PROGRESS.into()),
             ("bytes", (p.bytes as f64).into()),
-            ("total", total.max(p.bytes as f64).into()),
+            ("total", self.total.max(p.bytes as f64).into()),
             ("packets", (p.packets as f64).into()),
         ]);
     }
-    let digest = hasher.finalize();
-    a.set_file_sha256(digest.iter().map(|b| format!("{b:02x}")).collect());
-    let report = a.finish();
-    post(&[
-        ("type", protocol::DONE.into()),
-        ("report", report.to_json().into()),
-    ]);
-    Ok(())
+
+    fn end_file(&mut self) {
+        let digest = std::mem::take(&mut self.hasher).finalize();
+        self.a
+            .set_file_sha256(digest.iter().map(|b| format!("{b:02x}")).collect());
+    }
+
+    fn finish(mut self) {
+        self.end_file();
+        let report = self.a.finish();
+        post(&[
+            ("type", protocol::DONE.into()),
+            ("report", report.to_json().into()),
+        ]);
+    }
 }
 
 async fn analyze(
@@ -167,50 +204,23 @@ async fn analyze(
     params: portspike_core::Params,
 ) -> Result<(), JsValue> {
     let total: f64 = files.iter().map(|(b, _)| b.size()).sum();
-    let mut a = Analyzer::new(params);
-    let mut buf: Vec<u8> = Vec::new();
-    let mut last_preview = js_sys::Date::now();
-    for (blob, name) in files {
+    let mut run = Run::new(params, total);
+    let n = files.len();
+    for (k, (blob, name)) in files.into_iter().enumerate() {
         let size = blob.size();
-        a.begin_file(&name, size as u64, None);
-        let mut hasher = sha2::Sha256::default();
+        run.begin_file(&name, size);
         let mut off = 0.0;
         while off < size {
             let end = (off + protocol::SLICE_BYTES).min(size);
             let part = blob.slice_with_f64_and_f64(off, end)?;
             let ab = JsFuture::from(part.array_buffer()).await?;
-            let arr = Uint8Array::new(&ab);
-            let n = arr.length() as usize;
-            buf.resize(n, 0);
-            arr.copy_to(&mut buf);
-            hasher.update(&buf);
-            a.feed(&buf);
             off = end;
-            // Charts while parsing: a preview report at most twice a second.
-            let now = js_sys::Date::now();
-            if now - last_preview >= protocol::PREVIEW_MS && off < size {
-                last_preview = now;
-                post(&[
-                    ("type", protocol::PARTIAL.into()),
-                    ("report", a.preview().to_json().into()),
-                ]);
-            }
-            let p = a.progress();
-            post(&[
-                ("type", protocol::PROGRESS.into()),
-                ("bytes", (p.bytes as f64).into()),
-                ("total", total.into()),
-                ("packets", (p.packets as f64).into()),
-            ]);
+            run.chunk(&Uint8Array::new(&ab), off < size || k + 1 < n);
         }
-        let digest = hasher.finalize();
-        a.set_file_sha256(digest.iter().map(|b| format!("{b:02x}")).collect());
+        if k + 1 < n {
+            run.end_file();
+        }
     }
-    drop(buf);
-    let report = a.finish();
-    post(&[
-        ("type", protocol::DONE.into()),
-        ("report", report.to_json().into()),
-    ]);
+    run.finish();
     Ok(())
 }
