@@ -373,7 +373,7 @@ pub fn scanners(e: &Engine, d: &Detection) -> Vec<ScannerReport> {
         .iter()
         .filter_map(|(addr, s)| s.convicted.map(|c| (addr, s, c)))
         .map(|(addr, s, (detected_ts, method))| {
-            scanner(e, addr, s, detected_ts, method, &home, &allow)
+            scanner(addr, s, detected_ts, method, &home, &allow)
         })
         .collect();
     out.sort_by(|a, b| {
@@ -386,7 +386,6 @@ pub fn scanners(e: &Engine, d: &Detection) -> Vec<ScannerReport> {
 }
 
 fn scanner(
-    e: &Engine,
     addr: &IpAddr,
     s: &SourceState,
     detected_ts: i64,
@@ -436,7 +435,7 @@ fn scanner(
     ScannerReport {
         source: addr.to_string(),
         kind: kind.to_string(),
-        probes: e.probes_of(s).into_iter().map(str::to_string).collect(),
+        probes: s.probe_kinds().into_iter().map(str::to_string).collect(),
         method: method.to_string(),
         score: (s.score * 100.0).round() / 100.0,
         targets,
@@ -446,13 +445,9 @@ fn scanner(
         top_ports,
         top_targets: top_targets
             .into_iter()
-            .map(|(a, c)| AddrCount {
+            .map(|(a, c)| crate::report::AddrAttempts {
                 addr: a.to_string(),
-                packets: c,
-            })
-            .map(|a| crate::report::AddrAttempts {
-                addr: a.addr,
-                attempts: a.packets,
+                attempts: c,
             })
             .collect(),
         first_ts: s.first_ts,

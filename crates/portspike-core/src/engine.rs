@@ -311,16 +311,11 @@ impl Engine {
         } else {
             (p.src, p.dst)
         };
-        let (hs, hd) = (hash_addr(&client), hash_addr(&server));
-        {
+        if !binned {
             let st = self.ports.entry(port).or_default();
             st.totals.packets += 1;
             st.totals.bytes += u64::from(len);
-            if !binned {
-                return;
-            }
-            st.sources.insert(hs);
-            st.destinations.insert(hd);
+            return;
         }
         let k = FlowKey {
             proto,
@@ -429,14 +424,25 @@ impl Engine {
                 }
             }
         }
-        if let Some(st) = self.ports.get_mut(&port) {
-            st.top_sources.add(client, ts);
-            st.top_destinations.add(server, ts);
-            if attempt {
-                st.totals.attempts += 1;
+        // The packet itself, with one lookup of its port: totals, then its bin.
+        let (factor, bin) = self.grid.place(ts);
+        if factor > 1 {
+            for st in self.ports.values_mut() {
+                st.series.coarsen(factor);
             }
         }
-        if let Some(c) = self.cell(port, ts) {
+        let (hs, hd) = (hash_addr(&client), hash_addr(&server));
+        let st = self.ports.entry(port).or_default();
+        st.totals.packets += 1;
+        st.totals.bytes += u64::from(len);
+        st.sources.insert(hs);
+        st.destinations.insert(hd);
+        st.top_sources.add(client, ts);
+        st.top_destinations.add(server, ts);
+        if attempt {
+            st.totals.attempts += 1;
+        }
+        if let Some(c) = st.series.cell(bin) {
             c.packets += 1;
             c.bytes += u64::from(len);
             c.sources.insert(hs);
@@ -685,9 +691,13 @@ impl Engine {
             && st.answered_contacts * 100 < st.first_contacts
             && st.tcp_midflow * 5 >= st.tcp_packets
     }
+}
 
-    /// Whether this source's half-open contacts show a SYN (not connect) scan.
-    pub fn probes_of(&self, s: &SourceState) -> Vec<&'static str> {
+impl SourceState {
+    /// The probe types of this source: those making up at least 5% of its
+    /// first contacts, SYN reported as connect when it never left a handshake half-open.
+    pub fn probe_kinds(&self) -> Vec<&'static str> {
+        let s = self;
         // Probes making up at least 5% of the source's first contacts.
         let mut v: Vec<Probe> = s
             .probes
