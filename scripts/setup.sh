@@ -43,10 +43,11 @@ if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WBG_VERSION" ]; t
   cargo install wasm-bindgen-cli --version "=$WBG_VERSION"
 fi
 
-if [ "$what" = test ]; then
-  if [ ! -d tests/browser/node_modules/playwright-core ]; then
-    say "npm ci (playwright-core; it drives Debian's /usr/bin/chromium, no browser download)"
-    (cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
-  fi
+# npm: wasm-opt (binaryen's current release; Debian's is too old for today's
+# wasm) for the build, and playwright-core (it drives Debian's /usr/bin/chromium,
+# no browser download) for the tests.
+if [ ! -x tests/browser/node_modules/.bin/wasm-opt ] || [ ! -d tests/browser/node_modules/playwright-core ]; then
+  say "npm ci (binaryen's wasm-opt, playwright-core)"
+  (cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 fi
 say "ready ($what)"

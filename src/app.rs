@@ -117,6 +117,20 @@ pub struct State {
     pub log: bool,
     /// Times in UTC (else the browser's zone).
     pub utc: bool,
+    /// Why zooming cannot re-read the capture at finer bins (`None`: it can).
+    pub zoom_limit: Option<String>,
+    /// The zoomed window re-read at finer bins.
+    pub fine: Option<Rc<Fine>>,
+    /// What became of the last "save these packets".
+    pub saved: Option<String>,
+}
+
+/// A window of the capture re-read at a finer bin width.
+#[derive(Debug, PartialEq)]
+pub struct Fine {
+    pub t0: i64,
+    pub t1: i64,
+    pub report: Report,
 }
 
 pub enum Action {
@@ -145,6 +159,13 @@ pub enum Action {
     ToggleUtc,
     Settings(protocol::Settings),
     Shared(Box<Report>),
+    /// The SHA-256 of file `.0`, computed after the report.
+    Hashed(usize, String),
+    ZoomLimit(Option<String>),
+    /// The address's fragment changed (a link pasted into an open tab).
+    Fragment(Box<share::Fragment>),
+    Fine(Option<Rc<Fine>>),
+    Saved(Option<String>),
 }
 
 /// Select the port, metric and range a link names.
@@ -180,6 +201,9 @@ impl Reducible for State {
                 s.selected = 0;
                 s.spike = None;
                 s.view = None;
+                s.fine = None;
+                s.saved = None;
+                s.zoom_limit = Some("the capture is still being read".into());
             }
             Action::Progress {
                 bytes,
@@ -234,6 +258,8 @@ impl Reducible for State {
                 s.spike = None;
                 s.view = None;
                 s.shared = true;
+                s.fine = None;
+                s.zoom_limit = Some("a shared result carries no capture".into());
                 if let Some(v) = s.pending.take() {
                     apply_view(&mut s, &report, &v);
                 }
@@ -273,7 +299,12 @@ impl Reducible for State {
                     }
                 }
             }
-            Action::View(v) => s.view = v,
+            Action::View(v) => {
+                s.view = v;
+                if v.is_none() {
+                    s.fine = None;
+                }
+            }
             Action::Source(u) => {
                 s.source_url = u;
                 s.confirm_url = None;
@@ -298,6 +329,44 @@ impl Reducible for State {
             }
             Action::ToggleLog => s.log = !s.log,
             Action::ToggleUtc => s.utc = !s.utc,
+            Action::ZoomLimit(z) => s.zoom_limit = z,
+            Action::Fragment(f) => {
+                if let Some(v) = &f.result {
+                    match share::decode_result(v) {
+                        Ok(r) => {
+                            s.report = Some(Rc::new(r));
+                            s.phase = Phase::Done;
+                            s.shared = true;
+                            s.selected = 0;
+                            s.spike = None;
+                            s.fine = None;
+                            s.zoom_limit = Some("a shared result carries no capture".into());
+                        }
+                        Err(e) => {
+                            s.failure = Some(e);
+                            s.phase = Phase::Error;
+                        }
+                    }
+                }
+                match s.report.clone() {
+                    Some(r) => apply_view(&mut s, &r, &f.view),
+                    None => s.pending = Some(f.view.clone()),
+                }
+                if f.result.is_none() && f.view.url.is_some() && f.view.url != s.source_url {
+                    s.confirm_url = f.view.url.clone();
+                }
+            }
+            Action::Fine(f) => s.fine = f,
+            Action::Saved(m) => s.saved = m,
+            Action::Hashed(i, sha) => {
+                if let Some(r) = &s.report {
+                    let mut r = (**r).clone();
+                    if let Some(f) = r.capture.files.get_mut(i) {
+                        f.sha256 = Some(sha);
+                    }
+                    s.report = Some(Rc::new(r));
+                }
+            }
         }
         Rc::new(s)
     }
@@ -407,10 +476,56 @@ fn analyze_from(
             Some(protocol::DONE) => {
                 let json = get(&data, "report").as_string().unwrap_or_default();
                 match serde_json::from_str::<Report>(&json) {
-                    Ok(r) => d.dispatch(Action::Done(Box::new(r))),
+                    Ok(r) => {
+                        d.dispatch(Action::Done(Box::new(r)));
+                        let why = get(&data, "why").as_string().unwrap_or_default();
+                        d.dispatch(Action::ZoomLimit((!why.is_empty()).then_some(why)));
+                    }
                     Err(e) => d.dispatch(Action::Failed(format!(
                         "the worker's report did not parse: {e}"
                     ))),
+                }
+            }
+            Some(protocol::WINDOW) => {
+                let json = get(&data, "report").as_string().unwrap_or_default();
+                let latest = get(&data, "id").as_f64() == Some(LATEST.with(|l| l.get()));
+                if latest {
+                    let fine = serde_json::from_str::<Report>(&json).ok().map(|r| {
+                        Rc::new(Fine {
+                            t0: get(&data, "t0").as_f64().unwrap_or(0.0) as i64,
+                            t1: get(&data, "t1").as_f64().unwrap_or(0.0) as i64,
+                            report: r,
+                        })
+                    });
+                    d.dispatch(Action::Fine(fine));
+                }
+            }
+            Some(protocol::EXTRACT) => {
+                let msg = if let Some(e) = get(&data, "error").as_string() {
+                    format!("Could not save the packets: {e}")
+                } else {
+                    let bytes = js_sys::Uint8Array::new(&get(&data, "bytes"));
+                    let packets = get(&data, "packets").as_f64().unwrap_or(0.0);
+                    let name = get(&data, "id").as_string().unwrap_or_default();
+                    let note = get(&data, "note").as_string().unwrap_or_default();
+                    save_bytes(&name, &bytes);
+                    format!(
+                        "Saved {packets} packets as {name}{}",
+                        if note.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" ({note})")
+                        }
+                    )
+                };
+                d.dispatch(Action::Saved(Some(msg)));
+            }
+            Some(protocol::HASHED) => {
+                if let (Some(i), Some(sha)) = (
+                    get(&data, "index").as_f64(),
+                    get(&data, "sha256").as_string(),
+                ) {
+                    d.dispatch(Action::Hashed(i as usize, sha));
                 }
             }
             Some(protocol::FAILED) => d.dispatch(Action::Failed(
@@ -469,6 +584,9 @@ pub fn app() -> Html {
             confirm_url: f.view.url.clone().filter(|_| f.result.is_none()),
             log: false,
             utc: true,
+            zoom_limit: Some("no capture is open".into()),
+            fine: None,
+            saved: None,
         })
     };
     let running = {
@@ -492,6 +610,24 @@ pub fn app() -> Html {
         });
     }
     let dragging = use_state(|| false);
+    // A link pasted into this tab changes only the fragment: follow it.
+    {
+        let dispatch = state.dispatcher();
+        use_effect_with((), move |_| {
+            let cb = Closure::<dyn FnMut(Event)>::new(move |_: Event| {
+                let hash = web_sys::window()
+                    .and_then(|w| w.location().hash().ok())
+                    .unwrap_or_default();
+                dispatch.dispatch(Action::Fragment(Box::new(share::parse(&hash))));
+            });
+            if let Some(w) = web_sys::window() {
+                let _ =
+                    w.add_event_listener_with_callback("hashchange", cb.as_ref().unchecked_ref());
+            }
+            // Lives as long as the page.
+            cb.forget();
+        });
+    }
 
     // <html data-state=…>
     {
@@ -653,8 +789,107 @@ pub fn app() -> Html {
             view: Callback::from(move |v| d4.dispatch(Action::View(v))),
             log: Callback::from(move |_| d5.dispatch(Action::ToggleLog)),
             utc: Callback::from(move |_| d6.dispatch(Action::ToggleUtc)),
+            save: {
+                let running = running.clone();
+                let report = state.report.clone();
+                let d = state.dispatcher();
+                Callback::from(move |i: usize| {
+                    let Some(sp) = report.as_ref().and_then(|r| r.spikes.get(i)) else {
+                        return;
+                    };
+                    let name = format!(
+                        "portspike-{}{}-{}.pcap",
+                        sp.proto,
+                        sp.port,
+                        portspike_core::export::iso8601(sp.start_ts).replace([':', '-'], "")
+                    );
+                    d.dispatch(Action::Saved(Some(format!(
+                        "Reading the packets for {name}…"
+                    ))));
+                    post_worker(
+                        &running,
+                        &[
+                            ("type", protocol::EXTRACT.into()),
+                            ("id", name.into()),
+                            ("proto", sp.proto.clone().into()),
+                            ("port", f64::from(sp.port).into()),
+                            ("t0", (sp.start_ts as f64).into()),
+                            ("t1", (sp.end_ts as f64).into()),
+                        ],
+                    );
+                })
+            },
         }
     };
+    // Zoomed in past the stored bins: ask the worker for the window at a
+    // finer width (after the view has rested 120 ms).
+    {
+        let running = running.clone();
+        let report = state.report.clone();
+        let ports: Vec<String> = report
+            .iter()
+            .flat_map(|r| {
+                std::iter::once(state.selected)
+                    .chain(state.overlay.iter().copied())
+                    .filter_map(|i| r.ports.get(i).map(port_label))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let can = state.zoom_limit.is_none() && state.phase == Phase::Done;
+        let covered = state.fine.as_ref().map(|f| {
+            (
+                f.t0,
+                f.t1,
+                f.report.bin_width_us,
+                f.report.ports.iter().map(port_label).collect::<Vec<_>>(),
+            )
+        });
+        use_effect_with(
+            (state.view, ports, can, report.map(|r| r.bin_width_us)),
+            move |(view, ports, can, stored)| {
+                let id = LATEST.with(|l| {
+                    l.set(l.get() + 1.0);
+                    l.get()
+                });
+                if let (Some((t0, t1)), true, Some(stored)) = (*view, *can, *stored) {
+                    if let Some(width) = fine_width(t0, t1, stored) {
+                        let done = covered.is_some_and(|(a, b, w, have)| {
+                            a <= t0
+                                && t1 <= b
+                                && w == width
+                                && ports.iter().all(|p| have.contains(p))
+                        });
+                        if !done {
+                            let ports = ports.join(",");
+                            let cb = Closure::once_into_js(move || {
+                                if LATEST.with(|l| l.get()) == id {
+                                    // A margin either side so small pans stay covered.
+                                    let m = (t1 - t0) / 4;
+                                    post_worker(
+                                        &running,
+                                        &[
+                                            ("type", protocol::WINDOW.into()),
+                                            ("id", id.into()),
+                                            ("t0", ((t0 - m) as f64).into()),
+                                            ("t1", ((t1 + m) as f64).into()),
+                                            ("width", (width as f64).into()),
+                                            ("ports", ports.into()),
+                                        ],
+                                    );
+                                }
+                            });
+                            if let Some(w) = web_sys::window() {
+                                let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(
+                                    cb.unchecked_ref(),
+                                    120,
+                                );
+                            }
+                        }
+                    }
+                }
+            },
+        );
+    }
     let on_settings = {
         let dispatch = state.dispatcher();
         let running = running.clone();
@@ -826,6 +1061,8 @@ pub struct Handlers {
     pub view: Callback<Option<(i64, i64)>>,
     pub log: Callback<()>,
     pub utc: Callback<()>,
+    /// Save the packets of finding `.0` as a pcap.
+    pub save: Callback<usize>,
 }
 
 fn result_view(state: &State, h: Handlers) -> Html {
@@ -834,7 +1071,7 @@ fn result_view(state: &State, h: Handlers) -> Html {
     };
     html! {
         <>
-            <Summary report={report.clone()} />
+            <Summary report={report.clone()} shared={state.shared} />
             <Share report={report.clone()} settings={state.settings.clone()} shared={state.shared}
                 view={share::View {
                     port: report.ports.get(state.selected).map(port_label),
@@ -844,13 +1081,15 @@ fn result_view(state: &State, h: Handlers) -> Html {
                 }} />
             <Findings report={report.clone()} selected={state.spike} on_spike={h.spike.clone()} />
             if let Some(i) = state.spike {
-                <SpikeDetail report={report.clone()} index={i} />
+                <SpikeDetail report={report.clone()} index={i} on_save={h.save.clone()}
+                    saved={state.saved.clone()} can_save={state.zoom_limit.is_none()} />
             }
             <div class="panels">
                 <PortTable report={report.clone()} selected={state.selected} overlay={state.overlay.clone()}
                     on_select={h.select.clone()} on_overlay={h.overlay.clone()} />
                 <Timeline report={report} selected={state.selected} overlay={state.overlay.clone()} metric={state.metric}
                     view={state.view} log={state.log} utc={state.utc}
+                    fine={state.fine.clone()} zoom_limit={state.zoom_limit.clone()}
                     on_metric={h.metric.clone()} on_view={h.view.clone()}
                     on_log={h.log.clone()} on_utc={h.utc.clone()} />
             </div>
@@ -962,6 +1201,10 @@ fn findings(props: &FindingsProps) -> Html {
 struct DetailProps {
     report: Rc<Report>,
     index: usize,
+    on_save: Callback<usize>,
+    saved: Option<String>,
+    /// The capture can be read again (local, uncompressed).
+    can_save: bool,
 }
 
 #[function_component(SpikeDetail)]
@@ -979,6 +1222,11 @@ fn spike_detail(props: &DetailProps) -> Html {
         html! { <ol>{ for v.iter().map(|a| html!{ <li>{format!("{} ({} packets)", a.addr, a.packets)}</li> }) }</ol> }
     };
     let f = &sp.flags;
+    let save = {
+        let on_save = props.on_save.clone();
+        let i = props.index;
+        Callback::from(move |_: MouseEvent| on_save.emit(i))
+    };
     html! {
         <section class="detail" data-testid="spike-detail" aria-label="Finding detail">
             <h2>{format!("{} on {}/{} · {}", sp.kind, sp.proto, sp.port, window_text(sp.start_ts, sp.end_ts))}</h2>
@@ -995,20 +1243,46 @@ fn spike_detail(props: &DetailProps) -> Html {
                 </div>
             </div>
             <p class="filter"><code data-testid="wireshark-filter">{&sp.wireshark_filter}</code>
-                <button class="button secondary" onclick={copy}>{"Copy Wireshark filter"}</button></p>
+                <button class="button secondary" onclick={copy}>{"Copy Wireshark filter"}</button>
+                <button class="button secondary" data-testid="save-pcap" onclick={save}
+                    disabled={!props.can_save}
+                    title={if props.can_save { "The packets this filter selects, read again from the file into a new capture" } else { "Only a local, uncompressed capture can be read again" }}>
+                    {"Save these packets as pcap"}</button></p>
+            if let Some(m) = &props.saved {
+                <p class="saved" role="status" data-testid="save-status">{m}</p>
+            }
         </section>
     }
 }
 
 #[derive(Properties, PartialEq)]
-struct ReportProps {
+struct SummaryProps {
     report: Rc<Report>,
+    /// From a result link: no capture here to hash.
+    shared: bool,
 }
 
 #[function_component(Summary)]
-fn summary(props: &ReportProps) -> Html {
+fn summary(props: &SummaryProps) -> Html {
     let c = &props.report.capture;
     let files: Vec<String> = c.files.iter().map(|f| f.name.clone()).collect();
+    let hashes = if props
+        .report
+        .capture
+        .files
+        .iter()
+        .all(|f| f.sha256.is_some())
+    {
+        c.files
+            .iter()
+            .filter_map(|f| f.sha256.clone())
+            .collect::<Vec<_>>()
+            .join(", ")
+    } else if props.shared {
+        "–".to_string()
+    } else {
+        "computing…".to_string()
+    };
     let duration = match (c.first_ts, c.last_ts) {
         (Some(a), Some(b)) => format!("{:.3} s", (b - a) as f64 / 1e6),
         _ => "–".into(),
@@ -1022,6 +1296,7 @@ fn summary(props: &ReportProps) -> Html {
         <section class="summary" data-testid="summary" aria-label="Capture summary">
             <dl>
                 <div><dt>{"File"}</dt><dd>{files.join(", ")}</dd></div>
+                <div><dt>{"SHA-256"}</dt><dd class="hash" data-field="sha256">{hashes}</dd></div>
                 <div><dt>{"Format"}</dt><dd>{format!("{}{}", c.format.clone().unwrap_or_else(|| "unknown".into()), c.compression.as_ref().map(|z| format!(" ({z})")).unwrap_or_default())}</dd></div>
                 <div><dt>{"Packets"}</dt><dd data-field="packets">{c.packets}</dd></div>
                 <div><dt>{"Bytes on the wire"}</dt><dd>{fmt_bytes(c.wire_bytes)}</dd></div>
@@ -1299,6 +1574,8 @@ struct TimelineProps {
     on_view: Callback<Option<(i64, i64)>>,
     on_log: Callback<()>,
     on_utc: Callback<()>,
+    fine: Option<Rc<Fine>>,
+    zoom_limit: Option<String>,
 }
 
 /// A drag on the timeline: a brush (zoom to the selection) or, with Shift or
@@ -1321,12 +1598,12 @@ fn local_offset_min(us: i64) -> i32 {
 fn timeline(props: &TimelineProps) -> Html {
     let canvas = use_node_ref();
     let area = use_mut_ref(chart::PlotArea::default);
-    let hover = use_state(|| None::<(f64, f64, usize)>);
+    let hover = use_state(|| None::<(f64, f64, i64)>);
     let drag = use_mut_ref(|| None::<Drag>);
     let brush = use_state(|| None::<(f64, f64)>);
     let port = props.report.ports.get(props.selected).cloned();
-    let series = port.as_ref().and_then(|p| p.series.clone());
-    let full = series
+    let stored = port.as_ref().and_then(|p| p.series.clone());
+    let full = stored
         .as_ref()
         .map(|s| {
             (
@@ -1336,6 +1613,46 @@ fn timeline(props: &TimelineProps) -> Html {
         })
         .unwrap_or_default();
     let (t0, t1) = props.view.unwrap_or(full);
+    // The finer series of a re-read window, where it covers the view.
+    let fine = props
+        .fine
+        .as_ref()
+        .filter(|f| props.view.is_some() && f.t0 <= t0 && t1 <= f.t1);
+    let fine_of = |p: &PortReport| -> Option<portspike_core::report::SeriesReport> {
+        let f = fine?;
+        let fp = f
+            .report
+            .ports
+            .iter()
+            .find(|x| x.proto == p.proto && x.port == p.port);
+        match fp {
+            Some(fp) => fp.series.clone(),
+            // Silent in the window: an empty series at the fine width.
+            None => {
+                let w = f.report.bin_width_us.max(1);
+                let start = f.t0.div_euclid(w as i64) * w as i64;
+                let n = ((f.t1 - start) as u64).div_ceil(w) as usize;
+                Some(portspike_core::report::SeriesReport {
+                    start_ts: start,
+                    bin_width_us: w,
+                    packets: vec![0; n],
+                    bytes: vec![0; n],
+                    attempts: vec![0; n],
+                    failures: vec![0; n],
+                    sources: vec![0; n],
+                    destinations: vec![0; n],
+                })
+            }
+        }
+    };
+    let series = match (&port, fine) {
+        (Some(p), Some(_)) => fine_of(p).or(stored.clone()),
+        _ => stored.clone(),
+    };
+    let port = port.map(|mut p| {
+        p.series = series.clone();
+        p
+    });
     let tz = if props.utc { 0 } else { local_offset_min(t0) };
     let bands: Vec<(i64, i64)> = port
         .as_ref()
@@ -1353,7 +1670,14 @@ fn timeline(props: &TimelineProps) -> Html {
         .overlay
         .iter()
         .filter_map(|i| props.report.ports.get(*i))
-        .filter_map(|p| p.series.clone().map(|s| (port_label(p), s)))
+        .filter_map(|p| {
+            let s = if fine.is_some() {
+                fine_of(p)
+            } else {
+                p.series.clone()
+            };
+            s.map(|s| (port_label(p), s))
+        })
         .collect();
     let labels: Vec<String> = port
         .iter()
@@ -1415,7 +1739,16 @@ fn timeline(props: &TimelineProps) -> Html {
             t0 + (f * (t1 - t0) as f64) as i64
         }
     };
-    let width = series.as_ref().map_or(1, |s| s.bin_width_us.max(1) as i64);
+    let stored_width = stored.as_ref().map_or(1, |s| s.bin_width_us.max(1) as i64);
+    // With a file to re-read, zoom goes down to the finest step of the ladder.
+    let width = if props.zoom_limit.is_none() {
+        portspike_core::bins::LADDER
+            .first()
+            .copied()
+            .unwrap_or(1000) as i64
+    } else {
+        stored_width
+    };
     // Keep a range inside the capture and at least four bins wide.
     let clamp = move |a: i64, b: i64| -> Option<(i64, i64)> {
         let span = (b - a).max(4 * width);
@@ -1458,9 +1791,7 @@ fn timeline(props: &TimelineProps) -> Html {
         let area = area.clone();
         Callback::from(move |e: MouseEvent| {
             let x = f64::from(e.offset_x());
-            let t = t_at(x);
-            let bin = ((t - full.0) / width).max(0) as usize;
-            hover.set(Some((x, f64::from(e.offset_y()), bin)));
+            hover.set(Some((x, f64::from(e.offset_y()), t_at(x))));
             if let Some(d) = *drag.borrow() {
                 if d.pan {
                     let a = *area.borrow();
@@ -1567,7 +1898,11 @@ fn timeline(props: &TimelineProps) -> Html {
         }
     });
     // The hovered bin, with its exact range and values.
-    let tooltip = match (*hover, series.as_ref()) {
+    let hovered = (*hover).zip(series.as_ref()).and_then(|((x, y, t), s)| {
+        let bin = (t - s.start_ts).div_euclid(s.bin_width_us.max(1) as i64);
+        usize::try_from(bin).ok().map(|b| (x, y, b))
+    });
+    let tooltip = match (hovered, series.as_ref()) {
         (Some((x, y, bin)), Some(s)) if bin < s.packets.len() => {
             let b0 = s.start_ts + bin as i64 * s.bin_width_us as i64;
             let b1 = b0 + s.bin_width_us as i64;
@@ -1586,6 +1921,19 @@ fn timeline(props: &TimelineProps) -> Html {
                 </div>
             }
         }
+        _ => html! {},
+    };
+    // Say what resolution the view has.
+    let shown_w = series.as_ref().map_or(0, |s| s.bin_width_us);
+    let zoom_note = match (&props.zoom_limit, props.view) {
+        (_, Some(_)) if fine.is_some() => html! {
+            <p class="zoom-note" data-testid="zoom-note" data-fine="true">
+                {format!("{} bins, read again from the file for this range", fmt_width(shown_w))}</p>
+        },
+        (Some(why), Some((a, b))) if (b - a) / stored_width.max(1) < 100 => html! {
+            <p class="zoom-note" data-testid="zoom-note" data-fine="false">
+                {format!("Zoom stops at the stored {} bins: {why}.", fmt_width(stored_width as u64))}</p>
+        },
         _ => html! {},
     };
     let brush_box = match *brush {
@@ -1618,12 +1966,14 @@ fn timeline(props: &TimelineProps) -> Html {
                     data-t0={t0.to_string()} data-t1={t1.to_string()}
                     data-metric={props.metric.as_str()} data-scale={if props.log { "log" } else { "linear" }}
                     data-tz={chart::zone_name(tz)} data-ports={labels.join(",")}
+                    data-bin-width={series.as_ref().map(|s| s.bin_width_us).unwrap_or(0).to_string()}
                     role="img" aria-label={port.as_ref().map(|p| format!("timeline of {}: wheel to zoom, drag to select a range, shift-drag to pan, double-click to reset; keys + - arrows 0", port_label(p))).unwrap_or_default()}
                     {onwheel} {onmousedown} {onmousemove} {onmouseup} {onmouseleave} {ondblclick} {onkeydown}>
                 </canvas>
                 { brush_box }
                 { tooltip }
             </div>
+            { zoom_note }
             { table_view(series.as_ref(), props.metric, t0, t1, tz) }
         </section>
     }
@@ -1644,6 +1994,52 @@ fn save(name: &str, mime: &str, text: &str) {
     if let Err(e) = result {
         web_sys::console::error_1(&e);
     }
+}
+
+/// Offer bytes (a capture) as a file download.
+fn save_bytes(name: &str, bytes: &js_sys::Uint8Array) {
+    let result = (|| -> Result<(), JsValue> {
+        let parts = js_sys::Array::new();
+        parts.push(bytes);
+        let opts = web_sys::BlobPropertyBag::new();
+        opts.set_type("application/vnd.tcpdump.pcap");
+        let blob = Blob::new_with_u8_array_sequence_and_options(&parts, &opts)?;
+        let url = web_sys::Url::create_object_url_with_blob(&blob)?;
+        download_url(name, &url)?;
+        web_sys::Url::revoke_object_url(&url)
+    })();
+    if let Err(e) = result {
+        web_sys::console::error_1(&e);
+    }
+}
+
+thread_local! {
+    /// Id of the newest window request: older answers are dropped.
+    static LATEST: std::cell::Cell<f64> = const { std::cell::Cell::new(0.0) };
+}
+
+/// Send a request to the worker of the current analysis.
+fn post_worker(running: &Rc<RefCell<Running>>, fields: &[(&str, JsValue)]) {
+    let o = Object::new();
+    for (k, v) in fields {
+        let _ = Reflect::set(&o, &JsValue::from_str(k), v);
+    }
+    if let Some(w) = &running.borrow().worker {
+        let _ = w.post_message(&o);
+    }
+}
+
+/// The bin width to re-read `[t0, t1)` at: the coarsest step of the ladder
+/// giving at least 300 bins, if finer than `stored`.
+pub fn fine_width(t0: i64, t1: i64, stored: u64) -> Option<u64> {
+    let span = (t1 - t0).max(1) as u64;
+    portspike_core::bins::LADDER
+        .iter()
+        .rev()
+        .copied()
+        .find(|w| span / w >= 300)
+        .or(portspike_core::bins::LADDER.first().copied())
+        .filter(|w| *w < stored)
 }
 
 fn download_url(name: &str, url: &str) -> Result<(), JsValue> {

@@ -18,6 +18,18 @@ pub const PARTIAL: &str = "partial";
 pub const PREVIEW_MS: f64 = 500.0;
 /// Worker → page: `{type: "done", report: "<json>"}`.
 pub const DONE: &str = "done";
+/// Worker → page, after `done`: `{type: "hashed", index, sha256}`, the SHA-256
+/// of file `index` (hashed in a second read so it never slows the answer).
+pub const HASHED: &str = "hashed";
+/// Page → worker: `{type: "window", id, t0, t1, width, ports}`: re-read a
+/// time window at a finer bin width; the answer has the same type and `id`,
+/// with `report` (or `error`).
+pub const WINDOW: &str = "window";
+/// Page → worker: `{type: "extract", id, proto, port, t0, t1}`: the window's
+/// packets on a port as a pcap; the answer has `bytes`, `packets`, `note` (or `error`).
+pub const EXTRACT: &str = "extract";
+/// Largest pcap an extract produces.
+pub const EXTRACT_LIMIT: usize = 256 << 20;
 /// Worker → page: `{type: "failed", message}` (the worker itself failed).
 pub const FAILED: &str = "failed";
 /// Page → worker: `{type: "analyze", blobs, names, settings: "<json>"}`.
@@ -26,6 +38,8 @@ pub const ANALYZE: &str = "analyze";
 /// Worker slice size: large enough to amortise the async read, small enough
 /// to keep wasm memory flat.
 pub const SLICE_BYTES: f64 = 8.0 * 1024.0 * 1024.0;
+/// Slice reads kept in flight ahead of the engine.
+pub const PREFETCH: usize = 3;
 
 /// The page's analysis settings, as the user typed them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -29,8 +29,17 @@ fn get(o: &JsValue, k: &str) -> JsValue {
 pub fn start() {
     let handler = Closure::<dyn FnMut(MessageEvent)>::new(|ev: MessageEvent| {
         let data = ev.data();
-        if get(&data, "type").as_string().as_deref() != Some(protocol::ANALYZE) {
-            return;
+        match get(&data, "type").as_string().as_deref() {
+            Some(protocol::ANALYZE) => {}
+            Some(protocol::WINDOW) => {
+                wasm_bindgen_futures::spawn_local(window(data));
+                return;
+            }
+            Some(protocol::EXTRACT) => {
+                wasm_bindgen_futures::spawn_local(extract(data));
+                return;
+            }
+            _ => return,
         }
         let url = get(&data, "url").as_string();
         let blobs = js_sys::Array::from(&get(&data, "blobs"));
@@ -122,6 +131,7 @@ async fn analyze_url(url: String, params: portspike_core::Params) -> Result<(), 
         .ok_or_else(|| JsValue::from_str("the response has no body"))?;
     let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().dyn_into()?;
     let mut run = Run::new(params, total);
+    run.hasher = Some(sha2::Sha256::default());
     run.begin_file(&name, total);
     loop {
         let step = JsFuture::from(reader.read()).await?;
@@ -130,14 +140,16 @@ async fn analyze_url(url: String, params: portspike_core::Params) -> Result<(), 
         }
         run.chunk(&Uint8Array::new(&get(&step, "value")), true);
     }
-    run.finish();
+    run.finish(Vec::new());
     Ok(())
 }
 
-/// One analysis: the engine, the current file's hash, and the messages to the page.
+/// One analysis: the engine, the current file's hash (for a stream, which
+/// cannot be read twice), and the messages to the page.
 struct Run {
     a: Analyzer,
-    hasher: sha2::Sha256,
+    params: portspike_core::Params,
+    hasher: Option<sha2::Sha256>,
     buf: Vec<u8>,
     total: f64,
     last_preview: f64,
@@ -146,8 +158,9 @@ struct Run {
 impl Run {
     fn new(params: portspike_core::Params, total: f64) -> Self {
         Run {
-            a: Analyzer::new(params),
-            hasher: sha2::Sha256::default(),
+            a: Analyzer::new(params.clone()),
+            params,
+            hasher: None,
             buf: Vec::new(),
             total,
             last_preview: js_sys::Date::now(),
@@ -156,7 +169,9 @@ impl Run {
 
     fn begin_file(&mut self, name: &str, size: f64) {
         self.a.begin_file(name, size as u64, None);
-        self.hasher = sha2::Sha256::default();
+        if self.hasher.is_some() {
+            self.hasher = Some(sha2::Sha256::default());
+        }
     }
 
     /// Feed one chunk; post progress, and (at most twice a second, while more
@@ -164,7 +179,9 @@ impl Run {
     fn chunk(&mut self, arr: &Uint8Array, more: bool) {
         self.buf.resize(arr.length() as usize, 0);
         arr.copy_to(&mut self.buf);
-        self.hasher.update(&self.buf);
+        if let Some(h) = &mut self.hasher {
+            h.update(&self.buf);
+        }
         self.a.feed(&self.buf);
         let now = js_sys::Date::now();
         if more && now - self.last_preview >= protocol::PREVIEW_MS {
@@ -184,18 +201,64 @@ impl Run {
     }
 
     fn end_file(&mut self) {
-        let digest = std::mem::take(&mut self.hasher).finalize();
-        self.a
-            .set_file_sha256(digest.iter().map(|b| format!("{b:02x}")).collect());
+        if let Some(h) = &mut self.hasher {
+            let digest = std::mem::take(h).finalize();
+            self.a.set_file_sha256(hex(&digest));
+        }
     }
 
-    fn finish(mut self) {
+    /// Post the report; the files' indexes are kept for re-reading windows.
+    fn finish(mut self, files: Vec<(Blob, String)>) {
         self.end_file();
-        let report = self.a.finish();
+        let (report, index) = self.a.finish_with_index();
+        let seekable = !files.is_empty() && index.iter().all(|i| i.is_some());
+        let why = if files.is_empty() {
+            "the capture came from a URL, which is not read twice"
+        } else if !seekable {
+            "the capture is compressed, so it cannot be read from the middle"
+        } else {
+            ""
+        };
+        let key = report.params.key.clone();
+        KEPT.with(|k| {
+            *k.borrow_mut() = Some(Kept {
+                files,
+                index,
+                params: self.params.clone(),
+                key,
+            })
+        });
         post(&[
             ("type", protocol::DONE.into()),
             ("report", report.to_json().into()),
+            ("seekable", seekable.into()),
+            ("why", why.into()),
         ]);
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Read `blob` in slices with [`protocol::PREFETCH`] reads in flight, so the
+/// browser reads ahead while the engine works; `each` gets every slice in order.
+async fn read_slices(blob: &Blob, mut each: impl FnMut(&Uint8Array, bool)) -> Result<(), JsValue> {
+    let size = blob.size();
+    let mut next = 0.0;
+    let mut inflight = std::collections::VecDeque::new();
+    loop {
+        while inflight.len() < protocol::PREFETCH && next < size {
+            let end = (next + protocol::SLICE_BYTES).min(size);
+            let part = blob.slice_with_f64_and_f64(next, end)?;
+            inflight.push_back((JsFuture::from(part.array_buffer()), end));
+            next = end;
+        }
+        let Some((read, end)) = inflight.pop_front() else {
+            return Ok(());
+        };
+        let ab = read.await?;
+        each(&Uint8Array::new(&ab), end < size);
     }
 }
 
@@ -206,21 +269,189 @@ async fn analyze(
     let total: f64 = files.iter().map(|(b, _)| b.size()).sum();
     let mut run = Run::new(params, total);
     let n = files.len();
-    for (k, (blob, name)) in files.into_iter().enumerate() {
-        let size = blob.size();
-        run.begin_file(&name, size);
-        let mut off = 0.0;
-        while off < size {
-            let end = (off + protocol::SLICE_BYTES).min(size);
-            let part = blob.slice_with_f64_and_f64(off, end)?;
-            let ab = JsFuture::from(part.array_buffer()).await?;
-            off = end;
-            run.chunk(&Uint8Array::new(&ab), off < size || k + 1 < n);
+    for (k, (blob, name)) in files.iter().enumerate() {
+        run.begin_file(name, blob.size());
+        read_slices(blob, |arr, more| run.chunk(arr, more || k + 1 < n)).await?;
+    }
+    run.finish(files.clone());
+    // The answer is out; now each file's SHA-256, read a second time so the
+    // hash never slows the analysis down.
+    for (k, (blob, _)) in files.iter().enumerate() {
+        let mut h = sha2::Sha256::default();
+        let mut buf = Vec::new();
+        read_slices(blob, |arr, _| {
+            buf.resize(arr.length() as usize, 0);
+            arr.copy_to(&mut buf);
+            h.update(&buf);
+        })
+        .await?;
+        post(&[
+            ("type", protocol::HASHED.into()),
+            ("index", (k as f64).into()),
+            ("sha256", hex(&h.finalize()).into()),
+        ]);
+    }
+    Ok(())
+}
+
+/// What a finished analysis keeps for re-reading windows of its files.
+struct Kept {
+    files: Vec<(Blob, String)>,
+    index: Vec<Option<portspike_core::capture::Index>>,
+    params: portspike_core::Params,
+    key: String,
+}
+
+thread_local! {
+    static KEPT: std::cell::RefCell<Option<Kept>> = const { std::cell::RefCell::new(None) };
+}
+
+fn num(o: &JsValue, k: &str) -> i64 {
+    get(o, k).as_f64().unwrap_or(0.0) as i64
+}
+
+/// The byte ranges (per file) of a window, read in turn: `each(file, preamble, bytes)`.
+async fn read_window(
+    t0: i64,
+    t1: i64,
+    mut each: impl FnMut(usize, &[u8], &[u8]),
+) -> Result<(), String> {
+    let plan: Vec<(usize, Blob, Vec<u8>, u64, u64)> = KEPT.with(|k| {
+        let k = k.borrow();
+        let Some(kept) = k.as_ref() else {
+            return Err("no capture has been analysed".to_string());
+        };
+        let mut plan = Vec::new();
+        for (i, ((blob, name), index)) in kept.files.iter().zip(&kept.index).enumerate() {
+            let index = index.as_ref().ok_or_else(|| {
+                format!("{name} is compressed and cannot be read from the middle")
+            })?;
+            let ranges = portspike_core::window::ranges_for(index, t0, t1)
+                .ok_or_else(|| format!("{name} has too many sections to index"))?;
+            for (pre, a, b) in ranges {
+                plan.push((i, blob.clone(), pre.to_vec(), a, b));
+            }
         }
-        if k + 1 < n {
-            run.end_file();
+        Ok(plan)
+    })?;
+    let err = |e: JsValue| format!("reading the file failed: {e:?}");
+    for (i, blob, pre, a, b) in plan {
+        let mut off = a as f64;
+        let mut first = true;
+        while off < b as f64 {
+            let end = (off + protocol::SLICE_BYTES).min(b as f64);
+            let part = blob.slice_with_f64_and_f64(off, end).map_err(err)?;
+            let ab = JsFuture::from(part.array_buffer()).await.map_err(err)?;
+            let bytes = Uint8Array::new(&ab).to_vec();
+            each(i, if first { &pre } else { &[] }, &bytes);
+            first = false;
+            off = end;
         }
     }
-    run.finish();
     Ok(())
+}
+
+/// `{type: "window", id, t0, t1, width, ports}` → the window's report at a
+/// finer bin width, series only for the ports asked for.
+async fn window(data: JsValue) {
+    let id = get(&data, "id");
+    let (t0, t1) = (num(&data, "t0"), num(&data, "t1"));
+    let width = num(&data, "width").max(1) as u64;
+    let wanted: Vec<String> = get(&data, "ports")
+        .as_string()
+        .unwrap_or_default()
+        .split(',')
+        .map(str::to_string)
+        .collect();
+    let Some(mut params) = KEPT.with(|k| k.borrow().as_ref().map(|k| k.params.clone())) else {
+        return;
+    };
+    params.bin_width_us = Some(width);
+    params.series_top = wanted.len().max(1) * 4;
+    // A new reader per byte range: each is one "file" to the analyzer.
+    let a = std::cell::RefCell::new(Analyzer::new(params));
+    let mut n = 0;
+    let res = read_window(t0, t1, |_, pre, bytes| {
+        let mut a = a.borrow_mut();
+        if !pre.is_empty() {
+            n += 1;
+            a.begin_file(&format!("range {n}"), 0, None);
+            a.feed(pre);
+        }
+        a.feed(bytes);
+    })
+    .await;
+    let mut fields: Vec<(&str, JsValue)> = vec![
+        ("type", protocol::WINDOW.into()),
+        ("id", id),
+        ("t0", (t0 as f64).into()),
+        ("t1", (t1 as f64).into()),
+    ];
+    match res {
+        Ok(()) => {
+            let mut r = a.into_inner().finish();
+            r.ports
+                .retain(|p| wanted.contains(&format!("{}/{}", p.proto, p.port)));
+            r.spikes.clear();
+            r.scanners.clear();
+            fields.push(("report", r.to_json().into()));
+        }
+        Err(e) => fields.push(("error", e.into())),
+    }
+    post(&fields);
+}
+
+/// `{type: "extract", id, proto, port, t0, t1}` → `{type: "extract", id,
+/// bytes, packets, note}`: the window's packets on that port as a pcap.
+async fn extract(data: JsValue) {
+    let id = get(&data, "id");
+    let proto = match get(&data, "proto").as_string().as_deref() {
+        Some("udp") => portspike_core::decode::Proto::Udp,
+        _ => portspike_core::decode::Proto::Tcp,
+    };
+    let Some(key) = KEPT.with(|k| k.borrow().as_ref().map(|k| k.key.clone())) else {
+        return;
+    };
+    let sel = portspike_core::window::Selection {
+        key: portspike_core::Key::parse(&key).unwrap_or(portspike_core::Key::Service),
+        proto,
+        port: num(&data, "port") as u16,
+        t0_us: num(&data, "t0"),
+        t1_us: num(&data, "t1"),
+    };
+    let x = std::cell::RefCell::new(portspike_core::window::Extract::new(
+        sel,
+        protocol::EXTRACT_LIMIT,
+    ));
+    let res = read_window(sel.t0_us, sel.t1_us, |_, pre, bytes| {
+        x.borrow_mut().range(pre, bytes)
+    })
+    .await;
+    let x = x.into_inner();
+    let mut notes = Vec::new();
+    if x.other_link > 0 {
+        notes.push(format!(
+            "{} packets of another link type were left out (a pcap holds one)",
+            x.other_link
+        ));
+    }
+    if x.over_limit > 0 {
+        notes.push(format!(
+            "{} packets past the {} MiB limit were left out",
+            x.over_limit,
+            protocol::EXTRACT_LIMIT >> 20
+        ));
+    }
+    let packets = x.packets;
+    let mut fields: Vec<(&str, JsValue)> = vec![("type", protocol::EXTRACT.into()), ("id", id)];
+    match res {
+        Ok(()) => {
+            let bytes = x.finish();
+            fields.push(("bytes", Uint8Array::from(bytes.as_slice()).into()));
+            fields.push(("packets", (packets as f64).into()));
+            fields.push(("note", notes.join("; ").into()));
+        }
+        Err(e) => fields.push(("error", e.into())),
+    }
+    post(&fields);
 }

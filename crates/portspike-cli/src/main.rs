@@ -41,6 +41,10 @@ enum Cmd {
         /// No progress line on the terminal.
         #[arg(long, short)]
         quiet: bool,
+        /// Skip the files' SHA-256 (computed on a second thread; it bounds the rate at
+        /// about the speed of `sha256sum`).
+        #[arg(long)]
+        no_hash: bool,
         /// Key the timelines by the flow's service port or the raw destination port.
         #[arg(long, value_enum, default_value_t = By::Service)]
         by: By,
@@ -66,6 +70,50 @@ enum Cmd {
         #[arg(short, long)]
         output: PathBuf,
     },
+    /// Write a generated bulk capture of a given size, for benchmarks: `scan`
+    /// (64-byte SYN scan traffic) or `mixed` (conversations, ~800 B a packet).
+    Bulk {
+        /// Traffic: scan or mixed.
+        #[arg(long, default_value = "mixed")]
+        mix: String,
+        /// Size, e.g. 300M, 1G, 5G (binary units).
+        #[arg(long, default_value = "100M", value_parser = parse_size)]
+        size: u64,
+        /// Container: pcap or pcapng.
+        #[arg(long, default_value = "pcap")]
+        format: String,
+        /// Output capture file.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+}
+
+fn parse_size(s: &str) -> Result<u64, String> {
+    let (num, mult) = match s.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
+        Some((i, _)) => {
+            let mult = match s[i..]
+                .to_ascii_uppercase()
+                .trim_end_matches("IB")
+                .trim_end_matches('B')
+            {
+                "" => 1,
+                "K" => 1 << 10,
+                "M" => 1 << 20,
+                "G" => 1 << 30,
+                other => return Err(format!("unknown size unit {other:?} (use K, M or G)")),
+            };
+            (&s[..i], mult)
+        }
+        None => (s, 1),
+    };
+    let n: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("not a size: {s:?}"))?;
+    if !(n.is_finite() && n > 0.0) {
+        return Err(format!("not a size: {s:?}"));
+    }
+    Ok((n * mult as f64) as u64)
 }
 
 /// Detection settings (all echoed in the report's `params.detection`).
@@ -214,6 +262,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             csv,
             fail_on_findings,
             quiet,
+            no_hash,
             by,
             bin,
             series_top,
@@ -230,7 +279,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 detection: detection.into_detection(),
             };
             let mut a = Analyzer::new(params);
-            let mut buf = vec![0u8; CHUNK];
             let total: u64 = files
                 .iter()
                 .filter_map(|f| std::fs::metadata(f).ok())
@@ -253,20 +301,44 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     a.begin_file(&base, len, None);
                     Box::new(f)
                 };
-                let mut hasher = sha2::Sha256::default();
+                // The file's SHA-256 on the second core, beside the analysis.
+                let (tx, hasher) = if no_hash {
+                    (None, None)
+                } else {
+                    let (tx, rx) = std::sync::mpsc::sync_channel::<std::sync::Arc<Vec<u8>>>(4);
+                    let hasher = std::thread::spawn(move || {
+                        let mut h = sha2::Sha256::default();
+                        for chunk in rx {
+                            h.update(chunk.as_slice());
+                        }
+                        hex(&h.finalize())
+                    });
+                    (Some(tx), Some(hasher))
+                };
                 loop {
+                    let mut buf = vec![0u8; CHUNK];
                     let n = match input.read(&mut buf) {
                         Ok(0) => break,
                         Ok(n) => n,
                         Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                         Err(e) => return Err(e).with_context(|| format!("reading {name}")),
                     };
-                    let chunk = buf.get(..n).unwrap_or_default();
-                    hasher.update(chunk);
-                    a.feed(chunk);
+                    buf.truncate(n);
+                    let chunk = std::sync::Arc::new(buf);
+                    if let Some(tx) = &tx {
+                        // The hasher only stops early if it panicked; join reports that.
+                        let _ = tx.send(chunk.clone());
+                    }
+                    a.feed(&chunk);
                     progress.tick(&a, total);
                 }
-                a.set_file_sha256(hex(&std::mem::take(&mut hasher).finalize()));
+                drop(tx);
+                if let Some(hasher) = hasher {
+                    let digest = hasher
+                        .join()
+                        .map_err(|_| anyhow::anyhow!("hashing {name} failed"))?;
+                    a.set_file_sha256(digest);
+                }
             }
             let name = files
                 .iter()
@@ -328,6 +400,35 @@ fn run(cli: Cli) -> Result<ExitCode> {
             std::fs::write(&truth_path, json + "\n")
                 .with_context(|| format!("writing {}", truth_path.display()))?;
             eprintln!("wrote {} and {}", output.display(), truth_path.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Bulk {
+            mix,
+            size,
+            format,
+            output,
+        } => {
+            use portspike_core::bulk::{Bulk, Container, Mix};
+            let mix = Mix::parse(&mix)
+                .with_context(|| format!("unknown mix {mix:?} (known: scan, mixed)"))?;
+            let container = match format.as_str() {
+                "pcap" => Container::Pcap,
+                "pcapng" => Container::Pcapng,
+                other => anyhow::bail!("unknown format {other:?} (known: pcap, pcapng)"),
+            };
+            let file = std::fs::File::create(&output)
+                .with_context(|| format!("creating {}", output.display()))?;
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+            let mut g = Bulk::new(mix, container, size);
+            let mut buf = Vec::with_capacity(9 << 20);
+            while g.fill(&mut buf, 8 << 20) {
+                w.write_all(&buf)
+                    .with_context(|| format!("writing {}", output.display()))?;
+                buf.clear();
+            }
+            w.flush()
+                .with_context(|| format!("writing {}", output.display()))?;
+            eprintln!("wrote {} ({} packets)", output.display(), g.packets);
             Ok(ExitCode::SUCCESS)
         }
     }

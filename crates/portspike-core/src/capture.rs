@@ -30,6 +30,84 @@ pub struct Frame<'a> {
     pub offset: u64,
 }
 
+/// A stretch of the file whose records can be read on their own, given a
+/// preamble (see [`Reader::preamble`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Segment {
+    /// Byte range in the (uncompressed) stream; `end` is the next segment's start.
+    pub start: u64,
+    pub end: u64,
+    /// Timestamp range of the packets in it (µs).
+    pub min_ts_us: i64,
+    pub max_ts_us: i64,
+    /// Index into [`Index::preambles`].
+    pub preamble: usize,
+}
+
+/// A time → file-offset index: which byte ranges hold the packets of a time
+/// window, and the header bytes that let a new reader start there.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Index {
+    pub preambles: Vec<Vec<u8>>,
+    pub segments: Vec<Segment>,
+    /// Too many sections to index: windows cannot be re-read.
+    pub overflow: bool,
+    /// Bytes a segment spans before the next begins: [`SEGMENT_BYTES`],
+    /// doubled each time the index fills up.
+    pub segment_bytes: u64,
+}
+
+/// A new segment starts after this many bytes (at first).
+pub const SEGMENT_BYTES: u64 = 64 << 10;
+/// Bounds on the index: past `MAX_SEGMENTS`, neighbours merge.
+pub const MAX_SEGMENTS: usize = 1 << 14;
+const MAX_PREAMBLES: usize = 256;
+
+impl Index {
+    /// Halve the segment count: merge neighbours that share a preamble.
+    fn merge_pairs(&mut self) {
+        self.segment_bytes = self.segment_bytes.max(SEGMENT_BYTES) * 2;
+        let mut out: Vec<Segment> = Vec::with_capacity(self.segments.len() / 2 + 1);
+        let mut pending: Option<Segment> = None;
+        for sg in self.segments.drain(..) {
+            match pending.take() {
+                Some(mut a) if a.preamble == sg.preamble && a.end == sg.start => {
+                    a.end = sg.end;
+                    a.min_ts_us = a.min_ts_us.min(sg.min_ts_us);
+                    a.max_ts_us = a.max_ts_us.max(sg.max_ts_us);
+                    out.push(a);
+                }
+                Some(a) => {
+                    out.push(a);
+                    pending = Some(sg);
+                }
+                None => pending = Some(sg),
+            }
+        }
+        out.extend(pending);
+        self.segments = out;
+    }
+
+    /// The byte ranges (with their preamble) holding packets of `[t0, t1)`
+    /// µs, adjacent segments merged; `None` if the index overflowed.
+    pub fn ranges(&self, t0: i64, t1: i64) -> Option<Vec<(usize, u64, u64)>> {
+        if self.overflow {
+            return None;
+        }
+        let mut out: Vec<(usize, u64, u64)> = Vec::new();
+        for sg in &self.segments {
+            if sg.max_ts_us < t0 || sg.min_ts_us >= t1 {
+                continue;
+            }
+            match out.last_mut() {
+                Some(last) if last.0 == sg.preamble && last.2 == sg.start => last.2 = sg.end,
+                _ => out.push((sg.preamble, sg.start, sg.end)),
+            }
+        }
+        Some(out)
+    }
+}
+
 /// Container format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -142,6 +220,14 @@ pub struct Reader {
     drops_seen: bool,
     drops_base: usize,
     bad_fraction_seen: bool,
+    /// The header bytes that put a fresh reader in the current state: the
+    /// pcap file header, or the pcapng section header and interface blocks.
+    preamble: Vec<u8>,
+    /// Bumped whenever `preamble` changes.
+    preamble_gen: u32,
+    index: Index,
+    indexed_gen: u32,
+    max_segments: usize,
 }
 
 impl Default for Reader {
@@ -164,7 +250,88 @@ impl Reader {
             drops_seen: false,
             drops_base: 0,
             bad_fraction_seen: false,
+            preamble: Vec::new(),
+            preamble_gen: 0,
+            index: Index::default(),
+            indexed_gen: 0,
+            max_segments: MAX_SEGMENTS,
         }
+    }
+
+    /// Keep the index under `n` segments (default [`MAX_SEGMENTS`]).
+    pub fn set_index_limit(&mut self, n: usize) {
+        self.max_segments = n.max(2);
+    }
+
+    /// The time → offset index of what was read so far (offsets in the
+    /// stream fed, so only meaningful for uncompressed input).
+    pub fn index(&self) -> &Index {
+        &self.index
+    }
+
+    /// Close the index at the end of the stream.
+    pub fn take_index(&mut self) -> Index {
+        let end = self.offset + self.buf.len() as u64;
+        if let Some(last) = self.index.segments.last_mut() {
+            last.end = end;
+        }
+        std::mem::take(&mut self.index)
+    }
+
+    /// Note a record at the current offset in the index.
+    fn index_record(&mut self, ts_ns: i64) {
+        let ix = &mut self.index;
+        if ix.overflow {
+            return;
+        }
+        if self.indexed_gen != self.preamble_gen || ix.preambles.is_empty() {
+            if ix.preambles.len() >= MAX_PREAMBLES {
+                ix.overflow = true;
+                return;
+            }
+            ix.preambles.push(self.preamble.clone());
+            self.indexed_gen = self.preamble_gen;
+        }
+        let ts = ts_ns.div_euclid(1000);
+        let p = ix.preambles.len() - 1;
+        let off = self.offset;
+        match ix.segments.last_mut() {
+            Some(sg)
+                if sg.preamble == p && off - sg.start < ix.segment_bytes.max(SEGMENT_BYTES) =>
+            {
+                sg.min_ts_us = sg.min_ts_us.min(ts);
+                sg.max_ts_us = sg.max_ts_us.max(ts);
+                sg.end = off;
+            }
+            _ => {
+                if ix.segments.len() >= self.max_segments {
+                    ix.merge_pairs();
+                }
+                if let Some(last) = ix.segments.last_mut() {
+                    last.end = off;
+                }
+                ix.segments.push(Segment {
+                    start: off,
+                    end: off,
+                    min_ts_us: ts,
+                    max_ts_us: ts,
+                    preamble: p,
+                });
+            }
+        }
+    }
+
+    /// The header bytes that, fed to a new reader, let it read on from any
+    /// record boundary after the current one (the file header, or the current
+    /// pcapng section's header and interface blocks), and a number that
+    /// changes whenever they do.
+    pub fn preamble(&self) -> (&[u8], u32) {
+        (&self.preamble, self.preamble_gen)
+    }
+
+    /// Stream offset of the next byte the reader has not consumed.
+    pub fn consumed(&self) -> u64 {
+        self.offset
     }
 
     /// The container format, once the header has been read.
@@ -376,6 +543,8 @@ impl Reader {
             linktype: network & 0xFFFF,
         };
         self.format = Some(Format::Pcap);
+        self.preamble = b.get(..24).unwrap_or_default().to_vec();
+        self.preamble_gen += 1;
         Some(Step::Consumed(24))
     }
 
@@ -428,6 +597,7 @@ impl Reader {
         let frac_ns = i64::from(frac) * unit;
         let ts_ns = i64::from(sec) * 1_000_000_000 + frac_ns;
         self.last_ts_ns = ts_ns;
+        self.index_record(ts_ns);
         on_frame(Frame {
             ts_ns,
             linktype,
@@ -491,6 +661,17 @@ impl Reader {
             );
         }
         let body = block.get(8..blen - 4)?;
+        match btype {
+            0x0A0D_0D0A => {
+                self.preamble = block.to_vec();
+                self.preamble_gen += 1;
+            }
+            1 => {
+                self.preamble.extend_from_slice(block);
+                self.preamble_gen += 1;
+            }
+            _ => {}
+        }
         match btype {
             0x0A0D_0D0A => self.pcapng_shb(body, endian),
             1 => self.pcapng_idb(body, endian),
@@ -672,6 +853,7 @@ impl Reader {
             .unwrap_or(i64::MAX)
             .saturating_add(iface.offset_s.saturating_mul(1_000_000_000));
         self.last_ts_ns = ts_ns;
+        self.index_record(ts_ns);
         on_frame(Frame {
             ts_ns,
             linktype: iface.linktype,
@@ -748,6 +930,7 @@ impl Reader {
         }
         let data = body.get(4..4 + caplen).unwrap_or_default();
         let ts_ns = self.last_ts_ns;
+        self.index_record(ts_ns);
         on_frame(Frame {
             ts_ns,
             linktype: iface.linktype,

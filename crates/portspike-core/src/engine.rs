@@ -25,6 +25,8 @@ pub const TOP_K: usize = 32;
 pub const ZEEK_WINDOW_US: i64 = 300_000_000;
 pub const ZEEK_HOSTS: usize = 25;
 pub const ZEEK_PORTS: usize = 15;
+/// Targets a source's Zeek window tracks before it starts over.
+pub const ZEEK_MAX_TARGETS: usize = 4096;
 
 /// TRW (Jung et al. 2004) parameters.
 pub const THETA0: f64 = 0.8;
@@ -95,9 +97,17 @@ struct Pending {
 }
 
 /// Space-Saving heavy hitters with the time range each was seen in.
+///
+/// A flat table of [`TOP_K`] slots searched by address hash; a miss replaces
+/// a slot holding the smallest count, found by a cursor that moves on from
+/// the last replacement (counts only grow, so a full turn of the cursor
+/// without a slot at the known minimum means the minimum has grown).
 #[derive(Debug, Default, Clone)]
 pub struct TopK {
-    pub items: HashMap<IpAddr, Hit>,
+    hashes: Vec<u64>,
+    items: Vec<(IpAddr, Hit)>,
+    min: u64,
+    cursor: usize,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -108,34 +118,56 @@ pub struct Hit {
 }
 
 impl TopK {
-    fn add(&mut self, a: IpAddr, ts: i64) {
-        if let Some(h) = self.items.get_mut(&a) {
-            h.count += 1;
-            h.last_ts = ts;
-            return;
+    /// Count one packet of `a` (whose [`hash_addr`] is `h`) at `ts`.
+    fn add(&mut self, a: IpAddr, h: u64, ts: i64) {
+        if let Some(i) = self.hashes.iter().position(|x| *x == h) {
+            if let Some((b, hit)) = self.items.get_mut(i) {
+                if *b == a {
+                    hit.count += 1;
+                    hit.last_ts = ts;
+                    return;
+                }
+            }
         }
         if self.items.len() < TOP_K {
-            self.items.insert(
+            self.hashes.push(h);
+            self.items.push((
                 a,
                 Hit {
                     count: 1,
                     first_ts: ts,
                     last_ts: ts,
                 },
-            );
+            ));
+            self.min = 1;
             return;
         }
-        // Replace the smallest, inheriting its count (Space-Saving).
-        if let Some((&k, &h)) = self.items.iter().min_by_key(|(k, h)| (h.count, **k)) {
-            self.items.remove(&k);
-            self.items.insert(
-                a,
-                Hit {
-                    count: h.count + 1,
-                    first_ts: ts,
-                    last_ts: ts,
-                },
-            );
+        // Replace a slot at the minimum, inheriting its count (Space-Saving).
+        let n = self.items.len();
+        let mut seen = 0;
+        loop {
+            let i = self.cursor % n;
+            self.cursor = (i + 1) % n;
+            let at_min = self.items.get(i).is_some_and(|x| x.1.count <= self.min);
+            if at_min {
+                if let (Some(slot), Some(hs)) = (self.items.get_mut(i), self.hashes.get_mut(i)) {
+                    *slot = (
+                        a,
+                        Hit {
+                            count: slot.1.count + 1,
+                            first_ts: ts,
+                            last_ts: ts,
+                        },
+                    );
+                    *hs = h;
+                }
+                return;
+            }
+            seen += 1;
+            if seen >= n {
+                self.min = self.items.iter().map(|x| x.1.count).min().unwrap_or(1);
+                seen = 0;
+            }
         }
     }
 
@@ -437,8 +469,8 @@ impl Engine {
         st.totals.bytes += u64::from(len);
         st.sources.insert(hs);
         st.destinations.insert(hd);
-        st.top_sources.add(client, ts);
-        st.top_destinations.add(server, ts);
+        st.top_sources.add(client, hs, ts);
+        st.top_destinations.add(server, hd, ts);
         if attempt {
             st.totals.attempts += 1;
         }
@@ -636,7 +668,11 @@ impl Engine {
         let Some(s) = self.sources.get_mut(&k.src) else {
             return;
         };
-        if ts - s.zeek_start > ZEEK_WINDOW_US {
+        if s.convicted.is_some() {
+            // The verdict is kept; the windows have nothing more to say.
+            return;
+        }
+        if ts - s.zeek_start > ZEEK_WINDOW_US || s.zeek_ports.len() >= ZEEK_MAX_TARGETS {
             s.zeek_hosts.clear();
             s.zeek_ports.clear();
             s.zeek_start = ts;

@@ -16,6 +16,7 @@
 //! ```
 
 pub mod bins;
+pub mod bulk;
 pub mod capture;
 pub mod compress;
 pub mod decode;
@@ -29,6 +30,7 @@ pub mod services;
 pub mod sketch;
 pub mod synth;
 pub mod timegate;
+pub mod window;
 pub mod writer;
 
 use capture::{Frame, Reader};
@@ -160,6 +162,8 @@ struct FileOutcome {
     error: Option<Problem>,
     warnings: Vec<Problem>,
     dropped: Option<u64>,
+    /// The time → offset index, for uncompressed input.
+    index: Option<capture::Index>,
 }
 
 impl FileState {
@@ -199,6 +203,10 @@ impl FileState {
                 })
                 .collect(),
             dropped: self.reader.dropped_by_capture(),
+            index: match self.input.compression() {
+                None => Some(self.reader.take_index()),
+                Some(_) => None,
+            },
         }
     }
 }
@@ -288,10 +296,18 @@ impl Analyzer {
     }
 
     /// End of input: build the report.
-    pub fn finish(mut self) -> Report {
+    pub fn finish(self) -> Report {
+        self.finish_with_index().0
+    }
+
+    /// End of input: the report, and for each file its time → offset index
+    /// (`None` for compressed input, which cannot be read from the middle).
+    pub fn finish_with_index(mut self) -> (Report, Vec<Option<capture::Index>>) {
         self.close_file();
         self.counts.finish();
-        self.build()
+        let report = self.build();
+        let index = self.outcomes.iter_mut().map(|o| o.index.take()).collect();
+        (report, index)
     }
 
     /// The report so far, for charts while parsing: everything counted up to

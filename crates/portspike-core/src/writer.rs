@@ -6,6 +6,7 @@
 pub struct PcapWriter {
     buf: Vec<u8>,
     snaplen: u32,
+    nanos: bool,
 }
 
 impl PcapWriter {
@@ -19,21 +20,49 @@ impl PcapWriter {
         buf.extend_from_slice(&0u32.to_le_bytes());
         buf.extend_from_slice(&snaplen.to_le_bytes());
         buf.extend_from_slice(&linktype.to_le_bytes());
-        PcapWriter { buf, snaplen }
+        PcapWriter {
+            buf,
+            snaplen,
+            nanos: false,
+        }
+    }
+
+    /// A capture with nanosecond timestamps (magic a1b23c4d).
+    pub fn new_nanos(linktype: u32, snaplen: u32) -> Self {
+        let mut w = Self::new(linktype, snaplen);
+        if let Some(m) = w.buf.get_mut(..4) {
+            m.copy_from_slice(&0xa1b2_3c4du32.to_le_bytes());
+        }
+        w.nanos = true;
+        w
     }
 
     /// Append one packet; bytes past the snapshot length are cut, the
     /// original length is kept.
     pub fn packet(&mut self, ts_ns: i64, data: &[u8]) {
-        let ts_us = ts_ns.div_euclid(1000);
-        let sec = ts_us.div_euclid(1_000_000) as u32;
-        let usec = ts_us.rem_euclid(1_000_000) as u32;
+        self.packet_with_len(ts_ns, data, data.len() as u32);
+    }
+
+    /// Append one packet whose original length was `orig_len`.
+    pub fn packet_with_len(&mut self, ts_ns: i64, data: &[u8], orig_len: u32) {
+        let (sec, frac) = if self.nanos {
+            (
+                ts_ns.div_euclid(1_000_000_000) as u32,
+                ts_ns.rem_euclid(1_000_000_000) as u32,
+            )
+        } else {
+            let ts_us = ts_ns.div_euclid(1000);
+            (
+                ts_us.div_euclid(1_000_000) as u32,
+                ts_us.rem_euclid(1_000_000) as u32,
+            )
+        };
         let caplen = data.len().min(self.snaplen as usize);
         self.buf.extend_from_slice(&sec.to_le_bytes());
-        self.buf.extend_from_slice(&usec.to_le_bytes());
+        self.buf.extend_from_slice(&frac.to_le_bytes());
         self.buf.extend_from_slice(&(caplen as u32).to_le_bytes());
         self.buf
-            .extend_from_slice(&(data.len() as u32).to_le_bytes());
+            .extend_from_slice(&orig_len.max(caplen as u32).to_le_bytes());
         self.buf
             .extend_from_slice(data.get(..caplen).unwrap_or_default());
     }

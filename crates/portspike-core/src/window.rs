@@ -1,0 +1,274 @@
+//! Reading a time window of a capture again, from the byte ranges the
+//! [`Index`](crate::capture::Index) names: its packets on one port saved as a
+//! new capture ([`Extract`]), or its series at a finer bin width (an
+//! [`Analyzer`](crate::Analyzer) fed the same ranges, see [`ranges_for`]).
+
+use crate::capture::{Index, Reader};
+use crate::decode::{self, Decoded, Proto, L4};
+use crate::flows::Key;
+use crate::writer::PcapWriter;
+
+/// The byte ranges of one file to read for `[t0, t1)` µs, each with the
+/// preamble to feed a new reader before it; `None` when the index cannot
+/// serve (it overflowed).
+pub fn ranges_for(index: &Index, t0: i64, t1: i64) -> Option<Vec<(&[u8], u64, u64)>> {
+    let ranges = index.ranges(t0, t1)?;
+    Some(
+        ranges
+            .into_iter()
+            .map(|(p, a, b)| {
+                (
+                    index
+                        .preambles
+                        .get(p)
+                        .map(Vec::as_slice)
+                        .unwrap_or_default(),
+                    a,
+                    b,
+                )
+            })
+            .collect(),
+    )
+}
+
+/// Which packets an extract keeps: those a Wireshark filter on the port
+/// selects (`tcp.port == N` for the service key, `tcp.dstport == N` for the
+/// destination-port key, ICMP errors quoting such a packet included) within
+/// the window.
+#[derive(Debug, Clone, Copy)]
+pub struct Selection {
+    pub key: Key,
+    pub proto: Proto,
+    pub port: u16,
+    pub t0_us: i64,
+    pub t1_us: i64,
+}
+
+impl Selection {
+    pub fn matches(&self, ts_ns: i64, p: &decode::Packet) -> bool {
+        let ts = ts_ns.div_euclid(1000);
+        if ts < self.t0_us || ts >= self.t1_us {
+            return false;
+        }
+        let (proto, sport, dport) = match p.l4 {
+            L4::Ports {
+                proto,
+                sport,
+                dport,
+                ..
+            } => (proto, sport, dport),
+            L4::Icmp {
+                quoted: Some(q), ..
+            } => (q.proto, q.sport, q.dport),
+            _ => return false,
+        };
+        proto == self.proto
+            && match self.key {
+                Key::Service => sport == self.port || dport == self.port,
+                Key::DstPort => dport == self.port,
+            }
+    }
+}
+
+/// The packets of a selection, written as a pcap (nanosecond timestamps, the
+/// link type of the first packet kept).
+#[derive(Debug)]
+pub struct Extract {
+    sel: Selection,
+    writer: Option<(u32, PcapWriter)>,
+    /// Packets written.
+    pub packets: u64,
+    /// Matching packets of another link type than the first (a pcap holds one).
+    pub other_link: u64,
+    /// Most bytes the extract may hold; past it, matching packets are counted
+    /// in `over_limit` and left out.
+    pub limit: usize,
+    pub over_limit: u64,
+}
+
+impl Extract {
+    pub fn new(sel: Selection, limit: usize) -> Self {
+        Extract {
+            sel,
+            writer: None,
+            packets: 0,
+            other_link: 0,
+            limit,
+            over_limit: 0,
+        }
+    }
+
+    /// Read one byte range (after its preamble) and keep what matches.
+    pub fn range(&mut self, preamble: &[u8], bytes: &[u8]) {
+        let mut r = Reader::new();
+        r.feed(preamble, &mut |_| {});
+        let sel = self.sel;
+        let limit = self.limit;
+        let Extract {
+            writer,
+            packets,
+            other_link,
+            over_limit,
+            ..
+        } = self;
+        r.feed(bytes, &mut |f| {
+            let Decoded::Ip(p) = decode::decode(f.linktype, f.data) else {
+                return;
+            };
+            if !sel.matches(f.ts_ns, &p) {
+                return;
+            }
+            let (lt, w) = writer
+                .get_or_insert_with(|| (f.linktype, PcapWriter::new_nanos(f.linktype, 262_144)));
+            if *lt != f.linktype {
+                *other_link += 1;
+            } else if w.len() + f.data.len() + 16 > limit {
+                *over_limit += 1;
+            } else {
+                w.packet_with_len(f.ts_ns, f.data, f.orig_len);
+                *packets += 1;
+            }
+        });
+    }
+
+    /// The capture (an empty Ethernet pcap if nothing matched).
+    pub fn finish(self) -> Vec<u8> {
+        match self.writer {
+            Some((_, w)) => w.into_bytes(),
+            None => PcapWriter::new_nanos(1, 262_144).into_bytes(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{synth, Analyzer, Params};
+
+    /// Index the sample as one file, fed in uneven chunks.
+    fn indexed(bytes: &[u8]) -> (crate::report::Report, Vec<Option<Index>>) {
+        let mut a = Analyzer::new(Params::default());
+        a.begin_file("sample.pcap", bytes.len() as u64, None);
+        for c in bytes.chunks(77_777) {
+            a.feed(c);
+        }
+        a.finish_with_index()
+    }
+
+    #[test]
+    fn the_index_covers_every_record_once_in_order() {
+        let bytes = synth::sample();
+        let (r, ix) = indexed(&bytes);
+        let ix = ix[0].as_ref().expect("an uncompressed file is indexed");
+        assert!(ix.segments.len() >= 2, "{} segments", ix.segments.len());
+        assert_eq!(ix.segments[0].start, 24);
+        assert_eq!(ix.segments.last().unwrap().end, bytes.len() as u64);
+        for w in ix.segments.windows(2) {
+            assert_eq!(w[0].end, w[1].start);
+        }
+        // Reading every range again gives every packet.
+        let all = ranges_for(ix, i64::MIN, i64::MAX).unwrap();
+        assert_eq!(all.len(), 1, "adjacent segments merge");
+        let mut n = 0;
+        for (pre, a, b) in all {
+            let mut rd = Reader::new();
+            rd.feed(pre, &mut |_| {});
+            rd.feed(&bytes[a as usize..b as usize], &mut |_| n += 1);
+        }
+        assert_eq!(n, r.capture.packets);
+    }
+
+    #[test]
+    fn a_window_reads_only_its_segments_and_loses_none_of_its_packets() {
+        let bytes = synth::sample();
+        let (r, ix) = indexed(&bytes);
+        let ix = ix[0].as_ref().unwrap();
+        let spike = &r.spikes[0];
+        let ranges = ranges_for(ix, spike.start_ts, spike.end_ts).unwrap();
+        let read: u64 = ranges.iter().map(|(_, a, b)| b - a).sum();
+        assert!(
+            read < bytes.len() as u64 / 2,
+            "read {read} of {}",
+            bytes.len()
+        );
+        // Every packet of the window comes back, whatever the chunking was.
+        let count = |sel: Selection, whole: bool| {
+            let mut x = Extract::new(sel, usize::MAX);
+            if whole {
+                x.range(&[], &bytes);
+            } else {
+                for (pre, a, b) in ranges_for(ix, sel.t0_us, sel.t1_us).unwrap() {
+                    x.range(pre, &bytes[a as usize..b as usize]);
+                }
+            }
+            (x.packets, x.finish())
+        };
+        let sel = Selection {
+            key: Key::Service,
+            proto: Proto::Tcp,
+            port: spike.port,
+            t0_us: spike.start_ts,
+            t1_us: spike.end_ts,
+        };
+        let (n_whole, _) = count(sel, true);
+        let (n_ranges, pcap) = count(sel, false);
+        assert_eq!(n_whole, n_ranges);
+        assert!(n_ranges >= spike.packets, "{n_ranges} < {}", spike.packets);
+        // The extract is a capture of exactly those packets.
+        let again = crate::analyze_bytes(&pcap, Params::default());
+        assert_eq!(again.capture.packets, n_ranges);
+        assert!(again.capture.first_ts.unwrap() >= spike.start_ts);
+        assert!(again.capture.last_ts.unwrap() < spike.end_ts);
+    }
+
+    #[test]
+    fn a_full_index_merges_neighbours_and_still_covers_everything() {
+        use crate::bulk::{Bulk, Container, Mix};
+        use crate::capture::SEGMENT_BYTES;
+        const LIMIT: usize = 64;
+        let size = SEGMENT_BYTES * LIMIT as u64 * 5 / 2;
+        let bytes = Bulk::new(Mix::Scan, Container::Pcap, size).to_vec();
+        let mut rd = Reader::new();
+        rd.set_index_limit(LIMIT);
+        let mut n = 0u64;
+        for c in bytes.chunks(1 << 20) {
+            rd.feed(c, &mut |_| n += 1);
+        }
+        let ix = rd.take_index();
+        assert!(ix.segments.len() <= LIMIT);
+        assert!(ix.segment_bytes >= 4 * SEGMENT_BYTES);
+        assert_eq!(ix.segments.last().unwrap().end, bytes.len() as u64);
+        for w in ix.segments.windows(2) {
+            assert_eq!(w[0].end, w[1].start);
+            assert!(w[0].min_ts_us <= w[1].max_ts_us);
+        }
+    }
+
+    #[test]
+    fn compressed_input_has_no_index() {
+        use std::io::Write;
+        let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        z.write_all(&synth::sample()).unwrap();
+        let gz = z.finish().unwrap();
+        let (_, ix) = indexed(&gz);
+        assert!(ix[0].is_none());
+    }
+
+    #[test]
+    fn pcapng_sections_keep_their_interfaces() {
+        use crate::bulk::{Bulk, Container, Mix};
+        // Two sections back to back: the second range needs the second preamble.
+        let mut two = Bulk::new(Mix::Mixed, Container::Pcapng, 3 << 20).to_vec();
+        two.extend(Bulk::new(Mix::Scan, Container::Pcapng, 3 << 20).to_vec());
+        let (r, ix) = indexed(&two);
+        let ix = ix[0].as_ref().unwrap();
+        assert_eq!(ix.preambles.len(), 2);
+        let mut n = 0;
+        for (pre, a, b) in ranges_for(ix, i64::MIN, i64::MAX).unwrap() {
+            let mut rd = Reader::new();
+            rd.feed(pre, &mut |_| {});
+            rd.feed(&two[a as usize..b as usize], &mut |_| n += 1);
+        }
+        assert_eq!(n, r.capture.packets);
+    }
+}

@@ -1,0 +1,136 @@
+// Re-reading a window of the capture: zoom re-bins finer (or says why it
+// cannot), a finding's packets are saved as a pcap that tshark reads, and a
+// link pasted into an open tab moves the view.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import zlib from 'node:zlib';
+import { serve, launch, dropFile, waitState, root } from './harness.mjs';
+
+const cli = path.join(root, 'target', 'debug', 'portspike');
+const sample = path.join(root, 'static', 'sample.pcap');
+let server, browser;
+
+before(async () => {
+  server = await serve();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+function tsharkCount(file, filter) {
+  const args = ['-r', file, '-T', 'fields', '-e', 'frame.number'];
+  if (filter) args.push('-Y', filter);
+  const out = execFileSync('tshark', args, { maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+  return out.split('\n').filter((l) => l.trim()).length;
+}
+
+async function openSample() {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(server.url);
+  await page.click('[data-testid="sample-button"]');
+  assert.equal(await waitState(page, ['done']), 'done');
+  return page;
+}
+
+const canvas = '[data-testid="timeline"]';
+const attr = (page, name) => page.getAttribute(canvas, name);
+
+/** Zoom with the keyboard: each + keeps the middle 60%. */
+async function zoomIn(page, times) {
+  await page.focus(canvas);
+  for (let i = 0; i < times; i++) await page.keyboard.press('+');
+}
+
+test('zooming in re-reads the window at finer bins; the tooltip equals the CLI at that width', async () => {
+  const page = await openSample();
+  assert.equal(await attr(page, 'data-bin-width'), '1000000');
+  const port = await attr(page, 'data-ports');
+  await zoomIn(page, 4);
+  await page.waitForSelector('[data-testid="zoom-note"][data-fine="true"]');
+  const width = Number(await attr(page, 'data-bin-width'));
+  assert.equal(width, 200000, 'a ~117 s view gets 200 ms bins');
+  assert.match(await page.textContent('[data-testid="zoom-note"]'), /200 ms bins, read again from the file/);
+
+  // Hover a few places: each bin's range and values are the CLI's at 200 ms.
+  const cliRun = JSON.parse(execFileSync(cli, ['analyze', sample, '--json', '--bin', '200ms', '--series-top', '1000'], { maxBuffer: 1 << 28 }));
+  const series = cliRun.ports.find((p) => `${p.proto}/${p.port}` === port.split(',')[0]).series;
+  const box = await page.$eval(canvas, (c) => { const r = c.getBoundingClientRect(); return { x: r.x, y: r.y, w: r.width, h: r.height }; });
+  let checked = 0;
+  for (const f of [0.3, 0.45, 0.6, 0.75]) {
+    await page.mouse.move(box.x + box.w * f, box.y + box.h * 0.5);
+    const tip = await page.waitForSelector('[data-testid="tooltip"]');
+    const start = Number(await tip.getAttribute('data-bin-start'));
+    const end = Number(await tip.getAttribute('data-bin-end'));
+    assert.equal(end - start, 200000);
+    const i = (start - series.start_ts) / series.bin_width_us;
+    assert.ok(Number.isInteger(i), `bin ${start} on the CLI's grid`);
+    assert.equal(Number(await tip.getAttribute('data-value')), series.packets[i] ?? 0, `packets in the bin at ${start}`);
+    checked++;
+  }
+  assert.equal(checked, 4);
+
+  // Back to the whole capture: the stored bins again.
+  await page.click('[data-testid="reset-zoom"]');
+  await page.waitForFunction(() => document.querySelector('[data-testid="timeline"]').dataset.binWidth === '1000000');
+  assert.equal(await page.$('[data-testid="zoom-note"]'), null);
+  await page.close();
+});
+
+test('a compressed capture cannot be read from the middle: zoom stops at the stored bins and says why', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(server.url);
+  await page.waitForSelector('[data-testid="drop-zone"]');
+  await dropFile(page, 'sample.pcap.gz', zlib.gzipSync(fs.readFileSync(sample)));
+  assert.equal(await waitState(page, ['done']), 'done');
+  await zoomIn(page, 9);
+  const note = await page.waitForSelector('[data-testid="zoom-note"][data-fine="false"]');
+  assert.match(await note.textContent(), /stored 1 s bins: the capture is compressed/);
+  assert.equal(await attr(page, 'data-bin-width'), '1000000');
+  const [t0, t1] = [await attr(page, 'data-t0'), await attr(page, 'data-t1')].map(Number);
+  assert.ok(t1 - t0 >= 4 * 1000000, 'never narrower than four stored bins');
+  await page.click('[data-testid="spike-row"]');
+  assert.ok(await page.isDisabled('[data-testid="save-pcap"]'));
+  await page.close();
+});
+
+test('"save these packets as pcap": tshark reads exactly what the Wireshark filter selects', async () => {
+  const page = await openSample();
+  await page.click('[data-testid="spike-row"][data-port="tcp/445"]');
+  await page.waitForSelector('[data-testid="spike-detail"]');
+  const filter = await page.textContent('[data-testid="wireshark-filter"]');
+  const selected = tsharkCount(sample, filter);
+  assert.ok(selected > 1000, `${selected} packets in the sweep`);
+  // The detail's packet count is the filter's in tshark.
+  assert.match(await page.textContent('[data-testid="spike-detail"]'), new RegExp(`(^|\\D)${selected} packets,`));
+
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="save-pcap"]')]);
+  assert.match(download.suggestedFilename(), /^portspike-tcp445-\d{8}T\d{6}\.\d{6}Z\.pcap$/);
+  const file = path.join(os.tmpdir(), `portspike-save-${process.pid}.pcap`);
+  await download.saveAs(file);
+  assert.equal(tsharkCount(file), selected, 'the saved capture holds the filtered packets');
+  assert.equal(tsharkCount(file, filter), selected, 'and only those');
+  await page.waitForSelector('[data-testid="save-status"]');
+  assert.match(await page.textContent('[data-testid="save-status"]'), new RegExp(`Saved ${selected} packets`));
+  fs.rmSync(file);
+  await page.close();
+});
+
+test('a link pasted into an open tab (hashchange) moves the view without reloading', async () => {
+  const page = await openSample();
+  await page.evaluate(() => { window.__same = true; });
+  const t0 = Number(await attr(page, 'data-t0'));
+  const range = [t0 + 60_000_000, t0 + 180_000_000];
+  await page.evaluate((r) => { location.hash = `port=udp/53&metric=bytes&t0=${r[0]}&t1=${r[1]}`; }, range);
+  await page.waitForSelector(`${canvas}[data-metric="bytes"]`);
+  assert.equal((await attr(page, 'data-ports')).split(',')[0], 'udp/53');
+  assert.deepEqual([await attr(page, 'data-t0'), await attr(page, 'data-t1')].map(Number), range);
+  assert.equal(await page.evaluate(() => window.__same), true, 'the page did not reload');
+  await page.close();
+});
