@@ -39,7 +39,7 @@ pub const MAX_BINS: i64 = 2000;
 /// Most bins a fixed (user-chosen) width may span before it is coarsened anyway.
 pub const MAX_FIXED_BINS: i64 = 200_000;
 
-/// Below this many occupied bins a series is kept sparse.
+/// Below this many occupied bins (or a quarter of its span) a series is kept sparse.
 const SPARSE_LIMIT: usize = 32;
 
 /// The values of one (port, bin).
@@ -97,13 +97,27 @@ impl Default for Series {
 }
 
 impl Series {
+    /// Cells held (occupied bins of a sparse series, the span of a dense one).
+    pub fn cells(&self) -> usize {
+        match self {
+            Series::Sparse(list) => list.len(),
+            Series::Dense { cells, .. } => cells.len(),
+        }
+    }
+
     /// The cell of `bin`, created empty if needed (always `Some`).
     pub fn cell(&mut self, bin: i64) -> Option<&mut Cell> {
         if let Series::Sparse(list) = self {
-            if list.len() >= SPARSE_LIMIT && list.binary_search_by_key(&bin, |(b, _)| *b).is_err() {
+            let start = list.first().map(|x| x.0).unwrap_or(bin).min(bin);
+            let end = list.last().map(|x| x.0).unwrap_or(bin).max(bin);
+            // Dense once at least a quarter of the span is occupied: memory
+            // stays proportional to the bins in use.
+            let dense_pays = (end - start + 1) as usize <= 4 * (list.len() + 1);
+            if list.len() >= SPARSE_LIMIT
+                && dense_pays
+                && list.binary_search_by_key(&bin, |(b, _)| *b).is_err()
+            {
                 let list = std::mem::take(list);
-                let start = list.first().map(|x| x.0).unwrap_or(bin).min(bin);
-                let end = list.last().map(|x| x.0).unwrap_or(bin).max(bin);
                 let mut cells = vec![Cell::default(); (end - start + 1) as usize];
                 for (b, c) in list {
                     if let Some(slot) = cells.get_mut((b - start) as usize) {

@@ -23,6 +23,9 @@ use crate::synth::Rng;
 pub enum Mix {
     Scan,
     Mixed,
+    /// UDP between random ports on both sides (peer-to-peer-like): every port
+    /// busy in many bins, the worst case for the series' memory.
+    Wide,
 }
 
 impl Mix {
@@ -30,6 +33,7 @@ impl Mix {
         match s {
             "scan" | "scan64" => Some(Mix::Scan),
             "mixed" => Some(Mix::Mixed),
+            "wide" => Some(Mix::Wide),
             _ => None,
         }
     }
@@ -109,6 +113,7 @@ impl Bulk {
             match self.mix {
                 Mix::Scan => self.scan_frame(),
                 Mix::Mixed => self.mixed_frame(),
+                Mix::Wide => self.wide_frame(),
             }
             self.packets += 1;
             self.record(out);
@@ -169,6 +174,22 @@ impl Bulk {
         }
         // Pad to a 64-byte frame (Ethernet minimum with FCS).
         self.frame.resize(64, 0);
+    }
+
+    fn wide_frame(&mut self) {
+        // ~200 packets/s, so a few hundred MB span days.
+        self.ts += self.rng.range(1_000_000, 9_000_000) as i64;
+        let r = self.rng.next_u64();
+        let a = 0x0a05_0000 | (r & 0xffff) as u32;
+        let b = 0x0a06_0000 | ((r >> 16) & 0xffff) as u32;
+        udp_frame(
+            &mut self.frame,
+            a,
+            b,
+            (r >> 32) as u16,
+            (r >> 48) as u16,
+            60,
+        );
     }
 
     fn mixed_frame(&mut self) {
@@ -342,6 +363,37 @@ mod tests {
             let avg = total / n;
             assert!((700..=900).contains(&avg), "mixed average {avg} B");
         }
+    }
+
+    #[test]
+    fn series_memory_stays_bounded_and_a_late_surge_still_gets_its_timeline() {
+        use crate::engine::CELL_BUDGET;
+        use crate::synth::{Trace, SYN};
+        let mut bytes = Bulk::new(Mix::Wide, Container::Pcap, 64 << 20).to_vec();
+        // After ~45 minutes of every port being busy, a sweep on 445.
+        let at = START_NS + 2_900 * 1_000_000_000;
+        let mut t = Trace::new();
+        for i in 0..6000u32 {
+            let dst = [10, 9, (i >> 8) as u8, i as u8];
+            t.tcp(at + i64::from(i) * 5_000_000, [10, 1, 1, 23], dst, 40_000, 445, SYN, 0);
+        }
+        bytes.extend_from_slice(&t.into_pcap(65535)[24..]);
+        let mut a = crate::Analyzer::new(crate::Params::default());
+        for c in bytes.chunks(1 << 20) {
+            a.feed(c);
+            assert!(a.cells_held() <= CELL_BUDGET, "{} cells", a.cells_held());
+        }
+        let r = a.finish();
+        assert!(r.ports.len() > 60_000, "{} ports", r.ports.len());
+        assert!(
+            r.capture.warnings.iter().any(|w| w.code == "series_bounded"),
+            "{:?}",
+            r.capture.warnings
+        );
+        let sweep = r.spikes.iter().find(|s| s.proto == "tcp" && s.port == 445);
+        assert!(sweep.is_some_and(|s| s.kind == "sweep"), "{:?}", r.spikes.first());
+        let port = r.ports.iter().find(|p| p.proto == "tcp" && p.port == 445);
+        assert!(port.is_some_and(|p| p.series.is_some()));
     }
 
     #[test]

@@ -15,18 +15,26 @@ pub const ANSWER_US: i64 = 3_000_000;
 /// A UDP flow idle this long ends; the next packet is a new attempt.
 pub const UDP_IDLE_US: i64 = 60_000_000;
 /// Bounds on tracked state; past them the oldest state is dropped (and a warning says so).
-pub const MAX_PENDING: usize = 1 << 20;
-pub const MAX_UDP_FLOWS: usize = 1 << 20;
-pub const MAX_SOURCES: usize = 1 << 16;
+pub const MAX_PENDING: usize = 1 << 17;
+pub const MAX_UDP_FLOWS: usize = 1 << 17;
+pub const MAX_SOURCES: usize = 1 << 13;
 pub const MAX_CONTACTS_PER_SOURCE: usize = 1 << 16;
+/// Cells all series may hold together. Past it the quietest ports give up
+/// their series (they keep their totals) until half the budget is free.
+pub const CELL_BUDGET: usize = 1 << 17;
+/// Contacts remembered over all sources; past it new contacts of sources are
+/// not remembered (each counts as a first contact).
+pub const CONTACT_BUDGET: usize = 1 << 20;
+/// Ports and targets counted per source (the first ones seen).
+pub const TOP_PER_SOURCE: usize = 16;
 /// Heavy hitters kept per port (Space-Saving).
 pub const TOP_K: usize = 32;
 /// Zeek-style thresholds on failed attempts within a window.
 pub const ZEEK_WINDOW_US: i64 = 300_000_000;
 pub const ZEEK_HOSTS: usize = 25;
 pub const ZEEK_PORTS: usize = 15;
-/// Targets a source's Zeek window tracks before it starts over.
-pub const ZEEK_MAX_TARGETS: usize = 4096;
+/// Failed (target, port) pairs a source's Zeek window tracks before it starts over.
+pub const ZEEK_MAX_PAIRS: usize = 128;
 
 /// TRW (Jung et al. 2004) parameters.
 pub const THETA0: f64 = 0.8;
@@ -194,6 +202,8 @@ pub struct PortState {
     pub destinations: Distinct,
     pub top_sources: TopK,
     pub top_destinations: TopK,
+    /// The series was given up to stay within [`CELL_BUDGET`].
+    pub series_off: bool,
 }
 
 /// Per-source scan evidence.
@@ -217,8 +227,11 @@ pub struct SourceState {
     pub top_ports: HashMap<(Proto, u16), u64>,
     pub top_targets: HashMap<IpAddr, u64>,
     zeek_start: i64,
-    zeek_hosts: HashMap<(Proto, u16), HashSet<u64>>,
-    zeek_ports: HashMap<u64, HashSet<(Proto, u16)>>,
+    /// Failed (target, port) pairs in the current window, and how many
+    /// distinct hosts per port and ports per host they make.
+    zeek_pairs: HashSet<u64>,
+    zeek_hosts: HashMap<(Proto, u16), u16>,
+    zeek_ports: HashMap<u64, u16>,
     /// Contacts to targets that answered a SYN with SYN-ACK, then this source sent RST.
     half_open: u64,
     completed: u64,
@@ -236,6 +249,10 @@ pub struct EngineStats {
     pub evicted_udp: u64,
     pub untracked_sources: u64,
     pub evicted_sources: u64,
+    /// Ports whose series were given up (counted once each time).
+    pub trimmed_series: u64,
+    /// Contacts not remembered for lack of room.
+    pub unremembered_contacts: u64,
 }
 
 #[derive(Debug)]
@@ -249,6 +266,12 @@ pub struct Engine {
     pub sources: HashMap<IpAddr, SourceState>,
     pub stats: EngineStats,
     now: i64,
+    /// Cells held by all series.
+    cells: usize,
+    /// A port without a series gets one again once it has more packets than this.
+    readmit: u64,
+    /// Contacts remembered by all sources.
+    contacts: usize,
 }
 
 fn probe_of(flags: u8) -> Option<Probe> {
@@ -274,15 +297,69 @@ impl Engine {
             sources: HashMap::default(),
             stats: EngineStats::default(),
             now: i64::MIN,
+            cells: 0,
+            readmit: 0,
+            contacts: 0,
         }
     }
 
-    /// The cell of `port` at time `ts` (placing `ts` on the grid).
+    /// Cells held by all series (bounded by [`CELL_BUDGET`]).
+    pub fn cells_held(&self) -> usize {
+        self.cells
+    }
+
+    /// Coarsen every series by `factor` (after the grid stepped up).
+    fn coarsen_all(&mut self, factor: i64) {
+        self.cells = 0;
+        for st in self.ports.values_mut() {
+            st.series.coarsen(factor);
+            self.cells += st.series.cells();
+        }
+    }
+
+    /// Over budget: the quietest ports give up their series.
+    fn trim(&mut self) {
+        let mut by_packets: Vec<(u64, (Proto, u16), usize)> = self
+            .ports
+            .iter()
+            .filter(|(_, st)| st.series.cells() > 0)
+            .map(|(k, st)| (st.totals.packets, *k, st.series.cells()))
+            .collect();
+        by_packets.sort_unstable();
+        for (packets, k, n) in by_packets {
+            if self.cells <= CELL_BUDGET / 2 {
+                break;
+            }
+            if let Some(st) = self.ports.get_mut(&k) {
+                st.series = Series::default();
+                st.top_sources = TopK::default();
+                st.top_destinations = TopK::default();
+                st.series_off = true;
+                self.cells -= n.min(self.cells);
+                self.readmit = self.readmit.max(packets.saturating_mul(2));
+                self.stats.trimmed_series += 1;
+            }
+        }
+    }
+
+    /// The cell of `port` at time `ts` (placing `ts` on the grid); `None`
+    /// for a port without a series.
     fn cell(&mut self, port: (Proto, u16), ts: i64) -> Option<&mut Cell> {
         let (factor, bin) = self.grid.place(ts);
         if factor > 1 {
-            for st in self.ports.values_mut() {
-                st.series.coarsen(factor);
+            self.coarsen_all(factor);
+        }
+        let st = self.ports.get_mut(&port)?;
+        if st.series_off {
+            return None;
+        }
+        let before = st.series.cells();
+        st.series.cell(bin)?;
+        let grown = st.series.cells() - before;
+        if grown > 0 {
+            self.cells += grown;
+            if self.cells > CELL_BUDGET {
+                self.trim();
             }
         }
         self.ports.get_mut(&port)?.series.cell(bin)
@@ -459,22 +536,34 @@ impl Engine {
         // The packet itself, with one lookup of its port: totals, then its bin.
         let (factor, bin) = self.grid.place(ts);
         if factor > 1 {
-            for st in self.ports.values_mut() {
-                st.series.coarsen(factor);
-            }
+            self.coarsen_all(factor);
         }
         let (hs, hd) = (hash_addr(&client), hash_addr(&server));
+        let readmit = self.readmit;
         let st = self.ports.entry(port).or_default();
         st.totals.packets += 1;
         st.totals.bytes += u64::from(len);
         st.sources.insert(hs);
         st.destinations.insert(hd);
-        st.top_sources.add(client, hs, ts);
-        st.top_destinations.add(server, hd, ts);
+        if !st.series_off {
+            st.top_sources.add(client, hs, ts);
+            st.top_destinations.add(server, hd, ts);
+        }
         if attempt {
             st.totals.attempts += 1;
         }
-        if let Some(c) = st.series.cell(bin) {
+        if st.series_off && st.totals.packets > readmit {
+            // Busier now than any port that gave its series up: it gets one
+            // again (from here on; what came before was below the bar).
+            st.series_off = false;
+        }
+        let before = st.series.cells();
+        let cell = if st.series_off {
+            None
+        } else {
+            st.series.cell(bin)
+        };
+        if let Some(c) = cell {
             c.packets += 1;
             c.bytes += u64::from(len);
             c.sources.insert(hs);
@@ -499,6 +588,13 @@ impl Engine {
                 }
             } else {
                 c.other += 1;
+            }
+        }
+        let grown = st.series.cells().saturating_sub(before);
+        if grown > 0 {
+            self.cells += grown;
+            if self.cells > CELL_BUDGET {
+                self.trim();
             }
         }
     }
@@ -562,8 +658,11 @@ impl Engine {
         if s.contacts.contains(&h) {
             return false;
         }
-        if s.contacts.len() < MAX_CONTACTS_PER_SOURCE {
+        if s.contacts.len() < MAX_CONTACTS_PER_SOURCE && self.contacts < CONTACT_BUDGET {
             s.contacts.insert(h);
+            self.contacts += 1;
+        } else {
+            self.stats.unremembered_contacts += 1;
         }
         s.first_contacts += 1;
         s.targets.insert(hash_addr(&k.dst));
@@ -579,12 +678,13 @@ impl Engine {
 
     /// Make room among the tracked sources: forget those with a single
     /// contact and no verdict (a spoofed flood's sources), then, if still
-    /// full, the least recently active half of the unconvicted ones.
+    /// more than half full, the least recently active unconvicted ones down
+    /// to half the table.
     fn shed_sources(&mut self) {
         let before = self.sources.len();
         self.sources
             .retain(|_, s| s.convicted.is_some() || s.first_contacts > 1);
-        if self.sources.len() >= MAX_SOURCES * 3 / 4 {
+        if self.sources.len() > MAX_SOURCES / 2 {
             let mut last: Vec<i64> = self
                 .sources
                 .values()
@@ -592,11 +692,17 @@ impl Engine {
                 .map(|s| s.last_ts)
                 .collect();
             last.sort_unstable();
-            let cut = last.get(last.len() / 2).copied().unwrap_or(i64::MIN);
+            // Keep the most recent, down to half the table (so shedding is rare).
+            let keep = (MAX_SOURCES / 2).saturating_sub(self.sources.len() - last.len());
+            let cut = last
+                .get(last.len().saturating_sub(keep))
+                .copied()
+                .unwrap_or(i64::MIN);
             self.sources
                 .retain(|_, s| s.convicted.is_some() || s.last_ts > cut);
         }
         self.stats.evicted_sources += (before - self.sources.len()) as u64;
+        self.contacts = self.sources.values().map(|s| s.contacts.len()).sum();
     }
 
     fn resolve_success(&mut self, k: FlowKey) {
@@ -672,18 +778,25 @@ impl Engine {
             // The verdict is kept; the windows have nothing more to say.
             return;
         }
-        if ts - s.zeek_start > ZEEK_WINDOW_US || s.zeek_ports.len() >= ZEEK_MAX_TARGETS {
+        if ts - s.zeek_start > ZEEK_WINDOW_US || s.zeek_pairs.len() >= ZEEK_MAX_PAIRS {
+            s.zeek_pairs.clear();
             s.zeek_hosts.clear();
             s.zeek_ports.clear();
             s.zeek_start = ts;
         }
         let hd = hash_addr(&k.dst);
-        let hosts = s.zeek_hosts.entry((k.proto, k.dport)).or_default();
-        hosts.insert(hd);
-        let n_hosts = hosts.len();
-        let ports = s.zeek_ports.entry(hd).or_default();
-        ports.insert((k.proto, k.dport));
-        let n_ports = ports.len();
+        let port = (k.proto, k.dport);
+        let pair = hd ^ hash_u64(u64::from(k.dport) | (u64::from(k.proto == Proto::Udp) << 16));
+        let (n_hosts, n_ports) = if s.zeek_pairs.insert(pair) {
+            let h = s.zeek_hosts.entry(port).or_insert(0);
+            *h += 1;
+            let n_hosts = usize::from(*h);
+            let p = s.zeek_ports.entry(hd).or_insert(0);
+            *p += 1;
+            (n_hosts, usize::from(*p))
+        } else {
+            (0, 0)
+        };
         if s.convicted.is_none() && (n_hosts >= ZEEK_HOSTS || n_ports >= ZEEK_PORTS) {
             s.convicted = Some((ts, "threshold"));
             s.contacts_at_conviction = s.first_contacts;
@@ -756,7 +869,7 @@ impl SourceState {
 fn bump<K: std::hash::Hash + Eq>(m: &mut HashMap<K, u64>, k: K) {
     if let Some(v) = m.get_mut(&k) {
         *v += 1;
-    } else if m.len() < 256 {
+    } else if m.len() < TOP_PER_SOURCE {
         m.insert(k, 1);
     }
 }

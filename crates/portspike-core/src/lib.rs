@@ -288,6 +288,11 @@ impl Analyzer {
             .feed(chunk, &mut |b| reader.feed(b, &mut |f| counts.frame(f)));
     }
 
+    /// Cells held by the series so far (for the memory checks).
+    pub fn cells_held(&self) -> usize {
+        self.counts.engine.cells_held()
+    }
+
     pub fn progress(&self) -> Progress {
         Progress {
             bytes: self.bytes,
@@ -329,7 +334,7 @@ impl Analyzer {
         let mut spikes = Vec::new();
         let mut scored: Vec<(&(Proto, u16), &PortState, f64)> = Vec::new();
         for (k, st) in &c.engine.ports {
-            let (mut sp, best) = if st.totals.packets >= d.min_events {
+            let (mut sp, best) = if st.totals.packets >= d.min_events && st.series.cells() > 0 {
                 let cells = st.series.dense(grid_start, grid_len);
                 detect::port_spikes(
                     k.0.as_str(),
@@ -366,21 +371,23 @@ impl Analyzer {
             .enumerate()
             .map(|(rank, ((proto, port), st, best))| {
                 let finding = with_finding.contains(&(proto.as_str().to_string(), *port));
-                let series = (rank < self.params.series_top || finding).then(|| {
-                    let cells = st.series.dense(grid_start, grid_len);
-                    let col =
-                        |f: &dyn Fn(&bins::Cell) -> u64| cells.iter().map(f).collect::<Vec<u64>>();
-                    SeriesReport {
-                        start_ts: grid_start.saturating_mul(width as i64),
-                        bin_width_us: width,
-                        packets: col(&|c| u64::from(c.packets)),
-                        bytes: col(&|c| c.bytes),
-                        attempts: col(&|c| u64::from(c.attempts)),
-                        failures: col(&|c| u64::from(c.failures)),
-                        sources: col(&|c| c.sources.estimate()),
-                        destinations: col(&|c| c.destinations.estimate()),
-                    }
-                });
+                let series =
+                    (!st.series_off && (rank < self.params.series_top || finding)).then(|| {
+                        let cells = st.series.dense(grid_start, grid_len);
+                        let col = |f: &dyn Fn(&bins::Cell) -> u64| {
+                            cells.iter().map(f).collect::<Vec<u64>>()
+                        };
+                        SeriesReport {
+                            start_ts: grid_start.saturating_mul(width as i64),
+                            bin_width_us: width,
+                            packets: col(&|c| u64::from(c.packets)),
+                            bytes: col(&|c| c.bytes),
+                            attempts: col(&|c| u64::from(c.attempts)),
+                            failures: col(&|c| u64::from(c.failures)),
+                            sources: col(&|c| c.sources.estimate()),
+                            destinations: col(&|c| c.destinations.estimate()),
+                        }
+                    });
                 let mut totals = st.totals.clone();
                 totals.sources = st.sources.estimate();
                 totals.destinations = st.destinations.estimate();
@@ -467,6 +474,28 @@ impl Analyzer {
                 message: format!(
                     "connection state hit its memory bound: {} pending attempts judged early, {} UDP flows forgotten, {} sources forgotten, {} sources not tracked",
                     st.evicted_pending, st.evicted_udp, st.evicted_sources, st.untracked_sources
+                ),
+                offset: None,
+            });
+        }
+        if st.trimmed_series > 0 {
+            let kept = c.engine.ports.values().filter(|p| !p.series_off).count();
+            let off = c.engine.ports.len() - kept;
+            warnings.push(Problem {
+                code: "series_bounded".into(),
+                message: format!(
+                    "time series are kept for the {kept} busiest ports only: {off} quieter ports have totals but no timeline (the series memory bound is {} cells)",
+                    engine::CELL_BUDGET
+                ),
+                offset: None,
+            });
+        }
+        if st.unremembered_contacts > 0 {
+            warnings.push(Problem {
+                code: "contacts_bounded".into(),
+                message: format!(
+                    "{} contacts were not remembered (memory bound): sources past it may count a target more than once",
+                    st.unremembered_contacts
                 ),
                 offset: None,
             });
