@@ -462,11 +462,14 @@ fn analyze_from(
                     )));
                 }
             }
-            Some(protocol::PROGRESS) => d.dispatch(Action::Progress {
-                bytes: get(&data, "bytes").as_f64().unwrap_or(0.0),
-                total: get(&data, "total").as_f64().unwrap_or(0.0),
-                packets: get(&data, "packets").as_f64().unwrap_or(0.0),
-            }),
+            Some(protocol::PROGRESS) => {
+                note_worker_memory(&data);
+                d.dispatch(Action::Progress {
+                    bytes: get(&data, "bytes").as_f64().unwrap_or(0.0),
+                    total: get(&data, "total").as_f64().unwrap_or(0.0),
+                    packets: get(&data, "packets").as_f64().unwrap_or(0.0),
+                })
+            }
             Some(protocol::PARTIAL) => {
                 let json = get(&data, "report").as_string().unwrap_or_default();
                 if let Ok(r) = serde_json::from_str::<Report>(&json) {
@@ -474,6 +477,7 @@ fn analyze_from(
                 }
             }
             Some(protocol::DONE) => {
+                note_worker_memory(&data);
                 let json = get(&data, "report").as_string().unwrap_or_default();
                 match serde_json::from_str::<Report>(&json) {
                     Ok(r) => {
@@ -1717,7 +1721,13 @@ fn timeline(props: &TimelineProps) -> Html {
                             log: *log,
                             tz_offset_min: *tz,
                         };
-                        match chart::draw(&c, &view) {
+                        let perf = web_sys::window().and_then(|w| w.performance());
+                        let started = perf.as_ref().map_or(0.0, |p| p.now());
+                        let drawn = chart::draw(&c, &view);
+                        // How long the draw took, for the benchmarks (data-draw-ms).
+                        let took = perf.as_ref().map_or(0.0, |p| p.now()) - started;
+                        let _ = c.set_attribute("data-draw-ms", &format!("{took:.2}"));
+                        match drawn {
                             Ok(a) => *area.borrow_mut() = a,
                             Err(e) => web_sys::console::error_1(&format!("timeline: {e}").into()),
                         }
@@ -2016,6 +2026,20 @@ fn save_bytes(name: &str, bytes: &js_sys::Uint8Array) {
 thread_local! {
     /// Id of the newest window request: older answers are dropped.
     static LATEST: std::cell::Cell<f64> = const { std::cell::Cell::new(0.0) };
+}
+
+/// The worker's wasm memory (bytes), kept on `<html data-worker-memory>`
+/// for diagnostics and the benchmarks.
+fn note_worker_memory(data: &JsValue) {
+    let Some(bytes) = get(data, "memory").as_f64() else {
+        return;
+    };
+    if let Some(el) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    {
+        let _ = el.set_attribute("data-worker-memory", &format!("{bytes:.0}"));
+    }
 }
 
 /// Send a request to the worker of the current analysis.

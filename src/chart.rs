@@ -240,13 +240,25 @@ pub fn draw(canvas: &HtmlCanvasElement, v: &View<'_>) -> Result<PlotArea, String
         }))
         .map_err(|e| e.to_string())?;
 
-    let mut pts = Vec::with_capacity(visible.len() * 2);
-    for (i, val) in visible.iter().enumerate() {
-        let b0 = s.start_ts + (first + i) as i64 * w;
-        let (x0, x1) = (secs(b0).max(0.0), secs(b0 + w).min(span));
-        pts.push((x0, tf(*val as f64)));
-        pts.push((x1, tf(*val as f64)));
-    }
+    // At most about two points per pixel: runs of bins drawn as their peak
+    // (so a one-bin spike never disappears when zoomed out).
+    let (xr, _) = chart.plotting_area().get_pixel_range();
+    let columns = usize::try_from((xr.end - xr.start).max(1)).unwrap_or(1);
+    let group = visible.len().div_ceil(columns).max(1);
+    let steps = |vals: &[u64]| -> Vec<(f64, f64)> {
+        let vals = vals.get(first..last.min(vals.len())).unwrap_or_default();
+        let mut out = Vec::with_capacity(2 * vals.len().div_ceil(group));
+        for (g, run) in vals.chunks(group).enumerate() {
+            let peak = run.iter().copied().max().unwrap_or(0);
+            let b0 = s.start_ts + (first + g * group) as i64 * w;
+            let b1 = b0 + run.len() as i64 * w;
+            let y = tf(peak as f64);
+            out.push((secs(b0).max(0.0), y));
+            out.push((secs(b1).min(span), y));
+        }
+        out
+    };
+    let pts = steps(values);
     let main = chart
         .draw_series(
             AreaSeries::new(pts, 0.0, accent.mix(0.25))
@@ -260,14 +272,7 @@ pub fn draw(canvas: &HtmlCanvasElement, v: &View<'_>) -> Result<PlotArea, String
         });
         for (k, (label, o)) in v.overlay.iter().enumerate() {
             let color = PALETTE[k % PALETTE.len()];
-            let vals = v.metric.values(o);
-            let mut line = Vec::with_capacity((last - first) * 2);
-            for i in first..last.min(vals.len()) {
-                let b0 = s.start_ts + i as i64 * w;
-                let y = tf(vals.get(i).copied().unwrap_or(0) as f64);
-                line.push((secs(b0).max(0.0), y));
-                line.push((secs(b0 + w).min(span), y));
-            }
+            let line = steps(v.metric.values(o));
             chart
                 .draw_series(LineSeries::new(line, color.stroke_width(sw)))
                 .map_err(|e| e.to_string())?

@@ -28,6 +28,9 @@ pub const WINDOW: &str = "window";
 /// Page → worker: `{type: "extract", id, proto, port, t0, t1}`: the window's
 /// packets on a port as a pcap; the answer has `bytes`, `packets`, `note` (or `error`).
 pub const EXTRACT: &str = "extract";
+/// Page → worker: `{type: "bench", blob}`: time the engine over the blob
+/// held in memory (best of three); the answer has `ms`, `bytes`, `packets`.
+pub const BENCH: &str = "bench";
 /// Largest pcap an extract produces.
 pub const EXTRACT_LIMIT: usize = 256 << 20;
 /// Worker → page: `{type: "failed", message}` (the worker itself failed).

@@ -39,6 +39,10 @@ pub fn start() {
                 wasm_bindgen_futures::spawn_local(extract(data));
                 return;
             }
+            Some(protocol::BENCH) => {
+                wasm_bindgen_futures::spawn_local(bench(data));
+                return;
+            }
             _ => return,
         }
         let url = get(&data, "url").as_string();
@@ -163,7 +167,8 @@ impl Run {
             hasher: None,
             buf: Vec::new(),
             total,
-            last_preview: js_sys::Date::now(),
+            // The first slice gets a chart at once; then twice a second.
+            last_preview: 0.0,
         }
     }
 
@@ -197,6 +202,7 @@ impl Run {
             ("bytes", (p.bytes as f64).into()),
             ("total", self.total.max(p.bytes as f64).into()),
             ("packets", (p.packets as f64).into()),
+            ("memory", wasm_memory().into()),
         ]);
     }
 
@@ -232,9 +238,24 @@ impl Run {
             ("type", protocol::DONE.into()),
             ("report", report.to_json().into()),
             ("seekable", seekable.into()),
+            ("memory", wasm_memory().into()),
             ("why", why.into()),
         ]);
     }
+}
+
+/// Bytes of this worker's wasm linear memory (it only grows).
+fn wasm_memory() -> f64 {
+    wasm_bindgen::memory()
+        .dyn_into::<js_sys::WebAssembly::Memory>()
+        .map(|m| {
+            f64::from(
+                m.buffer()
+                    .unchecked_into::<js_sys::ArrayBuffer>()
+                    .byte_length(),
+            )
+        })
+        .unwrap_or(0.0)
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -454,4 +475,32 @@ async fn extract(data: JsValue) {
         Err(e) => fields.push(("error", e.into())),
     }
     post(&fields);
+}
+
+/// `{type: "bench", blob}` → `{type: "bench", ms, bytes, packets}`: the
+/// engine alone over a capture already in wasm memory (the benchmarks
+/// compare it with the native engine on the same bytes).
+async fn bench(data: JsValue) {
+    let Ok(blob) = get(&data, "blob").dyn_into::<Blob>() else {
+        return;
+    };
+    let Ok(ab) = JsFuture::from(blob.array_buffer()).await else {
+        return;
+    };
+    let bytes = Uint8Array::new(&ab).to_vec();
+    let mut best = f64::INFINITY;
+    let mut packets = 0u64;
+    for _ in 0..3 {
+        let t = js_sys::Date::now();
+        let r = portspike_core::analyze_bytes(&bytes, portspike_core::Params::default());
+        best = best.min(js_sys::Date::now() - t);
+        packets = r.capture.packets;
+    }
+    post(&[
+        ("type", protocol::BENCH.into()),
+        ("ms", best.into()),
+        ("bytes", (bytes.len() as f64).into()),
+        ("packets", (packets as f64).into()),
+        ("memory", wasm_memory().into()),
+    ]);
 }

@@ -18,14 +18,20 @@ const TYPES = {
   '.css': 'text/css', '.pcap': 'application/vnd.tcpdump.pcap', '.png': 'image/png', '.json': 'application/json',
 };
 
-/** Start a static server for dist/ at SUBPATH; resolves to {url, requests, close}. */
-export function serve() {
+/** Start a static server for dist/ at SUBPATH (plus `extra` files: name → JS source);
+ * resolves to {url, requests, close}. */
+export function serve(extra = {}) {
   const requests = [];
   const server = http.createServer((req, res) => {
     requests.push(req.url);
     const url = new URL(req.url, 'http://x');
     if (!url.pathname.startsWith(SUBPATH)) { res.writeHead(404); res.end(); return; }
     let rel = decodeURIComponent(url.pathname.slice(SUBPATH.length)) || 'index.html';
+    if (extra[rel] !== undefined) {
+      res.writeHead(200, { 'content-type': 'text/javascript' });
+      res.end(extra[rel]);
+      return;
+    }
     const file = path.join(dist, rel);
     if (!file.startsWith(dist) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
       res.writeHead(404); res.end('not found'); return;

@@ -70,6 +70,13 @@ enum Cmd {
         #[arg(short, long)]
         output: PathBuf,
     },
+    /// Time the engine alone on a capture held in memory (best of `--repeat`),
+    /// as JSON: bytes, packets, seconds, bytes and packets per second.
+    Bench {
+        file: PathBuf,
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
+    },
     /// Write a generated bulk capture of a given size, for benchmarks: `scan`
     /// (64-byte SYN scan traffic) or `mixed` (conversations, ~800 B a packet).
     Bulk {
@@ -400,6 +407,29 @@ fn run(cli: Cli) -> Result<ExitCode> {
             std::fs::write(&truth_path, json + "\n")
                 .with_context(|| format!("writing {}", truth_path.display()))?;
             eprintln!("wrote {} and {}", output.display(), truth_path.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Bench { file, repeat } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let mut best = f64::INFINITY;
+            let mut packets = 0;
+            for _ in 0..repeat.max(1) {
+                let t = std::time::Instant::now();
+                let r = portspike_core::analyze_bytes(&bytes, Params::default());
+                best = best.min(t.elapsed().as_secs_f64());
+                packets = r.capture.packets;
+            }
+            println!(
+                "{}",
+                serde_json::json!({
+                    "bytes": bytes.len(),
+                    "packets": packets,
+                    "seconds": best,
+                    "bytes_per_s": bytes.len() as f64 / best,
+                    "packets_per_s": packets as f64 / best,
+                })
+            );
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Bulk {

@@ -375,7 +375,15 @@ mod tests {
         let mut t = Trace::new();
         for i in 0..6000u32 {
             let dst = [10, 9, (i >> 8) as u8, i as u8];
-            t.tcp(at + i64::from(i) * 5_000_000, [10, 1, 1, 23], dst, 40_000, 445, SYN, 0);
+            t.tcp(
+                at + i64::from(i) * 5_000_000,
+                [10, 1, 1, 23],
+                dst,
+                40_000,
+                445,
+                SYN,
+                0,
+            );
         }
         bytes.extend_from_slice(&t.into_pcap(65535)[24..]);
         let mut a = crate::Analyzer::new(crate::Params::default());
@@ -386,12 +394,19 @@ mod tests {
         let r = a.finish();
         assert!(r.ports.len() > 60_000, "{} ports", r.ports.len());
         assert!(
-            r.capture.warnings.iter().any(|w| w.code == "series_bounded"),
+            r.capture
+                .warnings
+                .iter()
+                .any(|w| w.code == "series_bounded"),
             "{:?}",
             r.capture.warnings
         );
         let sweep = r.spikes.iter().find(|s| s.proto == "tcp" && s.port == 445);
-        assert!(sweep.is_some_and(|s| s.kind == "sweep"), "{:?}", r.spikes.first());
+        assert!(
+            sweep.is_some_and(|s| s.kind == "sweep"),
+            "{:?}",
+            r.spikes.first()
+        );
         let port = r.ports.iter().find(|p| p.proto == "tcp" && p.port == 445);
         assert!(port.is_some_and(|p| p.series.is_some()));
     }

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Benchmarks (measurements, not tests): the CLI end to end, the engine in
+# memory (native and wasm), the web app in headless Chromium beside a bare
+# worker reading the same File, and tshark/capinfos as references, all on the
+# same generated files in one run. Writes BENCHMARKS.md.
+#   bash scripts/bench.sh            # 1 GiB CLI files, 256 MiB web files
+#   BIG=5G WEB=256M bash scripts/bench.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIG="${BIG:-1G}"
+WEB="${WEB:-256M}"
+dir="${BENCH_DIR:-${TMPDIR:-/tmp}/portspike-bench}"
+mkdir -p "$dir"
+
+bash scripts/setup.sh test >/dev/null
+cargo build --release --locked -q -p portspike-cli
+bash scripts/build.sh >/dev/null
+bin=target/release/portspike
+
+gen() { # mix size format
+  local f="$dir/$1-$2.$3"
+  [ -s "$f" ] || "$bin" bulk --mix "$1" --size "$2" --format "$3" -o "$f" 2>/dev/null
+  echo "$f"
+}
+timed() { # prints "seconds peak_rss_kb" of a command (its output discarded)
+  /usr/bin/time -f '%e %M' -o "$dir/time.txt" "$@" >/dev/null 2>&1 || true
+  cat "$dir/time.txt"
+}
+
+results="$dir/results.jsonl"
+: >"$results"
+for f in $(gen mixed "$BIG" pcap) $(gen scan "$BIG" pcap) $(gen mixed "$BIG" pcapng); do
+  cat "$f" >/dev/null # from the page cache, as "a cached file"
+  packets=$("$bin" analyze -q --no-hash --json "$f" | python3 -c 'import json,sys; print(json.load(sys.stdin)["capture"]["packets"])')
+  read -r cli_s cli_kb < <(timed "$bin" analyze -q --no-hash --json "$f")
+  read -r sha_s sha_kb < <(timed "$bin" analyze -q --json "$f")
+  read -r sum_s _ < <(timed sha256sum "$f")
+  read -r io_s _ < <(timed tshark -q -z io,stat,1 -r "$f")
+  read -r cap_s _ < <(timed capinfos "$f")
+  echo "{\"kind\":\"cli\",\"file\":\"$(basename "$f")\",\"bytes\":$(stat -c %s "$f"),\"packets\":$packets,\"cli_s\":$cli_s,\"cli_kb\":$cli_kb,\"sha_s\":$sha_s,\"sha_kb\":$sha_kb,\"sha256sum_s\":$sum_s,\"tshark_io_s\":$io_s,\"capinfos_s\":$cap_s}" >>"$results"
+done
+wide=$(gen wide "$BIG" pcap)
+read -r w_s w_kb < <(timed "$bin" analyze -q --no-hash --json "$wide")
+echo "{\"kind\":\"cli\",\"file\":\"$(basename "$wide")\",\"bytes\":$(stat -c %s "$wide"),\"packets\":0,\"cli_s\":$w_s,\"cli_kb\":$w_kb}" >>"$results"
+
+web=()
+for m in mixed scan; do
+  f=$(gen "$m" "$WEB" pcap)
+  web+=("$f")
+  echo "{\"kind\":\"native\",\"file\":\"$(basename "$f")\",\"engine\":$("$bin" bench "$f")}" >>"$results"
+done
+"$bin" synth --scenario all -o "$dir/all.pcap" 2>/dev/null
+(cd tests/browser && node bench.mjs "${web[@]}" "$dir/all.pcap") | sed 's/^/{"kind":"web","r":/; s/$/}/' >>"$results"
+
+python3 scripts/benchmarks_md.py "$results" >BENCHMARKS.md
+echo "wrote BENCHMARKS.md (raw figures in $results)"
