@@ -55,6 +55,11 @@ def sh(*cmd):
         return "not found"
 
 
+def pct(sorted_ms, q):
+    """The q-quantile (0..1) of an ascending list, nearest rank below."""
+    return sorted_ms[min(len(sorted_ms) - 1, int(q * len(sorted_ms)))]
+
+
 def first_line(text):
     return text.splitlines()[0] if text else "?"
 
@@ -68,6 +73,17 @@ cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.start
 mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
 GB = 1e9
 MiB = 2**20
+
+
+def wasm_bps(r):
+    """The engine in the browser's worker, bytes per second."""
+    return r["engine"]["bytes"] / (r["engine"]["ms"] / 1000)
+
+
+def app_vs_bare(r):
+    """The app's File → report rate over the faster bare reader's."""
+    return min(r["bare"]["slices"]["ms"], r["bare"]["stream"]["ms"]) / r["app"]["done"]
+
 
 out = []
 w = out.append
@@ -108,10 +124,9 @@ for r in web:
     e = r["engine"]
     if not n:
         continue
-    wasm_bps = e["bytes"] / (e["ms"] / 1000)
     w(f"| {r['file']} | {n['bytes_per_s'] / GB:.2f} GB/s, {n['packets_per_s'] / 1e6:.2f} M packets/s | "
-      f"{wasm_bps / GB:.2f} GB/s, {e['packets'] / (e['ms'] / 1000) / 1e6:.2f} M packets/s | "
-      f"{wasm_bps / n['bytes_per_s']:.2f} |")
+      f"{wasm_bps(r) / GB:.2f} GB/s, {e['packets'] / (e['ms'] / 1000) / 1e6:.2f} M packets/s | "
+      f"{wasm_bps(r) / n['bytes_per_s']:.2f} |")
 w("")
 
 w("## The web app: File → report, beside a bare worker reading the same File\n")
@@ -122,10 +137,9 @@ for r in web:
     app_s = r["app"]["done"] / 1000
     sl = r["bare"]["slices"]["ms"] / 1000
     st = r["bare"]["stream"]["ms"] / 1000
-    best = min(sl, st)
     w(f"| {r['file']} | {size / MiB:.0f} MiB | {app_s:.2f} s ({size / app_s / GB:.2f} GB/s) | "
       f"{r['app'].get('chart', 0):.0f} ms | {sl:.2f} s ({size / sl / GB:.2f} GB/s) | "
-      f"{st:.2f} s ({size / st / GB:.2f} GB/s) | {best / app_s:.2f} | {r['app']['memory'] / MiB:.0f} MiB | "
+      f"{st:.2f} s ({size / st / GB:.2f} GB/s) | {app_vs_bare(r):.2f} | {r['app']['memory'] / MiB:.0f} MiB | "
       f"{r['app']['longest']:.0f} ms |")
 w("")
 w("## Timeline redraws while zooming\n")
@@ -135,8 +149,7 @@ for r in web:
     ms = sorted(r["draws"]["ms"])
     if not ms:
         continue
-    p = lambda q: ms[min(len(ms) - 1, int(q * len(ms)))]
-    w(f"| {r['file']} | {r['draws']['series']} | {len(ms)} | {p(0.5):.1f} ms | {p(0.95):.1f} ms | {ms[-1]:.1f} ms |")
+    w(f"| {r['file']} | {r['draws']['series']} | {len(ms)} | {pct(ms, 0.5):.1f} ms | {pct(ms, 0.95):.1f} ms | {ms[-1]:.1f} ms |")
 w("")
 w("Redraw time is `chart::draw` alone (plotters on the canvas, at most two points per pixel), "
   "read from the canvas's `data-draw-ms` after each zoom step.\n")
@@ -175,12 +188,11 @@ if m:
 for r in web:
     n = native.get(r["file"])
     if n:
-        ratio = (r["engine"]["bytes"] / (r["engine"]["ms"] / 1000)) / n["bytes_per_s"]
+        ratio = wasm_bps(r) / n["bytes_per_s"]
         tgt.append((f"engine in wasm vs native ({r['file']})", "≥ 0.8×", f"{ratio:.2f}×", ratio >= 0.8))
 for r in (wm, ws):
     if r:
-        best = min(r["bare"]["slices"]["ms"], r["bare"]["stream"]["ms"])
-        ratio = best / r["app"]["done"]
+        ratio = app_vs_bare(r)
         tgt.append((f"web app File → report vs bare worker ({r['file']})", "≥ 0.9×", f"{ratio:.2f}×", ratio >= 0.9))
 for r in web:
     mem = r["app"]["memory"] / MiB
@@ -197,7 +209,7 @@ for r in web:
 for r in web:
     ms = sorted(r["draws"]["ms"])
     if ms and r["draws"]["series"] >= 20:
-        p95 = ms[min(len(ms) - 1, int(0.95 * len(ms)))]
+        p95 = pct(ms, 0.95)
         tgt.append((f"zoom redraw p95, {r['draws']['series']} series", "≤ 16 ms", f"{p95:.1f} ms", p95 <= 16))
 if page:
     total = sum(len(gzip.compress(open(os.path.join("dist", f), "rb").read(), 9)) for f in page)

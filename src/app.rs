@@ -133,6 +133,13 @@ pub struct Fine {
     pub report: Report,
 }
 
+impl Fine {
+    /// It holds the whole of `[t0, t1)`.
+    pub fn covers(&self, t0: i64, t1: i64) -> bool {
+        self.t0 <= t0 && t1 <= self.t1
+    }
+}
+
 pub enum Action {
     Start(String),
     Progress {
@@ -840,14 +847,7 @@ pub fn app() -> Html {
             })
             .collect();
         let can = state.zoom_limit.is_none() && state.phase == Phase::Done;
-        let covered = state.fine.as_ref().map(|f| {
-            (
-                f.t0,
-                f.t1,
-                f.report.bin_width_us,
-                f.report.ports.iter().map(port_label).collect::<Vec<_>>(),
-            )
-        });
+        let fine = state.fine.clone();
         use_effect_with(
             (state.view, ports, can, report.map(|r| r.bin_width_us)),
             move |(view, ports, can, stored)| {
@@ -857,11 +857,12 @@ pub fn app() -> Html {
                 });
                 if let (Some((t0, t1)), true, Some(stored)) = (*view, *can, *stored) {
                     if let Some(width) = fine_width(t0, t1, stored) {
-                        let done = covered.is_some_and(|(a, b, w, have)| {
-                            a <= t0
-                                && t1 <= b
-                                && w == width
-                                && ports.iter().all(|p| have.contains(p))
+                        let done = fine.as_ref().is_some_and(|f| {
+                            f.covers(t0, t1)
+                                && f.report.bin_width_us == width
+                                && ports
+                                    .iter()
+                                    .all(|p| f.report.ports.iter().any(|x| &port_label(x) == p))
                         });
                         if !done {
                             let ports = ports.join(",");
@@ -1621,7 +1622,7 @@ fn timeline(props: &TimelineProps) -> Html {
     let fine = props
         .fine
         .as_ref()
-        .filter(|f| props.view.is_some() && f.t0 <= t0 && t1 <= f.t1);
+        .filter(|f| props.view.is_some() && f.covers(t0, t1));
     let fine_of = |p: &PortReport| -> Option<portspike_core::report::SeriesReport> {
         let f = fine?;
         let fp = f
@@ -1991,29 +1992,22 @@ fn timeline(props: &TimelineProps) -> Html {
 
 /// Offer `text` as a file download (nothing leaves the tab otherwise).
 fn save(name: &str, mime: &str, text: &str) {
-    let result = (|| -> Result<(), JsValue> {
-        let parts = js_sys::Array::new();
-        parts.push(&JsValue::from_str(text));
-        let opts = web_sys::BlobPropertyBag::new();
-        opts.set_type(mime);
-        let blob = Blob::new_with_str_sequence_and_options(&parts, &opts)?;
-        let url = web_sys::Url::create_object_url_with_blob(&blob)?;
-        download_url(name, &url)?;
-        web_sys::Url::revoke_object_url(&url)
-    })();
-    if let Err(e) = result {
-        web_sys::console::error_1(&e);
-    }
+    offer(name, mime, &JsValue::from_str(text));
 }
 
 /// Offer bytes (a capture) as a file download.
 fn save_bytes(name: &str, bytes: &js_sys::Uint8Array) {
+    offer(name, "application/vnd.tcpdump.pcap", bytes);
+}
+
+/// Offer one blob part (a string or bytes) as a file download.
+fn offer(name: &str, mime: &str, part: &JsValue) {
     let result = (|| -> Result<(), JsValue> {
         let parts = js_sys::Array::new();
-        parts.push(bytes);
+        parts.push(part);
         let opts = web_sys::BlobPropertyBag::new();
-        opts.set_type("application/vnd.tcpdump.pcap");
-        let blob = Blob::new_with_u8_array_sequence_and_options(&parts, &opts)?;
+        opts.set_type(mime);
+        let blob = Blob::new_with_str_sequence_and_options(&parts, &opts)?;
         let url = web_sys::Url::create_object_url_with_blob(&blob)?;
         download_url(name, &url)?;
         web_sys::Url::revoke_object_url(&url)

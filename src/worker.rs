@@ -209,7 +209,7 @@ impl Run {
     fn end_file(&mut self) {
         if let Some(h) = &mut self.hasher {
             let digest = std::mem::take(h).finalize();
-            self.a.set_file_sha256(hex(&digest));
+            self.a.set_file_sha256(portspike_core::export::hex(&digest));
         }
     }
 
@@ -256,10 +256,6 @@ fn wasm_memory() -> f64 {
             )
         })
         .unwrap_or(0.0)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Read `blob` in slices with [`protocol::PREFETCH`] reads in flight, so the
@@ -309,7 +305,7 @@ async fn analyze(
         post(&[
             ("type", protocol::HASHED.into()),
             ("index", (k as f64).into()),
-            ("sha256", hex(&h.finalize()).into()),
+            ("sha256", portspike_core::export::hex(&h.finalize()).into()),
         ]);
     }
     Ok(())
@@ -356,18 +352,20 @@ async fn read_window(
         Ok(plan)
     })?;
     let err = |e: JsValue| format!("reading the file failed: {e:?}");
+    let mut bytes = Vec::new();
     for (i, blob, pre, a, b) in plan {
-        let mut off = a as f64;
+        let range = blob
+            .slice_with_f64_and_f64(a as f64, b as f64)
+            .map_err(err)?;
         let mut first = true;
-        while off < b as f64 {
-            let end = (off + protocol::SLICE_BYTES).min(b as f64);
-            let part = blob.slice_with_f64_and_f64(off, end).map_err(err)?;
-            let ab = JsFuture::from(part.array_buffer()).await.map_err(err)?;
-            let bytes = Uint8Array::new(&ab).to_vec();
+        read_slices(&range, |arr, _| {
+            bytes.resize(arr.length() as usize, 0);
+            arr.copy_to(&mut bytes);
             each(i, if first { &pre } else { &[] }, &bytes);
             first = false;
-            off = end;
-        }
+        })
+        .await
+        .map_err(err)?;
     }
     Ok(())
 }

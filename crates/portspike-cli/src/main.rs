@@ -318,7 +318,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         for chunk in rx {
                             h.update(chunk.as_slice());
                         }
-                        hex(&h.finalize())
+                        portspike_core::export::hex(&h.finalize())
                     });
                     (Some(tx), Some(hasher))
                 };
@@ -462,10 +462,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn fmt_ts(us: i64) -> String {

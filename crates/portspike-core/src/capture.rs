@@ -263,13 +263,8 @@ impl Reader {
         self.max_segments = n.max(2);
     }
 
-    /// The time → offset index of what was read so far (offsets in the
-    /// stream fed, so only meaningful for uncompressed input).
-    pub fn index(&self) -> &Index {
-        &self.index
-    }
-
-    /// Close the index at the end of the stream.
+    /// Close and hand over the time → offset index (offsets in the stream
+    /// fed, so only meaningful for uncompressed input).
     pub fn take_index(&mut self) -> Index {
         let end = self.offset + self.buf.len() as u64;
         if let Some(last) = self.index.segments.last_mut() {
@@ -327,11 +322,6 @@ impl Reader {
     /// changes whenever they do.
     pub fn preamble(&self) -> (&[u8], u32) {
         (&self.preamble, self.preamble_gen)
-    }
-
-    /// Stream offset of the next byte the reader has not consumed.
-    pub fn consumed(&self) -> u64 {
-        self.offset
     }
 
     /// The container format, once the header has been read.

@@ -356,13 +356,21 @@ impl Engine {
         let before = st.series.cells();
         st.series.cell(bin)?;
         let grown = st.series.cells() - before;
-        if grown > 0 {
-            self.cells += grown;
-            if self.cells > CELL_BUDGET {
-                self.trim();
-            }
+        self.grew(grown);
+        // The trim may have taken this very series.
+        let st = self.ports.get_mut(&port)?;
+        if st.series_off {
+            return None;
         }
-        self.ports.get_mut(&port)?.series.cell(bin)
+        st.series.cell(bin)
+    }
+
+    /// Series took `n` more cells: trim if that passes the budget.
+    fn grew(&mut self, n: usize) {
+        self.cells += n;
+        if self.cells > CELL_BUDGET {
+            self.trim();
+        }
     }
 
     /// Count one packet; `binned` is false for timestamp outliers, which count
@@ -591,12 +599,7 @@ impl Engine {
             }
         }
         let grown = st.series.cells().saturating_sub(before);
-        if grown > 0 {
-            self.cells += grown;
-            if self.cells > CELL_BUDGET {
-                self.trim();
-            }
-        }
+        self.grew(grown);
     }
 
     /// Track an attempt or probe until its outcome is known.

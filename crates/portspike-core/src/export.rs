@@ -22,6 +22,11 @@ fn civil(us: i64) -> (i64, i64, i64, i64, i64, i64, i64) {
     (y, m, d, sod / 3600, (sod / 60) % 60, sod % 60, frac)
 }
 
+/// Lowercase hexadecimal of bytes (for digests).
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// ISO 8601 in UTC with microseconds: `2026-03-02T09:00:00.000000Z`.
 pub fn iso8601(us: i64) -> String {
     let (y, m, d, h, mi, s, f) = civil(us);

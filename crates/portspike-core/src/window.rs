@@ -155,6 +155,17 @@ mod tests {
         a.finish_with_index()
     }
 
+    /// Packets read back through every range of the index, each with its preamble.
+    fn reread(ix: &Index, bytes: &[u8]) -> u64 {
+        let mut n = 0;
+        for (pre, a, b) in ranges_for(ix, i64::MIN, i64::MAX).unwrap() {
+            let mut rd = Reader::new();
+            rd.feed(pre, &mut |_| {});
+            rd.feed(&bytes[a as usize..b as usize], &mut |_| n += 1);
+        }
+        n
+    }
+
     #[test]
     fn the_index_covers_every_record_once_in_order() {
         let bytes = synth::sample();
@@ -169,13 +180,7 @@ mod tests {
         // Reading every range again gives every packet.
         let all = ranges_for(ix, i64::MIN, i64::MAX).unwrap();
         assert_eq!(all.len(), 1, "adjacent segments merge");
-        let mut n = 0;
-        for (pre, a, b) in all {
-            let mut rd = Reader::new();
-            rd.feed(pre, &mut |_| {});
-            rd.feed(&bytes[a as usize..b as usize], &mut |_| n += 1);
-        }
-        assert_eq!(n, r.capture.packets);
+        assert_eq!(reread(ix, &bytes), r.capture.packets);
     }
 
     #[test]
@@ -242,6 +247,7 @@ mod tests {
             assert_eq!(w[0].end, w[1].start);
             assert!(w[0].min_ts_us <= w[1].max_ts_us);
         }
+        assert_eq!(reread(&ix, &bytes), n);
     }
 
     #[test]
@@ -263,12 +269,6 @@ mod tests {
         let (r, ix) = indexed(&two);
         let ix = ix[0].as_ref().unwrap();
         assert_eq!(ix.preambles.len(), 2);
-        let mut n = 0;
-        for (pre, a, b) in ranges_for(ix, i64::MIN, i64::MAX).unwrap() {
-            let mut rd = Reader::new();
-            rd.feed(pre, &mut |_| {});
-            rd.feed(&two[a as usize..b as usize], &mut |_| n += 1);
-        }
-        assert_eq!(n, r.capture.packets);
+        assert_eq!(reread(ix, &two), r.capture.packets);
     }
 }
