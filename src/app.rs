@@ -123,6 +123,17 @@ pub struct State {
     pub fine: Option<Rc<Fine>>,
     /// What became of the last "save these packets".
     pub saved: Option<String>,
+    /// The final report packed for a result link.
+    pub link: Option<Rc<Link>>,
+}
+
+/// A report packed for a result link (by the worker).
+#[derive(Debug, PartialEq)]
+pub struct Link {
+    pub value: String,
+    /// Ports whose timelines fit in the link.
+    pub kept: usize,
+    pub anonymised: bool,
 }
 
 /// A window of the capture re-read at a finer bin width.
@@ -173,6 +184,7 @@ pub enum Action {
     Fragment(Box<share::Fragment>),
     Fine(Option<Rc<Fine>>),
     Saved(Option<String>),
+    Link(Rc<Link>),
 }
 
 /// Select the port, metric and range a link names.
@@ -210,6 +222,7 @@ impl Reducible for State {
                 s.view = None;
                 s.fine = None;
                 s.saved = None;
+                s.link = None;
                 s.zoom_limit = Some("the capture is still being read".into());
             }
             Action::Progress {
@@ -266,6 +279,7 @@ impl Reducible for State {
                 s.view = None;
                 s.shared = true;
                 s.fine = None;
+                s.link = None;
                 s.zoom_limit = Some("a shared result carries no capture".into());
                 if let Some(v) = s.pending.take() {
                     apply_view(&mut s, &report, &v);
@@ -365,6 +379,7 @@ impl Reducible for State {
             }
             Action::Fine(f) => s.fine = f,
             Action::Saved(m) => s.saved = m,
+            Action::Link(l) => s.link = Some(l),
             Action::Hashed(i, sha) => {
                 if let Some(r) = &s.report {
                     let mut r = (**r).clone();
@@ -389,6 +404,25 @@ struct Running {
     /// The capture came from this URL (analysed again by fetching it again).
     url: Option<String>,
     settings: protocol::Settings,
+    /// A worker started ahead of need, so a dropped capture is read at once.
+    spare: Option<Spare>,
+}
+
+/// A started worker and whether it has said READY.
+struct Spare {
+    worker: Worker,
+    ready: Rc<std::cell::Cell<bool>>,
+    /// It failed to start (it is not used; a new one is started instead).
+    failed: Rc<std::cell::Cell<bool>>,
+    _onmessage: Closure<dyn FnMut(MessageEvent)>,
+    _onerror: Closure<dyn FnMut(Event)>,
+}
+
+fn spawn_worker() -> Result<Worker, JsValue> {
+    let opts = WorkerOptions::new();
+    opts.set_type(WorkerType::Classic);
+    opts.set_name("portspike-worker");
+    Worker::new_with_options("./worker_loader.js", &opts)
 }
 
 impl Running {
@@ -398,6 +432,102 @@ impl Running {
         }
         self._onmessage = None;
     }
+
+    /// Start the next analysis's worker now (while the page is idle).
+    fn warm(&mut self) {
+        if self.spare.is_some() {
+            return;
+        }
+        let Ok(worker) = spawn_worker() else {
+            return;
+        };
+        let ready = Rc::new(std::cell::Cell::new(false));
+        let r = ready.clone();
+        let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+            if get(&ev.data(), "type").as_string().as_deref() == Some(protocol::READY) {
+                r.set(true);
+                // For tests and benchmarks: a dropped capture is read at once.
+                if let Some(el) = web_sys::window()
+                    .and_then(|w| w.document())
+                    .and_then(|d| d.document_element())
+                {
+                    let _ = el.set_attribute("data-worker", "ready");
+                }
+            }
+        });
+        worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+        let failed = Rc::new(std::cell::Cell::new(false));
+        let f = failed.clone();
+        let onerror = Closure::<dyn FnMut(Event)>::new(move |_: Event| f.set(true));
+        worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
+        self.spare = Some(Spare {
+            worker,
+            ready,
+            failed,
+            _onmessage: onmessage,
+            _onerror: onerror,
+        });
+    }
+
+    /// The spare worker (and whether it is ready), or a new one.
+    fn take_worker(&mut self) -> Result<(Worker, bool), JsValue> {
+        match self.spare.take() {
+            Some(s) if !s.failed.get() => Ok((s.worker, s.ready.get())),
+            Some(s) => {
+                s.worker.terminate();
+                Ok((spawn_worker()?, false))
+            }
+            None => Ok((spawn_worker()?, false)),
+        }
+    }
+}
+
+/// Dispatches actions in a later task, in the order they were given.
+#[derive(Clone)]
+struct Later {
+    dispatch: UseReducerDispatcher<State>,
+    queue: Rc<RefCell<std::collections::VecDeque<Action>>>,
+}
+
+impl Later {
+    fn new(dispatch: UseReducerDispatcher<State>) -> Self {
+        Later {
+            dispatch,
+            queue: Rc::default(),
+        }
+    }
+
+    fn dispatch(&self, a: Action) {
+        let first = {
+            let mut q = self.queue.borrow_mut();
+            q.push_back(a);
+            q.len() == 1
+        };
+        if first {
+            let this = self.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                next_task().await;
+                loop {
+                    let Some(a) = this.queue.borrow_mut().pop_front() else {
+                        break;
+                    };
+                    this.dispatch.dispatch(a);
+                }
+            });
+        }
+    }
+}
+
+/// Start a spare worker once the current task is over (never while the
+/// state is borrowed).
+fn warm_later(running: std::rc::Weak<RefCell<Running>>) {
+    wasm_bindgen_futures::spawn_local(async move {
+        if let Some(r) = running.upgrade() {
+            if let Ok(mut r) = r.try_borrow_mut() {
+                r.warm();
+            }
+        }
+    });
 }
 
 fn get(o: &JsValue, k: &str) -> JsValue {
@@ -431,10 +561,14 @@ fn analyze_from(
     };
     dispatch.dispatch(Action::Start(label));
     dispatch.dispatch(Action::Source(url.clone()));
-    let opts = WorkerOptions::new();
-    opts.set_type(WorkerType::Classic);
-    opts.set_name("portspike-worker");
-    let worker = match Worker::new_with_options("./worker_loader.js", &opts) {
+    let taken = running.borrow_mut().take_worker();
+    if let Some(el) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    {
+        let _ = el.remove_attribute("data-worker");
+    }
+    let (worker, ready) = match taken {
         Ok(w) => w,
         Err(e) => {
             dispatch.dispatch(Action::Failed(format!(
@@ -457,8 +591,18 @@ fn analyze_from(
     if let Some(u) = &url {
         let _ = Reflect::set(&msg, &"url".into(), &JsValue::from_str(u));
     }
-    let d = dispatch.clone();
+    if ready {
+        if let Err(e) = worker.post_message(&msg) {
+            dispatch.dispatch(Action::Failed(format!(
+                "could not send the file to the worker: {e:?}"
+            )));
+        }
+    }
+    // The worker's messages become actions in order, each batch in a task of
+    // its own: parsing a report and drawing it never add up to one long task.
+    let d = Later::new(dispatch.clone());
     let w = worker.clone();
+    let weak = Rc::downgrade(running);
     let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
         let data = ev.data();
         match get(&data, "type").as_string().as_deref() {
@@ -485,6 +629,8 @@ fn analyze_from(
             }
             Some(protocol::DONE) => {
                 note_worker_memory(&data);
+                note_worker_phases(&data);
+                warm_later(weak.clone());
                 let json = get(&data, "report").as_string().unwrap_or_default();
                 match serde_json::from_str::<Report>(&json) {
                     Ok(r) => {
@@ -531,6 +677,15 @@ fn analyze_from(
                 };
                 d.dispatch(Action::Saved(Some(msg)));
             }
+            Some(protocol::LINK) => {
+                if let Some(value) = get(&data, "value").as_string() {
+                    d.dispatch(Action::Link(Rc::new(Link {
+                        value,
+                        kept: get(&data, "kept").as_f64().unwrap_or(0.0) as usize,
+                        anonymised: get(&data, "anonymised").as_bool().unwrap_or(false),
+                    })));
+                }
+            }
             Some(protocol::HASHED) => {
                 if let (Some(i), Some(sha)) = (
                     get(&data, "index").as_f64(),
@@ -539,17 +694,22 @@ fn analyze_from(
                     d.dispatch(Action::Hashed(i as usize, sha));
                 }
             }
-            Some(protocol::FAILED) => d.dispatch(Action::Failed(
-                get(&data, "message")
-                    .as_string()
-                    .unwrap_or_else(|| "analysis failed".into()),
-            )),
+            Some(protocol::FAILED) => {
+                warm_later(weak.clone());
+                d.dispatch(Action::Failed(
+                    get(&data, "message")
+                        .as_string()
+                        .unwrap_or_else(|| "analysis failed".into()),
+                ))
+            }
             _ => {}
         }
     });
     worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
     let d = dispatch.clone();
+    let weak = Rc::downgrade(running);
     let onerror = Closure::<dyn FnMut(Event)>::new(move |ev: Event| {
+        warm_later(weak.clone());
         let msg = get(&ev, "message").as_string().unwrap_or_default();
         d.dispatch(Action::Failed(format!(
             "the analysis worker crashed{}",
@@ -598,6 +758,7 @@ pub fn app() -> Html {
             zoom_limit: Some("no capture is open".into()),
             fine: None,
             saved: None,
+            link: None,
         })
     };
     let running = {
@@ -607,6 +768,11 @@ pub fn app() -> Html {
             ..Running::default()
         })
     };
+    // The first analysis's worker starts with the page.
+    {
+        let running = running.clone();
+        use_effect_with((), move |_| warm_later(Rc::downgrade(&running)));
+    }
     // A result link: show the result it carries, no capture needed.
     {
         let dispatch = state.dispatcher();
@@ -793,6 +959,15 @@ pub fn app() -> Html {
         let d6 = state.dispatcher();
         let d7 = state.dispatcher();
         Handlers {
+            anonymise: {
+                let running = running.clone();
+                Callback::from(move |on: bool| {
+                    post_worker(
+                        &running,
+                        &[("type", protocol::LINK.into()), ("anonymise", on.into())],
+                    )
+                })
+            },
             select: Callback::from(move |i: usize| d1.dispatch(Action::Select(i))),
             overlay: Callback::from(move |i: usize| d7.dispatch(Action::ToggleOverlay(i))),
             metric: Callback::from(move |m: Metric| d2.dispatch(Action::Metric(m))),
@@ -1068,6 +1243,8 @@ pub struct Handlers {
     pub utc: Callback<()>,
     /// Save the packets of finding `.0` as a pcap.
     pub save: Callback<usize>,
+    /// Result links with addresses hashed (true) or not.
+    pub anonymise: Callback<bool>,
 }
 
 fn result_view(state: &State, h: Handlers) -> Html {
@@ -1078,6 +1255,8 @@ fn result_view(state: &State, h: Handlers) -> Html {
         <>
             <Summary report={report.clone()} shared={state.shared} />
             <Share report={report.clone()} settings={state.settings.clone()} shared={state.shared}
+                partial={!state.shared && !matches!(state.phase, Phase::Done)}
+                link={state.link.clone()} on_anonymise={h.anonymise.clone()}
                 view={share::View {
                     port: report.ports.get(state.selected).map(port_label),
                     metric: Some(state.metric.as_str().to_string()),
@@ -1452,15 +1631,23 @@ fn port_table(props: &PortProps) -> Html {
     }
 }
 
-/// The visible bins as a table: the chart's accessible alternative.
+/// The visible bins as a table: the chart's accessible alternative. Its rows
+/// are built only while it is open (up to 500 rows is thousands of nodes).
 fn table_view(
     s: Option<&portspike_core::report::SeriesReport>,
     metric: Metric,
-    t0: i64,
-    t1: i64,
+    (t0, t1): (i64, i64),
     tz: i32,
+    open: &UseStateHandle<bool>,
 ) -> Html {
     let Some(s) = s else { return html! {} };
+    let ontoggle = {
+        let open = open.clone();
+        Callback::from(move |e: Event| {
+            let el: web_sys::HtmlDetailsElement = e.target_unchecked_into();
+            open.set(el.open());
+        })
+    };
     let w = s.bin_width_us.max(1) as i64;
     let first = ((t0 - s.start_ts) / w).max(0) as usize;
     let last = (((t1 - s.start_ts) + w - 1) / w).max(0) as usize;
@@ -1468,13 +1655,13 @@ fn table_view(
     const MAX: usize = 500;
     let get = |v: &[u64], i: usize| v.get(i).copied().unwrap_or(0);
     html! {
-        <details class="table-view" data-testid="timeline-table">
+        <details class="table-view" data-testid="timeline-table" open={**open} {ontoggle}>
             <summary>{format!("Table view ({} bins{})", rows.len(), if rows.len() > MAX { format!(", first {MAX} shown") } else { String::new() })}</summary>
             <table>
                 <thead><tr><th>{format!("Bin start ({})", chart::zone_name(tz))}</th><th class="num">{metric.as_str()}</th>
                     <th class="num">{"packets"}</th><th class="num">{"attempts"}</th><th class="num">{"failures"}</th></tr></thead>
                 <tbody>
-                { for rows.iter().take(MAX).map(|&i| html! {
+                { for rows.iter().take(if **open { MAX } else { 0 }).map(|&i| html! {
                     <tr><td>{chart::hms_at(s.start_ts + i as i64 * w, tz)}</td>
                         <td class="num">{get(metric.values(s), i)}</td><td class="num">{get(&s.packets, i)}</td>
                         <td class="num">{get(&s.attempts, i)}</td><td class="num">{get(&s.failures, i)}</td></tr>
@@ -1604,6 +1791,7 @@ fn timeline(props: &TimelineProps) -> Html {
     let canvas = use_node_ref();
     let area = use_mut_ref(chart::PlotArea::default);
     let hover = use_state(|| None::<(f64, f64, i64)>);
+    let table_open = use_state(|| false);
     let drag = use_mut_ref(|| None::<Drag>);
     let brush = use_state(|| None::<(f64, f64)>);
     let port = props.report.ports.get(props.selected).cloned();
@@ -1985,7 +2173,7 @@ fn timeline(props: &TimelineProps) -> Html {
                 { tooltip }
             </div>
             { zoom_note }
-            { table_view(series.as_ref(), props.metric, t0, t1, tz) }
+            { table_view(series.as_ref(), props.metric, (t0, t1), tz, &table_open) }
         </section>
     }
 }
@@ -2024,6 +2212,19 @@ thread_local! {
 
 /// The worker's wasm memory (bytes), kept on `<html data-worker-memory>`
 /// for diagnostics and the benchmarks.
+/// The worker's phase timings of the last run, on `<html data-worker-phases>`.
+fn note_worker_phases(data: &JsValue) {
+    let Some(json) = get(data, "phases").as_string() else {
+        return;
+    };
+    if let Some(el) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    {
+        let _ = el.set_attribute("data-worker-phases", &json);
+    }
+}
+
 fn note_worker_memory(data: &JsValue) {
     let Some(bytes) = get(data, "memory").as_f64() else {
         return;
@@ -2158,9 +2359,26 @@ fn settings_panel(props: &SettingsProps) -> Html {
 #[derive(Properties, PartialEq)]
 struct ShareProps {
     report: Rc<Report>,
+    /// A preview while the analysis runs: no result link yet.
+    partial: bool,
+    /// The result link packed by the worker.
+    link: Option<Rc<Link>>,
+    /// Ask the worker for the link with addresses hashed (or not).
+    on_anonymise: Callback<bool>,
     settings: protocol::Settings,
     view: share::View,
     shared: bool,
+}
+
+/// Resolves in a later task (a zero timeout), so work after it does not
+/// lengthen the current one.
+async fn next_task() {
+    let p = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(p).await;
 }
 
 /// Links to this view, and to the result itself.
@@ -2175,19 +2393,51 @@ fn share_panel(props: &ShareProps) -> Html {
         "{base}#{}",
         share::view_fragment(&props.view, &props.settings)
     );
-    // The result link is built once per report (deflate of the JSON).
+    // The result link: the worker packs the report (deflate of the JSON) and
+    // sends it after the report; a shared result (no worker) is packed here,
+    // in a task of its own after the result is on screen.
     let key = (Rc::as_ptr(&props.report) as usize, *anonymise);
-    let result = {
+    let built = use_state(|| None::<((usize, bool), (String, usize))>);
+    {
         let report = props.report.clone();
-        use_memo(key, move |(_, anon)| {
-            let mut r = (*report).clone();
-            if *anon {
-                share::anonymise(&mut r, js_sys::Math::random().to_bits());
+        let built = built.clone();
+        let local = props.shared;
+        use_effect_with(key, move |key| {
+            let key = *key;
+            if local {
+                wasm_bindgen_futures::spawn_local(async move {
+                    next_task().await;
+                    let mut r = (*report).clone();
+                    if key.1 {
+                        share::anonymise(&mut r, js_sys::Math::random().to_bits());
+                    }
+                    built.set(Some((key, share::encode_result(&r))));
+                });
             }
-            share::encode_result(&r)
-        })
+        });
+    }
+    {
+        // The worker's link is of the other kind: ask for this one.
+        let on = props.on_anonymise.clone();
+        let have = props.link.as_ref().map(|l| l.anonymised);
+        use_effect_with((*anonymise, have), move |(want, have)| {
+            if have.is_some_and(|h| h != *want) {
+                on.emit(*want);
+            }
+        });
+    }
+    let result = if props.shared {
+        built
+            .as_ref()
+            .filter(|(k, _)| *k == key)
+            .map(|(_, v)| v.clone())
+    } else {
+        props
+            .link
+            .as_ref()
+            .filter(|l| l.anonymised == *anonymise && !props.partial)
+            .map(|l| (l.value.clone(), l.kept))
     };
-    let (value, kept) = (*result).clone();
     let total = props
         .report
         .ports
@@ -2201,11 +2451,16 @@ fn share_panel(props: &ShareProps) -> Html {
         .first()
         .and_then(|f| f.sha256.clone())
         .unwrap_or_default();
-    let result_link = format!(
-        "{base}#{}&v={}&sha256={sha}&result={value}",
-        share::view_fragment(&props.view, &props.settings),
-        props.report.generator.version,
-    );
+    let result_link = result.as_ref().map(|(value, kept)| {
+        (
+            format!(
+                "{base}#{}&v={}&sha256={sha}&result={value}",
+                share::view_fragment(&props.view, &props.settings),
+                props.report.generator.version,
+            ),
+            *kept,
+        )
+    });
     let toggle = {
         let anonymise = anonymise.clone();
         Callback::from(move |_: Event| anonymise.set(!*anonymise))
@@ -2218,9 +2473,15 @@ fn share_panel(props: &ShareProps) -> Html {
                     props.report.generator.version, if sha.is_empty() { "unknown" } else { &sha })}</p>
             }
             <a data-testid="share-link" href={view_link}>{"Link to this view"}</a>
-            <a data-testid="share-result" href={result_link.clone()}>{format!(
-                "Link with the result ({} kB{})", result_link.len() / 1000,
-                if kept < total { format!("; timelines of the top {kept} of {total} ports") } else { String::new() })}</a>
+            if let Some((link, kept)) = result_link {
+                <a data-testid="share-result" href={link.clone()}>{format!(
+                    "Link with the result ({} kB{})", link.len() / 1000,
+                    if kept < total { format!("; timelines of the top {kept} of {total} ports") } else { String::new() })}</a>
+            } else {
+                <span class="muted" data-testid="share-result-pending">{
+                    if props.partial { "Link with the result: once the analysis is done" } else { "Link with the result: building…" }
+                }</span>
+            }
             <label><input type="checkbox" data-testid="share-anonymise" checked={*anonymise} onchange={toggle} />
                 {" hash addresses in the result link"}</label>
         </section>

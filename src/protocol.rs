@@ -21,6 +21,12 @@ pub const DONE: &str = "done";
 /// Worker → page, after `done`: `{type: "hashed", index, sha256}`, the SHA-256
 /// of file `index` (hashed in a second read so it never slows the answer).
 pub const HASHED: &str = "hashed";
+/// Worker → page, after `done` (and again once the files are hashed):
+/// `{type: "link", value, kept, anonymised}`, the report packed for a result
+/// link (see `share::encode_result`), built here so the page never has to.
+/// Page → worker: `{type: "link", anonymise}` asks for it again, addresses
+/// hashed or not.
+pub const LINK: &str = "link";
 /// Page → worker: `{type: "window", id, t0, t1, width, ports}`: re-read a
 /// time window at a finer bin width; the answer has the same type and `id`,
 /// with `report` (or `error`).

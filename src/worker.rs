@@ -39,6 +39,10 @@ pub fn start() {
                 wasm_bindgen_futures::spawn_local(extract(data));
                 return;
             }
+            Some(protocol::LINK) => {
+                post_link(get(&data, "anonymise").as_bool().unwrap_or(false));
+                return;
+            }
             Some(protocol::BENCH) => {
                 wasm_bindgen_futures::spawn_local(bench(data));
                 return;
@@ -96,6 +100,10 @@ pub fn start() {
     });
     scope().set_onmessage(Some(handler.as_ref().unchecked_ref()));
     handler.forget();
+    // A reader thread ready for the first file.
+    if let Some(r) = Reader::take() {
+        Reader::give_back(r);
+    }
     post(&[("type", protocol::READY.into())]);
 }
 
@@ -157,6 +165,31 @@ struct Run {
     buf: Vec<u8>,
     total: f64,
     last_preview: f64,
+    phases: Phases,
+    started: f64,
+}
+
+/// Where a run's time went, in ms (sent with the report, shown on
+/// `<html data-worker-phases>` for the benchmark).
+#[derive(Debug, Default, serde::Serialize)]
+struct Phases {
+    /// From the request to the first slice in hand.
+    first_slice: f64,
+    /// Copying slices into wasm memory.
+    copy: f64,
+    /// The engine.
+    engine: f64,
+    /// Preview reports: built, serialised and posted.
+    preview: f64,
+    /// The final report: built and serialised.
+    report: f64,
+    /// Waiting for reads.
+    wait: f64,
+    previews: u32,
+}
+
+fn now_ms() -> f64 {
+    scope().performance().map(|p| p.now()).unwrap_or(0.0)
 }
 
 impl Run {
@@ -168,7 +201,9 @@ impl Run {
             buf: Vec::new(),
             total,
             // The first slice gets a chart at once; then twice a second.
-            last_preview: 0.0,
+            last_preview: f64::NEG_INFINITY,
+            phases: Phases::default(),
+            started: now_ms(),
         }
     }
 
@@ -182,19 +217,28 @@ impl Run {
     /// Feed one chunk; post progress, and (at most twice a second, while more
     /// is to come) a preview report for charts while parsing.
     fn chunk(&mut self, arr: &Uint8Array, more: bool) {
+        let t0 = now_ms();
+        if self.phases.first_slice == 0.0 {
+            self.phases.first_slice = t0 - self.started;
+        }
         self.buf.resize(arr.length() as usize, 0);
         arr.copy_to(&mut self.buf);
         if let Some(h) = &mut self.hasher {
             h.update(&self.buf);
         }
+        let t1 = now_ms();
         self.a.feed(&self.buf);
-        let now = js_sys::Date::now();
-        if more && now - self.last_preview >= protocol::PREVIEW_MS {
-            self.last_preview = now;
+        let t2 = now_ms();
+        self.phases.copy += t1 - t0;
+        self.phases.engine += t2 - t1;
+        if more && t2 - self.last_preview >= protocol::PREVIEW_MS {
+            self.last_preview = t2;
             post(&[
                 ("type", protocol::PARTIAL.into()),
                 ("report", self.a.preview().to_json().into()),
             ]);
+            self.phases.preview += now_ms() - t2;
+            self.phases.previews += 1;
         }
         let p = self.a.progress();
         post(&[
@@ -216,7 +260,12 @@ impl Run {
     /// Post the report; the files' indexes are kept for re-reading windows.
     fn finish(mut self, files: Vec<(Blob, String)>) {
         self.end_file();
+        let t0 = now_ms();
+        let p = &mut self.phases;
+        p.wait = t0 - self.started - p.first_slice - p.copy - p.engine - p.preview;
         let (report, index) = self.a.finish_with_index();
+        let json = report.to_json();
+        self.phases.report = now_ms() - t0;
         let seekable = !files.is_empty() && index.iter().all(|i| i.is_some());
         let why = if files.is_empty() {
             "the capture came from a URL, which is not read twice"
@@ -232,16 +281,47 @@ impl Run {
                 index,
                 params: self.params.clone(),
                 key,
+                report: report.clone(),
             })
         });
         post(&[
             ("type", protocol::DONE.into()),
-            ("report", report.to_json().into()),
+            ("report", json.into()),
             ("seekable", seekable.into()),
+            (
+                "phases",
+                serde_json::to_string(&self.phases)
+                    .unwrap_or_default()
+                    .into(),
+            ),
             ("memory", wasm_memory().into()),
             ("why", why.into()),
         ]);
+        post_link(LINK_ANONYMISED.with(|a| a.get()));
     }
+}
+
+thread_local! {
+    /// The page's last choice for result links: addresses hashed or not.
+    static LINK_ANONYMISED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Post the kept report packed for a result link.
+fn post_link(anonymise: bool) {
+    LINK_ANONYMISED.with(|a| a.set(anonymise));
+    let Some(mut r) = KEPT.with(|k| k.borrow().as_ref().map(|k| k.report.clone())) else {
+        return;
+    };
+    if anonymise {
+        crate::share::anonymise(&mut r, js_sys::Math::random().to_bits());
+    }
+    let (value, kept) = crate::share::encode_result(&r);
+    post(&[
+        ("type", protocol::LINK.into()),
+        ("value", value.into()),
+        ("kept", (kept as f64).into()),
+        ("anonymised", anonymise.into()),
+    ]);
 }
 
 /// Bytes of this worker's wasm linear memory (it only grows).
@@ -258,9 +338,119 @@ fn wasm_memory() -> f64 {
         .unwrap_or(0.0)
 }
 
-/// Read `blob` in slices with [`protocol::PREFETCH`] reads in flight, so the
-/// browser reads ahead while the engine works; `each` gets every slice in order.
+/// Read `blob` in slices, in order, `each` getting every slice and whether
+/// more follow. The reads run on a reader thread (`reader.js`), so the
+/// browser keeps reading while the engine works: read on this thread, a
+/// slice's bytes only arrive while the thread is idle. Where a worker cannot
+/// start workers, the slices are read here with [`protocol::PREFETCH`] reads
+/// in flight.
 async fn read_slices(blob: &Blob, mut each: impl FnMut(&Uint8Array, bool)) -> Result<(), JsValue> {
+    let Some(reader) = Reader::take() else {
+        return read_slices_here(blob, each).await;
+    };
+    let req = Object::new();
+    let _ = Reflect::set(&req, &"blob".into(), blob);
+    let _ = Reflect::set(&req, &"slice".into(), &protocol::SLICE_BYTES.into());
+    let _ = Reflect::set(&req, &"ahead".into(), &(protocol::PREFETCH as f64).into());
+    reader.worker.post_message(&req)?;
+    let ack = Object::new();
+    let _ = Reflect::set(&ack, &"ack".into(), &true.into());
+    loop {
+        let m = reader.next().await;
+        if let Some(e) = get(&m, "error").as_string() {
+            reader.worker.terminate();
+            return Err(e.into());
+        }
+        let last = get(&m, "last").as_bool().unwrap_or(true);
+        let arr = Uint8Array::new(&get(&m, "buf"));
+        if arr.length() > 0 {
+            each(&arr, !last);
+        }
+        if last {
+            Reader::give_back(reader);
+            return Ok(());
+        }
+        reader.worker.post_message(&ack)?;
+    }
+}
+
+/// A reader thread and the slices it has sent that are not yet taken.
+struct Reader {
+    worker: web_sys::Worker,
+    inbox: std::rc::Rc<std::cell::RefCell<std::collections::VecDeque<JsValue>>>,
+    waiting: std::rc::Rc<std::cell::RefCell<Option<js_sys::Function>>>,
+}
+
+thread_local! {
+    /// Idle reader threads (reads may run side by side: a window re-read
+    /// while the file is hashed).
+    static READERS: std::cell::RefCell<Vec<Reader>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl Reader {
+    /// An idle reader, or a new one; `None` if no worker can be started here.
+    fn take() -> Option<Reader> {
+        if let Some(r) = READERS.with(|r| r.borrow_mut().pop()) {
+            return Some(r);
+        }
+        let worker = web_sys::Worker::new("./reader.js").ok()?;
+        let inbox = std::rc::Rc::new(std::cell::RefCell::new(std::collections::VecDeque::new()));
+        let waiting: std::rc::Rc<std::cell::RefCell<Option<js_sys::Function>>> =
+            std::rc::Rc::default();
+        let (i, w) = (inbox.clone(), waiting.clone());
+        let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+            let data = ev.data();
+            match w.borrow_mut().take() {
+                Some(resolve) => {
+                    let _ = resolve.call1(&JsValue::NULL, &data);
+                }
+                None => i.borrow_mut().push_back(data),
+            }
+        });
+        worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+        onmessage.forget();
+        let (i, w) = (inbox.clone(), waiting.clone());
+        let onerror = Closure::<dyn FnMut(web_sys::Event)>::new(move |_: web_sys::Event| {
+            let o = Object::new();
+            let _ = Reflect::set(&o, &"error".into(), &"the reader thread failed".into());
+            match w.borrow_mut().take() {
+                Some(resolve) => {
+                    let _ = resolve.call1(&JsValue::NULL, &o);
+                }
+                None => i.borrow_mut().push_back(o.into()),
+            }
+        });
+        worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
+        onerror.forget();
+        Some(Reader {
+            worker,
+            inbox,
+            waiting,
+        })
+    }
+
+    fn give_back(r: Reader) {
+        READERS.with(|rs| rs.borrow_mut().push(r));
+    }
+
+    /// The next message from the reader.
+    async fn next(&self) -> JsValue {
+        if let Some(m) = self.inbox.borrow_mut().pop_front() {
+            return m;
+        }
+        let waiting = self.waiting.clone();
+        let p = js_sys::Promise::new(&mut |resolve, _| {
+            *waiting.borrow_mut() = Some(resolve);
+        });
+        JsFuture::from(p).await.unwrap_or(JsValue::UNDEFINED)
+    }
+}
+
+/// [`read_slices`] on this thread.
+async fn read_slices_here(
+    blob: &Blob,
+    mut each: impl FnMut(&Uint8Array, bool),
+) -> Result<(), JsValue> {
     let size = blob.size();
     let mut next = 0.0;
     let mut inflight = std::collections::VecDeque::new();
@@ -302,17 +492,33 @@ async fn analyze(
             h.update(&buf);
         })
         .await?;
+        let sha = portspike_core::export::hex(&h.finalize());
+        KEPT.with(|kept| {
+            if let Some(f) = kept
+                .borrow_mut()
+                .as_mut()
+                .and_then(|kept| kept.report.capture.files.get_mut(k))
+            {
+                f.sha256 = Some(sha.clone());
+            }
+        });
         post(&[
             ("type", protocol::HASHED.into()),
             ("index", (k as f64).into()),
-            ("sha256", portspike_core::export::hex(&h.finalize()).into()),
+            ("sha256", sha.into()),
         ]);
+    }
+    // The result link again, now with the files' SHA-256.
+    if !files.is_empty() {
+        post_link(LINK_ANONYMISED.with(|a| a.get()));
     }
     Ok(())
 }
 
 /// What a finished analysis keeps for re-reading windows of its files.
 struct Kept {
+    /// The final report (with the files' SHA-256 once known), for result links.
+    report: portspike_core::report::Report,
     files: Vec<(Blob, String)>,
     index: Vec<Option<portspike_core::capture::Index>>,
     params: portspike_core::Params,

@@ -1,10 +1,10 @@
 // Offline after the first visit: the app's own files are cached on install and
 // served from the cache, refreshed from the network in the background.
 // Captures are never fetched here (they are read from the user's disk).
-const CACHE = 'portspike-v1';
+const CACHE = 'portspike-v2';
 const SHELL = [
   './', './index.html', './style.css', './app.js', './app_bg.wasm',
-  './worker_loader.js', './worker.js', './worker_bg.wasm', './static/sample.pcap',
+  './worker_loader.js', './worker.js', './worker_bg.wasm', './reader.js', './static/sample.pcap',
 ];
 
 self.addEventListener('install', (event) => {

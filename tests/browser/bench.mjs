@@ -35,6 +35,8 @@ async function run(page, file) {
   // the longest main-thread task and the worker's wasm memory.
   await page.goto(page.__url);
   await page.waitForSelector('[data-testid="drop-zone"]');
+  // As a user would: the page has loaded its worker before a file is dropped.
+  await page.waitForSelector('html[data-worker="ready"]');
   await page.evaluate(() => {
     window.__bench = { longest: 0 };
     new PerformanceObserver((l) => {
@@ -63,6 +65,7 @@ async function run(page, file) {
     ...window.__bench,
     file: undefined,
     memory: Number(document.documentElement.dataset.workerMemory || 0),
+    phases: JSON.parse(document.documentElement.dataset.workerPhases || "{}"),
     packets: Number(document.querySelector('[data-testid="summary"] [data-field="packets"]').textContent),
   }));
 
@@ -124,6 +127,7 @@ try {
   page.__url = server.url;
   page.on('crash', () => console.error('the page crashed'));
   page.on("pageerror", (e) => console.error(`page error: ${e.stack}`));
+  if (process.env.BENCH_DEBUG) page.on('console', (m) => console.error(`console: ${m.text()}`));
   if (process.env.BENCH_DEBUG) page.on('framenavigated', (f) => console.error(`navigated: ${f.url()}`));
   for (const f of files) console.log(JSON.stringify(await run(page, path.resolve(f))));
 } finally {

@@ -34,8 +34,9 @@ after(async () => {
   await server?.close();
 });
 
-async function openPage(options = {}) {
+async function openPage(options = {}, before = async () => {}) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, ...options });
+  await before(page);
   const foreign = [];
   const failed = [];
   page.on('request', (r) => {
@@ -299,6 +300,8 @@ test('share links: a view link restores the view on the same capture; a result l
   const attrs = (p) => p.$eval('[data-testid="timeline"]', (c) => [c.dataset.t0, c.dataset.t1, c.dataset.metric, c.dataset.binWidth, c.toDataURL()]);
   const original = await attrs(page);
   const viewLink = await page.$eval('[data-testid="share-link"]', (a) => a.href);
+  // The result link is built in a task of its own once the report is final.
+  await page.waitForSelector('[data-testid="share-result"]');
   const resultLink = await page.$eval('[data-testid="share-result"]', (a) => a.href);
   assert.ok(viewLink.startsWith(server.url) && viewLink.includes('#') && !viewLink.includes('result='));
   const spikes = await page.$$eval('[data-testid="spike-row"]', (r) => r.map((x) => x.dataset.port + ' ' + x.dataset.kind));
@@ -330,6 +333,49 @@ test('share links: a view link restores the view on the same capture; a result l
   assert.ok((await inkedPixels(p3)).inked > 1000, 'the shared timeline is drawn');
   assert.ok(!requests.some((u) => u.includes('sample.pcap')), 'the capture was not fetched');
   await p3.close();
+});
+
+test('the result link: built in the worker, with the SHA-256 once hashed, and with addresses hashed on request', async () => {
+  const expected = cliReport(path.join(root, 'static', 'sample.pcap'));
+  const { page } = await openPage();
+  await page.click('[data-testid="sample-button"]');
+  await waitState(page, ['done']);
+  const decode = (href) => JSON.parse(zlib.inflateRawSync(Buffer.from(new URL(href).hash.match(/[#&]result=([^&]*)/)[1], 'base64url')).toString());
+  const link = () => page.$eval('[data-testid="share-result"]', (a) => a.href);
+  // The link is rebuilt once the capture's SHA-256 is known.
+  await page.waitForFunction(() => /sha256=[0-9a-f]{64}/.test(document.querySelector('[data-testid="share-result"]')?.href || ''));
+  const plainLink = await link();
+  const plain = decode(plainLink);
+  assert.equal(plain.capture.files[0].sha256, expected.capture.files[0].sha256);
+  assert.deepEqual(plain.scanners.map((s) => s.source), expected.scanners.map((s) => s.source));
+  assert.deepEqual(plain.spikes.map((s) => s.top_sources.map((a) => a.addr)), expected.spikes.map((s) => s.top_sources.map((a) => a.addr)));
+  // Hashed: no address of the capture is left; the same address gets the same name.
+  await page.check('[data-testid="share-anonymise"]');
+  await page.waitForFunction((before) => {
+    const a = document.querySelector('[data-testid="share-result"]');
+    return a && a.href !== before;
+  }, plainLink);
+  const hashed = decode(await link());
+  const text = JSON.stringify(hashed);
+  for (const s of expected.scanners) assert.ok(!text.includes(`"${s.source}"`), `${s.source} left in the link`);
+  assert.ok(hashed.scanners.every((s) => /^h-[0-9a-f]{8}$/.test(s.source)));
+  const name = new Map(hashed.scanners.map((s, i) => [expected.scanners[i].source, s.source]));
+  for (const [i, sp] of hashed.spikes.entries()) {
+    for (const [j, a] of sp.top_sources.entries()) {
+      const orig = expected.spikes[i].top_sources[j].addr;
+      if (name.has(orig)) assert.equal(a.addr, name.get(orig));
+    }
+  }
+  assert.deepEqual(hashed.spikes.map((s) => [s.port, s.kind]), expected.spikes.map((s) => [s.port, s.kind]));
+  // Back to plain addresses.
+  const hashedLink = await link();
+  await page.uncheck('[data-testid="share-anonymise"]');
+  await page.waitForFunction((before) => {
+    const a = document.querySelector('[data-testid="share-result"]');
+    return a && a.href !== before;
+  }, hashedLink);
+  assert.deepEqual(decode(await link()).scanners.map((s) => s.source), expected.scanners.map((s) => s.source));
+  await page.close();
 });
 
 test('the page runs under its Content-Security-Policy and keeps working offline after the first visit', async () => {
@@ -364,12 +410,12 @@ test('the page runs under its Content-Security-Policy and keeps working offline 
 
 test('a crashing analysis worker is reported and the page stays usable', async () => {
   // Requests must reach the route below, not the offline cache.
-  const { page } = await openPage({ serviceWorkers: 'block' });
-  // Stand in for a worker that dies (a wasm trap or running out of memory).
-  await page.route('**/worker_loader.js', (route) => route.fulfill({
+  // Stand in for a worker that dies (a wasm trap or running out of memory),
+  // from the page's first load (it starts a worker before any file is dropped).
+  const { page } = await openPage({ serviceWorkers: 'block' }, (p) => p.route('**/worker_loader.js', (route) => route.fulfill({
     contentType: 'text/javascript',
     body: 'throw new RangeError("WebAssembly.Memory.grow(): Maximum memory size exceeded");',
-  }));
+  })));
   await dropFile(page, 'sample.pcap', fs.readFileSync(path.join(root, 'static', 'sample.pcap')));
   assert.equal(await waitState(page, ['error', 'done']), 'error');
   assert.match(await page.textContent('[data-testid="error"]'), /worker crashed.*Maximum memory size exceeded/);
@@ -500,6 +546,8 @@ test('keyboard moves through findings; the chart has a table view; dark mode fol
   assert.ok(r + g + b < 200, `background ${r},${g},${b}`);
   // The table view lists the bins in view with the report's values.
   await page.click('[data-testid="timeline-table"] summary');
+  // Rows are built when the table is opened.
+  await page.waitForSelector('[data-testid="timeline-table"][open] tbody tr');
   const rows = await page.$$eval('[data-testid="timeline-table"] tbody tr', (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
   const [t0, t1] = await page.$eval('[data-testid="timeline"]', (c) => [Number(c.dataset.t0), Number(c.dataset.t1)]);
   const s = expected.ports.find((p) => p.proto === 'tcp' && p.port === 445).series;

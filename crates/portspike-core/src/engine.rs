@@ -4,7 +4,7 @@
 use crate::bins::{Cell, Grid, Series};
 use crate::decode::{tcp_flags as F, Packet, Proto, L4};
 use crate::flows::{self, Key};
-use crate::fxhash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use crate::fxhash::{FxHashMap as HashMap, FxHashSet as HashSet, IdHashMap};
 use crate::report::Totals;
 use crate::sketch::{hash_addr, hash_u64, Distinct};
 use std::collections::VecDeque;
@@ -79,6 +79,19 @@ struct FlowKey {
 }
 
 impl FlowKey {
+    /// The flow's identity in the pending table: a 64-bit hash of the key
+    /// (two flows share one with odds of 2^-64 per pair, far below anything
+    /// counted). Entries stay small, so the table stays in cache longer.
+    fn id(&self) -> u64 {
+        flow_id(
+            self.proto,
+            hash_addr(&self.src),
+            hash_addr(&self.dst),
+            self.sport,
+            self.dport,
+        )
+    }
+
     fn reverse(self) -> FlowKey {
         FlowKey {
             proto: self.proto,
@@ -88,6 +101,16 @@ impl FlowKey {
             dport: self.sport,
         }
     }
+}
+
+/// [`FlowKey::id`] from the addresses' [`hash_addr`] values.
+fn flow_id(proto: Proto, hs: u64, hd: u64, sport: u16, dport: u16) -> u64 {
+    let ports = (u64::from(sport) << 16 | u64::from(dport) | u64::from(proto == Proto::Udp) << 32)
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mut h = hs ^ hd.rotate_left(29).wrapping_mul(0xBF58_476D_1CE4_E5B9) ^ ports;
+    h ^= h >> 31;
+    h = h.wrapping_mul(0x94D0_49BB_1331_11EB);
+    h ^ (h >> 29)
 }
 
 /// An attempt awaiting its outcome.
@@ -260,7 +283,8 @@ pub struct Engine {
     pub key: Key,
     pub grid: Grid,
     pub ports: HashMap<(Proto, u16), PortState>,
-    pending: HashMap<FlowKey, Pending>,
+    /// Open attempts by [`FlowKey::id`].
+    pending: IdHashMap<Pending>,
     queue: VecDeque<(i64, FlowKey)>,
     udp: HashMap<FlowKey, i64>,
     pub sources: HashMap<IpAddr, SourceState>,
@@ -291,7 +315,7 @@ impl Engine {
             key,
             grid: Grid::new(bin_width_us),
             ports: HashMap::default(),
-            pending: HashMap::default(),
+            pending: IdHashMap::default(),
             queue: VecDeque::new(),
             udp: HashMap::default(),
             sources: HashMap::default(),
@@ -397,7 +421,7 @@ impl Engine {
                     sport: q.sport,
                     dport: q.dport,
                 };
-                self.resolve(k, false, true);
+                self.resolve(k, k.id(), false, true);
             }
             _ => {}
         }
@@ -441,6 +465,9 @@ impl Engine {
             sport,
             dport,
         };
+        let (h_src, h_dst) = (hash_addr(&p.src), hash_addr(&p.dst));
+        let id = flow_id(proto, h_src, h_dst, sport, dport);
+        let rid = flow_id(proto, h_dst, h_src, dport, sport);
         // Outcome bookkeeping first: it may count into earlier bins.
         let mut attempt = false;
         let mut unsolicited = false;
@@ -461,39 +488,39 @@ impl Engine {
                 if syn && !ack && !rst {
                     let retransmit = self
                         .pending
-                        .get(&k)
+                        .get(&id)
                         .is_some_and(|pd| pd.attempt && ts - pd.ts <= ANSWER_US);
                     if !retransmit {
                         attempt = true;
-                        self.open(k, ts, port, Probe::Syn, true);
+                        self.open(k, id, ts, port, Probe::Syn, true);
                     }
                 } else if syn && ack {
                     let r = k.reverse();
-                    match self.pending.get_mut(&r) {
+                    match self.pending.get_mut(&rid) {
                         Some(pd) if !pd.answered => {
                             pd.answered = true;
-                            self.resolve_success(r);
+                            self.resolve_success(r, rid);
                         }
                         Some(_) => {}
                         None => unsolicited = true,
                     }
                 } else if rst {
                     let r = k.reverse();
-                    if self.pending.get(&r).is_some_and(|pd| !pd.answered) {
-                        self.resolve(r, true, false);
-                    } else if let Some(pd) = self.pending.get(&k).copied() {
+                    if self.pending.get(&rid).is_some_and(|pd| !pd.answered) {
+                        self.resolve(r, rid, true, false);
+                    } else if let Some(pd) = self.pending.get(&id).copied() {
                         // The initiator resets after a SYN-ACK: a half-open (SYN) scan.
                         if pd.answered {
                             if let Some(s) = self.sources.get_mut(&k.src) {
                                 s.half_open += 1;
                             }
                         }
-                        self.pending.remove(&k);
+                        self.pending.remove(&id);
                     }
-                } else if let Some(pd) = self.pending.get(&k).copied() {
+                } else if let Some(pd) = self.pending.get(&id).copied() {
                     if pd.answered && ack && pd.probe == Probe::Syn {
                         // The handshake completed.
-                        self.pending.remove(&k);
+                        self.pending.remove(&id);
                         if let Some(s) = self.sources.get_mut(&k.src) {
                             s.completed += 1;
                         }
@@ -501,27 +528,27 @@ impl Engine {
                             c.completed += 1;
                         }
                     }
-                } else if let Some(pd) = self.pending.get(&k.reverse()).copied() {
+                } else if let Some(pd) = self.pending.get(&rid).copied() {
                     // Any other answer to a FIN/NULL/XMAS probe.
                     if !pd.answered && pd.probe != Probe::Syn {
-                        self.resolve_success(k.reverse());
-                        self.pending.remove(&k.reverse());
+                        self.resolve_success(k.reverse(), rid);
+                        self.pending.remove(&rid);
                     }
                 } else if let Some(probe) = probe_of(flags) {
-                    self.open(k, ts, port, probe, false);
+                    self.open(k, id, ts, port, probe, false);
                 } else if flags & !(F::ACK | F::PSH) == 0 && ack && payload == 0 {
                     // A bare ACK to a new (host, port): an ACK probe if the
                     // target resets it; anything else leaves no verdict.
-                    self.open(k, ts, port, Probe::Ack, false);
+                    self.open(k, id, ts, port, Probe::Ack, false);
                 }
             }
             Proto::Udp => {
                 let r = k.reverse();
                 if self.udp.contains_key(&r) {
                     self.udp.insert(r, ts);
-                    if self.pending.get(&r).is_some_and(|pd| !pd.answered) {
-                        self.resolve_success(r);
-                        self.pending.remove(&r);
+                    if self.pending.get(&rid).is_some_and(|pd| !pd.answered) {
+                        self.resolve_success(r, rid);
+                        self.pending.remove(&rid);
                     }
                 } else {
                     let fresh = self.udp.get(&k).is_none_or(|last| ts - last > UDP_IDLE_US);
@@ -536,7 +563,7 @@ impl Engine {
                     self.udp.insert(k, ts);
                     if fresh {
                         attempt = true;
-                        self.open(k, ts, port, Probe::Udp, true);
+                        self.open(k, id, ts, port, Probe::Udp, true);
                     }
                 }
             }
@@ -546,7 +573,11 @@ impl Engine {
         if factor > 1 {
             self.coarsen_all(factor);
         }
-        let (hs, hd) = (hash_addr(&client), hash_addr(&server));
+        let (hs, hd) = if client == p.src {
+            (h_src, h_dst)
+        } else {
+            (h_dst, h_src)
+        };
         let readmit = self.readmit;
         let st = self.ports.entry(port).or_default();
         st.totals.packets += 1;
@@ -603,7 +634,15 @@ impl Engine {
     }
 
     /// Track an attempt or probe until its outcome is known.
-    fn open(&mut self, k: FlowKey, ts: i64, port: (Proto, u16), probe: Probe, attempt: bool) {
+    fn open(
+        &mut self,
+        k: FlowKey,
+        id: u64,
+        ts: i64,
+        port: (Proto, u16),
+        probe: Probe,
+        attempt: bool,
+    ) {
         if self.pending.len() >= MAX_PENDING {
             // Judge the oldest now rather than grow.
             while self.pending.len() >= MAX_PENDING / 2 {
@@ -611,7 +650,7 @@ impl Engine {
                     break;
                 };
                 self.stats.evicted_pending += 1;
-                self.resolve(old, false, false);
+                self.resolve(old, old.id(), false, false);
             }
         }
         let first_contact = self.contact(k, ts, probe);
@@ -620,7 +659,7 @@ impl Engine {
             return;
         }
         self.pending.insert(
-            k,
+            id,
             Pending {
                 ts,
                 port,
@@ -708,8 +747,8 @@ impl Engine {
         self.contacts = self.sources.values().map(|s| s.contacts.len()).sum();
     }
 
-    fn resolve_success(&mut self, k: FlowKey) {
-        let Some(pd) = self.pending.get(&k).copied() else {
+    fn resolve_success(&mut self, k: FlowKey, id: u64) {
+        let Some(pd) = self.pending.get(&id).copied() else {
             return;
         };
         if pd.first_contact {
@@ -720,8 +759,8 @@ impl Engine {
 
     /// A failed attempt (refused, unreachable, or — `answered_by` false and
     /// not `icmp` — unanswered). `answered_by`: the target answered (RST).
-    fn resolve(&mut self, k: FlowKey, answered_by: bool, icmp: bool) {
-        let Some(pd) = self.pending.remove(&k) else {
+    fn resolve(&mut self, k: FlowKey, id: u64, answered_by: bool, icmp: bool) {
+        let Some(pd) = self.pending.remove(&id) else {
             return;
         };
         if pd.answered {
@@ -815,8 +854,9 @@ impl Engine {
                 break;
             }
             self.queue.pop_front();
-            if self.pending.get(&k).is_some_and(|pd| pd.ts == ts) {
-                self.resolve(k, false, false);
+            let id = k.id();
+            if self.pending.get(&id).is_some_and(|pd| pd.ts == ts) {
+                self.resolve(k, id, false, false);
             }
         }
     }
@@ -827,8 +867,9 @@ impl Engine {
     pub fn finish(&mut self) {
         let now = self.now;
         while let Some((ts, k)) = self.queue.pop_front() {
-            if ts + ANSWER_US / 3 <= now && self.pending.get(&k).is_some_and(|pd| pd.ts == ts) {
-                self.resolve(k, false, false);
+            let id = k.id();
+            if ts + ANSWER_US / 3 <= now && self.pending.get(&id).is_some_and(|pd| pd.ts == ts) {
+                self.resolve(k, id, false, false);
             }
         }
         self.pending.clear();
