@@ -4,10 +4,10 @@
 use crate::bins::{Cell, Grid, Series};
 use crate::decode::{tcp_flags as F, Packet, Proto, L4};
 use crate::flows::{self, Key};
-use crate::fxhash::{FxHashMap as HashMap, FxHashSet as HashSet, IdHashMap};
+use crate::fxhash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use crate::pending::Table;
 use crate::report::Totals;
 use crate::sketch::{hash_addr, hash_u64, Distinct};
-use std::collections::VecDeque;
 use std::net::IpAddr;
 
 /// An attempt is judged this long (capture time) after it was made.
@@ -15,7 +15,7 @@ pub const ANSWER_US: i64 = 3_000_000;
 /// A UDP flow idle this long ends; the next packet is a new attempt.
 pub const UDP_IDLE_US: i64 = 60_000_000;
 /// Bounds on tracked state; past them the oldest state is dropped (and a warning says so).
-pub const MAX_PENDING: usize = 1 << 17;
+pub use crate::pending::PENDING_SLOTS;
 pub const MAX_UDP_FLOWS: usize = 1 << 17;
 pub const MAX_SOURCES: usize = 1 << 13;
 pub const MAX_CONTACTS_PER_SOURCE: usize = 1 << 16;
@@ -135,7 +135,8 @@ struct Pending {
 /// without a slot at the known minimum means the minimum has grown).
 #[derive(Debug, Default, Clone)]
 pub struct TopK {
-    hashes: Vec<u64>,
+    /// Each item's address hash.
+    tags: Vec<u64>,
     items: Vec<(IpAddr, Hit)>,
     min: u64,
     cursor: usize,
@@ -151,7 +152,21 @@ pub struct Hit {
 impl TopK {
     /// Count one packet of `a` (whose [`hash_addr`] is `h`) at `ts`.
     fn add(&mut self, a: IpAddr, h: u64, ts: i64) {
-        if let Some(i) = self.hashes.iter().position(|x| *x == h) {
+        // A mask of the matching slots, without early exit (a full table
+        // is a fixed-size array: the loop unrolls).
+        let tag = h;
+        let mut found = 0u64;
+        if let Ok(full) = <&[u64; TOP_K]>::try_from(self.tags.as_slice()) {
+            for (i, x) in full.iter().enumerate() {
+                found |= u64::from(*x == tag) << i;
+            }
+        } else {
+            for (i, x) in self.tags.iter().enumerate() {
+                found |= u64::from(*x == tag) << (i & 63);
+            }
+        }
+        if found != 0 {
+            let i = found.trailing_zeros() as usize;
             if let Some((b, hit)) = self.items.get_mut(i) {
                 if *b == a {
                     hit.count += 1;
@@ -161,7 +176,7 @@ impl TopK {
             }
         }
         if self.items.len() < TOP_K {
-            self.hashes.push(h);
+            self.tags.push(tag);
             self.items.push((
                 a,
                 Hit {
@@ -177,11 +192,11 @@ impl TopK {
         let n = self.items.len();
         let mut seen = 0;
         loop {
-            let i = self.cursor % n;
-            self.cursor = (i + 1) % n;
+            let i = if self.cursor < n { self.cursor } else { 0 };
+            self.cursor = if i + 1 < n { i + 1 } else { 0 };
             let at_min = self.items.get(i).is_some_and(|x| x.1.count <= self.min);
             if at_min {
-                if let (Some(slot), Some(hs)) = (self.items.get_mut(i), self.hashes.get_mut(i)) {
+                if let (Some(slot), Some(t)) = (self.items.get_mut(i), self.tags.get_mut(i)) {
                     *slot = (
                         a,
                         Hit {
@@ -190,7 +205,7 @@ impl TopK {
                             last_ts: ts,
                         },
                     );
-                    *hs = h;
+                    *t = tag;
                 }
                 return;
             }
@@ -283,9 +298,8 @@ pub struct Engine {
     pub key: Key,
     pub grid: Grid,
     pub ports: HashMap<(Proto, u16), PortState>,
-    /// Open attempts by [`FlowKey::id`].
-    pending: IdHashMap<Pending>,
-    queue: VecDeque<(i64, FlowKey)>,
+    /// Open attempts by [`FlowKey::id`], oldest first.
+    pending: Table<FlowKey, Pending>,
     udp: HashMap<FlowKey, i64>,
     pub sources: HashMap<IpAddr, SourceState>,
     pub stats: EngineStats,
@@ -315,8 +329,7 @@ impl Engine {
             key,
             grid: Grid::new(bin_width_us),
             ports: HashMap::default(),
-            pending: IdHashMap::default(),
-            queue: VecDeque::new(),
+            pending: Table::default(),
             udp: HashMap::default(),
             sources: HashMap::default(),
             stats: EngineStats::default(),
@@ -488,7 +501,7 @@ impl Engine {
                 if syn && !ack && !rst {
                     let retransmit = self
                         .pending
-                        .get(&id)
+                        .get(id)
                         .is_some_and(|pd| pd.attempt && ts - pd.ts <= ANSWER_US);
                     if !retransmit {
                         attempt = true;
@@ -496,7 +509,7 @@ impl Engine {
                     }
                 } else if syn && ack {
                     let r = k.reverse();
-                    match self.pending.get_mut(&rid) {
+                    match self.pending.get_mut(rid) {
                         Some(pd) if !pd.answered => {
                             pd.answered = true;
                             self.resolve_success(r, rid);
@@ -506,21 +519,21 @@ impl Engine {
                     }
                 } else if rst {
                     let r = k.reverse();
-                    if self.pending.get(&rid).is_some_and(|pd| !pd.answered) {
+                    if self.pending.get(rid).is_some_and(|pd| !pd.answered) {
                         self.resolve(r, rid, true, false);
-                    } else if let Some(pd) = self.pending.get(&id).copied() {
+                    } else if let Some(pd) = self.pending.get(id).copied() {
                         // The initiator resets after a SYN-ACK: a half-open (SYN) scan.
                         if pd.answered {
                             if let Some(s) = self.sources.get_mut(&k.src) {
                                 s.half_open += 1;
                             }
                         }
-                        self.pending.remove(&id);
+                        self.pending.remove(id);
                     }
-                } else if let Some(pd) = self.pending.get(&id).copied() {
+                } else if let Some(pd) = self.pending.get(id).copied() {
                     if pd.answered && ack && pd.probe == Probe::Syn {
                         // The handshake completed.
-                        self.pending.remove(&id);
+                        self.pending.remove(id);
                         if let Some(s) = self.sources.get_mut(&k.src) {
                             s.completed += 1;
                         }
@@ -528,11 +541,11 @@ impl Engine {
                             c.completed += 1;
                         }
                     }
-                } else if let Some(pd) = self.pending.get(&rid).copied() {
+                } else if let Some(pd) = self.pending.get(rid).copied() {
                     // Any other answer to a FIN/NULL/XMAS probe.
                     if !pd.answered && pd.probe != Probe::Syn {
                         self.resolve_success(k.reverse(), rid);
-                        self.pending.remove(&rid);
+                        self.pending.remove(rid);
                     }
                 } else if let Some(probe) = probe_of(flags) {
                     self.open(k, id, ts, port, probe, false);
@@ -546,9 +559,9 @@ impl Engine {
                 let r = k.reverse();
                 if self.udp.contains_key(&r) {
                     self.udp.insert(r, ts);
-                    if self.pending.get(&rid).is_some_and(|pd| !pd.answered) {
+                    if self.pending.get(rid).is_some_and(|pd| !pd.answered) {
                         self.resolve_success(r, rid);
-                        self.pending.remove(&rid);
+                        self.pending.remove(rid);
                     }
                 } else {
                     let fresh = self.udp.get(&k).is_none_or(|last| ts - last > UDP_IDLE_US);
@@ -643,14 +656,16 @@ impl Engine {
         probe: Probe,
         attempt: bool,
     ) {
-        if self.pending.len() >= MAX_PENDING {
+        if self.pending.full() {
             // Judge the oldest now rather than grow.
-            while self.pending.len() >= MAX_PENDING / 2 {
-                let Some((_, old)) = self.queue.pop_front() else {
+            while self.pending.slots() >= PENDING_SLOTS / 2 {
+                let Some(old) = self.pending.pop_front() else {
                     break;
                 };
-                self.stats.evicted_pending += 1;
-                self.resolve(old, old.id(), false, false);
+                if old.live {
+                    self.stats.evicted_pending += 1;
+                    self.judge(old.key, old.value, false, false);
+                }
             }
         }
         let first_contact = self.contact(k, ts, probe);
@@ -660,6 +675,7 @@ impl Engine {
         }
         self.pending.insert(
             id,
+            k,
             Pending {
                 ts,
                 port,
@@ -669,7 +685,6 @@ impl Engine {
                 answered: false,
             },
         );
-        self.queue.push_back((ts, k));
     }
 
     /// Record a contact of `k.src` with (`k.dst`, port); true if it is the first.
@@ -748,7 +763,7 @@ impl Engine {
     }
 
     fn resolve_success(&mut self, k: FlowKey, id: u64) {
-        let Some(pd) = self.pending.get(&id).copied() else {
+        let Some(pd) = self.pending.get(id).copied() else {
             return;
         };
         if pd.first_contact {
@@ -760,9 +775,13 @@ impl Engine {
     /// A failed attempt (refused, unreachable, or — `answered_by` false and
     /// not `icmp` — unanswered). `answered_by`: the target answered (RST).
     fn resolve(&mut self, k: FlowKey, id: u64, answered_by: bool, icmp: bool) {
-        let Some(pd) = self.pending.remove(&id) else {
-            return;
-        };
+        if let Some(pd) = self.pending.remove(id) {
+            self.judge(k, pd, answered_by, icmp);
+        }
+    }
+
+    /// [`Self::resolve`] for an attempt already taken out of the table.
+    fn judge(&mut self, k: FlowKey, pd: Pending, answered_by: bool, icmp: bool) {
         if pd.answered {
             return;
         }
@@ -849,14 +868,12 @@ impl Engine {
     /// Judge attempts older than the answer time as unanswered.
     fn expire(&mut self, now: i64) {
         self.now = self.now.max(now);
-        while let Some(&(ts, k)) = self.queue.front() {
-            if ts + ANSWER_US > self.now {
+        while let Some(s) = self.pending.front() {
+            if s.value.ts + ANSWER_US > self.now {
                 break;
             }
-            self.queue.pop_front();
-            let id = k.id();
-            if self.pending.get(&id).is_some_and(|pd| pd.ts == ts) {
-                self.resolve(k, id, false, false);
+            if let Some(s) = self.pending.pop_front().filter(|s| s.live) {
+                self.judge(s.key, s.value, false, false);
             }
         }
     }
@@ -866,10 +883,9 @@ impl Engine {
     /// (a short capture of a scan still gets its verdicts).
     pub fn finish(&mut self) {
         let now = self.now;
-        while let Some((ts, k)) = self.queue.pop_front() {
-            let id = k.id();
-            if ts + ANSWER_US / 3 <= now && self.pending.get(&id).is_some_and(|pd| pd.ts == ts) {
-                self.resolve(k, id, false, false);
+        while let Some(s) = self.pending.pop_front() {
+            if s.live && s.value.ts + ANSWER_US / 3 <= now {
+                self.judge(s.key, s.value, false, false);
             }
         }
         self.pending.clear();

@@ -64,30 +64,6 @@ impl Hasher for FxHasher {
     }
 }
 
-/// A hasher for keys that are already well-mixed 64-bit hashes: passes them through.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(*b)).wrapping_mul(K);
-        }
-    }
-    #[inline]
-    fn write_u64(&mut self, i: u64) {
-        self.0 = i;
-    }
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-/// A map keyed by a 64-bit hash.
-pub type IdHashMap<V> = HashMap<u64, V, BuildHasherDefault<IdHasher>>;
-
 pub type FxBuild = BuildHasherDefault<FxHasher>;
 pub type FxHashMap<K, V> = HashMap<K, V, FxBuild>;
 pub type FxHashSet<T> = HashSet<T, FxBuild>;

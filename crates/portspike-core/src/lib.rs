@@ -25,6 +25,7 @@ pub mod engine;
 pub mod export;
 pub mod flows;
 pub mod fxhash;
+pub mod pending;
 pub mod report;
 pub mod services;
 pub mod sketch;

@@ -101,7 +101,8 @@ impl Distinct {
                 let mut sum = 0.0;
                 let mut zeros = 0;
                 for r in regs.iter() {
-                    sum += 2f64.powi(-i32::from(*r));
+                    // 2^-r, built from its exponent bits (r ≤ 57).
+                    sum += f64::from_bits((1023 - u64::from(*r)) << 52);
                     if *r == 0 {
                         zeros += 1;
                     }
