@@ -97,6 +97,26 @@ impl Default for Series {
 }
 
 impl Series {
+    /// Heap bytes held (cells, with their distinct counts).
+    pub fn heap_bytes(&self) -> usize {
+        let distinct = |d: &crate::sketch::Distinct| match d {
+            crate::sketch::Distinct::Exact(v) => v.capacity() * 8,
+            crate::sketch::Distinct::Sketch(_) => crate::sketch::SKETCH_BYTES,
+            crate::sketch::Distinct::Small(_) => crate::sketch::SKETCH_BYTES / 4,
+        };
+        let cell = |c: &Cell| distinct(&c.sources) + distinct(&c.destinations);
+        match self {
+            Series::Sparse(v) => {
+                v.capacity() * std::mem::size_of::<(i64, Cell)>()
+                    + v.iter().map(|(_, c)| cell(c)).sum::<usize>()
+            }
+            Series::Dense { cells, .. } => {
+                cells.capacity() * std::mem::size_of::<Cell>()
+                    + cells.iter().map(cell).sum::<usize>()
+            }
+        }
+    }
+
     /// Cells held (occupied bins of a sparse series, the span of a dense one).
     pub fn cells(&self) -> usize {
         match self {

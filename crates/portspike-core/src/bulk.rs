@@ -387,10 +387,18 @@ mod tests {
         }
         bytes.extend_from_slice(&t.into_pcap(65535)[24..]);
         let mut a = crate::Analyzer::new(crate::Params::default());
+        let mut most = 0;
         for c in bytes.chunks(1 << 20) {
             a.feed(c);
             assert!(a.cells_held() <= CELL_BUDGET, "{} cells", a.cells_held());
+            // Every part of the engine's state is bounded: 65 Ki busy ports,
+            // 65 Ki sources, days of bins, in well under 128 MiB.
+            let parts = a.footprint();
+            let total: usize = parts.iter().map(|p| p.1).sum();
+            assert!(total < 80 << 20, "{parts:?}");
+            most = most.max(total);
         }
+        assert!(most > 16 << 20, "the footprint counts what is held: {most}");
         let r = a.finish();
         assert!(r.ports.len() > 60_000, "{} ports", r.ports.len());
         assert!(

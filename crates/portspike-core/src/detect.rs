@@ -348,8 +348,16 @@ pub fn port_spikes(
                 fin: u64::from(w.fin),
                 other: u64::from(w.other),
             },
-            top_sources: top(st.top_sources.within(t0, t1, 5)),
-            top_destinations: top(st.top_destinations.within(t0, t1, 5)),
+            top_sources: top(st
+                .detail
+                .as_ref()
+                .map(|d| d.top_sources.within(t0, t1, 5))
+                .unwrap_or_default()),
+            top_destinations: top(st
+                .detail
+                .as_ref()
+                .map(|d| d.top_destinations.within(t0, t1, 5))
+                .unwrap_or_default()),
             wireshark_filter: format!(
                 "{field} == {port} && frame.time_epoch >= {} && frame.time_epoch < {}",
                 epoch(t0),

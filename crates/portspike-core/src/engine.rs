@@ -17,8 +17,11 @@ pub const UDP_IDLE_US: i64 = 60_000_000;
 /// Bounds on tracked state; past them the oldest state is dropped (and a warning says so).
 pub use crate::pending::PENDING_SLOTS;
 pub const MAX_UDP_FLOWS: usize = 1 << 17;
-pub const MAX_SOURCES: usize = 1 << 13;
+pub const MAX_SOURCES: usize = 1 << 12;
 pub const MAX_CONTACTS_PER_SOURCE: usize = 1 << 16;
+/// Ports that may hold a series and heavy hitters at once (a few KB each);
+/// past it the quietest give theirs up, as for [`CELL_BUDGET`].
+pub const DETAIL_BUDGET: usize = 1 << 13;
 /// Cells all series may hold together. Past it the quietest ports give up
 /// their series (they keep their totals) until half the budget is free.
 pub const CELL_BUDGET: usize = 1 << 17;
@@ -232,16 +235,43 @@ impl TopK {
 }
 
 /// Everything kept per port.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct PortState {
     pub totals: Totals,
-    pub series: Series,
     pub sources: Distinct,
     pub destinations: Distinct,
+    /// The series and heavy hitters; `None` once given up to stay within
+    /// [`CELL_BUDGET`] and [`DETAIL_BUDGET`].
+    pub detail: Option<Box<Detail>>,
+}
+
+/// What a port keeps while it has a timeline.
+#[derive(Debug, Default)]
+pub struct Detail {
+    pub series: Series,
     pub top_sources: TopK,
     pub top_destinations: TopK,
-    /// The series was given up to stay within [`CELL_BUDGET`].
-    pub series_off: bool,
+}
+
+impl PortState {
+    fn new() -> Self {
+        PortState {
+            totals: Totals::default(),
+            sources: Distinct::default(),
+            destinations: Distinct::default(),
+            detail: Some(Box::default()),
+        }
+    }
+
+    /// The series was given up (the port keeps its totals).
+    pub fn series_off(&self) -> bool {
+        self.detail.is_none()
+    }
+
+    /// Cells held by its series.
+    pub fn cells(&self) -> usize {
+        self.detail.as_ref().map_or(0, |d| d.series.cells())
+    }
 }
 
 /// Per-source scan evidence.
@@ -300,7 +330,8 @@ pub struct Engine {
     pub ports: HashMap<(Proto, u16), PortState>,
     /// Open attempts by [`FlowKey::id`], oldest first.
     pending: Table<FlowKey, Pending>,
-    udp: HashMap<FlowKey, i64>,
+    /// UDP flows by [`FlowKey::id`]: when each was last seen.
+    udp: HashMap<u64, i64>,
     pub sources: HashMap<IpAddr, SourceState>,
     pub stats: EngineStats,
     now: i64,
@@ -310,6 +341,10 @@ pub struct Engine {
     readmit: u64,
     /// Contacts remembered by all sources.
     contacts: usize,
+    /// Ports holding a series and heavy hitters.
+    detailed: usize,
+    /// New sources to leave untracked before shedding again.
+    shed_backoff: usize,
 }
 
 fn probe_of(flags: u8) -> Option<Probe> {
@@ -337,6 +372,8 @@ impl Engine {
             cells: 0,
             readmit: 0,
             contacts: 0,
+            detailed: 0,
+            shed_backoff: 0,
         }
     }
 
@@ -348,35 +385,48 @@ impl Engine {
     /// Coarsen every series by `factor` (after the grid stepped up).
     fn coarsen_all(&mut self, factor: i64) {
         self.cells = 0;
-        for st in self.ports.values_mut() {
-            st.series.coarsen(factor);
-            self.cells += st.series.cells();
+        for d in self.ports.values_mut().filter_map(|st| st.detail.as_mut()) {
+            d.series.coarsen(factor);
+            self.cells += d.series.cells();
         }
     }
 
-    /// Over budget: the quietest ports give up their series.
+    /// Over budget: the quietest ports give up their series and heavy
+    /// hitters, down to half of each budget.
     fn trim(&mut self) {
         let mut by_packets: Vec<(u64, (Proto, u16), usize)> = self
             .ports
             .iter()
-            .filter(|(_, st)| st.series.cells() > 0)
-            .map(|(k, st)| (st.totals.packets, *k, st.series.cells()))
+            .filter(|(_, st)| st.detail.is_some())
+            .map(|(k, st)| (st.totals.packets, *k, st.cells()))
             .collect();
         by_packets.sort_unstable();
         for (packets, k, n) in by_packets {
-            if self.cells <= CELL_BUDGET / 2 {
+            if self.cells <= CELL_BUDGET / 2 && self.detailed <= DETAIL_BUDGET / 2 {
                 break;
             }
             if let Some(st) = self.ports.get_mut(&k) {
-                st.series = Series::default();
-                st.top_sources = TopK::default();
-                st.top_destinations = TopK::default();
-                st.series_off = true;
+                st.detail = None;
+                // A quiet port's distinct counts need less precision.
+                st.sources.fold();
+                st.destinations.fold();
                 self.cells -= n.min(self.cells);
+                self.detailed -= 1;
                 self.readmit = self.readmit.max(packets.saturating_mul(2));
                 self.stats.trimmed_series += 1;
             }
         }
+    }
+
+    /// The state of `port`, new ports with a series (within the budget).
+    fn port(&mut self, port: (Proto, u16)) -> &mut PortState {
+        if !self.ports.contains_key(&port) {
+            self.detailed += 1;
+            if self.detailed > DETAIL_BUDGET {
+                self.trim();
+            }
+        }
+        self.ports.entry(port).or_insert_with(PortState::new)
     }
 
     /// The cell of `port` at time `ts` (placing `ts` on the grid); `None`
@@ -386,20 +436,13 @@ impl Engine {
         if factor > 1 {
             self.coarsen_all(factor);
         }
-        let st = self.ports.get_mut(&port)?;
-        if st.series_off {
-            return None;
-        }
-        let before = st.series.cells();
-        st.series.cell(bin)?;
-        let grown = st.series.cells() - before;
+        let d = self.ports.get_mut(&port)?.detail.as_mut()?;
+        let before = d.series.cells();
+        d.series.cell(bin)?;
+        let grown = d.series.cells() - before;
         self.grew(grown);
         // The trim may have taken this very series.
-        let st = self.ports.get_mut(&port)?;
-        if st.series_off {
-            return None;
-        }
-        st.series.cell(bin)
+        self.ports.get_mut(&port)?.detail.as_mut()?.series.cell(bin)
     }
 
     /// Series took `n` more cells: trim if that passes the budget.
@@ -466,7 +509,7 @@ impl Engine {
             (p.src, p.dst)
         };
         if !binned {
-            let st = self.ports.entry(port).or_default();
+            let st = self.port(port);
             st.totals.packets += 1;
             st.totals.bytes += u64::from(len);
             return;
@@ -557,23 +600,25 @@ impl Engine {
             }
             Proto::Udp => {
                 let r = k.reverse();
-                if self.udp.contains_key(&r) {
-                    self.udp.insert(r, ts);
+                if let Some(last) = self.udp.get_mut(&rid) {
+                    *last = ts;
                     if self.pending.get(rid).is_some_and(|pd| !pd.answered) {
                         self.resolve_success(r, rid);
                         self.pending.remove(rid);
                     }
                 } else {
-                    let fresh = self.udp.get(&k).is_none_or(|last| ts - last > UDP_IDLE_US);
-                    if self.udp.len() >= MAX_UDP_FLOWS && !self.udp.contains_key(&k) {
+                    let fresh = self.udp.get(&id).is_none_or(|last| ts - last > UDP_IDLE_US);
+                    if self.udp.len() >= MAX_UDP_FLOWS && !self.udp.contains_key(&id) {
                         let cutoff = ts - UDP_IDLE_US;
                         self.udp.retain(|_, last| *last > cutoff);
                         if self.udp.len() >= MAX_UDP_FLOWS {
                             self.stats.evicted_udp += self.udp.len() as u64;
                             self.udp.clear();
                         }
+                        // Without this, a table full of removed entries grows.
+                        self.udp.shrink_to(MAX_UDP_FLOWS);
                     }
-                    self.udp.insert(k, ts);
+                    self.udp.insert(id, ts);
                     if fresh {
                         attempt = true;
                         self.open(k, id, ts, port, Probe::Udp, true);
@@ -592,58 +637,67 @@ impl Engine {
             (h_dst, h_src)
         };
         let readmit = self.readmit;
-        let st = self.ports.entry(port).or_default();
+        let st = self.port(port);
         st.totals.packets += 1;
         st.totals.bytes += u64::from(len);
         st.sources.insert(hs);
         st.destinations.insert(hd);
-        if !st.series_off {
-            st.top_sources.add(client, hs, ts);
-            st.top_destinations.add(server, hd, ts);
-        }
         if attempt {
             st.totals.attempts += 1;
         }
-        if st.series_off && st.totals.packets > readmit {
+        let mut readmitted = false;
+        if st.detail.is_none() {
+            // A quiet port's distinct counts need less precision.
+            st.sources.fold();
+            st.destinations.fold();
+        }
+        if st.detail.is_none() && st.totals.packets > readmit {
             // Busier now than any port that gave its series up: it gets one
             // again (from here on; what came before was below the bar).
-            st.series_off = false;
+            st.detail = Some(Box::default());
+            readmitted = true;
         }
-        let before = st.series.cells();
-        let cell = if st.series_off {
-            None
-        } else {
-            st.series.cell(bin)
-        };
-        if let Some(c) = cell {
-            c.packets += 1;
-            c.bytes += u64::from(len);
-            c.sources.insert(hs);
-            c.destinations.insert(hd);
-            if attempt {
-                c.attempts += 1;
-            }
-            if unsolicited {
-                c.unsolicited += 1;
-            }
-            if proto == Proto::Tcp {
-                if syn && !ack {
-                    c.syn += 1;
-                } else if syn && ack {
-                    c.synack += 1;
-                } else if rst {
-                    c.rst += 1;
-                } else if fin {
-                    c.fin += 1;
+        let mut grown = 0;
+        if let Some(d) = st.detail.as_mut() {
+            d.top_sources.add(client, hs, ts);
+            d.top_destinations.add(server, hd, ts);
+            let before = d.series.cells();
+            if let Some(c) = d.series.cell(bin) {
+                c.packets += 1;
+                c.bytes += u64::from(len);
+                c.sources.insert(hs);
+                c.destinations.insert(hd);
+                if attempt {
+                    c.attempts += 1;
+                }
+                if unsolicited {
+                    c.unsolicited += 1;
+                }
+                if proto == Proto::Tcp {
+                    if syn && !ack {
+                        c.syn += 1;
+                    } else if syn && ack {
+                        c.synack += 1;
+                    } else if rst {
+                        c.rst += 1;
+                    } else if fin {
+                        c.fin += 1;
+                    } else {
+                        c.other += 1;
+                    }
                 } else {
                     c.other += 1;
                 }
-            } else {
-                c.other += 1;
             }
+            grown = d.series.cells().saturating_sub(before);
         }
-        let grown = st.series.cells().saturating_sub(before);
+        if readmitted {
+            self.detailed += 1;
+        }
         self.grew(grown);
+        if self.detailed > DETAIL_BUDGET {
+            self.trim();
+        }
     }
 
     /// Track an attempt or probe until its outcome is known.
@@ -698,7 +752,17 @@ impl Engine {
             return false;
         }
         if !self.sources.contains_key(&k.src) && self.sources.len() >= MAX_SOURCES {
-            self.shed_sources();
+            // Sources with a verdict are kept: when they fill the table,
+            // shedding frees nothing, and is tried again only after a
+            // quarter of the table's worth of new sources went untracked.
+            if self.shed_backoff == 0 {
+                self.shed_sources();
+                if self.sources.len() > MAX_SOURCES * 3 / 4 {
+                    self.shed_backoff = MAX_SOURCES / 4;
+                }
+            } else {
+                self.shed_backoff -= 1;
+            }
             if self.sources.len() >= MAX_SOURCES {
                 self.stats.untracked_sources += 1;
                 return false;
@@ -889,6 +953,55 @@ impl Engine {
             }
         }
         self.pending.clear();
+    }
+
+    /// Heap bytes held, by part (approximate: tables by capacity, sketches
+    /// by their boxes; allocator overhead not counted).
+    pub fn footprint(&self) -> Vec<(&'static str, usize)> {
+        use std::mem::size_of;
+        let distinct = |d: &Distinct| match d {
+            Distinct::Exact(v) => v.capacity() * 8,
+            Distinct::Sketch(_) => crate::sketch::SKETCH_BYTES,
+            Distinct::Small(_) => crate::sketch::SKETCH_BYTES / 4,
+        };
+        let topk =
+            |t: &TopK| t.tags.capacity() * 8 + t.items.capacity() * size_of::<(IpAddr, Hit)>();
+        let table = |cap: usize, entry: usize| cap * (entry + 1);
+        let ports = table(
+            self.ports.capacity(),
+            size_of::<((Proto, u16), PortState)>(),
+        ) + self
+            .ports
+            .values()
+            .map(|p| distinct(&p.sources) + distinct(&p.destinations))
+            .sum::<usize>();
+        let (mut details, mut cells) = (0, 0);
+        for d in self.ports.values().filter_map(|p| p.detail.as_ref()) {
+            details += size_of::<Detail>() + topk(&d.top_sources) + topk(&d.top_destinations);
+            cells += d.series.heap_bytes();
+        }
+        let mut sources = table(self.sources.capacity(), size_of::<(IpAddr, SourceState)>());
+        let mut contacts = 0;
+        for s in self.sources.values() {
+            contacts += table(s.contacts.capacity(), 8);
+            sources += distinct(&s.targets)
+                + distinct(&s.ports)
+                + table(s.probes.capacity(), 16)
+                + table(s.top_ports.capacity(), 16)
+                + table(s.top_targets.capacity(), 32)
+                + table(s.zeek_pairs.capacity(), 8)
+                + table(s.zeek_hosts.capacity(), 8)
+                + table(s.zeek_ports.capacity(), 16);
+        }
+        vec![
+            ("ports", ports),
+            ("details", details),
+            ("cells", cells),
+            ("sources", sources),
+            ("contacts", contacts),
+            ("pending", self.pending.heap_bytes()),
+            ("udp", table(self.udp.capacity(), size_of::<(u64, i64)>())),
+        ]
     }
 
     /// A capture of one direction: first contacts got (almost) no answer

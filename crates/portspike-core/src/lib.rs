@@ -294,6 +294,11 @@ impl Analyzer {
         self.counts.engine.cells_held()
     }
 
+    /// The engine's heap bytes by part (for the memory checks).
+    pub fn footprint(&self) -> Vec<(&'static str, usize)> {
+        self.counts.engine.footprint()
+    }
+
     pub fn progress(&self) -> Progress {
         Progress {
             bytes: self.bytes,
@@ -335,8 +340,11 @@ impl Analyzer {
         let mut spikes = Vec::new();
         let mut scored: Vec<(&(Proto, u16), &PortState, f64)> = Vec::new();
         for (k, st) in &c.engine.ports {
-            let (mut sp, best) = if st.totals.packets >= d.min_events && st.series.cells() > 0 {
-                let cells = st.series.dense(grid_start, grid_len);
+            let series = st.detail.as_ref().map(|d| &d.series);
+            let (mut sp, best) = if let Some(series) =
+                series.filter(|s| st.totals.packets >= d.min_events && s.cells() > 0)
+            {
+                let cells = series.dense(grid_start, grid_len);
                 detect::port_spikes(
                     k.0.as_str(),
                     k.1,
@@ -372,9 +380,12 @@ impl Analyzer {
             .enumerate()
             .map(|(rank, ((proto, port), st, best))| {
                 let finding = with_finding.contains(&(proto.as_str().to_string(), *port));
-                let series =
-                    (!st.series_off && (rank < self.params.series_top || finding)).then(|| {
-                        let cells = st.series.dense(grid_start, grid_len);
+                let series = st
+                    .detail
+                    .as_ref()
+                    .filter(|_| rank < self.params.series_top || finding)
+                    .map(|d| {
+                        let cells = d.series.dense(grid_start, grid_len);
                         let col = |f: &dyn Fn(&bins::Cell) -> u64| {
                             cells.iter().map(f).collect::<Vec<u64>>()
                         };
@@ -480,13 +491,15 @@ impl Analyzer {
             });
         }
         if st.trimmed_series > 0 {
-            let kept = c.engine.ports.values().filter(|p| !p.series_off).count();
+            let kept = c.engine.ports.values().filter(|p| !p.series_off()).count();
             let off = c.engine.ports.len() - kept;
             warnings.push(Problem {
                 code: "series_bounded".into(),
                 message: format!(
-                    "time series are kept for the {kept} busiest ports only: {off} quieter ports have totals but no timeline (the series memory bound is {} cells)",
-                    engine::CELL_BUDGET
+                    "time series are kept for the {kept} busiest ports only: {off} quieter ports have totals but no timeline, and their distinct sources and destinations are counted to within {:.0}% (the memory bounds are {} cells and {} ports with a timeline)",
+                    sketch::REL_ERROR_SMALL * 100.0,
+                    engine::CELL_BUDGET,
+                    engine::DETAIL_BUDGET,
                 ),
                 offset: None,
             });

@@ -173,6 +173,12 @@ impl<K: Copy, V: Copy> Table<K, V> {
         Some(s)
     }
 
+    /// Heap bytes held.
+    pub fn heap_bytes(&self) -> usize {
+        self.ring.capacity() * std::mem::size_of::<Slot<K, V>>()
+            + self.index.capacity() * std::mem::size_of::<[Way; WAYS]>()
+    }
+
     pub fn clear(&mut self) {
         self.ring.clear();
         self.head = 0;

@@ -8,6 +8,8 @@ pub const EXACT: usize = 8;
 /// HyperLogLog precision (registers = 2^P).
 pub const P: u32 = 8;
 const M: usize = 1 << P;
+/// Bytes of one sketch's registers.
+pub const SKETCH_BYTES: usize = M;
 /// Relative standard error of the sketch.
 pub const REL_ERROR: f64 = 0.065;
 
@@ -40,11 +42,61 @@ pub fn hash_u64(x: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// Precision of a folded sketch (see [`Distinct::fold`]).
+pub const P_SMALL: u32 = 6;
+const M_SMALL: usize = 1 << P_SMALL;
+/// Relative standard error of a folded sketch (1.04/√64).
+pub const REL_ERROR_SMALL: f64 = 0.13;
+
 /// Distinct values (as hashes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Distinct {
     Exact(Vec<u64>),
     Sketch(Box<[u8; M]>),
+    /// A sketch folded to 2^[`P_SMALL`] registers, to save memory.
+    Small(Box<[u8; M_SMALL]>),
+}
+
+/// Fold registers of precision [`P`] to [`P_SMALL`]: the index bits dropped
+/// become the leading bits of what the rank counts.
+fn fold(regs: &[u8; M]) -> Box<[u8; M_SMALL]> {
+    let drop = P - P_SMALL;
+    let mut out = Box::new([0u8; M_SMALL]);
+    for (j, v) in regs.iter().enumerate() {
+        if *v == 0 {
+            continue;
+        }
+        let low = (j & ((1 << drop) - 1)) as u32;
+        let rank = if low == 0 {
+            *v + drop as u8
+        } else {
+            (low.leading_zeros() - (32 - drop) + 1) as u8
+        };
+        if let Some(r) = out.get_mut(j >> drop) {
+            *r = (*r).max(rank);
+        }
+    }
+    out
+}
+
+fn estimate_regs(regs: &[u8]) -> f64 {
+    let m = regs.len() as f64;
+    let mut sum = 0.0;
+    let mut zeros = 0;
+    for r in regs {
+        // 2^-r, built from its exponent bits (r ≤ 64).
+        sum += f64::from_bits((1023 - u64::from(*r)) << 52);
+        if *r == 0 {
+            zeros += 1;
+        }
+    }
+    let alpha = 0.7213 / (1.0 + 1.079 / m);
+    let raw = alpha * m * m / sum;
+    if raw <= 2.5 * m && zeros > 0 {
+        m * (m / f64::from(zeros)).ln()
+    } else {
+        raw
+    }
 }
 
 impl Default for Distinct {
@@ -72,6 +124,14 @@ impl Distinct {
                 *self = Distinct::Sketch(regs);
             }
             Distinct::Sketch(regs) => reg_insert(regs, h),
+            Distinct::Small(regs) => small_insert(regs, h),
+        }
+    }
+
+    /// Keep a sketch in a quarter of the memory, at twice the error.
+    pub fn fold(&mut self) {
+        if let Distinct::Sketch(regs) = self {
+            *self = Distinct::Small(fold(regs));
         }
     }
 
@@ -84,10 +144,28 @@ impl Distinct {
                     v.iter().for_each(|x| reg_insert(&mut regs, *x));
                     *self = Distinct::Sketch(regs);
                 }
-                if let Distinct::Sketch(r) = self {
-                    for (a, b) in r.iter_mut().zip(o.iter()) {
-                        *a = (*a).max(*b);
+                match self {
+                    Distinct::Sketch(r) => {
+                        for (a, b) in r.iter_mut().zip(o.iter()) {
+                            *a = (*a).max(*b);
+                        }
                     }
+                    Distinct::Small(r) => max_into(r, &fold(o)),
+                    Distinct::Exact(_) => {}
+                }
+            }
+            Distinct::Small(o) => {
+                match self {
+                    Distinct::Exact(v) => {
+                        let mut regs = Box::new([0u8; M_SMALL]);
+                        v.iter().for_each(|x| small_insert(&mut regs, *x));
+                        *self = Distinct::Small(regs);
+                    }
+                    Distinct::Sketch(r) => *self = Distinct::Small(fold(r)),
+                    Distinct::Small(_) => {}
+                }
+                if let Distinct::Small(r) = self {
+                    max_into(r, o);
                 }
             }
         }
@@ -96,27 +174,24 @@ impl Distinct {
     pub fn estimate(&self) -> u64 {
         match self {
             Distinct::Exact(v) => v.len() as u64,
-            Distinct::Sketch(regs) => {
-                let m = M as f64;
-                let mut sum = 0.0;
-                let mut zeros = 0;
-                for r in regs.iter() {
-                    // 2^-r, built from its exponent bits (r ≤ 57).
-                    sum += f64::from_bits((1023 - u64::from(*r)) << 52);
-                    if *r == 0 {
-                        zeros += 1;
-                    }
-                }
-                let alpha = 0.7213 / (1.0 + 1.079 / m);
-                let raw = alpha * m * m / sum;
-                let est = if raw <= 2.5 * m && zeros > 0 {
-                    m * (m / f64::from(zeros)).ln()
-                } else {
-                    raw
-                };
-                est.round() as u64
-            }
+            Distinct::Sketch(regs) => estimate_regs(&regs[..]).round() as u64,
+            Distinct::Small(regs) => estimate_regs(&regs[..]).round() as u64,
         }
+    }
+}
+
+fn max_into(a: &mut [u8; M_SMALL], b: &[u8; M_SMALL]) {
+    for (x, y) in a.iter_mut().zip(b.iter()) {
+        *x = (*x).max(*y);
+    }
+}
+
+fn small_insert(regs: &mut [u8; M_SMALL], h: u64) {
+    let idx = (h >> (64 - P_SMALL)) as usize;
+    let rest = h << P_SMALL;
+    let rank = (rest.leading_zeros() + 1).min(64 - P_SMALL + 1) as u8;
+    if let Some(r) = regs.get_mut(idx) {
+        *r = (*r).max(rank);
     }
 }
 
@@ -150,6 +225,44 @@ mod tests {
             let e = d.estimate() as f64;
             assert!(
                 (e - f64::from(n)).abs() / f64::from(n) < 4.0 * REL_ERROR,
+                "{n}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_folded_sketch_keeps_counting_within_its_error() {
+        let h = |i: u32| hash_addr(&IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + i)));
+        for n in [50u32, 1000, 30_000] {
+            let mut d = Distinct::default();
+            for i in 0..n {
+                d.insert(h(i));
+            }
+            let before = d.estimate() as f64;
+            d.fold();
+            assert!(matches!(d, Distinct::Small(_)));
+            // Folding gives the registers a small sketch would have had.
+            let mut direct = Distinct::Small(Box::new([0u8; M_SMALL]));
+            for i in 0..n {
+                direct.insert(h(i));
+            }
+            assert_eq!(d, direct);
+            let folded = d.estimate() as f64;
+            let err = |e: f64, n: f64| (e - n).abs() / n;
+            assert!(
+                err(folded, f64::from(n)) < 3.0 * REL_ERROR_SMALL,
+                "{n}: {before} -> {folded}"
+            );
+            // Counting goes on after the fold, and a full sketch merges in.
+            let mut full = Distinct::default();
+            for i in n..2 * n {
+                d.insert(h(i));
+                full.insert(h(i + n));
+            }
+            d.merge(&full);
+            let e = d.estimate() as f64;
+            assert!(
+                err(e, 3.0 * f64::from(n)) < 3.0 * REL_ERROR_SMALL,
                 "{n}: {e}"
             );
         }
