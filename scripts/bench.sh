@@ -44,7 +44,7 @@ read -r w_s w_kb < <(timed "$bin" analyze -q --no-hash --json "$wide")
 echo "{\"kind\":\"cli\",\"file\":\"$(basename "$wide")\",\"bytes\":$(stat -c %s "$wide"),\"packets\":0,\"cli_s\":$w_s,\"cli_kb\":$w_kb}" >>"$results"
 
 web=()
-for m in mixed scan; do
+for m in mixed scan wide; do
   f=$(gen "$m" "$WEB" pcap)
   web+=("$f")
   echo "{\"kind\":\"native\",\"file\":\"$(basename "$f")\",\"engine\":$("$bin" bench "$f")}" >>"$results"

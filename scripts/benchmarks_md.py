@@ -142,6 +142,19 @@ for r in web:
       f"{st:.2f} s ({size / st / GB:.2f} GB/s) | {app_vs_bare(r):.2f} | {r['app']['memory'] / MiB:.0f} MiB | "
       f"{r['app']['longest']:.0f} ms |")
 w("")
+w("## Where the app's time goes in its worker\n")
+w("| file | request → first slice | copy into wasm | engine | previews (count) | final report | waiting for reads | engine alone, in memory |")
+w("|---|---:|---:|---:|---:|---:|---:|---:|")
+for r in web:
+    p = r["app"].get("phases") or {}
+    if not p:
+        continue
+    w(f"| {r['file']} | {p['first_slice']:.0f} ms | {p['copy']:.0f} ms | {p['engine']:.0f} ms | "
+      f"{p['preview']:.0f} ms ({p['previews']}) | {p['report']:.0f} ms | {p['wait']:.0f} ms | {r['engine']['ms']:.0f} ms |")
+w("")
+w("Read from `<html data-worker-phases>` after the run. Slices are read on a reader thread "
+  "(`reader.js`) while the engine works; \"waiting for reads\" is time the engine had nothing to do. "
+  "The last column is the same engine over the first 256 MiB held in memory, alone on the machine.\n")
 w("## Timeline redraws while zooming\n")
 w("| file | series drawn | redraws | median | p95 | max |")
 w("|---|---:|---:|---:|---:|---:|")

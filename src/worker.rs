@@ -165,6 +165,9 @@ struct Run {
     buf: Vec<u8>,
     total: f64,
     last_preview: f64,
+    /// Least time between previews: [`protocol::PREVIEW_MS`], or ten times
+    /// what the last one took.
+    preview_every: f64,
     phases: Phases,
     started: f64,
 }
@@ -202,6 +205,7 @@ impl Run {
             total,
             // The first slice gets a chart at once; then twice a second.
             last_preview: f64::NEG_INFINITY,
+            preview_every: protocol::PREVIEW_MS,
             phases: Phases::default(),
             started: now_ms(),
         }
@@ -231,14 +235,17 @@ impl Run {
         let t2 = now_ms();
         self.phases.copy += t1 - t0;
         self.phases.engine += t2 - t1;
-        if more && t2 - self.last_preview >= protocol::PREVIEW_MS {
+        if more && t2 - self.last_preview >= self.preview_every {
             self.last_preview = t2;
             post(&[
                 ("type", protocol::PARTIAL.into()),
                 ("report", self.a.preview().to_json().into()),
             ]);
-            self.phases.preview += now_ms() - t2;
+            let cost = now_ms() - t2;
+            self.phases.preview += cost;
             self.phases.previews += 1;
+            // Previews take at most a tenth of the time.
+            self.preview_every = protocol::PREVIEW_MS.max(10.0 * cost);
         }
         let p = self.a.progress();
         post(&[

@@ -209,6 +209,15 @@ impl Series {
     }
 
     /// Dense values over `[from, from + n)`.
+    /// The series on `len` grid bins from bin `from`, read in place.
+    pub fn view(&self, from: i64, len: usize) -> View<'_> {
+        View {
+            series: self,
+            from,
+            len,
+        }
+    }
+
     pub fn dense(&self, from: i64, n: usize) -> Vec<Cell> {
         let mut out = vec![Cell::default(); n];
         let mut put = |b: i64, c: &Cell| {
@@ -219,6 +228,63 @@ impl Series {
             }
         };
         match self {
+            Series::Sparse(list) => list.iter().for_each(|(b, c)| put(*b, c)),
+            Series::Dense { start, cells } => cells
+                .iter()
+                .enumerate()
+                .for_each(|(i, c)| put(*start + i as i64, c)),
+        }
+        out
+    }
+}
+
+/// A series read on `len` grid bins from bin `from`, without copying cells.
+#[derive(Debug, Clone, Copy)]
+pub struct View<'a> {
+    series: &'a Series,
+    from: i64,
+    len: usize,
+}
+
+impl<'a> View<'a> {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The cell of the `i`-th bin (`None` for a bin with nothing in it).
+    pub fn get(&self, i: usize) -> Option<&'a Cell> {
+        if i >= self.len {
+            return None;
+        }
+        let bin = self.from + i as i64;
+        match self.series {
+            Series::Sparse(list) => list
+                .binary_search_by_key(&bin, |(b, _)| *b)
+                .ok()
+                .and_then(|k| list.get(k))
+                .map(|x| &x.1),
+            Series::Dense { start, cells } => {
+                usize::try_from(bin - start).ok().and_then(|k| cells.get(k))
+            }
+        }
+    }
+
+    /// One value per bin (`f` of its cell, 0 for an empty bin).
+    pub fn column(&self, f: impl Fn(&Cell) -> f64) -> Vec<f64> {
+        let mut out = vec![0.0; self.len];
+        let mut put = |b: i64, c: &Cell| {
+            if let Some(slot) = usize::try_from(b - self.from)
+                .ok()
+                .and_then(|k| out.get_mut(k))
+            {
+                *slot = f(c);
+            }
+        };
+        match self.series {
             Series::Sparse(list) => list.iter().for_each(|(b, c)| put(*b, c)),
             Series::Dense { start, cells } => cells
                 .iter()
@@ -375,6 +441,14 @@ mod tests {
         sp.coarsen(5);
         assert_eq!(sp.dense(-1, 3)[0].packets, 2);
         assert_eq!(sp.dense(-1, 3)[2].packets, 1);
+        // A view reads the same bins in place.
+        let v = sp.view(-1, 3);
+        assert_eq!(v.get(0).map(|c| c.packets), Some(2));
+        assert!(v.get(1).is_none() && v.get(3).is_none());
+        assert_eq!(v.column(|c| f64::from(c.packets)), vec![2.0, 0.0, 1.0]);
+        let dv = s.view(0, 10);
+        assert_eq!(dv.column(|c| f64::from(c.packets)), vec![10.0; 10]);
+        assert_eq!(dv.get(9).map(|c| c.bytes), Some(100));
     }
 
     #[test]

@@ -399,6 +399,8 @@ mod tests {
             most = most.max(total);
         }
         assert!(most > 16 << 20, "the footprint counts what is held: {most}");
+        // A preview lists the top ports only; the report has them all.
+        assert_eq!(a.preview().ports.len(), crate::PREVIEW_PORTS);
         let r = a.finish();
         assert!(r.ports.len() > 60_000, "{} ports", r.ports.len());
         assert!(

@@ -136,15 +136,29 @@ pub fn score(x: &[f64], d: &Detection) -> Scored {
         no_history: vec![true; n],
     };
     let mut hist: std::collections::VecDeque<f64> = std::collections::VecDeque::new();
+    // Non-zero values in `hist`, and buffers reused from bin to bin.
+    let mut nonzero = 0usize;
+    let (mut w, mut dev): (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
     let mut any_before = false;
     for (i, &v) in x.iter().enumerate() {
-        let mut w: Vec<f64> = hist.iter().copied().collect();
-        let m = median(&mut w);
-        let mut dev: Vec<f64> = hist.iter().map(|h| (h - m).abs()).collect();
-        let mad = median(&mut dev);
-        // Heavy tails (bursty ports): the spread reaches at least the 90th
-        // percentile of the history (1.28 σ above the median of a normal).
-        let p90 = w.get((w.len() * 9) / 10).copied().unwrap_or(m);
+        let len = hist.len();
+        // Values are counts (≥ 0): sorted, the history is its zeros, then the
+        // rest. While the zeros reach past the 90th percentile, the median,
+        // MAD and 90th percentile are all 0 (most bins of a quiet port).
+        let (m, mad, p90) = if len == 0 || len * 9 / 10 < len - nonzero {
+            (0.0, 0.0, 0.0)
+        } else {
+            w.clear();
+            w.extend(hist.iter().copied());
+            let m = median(&mut w);
+            dev.clear();
+            dev.extend(hist.iter().map(|h| (h - m).abs()));
+            let mad = median(&mut dev);
+            // Heavy tails (bursty ports): the spread reaches at least the 90th
+            // percentile of the history (1.28 σ above the median of a normal).
+            let p90 = w.get((w.len() * 9) / 10).copied().unwrap_or(m);
+            (m, mad, p90)
+        };
         let sigma = (1.4826 * mad).max(m.max(1.0).sqrt()).max((p90 - m) / 1.28);
         let z = (v - m) / sigma;
         let hot = z >= d.threshold && v - m >= d.min_excess;
@@ -161,8 +175,11 @@ pub fn score(x: &[f64], d: &Detection) -> Scored {
         }
         if !hot {
             hist.push_back(v);
+            nonzero += usize::from(v != 0.0);
             if hist.len() > d.baseline_bins {
-                hist.pop_front();
+                if let Some(old) = hist.pop_front() {
+                    nonzero -= usize::from(old != 0.0);
+                }
             }
         }
         any_before |= v > 0.0;
@@ -216,19 +233,6 @@ pub fn metric_of(st: &PortState) -> &'static str {
     }
 }
 
-fn values(cells: &[Cell], metric: &str) -> Vec<f64> {
-    cells
-        .iter()
-        .map(|c| {
-            f64::from(if metric == "attempts" {
-                c.attempts
-            } else {
-                c.packets
-            })
-        })
-        .collect()
-}
-
 /// Spike kind from the window's evidence.
 pub fn kind(w: &Cell) -> &'static str {
     let (pk, syn, synack, rst) = (
@@ -274,7 +278,7 @@ pub fn port_spikes(
     proto: &str,
     port: u16,
     st: &PortState,
-    cells: &[Cell],
+    cells: &crate::bins::View<'_>,
     start_ts: i64,
     width: i64,
     key: Key,
@@ -285,7 +289,8 @@ pub fn port_spikes(
         return (Vec::new(), 0.0);
     }
     let metric = metric_of(st);
-    let x = values(cells, metric);
+    let attempts = metric == "attempts";
+    let x = cells.column(|c| f64::from(if attempts { c.attempts } else { c.packets }));
     let s = score(&x, d);
     let mut best =
         s.z.iter()

@@ -34,6 +34,9 @@ pub mod timegate;
 pub mod window;
 pub mod writer;
 
+/// Ports a preview report lists (the highest ranked).
+pub const PREVIEW_PORTS: usize = 2000;
+
 use capture::{Frame, Reader};
 use decode::{Decoded, Proto};
 use engine::{Engine, PortState};
@@ -316,7 +319,7 @@ impl Analyzer {
     pub fn finish_with_index(mut self) -> (Report, Vec<Option<capture::Index>>) {
         self.close_file();
         self.counts.finish();
-        let report = self.build();
+        let report = self.build(usize::MAX);
         let index = self.outcomes.iter_mut().map(|o| o.index.take()).collect();
         (report, index)
     }
@@ -324,12 +327,14 @@ impl Analyzer {
     /// The report so far, for charts while parsing: everything counted up to
     /// now (the first packets are held back until the capture's time range is
     /// known, see [`timegate`]); attempts still awaiting an answer are not
-    /// judged yet, and the file being read has no outcome yet.
+    /// judged yet, and the file being read has no outcome yet. It lists the
+    /// [`PREVIEW_PORTS`] highest-ranked ports (the final report has them all).
     pub fn preview(&self) -> Report {
-        self.build()
+        self.build(PREVIEW_PORTS)
     }
 
-    fn build(&self) -> Report {
+    /// The report, with at most `max_ports` ports (the highest ranked).
+    fn build(&self, max_ports: usize) -> Report {
         let c = &self.counts;
         let width = c.engine.grid.width_us;
         let grid_start = c.engine.grid.min_bin.unwrap_or(0);
@@ -344,7 +349,7 @@ impl Analyzer {
             let (mut sp, best) = if let Some(series) =
                 series.filter(|s| st.totals.packets >= d.min_events && s.cells() > 0)
             {
-                let cells = series.dense(grid_start, grid_len);
+                let cells = series.view(grid_start, grid_len);
                 detect::port_spikes(
                     k.0.as_str(),
                     k.1,
@@ -377,6 +382,7 @@ impl Analyzer {
             spikes.iter().map(|s| (s.proto.clone(), s.port)).collect();
         let ports: Vec<PortReport> = scored
             .into_iter()
+            .take(max_ports)
             .enumerate()
             .map(|(rank, ((proto, port), st, best))| {
                 let finding = with_finding.contains(&(proto.as_str().to_string(), *port));
