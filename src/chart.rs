@@ -6,6 +6,126 @@ use plotters_canvas::CanvasBackend;
 use portspike_core::report::SeriesReport;
 use web_sys::HtmlCanvasElement;
 
+mod measured {
+    use plotters::prelude::DrawingBackend;
+    use plotters_backend::{
+        BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind,
+    };
+    use plotters_canvas::CanvasBackend;
+
+    /// plotters-canvas, measuring text with the canvas: plotters' own measure
+    /// puts a span in the page and reads its size, a layout of the whole page
+    /// for every label.
+    pub struct Canvas {
+        pub inner: CanvasBackend,
+        pub ctx: web_sys::CanvasRenderingContext2d,
+    }
+
+    type CanvasError = <CanvasBackend as DrawingBackend>::ErrorType;
+
+    impl DrawingBackend for Canvas {
+        type ErrorType = CanvasError;
+
+        fn get_size(&self) -> (u32, u32) {
+            self.inner.get_size()
+        }
+
+        fn ensure_prepared(&mut self) -> Result<(), DrawingErrorKind<CanvasError>> {
+            self.inner.ensure_prepared()
+        }
+
+        fn present(&mut self) -> Result<(), DrawingErrorKind<CanvasError>> {
+            self.inner.present()
+        }
+
+        fn draw_pixel(
+            &mut self,
+            point: BackendCoord,
+            color: BackendColor,
+        ) -> Result<(), DrawingErrorKind<CanvasError>> {
+            self.inner.draw_pixel(point, color)
+        }
+
+        fn draw_line<S: BackendStyle>(
+            &mut self,
+            from: BackendCoord,
+            to: BackendCoord,
+            style: &S,
+        ) -> Result<(), DrawingErrorKind<CanvasError>> {
+            self.inner.draw_line(from, to, style)
+        }
+
+        fn draw_rect<S: BackendStyle>(
+            &mut self,
+            upper_left: BackendCoord,
+            bottom_right: BackendCoord,
+            style: &S,
+            fill: bool,
+        ) -> Result<(), DrawingErrorKind<CanvasError>> {
+            self.inner.draw_rect(upper_left, bottom_right, style, fill)
+        }
+
+        fn draw_path<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
+            &mut self,
+            path: I,
+            style: &S,
+        ) -> Result<(), DrawingErrorKind<CanvasError>> {
+            self.inner.draw_path(path, style)
+        }
+
+        fn draw_circle<S: BackendStyle>(
+            &mut self,
+            center: BackendCoord,
+            radius: u32,
+            style: &S,
+            fill: bool,
+        ) -> Result<(), DrawingErrorKind<CanvasError>> {
+            self.inner.draw_circle(center, radius, style, fill)
+        }
+
+        fn fill_polygon<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
+            &mut self,
+            vert: I,
+            style: &S,
+        ) -> Result<(), DrawingErrorKind<CanvasError>> {
+            self.inner.fill_polygon(vert, style)
+        }
+
+        fn draw_text<S: BackendTextStyle>(
+            &mut self,
+            text: &str,
+            style: &S,
+            pos: BackendCoord,
+        ) -> Result<(), DrawingErrorKind<CanvasError>> {
+            self.inner.draw_text(text, style, pos)
+        }
+
+        fn estimate_text_size<S: BackendTextStyle>(
+            &self,
+            text: &str,
+            style: &S,
+        ) -> Result<(u32, u32), DrawingErrorKind<CanvasError>> {
+            // The font string plotters-canvas draws with.
+            self.ctx.set_font(&format!(
+                "{} {}px {}",
+                style.style().as_str(),
+                style.size(),
+                style.family().as_str(),
+            ));
+            let (w, h) = self
+                .ctx
+                .measure_text(text)
+                .map(|m| {
+                    let h = m.font_bounding_box_ascent() + m.font_bounding_box_descent();
+                    (m.width(), if h > 0.0 { h } else { style.size() * 1.15 })
+                })
+                .unwrap_or((0.0, style.size() * 1.15));
+            Ok((w.ceil() as u32, h.ceil() as u32))
+        }
+    }
+}
+use measured::Canvas;
+
 /// Which metric of the series to draw.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Metric {
@@ -146,8 +266,15 @@ pub fn draw(canvas: &HtmlCanvasElement, v: &View<'_>) -> Result<PlotArea, String
     canvas.set_height((css_h * dpr).round() as u32);
     let px = |x: f64| (x * dpr).round() as u32;
 
-    let backend = CanvasBackend::with_canvas_object(canvas.clone())
+    let inner = CanvasBackend::with_canvas_object(canvas.clone())
         .ok_or_else(|| "the browser gave no 2D canvas context".to_string())?;
+    let ctx = canvas
+        .get_context("2d")
+        .ok()
+        .flatten()
+        .and_then(|c| wasm_bindgen::JsCast::dyn_into::<web_sys::CanvasRenderingContext2d>(c).ok())
+        .ok_or_else(|| "the browser gave no 2D canvas context".to_string())?;
+    let backend = Canvas { inner, ctx };
     let root = backend.into_drawing_area();
     // Follow the system's light or dark theme.
     let dark = web_sys::window()
