@@ -219,6 +219,38 @@ fn main() -> ExitCode {
 
 const CHUNK: usize = 1 << 20;
 
+/// Read `input` in [`CHUNK`]s into buffers from `empty` (or new ones) and
+/// send them, in order, to `full`; a read error is sent and ends the reading.
+fn read_ahead(
+    mut input: Box<dyn Read + Send>,
+    full: &std::sync::mpsc::SyncSender<std::io::Result<Vec<u8>>>,
+    empty: &std::sync::mpsc::Receiver<Vec<u8>>,
+) {
+    loop {
+        let mut buf = empty.try_recv().unwrap_or_default();
+        buf.resize(CHUNK, 0);
+        let n = loop {
+            match input.read(&mut buf) {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                r => break r,
+            }
+        };
+        match n {
+            Ok(0) => return,
+            Ok(n) => {
+                buf.truncate(n);
+                if full.send(Ok(buf)).is_err() {
+                    return;
+                }
+            }
+            Err(e) => {
+                let _ = full.send(Err(e));
+                return;
+            }
+        }
+    }
+}
+
 /// A progress line on the terminal (stderr), at most four times a second.
 struct Progress {
     on: bool,
@@ -294,9 +326,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let mut progress = Progress::new(!quiet && std::io::stderr().is_terminal());
             for file in &files {
                 let name = file.display().to_string();
-                let mut input: Box<dyn Read> = if name == "-" {
+                let input: Box<dyn Read + Send> = if name == "-" {
                     a.begin_file("-", 0, None);
-                    Box::new(std::io::stdin().lock())
+                    Box::new(std::io::stdin())
                 } else {
                     let f =
                         std::fs::File::open(file).with_context(|| format!("cannot open {name}"))?;
@@ -322,23 +354,35 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     });
                     (Some(tx), Some(hasher))
                 };
-                loop {
-                    let mut buf = vec![0u8; CHUNK];
-                    let n = match input.read(&mut buf) {
-                        Ok(0) => break,
-                        Ok(n) => n,
-                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                        Err(e) => return Err(e).with_context(|| format!("reading {name}")),
-                    };
-                    buf.truncate(n);
-                    let chunk = std::sync::Arc::new(buf);
-                    if let Some(tx) = &tx {
-                        // The hasher only stops early if it panicked; join reports that.
-                        let _ = tx.send(chunk.clone());
+                // Reading runs on its own thread, a few chunks ahead, into
+                // buffers that come back once analysed (no allocation, no
+                // page faults per chunk).
+                std::thread::scope(|scope| -> Result<()> {
+                    let (full_tx, full_rx) = std::sync::mpsc::sync_channel(3);
+                    let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Vec<u8>>();
+                    scope.spawn(move || read_ahead(input, &full_tx, &empty_rx));
+                    for msg in full_rx {
+                        let buf: Vec<u8> = msg.with_context(|| format!("reading {name}"))?;
+                        let buf = match &tx {
+                            Some(tx) => {
+                                let chunk = std::sync::Arc::new(buf);
+                                // The hasher only stops early if it panicked; join reports that.
+                                let _ = tx.send(chunk.clone());
+                                a.feed(&chunk);
+                                std::sync::Arc::try_unwrap(chunk).ok()
+                            }
+                            None => {
+                                a.feed(&buf);
+                                Some(buf)
+                            }
+                        };
+                        progress.tick(&a, total);
+                        if let Some(buf) = buf {
+                            let _ = empty_tx.send(buf);
+                        }
                     }
-                    a.feed(&chunk);
-                    progress.tick(&a, total);
-                }
+                    Ok(())
+                })?;
                 drop(tx);
                 if let Some(hasher) = hasher {
                     let digest = hasher
