@@ -281,16 +281,6 @@ impl Run {
         } else {
             ""
         };
-        let key = report.params.key.clone();
-        KEPT.with(|k| {
-            *k.borrow_mut() = Some(Kept {
-                files,
-                index,
-                params: self.params.clone(),
-                key,
-                report: report.clone(),
-            })
-        });
         post(&[
             ("type", protocol::DONE.into()),
             ("report", json.into()),
@@ -304,6 +294,16 @@ impl Run {
             ("memory", wasm_memory().into()),
             ("why", why.into()),
         ]);
+        let key = report.params.key.clone();
+        KEPT.with(|k| {
+            *k.borrow_mut() = Some(Kept {
+                files,
+                index,
+                params: self.params.clone(),
+                key,
+                report,
+            })
+        });
         post_link(LINK_ANONYMISED.with(|a| a.get()));
     }
 }
@@ -316,13 +316,20 @@ thread_local! {
 /// Post the kept report packed for a result link.
 fn post_link(anonymise: bool) {
     LINK_ANONYMISED.with(|a| a.set(anonymise));
-    let Some(mut r) = KEPT.with(|k| k.borrow().as_ref().map(|k| k.report.clone())) else {
+    let packed = KEPT.with(|k| {
+        k.borrow().as_ref().map(|k| {
+            if anonymise {
+                let mut r = k.report.clone();
+                crate::share::anonymise(&mut r, js_sys::Math::random().to_bits());
+                crate::share::encode_result(&r)
+            } else {
+                crate::share::encode_result(&k.report)
+            }
+        })
+    });
+    let Some((value, kept)) = packed else {
         return;
     };
-    if anonymise {
-        crate::share::anonymise(&mut r, js_sys::Math::random().to_bits());
-    }
-    let (value, kept) = crate::share::encode_result(&r);
     post(&[
         ("type", protocol::LINK.into()),
         ("value", value.into()),
