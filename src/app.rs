@@ -447,12 +447,7 @@ impl Running {
             if get(&ev.data(), "type").as_string().as_deref() == Some(protocol::READY) {
                 r.set(true);
                 // For tests and benchmarks: a dropped capture is read at once.
-                if let Some(el) = web_sys::window()
-                    .and_then(|w| w.document())
-                    .and_then(|d| d.document_element())
-                {
-                    let _ = el.set_attribute("data-worker", "ready");
-                }
+                html_attr("data-worker", Some("ready"));
             }
         });
         worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
@@ -562,12 +557,7 @@ fn analyze_from(
     dispatch.dispatch(Action::Start(label));
     dispatch.dispatch(Action::Source(url.clone()));
     let taken = running.borrow_mut().take_worker();
-    if let Some(el) = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.document_element())
-    {
-        let _ = el.remove_attribute("data-worker");
-    }
+    html_attr("data-worker", None);
     let (worker, ready) = match taken {
         Ok(w) => w,
         Err(e) => {
@@ -809,14 +799,7 @@ pub fn app() -> Html {
     // <html data-state=…>
     {
         let phase = state.phase.as_str();
-        use_effect_with(phase, move |phase| {
-            if let Some(el) = web_sys::window()
-                .and_then(|w| w.document())
-                .and_then(|d| d.document_element())
-            {
-                let _ = el.set_attribute("data-state", phase);
-            }
-        });
+        use_effect_with(phase, move |phase| html_attr("data-state", Some(phase)));
     }
 
     // Keys: j / k move through the findings (not while typing).
@@ -2210,30 +2193,32 @@ thread_local! {
     static LATEST: std::cell::Cell<f64> = const { std::cell::Cell::new(0.0) };
 }
 
-/// The worker's wasm memory (bytes), kept on `<html data-worker-memory>`
-/// for diagnostics and the benchmarks.
-/// The worker's phase timings of the last run, on `<html data-worker-phases>`.
-fn note_worker_phases(data: &JsValue) {
-    let Some(json) = get(data, "phases").as_string() else {
-        return;
-    };
+/// Set an attribute of `<html>` (`None`: remove it).
+fn html_attr(name: &str, value: Option<&str>) {
     if let Some(el) = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.document_element())
     {
-        let _ = el.set_attribute("data-worker-phases", &json);
+        let _ = match value {
+            Some(v) => el.set_attribute(name, v),
+            None => el.remove_attribute(name),
+        };
     }
 }
 
+/// The worker's phase timings of the last run, on `<html data-worker-phases>`
+/// (for the benchmarks).
+fn note_worker_phases(data: &JsValue) {
+    if let Some(json) = get(data, "phases").as_string() {
+        html_attr("data-worker-phases", Some(&json));
+    }
+}
+
+/// The worker's wasm memory (bytes), kept on `<html data-worker-memory>`
+/// for diagnostics and the benchmarks.
 fn note_worker_memory(data: &JsValue) {
-    let Some(bytes) = get(data, "memory").as_f64() else {
-        return;
-    };
-    if let Some(el) = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.document_element())
-    {
-        let _ = el.set_attribute("data-worker-memory", &format!("{bytes:.0}"));
+    if let Some(bytes) = get(data, "memory").as_f64() {
+        html_attr("data-worker-memory", Some(&format!("{bytes:.0}")));
     }
 }
 

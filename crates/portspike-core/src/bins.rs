@@ -99,12 +99,7 @@ impl Default for Series {
 impl Series {
     /// Heap bytes held (cells, with their distinct counts).
     pub fn heap_bytes(&self) -> usize {
-        let distinct = |d: &crate::sketch::Distinct| match d {
-            crate::sketch::Distinct::Exact(v) => v.capacity() * 8,
-            crate::sketch::Distinct::Sketch(_) => crate::sketch::SKETCH_BYTES,
-            crate::sketch::Distinct::Small(_) => crate::sketch::SKETCH_BYTES / 4,
-        };
-        let cell = |c: &Cell| distinct(&c.sources) + distinct(&c.destinations);
+        let cell = |c: &Cell| c.sources.heap_bytes() + c.destinations.heap_bytes();
         match self {
             Series::Sparse(v) => {
                 v.capacity() * std::mem::size_of::<(i64, Cell)>()
@@ -220,21 +215,26 @@ impl Series {
 
     pub fn dense(&self, from: i64, n: usize) -> Vec<Cell> {
         let mut out = vec![Cell::default(); n];
-        let mut put = |b: i64, c: &Cell| {
+        let put = |b: i64, c: &Cell| {
             if b >= from {
                 if let Some(slot) = out.get_mut((b - from) as usize) {
                     slot.add(c);
                 }
             }
         };
+        self.each(put);
+        out
+    }
+
+    /// Every held cell with its bin, in order.
+    pub fn each(&self, mut f: impl FnMut(i64, &Cell)) {
         match self {
-            Series::Sparse(list) => list.iter().for_each(|(b, c)| put(*b, c)),
+            Series::Sparse(list) => list.iter().for_each(|(b, c)| f(*b, c)),
             Series::Dense { start, cells } => cells
                 .iter()
                 .enumerate()
-                .for_each(|(i, c)| put(*start + i as i64, c)),
+                .for_each(|(i, c)| f(*start + i as i64, c)),
         }
-        out
     }
 }
 
@@ -276,7 +276,7 @@ impl<'a> View<'a> {
     /// One value per bin (`f` of its cell, 0 for an empty bin).
     pub fn column(&self, f: impl Fn(&Cell) -> f64) -> Vec<f64> {
         let mut out = vec![0.0; self.len];
-        let mut put = |b: i64, c: &Cell| {
+        let put = |b: i64, c: &Cell| {
             if let Some(slot) = usize::try_from(b - self.from)
                 .ok()
                 .and_then(|k| out.get_mut(k))
@@ -284,13 +284,7 @@ impl<'a> View<'a> {
                 *slot = f(c);
             }
         };
-        match self.series {
-            Series::Sparse(list) => list.iter().for_each(|(b, c)| put(*b, c)),
-            Series::Dense { start, cells } => cells
-                .iter()
-                .enumerate()
-                .for_each(|(i, c)| put(*start + i as i64, c)),
-        }
+        self.series.each(put);
         out
     }
 }

@@ -959,11 +959,7 @@ impl Engine {
     /// by their boxes; allocator overhead not counted).
     pub fn footprint(&self) -> Vec<(&'static str, usize)> {
         use std::mem::size_of;
-        let distinct = |d: &Distinct| match d {
-            Distinct::Exact(v) => v.capacity() * 8,
-            Distinct::Sketch(_) => crate::sketch::SKETCH_BYTES,
-            Distinct::Small(_) => crate::sketch::SKETCH_BYTES / 4,
-        };
+        let distinct = Distinct::heap_bytes;
         let topk =
             |t: &TopK| t.tags.capacity() * 8 + t.items.capacity() * size_of::<(IpAddr, Hit)>();
         let table = |cap: usize, entry: usize| cap * (entry + 1);

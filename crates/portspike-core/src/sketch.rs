@@ -8,8 +8,6 @@ pub const EXACT: usize = 8;
 /// HyperLogLog precision (registers = 2^P).
 pub const P: u32 = 8;
 const M: usize = 1 << P;
-/// Bytes of one sketch's registers.
-pub const SKETCH_BYTES: usize = M;
 /// Relative standard error of the sketch.
 pub const REL_ERROR: f64 = 0.065;
 
@@ -125,6 +123,15 @@ impl Distinct {
             }
             Distinct::Sketch(regs) => reg_insert(regs, h),
             Distinct::Small(regs) => small_insert(regs, h),
+        }
+    }
+
+    /// Heap bytes held.
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            Distinct::Exact(v) => v.capacity() * 8,
+            Distinct::Sketch(_) => M,
+            Distinct::Small(_) => M_SMALL,
         }
     }
 
