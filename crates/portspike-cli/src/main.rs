@@ -400,7 +400,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let report = a.finish();
             let mut out = std::io::stdout().lock();
             if json {
-                writeln!(out, "{}", report.to_json_pretty())?;
+                // Written as it is serialised: a report of 65,535 ports is tens of MB as text.
+                let mut w = std::io::BufWriter::with_capacity(1 << 16, &mut out);
+                serde_json::to_writer_pretty(&mut w, &report)?;
+                writeln!(w)?;
+                w.flush()?;
             } else if let Some(kind) = csv {
                 let text = match kind {
                     CsvKind::Series => portspike_core::export::series_csv(&report),
