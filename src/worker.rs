@@ -84,16 +84,9 @@ pub fn start() {
                 None => analyze(files, params).await,
             };
             if let Err(e) = result {
-                let message = e
-                    .as_string()
-                    .or_else(|| {
-                        e.dyn_ref::<js_sys::Error>()
-                            .map(|e| String::from(e.message()))
-                    })
-                    .unwrap_or_else(|| "reading the file failed".into());
                 post(&[
                     ("type", protocol::FAILED.into()),
-                    ("message", message.into()),
+                    ("message", error_text(&e).into()),
                 ]);
             }
         });
@@ -105,6 +98,17 @@ pub fn start() {
         Reader::give_back(r);
     }
     post(&[("type", protocol::READY.into())]);
+}
+
+/// The message of a JS error (a string, an `Error` or a `DOMException`).
+fn error_text(e: &JsValue) -> String {
+    e.as_string()
+        .or_else(|| {
+            e.dyn_ref::<js_sys::Error>()
+                .map(|e| String::from(e.message()))
+        })
+        .or_else(|| get(e, "message").as_string())
+        .unwrap_or_else(|| "reading the file failed".into())
 }
 
 /// Stream a capture from a URL (CORS) into the engine, chunk by chunk.
@@ -490,11 +494,21 @@ async fn analyze(
     let total: f64 = files.iter().map(|(b, _)| b.size()).sum();
     let mut run = Run::new(params, total);
     let n = files.len();
+    let mut readable = true;
     for (k, (blob, name)) in files.iter().enumerate() {
         run.begin_file(name, blob.size());
-        read_slices(blob, |arr, more| run.chunk(arr, more || k + 1 < n)).await?;
+        if let Err(e) = read_slices(blob, |arr, more| run.chunk(arr, more || k + 1 < n)).await {
+            // What was read stays counted; the report says where reading
+            // stopped, and the files after this one are not read.
+            run.a.read_failed(&error_text(&e));
+            readable = false;
+            break;
+        }
     }
     run.finish(files.clone());
+    if !readable {
+        return Ok(());
+    }
     // The answer is out; now each file's SHA-256, read a second time so the
     // hash never slows the analysis down.
     for (k, (blob, _)) in files.iter().enumerate() {

@@ -134,3 +134,42 @@ test('a link pasted into an open tab (hashchange) moves the view without reloadi
   assert.equal(await page.evaluate(() => window.__same), true, 'the page did not reload');
   await page.close();
 });
+
+test('a file that changes on disk while it is read: what was read is reported, with where reading stopped', async () => {
+  // A 256 MiB pcap of 64-byte SYNs: reading runs a few slices ahead of the
+  // engine, so most of it is still unread when the file is replaced.
+  const tmp = path.join(os.tmpdir(), `portspike-changing-${process.pid}.pcap`);
+  const rec = Buffer.alloc(16 + 60);
+  rec.writeUInt32LE(1700000000, 0); rec.writeUInt32LE(60, 8); rec.writeUInt32LE(60, 12);
+  Buffer.from([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x08, 0x00, 0x45, 0, 0, 46, 0, 0, 0, 0, 64, 6, 0, 0,
+    10, 0, 0, 1, 10, 0, 0, 2, 0xc3, 0x50, 0x01, 0xbd, 0, 0, 0, 0, 0, 0, 0, 0, 0x50, 0x02]).copy(rec, 16);
+  const block = Buffer.concat(Array(1 << 16).fill(rec));
+  const hdr = Buffer.alloc(24);
+  hdr.writeUInt32LE(0xa1b2c3d4, 0); hdr.writeUInt16LE(2, 4); hdr.writeUInt16LE(4, 6);
+  hdr.writeUInt32LE(65535, 16); hdr.writeUInt32LE(1, 20);
+  const fd = fs.openSync(tmp, 'w');
+  fs.writeSync(fd, hdr);
+  for (let i = 0; i < 54; i++) fs.writeSync(fd, block);
+  fs.closeSync(fd);
+  const size = fs.statSync(tmp).size;
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(server.url);
+    await page.waitForSelector('html[data-worker="ready"]');
+    await page.setInputFiles('[data-testid="file-input"]', tmp);
+    await page.waitForFunction(() => /[1-9]\d* packets/.test(document.querySelector('[data-testid="progress"]')?.textContent || ''));
+    // Replaced on disk: the browser refuses to read the rest.
+    fs.writeFileSync(tmp, hdr);
+    assert.equal(await waitState(page, ['done', 'error'], 120000), 'done');
+    const msg = await page.textContent('[data-testid="error"]');
+    assert.match(msg, /could not be read past here/);
+    const at = Number(msg.match(/byte offset (\d+)/)[1]);
+    assert.ok(at > 0 && at < size && at % (8 << 20) === 0, `stopped at ${at} of ${size}`);
+    // Every whole record before that offset is counted.
+    const packets = Number(await page.textContent('[data-testid="summary"] [data-field="packets"]'));
+    assert.equal(packets, Math.floor((at - 24) / rec.length));
+    await page.close();
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+});

@@ -324,12 +324,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 .map(|m| m.len())
                 .sum();
             let mut progress = Progress::new(!quiet && std::io::stderr().is_terminal());
+            let mut read_failed = false;
             for file in &files {
                 let name = file.display().to_string();
                 let input: Box<dyn Read + Send> = if name == "-" {
                     a.begin_file("-", 0, None);
                     Box::new(std::io::stdin())
                 } else {
+                    if file.is_dir() {
+                        anyhow::bail!("cannot read {name}: it is a directory");
+                    }
                     let f =
                         std::fs::File::open(file).with_context(|| format!("cannot open {name}"))?;
                     let len = f.metadata().map(|m| m.len()).unwrap_or(0);
@@ -362,7 +366,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Vec<u8>>();
                     scope.spawn(move || read_ahead(input, &full_tx, &empty_rx));
                     for msg in full_rx {
-                        let buf: Vec<u8> = msg.with_context(|| format!("reading {name}"))?;
+                        let buf: Vec<u8> = match msg {
+                            Ok(buf) => buf,
+                            Err(e) => {
+                                // What was read stays counted; the report says where.
+                                a.read_failed(&e.to_string());
+                                read_failed = true;
+                                break;
+                            }
+                        };
                         let buf = match &tx {
                             Some(tx) => {
                                 let chunk = std::sync::Arc::new(buf);
@@ -388,7 +400,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     let digest = hasher
                         .join()
                         .map_err(|_| anyhow::anyhow!("hashing {name} failed"))?;
-                    a.set_file_sha256(digest);
+                    // A file read in part has no hash of its own.
+                    if !read_failed {
+                        a.set_file_sha256(digest);
+                    }
+                }
+                if read_failed {
+                    break;
                 }
             }
             let name = files

@@ -155,6 +155,8 @@ struct FileState {
     input: compress::Input,
     reader: Reader,
     bytes: u64,
+    /// Reading the file itself failed here (see [`Analyzer::read_failed`]).
+    read_error: Option<Problem>,
 }
 
 /// What one finished file contributed to the capture summary.
@@ -179,6 +181,8 @@ impl FileState {
         // A decompression fault is where reading really stopped; a framing
         // error after it is only its consequence.
         let error = match (self.input.error(), self.reader.error()) {
+            // The file could not be read further: what follows is its consequence.
+            _ if self.read_error.is_some() => self.read_error.take(),
             (Some(d), _) => Some(Problem {
                 code: "bad_compression".into(),
                 message: d.message.clone(),
@@ -290,6 +294,19 @@ impl Analyzer {
         self.file
             .input
             .feed(chunk, &mut |b| reader.feed(b, &mut |f| counts.frame(f)));
+    }
+
+    /// Reading the current file failed (an I/O error, a file changed while
+    /// being read): what was fed so far stays counted, and the report's
+    /// error says where reading stopped (the byte offset in the file).
+    pub fn read_failed(&mut self, message: &str) {
+        if self.file.read_error.is_none() {
+            self.file.read_error = Some(Problem {
+                code: "read_failed".into(),
+                message: format!("the file could not be read past here: {message}"),
+                offset: Some(self.file.bytes),
+            });
+        }
     }
 
     /// Cells held by the series so far (for the memory checks).

@@ -213,3 +213,28 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_read_failure_keeps_what_was_read_and_says_where() {
+    let bytes = small_pcap(1);
+    let whole = analyze_bytes(&bytes, Params::default());
+    // The file stops being readable a third of the way in, mid-record.
+    let cut = bytes.len() / 3;
+    let mut a = Analyzer::new(Params::default());
+    a.begin_file("capture.pcap", bytes.len() as u64, None);
+    a.feed(&bytes[..cut]);
+    a.read_failed("the file changed on disk");
+    let r = a.finish();
+    let e = r.capture.error.clone().unwrap();
+    assert_eq!(e.code, "read_failed");
+    assert_eq!(e.offset, Some(cut as u64));
+    assert!(
+        e.message.contains("the file changed on disk"),
+        "{}",
+        e.message
+    );
+    // Everything before the failure is counted, as for a capture cut there.
+    let cut_report = analyze_bytes(&bytes[..cut], Params::default());
+    assert_eq!(r.capture.packets, cut_report.capture.packets);
+    assert!(r.capture.packets > 0 && r.capture.packets < whole.capture.packets);
+}
