@@ -245,6 +245,88 @@ pub struct PortState {
     pub detail: Option<Box<Detail>>,
 }
 
+/// Per-port state: the ports' states side by side in the order first seen,
+/// found through a flat table indexed by protocol and port number (a lookup
+/// is two array reads, not a hash; an unused port costs four bytes).
+#[derive(Debug, Default)]
+pub struct PortMap {
+    /// For each (protocol, port): 1 + its position in `states`, or 0.
+    index: Vec<u32>,
+    keys: Vec<(Proto, u16)>,
+    states: Vec<PortState>,
+}
+
+impl PortMap {
+    fn index((proto, port): (Proto, u16)) -> usize {
+        usize::from(proto == Proto::Udp) << 16 | usize::from(port)
+    }
+
+    fn position(&self, port: (Proto, u16)) -> Option<usize> {
+        let at = *self.index.get(Self::index(port))?;
+        (at as usize).checked_sub(1)
+    }
+
+    /// Ports seen.
+    pub fn len(&self) -> usize {
+        self.states.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.states.is_empty()
+    }
+
+    pub fn get(&self, port: (Proto, u16)) -> Option<&PortState> {
+        self.states.get(self.position(port)?)
+    }
+
+    pub fn get_mut(&mut self, port: (Proto, u16)) -> Option<&mut PortState> {
+        let at = self.position(port)?;
+        self.states.get_mut(at)
+    }
+
+    /// The state of `port`, made by `new` if it has none.
+    fn get_or_insert_with(
+        &mut self,
+        port: (Proto, u16),
+        new: impl FnOnce() -> PortState,
+    ) -> Option<&mut PortState> {
+        let at = match self.position(port) {
+            Some(at) => at,
+            None => {
+                if self.index.is_empty() {
+                    self.index = vec![0; 2 << 16];
+                }
+                let at = self.states.len();
+                *self.index.get_mut(Self::index(port))? = u32::try_from(at + 1).ok()?;
+                self.keys.push(port);
+                self.states.push(new());
+                at
+            }
+        };
+        self.states.get_mut(at)
+    }
+
+    /// Every port seen, in the order first seen.
+    pub fn iter(&self) -> impl Iterator<Item = ((Proto, u16), &PortState)> {
+        self.keys.iter().copied().zip(self.states.iter())
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &PortState> {
+        self.states.iter()
+    }
+
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut PortState> {
+        self.states.iter_mut()
+    }
+
+    /// Heap bytes of the tables and the ports' own state (not what it points to).
+    fn heap_bytes(&self) -> usize {
+        self.index.capacity() * 4
+            + self.keys.capacity() * std::mem::size_of::<(Proto, u16)>()
+            + self.states.capacity() * std::mem::size_of::<PortState>()
+    }
+}
+
 /// What a port keeps while it has a timeline.
 #[derive(Debug, Default)]
 pub struct Detail {
@@ -327,7 +409,7 @@ pub struct EngineStats {
 pub struct Engine {
     pub key: Key,
     pub grid: Grid,
-    pub ports: HashMap<(Proto, u16), PortState>,
+    pub ports: PortMap,
     /// Open attempts by [`FlowKey::id`], oldest first.
     pending: Table<FlowKey, Pending>,
     /// UDP flows by [`FlowKey::id`]: when each was last seen.
@@ -363,7 +445,7 @@ impl Engine {
         Engine {
             key,
             grid: Grid::new(bin_width_us),
-            ports: HashMap::default(),
+            ports: PortMap::default(),
             pending: Table::default(),
             udp: HashMap::default(),
             sources: HashMap::default(),
@@ -398,14 +480,14 @@ impl Engine {
             .ports
             .iter()
             .filter(|(_, st)| st.detail.is_some())
-            .map(|(k, st)| (st.totals.packets, *k, st.cells()))
+            .map(|(k, st)| (st.totals.packets, k, st.cells()))
             .collect();
         by_packets.sort_unstable();
         for (packets, k, n) in by_packets {
             if self.cells <= CELL_BUDGET / 2 && self.detailed <= DETAIL_BUDGET / 2 {
                 break;
             }
-            if let Some(st) = self.ports.get_mut(&k) {
+            if let Some(st) = self.ports.get_mut(k) {
                 st.detail = None;
                 // A quiet port's distinct counts need less precision.
                 st.sources.fold();
@@ -419,14 +501,14 @@ impl Engine {
     }
 
     /// The state of `port`, new ports with a series (within the budget).
-    fn port(&mut self, port: (Proto, u16)) -> &mut PortState {
-        if !self.ports.contains_key(&port) {
+    fn port(&mut self, port: (Proto, u16)) -> Option<&mut PortState> {
+        if self.ports.get(port).is_none() {
             self.detailed += 1;
             if self.detailed > DETAIL_BUDGET {
                 self.trim();
             }
         }
-        self.ports.entry(port).or_insert_with(PortState::new)
+        self.ports.get_or_insert_with(port, PortState::new)
     }
 
     /// The cell of `port` at time `ts` (placing `ts` on the grid); `None`
@@ -436,13 +518,13 @@ impl Engine {
         if factor > 1 {
             self.coarsen_all(factor);
         }
-        let d = self.ports.get_mut(&port)?.detail.as_mut()?;
+        let d = self.ports.get_mut(port)?.detail.as_mut()?;
         let before = d.series.cells();
         d.series.cell(bin)?;
         let grown = d.series.cells() - before;
         self.grew(grown);
         // The trim may have taken this very series.
-        self.ports.get_mut(&port)?.detail.as_mut()?.series.cell(bin)
+        self.ports.get_mut(port)?.detail.as_mut()?.series.cell(bin)
     }
 
     /// Series took `n` more cells: trim if that passes the budget.
@@ -509,7 +591,9 @@ impl Engine {
             (p.src, p.dst)
         };
         if !binned {
-            let st = self.port(port);
+            let Some(st) = self.port(port) else {
+                return;
+            };
             st.totals.packets += 1;
             st.totals.bytes += u64::from(len);
             return;
@@ -637,7 +721,9 @@ impl Engine {
             (h_dst, h_src)
         };
         let readmit = self.readmit;
-        let st = self.port(port);
+        let Some(st) = self.port(port) else {
+            return;
+        };
         st.totals.packets += 1;
         st.totals.bytes += u64::from(len);
         st.sources.insert(hs);
@@ -855,7 +941,7 @@ impl Engine {
             if let Some(c) = self.cell(pd.port, pd.ts) {
                 c.failures += 1;
             }
-            if let Some(st) = self.ports.get_mut(&pd.port) {
+            if let Some(st) = self.ports.get_mut(pd.port) {
                 st.totals.failures += 1;
             }
         }
@@ -963,14 +1049,12 @@ impl Engine {
         let topk =
             |t: &TopK| t.tags.capacity() * 8 + t.items.capacity() * size_of::<(IpAddr, Hit)>();
         let table = |cap: usize, entry: usize| cap * (entry + 1);
-        let ports = table(
-            self.ports.capacity(),
-            size_of::<((Proto, u16), PortState)>(),
-        ) + self
-            .ports
-            .values()
-            .map(|p| distinct(&p.sources) + distinct(&p.destinations))
-            .sum::<usize>();
+        let ports = self.ports.heap_bytes()
+            + self
+                .ports
+                .values()
+                .map(|p| distinct(&p.sources) + distinct(&p.destinations))
+                .sum::<usize>();
         let (mut details, mut cells) = (0, 0);
         for d in self.ports.values().filter_map(|p| p.detail.as_ref()) {
             details += size_of::<Detail>() + topk(&d.top_sources) + topk(&d.top_destinations);

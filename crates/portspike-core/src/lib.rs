@@ -360,8 +360,8 @@ impl Analyzer {
         // Spikes per port (ports with enough events), then rank by score.
         let d = &self.params.detection;
         let mut spikes = Vec::new();
-        let mut scored: Vec<(&(Proto, u16), &PortState, f64)> = Vec::new();
-        for (k, st) in &c.engine.ports {
+        let mut scored: Vec<((Proto, u16), &PortState, f64)> = Vec::new();
+        for (k, st) in c.engine.ports.iter() {
             let series = st.detail.as_ref().map(|d| &d.series);
             let (mut sp, best) = if let Some(series) =
                 series.filter(|s| st.totals.packets >= d.min_events && s.cells() > 0)
@@ -386,7 +386,7 @@ impl Analyzer {
         scored.sort_by(|a, b| {
             b.2.total_cmp(&a.2)
                 .then(b.1.totals.packets.cmp(&a.1.totals.packets))
-                .then(a.0.cmp(b.0))
+                .then(a.0.cmp(&b.0))
         });
         spikes.sort_by(|a, b| {
             b.score
@@ -402,7 +402,7 @@ impl Analyzer {
             .take(max_ports)
             .enumerate()
             .map(|(rank, ((proto, port), st, best))| {
-                let finding = with_finding.contains(&(proto.as_str().to_string(), *port));
+                let finding = with_finding.contains(&(proto.as_str().to_string(), port));
                 let series = st
                     .detail
                     .as_ref()
@@ -428,8 +428,8 @@ impl Analyzer {
                 totals.destinations = st.destinations.estimate();
                 PortReport {
                     proto: proto.as_str().to_string(),
-                    port: *port,
-                    service: services::name(*proto, *port).map(str::to_string),
+                    port,
+                    service: services::name(proto, port).map(str::to_string),
                     score: best,
                     totals,
                     series,
