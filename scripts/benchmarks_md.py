@@ -116,8 +116,10 @@ w("# Benchmarks\n")
 w("Measured by `bash scripts/bench.sh` in one run on generated captures "
   "(`portspike bulk`: `scan` is 64-byte SYN scan traffic with its answers, `mixed` is "
   "conversations averaging ~800 B a packet, `wide` is UDP between random ports on both "
-  "sides, every port busy: the worst case for memory). Figures are single runs on a "
-  "shared machine: expect a few percent of noise. Not tests: nothing here fails a build.\n")
+  "sides, every port busy: the worst case for memory). The web app's figures are the median "
+  "of three drops on a fresh page; the others are single runs (the engine in memory: best of "
+  "three). The machine is shared: expect up to ±10% between runs. Not tests: nothing here "
+  "fails a build.\n")
 w(f"- Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
 w(f"- Machine: {os.cpu_count()} cores ({cpu}), {mem_gib:.0f} GiB, {platform.system()} {platform.release()}")
 w(f"- {first_line(sh('rustc', '--version'))}; {first_line(sh('chromium', '--version'))}; "
