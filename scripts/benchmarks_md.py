@@ -32,38 +32,43 @@ WHERE = """## Where the time goes (profiles: `perf record -e cpu-clock` on the C
   merging every cell each time (~5%), and the report. The CLI reads on a thread of its own
   into recycled buffers (each 1 MiB chunk was a fresh allocation and page faults), which
   brought 1 GB from 0.35 s to 0.27 s on the same machine state.
-- **Web app against a bare reader (0.51× on mixed, 0.25× on scan).** Reading a `File`
-  costs CPU outside the worker (the browser process, IPC, the renderer's copy): the bare
+- **Web app against a bare reader (0.76× on mixed, 0.21× on scan; 0.43× and 0.12×
+  before).** Reading a `File` costs CPU outside the worker (the browser process, IPC, the renderer's copy): the bare
   reader keeps most of a core busy. Slices are now read on a reader thread of the worker's
   own (read on the worker's thread, a slice only arrives while that thread is idle, so
-  reading stopped whenever the engine ran: 298 ms of waiting on mixed, 80 ms now), the
+  reading stopped whenever the engine ran: 298 ms of waiting on mixed), the
   worker is started with the page (~150 ms saved per drop) and previews cost at most a
   tenth of the time. On this 2-core machine the engine then shares the machine with the
-  reading: it takes 338 ms in the app against 102 ms alone on the same bytes. On scan
-  traffic the app is engine-bound (1.1 s of its 1.3 s). Next: fewer, larger slices (less
+  reading: it takes 225–340 ms in the app against ~105 ms alone on the same bytes (the
+  first of three drops is the slowest: 0.62 s against 0.43 s for the third). On scan
+  traffic the app is engine-bound (1.25 s of its 1.43 s), and the engine in wasm runs at
+  0.73–0.80× native on scan traffic from run to run (at the edge of the 0.8× target; the
+  same memory-bound hot spots as native). Next: fewer, larger slices (less
   IPC per byte) and the engine faster per packet (above).
 - **Longest main-thread task.** Mixed, scan and scenario captures: no task over 50 ms
   (61–82 ms before). Done: the chart's table view builds its up to 3,000 nodes only when
   opened; the result link's deflate (up to 90 ms) moved to the worker; each batch of the
   worker's messages becomes actions in a task of its own (parse, then render); the chart
   measures its labels with the canvas (plotters' default put a span in the page and forced
-  a layout of the whole page per label). The `wide` capture's 84 ms is parsing its 27 MB
-  report of 65,535 ports on the page, and its first chart (328 ms) waits for a first
+  a layout of the whole page per label). The `wide` capture's 64 ms is parsing its 27 MB
+  report of 65,535 ports on the page, and its first chart (324 ms) waits for a first
   preview that runs detection over the thousands of ports of the first slice. Next: send
   the port list in pages, and a first preview of the busiest ports only.
-- **Memory on the `wide` capture (CLI 143 MiB RSS, worker 122 MiB; 1 GB in 14 s).** Every
-  packet comes from one of 65 Ki sources and goes between random ports. Done: a port's
+- **Memory on the `wide` capture (CLI 127 MiB RSS, worker 117 MiB; 1 GB in 14 s; 201 MiB
+  and 186 s before).** Every packet comes from one of 65 Ki sources and goes between random ports. Done: a port's
   series and heavy hitters in one box, at most 8 Ki ports holding one; quiet ports' distinct
   counts folded to 64 registers (±13%); UDP flows keyed by a flow hash and the table shrunk
   after a purge (it grew to 459 Ki slots); 4 Ki sources; source shedding backs off when
   sources with a verdict fill the table (it retried for every new source: 1 GB took 157 s,
-  now 14 s). `Engine::footprint` counts 68 MB of state at 1 GB (65 Ki ports 21 MB, cells
-  21, sources 13, contacts 5, pending 4, UDP flows 2, series detail 2) and a test keeps it
-  under 80 MB; the rest of the RSS is the final report of 65 Ki ports (~30 MB) and the
+  now 14 s); ports' state sits side by side, found through a flat table by port number
+  (no hash table of up to 131 Ki entries); the CLI writes the JSON as it serialises.
+  `Engine::footprint` counted 68 MB of state at 1 GB before the flat port table (ports
+  21 MB, cells 21, sources 13, contacts 5, pending 4, UDP flows 2, series detail 2), and a
+  test keeps it under 80 MB; the rest of the RSS is the final report of 65 Ki ports (~30 MB) and the
   allocator's retention (massif: heap peak 85 MB at 64 MB of input). Scan and mixed traffic
-  stay at 54 and 22 MiB. Next: per-port state in flat arrays indexed by port number (no
-  hash table of 131 Ki entries) and smaller budgets in the browser, whose wasm memory never
-  shrinks.
+  stay at 53 and 22 MiB. In the browser the worker's wasm memory (which never shrinks)
+  holds the same state, the 65 Ki-port report and its JSON. Next: smaller budgets in the
+  browser and the port list sent in pages.
 """
 
 
