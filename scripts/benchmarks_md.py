@@ -104,6 +104,14 @@ def wasm_bps(r):
     return r["engine"]["bytes"] / (r["engine"]["ms"] / 1000)
 
 
+def table(title, *columns):
+    """A section heading and a table header: the first column left-aligned,
+    the figures right-aligned."""
+    w(f"## {title}\n")
+    w("| " + " | ".join(columns) + " |")
+    w("|---|" + "---:|" * (len(columns) - 1))
+
+
 def longest(r):
     """The longest main-thread task (the page records only those over 50 ms)."""
     ms = r["app"]["longest"]
@@ -131,9 +139,7 @@ w(f"- {first_line(sh('rustc', '--version'))}; {first_line(sh('chromium', '--vers
   f"{first_line(sh('tshark', '--version'))}")
 w("")
 
-w("## Command line, end to end (file in the page cache)\n")
-w("| file | size | packets | portspike | MB/s | packets/s | peak RSS | with SHA-256 | sha256sum | tshark -z io,stat,1 | capinfos |")
-w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+table("Command line, end to end (file in the page cache)", "file", "size", "packets", "portspike", "MB/s", "packets/s", "peak RSS", "with SHA-256", "sha256sum", "tshark -z io,stat,1", "capinfos")
 for r in cli:
     size = r["bytes"]
     if not r.get("packets"):
@@ -148,9 +154,7 @@ w("")
 w("`portspike` is `analyze --no-hash --json`; \"with SHA-256\" hashes the file on a second "
   "thread and is bounded by the hash itself (compare `sha256sum`).\n")
 
-w("## The engine in memory: native and wasm on the same bytes\n")
-w("| file | native | wasm (Chromium worker) | wasm / native |")
-w("|---|---:|---:|---:|")
+table("The engine in memory: native and wasm on the same bytes", "file", "native", "wasm (Chromium worker)", "wasm / native")
 for r in web:
     n = native.get(r["file"])
     e = r["engine"]
@@ -161,9 +165,7 @@ for r in web:
       f"{wasm_bps(r) / n['bytes_per_s']:.2f} |")
 w("")
 
-w("## The web app: File → report, beside a bare worker reading the same File\n")
-w("| file | size | app: drop → done | first chart | bare worker, 8 MiB slices ×3 | bare worker, file.stream() | app / fastest bare | worker wasm memory | longest main-thread task |")
-w("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+table("The web app: File → report, beside a bare worker reading the same File", "file", "size", "app: drop → done", "first chart", "bare worker, 8 MiB slices ×3", "bare worker, file.stream()", "app / fastest bare", "worker wasm memory", "longest main-thread task")
 for r in web:
     size = r["bytes"]
     app_s = r["app"]["done"] / 1000
@@ -174,9 +176,7 @@ for r in web:
       f"{st:.2f} s ({size / st / GB:.2f} GB/s) | {app_vs_bare(r):.2f} | {r['app']['memory'] / MiB:.0f} MiB | "
       f"{longest(r)} |")
 w("")
-w("## Where the app's time goes in its worker\n")
-w("| file | request → first slice | copy into wasm | engine | previews (count) | final report | waiting for reads | engine alone, in memory |")
-w("|---|---:|---:|---:|---:|---:|---:|---:|")
+table("Where the app's time goes in its worker", "file", "request → first slice", "copy into wasm", "engine", "previews (count)", "final report", "waiting for reads", "engine alone, in memory")
 for r in web:
     p = r["app"].get("phases") or {}
     if not p:
@@ -187,9 +187,7 @@ w("")
 w("Read from `<html data-worker-phases>` after the run. Slices are read on a reader thread "
   "(`reader.js`) while the engine works; \"waiting for reads\" is time the engine had nothing to do. "
   "The last column is the same engine over the first 256 MiB held in memory, alone on the machine.\n")
-w("## Timeline redraws while zooming\n")
-w("| file | series drawn | redraws | median | p95 | max |")
-w("|---|---:|---:|---:|---:|---:|")
+table("Timeline redraws while zooming", "file", "series drawn", "redraws", "median", "p95", "max")
 for r in web:
     ms = sorted(r["draws"]["ms"])
     if not ms:
@@ -203,9 +201,7 @@ import gzip
 
 page = [f for f in sorted(os.listdir("dist")) if f.endswith("_bg.wasm")] if os.path.isdir("dist") else []
 if page:
-    w("## Page weight (after wasm-opt -Os)\n")
-    w("| file | bytes | gzip -9 |")
-    w("|---|---:|---:|")
+    table("Page weight (after wasm-opt -Os)", "file", "bytes", "gzip -9")
     for f in page:
         data = open(os.path.join("dist", f), "rb").read()
         w(f"| {f} | {len(data) / 1000:.0f} kB | {len(gzip.compress(data, 9)) / 1000:.0f} kB |")

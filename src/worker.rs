@@ -417,13 +417,7 @@ impl Reader {
             std::rc::Rc::default();
         let (i, w) = (inbox.clone(), waiting.clone());
         let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
-            let data = ev.data();
-            match w.borrow_mut().take() {
-                Some(resolve) => {
-                    let _ = resolve.call1(&JsValue::NULL, &data);
-                }
-                None => i.borrow_mut().push_back(data),
-            }
+            deliver(&i, &w, ev.data());
         });
         worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
         onmessage.forget();
@@ -431,12 +425,7 @@ impl Reader {
         let onerror = Closure::<dyn FnMut(web_sys::Event)>::new(move |_: web_sys::Event| {
             let o = Object::new();
             let _ = Reflect::set(&o, &"error".into(), &"the reader thread failed".into());
-            match w.borrow_mut().take() {
-                Some(resolve) => {
-                    let _ = resolve.call1(&JsValue::NULL, &o);
-                }
-                None => i.borrow_mut().push_back(o.into()),
-            }
+            deliver(&i, &w, o.into());
         });
         worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
         onerror.forget();
@@ -461,6 +450,20 @@ impl Reader {
             *waiting.borrow_mut() = Some(resolve);
         });
         JsFuture::from(p).await.unwrap_or(JsValue::UNDEFINED)
+    }
+}
+
+/// Hand a reader's message to the [`Reader::next`] waiting for it, or keep it.
+fn deliver(
+    inbox: &std::cell::RefCell<std::collections::VecDeque<JsValue>>,
+    waiting: &std::cell::RefCell<Option<js_sys::Function>>,
+    message: JsValue,
+) {
+    match waiting.borrow_mut().take() {
+        Some(resolve) => {
+            let _ = resolve.call1(&JsValue::NULL, &message);
+        }
+        None => inbox.borrow_mut().push_back(message),
     }
 }
 
@@ -585,7 +588,7 @@ async fn read_window(
         }
         Ok(plan)
     })?;
-    let err = |e: JsValue| format!("reading the file failed: {e:?}");
+    let err = |e: JsValue| format!("reading the file failed: {}", error_text(&e));
     let mut bytes = Vec::new();
     for (i, blob, pre, a, b) in plan {
         let range = blob
@@ -723,9 +726,9 @@ async fn bench(data: JsValue) {
     let mut best = f64::INFINITY;
     let mut packets = 0u64;
     for _ in 0..3 {
-        let t = js_sys::Date::now();
+        let t = now_ms();
         let r = portspike_core::analyze_bytes(&bytes, portspike_core::Params::default());
-        best = best.min(js_sys::Date::now() - t);
+        best = best.min(now_ms() - t);
         packets = r.capture.packets;
     }
     post(&[

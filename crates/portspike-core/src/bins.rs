@@ -203,7 +203,6 @@ impl Series {
         }
     }
 
-    /// Dense values over `[from, from + n)`.
     /// The series on `len` grid bins from bin `from`, read in place.
     pub fn view(&self, from: i64, len: usize) -> View<'_> {
         View {
@@ -213,6 +212,7 @@ impl Series {
         }
     }
 
+    /// Dense values over `[from, from + n)`.
     pub fn dense(&self, from: i64, n: usize) -> Vec<Cell> {
         let mut out = vec![Cell::default(); n];
         let put = |b: i64, c: &Cell| {

@@ -138,8 +138,7 @@ struct Pending {
 /// without a slot at the known minimum means the minimum has grown).
 #[derive(Debug, Default, Clone)]
 pub struct TopK {
-    /// Each item's address hash.
-    tags: Vec<u64>,
+    hashes: Vec<u64>,
     items: Vec<(IpAddr, Hit)>,
     min: u64,
     cursor: usize,
@@ -157,15 +156,14 @@ impl TopK {
     fn add(&mut self, a: IpAddr, h: u64, ts: i64) {
         // A mask of the matching slots, without early exit (a full table
         // is a fixed-size array: the loop unrolls).
-        let tag = h;
         let mut found = 0u64;
-        if let Ok(full) = <&[u64; TOP_K]>::try_from(self.tags.as_slice()) {
+        if let Ok(full) = <&[u64; TOP_K]>::try_from(self.hashes.as_slice()) {
             for (i, x) in full.iter().enumerate() {
-                found |= u64::from(*x == tag) << i;
+                found |= u64::from(*x == h) << i;
             }
         } else {
-            for (i, x) in self.tags.iter().enumerate() {
-                found |= u64::from(*x == tag) << (i & 63);
+            for (i, x) in self.hashes.iter().enumerate() {
+                found |= u64::from(*x == h) << (i & 63);
             }
         }
         if found != 0 {
@@ -179,7 +177,7 @@ impl TopK {
             }
         }
         if self.items.len() < TOP_K {
-            self.tags.push(tag);
+            self.hashes.push(h);
             self.items.push((
                 a,
                 Hit {
@@ -199,7 +197,7 @@ impl TopK {
             self.cursor = if i + 1 < n { i + 1 } else { 0 };
             let at_min = self.items.get(i).is_some_and(|x| x.1.count <= self.min);
             if at_min {
-                if let (Some(slot), Some(t)) = (self.items.get_mut(i), self.tags.get_mut(i)) {
+                if let (Some(slot), Some(hs)) = (self.items.get_mut(i), self.hashes.get_mut(i)) {
                     *slot = (
                         a,
                         Hit {
@@ -208,7 +206,7 @@ impl TopK {
                             last_ts: ts,
                         },
                     );
-                    *t = tag;
+                    *hs = h;
                 }
                 return;
             }
@@ -635,11 +633,11 @@ impl Engine {
                         self.open(k, id, ts, port, Probe::Syn, true);
                     }
                 } else if syn && ack {
-                    let r = k.reverse();
                     match self.pending.get_mut(rid) {
                         Some(pd) if !pd.answered => {
                             pd.answered = true;
-                            self.resolve_success(r, rid);
+                            let pd = *pd;
+                            self.resolve_success(k.dst, pd);
                         }
                         Some(_) => {}
                         None => unsolicited = true,
@@ -671,7 +669,7 @@ impl Engine {
                 } else if let Some(pd) = self.pending.get(rid).copied() {
                     // Any other answer to a FIN/NULL/XMAS probe.
                     if !pd.answered && pd.probe != Probe::Syn {
-                        self.resolve_success(k.reverse(), rid);
+                        self.resolve_success(k.dst, pd);
                         self.pending.remove(rid);
                     }
                 } else if let Some(probe) = probe_of(flags) {
@@ -683,11 +681,10 @@ impl Engine {
                 }
             }
             Proto::Udp => {
-                let r = k.reverse();
                 if let Some(last) = self.udp.get_mut(&rid) {
                     *last = ts;
-                    if self.pending.get(rid).is_some_and(|pd| !pd.answered) {
-                        self.resolve_success(r, rid);
+                    if let Some(pd) = self.pending.get(rid).copied().filter(|pd| !pd.answered) {
+                        self.resolve_success(k.dst, pd);
                         self.pending.remove(rid);
                     }
                 } else {
@@ -736,12 +733,12 @@ impl Engine {
             // A quiet port's distinct counts need less precision.
             st.sources.fold();
             st.destinations.fold();
-        }
-        if st.detail.is_none() && st.totals.packets > readmit {
-            // Busier now than any port that gave its series up: it gets one
-            // again (from here on; what came before was below the bar).
-            st.detail = Some(Box::default());
-            readmitted = true;
+            if st.totals.packets > readmit {
+                // Busier now than any port that gave its series up: it gets
+                // one again (from here on; what came before was below the bar).
+                st.detail = Some(Box::default());
+                readmitted = true;
+            }
         }
         let mut grown = 0;
         if let Some(d) = st.detail.as_mut() {
@@ -912,13 +909,11 @@ impl Engine {
         self.contacts = self.sources.values().map(|s| s.contacts.len()).sum();
     }
 
-    fn resolve_success(&mut self, k: FlowKey, id: u64) {
-        let Some(pd) = self.pending.get(id).copied() else {
-            return;
-        };
+    /// Attempt `pd` of `src` was answered.
+    fn resolve_success(&mut self, src: IpAddr, pd: Pending) {
         if pd.first_contact {
             self.stats.answered_contacts += 1;
-            self.trw(k.src, true, pd.ts);
+            self.trw(src, true, pd.ts);
         }
     }
 
@@ -1047,7 +1042,7 @@ impl Engine {
         use std::mem::size_of;
         let distinct = Distinct::heap_bytes;
         let topk =
-            |t: &TopK| t.tags.capacity() * 8 + t.items.capacity() * size_of::<(IpAddr, Hit)>();
+            |t: &TopK| t.hashes.capacity() * 8 + t.items.capacity() * size_of::<(IpAddr, Hit)>();
         let table = |cap: usize, entry: usize| cap * (entry + 1);
         let ports = self.ports.heap_bytes()
             + self

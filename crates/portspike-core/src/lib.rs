@@ -180,21 +180,23 @@ impl FileState {
         self.reader.finish();
         // A decompression fault is where reading really stopped; a framing
         // error after it is only its consequence.
-        let error = match (self.input.error(), self.reader.error()) {
-            // The file could not be read further: what follows is its consequence.
-            _ if self.read_error.is_some() => self.read_error.take(),
-            (Some(d), _) => Some(Problem {
-                code: "bad_compression".into(),
-                message: d.message.clone(),
-                offset: Some(d.offset),
-            }),
-            (None, Some(e)) => Some(Problem {
-                code: e.code.to_string(),
-                message: e.message.clone(),
-                offset: e.offset,
-            }),
-            (None, None) => None,
-        };
+        // So is the file itself becoming unreadable.
+        let error =
+            self.read_error
+                .take()
+                .or_else(|| match (self.input.error(), self.reader.error()) {
+                    (Some(d), _) => Some(Problem {
+                        code: "bad_compression".into(),
+                        message: d.message.clone(),
+                        offset: Some(d.offset),
+                    }),
+                    (None, Some(e)) => Some(Problem {
+                        code: e.code.to_string(),
+                        message: e.message.clone(),
+                        offset: e.offset,
+                    }),
+                    (None, None) => None,
+                });
         FileOutcome {
             name,
             format: self.reader.format(),

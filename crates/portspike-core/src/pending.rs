@@ -40,7 +40,6 @@ pub struct Table<K, V> {
     /// Position of `ring[0]` (counts every slot ever pushed).
     head: u64,
     index: Vec<[Way; WAYS]>,
-    live: usize,
 }
 
 impl<K: Copy, V: Copy> Default for Table<K, V> {
@@ -49,15 +48,14 @@ impl<K: Copy, V: Copy> Default for Table<K, V> {
             ring: VecDeque::new(),
             head: 0,
             index: Vec::new(),
-            live: 0,
         }
     }
 }
 
 impl<K: Copy, V: Copy> Table<K, V> {
-    /// Attempts not yet ended.
+    /// Attempts not yet ended (counted: for checks, not the packet path).
     pub fn live(&self) -> usize {
-        self.live
+        self.ring.iter().filter(|s| s.live).count()
     }
 
     /// Slots held (at most [`PENDING_SLOTS`]).
@@ -106,7 +104,6 @@ impl<K: Copy, V: Copy> Table<K, V> {
         let off = self.find(id)?;
         let s = self.ring.get_mut(off)?;
         s.live = false;
-        self.live -= 1;
         Some(s.value)
     }
 
@@ -129,7 +126,6 @@ impl<K: Copy, V: Copy> Table<K, V> {
             value,
             live: true,
         });
-        self.live += 1;
         let head = self.head as u32;
         let held = self.ring.len();
         let Some(b) = self.index.get_mut(Self::bucket(id)) else {
@@ -167,9 +163,6 @@ impl<K: Copy, V: Copy> Table<K, V> {
     pub fn pop_front(&mut self) -> Option<Slot<K, V>> {
         let s = self.ring.pop_front()?;
         self.head += 1;
-        if s.live {
-            self.live -= 1;
-        }
         Some(s)
     }
 
@@ -183,7 +176,6 @@ impl<K: Copy, V: Copy> Table<K, V> {
         self.ring.clear();
         self.head = 0;
         self.index = Vec::new();
-        self.live = 0;
     }
 }
 

@@ -122,7 +122,7 @@ impl Distinct {
                 *self = Distinct::Sketch(regs);
             }
             Distinct::Sketch(regs) => reg_insert(regs, h),
-            Distinct::Small(regs) => small_insert(regs, h),
+            Distinct::Small(regs) => reg_insert(regs, h),
         }
     }
 
@@ -152,11 +152,7 @@ impl Distinct {
                     *self = Distinct::Sketch(regs);
                 }
                 match self {
-                    Distinct::Sketch(r) => {
-                        for (a, b) in r.iter_mut().zip(o.iter()) {
-                            *a = (*a).max(*b);
-                        }
-                    }
+                    Distinct::Sketch(r) => max_into(r, o),
                     Distinct::Small(r) => max_into(r, &fold(o)),
                     Distinct::Exact(_) => {}
                 }
@@ -165,7 +161,7 @@ impl Distinct {
                 match self {
                     Distinct::Exact(v) => {
                         let mut regs = Box::new([0u8; M_SMALL]);
-                        v.iter().for_each(|x| small_insert(&mut regs, *x));
+                        v.iter().for_each(|x| reg_insert(&mut regs, *x));
                         *self = Distinct::Small(regs);
                     }
                     Distinct::Sketch(r) => *self = Distinct::Small(fold(r)),
@@ -187,25 +183,20 @@ impl Distinct {
     }
 }
 
-fn max_into(a: &mut [u8; M_SMALL], b: &[u8; M_SMALL]) {
+/// Register-wise maximum: the union of two sketches of one precision.
+fn max_into<const N: usize>(a: &mut [u8; N], b: &[u8; N]) {
     for (x, y) in a.iter_mut().zip(b.iter()) {
         *x = (*x).max(*y);
     }
 }
 
-fn small_insert(regs: &mut [u8; M_SMALL], h: u64) {
-    let idx = (h >> (64 - P_SMALL)) as usize;
-    let rest = h << P_SMALL;
-    let rank = (rest.leading_zeros() + 1).min(64 - P_SMALL + 1) as u8;
-    if let Some(r) = regs.get_mut(idx) {
-        *r = (*r).max(rank);
-    }
-}
-
-fn reg_insert(regs: &mut [u8; M], h: u64) {
-    let idx = (h >> (64 - P)) as usize;
-    let rest = h << P;
-    let rank = (rest.leading_zeros() + 1).min(64 - P + 1) as u8;
+/// Count `h` in `N` registers (precision log2 `N`): the top bits pick the
+/// register, the rank of the rest is kept if it is the largest seen.
+fn reg_insert<const N: usize>(regs: &mut [u8; N], h: u64) {
+    let p = N.trailing_zeros();
+    let idx = (h >> (64 - p)) as usize;
+    let rest = h << p;
+    let rank = (rest.leading_zeros() + 1).min(64 - p + 1) as u8;
     if let Some(r) = regs.get_mut(idx) {
         *r = (*r).max(rank);
     }
