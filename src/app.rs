@@ -133,6 +133,10 @@ pub struct Link {
     pub value: String,
     /// Ports whose timelines fit in the link.
     pub kept: usize,
+    /// Ports the link lists (the top ones).
+    pub ports: usize,
+    /// The capture's SHA-256 in the packed report ("" while not known).
+    pub sha256: String,
     pub anonymised: bool,
 }
 
@@ -593,6 +597,8 @@ fn analyze_from(
     let d = Later::new(dispatch.clone());
     let w = worker.clone();
     let weak = Rc::downgrade(running);
+    // The final report's ports, as their pages arrive.
+    let pages: RefCell<Vec<PortReport>> = RefCell::default();
     let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
         let data = ev.data();
         match get(&data, "type").as_string().as_deref() {
@@ -617,12 +623,32 @@ fn analyze_from(
                     d.dispatch(Action::Partial(Box::new(r)));
                 }
             }
+            Some(protocol::PORTS) => {
+                let json = get(&data, "json").as_string().unwrap_or_default();
+                match serde_json::from_str::<Vec<PortReport>>(&json) {
+                    Ok(mut page) => pages.borrow_mut().append(&mut page),
+                    Err(e) => d.dispatch(Action::Failed(format!(
+                        "the worker's port list did not parse: {e}"
+                    ))),
+                }
+            }
             Some(protocol::DONE) => {
                 note_worker_memory(&data);
                 note_worker_phases(&data);
                 warm_later(weak.clone());
                 let json = get(&data, "report").as_string().unwrap_or_default();
-                match serde_json::from_str::<Report>(&json) {
+                let ports = std::mem::take(&mut *pages.borrow_mut());
+                let paged = get(&data, "ports").as_f64().unwrap_or(0.0) as usize;
+                let parsed = serde_json::from_str::<Report>(&json)
+                    .map_err(|e| e.to_string())
+                    .and_then(|mut r| {
+                        if ports.len() != paged {
+                            return Err(format!("{} of its {paged} ports arrived", ports.len()));
+                        }
+                        r.ports = ports;
+                        Ok(r)
+                    });
+                match parsed {
                     Ok(r) => {
                         d.dispatch(Action::Done(Box::new(r)));
                         let why = get(&data, "why").as_string().unwrap_or_default();
@@ -668,10 +694,13 @@ fn analyze_from(
                 d.dispatch(Action::Saved(Some(msg)));
             }
             Some(protocol::LINK) => {
+                note_worker_memory(&data);
                 if let Some(value) = get(&data, "value").as_string() {
                     d.dispatch(Action::Link(Rc::new(Link {
                         value,
                         kept: get(&data, "kept").as_f64().unwrap_or(0.0) as usize,
+                        ports: get(&data, "ports").as_f64().unwrap_or(0.0) as usize,
+                        sha256: get(&data, "sha256").as_string().unwrap_or_default(),
                         anonymised: get(&data, "anonymised").as_bool().unwrap_or(false),
                     })));
                 }
@@ -1794,7 +1823,7 @@ fn timeline(props: &TimelineProps) -> Html {
         .fine
         .as_ref()
         .filter(|f| props.view.is_some() && f.covers(t0, t1));
-    let fine_of = |p: &PortReport| -> Option<portspike_core::report::SeriesReport> {
+    let fine_of = |p: &PortReport| -> Option<Box<portspike_core::report::SeriesReport>> {
         let f = fine?;
         let fp = f
             .report
@@ -1808,7 +1837,7 @@ fn timeline(props: &TimelineProps) -> Html {
                 let w = f.report.bin_width_us.max(1);
                 let start = f.t0.div_euclid(w as i64) * w as i64;
                 let n = ((f.t1 - start) as u64).div_ceil(w) as usize;
-                Some(portspike_core::report::SeriesReport {
+                Some(Box::new(portspike_core::report::SeriesReport {
                     start_ts: start,
                     bin_width_us: w,
                     packets: vec![0; n],
@@ -1817,7 +1846,7 @@ fn timeline(props: &TimelineProps) -> Html {
                     failures: vec![0; n],
                     sources: vec![0; n],
                     destinations: vec![0; n],
-                })
+                }))
             }
         }
     };
@@ -1842,7 +1871,7 @@ fn timeline(props: &TimelineProps) -> Html {
                 .collect()
         })
         .unwrap_or_default();
-    let overlaid: Vec<(String, portspike_core::report::SeriesReport)> = props
+    let overlaid: Vec<(String, Box<portspike_core::report::SeriesReport>)> = props
         .overlay
         .iter()
         .filter_map(|i| props.report.ports.get(*i))
@@ -1880,7 +1909,7 @@ fn timeline(props: &TimelineProps) -> Html {
                         );
                         let label = port_label(p);
                         let over: Vec<(String, &portspike_core::report::SeriesReport)> =
-                            overlaid.iter().map(|(l, s)| (l.clone(), s)).collect();
+                            overlaid.iter().map(|(l, s)| (l.clone(), &**s)).collect();
                         let view = chart::View {
                             series: s,
                             label: &label,
@@ -2156,7 +2185,7 @@ fn timeline(props: &TimelineProps) -> Html {
                 { tooltip }
             </div>
             { zoom_note }
-            { table_view(series.as_ref(), props.metric, (t0, t1), tz, &table_open) }
+            { table_view(series.as_deref(), props.metric, (t0, t1), tz, &table_open) }
         </section>
     }
 }
@@ -2382,7 +2411,7 @@ fn share_panel(props: &ShareProps) -> Html {
     // sends it after the report; a shared result (no worker) is packed here,
     // in a task of its own after the result is on screen.
     let key = (Rc::as_ptr(&props.report) as usize, *anonymise);
-    let built = use_state(|| None::<((usize, bool), (String, usize))>);
+    let built = use_state(|| None::<((usize, bool), share::Packed)>);
     {
         let report = props.report.clone();
         let built = built.clone();
@@ -2392,11 +2421,8 @@ fn share_panel(props: &ShareProps) -> Html {
             if local {
                 wasm_bindgen_futures::spawn_local(async move {
                     next_task().await;
-                    let mut r = (*report).clone();
-                    if key.1 {
-                        share::anonymise(&mut r, js_sys::Math::random().to_bits());
-                    }
-                    built.set(Some((key, share::encode_result(&r))));
+                    let salt = key.1.then(|| js_sys::Math::random().to_bits());
+                    built.set(Some((key, share::encode_result(&report, salt))));
                 });
             }
         });
@@ -2411,24 +2437,6 @@ fn share_panel(props: &ShareProps) -> Html {
             }
         });
     }
-    let result = if props.shared {
-        built
-            .as_ref()
-            .filter(|(k, _)| *k == key)
-            .map(|(_, v)| v.clone())
-    } else {
-        props
-            .link
-            .as_ref()
-            .filter(|l| l.anonymised == *anonymise && !props.partial)
-            .map(|l| (l.value.clone(), l.kept))
-    };
-    let total = props
-        .report
-        .ports
-        .iter()
-        .filter(|p| p.series.is_some())
-        .count();
     let sha = props
         .report
         .capture
@@ -2436,15 +2444,41 @@ fn share_panel(props: &ShareProps) -> Html {
         .first()
         .and_then(|f| f.sha256.clone())
         .unwrap_or_default();
-    let result_link = result.as_ref().map(|(value, kept)| {
-        (
-            format!(
-                "{base}#{}&v={}&sha256={sha}&result={value}",
-                share::view_fragment(&props.view, &props.settings),
-                props.report.generator.version,
-            ),
-            *kept,
-        )
+    // The link names the SHA-256 its packed report holds (the worker's link
+    // may still be the one built before the capture was hashed).
+    let result = if props.shared {
+        built
+            .as_ref()
+            .filter(|(k, _)| *k == key)
+            .map(|(_, p)| (p.value.clone(), p.series, p.ports, sha.clone()))
+    } else {
+        props
+            .link
+            .as_ref()
+            .filter(|l| l.anonymised == *anonymise && !props.partial)
+            .map(|l| (l.value.clone(), l.kept, l.ports, l.sha256.clone()))
+    };
+    let total = props
+        .report
+        .ports
+        .iter()
+        .filter(|p| p.series.is_some())
+        .count();
+    let listed = props.report.ports.len();
+    let result_link = result.as_ref().map(|(value, kept, ports, sha)| {
+        let link = format!(
+            "{base}#{}&v={}&sha256={sha}&result={value}",
+            share::view_fragment(&props.view, &props.settings),
+            props.report.generator.version,
+        );
+        let what = if *ports < listed {
+            format!("; the top {ports} of {listed} ports, without timelines")
+        } else if *kept < total {
+            format!("; timelines of the top {kept} of {total} ports")
+        } else {
+            String::new()
+        };
+        (link, what)
     });
     let toggle = {
         let anonymise = anonymise.clone();
@@ -2458,10 +2492,9 @@ fn share_panel(props: &ShareProps) -> Html {
                     props.report.generator.version, if sha.is_empty() { "unknown" } else { &sha })}</p>
             }
             <a data-testid="share-link" href={view_link}>{"Link to this view"}</a>
-            if let Some((link, kept)) = result_link {
+            if let Some((link, what)) = result_link {
                 <a data-testid="share-result" href={link.clone()}>{format!(
-                    "Link with the result ({} kB{})", link.len() / 1000,
-                    if kept < total { format!("; timelines of the top {kept} of {total} ports") } else { String::new() })}</a>
+                    "Link with the result ({} kB{what})", link.len() / 1000)}</a>
             } else {
                 <span class="muted" data-testid="share-result-pending">{
                     if props.partial { "Link with the result: once the analysis is done" } else { "Link with the result: building…" }

@@ -16,13 +16,20 @@ pub const PROGRESS: &str = "progress";
 pub const PARTIAL: &str = "partial";
 /// Least time between two partial reports (ms).
 pub const PREVIEW_MS: f64 = 500.0;
-/// Worker → page: `{type: "done", report: "<json>"}`.
+/// Worker → page: `{type: "done", report: "<json>", ports}`. The report's
+/// `ports` come before it in `{type: "ports", json: "[...]"}` messages of at
+/// most [`PORTS_PAGE`] each (`ports` says how many in all), so neither side
+/// holds the whole list as one string and the page parses it a page per task.
 pub const DONE: &str = "done";
+/// Worker → page: a page of the final report's ports (see [`DONE`]).
+pub const PORTS: &str = "ports";
+/// Ports in one `ports` message.
+pub const PORTS_PAGE: usize = 4096;
 /// Worker → page, after `done`: `{type: "hashed", index, sha256}`, the SHA-256
 /// of file `index` (hashed in a second read so it never slows the answer).
 pub const HASHED: &str = "hashed";
 /// Worker → page, after `done` (and again once the files are hashed):
-/// `{type: "link", value, kept, anonymised}`, the report packed for a result
+/// `{type: "link", value, kept, ports, sha256, anonymised}`, the report packed for a result
 /// link (see `share::encode_result`), built here so the page never has to.
 /// Page → worker: `{type: "link", anonymise}` asks for it again, addresses
 /// hashed or not.

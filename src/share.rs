@@ -8,8 +8,12 @@
 //! `v` (the generator version) and `sha256` (of the capture) beside it.
 
 use crate::protocol::{cidr_list, Settings};
-use portspike_core::report::Report;
-use std::io::{Read, Write};
+use portspike_core::report::{
+    CaptureSummary, Generator, ParamsEcho, PortReport, Problem, Report, ScannerReport,
+    SeriesReport, Sketch, SpikeReport, Totals,
+};
+use serde::Serialize;
+use std::io::Read;
 
 /// Longest `result=` value put in a link (characters). Past it the series
 /// of the lowest-ranked ports are dropped until it fits.
@@ -220,33 +224,160 @@ pub fn anonymise(r: &mut Report, salt: u64) {
     r.params.detection.allow.clear();
 }
 
-/// The `result` value for a report: its series kept for as many top ports as
-/// fit in [`RESULT_LIMIT`]. Returns the value and how many series were kept.
-pub fn encode_result(r: &Report) -> (String, usize) {
-    let mut r = r.clone();
-    let mut keep = r.ports.iter().filter(|p| p.series.is_some()).count();
-    loop {
-        let mut seen = 0;
-        for p in &mut r.ports {
-            if p.series.is_some() {
-                seen += 1;
-                if seen > keep {
-                    p.series = None;
-                }
-            }
-        }
-        let json = r.to_json();
-        let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
-        let packed = z
-            .write_all(json.as_bytes())
-            .and_then(|_| z.finish())
-            .unwrap_or_default();
-        let value = b64url(&packed);
-        if value.len() <= RESULT_LIMIT || keep == 0 {
-            return (value, keep);
-        }
-        keep /= 2;
+/// A report packed for a result link.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Packed {
+    /// The `result` value: deflated JSON, base64url.
+    pub value: String,
+    /// Ports whose timelines it keeps (the top ones).
+    pub series: usize,
+    /// Ports it lists (the top ones).
+    pub ports: usize,
+}
+
+/// The `result` value for a report, addresses hashed with `salt` if given:
+/// the timelines of as many top ports as fit in [`RESULT_LIMIT`]; if even
+/// none fit, as many of the top ports as do (a capture with every port busy).
+/// The report is read in place: neither it nor its JSON is copied whole.
+pub fn encode_result(r: &Report, salt: Option<u64>) -> Packed {
+    let mut head = Report {
+        schema: r.schema.clone(),
+        generator: r.generator.clone(),
+        params: r.params.clone(),
+        capture: r.capture.clone(),
+        bin_width_us: r.bin_width_us,
+        sketch: r.sketch.clone(),
+        ports: Vec::new(),
+        spikes: r.spikes.clone(),
+        scanners: r.scanners.clone(),
+    };
+    if let Some(salt) = salt {
+        anonymise(&mut head, salt);
     }
+    let all = r.ports.len();
+    // Without timelines first: if the port list alone is too long, as many
+    // of the top ports as fit (each guess scaled from the last length).
+    let mut ports = all;
+    let mut value = pack(&head, &r.ports, 0);
+    let warnings = head.capture.warnings.len();
+    while value.len() > RESULT_LIMIT && ports > 1 {
+        let scale = RESULT_LIMIT as f64 * 0.9 / value.len() as f64;
+        ports = ((ports as f64 * scale) as usize).clamp(1, ports - 1);
+        head.capture.warnings.truncate(warnings);
+        head.capture.warnings.push(Problem {
+            code: "link_ports_trimmed".into(),
+            message: format!(
+                "this link lists the top {ports} of the report's {all} ports: a link holds at most {RESULT_LIMIT} characters"
+            ),
+            offset: None,
+        });
+        value = pack(&head, r.ports.get(..ports).unwrap_or_default(), 0);
+    }
+    if ports < all {
+        return Packed {
+            value,
+            series: 0,
+            ports,
+        };
+    }
+    // Then the timelines of as many top ports as fit.
+    let mut series = r.ports.iter().filter(|p| p.series.is_some()).count();
+    while series > 0 {
+        let with = pack(&head, &r.ports, series);
+        if with.len() <= RESULT_LIMIT {
+            value = with;
+            break;
+        }
+        series /= 2;
+    }
+    Packed {
+        value,
+        series,
+        ports,
+    }
+}
+
+/// `head` (a report without its ports) with `ports` in their place, the
+/// first `series` timelines kept, as JSON deflated straight to base64url.
+fn pack(head: &Report, ports: &[PortReport], series: usize) -> String {
+    // Every field named: a field added to the report fails to compile here.
+    let Report {
+        schema,
+        generator,
+        params,
+        capture,
+        bin_width_us,
+        sketch,
+        ports: _,
+        spikes,
+        scanners,
+    } = head;
+    #[derive(Serialize)]
+    struct Out<'a> {
+        schema: &'a str,
+        generator: &'a Generator,
+        params: &'a ParamsEcho,
+        capture: &'a CaptureSummary,
+        bin_width_us: u64,
+        sketch: &'a Sketch,
+        ports: Ports<'a>,
+        spikes: &'a [SpikeReport],
+        scanners: &'a [ScannerReport],
+    }
+    struct Ports<'a>(&'a [PortReport], usize);
+    impl Serialize for Ports<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            #[derive(Serialize)]
+            struct Port<'a> {
+                proto: &'a str,
+                port: u16,
+                service: &'a Option<String>,
+                score: f64,
+                totals: &'a Totals,
+                series: Option<&'a SeriesReport>,
+            }
+            let mut seen = 0;
+            s.collect_seq(self.0.iter().map(|p| {
+                let PortReport {
+                    proto,
+                    port,
+                    service,
+                    score,
+                    totals,
+                    series,
+                } = p;
+                let series = series.as_deref().filter(|_| {
+                    seen += 1;
+                    seen <= self.1
+                });
+                Port {
+                    proto,
+                    port: *port,
+                    service,
+                    score: *score,
+                    totals,
+                    series,
+                }
+            }))
+        }
+    }
+    let out = Out {
+        schema,
+        generator,
+        params,
+        capture,
+        bin_width_us: *bin_width_us,
+        sketch,
+        ports: Ports(ports, series),
+        spikes,
+        scanners,
+    };
+    let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    let packed = serde_json::to_writer(&mut z, &out)
+        .map_err(std::io::Error::from)
+        .and_then(|_| z.finish())
+        .unwrap_or_default();
+    b64url(&packed)
 }
 
 /// Decode a `result` value back into a report.
@@ -316,11 +447,60 @@ mod tests {
     #[test]
     fn result_round_trips_and_fits() {
         let r = portspike_core::analyze_bytes(&portspike_core::synth::sample(), Default::default());
-        let (v, kept) = encode_result(&r);
-        assert!(v.len() <= RESULT_LIMIT);
-        assert!(kept >= 1);
-        let back = decode_result(&v).unwrap();
+        let p = encode_result(&r, None);
+        assert!(p.value.len() <= RESULT_LIMIT);
+        assert!(p.series >= 1);
+        let back = decode_result(&p.value).unwrap();
         assert_eq!(back.spikes, r.spikes);
         assert_eq!(back.ports[0], r.ports[0]);
+        assert_eq!(back.ports.len(), p.ports);
+    }
+
+    #[test]
+    fn a_report_that_fits_comes_back_whole() {
+        let mut r =
+            portspike_core::analyze_bytes(&portspike_core::synth::sample(), Default::default());
+        r.ports.truncate(3);
+        assert!(r.ports.iter().all(|p| p.series.is_some()));
+        let p = encode_result(&r, None);
+        assert_eq!((p.series, p.ports), (3, 3));
+        assert_eq!(decode_result(&p.value).unwrap(), r);
+    }
+
+    #[test]
+    fn a_link_to_every_port_busy_lists_the_top_ones() {
+        let mut r =
+            portspike_core::analyze_bytes(&portspike_core::synth::sample(), Default::default());
+        let first = r.ports[0].clone();
+        for i in 0..20_000u16 {
+            let mut p = first.clone();
+            p.port = 20_000 + i;
+            p.series = None;
+            p.totals.packets = u64::from(i) * 7 % 1000;
+            r.ports.push(p);
+        }
+        let p = encode_result(&r, Some(7));
+        assert!(p.value.len() <= RESULT_LIMIT, "{}", p.value.len());
+        assert_eq!(p.series, 0);
+        assert!(p.ports > 100 && p.ports < r.ports.len(), "{}", p.ports);
+        let back = decode_result(&p.value).unwrap();
+        assert_eq!(back.ports.len(), p.ports);
+        for (a, b) in back.ports.iter().zip(&r.ports) {
+            assert_eq!((&a.proto, a.port, &a.totals), (&b.proto, b.port, &b.totals));
+            assert!(a.series.is_none());
+        }
+        let w = back.capture.warnings.last().unwrap();
+        assert_eq!(w.code, "link_ports_trimmed");
+        assert!(
+            w.message.contains(&format!(
+                "top {} of the report's {} ports",
+                p.ports,
+                r.ports.len()
+            )),
+            "{}",
+            w.message
+        );
+        // Addresses hashed, as asked.
+        assert!(back.scanners.iter().all(|s| s.source.starts_with("h-")));
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::protocol;
 use js_sys::{Object, Reflect, Uint8Array};
+use portspike_core::engine::Limits;
 use portspike_core::Analyzer;
 use sha2::Digest;
 use wasm_bindgen::prelude::*;
@@ -195,6 +196,9 @@ struct Phases {
     previews: u32,
 }
 
+/// Bytes of a slice copied into wasm memory at a time.
+const COPY_PIECE: u32 = 1 << 20;
+
 fn now_ms() -> f64 {
     scope().performance().map(|p| p.now()).unwrap_or(0.0)
 }
@@ -202,12 +206,12 @@ fn now_ms() -> f64 {
 impl Run {
     fn new(params: portspike_core::Params, total: f64) -> Self {
         Run {
-            a: Analyzer::new(params.clone()),
+            a: Analyzer::with_limits(params.clone(), Limits::COMPACT),
             params,
             hasher: None,
             buf: Vec::new(),
             total,
-            // The first slice gets a chart at once; then twice a second.
+            // The first piece read gets a chart at once; then twice a second.
             last_preview: f64::NEG_INFINITY,
             preview_every: protocol::PREVIEW_MS,
             phases: Phases::default(),
@@ -229,27 +233,29 @@ impl Run {
         if self.phases.first_slice == 0.0 {
             self.phases.first_slice = t0 - self.started;
         }
-        self.buf.resize(arr.length() as usize, 0);
-        arr.copy_to(&mut self.buf);
-        if let Some(h) = &mut self.hasher {
-            h.update(&self.buf);
-        }
-        let t1 = now_ms();
-        self.a.feed(&self.buf);
-        let t2 = now_ms();
-        self.phases.copy += t1 - t0;
-        self.phases.engine += t2 - t1;
-        if more && t2 - self.last_preview >= self.preview_every {
-            self.last_preview = t2;
-            post(&[
-                ("type", protocol::PARTIAL.into()),
-                ("report", self.a.preview().to_json().into()),
-            ]);
-            let cost = now_ms() - t2;
-            self.phases.preview += cost;
-            self.phases.previews += 1;
-            // Previews take at most a tenth of the time.
-            self.preview_every = protocol::PREVIEW_MS.max(10.0 * cost);
+        // Copied into wasm memory a piece at a time: a whole slice's copy
+        // would take 8 MiB of memory that wasm never gives back.
+        let len = arr.length();
+        let mut at = 0;
+        while at < len {
+            let end = len.min(at + COPY_PIECE);
+            let t0 = now_ms();
+            self.buf.resize((end - at) as usize, 0);
+            arr.subarray(at, end).copy_to(&mut self.buf);
+            if let Some(h) = &mut self.hasher {
+                h.update(&self.buf);
+            }
+            let t1 = now_ms();
+            self.a.feed(&self.buf);
+            let t2 = now_ms();
+            self.phases.copy += t1 - t0;
+            self.phases.engine += t2 - t1;
+            at = end;
+            // The first piece gets a chart at once (a slow capture's first
+            // slice may take a while).
+            if (more || at < len) && t2 - self.last_preview >= self.preview_every {
+                self.preview(t2);
+            }
         }
         let p = self.a.progress();
         post(&[
@@ -259,6 +265,19 @@ impl Run {
             ("packets", (p.packets as f64).into()),
             ("memory", wasm_memory().into()),
         ]);
+    }
+
+    /// Post a preview report; previews take at most a tenth of the time.
+    fn preview(&mut self, now: f64) {
+        self.last_preview = now;
+        post(&[
+            ("type", protocol::PARTIAL.into()),
+            ("report", self.a.preview().to_json().into()),
+        ]);
+        let cost = now_ms() - now;
+        self.phases.preview += cost;
+        self.phases.previews += 1;
+        self.preview_every = protocol::PREVIEW_MS.max(10.0 * cost);
     }
 
     fn end_file(&mut self) {
@@ -274,8 +293,21 @@ impl Run {
         let t0 = now_ms();
         let p = &mut self.phases;
         p.wait = t0 - self.started - p.first_slice - p.copy - p.engine - p.preview;
-        let (report, index) = self.a.finish_with_index();
+        let (mut report, index) = self.a.finish_with_index();
+        // The ports first, a page at a time; then the rest of the report.
+        let ports = std::mem::take(&mut report.ports);
+        for page in ports.chunks(protocol::PORTS_PAGE) {
+            post(&[
+                ("type", protocol::PORTS.into()),
+                (
+                    "json",
+                    serde_json::to_string(page).unwrap_or_default().into(),
+                ),
+            ]);
+        }
         let json = report.to_json();
+        let n_ports = ports.len();
+        report.ports = ports;
         self.phases.report = now_ms() - t0;
         let seekable = !files.is_empty() && index.iter().all(|i| i.is_some());
         let why = if files.is_empty() {
@@ -288,6 +320,7 @@ impl Run {
         post(&[
             ("type", protocol::DONE.into()),
             ("report", json.into()),
+            ("ports", (n_ports as f64).into()),
             ("seekable", seekable.into()),
             (
                 "phases",
@@ -322,23 +355,27 @@ fn post_link(anonymise: bool) {
     LINK_ANONYMISED.with(|a| a.set(anonymise));
     let packed = KEPT.with(|k| {
         k.borrow().as_ref().map(|k| {
-            if anonymise {
-                let mut r = k.report.clone();
-                crate::share::anonymise(&mut r, js_sys::Math::random().to_bits());
-                crate::share::encode_result(&r)
-            } else {
-                crate::share::encode_result(&k.report)
-            }
+            let salt = anonymise.then(|| js_sys::Math::random().to_bits());
+            let sha = k
+                .report
+                .capture
+                .files
+                .first()
+                .and_then(|f| f.sha256.clone());
+            (crate::share::encode_result(&k.report, salt), sha)
         })
     });
-    let Some((value, kept)) = packed else {
+    let Some((packed, sha)) = packed else {
         return;
     };
     post(&[
         ("type", protocol::LINK.into()),
-        ("value", value.into()),
-        ("kept", (kept as f64).into()),
+        ("value", packed.value.into()),
+        ("kept", (packed.series as f64).into()),
+        ("ports", (packed.ports as f64).into()),
+        ("sha256", sha.unwrap_or_default().into()),
         ("anonymised", anonymise.into()),
+        ("memory", wasm_memory().into()),
     ]);
 }
 
@@ -625,7 +662,7 @@ async fn window(data: JsValue) {
     params.bin_width_us = Some(width);
     params.series_top = wanted.len().max(1) * 4;
     // A new reader per byte range: each is one "file" to the analyzer.
-    let a = std::cell::RefCell::new(Analyzer::new(params));
+    let a = std::cell::RefCell::new(Analyzer::with_limits(params, Limits::COMPACT));
     let mut n = 0;
     let res = read_window(t0, t1, |_, pre, bytes| {
         let mut a = a.borrow_mut();

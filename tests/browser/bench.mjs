@@ -62,6 +62,8 @@ async function appRun(page, file) {
   });
   await page.setInputFiles('[data-testid="file-input"]', file);
   await page.waitForFunction(() => window.__bench.done !== undefined, null, { timeout: 30 * 60 * 1000 });
+  // The worker then packs the result link: its memory counts too.
+  await page.waitForSelector('[data-testid="share-result"]', { state: 'attached', timeout: 60 * 1000 });
   const app = await page.evaluate(() => ({
     ...window.__bench,
     file: undefined,

@@ -335,12 +335,14 @@ test('share links: a view link restores the view on the same capture; a result l
   await p3.close();
 });
 
+/** The report a result link carries. */
+const decode = (href) => JSON.parse(zlib.inflateRawSync(Buffer.from(new URL(href).hash.match(/[#&]result=([^&]*)/)[1], 'base64url')).toString());
+
 test('the result link: built in the worker, with the SHA-256 once hashed, and with addresses hashed on request', async () => {
   const expected = cliReport(path.join(root, 'static', 'sample.pcap'));
   const { page } = await openPage();
   await page.click('[data-testid="sample-button"]');
   await waitState(page, ['done']);
-  const decode = (href) => JSON.parse(zlib.inflateRawSync(Buffer.from(new URL(href).hash.match(/[#&]result=([^&]*)/)[1], 'base64url')).toString());
   const link = () => page.$eval('[data-testid="share-result"]', (a) => a.href);
   // The link is rebuilt once the capture's SHA-256 is known.
   await page.waitForFunction(() => /sha256=[0-9a-f]{64}/.test(document.querySelector('[data-testid="share-result"]')?.href || ''));
@@ -529,6 +531,16 @@ test('the port table stays small in the DOM for 65,535 ports, and filters and so
   assert.equal(await page.getAttribute('[data-testid="port-row"]', 'data-port'), 'tcp/4444');
   // And the scanner behind it is found.
   assert.equal(await page.getAttribute('[data-testid="scanner-row"]', 'data-source'), '10.0.0.1');
+  // A result link cannot hold 65,535 ports: it lists the top ones and says so.
+  await page.waitForSelector('[data-testid="share-result"]');
+  const text = await page.textContent('[data-testid="share-result"]');
+  const top = text.match(/the top (\d+) of 65535 ports, without timelines/);
+  assert.ok(top, text);
+  const href = await page.$eval('[data-testid="share-result"]', (a) => a.href);
+  assert.ok(href.length < 70000, `${href.length} characters`);
+  const linked = decode(href);
+  assert.equal(linked.ports.length, Number(top[1]));
+  assert.ok(linked.capture.warnings.some((w) => w.code === 'link_ports_trimmed' && w.message.includes(`top ${top[1]} of`)));
   await page.close();
 });
 

@@ -400,7 +400,16 @@ mod tests {
         }
         assert!(most > 16 << 20, "the footprint counts what is held: {most}");
         // A preview lists the top ports only; the report has them all.
-        assert_eq!(a.preview().ports.len(), crate::PREVIEW_PORTS);
+        let p = a.preview();
+        assert_eq!(p.ports.len(), crate::PREVIEW_PORTS);
+        // Timelines for the top ports only (and any with a finding).
+        let timelines = p.ports.iter().filter(|x| x.series.is_some()).count();
+        assert!(
+            timelines >= crate::PREVIEW_SERIES
+                && timelines <= crate::PREVIEW_SERIES + p.spikes.len(),
+            "{timelines} timelines, {} findings",
+            p.spikes.len()
+        );
         let r = a.finish();
         assert!(r.ports.len() > 60_000, "{} ports", r.ports.len());
         assert!(

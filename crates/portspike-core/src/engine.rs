@@ -28,6 +28,44 @@ pub const CELL_BUDGET: usize = 1 << 17;
 /// Contacts remembered over all sources; past it new contacts of sources are
 /// not remembered (each counts as a first contact).
 pub const CONTACT_BUDGET: usize = 1 << 20;
+
+/// The memory bounds an engine works within (see the constants above).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Ports that may hold a series and heavy hitters at once.
+    pub details: usize,
+    /// Cells all series may hold together.
+    pub cells: usize,
+    /// Contacts remembered over all sources.
+    pub contacts: usize,
+    /// UDP flows tracked at once.
+    pub udp_flows: usize,
+}
+
+impl Limits {
+    /// The command line's bounds: well within 128 MiB of state.
+    pub const FULL: Limits = Limits {
+        details: DETAIL_BUDGET,
+        cells: CELL_BUDGET,
+        contacts: CONTACT_BUDGET,
+        udp_flows: MAX_UDP_FLOWS,
+    };
+    /// A browser tab's bounds: a quarter of the timelines and contacts, half
+    /// the UDP flows (the page draws a few dozen timelines and can re-read
+    /// any port's), so state and report fit in 64 MiB of wasm memory.
+    pub const COMPACT: Limits = Limits {
+        details: DETAIL_BUDGET / 4,
+        cells: CELL_BUDGET / 4,
+        contacts: CONTACT_BUDGET / 4,
+        udp_flows: MAX_UDP_FLOWS / 2,
+    };
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits::FULL
+    }
+}
 /// Ports and targets counted per source (the first ones seen).
 pub const TOP_PER_SOURCE: usize = 16;
 /// Heavy hitters kept per port (Space-Saving).
@@ -239,7 +277,7 @@ pub struct PortState {
     pub sources: Distinct,
     pub destinations: Distinct,
     /// The series and heavy hitters; `None` once given up to stay within
-    /// [`CELL_BUDGET`] and [`DETAIL_BUDGET`].
+    /// the engine's [`Limits`].
     pub detail: Option<Box<Detail>>,
 }
 
@@ -425,6 +463,7 @@ pub struct Engine {
     detailed: usize,
     /// New sources to leave untracked before shedding again.
     shed_backoff: usize,
+    pub limits: Limits,
 }
 
 fn probe_of(flags: u8) -> Option<Probe> {
@@ -439,8 +478,9 @@ fn probe_of(flags: u8) -> Option<Probe> {
 }
 
 impl Engine {
-    pub fn new(key: Key, bin_width_us: Option<u64>) -> Self {
+    pub fn new(key: Key, bin_width_us: Option<u64>, limits: Limits) -> Self {
         Engine {
+            limits,
             key,
             grid: Grid::new(bin_width_us),
             ports: PortMap::default(),
@@ -457,7 +497,7 @@ impl Engine {
         }
     }
 
-    /// Cells held by all series (bounded by [`CELL_BUDGET`]).
+    /// Cells held by all series (bounded by [`Limits::cells`]).
     pub fn cells_held(&self) -> usize {
         self.cells
     }
@@ -482,7 +522,7 @@ impl Engine {
             .collect();
         by_packets.sort_unstable();
         for (packets, k, n) in by_packets {
-            if self.cells <= CELL_BUDGET / 2 && self.detailed <= DETAIL_BUDGET / 2 {
+            if self.cells <= self.limits.cells / 2 && self.detailed <= self.limits.details / 2 {
                 break;
             }
             if let Some(st) = self.ports.get_mut(k) {
@@ -502,7 +542,7 @@ impl Engine {
     fn port(&mut self, port: (Proto, u16)) -> Option<&mut PortState> {
         if self.ports.get(port).is_none() {
             self.detailed += 1;
-            if self.detailed > DETAIL_BUDGET {
+            if self.detailed > self.limits.details {
                 self.trim();
             }
         }
@@ -528,7 +568,7 @@ impl Engine {
     /// Series took `n` more cells: trim if that passes the budget.
     fn grew(&mut self, n: usize) {
         self.cells += n;
-        if self.cells > CELL_BUDGET {
+        if self.cells > self.limits.cells {
             self.trim();
         }
     }
@@ -689,15 +729,15 @@ impl Engine {
                     }
                 } else {
                     let fresh = self.udp.get(&id).is_none_or(|last| ts - last > UDP_IDLE_US);
-                    if self.udp.len() >= MAX_UDP_FLOWS && !self.udp.contains_key(&id) {
+                    if self.udp.len() >= self.limits.udp_flows && !self.udp.contains_key(&id) {
                         let cutoff = ts - UDP_IDLE_US;
                         self.udp.retain(|_, last| *last > cutoff);
-                        if self.udp.len() >= MAX_UDP_FLOWS {
+                        if self.udp.len() >= self.limits.udp_flows {
                             self.stats.evicted_udp += self.udp.len() as u64;
                             self.udp.clear();
                         }
                         // Without this, a table full of removed entries grows.
-                        self.udp.shrink_to(MAX_UDP_FLOWS);
+                        self.udp.shrink_to(self.limits.udp_flows);
                     }
                     self.udp.insert(id, ts);
                     if fresh {
@@ -778,7 +818,7 @@ impl Engine {
             self.detailed += 1;
         }
         self.grew(grown);
-        if self.detailed > DETAIL_BUDGET {
+        if self.detailed > self.limits.details {
             self.trim();
         }
     }
@@ -862,7 +902,7 @@ impl Engine {
         if s.contacts.contains(&h) {
             return false;
         }
-        if s.contacts.len() < MAX_CONTACTS_PER_SOURCE && self.contacts < CONTACT_BUDGET {
+        if s.contacts.len() < MAX_CONTACTS_PER_SOURCE && self.contacts < self.limits.contacts {
             s.contacts.insert(h);
             self.contacts += 1;
         } else {
@@ -1033,7 +1073,15 @@ impl Engine {
                 self.judge(s.key, s.value, false, false);
             }
         }
-        self.pending.clear();
+        // What only served to follow the traffic is let go before the
+        // report is built (a browser tab's memory never shrinks: the room
+        // is reused).
+        self.pending = Table::default();
+        self.udp = HashMap::default();
+        for s in self.sources.values_mut() {
+            s.contacts = HashSet::default();
+            s.zeek_pairs = HashSet::default();
+        }
     }
 
     /// Heap bytes held, by part (approximate: tables by capacity, sketches

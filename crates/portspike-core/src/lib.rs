@@ -36,6 +36,10 @@ pub mod writer;
 
 /// Ports a preview report lists (the highest ranked).
 pub const PREVIEW_PORTS: usize = 2000;
+/// Top ports whose timelines a preview report carries (the final report has
+/// `series_top`): enough for the charts drawn while reading, small enough
+/// that a preview is quick to build, send and parse.
+pub const PREVIEW_SERIES: usize = 20;
 
 use capture::{Frame, Reader};
 use decode::{Decoded, Proto};
@@ -235,6 +239,12 @@ pub struct Analyzer {
 
 impl Analyzer {
     pub fn new(params: Params) -> Self {
+        Self::with_limits(params, engine::Limits::FULL)
+    }
+
+    /// An analyzer whose engine works within `limits` (a browser tab uses
+    /// [`engine::Limits::COMPACT`]).
+    pub fn with_limits(params: Params, limits: engine::Limits) -> Self {
         let counts = Counts {
             packets: 0,
             wire_bytes: 0,
@@ -243,7 +253,7 @@ impl Analyzer {
             links: BTreeMap::new(),
             decode_errors: 0,
             gate: timegate::TimeGate::default(),
-            engine: Engine::new(params.key, params.bin_width_us),
+            engine: Engine::new(params.key, params.bin_width_us, limits),
         };
         Analyzer {
             params,
@@ -338,7 +348,7 @@ impl Analyzer {
     pub fn finish_with_index(mut self) -> (Report, Vec<Option<capture::Index>>) {
         self.close_file();
         self.counts.finish();
-        let report = self.build(usize::MAX);
+        let report = self.build(usize::MAX, self.params.series_top);
         let index = self.outcomes.iter_mut().map(|o| o.index.take()).collect();
         (report, index)
     }
@@ -347,13 +357,15 @@ impl Analyzer {
     /// now (the first packets are held back until the capture's time range is
     /// known, see [`timegate`]); attempts still awaiting an answer are not
     /// judged yet, and the file being read has no outcome yet. It lists the
-    /// [`PREVIEW_PORTS`] highest-ranked ports (the final report has them all).
+    /// [`PREVIEW_PORTS`] highest-ranked ports (the final report has them all),
+    /// with timelines for the [`PREVIEW_SERIES`] first and any with a finding.
     pub fn preview(&self) -> Report {
-        self.build(PREVIEW_PORTS)
+        self.build(PREVIEW_PORTS, PREVIEW_SERIES.min(self.params.series_top))
     }
 
-    /// The report, with at most `max_ports` ports (the highest ranked).
-    fn build(&self, max_ports: usize) -> Report {
+    /// The report, with at most `max_ports` ports (the highest ranked), the
+    /// `series_top` first with their timelines (and any with a finding).
+    fn build(&self, max_ports: usize, series_top: usize) -> Report {
         let c = &self.counts;
         let width = c.engine.grid.width_us;
         let grid_start = c.engine.grid.min_bin.unwrap_or(0);
@@ -408,13 +420,13 @@ impl Analyzer {
                 let series = st
                     .detail
                     .as_ref()
-                    .filter(|_| rank < self.params.series_top || finding)
+                    .filter(|_| rank < series_top || finding)
                     .map(|d| {
                         let cells = d.series.dense(grid_start, grid_len);
                         let col = |f: &dyn Fn(&bins::Cell) -> u64| {
                             cells.iter().map(f).collect::<Vec<u64>>()
                         };
-                        SeriesReport {
+                        Box::new(SeriesReport {
                             start_ts: grid_start.saturating_mul(width as i64),
                             bin_width_us: width,
                             packets: col(&|c| u64::from(c.packets)),
@@ -423,7 +435,7 @@ impl Analyzer {
                             failures: col(&|c| u64::from(c.failures)),
                             sources: col(&|c| c.sources.estimate()),
                             destinations: col(&|c| c.destinations.estimate()),
-                        }
+                        })
                     });
                 let mut totals = st.totals.clone();
                 totals.sources = st.sources.estimate();
@@ -523,8 +535,8 @@ impl Analyzer {
                 message: format!(
                     "time series are kept for the {kept} busiest ports only: {off} quieter ports have totals but no timeline, and their distinct sources and destinations are counted to within {:.0}% (the memory bounds are {} cells and {} ports with a timeline)",
                     sketch::REL_ERROR_SMALL * 100.0,
-                    engine::CELL_BUDGET,
-                    engine::DETAIL_BUDGET,
+                    c.engine.limits.cells,
+                    c.engine.limits.details,
                 ),
                 offset: None,
             });

@@ -113,7 +113,7 @@ pub struct PortReport {
     pub service: Option<String>,
     pub score: f64,
     pub totals: Totals,
-    pub series: Option<SeriesReport>,
+    pub series: Option<Box<SeriesReport>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
