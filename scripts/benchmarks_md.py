@@ -10,65 +10,55 @@ import time
 
 WHERE = """## Where the time goes (profiles: `perf record -e cpu-clock` on the CLI, Chromium's profiler and traces for the page)
 
-- **Scan traffic, native engine (~5 M packets/s against 10 M; 2.5 M at the start of this
-  work).** The engine is bound by memory latency: every SYN is a first contact (a lookup in
-  its source's contact set, up to 64 Ki entries) and opens an attempt (a line of the
-  pending index), every answer looks one up. Done: open attempts in a ring in arrival
-  order with a set-associative index keyed by a 64-bit flow hash (24-byte hashbrown
-  entries keyed by the whole flow before; 80 with the key), judged from the ring's old
-  end so ending one never touches the index; the reader reads 64 KiB ahead into cache in
-  order (a record-to-record walk waited on memory at every record: 42 ms → 9 ms to walk
-  256 MiB of records); heavy-hitter lookup over a fixed-size table without early exit;
-  the HyperLogLog estimate without `powi`. The profile now: first-contact bookkeeping
-  (`Engine::open`, mostly the contact set's cache miss) ~19%, the pending index ~11%, the
-  per-packet port work ~12%, heavy hitters ~8%, distinct counts ~5%, framing and decoding
-  ~8%. The bare pcap-file + etherparse loop (criterion: ~45 M packets/s on the same
-  bytes) counts ports and nothing else. Next: a first-contact filter of one cache line
-  per contact (a blocked Bloom filter, ~1.2 MB for 1 Mi contacts) instead of exact sets,
-  and decoding a batch of packets before probing the tables, so their misses overlap.
-- **Mixed traffic, native engine (~3 GB/s in memory on 256 MiB; 4 GB/s end to end on
-  1 GB).** Per-port work at a tenth of the packets, plus fixed costs that weigh on 256 MiB:
-  the grid steps up from 1 ms to 2 s bins eleven times as the capture's span grows,
-  merging every cell each time (~5%), and the report. The CLI reads on a thread of its own
-  into recycled buffers (each 1 MiB chunk was a fresh allocation and page faults), which
-  brought 1 GB from 0.35 s to 0.27 s on the same machine state.
-- **Web app against a bare reader (0.76× on mixed, 0.21× on scan; 0.43× and 0.12×
-  before).** Reading a `File` costs CPU outside the worker (the browser process, IPC, the renderer's copy): the bare
-  reader keeps most of a core busy. Slices are now read on a reader thread of the worker's
-  own (read on the worker's thread, a slice only arrives while that thread is idle, so
-  reading stopped whenever the engine ran: 298 ms of waiting on mixed), the
-  worker is started with the page (~150 ms saved per drop) and previews cost at most a
-  tenth of the time. On this 2-core machine the engine then shares the machine with the
-  reading: it takes 225–340 ms in the app against ~105 ms alone on the same bytes (the
-  first of three drops is the slowest: 0.62 s against 0.43 s for the third). On scan
-  traffic the app is engine-bound (1.25 s of its 1.43 s), and the engine in wasm runs at
-  0.73–0.80× native on scan traffic from run to run (at the edge of the 0.8× target; the
-  same memory-bound hot spots as native). Next: fewer, larger slices (less
-  IPC per byte) and the engine faster per packet (above).
-- **Longest main-thread task.** Mixed, scan and scenario captures: no task over 50 ms
-  (61–82 ms before). Done: the chart's table view builds its up to 3,000 nodes only when
-  opened; the result link's deflate (up to 90 ms) moved to the worker; each batch of the
-  worker's messages becomes actions in a task of its own (parse, then render); the chart
-  measures its labels with the canvas (plotters' default put a span in the page and forced
-  a layout of the whole page per label). The `wide` capture's 64 ms is parsing its 27 MB
-  report of 65,535 ports on the page, and its first chart (324 ms) waits for a first
-  preview that runs detection over the thousands of ports of the first slice. Next: send
-  the port list in pages, and a first preview of the busiest ports only.
-- **Memory on the `wide` capture (CLI 127 MiB RSS, worker 117 MiB; 1 GB in 14 s; 201 MiB
-  and 186 s before).** Every packet comes from one of 65 Ki sources and goes between random ports. Done: a port's
-  series and heavy hitters in one box, at most 8 Ki ports holding one; quiet ports' distinct
-  counts folded to 64 registers (±13%); UDP flows keyed by a flow hash and the table shrunk
-  after a purge (it grew to 459 Ki slots); 4 Ki sources; source shedding backs off when
-  sources with a verdict fill the table (it retried for every new source: 1 GB took 157 s,
-  now 14 s); ports' state sits side by side, found through a flat table by port number
-  (no hash table of up to 131 Ki entries); the CLI writes the JSON as it serialises.
-  `Engine::footprint` counted 68 MB of state at 1 GB before the flat port table (ports
-  21 MB, cells 21, sources 13, contacts 5, pending 4, UDP flows 2, series detail 2), and a
-  test keeps it under 80 MB; the rest of the RSS is the final report of 65 Ki ports (~30 MB) and the
-  allocator's retention (massif: heap peak 85 MB at 64 MB of input). Scan and mixed traffic
-  stay at 53 and 22 MiB. In the browser the worker's wasm memory (which never shrinks)
-  holds the same state, the 65 Ki-port report and its JSON. Next: smaller budgets in the
-  browser and the port list sent in pages.
+- **Scan traffic, native engine in memory (4.3–5.7 M packets/s from run to run, against
+  10 M; 2.5 M at the start).** The engine is bound by memory latency: every SYN is a first
+  contact (a lookup in its source's contact set, up to 64 Ki entries) and opens an attempt
+  (a line of the pending index); every answer looks one up. `perf annotate` of
+  `Engine::open` puts 55% of its samples on the two loads of the contact set's hash table
+  (control bytes, then the slot). Done: open attempts in a ring in arrival order with a
+  set-associative index keyed by a 64-bit flow hash, judged from the ring's old end; the
+  reader reads 64 KiB ahead into cache in order (42 → 9 ms to walk 256 MiB of records);
+  heavy hitters over a fixed-size table; the HyperLogLog estimate without `powi`; the
+  engine crate built at `opt-level = 3` (the page's other code stays optimised for size:
+  +8%). Tried and not kept: counting packets in batches of 16 after first reading the
+  table lines they need (so the misses overlap): no gain measurable above the noise
+  (4.9–5.0 against 4.8–5.7 M packets/s); a touch-ahead stride of 128 bytes (−20%) and of
+  16 or 256 KiB (no gain); a single-array contact set. The profile: first-contact
+  bookkeeping ~15%, the pending index ~13%, per-packet port work ~12%, heavy hitters ~9%,
+  distinct counts ~7%, framing and decoding ~8%. End to end the CLI does better than the
+  engine in memory (6.45 M packets/s on the 1 GB scan file): its reader thread's copy leaves
+  each 1 MiB chunk in cache, while the in-memory run also pays for reading 256 MiB from
+  RAM. Next: a first-contact table of our own, one cache line per lookup, whose lines can
+  be read ahead for a batch (hashbrown's layout cannot be).
+- **Mixed traffic, native engine in memory (3.1–3.4 GB/s; 4.9 GB/s end to end on 1 GB).**
+  The in-memory run streams the whole input from RAM (the touch-ahead reads every line:
+  ~18% of the profile); heavy hitters ~8%; coarsening merges ~5% (the grid steps up from
+  1 ms to 2 s bins eleven times as the span grows); the pending index ~5%. The CLI end to
+  end (0.22 s for 1 GB) meets its target because its chunks arrive in cache.
+- **Web app against a bare reader (0.81× on mixed, 0.29× on scan; 0.43× and 0.12× at the
+  start).** Reading a `File` costs CPU outside the worker (the browser process, IPC, the
+  renderer's copy): the bare reader keeps most of a core busy. Slices are read on a reader
+  thread of the worker's own, the worker is started with the page, previews cost at most a
+  tenth of the time. On this 2-core machine the engine shares the machine with the reading:
+  on mixed it takes ~205 ms in the app against ~96 ms alone on the same bytes, and the app
+  (0.42 s) is within 10% of the bare 8 MiB-slice reader (0.39 s) but not of
+  `file.stream()` (0.34 s in this run; the two bare readers trade places from run to run).
+  On scan traffic the app is engine-bound (about 1 s of its 1.26 s).
+- **Memory and responsiveness on the `wide` capture (every port busy, 65 Ki sources).**
+  CLI: 118 MiB RSS at 1 GB (201 MiB at the start), 14 s (186 s). In the browser: 52 MiB
+  of wasm memory (117 MiB before this run's changes), first chart 106 ms (324 ms), no task
+  over 50 ms (64 ms). What did it: the worker's engine works within compact bounds (a
+  quarter of the timelines and remembered contacts, half the UDP flows; the CLI keeps the
+  full ones); slices are copied into wasm 1 MiB at a time (a whole 8 MiB slice's copy
+  stayed as memory wasm never returns); the state that only follows the traffic is let go
+  before the report is built; the final report's 65 Ki ports go to the page in pages of
+  4,096 (no 11 MB JSON string on either side; the page parses a page per task); the
+  result link is serialised from the report in place into the compressor (it cloned the
+  report and its JSON: +28 MiB), and lists the top ports only when even the port list
+  does not fit in a link; previews carry 20 timelines instead of 100 (a 2.3 MB preview
+  took 55 ms to parse and draw), and the first comes after the first 1 MiB rather than
+  the first 8 MiB slice. Measured from `data-worker-memory` after the result link is
+  built, so the link's packing counts.
 """
 
 
