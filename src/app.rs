@@ -597,8 +597,8 @@ fn analyze_from(
     let d = Later::new(dispatch.clone());
     let w = worker.clone();
     let weak = Rc::downgrade(running);
-    // The final report's ports, as their pages arrive.
-    let pages: RefCell<Vec<PortReport>> = RefCell::default();
+    // The final report's ports, as their pages arrive (or why one did not parse).
+    let pages: RefCell<Result<Vec<PortReport>, String>> = RefCell::new(Ok(Vec::new()));
     let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
         let data = ev.data();
         match get(&data, "type").as_string().as_deref() {
@@ -625,11 +625,13 @@ fn analyze_from(
             }
             Some(protocol::PORTS) => {
                 let json = get(&data, "json").as_string().unwrap_or_default();
-                match serde_json::from_str::<Vec<PortReport>>(&json) {
-                    Ok(mut page) => pages.borrow_mut().append(&mut page),
-                    Err(e) => d.dispatch(Action::Failed(format!(
-                        "the worker's port list did not parse: {e}"
-                    ))),
+                let mut pages = pages.borrow_mut();
+                if let Ok(ports) = pages.as_mut() {
+                    match serde_json::from_str::<Vec<PortReport>>(&json) {
+                        Ok(mut page) => ports.append(&mut page),
+                        // Said once the report is complete.
+                        Err(e) => *pages = Err(format!("a page of its ports did not parse: {e}")),
+                    }
                 }
             }
             Some(protocol::DONE) => {
@@ -637,11 +639,12 @@ fn analyze_from(
                 note_worker_phases(&data);
                 warm_later(weak.clone());
                 let json = get(&data, "report").as_string().unwrap_or_default();
-                let ports = std::mem::take(&mut *pages.borrow_mut());
+                let ports = pages.replace(Ok(Vec::new()));
                 let paged = get(&data, "ports").as_f64().unwrap_or(0.0) as usize;
                 let parsed = serde_json::from_str::<Report>(&json)
                     .map_err(|e| e.to_string())
-                    .and_then(|mut r| {
+                    .and_then(|r| Ok((r, ports?)))
+                    .and_then(|(mut r, ports)| {
                         if ports.len() != paged {
                             return Err(format!("{} of its {paged} ports arrived", ports.len()));
                         }
@@ -1019,8 +1022,9 @@ pub fn app() -> Html {
             },
         }
     };
-    // Zoomed in past the stored bins: ask the worker for the window at a
-    // finer width (after the view has rested 120 ms).
+    // Zoomed in past the stored bins, or a port without a stored timeline
+    // shown: ask the worker for the window at a finer width, or for the whole
+    // capture at the stored width (after the view has rested 120 ms).
     {
         let running = running.clone();
         let report = state.report.clone();
@@ -1035,47 +1039,67 @@ pub fn app() -> Html {
             .collect();
         let can = state.zoom_limit.is_none() && state.phase == Phase::Done;
         let fine = state.fine.clone();
+        // A port without a stored timeline (ranked below the top ports) gets
+        // one by a re-read of the whole capture at the stored width.
+        let missing = report.as_ref().and_then(|r| {
+            std::iter::once(state.selected)
+                .chain(state.overlay.iter().copied())
+                .any(|i| r.ports.get(i).is_some_and(|p| p.series.is_none()))
+                .then(|| grid_span(r))
+                .flatten()
+        });
         use_effect_with(
-            (state.view, ports, can, report.map(|r| r.bin_width_us)),
-            move |(view, ports, can, stored)| {
+            (
+                state.view,
+                ports,
+                can,
+                report.map(|r| r.bin_width_us),
+                missing,
+            ),
+            move |(view, ports, can, stored, missing)| {
                 let id = LATEST.with(|l| {
                     l.set(l.get() + 1.0);
                     l.get()
                 });
-                if let (Some((t0, t1)), true, Some(stored)) = (*view, *can, *stored) {
-                    if let Some(width) = fine_width(t0, t1, stored) {
-                        let done = fine.as_ref().is_some_and(|f| {
-                            f.covers(t0, t1)
-                                && f.report.bin_width_us == width
-                                && ports
-                                    .iter()
-                                    .all(|p| f.report.ports.iter().any(|x| &port_label(x) == p))
-                        });
-                        if !done {
-                            let ports = ports.join(",");
-                            let cb = Closure::once_into_js(move || {
-                                if LATEST.with(|l| l.get()) == id {
-                                    // A margin either side so small pans stay covered.
-                                    let m = (t1 - t0) / 4;
-                                    post_worker(
-                                        &running,
-                                        &[
-                                            ("type", protocol::WINDOW.into()),
-                                            ("id", id.into()),
-                                            ("t0", ((t0 - m) as f64).into()),
-                                            ("t1", ((t1 + m) as f64).into()),
-                                            ("width", (width as f64).into()),
-                                            ("ports", ports.into()),
-                                        ],
-                                    );
-                                }
-                            });
-                            if let Some(w) = web_sys::window() {
-                                let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(
-                                    cb.unchecked_ref(),
-                                    120,
+                let wanted = match (*view, *stored) {
+                    (Some((t0, t1)), Some(stored)) => fine_width(t0, t1, stored)
+                        .or(missing.map(|_| stored))
+                        .map(|w| (t0, t1, w)),
+                    (None, Some(stored)) => missing.map(|(t0, t1)| (t0, t1, stored)),
+                    _ => None,
+                };
+                if let (Some((t0, t1, width)), true) = (wanted, *can) {
+                    let done = fine.as_ref().is_some_and(|f| {
+                        f.covers(t0, t1)
+                            && f.report.bin_width_us == width
+                            && ports
+                                .iter()
+                                .all(|p| f.report.ports.iter().any(|x| &port_label(x) == p))
+                    });
+                    if !done {
+                        let ports = ports.join(",");
+                        let cb = Closure::once_into_js(move || {
+                            if LATEST.with(|l| l.get()) == id {
+                                // A margin either side so small pans stay covered.
+                                let m = (t1 - t0) / 4;
+                                post_worker(
+                                    &running,
+                                    &[
+                                        ("type", protocol::WINDOW.into()),
+                                        ("id", id.into()),
+                                        ("t0", ((t0 - m) as f64).into()),
+                                        ("t1", ((t1 + m) as f64).into()),
+                                        ("width", (width as f64).into()),
+                                        ("ports", ports.into()),
+                                    ],
                                 );
                             }
+                        });
+                        if let Some(w) = web_sys::window() {
+                            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(
+                                cb.unchecked_ref(),
+                                120,
+                            );
                         }
                     }
                 }
@@ -1810,19 +1834,16 @@ fn timeline(props: &TimelineProps) -> Html {
     let stored = port.as_ref().and_then(|p| p.series.clone());
     let full = stored
         .as_ref()
-        .map(|s| {
-            (
-                s.start_ts,
-                s.start_ts + s.packets.len() as i64 * s.bin_width_us as i64,
-            )
-        })
+        .map(|s| span_of(s))
+        .or_else(|| grid_span(&props.report))
         .unwrap_or_default();
     let (t0, t1) = props.view.unwrap_or(full);
-    // The finer series of a re-read window, where it covers the view.
+    // The series of a re-read window, where it covers the view: finer than
+    // the stored one, or the only one of a port without a stored timeline.
     let fine = props
         .fine
         .as_ref()
-        .filter(|f| props.view.is_some() && f.covers(t0, t1));
+        .filter(|f| (props.view.is_some() || stored.is_none()) && f.covers(t0, t1));
     let fine_of = |p: &PortReport| -> Option<Box<portspike_core::report::SeriesReport>> {
         let f = fine?;
         let fp = f
@@ -1932,6 +1953,9 @@ fn timeline(props: &TimelineProps) -> Html {
                             Ok(a) => *area.borrow_mut() = a,
                             Err(e) => web_sys::console::error_1(&format!("timeline: {e}").into()),
                         }
+                    } else {
+                        // No timeline (yet): not the last port's drawing under this one's name.
+                        c.set_width(c.width());
                     }
                 }
             },
@@ -2172,6 +2196,14 @@ fn timeline(props: &TimelineProps) -> Html {
                 <button class="button secondary small" data-testid="export-csv" onclick={export_csv}>{"Export CSV"}</button>
                 <button class="button secondary small" data-testid="export-png" onclick={export_png}>{"Export PNG"}</button>
             </div>
+            if let Some(p) = port.as_ref().filter(|p| p.series.is_none()) {
+                <p class="note" data-testid="timeline-note">{
+                    match &props.zoom_limit {
+                        None => format!("{} ranks below the ports whose timelines the report keeps: its timeline is read again from the capture (once the analysis is done).", port_label(p)),
+                        Some(why) => format!("{} ranks below the ports whose timelines the report keeps, and its timeline cannot be read again: {why}.", port_label(p)),
+                    }
+                }</p>
+            }
             <div class="plot">
                 <canvas ref={canvas} data-testid="timeline" class="timeline" tabindex="0"
                     data-t0={t0.to_string()} data-t1={t1.to_string()}
@@ -2264,6 +2296,23 @@ fn post_worker(running: &Rc<RefCell<Running>>, fields: &[(&str, JsValue)]) {
 
 /// The bin width to re-read `[t0, t1)` at: the coarsest step of the ladder
 /// giving at least 300 bins, if finer than `stored`.
+/// The time span a series covers (µs).
+fn span_of(s: &portspike_core::report::SeriesReport) -> (i64, i64) {
+    (
+        s.start_ts,
+        s.start_ts + s.packets.len() as i64 * s.bin_width_us as i64,
+    )
+}
+
+/// The span of the report's timelines (they share one grid), or of the
+/// capture when no port kept one.
+fn grid_span(r: &Report) -> Option<(i64, i64)> {
+    r.ports
+        .iter()
+        .find_map(|p| p.series.as_deref().map(span_of))
+        .or_else(|| Some((r.capture.first_ts?, r.capture.last_ts? + 1)))
+}
+
 pub fn fine_width(t0: i64, t1: i64, stored: u64) -> Option<u64> {
     let span = (t1 - t0).max(1) as u64;
     portspike_core::bins::LADDER

@@ -10,9 +10,11 @@ use serde::{Deserialize, Serialize};
 /// Worker → page: `{type: "ready"}` once its handler is installed; messages
 /// posted before that would be lost, so the page waits for it.
 pub const READY: &str = "ready";
-/// Worker → page: `{type: "progress", bytes, total, packets}`.
+/// Worker → page: `{type: "progress", bytes, total, packets, memory}`
+/// (`memory`: the worker's wasm memory in bytes, for the benchmarks).
 pub const PROGRESS: &str = "progress";
-/// Worker → page: `{type: "partial", report: "<json>"}`, the report so far.
+/// Worker → page: `{type: "partial", report: "<json>"}`, the report so far
+/// (its top 2,000 ports, timelines for the top 20 and any with a finding).
 pub const PARTIAL: &str = "partial";
 /// Least time between two partial reports (ms).
 pub const PREVIEW_MS: f64 = 500.0;
@@ -29,7 +31,7 @@ pub const PORTS_PAGE: usize = 4096;
 /// of file `index` (hashed in a second read so it never slows the answer).
 pub const HASHED: &str = "hashed";
 /// Worker → page, after `done` (and again once the files are hashed):
-/// `{type: "link", value, kept, ports, sha256, anonymised}`, the report packed for a result
+/// `{type: "link", value, kept, ports, sha256, anonymised, memory}`, the report packed for a result
 /// link (see `share::encode_result`), built here so the page never has to.
 /// Page → worker: `{type: "link", anonymise}` asks for it again, addresses
 /// hashed or not.
@@ -51,8 +53,8 @@ pub const FAILED: &str = "failed";
 /// Page → worker: `{type: "analyze", blobs, names, settings: "<json>"}`.
 pub const ANALYZE: &str = "analyze";
 
-/// Worker slice size: large enough to amortise the async read, small enough
-/// to keep wasm memory flat.
+/// Slice size the reader thread reads: large enough to amortise the async
+/// read (the worker copies each into wasm memory 1 MiB at a time).
 pub const SLICE_BYTES: f64 = 8.0 * 1024.0 * 1024.0;
 /// Slice reads kept in flight ahead of the engine.
 pub const PREFETCH: usize = 3;

@@ -16,7 +16,8 @@ use serde::Serialize;
 use std::io::Read;
 
 /// Longest `result=` value put in a link (characters). Past it the series
-/// of the lowest-ranked ports are dropped until it fits.
+/// of the lowest-ranked ports are dropped until it fits, and if the port
+/// list alone is too long, the lowest-ranked ports too (see [`encode_result`]).
 pub const RESULT_LIMIT: usize = 60_000;
 
 /// A view to restore.
@@ -255,10 +256,49 @@ pub fn encode_result(r: &Report, salt: Option<u64>) -> Packed {
         anonymise(&mut head, salt);
     }
     let all = r.ports.len();
-    // Without timelines first: if the port list alone is too long, as many
-    // of the top ports as fit (each guess scaled from the last length).
+    let with_series = r.ports.iter().filter(|p| p.series.is_some()).count();
+    // Most reports fit whole.
+    let value = pack(&head, &r.ports, with_series);
+    if value.len() <= RESULT_LIMIT {
+        return Packed {
+            value,
+            series: with_series,
+            ports: all,
+        };
+    }
+    let bare = pack(&head, &r.ports, 0);
+    if bare.len() <= RESULT_LIMIT {
+        // The timelines of as many top ports as fit.
+        let mut series = with_series / 2;
+        while series > 0 {
+            let value = pack(&head, &r.ports, series);
+            if value.len() <= RESULT_LIMIT {
+                return Packed {
+                    value,
+                    series,
+                    ports: all,
+                };
+            }
+            series /= 2;
+        }
+        return Packed {
+            value: bare,
+            series: 0,
+            ports: all,
+        };
+    }
+    if pack(&head, &[], 0).len() > RESULT_LIMIT {
+        // Too long even without ports: dropping them would not make it fit.
+        return Packed {
+            value: bare,
+            series: 0,
+            ports: all,
+        };
+    }
+    // Not even the port list fits: as many of the top ports as do, each
+    // guess scaled from the last length.
     let mut ports = all;
-    let mut value = pack(&head, &r.ports, 0);
+    let mut value = bare;
     let warnings = head.capture.warnings.len();
     while value.len() > RESULT_LIMIT && ports > 1 {
         let scale = RESULT_LIMIT as f64 * 0.9 / value.len() as f64;
@@ -273,26 +313,9 @@ pub fn encode_result(r: &Report, salt: Option<u64>) -> Packed {
         });
         value = pack(&head, r.ports.get(..ports).unwrap_or_default(), 0);
     }
-    if ports < all {
-        return Packed {
-            value,
-            series: 0,
-            ports,
-        };
-    }
-    // Then the timelines of as many top ports as fit.
-    let mut series = r.ports.iter().filter(|p| p.series.is_some()).count();
-    while series > 0 {
-        let with = pack(&head, &r.ports, series);
-        if with.len() <= RESULT_LIMIT {
-            value = with;
-            break;
-        }
-        series /= 2;
-    }
     Packed {
         value,
-        series,
+        series: 0,
         ports,
     }
 }
@@ -465,6 +488,13 @@ mod tests {
         let p = encode_result(&r, None);
         assert_eq!((p.series, p.ports), (3, 3));
         assert_eq!(decode_result(&p.value).unwrap(), r);
+        // Byte for byte the report's own JSON (schema order and all).
+        let packed = unb64url(&p.value).unwrap();
+        let mut json = String::new();
+        flate2::read::DeflateDecoder::new(packed.as_slice())
+            .read_to_string(&mut json)
+            .unwrap();
+        assert_eq!(json, r.to_json());
     }
 
     #[test]
@@ -501,6 +531,7 @@ mod tests {
             w.message
         );
         // Addresses hashed, as asked.
+        assert!(!back.scanners.is_empty());
         assert!(back.scanners.iter().all(|s| s.source.starts_with("h-")));
     }
 }

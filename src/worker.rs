@@ -2,6 +2,7 @@
 
 use crate::protocol;
 use js_sys::{Object, Reflect, Uint8Array};
+use portspike_core::decode::Proto;
 use portspike_core::engine::Limits;
 use portspike_core::Analyzer;
 use sha2::Digest;
@@ -199,6 +200,21 @@ struct Phases {
 /// Bytes of a slice copied into wasm memory at a time.
 const COPY_PIECE: u32 = 1 << 20;
 
+/// Hand `arr` to `f` a piece of [`COPY_PIECE`] bytes at a time, copied into
+/// `buf` (with whether it is the last piece): a whole slice's copy would take
+/// 8 MiB of memory that wasm never gives back.
+fn in_pieces(arr: &Uint8Array, buf: &mut Vec<u8>, mut f: impl FnMut(&[u8], bool)) {
+    let len = arr.length();
+    let mut at = 0;
+    while at < len {
+        let end = len.min(at + COPY_PIECE);
+        buf.resize((end - at) as usize, 0);
+        arr.subarray(at, end).copy_to(buf);
+        at = end;
+        f(buf, at == len);
+    }
+}
+
 fn now_ms() -> f64 {
     scope().performance().map(|p| p.now()).unwrap_or(0.0)
 }
@@ -233,30 +249,25 @@ impl Run {
         if self.phases.first_slice == 0.0 {
             self.phases.first_slice = t0 - self.started;
         }
-        // Copied into wasm memory a piece at a time: a whole slice's copy
-        // would take 8 MiB of memory that wasm never gives back.
-        let len = arr.length();
-        let mut at = 0;
-        while at < len {
-            let end = len.min(at + COPY_PIECE);
-            let t0 = now_ms();
-            self.buf.resize((end - at) as usize, 0);
-            arr.subarray(at, end).copy_to(&mut self.buf);
+        let mut buf = std::mem::take(&mut self.buf);
+        let mut t0 = now_ms();
+        in_pieces(arr, &mut buf, |piece, last| {
             if let Some(h) = &mut self.hasher {
-                h.update(&self.buf);
+                h.update(piece);
             }
             let t1 = now_ms();
-            self.a.feed(&self.buf);
+            self.a.feed(piece);
             let t2 = now_ms();
             self.phases.copy += t1 - t0;
             self.phases.engine += t2 - t1;
-            at = end;
             // The first piece gets a chart at once (a slow capture's first
             // slice may take a while).
-            if (more || at < len) && t2 - self.last_preview >= self.preview_every {
+            if (more || !last) && t2 - self.last_preview >= self.preview_every {
                 self.preview(t2);
             }
-        }
+            t0 = now_ms();
+        });
+        self.buf = buf;
         let p = self.a.progress();
         post(&[
             ("type", protocol::PROGRESS.into()),
@@ -555,9 +566,7 @@ async fn analyze(
         let mut h = sha2::Sha256::default();
         let mut buf = Vec::new();
         read_slices(blob, |arr, _| {
-            buf.resize(arr.length() as usize, 0);
-            arr.copy_to(&mut buf);
-            h.update(&buf);
+            in_pieces(arr, &mut buf, |piece, _| h.update(piece))
         })
         .await?;
         let sha = portspike_core::export::hex(&h.finalize());
@@ -633,10 +642,10 @@ async fn read_window(
             .map_err(err)?;
         let mut first = true;
         read_slices(&range, |arr, _| {
-            bytes.resize(arr.length() as usize, 0);
-            arr.copy_to(&mut bytes);
-            each(i, if first { &pre } else { &[] }, &bytes);
-            first = false;
+            in_pieces(arr, &mut bytes, |piece, _| {
+                each(i, if first { &pre } else { &[] }, piece);
+                first = false;
+            })
         })
         .await
         .map_err(err)?;
@@ -662,7 +671,22 @@ async fn window(data: JsValue) {
     params.bin_width_us = Some(width);
     params.series_top = wanted.len().max(1) * 4;
     // A new reader per byte range: each is one "file" to the analyzer.
-    let a = std::cell::RefCell::new(Analyzer::with_limits(params, Limits::COMPACT));
+    let mut a = Analyzer::with_limits(params, Limits::COMPACT);
+    // The ports asked for keep their timelines whatever the bounds.
+    let asked: Vec<(Proto, u16)> = wanted
+        .iter()
+        .filter_map(|w| {
+            let (proto, port) = w.split_once('/')?;
+            let proto = match proto {
+                "tcp" => Proto::Tcp,
+                "udp" => Proto::Udp,
+                _ => return None,
+            };
+            Some((proto, port.parse().ok()?))
+        })
+        .collect();
+    a.protect(&asked);
+    let a = std::cell::RefCell::new(a);
     let mut n = 0;
     let res = read_window(t0, t1, |_, pre, bytes| {
         let mut a = a.borrow_mut();

@@ -529,6 +529,12 @@ test('the port table stays small in the DOM for 65,535 ports, and filters and so
   await page.fill('[data-testid="port-filter"]', 'tcp/4444');
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="port-row"]').length === 1);
   assert.equal(await page.getAttribute('[data-testid="port-row"]', 'data-port'), 'tcp/4444');
+  // Ranked far below the top 100, it has no stored timeline: the page reads the
+  // capture again for it and draws it.
+  await page.click('[data-testid="port-row"][data-port="tcp/4444"]');
+  await page.waitForSelector('[data-testid="timeline"][data-ports="tcp/4444"]:not([data-bin-width="0"])', { timeout: 30000 });
+  assert.equal(await page.$('[data-testid="timeline-note"]'), null);
+  assert.ok((await inkedPixels(page)).inked > 1000, 'the re-read timeline is drawn');
   // And the scanner behind it is found.
   assert.equal(await page.getAttribute('[data-testid="scanner-row"]', 'data-source'), '10.0.0.1');
   // A result link cannot hold 65,535 ports: it lists the top ones and says so.

@@ -431,6 +431,47 @@ mod tests {
     }
 
     #[test]
+    fn a_browser_tab_keeps_a_quarter_of_the_timelines_and_the_ports_asked_for() {
+        use crate::engine::Limits;
+        let bytes = Bulk::new(Mix::Wide, Container::Pcap, 16 << 20).to_vec();
+        let run = |protect: &[(crate::decode::Proto, u16)]| {
+            let mut a = crate::Analyzer::with_limits(crate::Params::default(), Limits::COMPACT);
+            a.protect(protect);
+            let mut most = 0;
+            for c in bytes.chunks(1 << 20) {
+                a.feed(c);
+                assert!(a.cells_held() <= Limits::COMPACT.cells);
+                most = most.max(a.footprint().iter().map(|p| p.1).sum::<usize>());
+            }
+            (a.finish(), most)
+        };
+        let (r, most) = run(&[]);
+        assert!(most < 48 << 20, "{most} bytes of state");
+        let w = r
+            .capture
+            .warnings
+            .iter()
+            .find(|w| w.code == "series_bounded");
+        let expected = format!(
+            "the memory bounds are {} cells and {} ports with a timeline",
+            Limits::COMPACT.cells,
+            Limits::COMPACT.details
+        );
+        assert!(w.is_some_and(|w| w.message.contains(&expected)), "{w:?}");
+        // A quiet port without a timeline gets one when asked for.
+        let quiet = r.ports.iter().rev().find(|p| p.series.is_none()).unwrap();
+        let port = (crate::decode::Proto::Udp, quiet.port);
+        assert_eq!(quiet.proto, "udp");
+        let (again, _) = run(&[port]);
+        let p = again
+            .ports
+            .iter()
+            .find(|p| p.proto == "udp" && p.port == port.1);
+        let series = p.and_then(|p| p.series.as_ref()).expect("a timeline");
+        assert_eq!(series.packets.iter().sum::<u64>(), quiet.totals.packets);
+    }
+
+    #[test]
     fn pieces_equal_the_whole() {
         let whole = Bulk::new(Mix::Mixed, Container::Pcapng, 1 << 20).to_vec();
         let mut b = Bulk::new(Mix::Mixed, Container::Pcapng, 1 << 20);

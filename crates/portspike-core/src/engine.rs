@@ -463,7 +463,9 @@ pub struct Engine {
     detailed: usize,
     /// New sources to leave untracked before shedding again.
     shed_backoff: usize,
-    pub limits: Limits,
+    limits: Limits,
+    /// Ports that keep their series whatever the budgets (see [`Engine::protect`]).
+    protected: Vec<(Proto, u16)>,
 }
 
 fn probe_of(flags: u8) -> Option<Probe> {
@@ -481,6 +483,7 @@ impl Engine {
     pub fn new(key: Key, bin_width_us: Option<u64>, limits: Limits) -> Self {
         Engine {
             limits,
+            protected: Vec::new(),
             key,
             grid: Grid::new(bin_width_us),
             ports: PortMap::default(),
@@ -495,6 +498,22 @@ impl Engine {
             detailed: 0,
             shed_backoff: 0,
         }
+    }
+
+    /// The bounds this engine works within.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Keep the series of `ports` whatever the budgets (a re-read window
+    /// asked for these ports' timelines); the budgets bound the others.
+    pub fn protect(&mut self, ports: &[(Proto, u16)]) {
+        self.protected = ports.to_vec();
+    }
+
+    /// Whether `port` keeps its series whatever the budgets.
+    pub fn is_protected(&self, port: (Proto, u16)) -> bool {
+        self.protected.contains(&port)
     }
 
     /// Cells held by all series (bounded by [`Limits::cells`]).
@@ -517,7 +536,7 @@ impl Engine {
         let mut by_packets: Vec<(u64, (Proto, u16), usize)> = self
             .ports
             .iter()
-            .filter(|(_, st)| st.detail.is_some())
+            .filter(|(k, st)| st.detail.is_some() && !self.protected.contains(k))
             .map(|(k, st)| (st.totals.packets, k, st.cells()))
             .collect();
         by_packets.sort_unstable();
@@ -1081,7 +1100,10 @@ impl Engine {
         for s in self.sources.values_mut() {
             s.contacts = HashSet::default();
             s.zeek_pairs = HashSet::default();
+            s.zeek_hosts = HashMap::default();
+            s.zeek_ports = HashMap::default();
         }
+        self.contacts = 0;
     }
 
     /// Heap bytes held, by part (approximate: tables by capacity, sketches

@@ -321,6 +321,12 @@ impl Analyzer {
         }
     }
 
+    /// Keep the timelines of `ports` whatever the memory bounds, and put
+    /// them in the report whatever their rank (a window re-read for them).
+    pub fn protect(&mut self, ports: &[(decode::Proto, u16)]) {
+        self.counts.engine.protect(ports);
+    }
+
     /// Cells held by the series so far (for the memory checks).
     pub fn cells_held(&self) -> usize {
         self.counts.engine.cells_held()
@@ -420,7 +426,9 @@ impl Analyzer {
                 let series = st
                     .detail
                     .as_ref()
-                    .filter(|_| rank < series_top || finding)
+                    .filter(|_| {
+                        rank < series_top || finding || c.engine.is_protected((proto, port))
+                    })
                     .map(|d| {
                         let cells = d.series.dense(grid_start, grid_len);
                         let col = |f: &dyn Fn(&bins::Cell) -> u64| {
@@ -535,8 +543,8 @@ impl Analyzer {
                 message: format!(
                     "time series are kept for the {kept} busiest ports only: {off} quieter ports have totals but no timeline, and their distinct sources and destinations are counted to within {:.0}% (the memory bounds are {} cells and {} ports with a timeline)",
                     sketch::REL_ERROR_SMALL * 100.0,
-                    c.engine.limits.cells,
-                    c.engine.limits.details,
+                    c.engine.limits().cells,
+                    c.engine.limits().details,
                 ),
                 offset: None,
             });
