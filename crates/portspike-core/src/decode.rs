@@ -326,6 +326,10 @@ fn ether_type(et: u16, rest: &[u8], depth: u8) -> Decoded {
 }
 
 fn ip(data: &[u8], depth: u8) -> Decoded {
+    // IP-in-IP nests without end in a crafted packet: the outer layers count.
+    if depth > MAX_DEPTH {
+        return Decoded::Malformed;
+    }
     match LaxSlicedPacket::from_ip(data) {
         Ok(s) => sliced(&s, depth),
         Err(_) => Decoded::Malformed,
@@ -627,6 +631,30 @@ mod tests {
         let mut v = Vec::new();
         b.write(&mut v, &[]).unwrap();
         v
+    }
+
+    #[test]
+    fn ip_in_ip_nested_without_end_counts_the_outer_layers() {
+        // 2,000 IPv4 headers, each announcing IP-in-IP (protocol 4), around
+        // nothing: the decoder stops following after a few and keeps the
+        // outer addresses (it once recursed once per header).
+        let n = 2000usize;
+        let mut raw = Vec::new();
+        for i in 0..n {
+            let total = u16::try_from((n - i) * 20).unwrap_or(u16::MAX);
+            let mut h = [0u8; 20];
+            h[0] = 0x45;
+            h[2..4].copy_from_slice(&total.to_be_bytes());
+            h[8] = 64;
+            h[9] = 4;
+            h[12..16].copy_from_slice(&[10, 0, (i >> 8) as u8, i as u8]);
+            h[16..20].copy_from_slice(&[10, 1, 0, 1]);
+            raw.extend_from_slice(&h);
+        }
+        let Decoded::Ip(p) = decode(101, &raw) else {
+            panic!("not decoded")
+        };
+        assert!(p.src.to_string().starts_with("10.0.0."), "{}", p.src);
     }
 
     #[test]
