@@ -3,12 +3,13 @@
 # memory (native and wasm), the web app in headless Chromium beside a bare
 # worker reading the same File, and tshark/capinfos as references, all on the
 # same generated files in one run. Writes BENCHMARKS.md.
-#   bash scripts/bench.sh            # 1 GiB CLI files, 256 MiB web files
-#   BIG=5G WEB=256M bash scripts/bench.sh
+#   bash scripts/bench.sh            # 1 GiB CLI files, 256 MiB web files, 5 GiB files once each
+#   BIG=5G WEB=256M HUGE=0 bash scripts/bench.sh   # HUGE=0 skips the 5 GiB files
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIG="${BIG:-1G}"
 WEB="${WEB:-256M}"
+HUGE="${HUGE:-5G}"
 dir="${BENCH_DIR:-${TMPDIR:-/tmp}/portspike-bench}"
 mkdir -p "$dir"
 
@@ -51,6 +52,19 @@ for m in mixed scan wide; do
 done
 "$bin" synth --scenario all -o "$dir/all.pcap" 2>/dev/null
 (cd tests/browser && node bench.mjs "${web[@]}" "$dir/all.pcap") | sed 's/^/{"kind":"web","r":/; s/$/}/' >>"$results"
+
+# A capture of $HUGE of each kind, once through the CLI and once through the
+# page: they complete, and memory stays within its bounds.
+if [ "$HUGE" != 0 ]; then
+  huge=()
+  for m in mixed scan wide; do
+    f=$(gen "$m" "$HUGE" pcap)
+    huge+=("$f")
+    read -r h_s h_kb < <(timed "$bin" analyze -q --no-hash --json "$f")
+    echo "{\"kind\":\"huge_cli\",\"file\":\"$(basename "$f")\",\"bytes\":$(stat -c %s "$f"),\"cli_s\":$h_s,\"cli_kb\":$h_kb}" >>"$results"
+  done
+  (cd tests/browser && BENCH_APP_ONLY=1 BENCH_RUNS=1 node bench.mjs "${huge[@]}") | sed 's/^/{"kind":"huge_web","r":/; s/$/}/' >>"$results"
+fi
 
 python3 scripts/benchmarks_md.py "$results" >BENCHMARKS.md
 echo "wrote BENCHMARKS.md (raw figures in $results)"

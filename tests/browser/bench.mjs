@@ -88,6 +88,8 @@ async function run(page, file) {
     longest: median(runs.map((r) => r.longest)),
     runs: runs.map((r) => ({ done: r.done, chart: r.chart, longest: r.longest })),
   };
+  // BENCH_APP_ONLY=1: the app's drop → done alone (for the multi-gigabyte files).
+  if (process.env.BENCH_APP_ONLY) return { file: path.basename(file), bytes: fs.statSync(file).size, app };
 
   // Zoom redraws with 20 series: overlay 19 more ports, then zoom in and out.
   const draws = await page.evaluate(async () => {
