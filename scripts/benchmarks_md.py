@@ -48,8 +48,8 @@ WHERE = """## Where the time goes (profiles: `perf record -e cpu-clock` on the C
   CLI: 118 MiB RSS at 1 GB (201 MiB at the start), 14 s (186 s). In the browser: 52 MiB
   of wasm memory (117 MiB before this run's changes), first chart 106 ms (324 ms), no task
   over 50 ms (64 ms). What did it: the worker's engine works within compact bounds (a
-  quarter of the timelines and remembered contacts, half the UDP flows; the CLI keeps the
-  full ones); slices are copied into wasm 1 MiB at a time (a whole 8 MiB slice's copy
+  quarter of the timelines and remembered contacts, half the UDP flows and tracked
+  sources; the CLI keeps the full ones); slices are copied into wasm 1 MiB at a time (a whole 8 MiB slice's copy
   stayed as memory wasm never returns); the state that only follows the traffic is let go
   before the report is built; the final report's 65 Ki ports go to the page in pages of
   4,096 (no 11 MB JSON string on either side; the page parses a page per task); the

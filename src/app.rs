@@ -1292,7 +1292,7 @@ fn result_view(state: &State, h: Handlers) -> Html {
             <Summary report={report.clone()} shared={state.shared} />
             <Share report={report.clone()} settings={state.settings.clone()} shared={state.shared}
                 partial={!state.shared && !matches!(state.phase, Phase::Done)}
-                link={state.link.clone()} on_anonymise={h.anonymise.clone()}
+                link={state.link.clone().map(Shared)} on_anonymise={h.anonymise.clone()}
                 view={share::View {
                     port: report.ports.get(state.selected).map(port_label),
                     metric: Some(state.metric.as_str().to_string()),
@@ -1309,7 +1309,7 @@ fn result_view(state: &State, h: Handlers) -> Html {
                     on_select={h.select.clone()} on_overlay={h.overlay.clone()} />
                 <Timeline report={report} selected={state.selected} overlay={state.overlay.clone()} metric={state.metric}
                     view={state.view} log={state.log} utc={state.utc}
-                    fine={state.fine.clone()} zoom_limit={state.zoom_limit.clone()}
+                    fine={state.fine.clone().map(Shared)} zoom_limit={state.zoom_limit.clone()}
                     on_metric={h.metric.clone()} on_view={h.view.clone()}
                     on_log={h.log.clone()} on_utc={h.utc.clone()} />
             </div>
@@ -1321,9 +1321,40 @@ fn window_text(t0: i64, t1: i64) -> String {
     format!("{}–{} UTC", chart::hms(t0), chart::hms(t1))
 }
 
+/// A value shared by `Rc` that props compare by identity, not content: a
+/// report's timelines compared on every render cost up to 180 ms of the page's
+/// time per second on a long capture.
+#[derive(Debug)]
+pub struct Shared<T>(pub Rc<T>);
+
+impl<T> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        Shared(self.0.clone())
+    }
+}
+
+impl<T> PartialEq for Shared<T> {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl<T> std::ops::Deref for Shared<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> yew::html::IntoPropValue<Shared<T>> for Rc<T> {
+    fn into_prop_value(self) -> Shared<T> {
+        Shared(self)
+    }
+}
+
 #[derive(Properties, PartialEq)]
 struct FindingsProps {
-    report: Rc<Report>,
+    report: Shared<Report>,
     selected: Option<usize>,
     on_spike: Callback<usize>,
 }
@@ -1419,7 +1450,7 @@ fn findings(props: &FindingsProps) -> Html {
 
 #[derive(Properties, PartialEq)]
 struct DetailProps {
-    report: Rc<Report>,
+    report: Shared<Report>,
     index: usize,
     on_save: Callback<usize>,
     saved: Option<String>,
@@ -1477,7 +1508,7 @@ fn spike_detail(props: &DetailProps) -> Html {
 
 #[derive(Properties, PartialEq)]
 struct SummaryProps {
-    report: Rc<Report>,
+    report: Shared<Report>,
     /// From a result link: no capture here to hash.
     shared: bool,
 }
@@ -1534,7 +1565,7 @@ fn summary(props: &SummaryProps) -> Html {
 
 #[derive(Properties, PartialEq)]
 struct PortProps {
-    report: Rc<Report>,
+    report: Shared<Report>,
     selected: usize,
     overlay: Vec<usize>,
     on_select: Callback<usize>,
@@ -1791,7 +1822,7 @@ fn port_row(props: &PortRowProps) -> Html {
 
 #[derive(Properties, PartialEq)]
 struct TimelineProps {
-    report: Rc<Report>,
+    report: Shared<Report>,
     selected: usize,
     overlay: Vec<usize>,
     metric: Metric,
@@ -1802,7 +1833,7 @@ struct TimelineProps {
     on_view: Callback<Option<(i64, i64)>>,
     on_log: Callback<()>,
     on_utc: Callback<()>,
-    fine: Option<Rc<Fine>>,
+    fine: Option<Shared<Fine>>,
     zoom_limit: Option<String>,
 }
 
@@ -2260,6 +2291,11 @@ fn html_attr(name: &str, value: Option<&str>) {
         .and_then(|w| w.document())
         .and_then(|d| d.document_element())
     {
+        // Unchanged values are not set again: an attribute set on the root
+        // element makes the browser look at the whole page's style.
+        if el.get_attribute(name).as_deref() == value {
+            return;
+        }
         let _ = match value {
             Some(v) => el.set_attribute(name, v),
             None => el.remove_attribute(name),
@@ -2421,11 +2457,11 @@ fn settings_panel(props: &SettingsProps) -> Html {
 
 #[derive(Properties, PartialEq)]
 struct ShareProps {
-    report: Rc<Report>,
+    report: Shared<Report>,
     /// A preview while the analysis runs: no result link yet.
     partial: bool,
     /// The result link packed by the worker.
-    link: Option<Rc<Link>>,
+    link: Option<Shared<Link>>,
     /// Ask the worker for the link with addresses hashed (or not).
     on_anonymise: Callback<bool>,
     settings: protocol::Settings,
@@ -2459,7 +2495,7 @@ fn share_panel(props: &ShareProps) -> Html {
     // The result link: the worker packs the report (deflate of the JSON) and
     // sends it after the report; a shared result (no worker) is packed here,
     // in a task of its own after the result is on screen.
-    let key = (Rc::as_ptr(&props.report) as usize, *anonymise);
+    let key = (Rc::as_ptr(&props.report.0) as usize, *anonymise);
     let built = use_state(|| None::<((usize, bool), share::Packed)>);
     {
         let report = props.report.clone();

@@ -21,7 +21,7 @@ pub const MAX_SOURCES: usize = 1 << 12;
 pub const MAX_CONTACTS_PER_SOURCE: usize = 1 << 16;
 /// Ports that may hold a series and heavy hitters at once (a few KB each);
 /// past it the quietest give theirs up, as for [`CELL_BUDGET`].
-pub const DETAIL_BUDGET: usize = 1 << 13;
+pub const DETAIL_BUDGET: usize = 1 << 12;
 /// Cells all series may hold together. Past it the quietest ports give up
 /// their series (they keep their totals) until half the budget is free.
 pub const CELL_BUDGET: usize = 1 << 17;
@@ -40,6 +40,8 @@ pub struct Limits {
     pub contacts: usize,
     /// UDP flows tracked at once.
     pub udp_flows: usize,
+    /// Sources whose first contacts are followed at once.
+    pub sources: usize,
 }
 
 impl Limits {
@@ -49,15 +51,19 @@ impl Limits {
         cells: CELL_BUDGET,
         contacts: CONTACT_BUDGET,
         udp_flows: MAX_UDP_FLOWS,
+        sources: MAX_SOURCES,
     };
     /// A browser tab's bounds: a quarter of the timelines and contacts, half
-    /// the UDP flows (the page draws a few dozen timelines and can re-read
-    /// any port's), so state and report fit in 64 MiB of wasm memory.
+    /// the UDP flows and sources (the page draws a few dozen timelines and
+    /// can re-read any port's), so state and report fit in 64 MiB of wasm
+    /// memory whatever the capture's size (wasm memory never shrinks, and
+    /// a long run fragments it).
     pub const COMPACT: Limits = Limits {
         details: DETAIL_BUDGET / 4,
         cells: CELL_BUDGET / 4,
         contacts: CONTACT_BUDGET / 4,
         udp_flows: MAX_UDP_FLOWS / 2,
+        sources: MAX_SOURCES / 2,
     };
 }
 
@@ -893,19 +899,19 @@ impl Engine {
         if group {
             return false;
         }
-        if !self.sources.contains_key(&k.src) && self.sources.len() >= MAX_SOURCES {
+        if !self.sources.contains_key(&k.src) && self.sources.len() >= self.limits.sources {
             // Sources with a verdict are kept: when they fill the table,
             // shedding frees nothing, and is tried again only after a
             // quarter of the table's worth of new sources went untracked.
             if self.shed_backoff == 0 {
                 self.shed_sources();
-                if self.sources.len() > MAX_SOURCES * 3 / 4 {
-                    self.shed_backoff = MAX_SOURCES / 4;
+                if self.sources.len() > self.limits.sources * 3 / 4 {
+                    self.shed_backoff = self.limits.sources / 4;
                 }
             } else {
                 self.shed_backoff -= 1;
             }
-            if self.sources.len() >= MAX_SOURCES {
+            if self.sources.len() >= self.limits.sources {
                 self.stats.untracked_sources += 1;
                 return false;
             }
@@ -947,7 +953,7 @@ impl Engine {
         let before = self.sources.len();
         self.sources
             .retain(|_, s| s.convicted.is_some() || s.first_contacts > 1);
-        if self.sources.len() > MAX_SOURCES / 2 {
+        if self.sources.len() > self.limits.sources / 2 {
             let mut last: Vec<i64> = self
                 .sources
                 .values()
@@ -956,7 +962,7 @@ impl Engine {
                 .collect();
             last.sort_unstable();
             // Keep the most recent, down to half the table (so shedding is rare).
-            let keep = (MAX_SOURCES / 2).saturating_sub(self.sources.len() - last.len());
+            let keep = (self.limits.sources / 2).saturating_sub(self.sources.len() - last.len());
             let cut = last
                 .get(last.len().saturating_sub(keep))
                 .copied()
