@@ -10,8 +10,8 @@ import time
 
 WHERE = """## Where the time goes (profiles: `perf record -e cpu-clock` on the CLI, Chromium's profiler and traces for the page)
 
-- **Scan traffic, native engine in memory (4.3–5.7 M packets/s from run to run, against
-  10 M; 2.5 M at the start).** The engine is bound by memory latency: every SYN is a first
+- **Scan traffic, native engine in memory (4.2–5.7 M packets/s from run to run on this
+  shared machine, against 10 M; 2.5 M at the start).** The engine is bound by memory latency: every SYN is a first
   contact (a lookup in its source's contact set, up to 64 Ki entries) and opens an attempt
   (a line of the pending index); every answer looks one up. `perf annotate` of
   `Engine::open` puts 55% of its samples on the two loads of the contact set's hash table
@@ -25,18 +25,19 @@ WHERE = """## Where the time goes (profiles: `perf record -e cpu-clock` on the C
   (4.9–5.0 against 4.8–5.7 M packets/s); a touch-ahead stride of 128 bytes (−20%) and of
   16 or 256 KiB (no gain); a single-array contact set. The profile: first-contact
   bookkeeping ~15%, the pending index ~13%, per-packet port work ~12%, heavy hitters ~9%,
-  distinct counts ~7%, framing and decoding ~8%. End to end the CLI does better than the
-  engine in memory (6.45 M packets/s on the 1 GB scan file): its reader thread's copy leaves
-  each 1 MiB chunk in cache, while the in-memory run also pays for reading 256 MiB from
-  RAM. Next: a first-contact table of our own, one cache line per lookup, whose lines can
+  distinct counts ~7%, framing and decoding ~8%. End to end the CLI can do better than the
+  engine in memory (3.5–6.5 M packets/s on the 1 GB scan file from run to run): its reader
+  thread's copy leaves each 1 MiB chunk in cache, while the in-memory run also pays for
+  reading 256 MiB from RAM. The engine in wasm runs at 0.71–0.86× native on scan traffic
+  from run to run (the same memory-bound hot spots). Next: a first-contact table of our own, one cache line per lookup, whose lines can
   be read ahead for a batch (hashbrown's layout cannot be).
-- **Mixed traffic, native engine in memory (3.1–3.4 GB/s; 4.9 GB/s end to end on 1 GB).**
+- **Mixed traffic, native engine in memory (3.0–3.4 GB/s; 4.0–4.9 GB/s end to end on 1 GB).**
   The in-memory run streams the whole input from RAM (the touch-ahead reads every line:
   ~18% of the profile); heavy hitters ~8%; coarsening merges ~5% (the grid steps up from
   1 ms to 2 s bins eleven times as the span grows); the pending index ~5%. The CLI end to
-  end (0.22 s for 1 GB) meets its target because its chunks arrive in cache.
-- **Web app against a bare reader (0.81× on mixed, 0.29× on scan; 0.43× and 0.12× at the
-  start).** Reading a `File` costs CPU outside the worker (the browser process, IPC, the
+  end (0.22–0.27 s for 1 GB) meets its target because its chunks arrive in cache.
+- **Web app against a bare reader (0.81–0.89× on mixed, 0.21–0.29× on scan; 0.43× and
+  0.12× at the start).** Reading a `File` costs CPU outside the worker (the browser process, IPC, the
   renderer's copy): the bare reader keeps most of a core busy. Slices are read on a reader
   thread of the worker's own, the worker is started with the page, previews cost at most a
   tenth of the time. On this 2-core machine the engine shares the machine with the reading:
@@ -59,6 +60,21 @@ WHERE = """## Where the time goes (profiles: `perf record -e cpu-clock` on the C
   took 55 ms to parse and draw), and the first comes after the first 1 MiB rather than
   the first 8 MiB slice. Measured from `data-worker-memory` after the result link is
   built, so the link's packing counts.
+- **Multi-gigabyte captures.** A 5 GiB capture of each kind completes in the CLI and in the
+  page within the memory targets. A first 5 GiB run found two misses: `wide` took 65 MiB
+  of wasm memory in the page (52 MiB at 256 MiB: the allocator's fragmentation grows with
+  a long run, as wasm memory never shrinks) and 128 MiB of RSS in the CLI (a counting
+  allocator showed 58 MiB held through most of the run, then 90 MiB when thousands of
+  ports earned a timeline back near the end). The page now tracks half the sources
+  (2 Ki) and the CLI lets at most 4 Ki ports hold a timeline (8 Ki before; the report
+  carries timelines for the top 100 and detection needs no more candidates): 52 and
+  113 MiB. Reports of every capture within the bounds are unchanged. The page's longest
+  task on the 5 GiB mixed capture (54–83 ms, in one of three runs none) is the first
+  render of a non-empty preview: a Chromium profile puts most of it in the browser's own
+  style and layout work for the new page and the chart's forced layout (it reads the
+  canvas's width). Profiling it also found the page comparing reports by content on
+  every render (props), 177 ms of `memcmp` in its first 2.5 s; props now compare them by
+  identity.
 """
 
 
