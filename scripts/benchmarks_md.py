@@ -46,8 +46,8 @@ WHERE = """## Where the time goes (profiles: `perf record -e cpu-clock` on the C
   `file.stream()` (0.34 s in this run; the two bare readers trade places from run to run).
   On scan traffic the app is engine-bound (about 1 s of its 1.26 s).
 - **Memory and responsiveness on the `wide` capture (every port busy, 65 Ki sources).**
-  CLI: 118 MiB RSS at 1 GB (201 MiB at the start), 14 s (186 s). In the browser: 52 MiB
-  of wasm memory (117 MiB before this run's changes), first chart 106 ms (324 ms), no task
+  CLI: 101 MiB RSS at 1 GB (201 MiB at the start), 14–16 s (186 s). In the browser:
+  42–52 MiB of wasm memory (117 MiB before), first chart 106–136 ms (324 ms), no task
   over 50 ms (64 ms). What did it: the worker's engine works within compact bounds (a
   quarter of the timelines and remembered contacts, half the UDP flows and tracked
   sources; the CLI keeps the full ones); slices are copied into wasm 1 MiB at a time (a whole 8 MiB slice's copy
