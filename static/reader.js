@@ -7,6 +7,8 @@
 // Replies:  { seq, buf, last }           one per slice, in order
 //           { error }                    when a read fails
 // From the analysis worker: { ack: true } for each slice it has finished.
+// Bytes of the first slice.
+const FIRST = 1 << 20;
 let run = 0;
 let credit = 0;
 let wake = null;
@@ -31,7 +33,8 @@ async function read(blob, slice, ahead, me) {
   try {
     for (;;) {
       while (inflight.length < ahead && next < size) {
-        const end = Math.min(next + slice, size);
+        // The first slice is small, so the analysis starts at once.
+        const end = Math.min(next + (next === 0 ? Math.min(slice, FIRST) : slice), size);
         inflight.push(blob.slice(next, end).arrayBuffer());
         next = end;
       }
