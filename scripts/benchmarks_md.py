@@ -28,7 +28,7 @@ WHERE = """## Where the time goes (profiles: `perf record -e cpu-clock` on the C
   distinct counts ~7%, framing and decoding ~8%. End to end the CLI can do better than the
   engine in memory (3.5–6.5 M packets/s on the 1 GB scan file from run to run): its reader
   thread's copy leaves each 1 MiB chunk in cache, while the in-memory run also pays for
-  reading 256 MiB from RAM. The engine in wasm runs at 0.71–0.86× native on scan traffic
+  reading 256 MiB from RAM. The engine in wasm runs at 0.71–0.91× native on scan traffic
   from run to run (the same memory-bound hot spots). Next: a first-contact table of our own, one cache line per lookup, whose lines can
   be read ahead for a batch (hashbrown's layout cannot be).
 - **Mixed traffic, native engine in memory (3.0–3.4 GB/s; 4.0–4.9 GB/s end to end on 1 GB).**
@@ -47,7 +47,7 @@ WHERE = """## Where the time goes (profiles: `perf record -e cpu-clock` on the C
   On scan traffic the app is engine-bound (about 1 s of its 1.26 s).
 - **Memory and responsiveness on the `wide` capture (every port busy, 65 Ki sources).**
   CLI: 101 MiB RSS at 1 GB (201 MiB at the start), 14–16 s (186 s). In the browser:
-  42–52 MiB of wasm memory (117 MiB before), first chart 106–136 ms (324 ms), no task
+  42–52 MiB of wasm memory (117 MiB before), first chart 97–136 ms (324 ms), no task
   over 50 ms (64 ms). What did it: the worker's engine works within compact bounds (a
   quarter of the timelines and remembered contacts, half the UDP flows and tracked
   sources; the CLI keeps the full ones); slices are copied into wasm 1 MiB at a time (a whole 8 MiB slice's copy
