@@ -2330,8 +2330,6 @@ fn post_worker(running: &Rc<RefCell<Running>>, fields: &[(&str, JsValue)]) {
     }
 }
 
-/// The bin width to re-read `[t0, t1)` at: the coarsest step of the ladder
-/// giving at least 300 bins, if finer than `stored`.
 /// The time span a series covers (µs).
 fn span_of(s: &portspike_core::report::SeriesReport) -> (i64, i64) {
     (
@@ -2349,6 +2347,8 @@ fn grid_span(r: &Report) -> Option<(i64, i64)> {
         .or_else(|| Some((r.capture.first_ts?, r.capture.last_ts? + 1)))
 }
 
+/// The bin width to re-read `[t0, t1)` at: the coarsest step of the ladder
+/// giving at least 300 bins, if finer than `stored`.
 pub fn fine_width(t0: i64, t1: i64, stored: u64) -> Option<u64> {
     let span = (t1 - t0).max(1) as u64;
     portspike_core::bins::LADDER
@@ -2522,13 +2522,7 @@ fn share_panel(props: &ShareProps) -> Html {
             }
         });
     }
-    let sha = props
-        .report
-        .capture
-        .files
-        .first()
-        .and_then(|f| f.sha256.clone())
-        .unwrap_or_default();
+    let sha = props.report.sha256().unwrap_or_default().to_string();
     // The link names the SHA-256 its packed report holds (the worker's link
     // may still be the one built before the capture was hashed).
     let result = if props.shared {

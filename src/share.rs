@@ -281,14 +281,10 @@ pub fn encode_result(r: &Report, salt: Option<u64>) -> Packed {
             }
             series /= 2;
         }
-        return Packed {
-            value: bare,
-            series: 0,
-            ports: all,
-        };
     }
-    if pack(&head, &[], 0).len() > RESULT_LIMIT {
-        // Too long even without ports: dropping them would not make it fit.
+    // Without timelines it fits; or it is too long even without ports, and
+    // dropping them would not make it fit.
+    if bare.len() <= RESULT_LIMIT || pack(&head, &[], 0).len() > RESULT_LIMIT {
         return Packed {
             value: bare,
             series: 0,

@@ -367,12 +367,7 @@ fn post_link(anonymise: bool) {
     let packed = KEPT.with(|k| {
         k.borrow().as_ref().map(|k| {
             let salt = anonymise.then(|| js_sys::Math::random().to_bits());
-            let sha = k
-                .report
-                .capture
-                .files
-                .first()
-                .and_then(|f| f.sha256.clone());
+            let sha = k.report.sha256().map(str::to_string);
             (crate::share::encode_result(&k.report, salt), sha)
         })
     });
@@ -677,12 +672,7 @@ async fn window(data: JsValue) {
         .iter()
         .filter_map(|w| {
             let (proto, port) = w.split_once('/')?;
-            let proto = match proto {
-                "tcp" => Proto::Tcp,
-                "udp" => Proto::Udp,
-                _ => return None,
-            };
-            Some((proto, port.parse().ok()?))
+            Some((Proto::parse(proto)?, port.parse().ok()?))
         })
         .collect();
     a.protect(&asked);
@@ -707,8 +697,9 @@ async fn window(data: JsValue) {
     match res {
         Ok(()) => {
             let mut r = a.into_inner().finish();
-            r.ports
-                .retain(|p| wanted.contains(&format!("{}/{}", p.proto, p.port)));
+            r.ports.retain(|p| {
+                Proto::parse(&p.proto).is_some_and(|proto| asked.contains(&(proto, p.port)))
+            });
             r.spikes.clear();
             r.scanners.clear();
             fields.push(("report", r.to_json().into()));
@@ -722,10 +713,10 @@ async fn window(data: JsValue) {
 /// bytes, packets, note}`: the window's packets on that port as a pcap.
 async fn extract(data: JsValue) {
     let id = get(&data, "id");
-    let proto = match get(&data, "proto").as_string().as_deref() {
-        Some("udp") => portspike_core::decode::Proto::Udp,
-        _ => portspike_core::decode::Proto::Tcp,
-    };
+    let proto = get(&data, "proto")
+        .as_string()
+        .and_then(|p| Proto::parse(&p))
+        .unwrap_or(Proto::Tcp);
     let Some(key) = KEPT.with(|k| k.borrow().as_ref().map(|k| k.key.clone())) else {
         return;
     };

@@ -34,6 +34,15 @@ impl Proto {
             Proto::Udp => "udp",
         }
     }
+
+    /// The protocol [`Proto::as_str`] names.
+    pub fn parse(s: &str) -> Option<Proto> {
+        match s {
+            "tcp" => Some(Proto::Tcp),
+            "udp" => Some(Proto::Udp),
+            _ => None,
+        }
+    }
 }
 
 /// Transport summary.

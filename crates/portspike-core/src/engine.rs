@@ -66,12 +66,6 @@ impl Limits {
         sources: MAX_SOURCES / 2,
     };
 }
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits::FULL
-    }
-}
 /// Ports and targets counted per source (the first ones seen).
 pub const TOP_PER_SOURCE: usize = 16;
 /// Heavy hitters kept per port (Space-Saving).
@@ -843,7 +837,7 @@ impl Engine {
             self.detailed += 1;
         }
         self.grew(grown);
-        if self.detailed > self.limits.details {
+        if readmitted && self.detailed > self.limits.details {
             self.trim();
         }
     }

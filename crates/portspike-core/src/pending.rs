@@ -171,12 +171,6 @@ impl<K: Copy, V: Copy> Table<K, V> {
         self.ring.capacity() * std::mem::size_of::<Slot<K, V>>()
             + self.index.capacity() * std::mem::size_of::<[Way; WAYS]>()
     }
-
-    pub fn clear(&mut self) {
-        self.ring.clear();
-        self.head = 0;
-        self.index = Vec::new();
-    }
 }
 
 #[cfg(test)]

@@ -204,6 +204,11 @@ pub struct ScannerReport {
 }
 
 impl Report {
+    /// The (first) capture file's SHA-256, once known.
+    pub fn sha256(&self) -> Option<&str> {
+        self.capture.files.first()?.sha256.as_deref()
+    }
+
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
     }
