@@ -16,6 +16,14 @@ use serde::Serialize;
 pub const MAX_RECORD: usize = 16 * 1024 * 1024;
 /// How far ahead of the parser [`Reader::feed`] reads its input into cache.
 const TOUCH_AHEAD: usize = 64 << 10;
+/// Longest preamble kept (a pcapng section header and its interface blocks;
+/// real ones are a few hundred bytes). Past it the file gets no time index.
+pub const MAX_PREAMBLE: usize = 256 << 10;
+/// Bytes of preambles the time index holds in all. Past it, no index.
+pub const MAX_INDEX_PREAMBLE_BYTES: usize = 4 << 20;
+/// Interfaces described in one pcapng section that are followed; later
+/// interface blocks are skipped with a warning (and so are their packets).
+pub const MAX_INTERFACES: usize = 1 << 16;
 
 /// One captured packet, borrowed from the input.
 #[derive(Debug, Clone, Copy)]
@@ -209,8 +217,14 @@ enum Step {
 #[derive(Debug)]
 pub struct Reader {
     state: State,
+    /// Bytes carried over between chunks; those before `pos` are consumed
+    /// (moved out only when the rest is no longer than them, so every byte is
+    /// copied a bounded number of times however small the steps).
     buf: Vec<u8>,
-    /// Stream offset of `buf[0]` (or of the next unread byte when `buf` is empty).
+    pos: usize,
+    /// Bytes copied into or within `buf` so far (the cost of buffering).
+    copied: u64,
+    /// Stream offset of `buf[pos]` (the next unread byte).
     offset: u64,
     format: Option<Format>,
     error: Option<CaptureError>,
@@ -227,8 +241,16 @@ pub struct Reader {
     preamble: Vec<u8>,
     /// Bumped whenever `preamble` changes.
     preamble_gen: u32,
+    /// The preamble outgrew [`MAX_PREAMBLE`]: it is no longer kept.
+    preamble_dropped: bool,
     index: Index,
     indexed_gen: u32,
+    /// Preamble bytes held by `index`.
+    index_bytes: usize,
+    /// No index is wanted (compressed input): keep neither it nor the preamble.
+    no_index: bool,
+    /// The input has ended: a block that would run past it is no block.
+    at_eof: bool,
     max_segments: usize,
 }
 
@@ -243,6 +265,8 @@ impl Reader {
         Reader {
             state: State::Start,
             buf: Vec::new(),
+            pos: 0,
+            copied: 0,
             offset: 0,
             format: None,
             error: None,
@@ -254,8 +278,12 @@ impl Reader {
             bad_fraction_seen: false,
             preamble: Vec::new(),
             preamble_gen: 0,
+            preamble_dropped: false,
             index: Index::default(),
             indexed_gen: 0,
+            index_bytes: 0,
+            no_index: false,
+            at_eof: false,
             max_segments: MAX_SEGMENTS,
         }
     }
@@ -265,10 +293,31 @@ impl Reader {
         self.max_segments = n.max(2);
     }
 
+    /// Keep no time index and no preamble (for input whose offsets cannot be
+    /// sought, such as a decompressed stream): [`Reader::take_index`] then
+    /// returns an index that has overflowed.
+    pub fn no_index(&mut self) {
+        if !self.no_index {
+            self.no_index = true;
+            self.index = Index {
+                overflow: true,
+                ..Index::default()
+            };
+            self.index_bytes = 0;
+            self.preamble = Vec::new();
+        }
+    }
+
+    /// Bytes copied into or within the carry-over buffer so far: at most a
+    /// small multiple of the bytes fed, whatever they are.
+    pub fn bytes_copied(&self) -> u64 {
+        self.copied
+    }
+
     /// Close and hand over the time → offset index (offsets in the stream
     /// fed, so only meaningful for uncompressed input).
     pub fn take_index(&mut self) -> Index {
-        let end = self.offset + self.buf.len() as u64;
+        let end = self.offset + self.pending() as u64;
         if let Some(last) = self.index.segments.last_mut() {
             last.end = end;
         }
@@ -277,18 +326,23 @@ impl Reader {
 
     /// Note a record at the current offset in the index.
     fn index_record(&mut self, ts_ns: i64) {
-        let ix = &mut self.index;
-        if ix.overflow {
+        if self.index.overflow {
             return;
         }
-        if self.indexed_gen != self.preamble_gen || ix.preambles.is_empty() {
-            if ix.preambles.len() >= MAX_PREAMBLES {
-                ix.overflow = true;
+        if self.indexed_gen != self.preamble_gen || self.index.preambles.is_empty() {
+            let bytes = self.index_bytes + self.preamble.len();
+            if self.preamble_dropped
+                || self.index.preambles.len() >= MAX_PREAMBLES
+                || bytes > MAX_INDEX_PREAMBLE_BYTES
+            {
+                self.index_overflow();
                 return;
             }
-            ix.preambles.push(self.preamble.clone());
+            self.index.preambles.push(self.preamble.clone());
+            self.index_bytes = bytes;
             self.indexed_gen = self.preamble_gen;
         }
+        let ix = &mut self.index;
         let ts = ts_ns.div_euclid(1000);
         let p = ix.preambles.len() - 1;
         let off = self.offset;
@@ -316,6 +370,63 @@ impl Reader {
                 });
             }
         }
+    }
+
+    /// The index cannot hold this file: drop it (windows cannot be re-read).
+    fn index_overflow(&mut self) {
+        let off = self.offset;
+        self.index = Index {
+            overflow: true,
+            ..Index::default()
+        };
+        self.index_bytes = 0;
+        self.preamble = Vec::new();
+        self.preamble_dropped = true;
+        self.warn(
+            "index_bounded",
+            format!(
+                "the headers before offset {off} (pcapng sections and interfaces) pass the time index's bounds ({MAX_PREAMBLES} preambles, {} KiB each, {} MiB in all): this file has no index, so a time window cannot be read again at a finer width",
+                MAX_PREAMBLE >> 10,
+                MAX_INDEX_PREAMBLE_BYTES >> 20
+            ),
+            off,
+        );
+    }
+
+    /// Keep `block` as the preamble (a section header: `fresh`) or add it
+    /// (an interface block), within [`MAX_PREAMBLE`].
+    fn keep_preamble(&mut self, block: &[u8], fresh: bool) {
+        self.preamble_gen += 1;
+        if self.no_index || self.preamble_dropped {
+            return;
+        }
+        let len = if fresh { 0 } else { self.preamble.len() };
+        if len + block.len() > MAX_PREAMBLE {
+            self.index_overflow();
+            return;
+        }
+        if fresh {
+            self.preamble.clear();
+        }
+        self.preamble.extend_from_slice(block);
+    }
+
+    /// Bytes buffered and not yet consumed.
+    fn pending(&self) -> usize {
+        self.buf.len() - self.pos.min(self.buf.len())
+    }
+
+    /// Append to the carry-over buffer, first moving the unconsumed bytes to
+    /// its front when they are no more than the consumed ones (so the move
+    /// costs no more than what was consumed since the last one).
+    fn buffer(&mut self, bytes: &[u8]) {
+        if self.pos > 0 && self.pending() <= self.pos {
+            self.copied += self.pending() as u64;
+            self.buf.drain(..self.pos);
+            self.pos = 0;
+        }
+        self.copied += bytes.len() as u64;
+        self.buf.extend_from_slice(bytes);
     }
 
     /// The header bytes that, fed to a new reader, let it read on from any
@@ -349,19 +460,19 @@ impl Reader {
     /// complete packet record, in order.
     pub fn feed(&mut self, mut chunk: &[u8], on_frame: &mut dyn FnMut(Frame<'_>)) {
         // Complete a record split across chunks first.
-        while !self.buf.is_empty() && !chunk.is_empty() {
+        while self.pending() > 0 && !chunk.is_empty() {
             if matches!(self.state, State::Failed) {
                 return;
             }
             match self.step_buffered(on_frame) {
                 Some(Step::Consumed(_)) => {}
                 Some(Step::Need(total)) => {
-                    let want = total.saturating_sub(self.buf.len()).min(chunk.len());
+                    let want = total.saturating_sub(self.pending()).min(chunk.len());
                     if want == 0 {
                         return;
                     }
                     let (head, rest) = chunk.split_at(want);
-                    self.buf.extend_from_slice(head);
+                    self.buffer(head);
                     chunk = rest;
                 }
                 None => return,
@@ -370,11 +481,11 @@ impl Reader {
         if matches!(self.state, State::Failed) {
             return;
         }
-        if !self.buf.is_empty() {
+        if self.pending() > 0 {
             // Still incomplete and the chunk is used up; try with what we have.
             loop {
                 match self.step_buffered(on_frame) {
-                    Some(Step::Consumed(_)) if !self.buf.is_empty() => {}
+                    Some(Step::Consumed(_)) if self.pending() > 0 => {}
                     _ => return,
                 }
             }
@@ -398,7 +509,7 @@ impl Reader {
                     self.offset += n as u64;
                 }
                 Some(Step::Need(_)) => {
-                    self.buf.extend_from_slice(chunk);
+                    self.buffer(chunk);
                     break;
                 }
                 None => break,
@@ -407,26 +518,89 @@ impl Reader {
         std::hint::black_box(sink);
     }
 
-    /// One step over the buffered bytes; what it consumes leaves the buffer.
+    /// One step over the buffered bytes; what it consumes is passed over
+    /// (never moved: see [`Reader::buffer`]).
     fn step_buffered(&mut self, on_frame: &mut dyn FnMut(Frame<'_>)) -> Option<Step> {
         let buf = std::mem::take(&mut self.buf);
-        let step = self.step(&buf, on_frame);
+        let step = self.step(buf.get(self.pos..).unwrap_or_default(), on_frame);
+        if matches!(self.state, State::Failed) {
+            self.pos = 0;
+            return step;
+        }
         self.buf = buf;
         if let Some(Step::Consumed(n)) = step {
-            self.buf.drain(..n.min(self.buf.len()));
+            let n = n.min(self.pending());
+            self.pos += n;
             self.offset += n as u64;
+            if self.pos >= self.buf.len() {
+                self.buf.clear();
+                self.pos = 0;
+            }
         }
         step
     }
 
     /// End of input: a partial record left over is reported as truncated.
+    /// Packets found in the bytes left over (see [`Reader::finish_with`]) are
+    /// not delivered.
     pub fn finish(&mut self) {
+        self.finish_with(&mut |_| {});
+    }
+
+    /// End of input. Inside a pcapng section, a block whose length runs past
+    /// the end (a corrupt length field) is skipped when a valid block follows
+    /// it, as a corrupt block anywhere else is, and the packets of the blocks
+    /// after it go to `on_frame`; a partial record left over is reported as
+    /// truncated.
+    pub fn finish_with(&mut self, on_frame: &mut dyn FnMut(Frame<'_>)) {
         if matches!(self.state, State::Failed) {
             return;
         }
         if matches!(self.state, State::Start) {
-            let what = describe_magic(&self.buf);
+            let what = describe_magic(self.buf.get(self.pos..).unwrap_or_default());
             self.fail("not_a_capture", format!("not a pcap/pcapng file: {what}"));
+            return;
+        }
+        self.at_eof = true;
+        if let State::Pcapng {
+            endian,
+            section_seen: true,
+            resync_from: None,
+            ..
+        } = self.state
+        {
+            let rest = self.buf.get(self.pos..).unwrap_or_default();
+            if rest.len() >= 16 && next_block(rest, endian, 4).is_some() {
+                let off = self.offset;
+                let btype = endian.u32(rest, 0).unwrap_or(0);
+                let blen = endian.u32(rest, 4).unwrap_or(0);
+                self.warn(
+                    "bad_block",
+                    format!("pcapng block of type {btype:#x} claims {blen} bytes, past the end of the capture; looking for the next valid block"),
+                    off,
+                );
+                if let State::Pcapng { resync_from, .. } = &mut self.state {
+                    *resync_from = Some(off);
+                }
+            }
+        }
+        let resyncing = matches!(
+            self.state,
+            State::Pcapng {
+                resync_from: Some(_),
+                ..
+            }
+        );
+        if resyncing {
+            // Each step consumes, or stops at a block cut short by the end.
+            while self.pending() > 0 {
+                match self.step_buffered(on_frame) {
+                    Some(Step::Consumed(_)) => {}
+                    _ => break,
+                }
+            }
+        }
+        if matches!(self.state, State::Failed) {
             return;
         }
         if let State::Pcapng {
@@ -441,8 +615,8 @@ impl Reader {
             );
             return;
         }
-        if !self.buf.is_empty() {
-            let have = self.buf.len();
+        if self.pending() > 0 {
+            let have = self.pending();
             let what = match self.state {
                 State::Pcapng { .. } => "block",
                 _ => "record",
@@ -462,6 +636,7 @@ impl Reader {
         });
         self.state = State::Failed;
         self.buf = Vec::new();
+        self.pos = 0;
     }
 
     fn warn(&mut self, code: &'static str, message: String, offset: u64) {
@@ -547,8 +722,7 @@ impl Reader {
             linktype: network & 0xFFFF,
         };
         self.format = Some(Format::Pcap);
-        self.preamble = b.get(..24).unwrap_or_default().to_vec();
-        self.preamble_gen += 1;
+        self.keep_preamble(b.get(..24).unwrap_or_default(), true);
         Some(Step::Consumed(24))
     }
 
@@ -666,14 +840,8 @@ impl Reader {
         }
         let body = block.get(8..blen - 4)?;
         match btype {
-            0x0A0D_0D0A => {
-                self.preamble = block.to_vec();
-                self.preamble_gen += 1;
-            }
-            1 => {
-                self.preamble.extend_from_slice(block);
-                self.preamble_gen += 1;
-            }
+            0x0A0D_0D0A => self.keep_preamble(block, true),
+            1 if self.interface_count() < MAX_INTERFACES => self.keep_preamble(block, false),
             _ => {}
         }
         match btype {
@@ -727,7 +895,11 @@ impl Reader {
             return Step::Consumed(4);
         }
         let Some(block) = b.get(..blen) else {
-            return Step::Need(blen);
+            return if self.at_eof {
+                Step::Consumed(4)
+            } else {
+                Step::Need(blen)
+            };
         };
         if endian.u32(block, blen - 4) != Some(blen as u32) {
             return Step::Consumed(4);
@@ -775,6 +947,15 @@ impl Reader {
         let Some(linktype) = endian.u16(body, 0) else {
             return;
         };
+        if self.interface_count() >= MAX_INTERFACES {
+            let off = self.offset;
+            self.warn(
+                "too_many_interfaces",
+                format!("interface block at offset {off} describes more than {MAX_INTERFACES} interfaces in one section; it and its packets are skipped"),
+                off,
+            );
+            return;
+        }
         let snaplen = endian.u32(body, 4).unwrap_or(0);
         let mut iface = Interface {
             linktype: u32::from(linktype),
@@ -813,7 +994,8 @@ impl Reader {
             interfaces.push(iface);
         }
         let idx = self.drops_base + self.interface_count().saturating_sub(1);
-        if self.drops.len() <= idx {
+        // Drop counters are kept for the first interfaces of the file only.
+        if self.drops.len() <= idx && idx < MAX_INTERFACES {
             self.drops.resize(idx + 1, 0);
         }
     }
@@ -960,6 +1142,31 @@ impl Reader {
             }
         }
     }
+}
+
+/// The offset of the first valid-looking pcapng block in `b` at or after
+/// `from` (4-byte steps): a known type, a sane length that fits in `b`, and
+/// the same length at its end.
+fn next_block(b: &[u8], endian: Endian, from: usize) -> Option<usize> {
+    (from..b.len().saturating_sub(11)).step_by(4).find(|&at| {
+        let Some(h) = b.get(at..) else {
+            return false;
+        };
+        let endian = match (h.get(..4), h.get(8..12)) {
+            (Some([0x0a, 0x0d, 0x0d, 0x0a]), Some([0x4d, 0x3c, 0x2b, 0x1a])) => Endian::Little,
+            (Some([0x0a, 0x0d, 0x0d, 0x0a]), Some([0x1a, 0x2b, 0x3c, 0x4d])) => Endian::Big,
+            _ => endian,
+        };
+        let (Some(btype), Some(blen)) = (endian.u32(h, 0), endian.u32(h, 4)) else {
+            return false;
+        };
+        let blen = blen as usize;
+        matches!(btype, 0x0A0D_0D0A | 1 | 2 | 3 | 5 | 6)
+            && blen >= 12
+            && blen % 4 == 0
+            && blen <= h.len()
+            && endian.u32(h, blen - 4) == Some(blen as u32)
+    })
 }
 
 /// Iterate pcapng options leniently: stop quietly at the first malformed one.
@@ -1142,6 +1349,176 @@ mod tests {
         let (frames, r) = collect(&v, 3);
         assert_eq!(frames.len(), 1);
         assert_eq!(r.error().unwrap().offset, Some(bad_at));
+    }
+
+    /// Feed `bytes` in `chunk`-byte pieces, packets delivered at the end too.
+    fn collect_all(bytes: &[u8], chunk: usize) -> (u64, Reader) {
+        let mut r = Reader::new();
+        let mut n = 0u64;
+        for c in bytes.chunks(chunk) {
+            r.feed(c, &mut |_| n += 1);
+        }
+        r.finish_with(&mut |_| n += 1);
+        (n, r)
+    }
+
+    #[test]
+    fn recovery_from_a_huge_corrupt_block_is_linear() {
+        // A block claiming 4 MiB, then 4 MiB of bytes that are no blocks, then
+        // a good packet: each byte is buffered once, never moved per step.
+        let mut v = ng_head();
+        v.extend(ng_epb(1, b"abcd"));
+        let bad_at = v.len() as u64;
+        let claimed = 4usize << 20;
+        v.extend(6u32.to_le_bytes());
+        v.extend((claimed as u32).to_le_bytes());
+        v.resize(v.len() + claimed, 0x55);
+        let good_at = v.len() as u64;
+        v.extend(ng_epb(2, b"efgh"));
+        for chunk in [1 << 16, 1 << 20, v.len()] {
+            let (n, r) = collect_all(&v, chunk);
+            assert_eq!(r.error(), None, "chunk {chunk}");
+            assert_eq!(n, 2);
+            let w: Vec<_> = r.warnings().iter().map(|w| (w.code, w.offset)).collect();
+            assert_eq!(
+                w,
+                vec![
+                    ("bad_block", Some(bad_at)),
+                    ("resynchronised", Some(good_at))
+                ]
+            );
+            assert!(
+                r.bytes_copied() <= 2 * v.len() as u64,
+                "chunk {chunk}: {} bytes copied for {}",
+                r.bytes_copied(),
+                v.len()
+            );
+        }
+    }
+
+    #[test]
+    fn recovery_through_fake_block_headers_is_linear() {
+        // Every 16 bytes a header of a known type claiming 1 MiB whose trailer
+        // never matches: each needs 1 MiB buffered ahead, and is still one
+        // look. The last MiB of them run past the end, where they are no blocks.
+        let mut v = ng_head();
+        v.extend(ng_epb(1, b"abcd"));
+        let bad_at = v.len() as u64;
+        let mut fake = 6u32.to_le_bytes().to_vec();
+        fake.extend((1u32 << 20).to_le_bytes());
+        fake.extend([9; 8]);
+        for _ in 0..(3 << 20) / 16 {
+            v.extend(&fake);
+        }
+        v.extend(ng_epb(2, b"efgh"));
+        for chunk in [4096, 1 << 20, v.len()] {
+            let (n, r) = collect_all(&v, chunk);
+            assert_eq!(r.error(), None, "chunk {chunk}");
+            assert_eq!(n, 2, "chunk {chunk}");
+            assert_eq!(r.warnings()[0].offset, Some(bad_at));
+            assert!(r.bytes_copied() <= 3 * v.len() as u64, "chunk {chunk}");
+        }
+    }
+
+    #[test]
+    fn one_flipped_length_bit_loses_one_packet() {
+        let mut v = ng_head();
+        let mut starts = Vec::new();
+        for i in 0..2000u64 {
+            starts.push(v.len());
+            v.extend(ng_epb(i, &[i as u8; 60]));
+        }
+        for bit in [9, 16, 23] {
+            let mut bad = v.clone();
+            // The leading length of packet 1000: larger than the rest of the file for bit 23.
+            bad[starts[1000] + 4 + bit / 8] ^= 1 << (bit % 8);
+            for chunk in [4096, bad.len()] {
+                let (n, r) = collect_all(&bad, chunk);
+                assert_eq!(r.error(), None, "bit {bit}, chunk {chunk}");
+                assert_eq!(n, 1999, "bit {bit}, chunk {chunk}");
+                assert_eq!(r.warnings()[0].code, "bad_block");
+                assert_eq!(r.warnings()[0].offset, Some(starts[1000] as u64));
+                assert!(r.bytes_copied() <= 2 * bad.len() as u64);
+            }
+        }
+    }
+
+    #[test]
+    fn a_capture_cut_inside_a_block_is_still_truncated() {
+        let mut v = ng_head();
+        v.extend(ng_epb(1, b"abcd"));
+        let last = v.len() as u64;
+        v.extend(ng_epb(2, &[7; 100]));
+        v.truncate(v.len() - 10);
+        let (n, r) = collect_all(&v, 7);
+        assert_eq!(n, 1);
+        assert_eq!(r.error().unwrap().code, "truncated");
+        assert_eq!(r.error().unwrap().offset, Some(last));
+    }
+
+    /// An interface block padded with an option to `len` bytes.
+    fn ng_idb_padded(len: usize) -> Vec<u8> {
+        let mut idb = vec![1, 0, 0, 0, 0, 0, 0, 0];
+        let pad = len - 12 - 8 - 4 - 4;
+        idb.extend([1, 0]); // opt_comment
+        idb.extend((pad as u16).to_le_bytes());
+        idb.resize(idb.len() + pad, b'x');
+        idb.extend([0, 0, 0, 0]);
+        ng_block(1, &idb)
+    }
+
+    #[test]
+    fn interface_blocks_cannot_grow_the_preamble_or_the_index_unbounded() {
+        // 64 interfaces of 60 KiB, each followed by a packet: the preamble
+        // outgrows its bound, the file loses its index, every packet counts.
+        let mut v = ng_head();
+        for i in 0..64u64 {
+            v.extend(ng_idb_padded(60 << 10));
+            let mut epb = (i as u32).to_le_bytes().to_vec();
+            epb.extend([0; 8]);
+            epb.extend(4u32.to_le_bytes());
+            epb.extend(4u32.to_le_bytes());
+            epb.extend(b"wxyz");
+            v.extend(ng_block(6, &epb));
+        }
+        let (n, mut r) = collect_all(&v, 1 << 16);
+        assert_eq!(n, 64);
+        assert_eq!(r.error(), None);
+        assert!(r.preamble.len() <= MAX_PREAMBLE);
+        let w: Vec<_> = r.warnings().iter().map(|w| w.code).collect();
+        assert_eq!(w, vec!["index_bounded"]);
+        let ix = r.take_index();
+        assert!(ix.overflow && ix.preambles.is_empty());
+    }
+
+    #[test]
+    fn big_section_headers_cannot_grow_the_index_unbounded() {
+        // 40 sections whose headers are 200 KiB each: 8 MB of preambles
+        // would be indexed; the index stops at its bound instead.
+        let mut v = Vec::new();
+        for i in 0..40u64 {
+            let mut shb = vec![0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 0, 0];
+            shb.extend((-1i64).to_le_bytes());
+            let pad = (200 << 10) - 12 - 16 - 4 - 4;
+            shb.extend([1, 0]);
+            shb.extend((pad as u16).to_le_bytes());
+            shb.resize(shb.len() + pad, b'y');
+            shb.extend([0, 0, 0, 0]);
+            v.extend(ng_block(0x0A0D0D0A, &shb));
+            v.extend(ng_block(1, &[1, 0, 0, 0, 0, 0, 0, 0]));
+            v.extend(ng_epb(i, b"abcd"));
+        }
+        let (n, mut r) = collect_all(&v, 1 << 16);
+        assert_eq!(n, 40);
+        assert!(r.index_bytes <= MAX_INDEX_PREAMBLE_BYTES);
+        assert_eq!(r.warnings()[0].code, "index_bounded");
+        assert!(r.take_index().overflow);
+        // Without an index (compressed input) nothing is kept and nothing said.
+        let mut r = Reader::new();
+        r.no_index();
+        r.feed(&v, &mut |_| {});
+        r.finish();
+        assert!(r.preamble.is_empty() && r.warnings().is_empty());
     }
 
     #[test]

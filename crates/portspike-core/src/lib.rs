@@ -181,7 +181,7 @@ impl FileState {
         let reader = &mut self.reader;
         self.input
             .finish(&mut |b| reader.feed(b, &mut |f| counts.frame(f)));
-        self.reader.finish();
+        self.reader.finish_with(&mut |f| counts.frame(f));
         // A decompression fault is where reading really stopped; a framing
         // error after it is only its consequence.
         // So is the file itself becoming unreadable.
@@ -306,6 +306,10 @@ impl Analyzer {
         self.file
             .input
             .feed(chunk, &mut |b| reader.feed(b, &mut |f| counts.frame(f)));
+        if self.file.input.compression().is_some() {
+            // Offsets in a decompressed stream cannot be sought: no index.
+            self.file.reader.no_index();
+        }
     }
 
     /// Reading the current file failed (an I/O error, a file changed while
