@@ -42,48 +42,91 @@ pub fn human(us: i64) -> String {
     )
 }
 
-/// Quote a CSV field when it needs it (RFC 4180).
-fn field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
+/// One CSV cell, ready to write: every cell of every export goes through
+/// here. A cell that a spreadsheet would take for a formula (it starts with
+/// `=`, `+`, `-`, `@`, a tab or a carriage return and is not a plain number)
+/// gets a leading `'` and quotes, as OWASP recommends against CSV
+/// injection; one holding a comma, a quote or a line break is quoted
+/// (RFC 4180, quotes doubled).
+pub fn csv_cell(s: &str) -> std::borrow::Cow<'_, str> {
+    let formula = s.starts_with(['=', '+', '-', '@', '\t', '\r'])
+        && !s.parse::<f64>().is_ok_and(f64::is_finite);
+    if formula {
+        format!("\"'{}\"", s.replace('"', "\"\"")).into()
+    } else if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\"")).into()
     } else {
-        s.to_string()
+        s.into()
+    }
+}
+
+/// A CSV text written a cell at a time through [`csv_cell`].
+struct Csv {
+    out: String,
+    scratch: String,
+    fresh: bool,
+}
+
+impl Csv {
+    fn new(header: &str) -> Self {
+        Csv {
+            out: format!("{header}\n"),
+            scratch: String::new(),
+            fresh: true,
+        }
+    }
+
+    fn cell(&mut self, v: impl std::fmt::Display) -> &mut Self {
+        self.scratch.clear();
+        let _ = write!(self.scratch, "{v}");
+        if !self.fresh {
+            self.out.push(',');
+        }
+        self.fresh = false;
+        self.out.push_str(&csv_cell(&self.scratch));
+        self
+    }
+
+    fn end(&mut self) {
+        self.out.push('\n');
+        self.fresh = true;
     }
 }
 
 /// One row per (port, bin) of every port that carries a series.
 pub fn series_csv(r: &Report) -> String {
-    let mut out = String::from(
-        "proto,port,service,time_utc,ts_us,packets,bytes,attempts,failures,sources,destinations\n",
+    let mut csv = Csv::new(
+        "proto,port,service,time_utc,ts_us,packets,bytes,attempts,failures,sources,destinations",
     );
     for p in &r.ports {
         let Some(s) = &p.series else { continue };
-        let svc = field(p.service.as_deref().unwrap_or(""));
+        let svc = p.service.as_deref().unwrap_or("");
         for i in 0..s.packets.len() {
-            let ts = s.start_ts + i as i64 * s.bin_width_us as i64;
+            let ts = s
+                .start_ts
+                .saturating_add((i as i64).saturating_mul(s.bin_width_us as i64));
             let v = |c: &[u64]| c.get(i).copied().unwrap_or(0);
-            let _ = writeln!(
-                out,
-                "{},{},{svc},{},{ts},{},{},{},{},{},{}",
-                p.proto,
-                p.port,
-                iso8601(ts),
-                v(&s.packets),
-                v(&s.bytes),
-                v(&s.attempts),
-                v(&s.failures),
-                v(&s.sources),
-                v(&s.destinations)
-            );
+            csv.cell(&p.proto)
+                .cell(p.port)
+                .cell(svc)
+                .cell(iso8601(ts))
+                .cell(ts)
+                .cell(v(&s.packets))
+                .cell(v(&s.bytes))
+                .cell(v(&s.attempts))
+                .cell(v(&s.failures))
+                .cell(v(&s.sources))
+                .cell(v(&s.destinations))
+                .end();
         }
     }
-    out
+    csv.out
 }
 
 /// One row per spike.
 pub fn spikes_csv(r: &Report) -> String {
-    let mut out = String::from(
-        "proto,port,kind,new_port,metric,start_utc,end_utc,start_ts,end_ts,peak_ts,score,observed,baseline,packets,attempts,failures,completed,sources,destinations,syn,synack,rst,fin,other,top_sources,wireshark_filter\n",
+    let mut csv = Csv::new(
+        "proto,port,kind,new_port,metric,start_utc,end_utc,start_ts,end_ts,peak_ts,score,observed,baseline,packets,attempts,failures,completed,sources,destinations,syn,synack,rst,fin,other,top_sources,wireshark_filter",
     );
     for s in &r.spikes {
         let top: Vec<String> = s
@@ -91,44 +134,41 @@ pub fn spikes_csv(r: &Report) -> String {
             .iter()
             .map(|a| format!("{} ({})", a.addr, a.packets))
             .collect();
-        let _ = writeln!(
-            out,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
-            s.proto,
-            s.port,
-            s.kind,
-            s.new_port,
-            s.metric,
-            iso8601(s.start_ts),
-            iso8601(s.end_ts),
-            s.start_ts,
-            s.end_ts,
-            s.peak_ts,
-            s.score,
-            s.observed,
-            s.baseline,
-            s.packets,
-            s.attempts,
-            s.failures,
-            s.completed,
-            s.sources,
-            s.destinations,
-            s.flags.syn,
-            s.flags.synack,
-            s.flags.rst,
-            s.flags.fin,
-            s.flags.other,
-            field(&top.join("; ")),
-            field(&s.wireshark_filter)
-        );
+        csv.cell(&s.proto)
+            .cell(s.port)
+            .cell(&s.kind)
+            .cell(s.new_port)
+            .cell(&s.metric)
+            .cell(iso8601(s.start_ts))
+            .cell(iso8601(s.end_ts))
+            .cell(s.start_ts)
+            .cell(s.end_ts)
+            .cell(s.peak_ts)
+            .cell(s.score)
+            .cell(s.observed)
+            .cell(s.baseline)
+            .cell(s.packets)
+            .cell(s.attempts)
+            .cell(s.failures)
+            .cell(s.completed)
+            .cell(s.sources)
+            .cell(s.destinations)
+            .cell(s.flags.syn)
+            .cell(s.flags.synack)
+            .cell(s.flags.rst)
+            .cell(s.flags.fin)
+            .cell(s.flags.other)
+            .cell(top.join("; "))
+            .cell(&s.wireshark_filter)
+            .end();
     }
-    out
+    csv.out
 }
 
 /// One row per scanner.
 pub fn scanners_csv(r: &Report) -> String {
-    let mut out = String::from(
-        "source,kind,probes,method,score,targets,ports,attempts,failures,first_utc,detected_utc,last_utc,first_ts,detected_ts,last_ts,allowlisted,direction,top_ports\n",
+    let mut csv = Csv::new(
+        "source,kind,probes,method,score,targets,ports,attempts,failures,first_utc,detected_utc,last_utc,first_ts,detected_ts,last_ts,allowlisted,direction,top_ports",
     );
     for s in &r.scanners {
         let top: Vec<String> = s
@@ -136,30 +176,27 @@ pub fn scanners_csv(r: &Report) -> String {
             .iter()
             .map(|p| format!("{}/{} ({})", p.proto, p.port, p.attempts))
             .collect();
-        let _ = writeln!(
-            out,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
-            s.source,
-            s.kind,
-            field(&s.probes.join(" ")),
-            s.method,
-            s.score,
-            s.targets,
-            s.ports,
-            s.attempts,
-            s.failures,
-            iso8601(s.first_ts),
-            iso8601(s.detected_ts),
-            iso8601(s.last_ts),
-            s.first_ts,
-            s.detected_ts,
-            s.last_ts,
-            s.allowlisted,
-            s.direction.as_deref().unwrap_or(""),
-            field(&top.join("; "))
-        );
+        csv.cell(&s.source)
+            .cell(&s.kind)
+            .cell(s.probes.join(" "))
+            .cell(&s.method)
+            .cell(s.score)
+            .cell(s.targets)
+            .cell(s.ports)
+            .cell(s.attempts)
+            .cell(s.failures)
+            .cell(iso8601(s.first_ts))
+            .cell(iso8601(s.detected_ts))
+            .cell(iso8601(s.last_ts))
+            .cell(s.first_ts)
+            .cell(s.detected_ts)
+            .cell(s.last_ts)
+            .cell(s.allowlisted)
+            .cell(s.direction.as_deref().unwrap_or(""))
+            .cell(top.join("; "))
+            .end();
     }
-    out
+    csv.out
 }
 
 #[cfg(test)]
@@ -174,7 +211,88 @@ mod tests {
             "2026-03-02T09:00:00.123456Z"
         );
         assert_eq!(human(-1), "1969-12-31 23:59:59.999 UTC");
-        assert_eq!(field("a,b"), "\"a,b\"");
-        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+
+    #[test]
+    fn csv_cells_are_quoted_and_neutralised() {
+        assert_eq!(csv_cell("a,b"), "\"a,b\"");
+        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_cell("two\nlines"), "\"two\nlines\"");
+        assert_eq!(csv_cell("plain"), "plain");
+        for (hostile, safe) in [
+            (
+                "=HYPERLINK(\"http://x\",\"y\")",
+                "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"",
+            ),
+            ("+cmd|' /C calc'!A0", "\"'+cmd|' /C calc'!A0\""),
+            ("-2+3", "\"'-2+3\""),
+            ("@SUM(A1)", "\"'@SUM(A1)\""),
+            ("\t=1", "\"'\t=1\""),
+            ("\r=1", "\"'\r=1\""),
+            ("-inf", "\"'-inf\""),
+        ] {
+            assert_eq!(csv_cell(hostile), safe, "{hostile:?}");
+        }
+        // Numbers stay numbers.
+        assert_eq!(csv_cell("-12"), "-12");
+        assert_eq!(csv_cell("-1.5e3"), "-1.5e3");
+    }
+
+    #[test]
+    fn a_shared_report_s_strings_cannot_break_the_exports() {
+        let mut r = crate::analyze_bytes(&crate::synth::sample(), Default::default());
+        assert!(!r.spikes.is_empty() && !r.scanners.is_empty());
+        let evil = "=HYPERLINK(\"http://evil\",\"x\"),\n+cmd|calc";
+        for s in &mut r.spikes {
+            s.proto = evil.into();
+            s.kind = "@x".into();
+            s.metric = "-1+1".into();
+        }
+        for s in &mut r.scanners {
+            s.source = evil.into();
+            s.kind = "+x".into();
+            s.method = "=1".into();
+            s.direction = Some("\tx".into());
+        }
+        for p in &mut r.ports {
+            p.proto = evil.into();
+            p.service = Some("=1,2".into());
+        }
+        for text in [series_csv(&r), spikes_csv(&r), scanners_csv(&r)] {
+            let (mut rows, all) = (0, split_rows(&text));
+            for row in &all {
+                assert_eq!(row.len(), all[0].len(), "{row:?}");
+                for c in row {
+                    assert!(!c.starts_with(['=', '+', '@', '\t', '\r']), "{c:?}");
+                    assert!(!c.starts_with('-') || c.parse::<f64>().is_ok(), "{c:?}");
+                }
+                rows += 1;
+            }
+            assert!(rows > 1);
+        }
+    }
+
+    /// A minimal RFC 4180 reader: rows of unquoted cells.
+    fn split_rows(text: &str) -> Vec<Vec<String>> {
+        let (mut rows, mut row, mut cell) = (Vec::new(), Vec::new(), String::new());
+        let (mut quoted, mut chars) = (false, text.chars().peekable());
+        while let Some(c) = chars.next() {
+            match (quoted, c) {
+                (true, '"') if chars.peek() == Some(&'"') => {
+                    chars.next();
+                    cell.push('"');
+                }
+                (true, '"') => quoted = false,
+                (true, c) => cell.push(c),
+                (false, '"') => quoted = true,
+                (false, ',') => row.push(std::mem::take(&mut cell)),
+                (false, '\n') => {
+                    row.push(std::mem::take(&mut cell));
+                    rows.push(std::mem::take(&mut row));
+                }
+                (false, c) => cell.push(c),
+            }
+        }
+        rows
     }
 }
