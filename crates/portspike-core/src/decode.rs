@@ -109,11 +109,29 @@ pub fn link_name(linktype: u32) -> String {
 }
 
 /// How many encapsulations (PPI, tunnels) are followed before giving up.
-const MAX_DEPTH: u8 = 6;
+pub const MAX_DEPTH: u8 = 6;
 
 /// Decode one frame of the given link type.
 pub fn decode(linktype: u32, data: &[u8]) -> Decoded {
     link(linktype, data, 0)
+}
+
+thread_local! {
+    /// Set when a frame nests deeper than the decoder follows.
+    static TOO_DEEP: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn too_deep() {
+    TOO_DEEP.with(|c| c.set(true));
+}
+
+/// [`decode`], and whether the frame nests deeper than the decoder follows
+/// (tunnels past [`MAX_DEPTH`] layers, VLAN tags past etherparse's stack):
+/// what is returned then is an outer layer, whose ports the port view lacks.
+pub fn decode_depth(linktype: u32, data: &[u8]) -> (Decoded, bool) {
+    TOO_DEEP.with(|c| c.set(false));
+    let d = link(linktype, data, 0);
+    (d, TOO_DEEP.with(std::cell::Cell::get))
 }
 
 fn be16(b: &[u8], at: usize) -> Option<u16> {
@@ -128,6 +146,7 @@ fn le16(b: &[u8], at: usize) -> Option<u16> {
 
 fn link(linktype: u32, data: &[u8], depth: u8) -> Decoded {
     if depth > MAX_DEPTH {
+        too_deep();
         return Decoded::Malformed;
     }
     match linktype {
@@ -337,6 +356,7 @@ fn ether_type(et: u16, rest: &[u8], depth: u8) -> Decoded {
 fn ip(data: &[u8], depth: u8) -> Decoded {
     // IP-in-IP nests without end in a crafted packet: the outer layers count.
     if depth > MAX_DEPTH {
+        too_deep();
         return Decoded::Malformed;
     }
     match LaxSlicedPacket::from_ip(data) {
@@ -379,6 +399,13 @@ fn sliced(s: &LaxSlicedPacket<'_>, depth: u8) -> Decoded {
         }
         Some(LaxNetSlice::Arp(_)) => return Decoded::NotIp,
         None => {
+            if s.link_exts.is_full()
+                && s.ether_payload()
+                    .is_some_and(|p| matches!(p.ether_type.0, 0x8100 | 0x88a8 | 0x9100))
+            {
+                // More VLAN tags than are followed: what they carry is unknown.
+                too_deep();
+            }
             return if s.stop_err.is_some() {
                 Decoded::Malformed
             } else {
@@ -432,6 +459,7 @@ fn ipv6_first_fragment(mut next: IpNumber, exts: &[u8]) -> bool {
 /// GRE (RFC 2784/2890, and the enhanced GRE of PPTP) to the inner packet.
 fn gre(data: &[u8], depth: u8) -> Decoded {
     if depth > MAX_DEPTH {
+        too_deep();
         return Decoded::Malformed;
     }
     let (Some(flags), Some(proto)) = (be16(data, 0), be16(data, 2)) else {
@@ -660,10 +688,34 @@ mod tests {
             h[16..20].copy_from_slice(&[10, 1, 0, 1]);
             raw.extend_from_slice(&h);
         }
-        let Decoded::Ip(p) = decode(101, &raw) else {
-            panic!("not decoded")
+        let (Decoded::Ip(p), true) = decode_depth(101, &raw) else {
+            panic!("not decoded, or not said to be too deep")
         };
         assert_eq!(p.src.to_string(), format!("10.0.0.{MAX_DEPTH}"));
+        assert!(!decode_depth(101, &raw[(n - 3) * 20..]).1);
+    }
+
+    #[test]
+    fn vlan_tags_past_the_stack_are_said_to_be_too_deep() {
+        let f = tcp_frame(40000, 445, true);
+        for tags in [0usize, 1, 2, 3, 100] {
+            // Ethernet addresses, `tags` 802.1Q tags, then the IPv4 packet.
+            let mut v = f[..12].to_vec();
+            for _ in 0..tags {
+                v.extend_from_slice(&[0x81, 0x00, 0x00, 0x05]);
+            }
+            v.extend_from_slice(&f[12..]);
+            let (d, deep) = decode_depth(1, &v);
+            let ported = matches!(
+                d,
+                Decoded::Ip(Packet {
+                    l4: L4::Ports { dport: 445, .. },
+                    ..
+                })
+            );
+            assert_eq!(deep, !ported, "{tags} tags: {d:?}");
+            assert_eq!(deep, tags == 100, "{tags} tags");
+        }
     }
 
     #[test]

@@ -96,6 +96,8 @@ struct Counts {
     last_ts_us: Option<i64>,
     links: BTreeMap<u32, LinkCount>,
     decode_errors: u64,
+    /// Frames nested deeper than the decoder follows.
+    too_deep: u64,
     gate: timegate::TimeGate<Rec>,
     engine: Engine,
 }
@@ -109,7 +111,9 @@ impl Counts {
         self.last_ts_us = Some(self.last_ts_us.map_or(ts_us, |t| t.max(ts_us)));
         let link = self.links.entry(f.linktype).or_default();
         link.packets += 1;
-        let packet = match decode::decode(f.linktype, f.data) {
+        let (decoded, deep) = decode::decode_depth(f.linktype, f.data);
+        self.too_deep += u64::from(deep);
+        let packet = match decoded {
             Decoded::Ip(p) => p,
             Decoded::NotIp => {
                 link.decoded += 1;
@@ -252,6 +256,7 @@ impl Analyzer {
             last_ts_us: None,
             links: BTreeMap::new(),
             decode_errors: 0,
+            too_deep: 0,
             gate: timegate::TimeGate::default(),
             engine: Engine::new(params.key, params.bin_width_us, limits),
         };
@@ -506,6 +511,17 @@ impl Analyzer {
                     offset: None,
                 });
             }
+        }
+        if c.too_deep > 0 {
+            warnings.push(Problem {
+                code: "tunnel_depth".into(),
+                message: format!(
+                    "{} packets nest deeper than the decoder follows (more than {} tunnel layers, or more VLAN tags than it reads): they are counted by an outer layer, without the ports of the packet inside",
+                    c.too_deep,
+                    decode::MAX_DEPTH
+                ),
+                offset: None,
+            });
         }
         if let Some(t) = c.gate.first_outlier_ts() {
             warnings.push(Problem {
