@@ -293,6 +293,38 @@ impl Progress {
     }
 }
 
+/// Say which files were given twice (and read once), and which read files
+/// hold the same bytes under two names (their packets are counted twice).
+fn duplicate_warnings(report: &mut portspike_core::report::Report, skipped: &[String]) {
+    use portspike_core::report::Problem;
+    let c = &mut report.capture;
+    for name in skipped {
+        c.warnings.push(Problem {
+            code: "duplicate_file".into(),
+            message: format!("{name} was given more than once: it was read once"),
+            offset: None,
+        });
+    }
+    let mut twins = Vec::new();
+    for (i, a) in c.files.iter().enumerate() {
+        let twin =
+            c.files.iter().skip(i + 1).find(|b| {
+                a.sha256.is_some() && a.sha256 == b.sha256 && a.file_bytes == b.file_bytes
+            });
+        if let Some(b) = twin {
+            twins.push(Problem {
+                code: "duplicate_file".into(),
+                message: format!(
+                    "{} and {} hold the same bytes (SHA-256): their packets are counted twice",
+                    a.name, b.name
+                ),
+                offset: None,
+            });
+        }
+    }
+    c.warnings.extend(twins);
+}
+
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.cmd {
         Cmd::Analyze {
@@ -325,8 +357,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 .sum();
             let mut progress = Progress::new(!quiet && std::io::stderr().is_terminal());
             let mut read_failed = false;
+            // A file named twice is read once: counting its packets twice
+            // would double every figure without a word.
+            let mut seen = std::collections::HashSet::new();
+            let mut skipped: Vec<String> = Vec::new();
             for file in &files {
                 let name = file.display().to_string();
+                if name != "-" {
+                    if let Ok(path) = std::fs::canonicalize(file) {
+                        if !seen.insert(path) {
+                            skipped.push(name);
+                            continue;
+                        }
+                    }
+                }
                 let input: Box<dyn Read + Send> = if name == "-" {
                     a.begin_file("-", 0, None);
                     Box::new(std::io::stdin())
@@ -415,7 +459,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 .collect::<Vec<_>>()
                 .join(", ");
             progress.clear();
-            let report = a.finish();
+            let mut report = a.finish();
+            duplicate_warnings(&mut report, &skipped);
             let mut out = std::io::stdout().lock();
             if json {
                 // Written as it is serialised: a report of 65,535 ports is tens of MB as text.
@@ -438,7 +483,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     .offset
                     .map(|o| format!(" at byte offset {o}"))
                     .unwrap_or_default();
-                eprintln!("portspike: {name}: {}{at}", e.message);
+                // With several files the message begins with the file it is about.
+                if report.capture.files.len() > 1 {
+                    eprintln!("portspike: {}{at}", e.message);
+                } else {
+                    eprintln!("portspike: {name}: {}{at}", e.message);
+                }
                 return Ok(ExitCode::from(if report.capture.packets == 0 {
                     2
                 } else {
