@@ -57,6 +57,10 @@ fn fmt_bytes(b: u64) -> String {
 
 fn iso(us: i64) -> String {
     let d = js_sys::Date::new(&JsValue::from_f64(us as f64 / 1000.0));
+    // Past JavaScript's dates (±8.64e15 ms) toISOString throws.
+    if d.get_time().is_nan() {
+        return portspike_core::export::human(us);
+    }
     String::from(d.to_iso_string())
         .replace('T', " ")
         .replace('Z', " UTC")
@@ -113,6 +117,8 @@ pub struct State {
     pub source_url: Option<String>,
     /// A `#url=` waiting for the user's go-ahead.
     pub confirm_url: Option<String>,
+    /// Values of the page's link that were left out, each naming its field.
+    pub link_problems: Vec<String>,
     /// Logarithmic y axis.
     pub log: bool,
     /// Times in UTC (else the browser's zone).
@@ -356,6 +362,7 @@ impl Reducible for State {
             Action::ToggleUtc => s.utc = !s.utc,
             Action::ZoomLimit(z) => s.zoom_limit = z,
             Action::Fragment(f) => {
+                s.link_problems = f.problems.clone();
                 if let Some(v) = &f.result {
                     match share::decode_result(v) {
                         Ok(r) => {
@@ -775,6 +782,7 @@ pub fn app() -> Html {
             overlay: Vec::new(),
             source_url: None,
             confirm_url: f.view.url.clone().filter(|_| f.result.is_none()),
+            link_problems: f.problems.clone(),
             log: false,
             utc: true,
             zoom_limit: Some("no capture is open".into()),
@@ -1124,8 +1132,9 @@ pub fn app() -> Html {
         let running = running.clone();
         let url = state.confirm_url.clone();
         Callback::from(move |_: MouseEvent| {
-            if let Some(u) = url.clone() {
-                analyze_from(&running, &dispatch, Vec::new(), Some(u));
+            // The address as the browser parsed it, the one the prompt showed.
+            if let Some(Ok((href, _))) = url.as_deref().map(fetch_target) {
+                analyze_from(&running, &dispatch, Vec::new(), Some(href));
             }
         })
     };
@@ -1151,6 +1160,11 @@ pub fn app() -> Html {
                 </button>
             </section>
             { confirm_view(&state, on_url_open, on_url_cancel) }
+            if !state.link_problems.is_empty() {
+                <section class="note" data-testid="link-problems" role="status">
+                    {format!("Some values of this link were left out: {}.", state.link_problems.join("; "))}
+                </section>
+            }
             <SettingsPanel on_apply={on_settings} initial={fragment.settings.clone()} />
             { progress_view(&state, on_cancel) }
             { failure_view(&state) }
@@ -1187,20 +1201,37 @@ async fn fetch_blob(url: &str) -> Result<Blob, String> {
         .map_err(|_| "not a blob".to_string())
 }
 
+/// A link's `#url=` as the browser's URL parser reads it (relative to the
+/// page): its address and host, if it may be fetched (https, or the page's
+/// own origin; the worker checks the same).
+fn fetch_target(u: &str) -> Result<(String, String), String> {
+    let loc = web_sys::window().ok_or("no window")?.location();
+    let base = loc.href().map_err(|_| "the page has no address")?;
+    let origin = loc.origin().map_err(|_| "the page has no origin")?;
+    let url = web_sys::Url::new_with_base(u, &base).map_err(|_| "it is not an address")?;
+    share::fetch_allowed(&url.protocol(), &url.origin(), &origin)?;
+    Ok((url.href(), url.host()))
+}
+
 /// Ask before fetching a capture named by the page's `#url=`.
 fn confirm_view(state: &State, open: Callback<MouseEvent>, cancel: Callback<MouseEvent>) -> Html {
     let Some(u) = &state.confirm_url else {
         return html! {};
     };
-    let host = u
-        .split("://")
-        .nth(1)
-        .and_then(|r| r.split('/').next())
-        .unwrap_or(u.as_str())
-        .to_string();
+    let (href, host) = match fetch_target(u) {
+        Ok(t) => t,
+        Err(e) => {
+            return html! {
+                <section class="confirm" data-testid="url-confirm" role="alert">
+                    <p data-testid="url-refused">{format!("This link asks to open a capture at {u:?}; it is not fetched: {e}.")}</p>
+                    <button class="button secondary" data-testid="url-cancel" onclick={cancel}>{"Dismiss"}</button>
+                </section>
+            };
+        }
+    };
     html! {
         <section class="confirm" data-testid="url-confirm" role="alertdialog" aria-label="Open a capture from a URL">
-            <p>{format!("This link asks to open the capture at {u}. Your browser will fetch it from {host} and analyse it in this tab; nothing is uploaded.")}</p>
+            <p>{format!("This link asks to open the capture at {href}. Your browser will fetch it from {host} and analyse it in this tab; nothing is uploaded.")}</p>
             <button class="button" data-testid="url-open" onclick={open}>{format!("Fetch from {host}")}</button>
             <button class="button secondary" data-testid="url-cancel" onclick={cancel}>{"Cancel"}</button>
         </section>
@@ -1254,10 +1285,17 @@ fn failure_view(state: &State) -> Html {
                 .as_ref()
                 .filter(|r| r.capture.packets > 0)
                 .map(|r| {
-                    format!(
-                        " Everything before that point was analysed: {} packets.",
-                        r.capture.packets
-                    )
+                    if r.capture.files.len() > 1 {
+                        format!(
+                            " Everything before that point, and the other files, was analysed: {} packets in all.",
+                            r.capture.packets
+                        )
+                    } else {
+                        format!(
+                            " Everything before that point was analysed: {} packets.",
+                            r.capture.packets
+                        )
+                    }
                 })
                 .unwrap_or_default();
             html! { <section class="error" data-testid="error" role="alert">{format!("{m}.{partial}")}</section> }
@@ -2546,9 +2584,14 @@ fn share_panel(props: &ShareProps) -> Html {
     let listed = props.report.ports.len();
     let result_link = result.as_ref().map(|(value, kept, ports, sha)| {
         let link = format!(
-            "{base}#{}&v={}&sha256={sha}&result={value}",
-            share::view_fragment(&props.view, &props.settings),
-            props.report.generator.version,
+            "{base}#{}",
+            share::result_fragment(
+                &props.view,
+                &props.settings,
+                &props.report.generator.version,
+                sha,
+                value
+            ),
         );
         let what = if *ports < listed {
             format!("; the top {ports} of {listed} ports, without timelines")

@@ -88,8 +88,11 @@ impl Settings {
             b => Some(bins::parse_width(b)?),
         };
         let d = &self.detection;
-        if d.threshold.is_nan() || d.threshold <= 0.0 {
-            return Err("the threshold must be above 0".into());
+        if !d.threshold.is_finite() || d.threshold <= 0.0 {
+            return Err("the threshold must be a number above 0".into());
+        }
+        if !d.min_excess.is_finite() || d.min_excess < 0.0 {
+            return Err("the minimum excess must be a number of 0 or more".into());
         }
         if d.persistence_k == 0 || d.persistence_k > d.persistence_n {
             return Err("persistence needs 1 ≤ K ≤ N".into());

@@ -36,7 +36,24 @@ pub struct Fragment {
     pub view: View,
     pub settings: Settings,
     pub result: Option<String>,
+    /// Values of the link that were out of range or malformed, each naming
+    /// its field: they were left out (the default kept), nothing else was.
+    pub problems: Vec<String>,
 }
+
+/// Latest (and, negated, earliest) time a link or a shared report may hold
+/// (µs since the epoch, ~year 2286): a capture's timestamps (64-bit
+/// nanoseconds) never pass it, and JavaScript dates reach it.
+pub const MAX_TS_US: i64 = 10_000_000_000_000_000;
+/// Bounds on a link's detection settings.
+const MAX_THRESHOLD: f64 = 1e6;
+const MAX_MIN_EXCESS: f64 = 1e12;
+const MAX_PERSISTENCE: usize = 1000;
+const MAX_BASELINE: usize = 100_000;
+/// Most networks a link's `home` or `allow` lists.
+const MAX_NETWORKS: usize = 1024;
+/// Longest value accepted for `port`, `metric`, `url`.
+const MAX_TEXT: usize = 4096;
 
 fn enc(s: &str) -> String {
     let mut out = String::new();
@@ -121,45 +138,214 @@ pub fn view_fragment(view: &View, s: &Settings) -> String {
         .join("&")
 }
 
-/// Read a fragment (with or without `#`); unknown or malformed pairs are ignored.
+/// The fragment (without `#`) of a result link: the view, then the
+/// generator version, the capture's SHA-256 and the packed report, every
+/// value encoded (a shared report's strings cannot add pairs).
+pub fn result_fragment(
+    view: &View,
+    s: &Settings,
+    version: &str,
+    sha256: &str,
+    value: &str,
+) -> String {
+    format!(
+        "{}&v={}&sha256={}&result={}",
+        view_fragment(view, s),
+        enc(version),
+        enc(sha256),
+        enc(value)
+    )
+}
+
+/// A number from a link within `lo..=hi`, or what is wrong with it.
+fn number<T: std::str::FromStr + PartialOrd + std::fmt::Display>(
+    field: &str,
+    v: &str,
+    lo: T,
+    hi: T,
+) -> Result<T, String> {
+    match v.trim().parse::<T>() {
+        Ok(x) if x >= lo && x <= hi => Ok(x),
+        _ => Err(format!(
+            "{field}: {v:?} is not a number from {lo} to {hi}; the default was kept"
+        )),
+    }
+}
+
+/// Read a fragment (with or without `#`). Every value is checked: one that
+/// is malformed or out of range is left out and named in `problems`; the
+/// others apply. Unknown pairs are ignored.
 pub fn parse(fragment: &str) -> Fragment {
     let mut f = Fragment::default();
     let (mut t0, mut t1) = (None, None);
+    let mut problems = Vec::new();
+    let mut check = |r: Result<(), String>| {
+        if let Err(e) = r {
+            problems.push(e);
+        }
+    };
     for pair in fragment.trim_start_matches('#').split('&') {
         let Some((k, v)) = pair.split_once('=') else {
             continue;
         };
         let v = dec(v);
         let d = &mut f.settings.detection;
+        let text = |field: &str, v: String| {
+            if v.chars().count() > MAX_TEXT {
+                Err(format!(
+                    "{field}: longer than {MAX_TEXT} characters; left out"
+                ))
+            } else {
+                Ok(v)
+            }
+        };
         match k {
-            "port" => f.view.port = Some(v),
-            "metric" => f.view.metric = Some(v),
-            "t0" => t0 = v.parse().ok(),
-            "t1" => t1 = v.parse().ok(),
-            "key" => f.settings.key = v,
-            "bin" => f.settings.bin = v,
-            "threshold" => d.threshold = v.parse().unwrap_or(d.threshold),
-            "persistence" => {
-                if let Some((a, b)) = v.split_once('/') {
-                    if let (Ok(a), Ok(b)) = (a.parse(), b.parse()) {
+            "port" => check(text(k, v).map(|v| f.view.port = Some(v))),
+            "metric" => check(text(k, v).map(|v| f.view.metric = Some(v))),
+            "url" => check(text(k, v).map(|v| f.view.url = Some(v))),
+            "t0" => check(number(k, &v, -MAX_TS_US, MAX_TS_US).map(|x| t0 = Some(x))),
+            "t1" => check(number(k, &v, -MAX_TS_US, MAX_TS_US).map(|x| t1 = Some(x))),
+            "key" => check(match v.as_str() {
+                "service" | "dst-port" => {
+                    f.settings.key = v;
+                    Ok(())
+                }
+                _ => Err(format!(
+                    "key: {v:?} is neither service nor dst-port; the default was kept"
+                )),
+            }),
+            "bin" => check(match v.trim() {
+                "" | "auto" => Ok(()),
+                b => portspike_core::bins::parse_width(b)
+                    .map(|_| f.settings.bin = v.clone())
+                    .map_err(|e| format!("bin: {e}; the width is chosen from the capture")),
+            }),
+            "threshold" => check(
+                number(k, &v, f64::MIN_POSITIVE, MAX_THRESHOLD).map(|x| d.threshold = x),
+            ),
+            "persistence" => check(
+                v.split_once('/')
+                    .and_then(|(a, b)| Some((a.trim().parse().ok()?, b.trim().parse().ok()?)))
+                    .filter(|&(a, b): &(usize, usize)| 1 <= a && a <= b && b <= MAX_PERSISTENCE)
+                    .map(|(a, b)| {
                         d.persistence_k = a;
                         d.persistence_n = b;
+                    })
+                    .ok_or_else(|| {
+                        format!(
+                            "persistence: {v:?} is not K/N with 1 ≤ K ≤ N ≤ {MAX_PERSISTENCE}; the default was kept"
+                        )
+                    }),
+            ),
+            "baseline" => check(number(k, &v, 1, MAX_BASELINE).map(|x| d.baseline_bins = x)),
+            "min_excess" => {
+                check(number(k, &v, 0.0, MAX_MIN_EXCESS).map(|x| d.min_excess = x))
+            }
+            "home" | "allow" => {
+                let mut keep = Vec::new();
+                let list = cidr_list(&v);
+                for c in &list {
+                    match portspike_core::detect::Cidr::parse(c) {
+                        Ok(_) if keep.len() < MAX_NETWORKS => keep.push(c.clone()),
+                        Ok(_) => {}
+                        Err(e) => check(Err(format!("{k}: {c:?} left out: {e}"))),
                     }
                 }
+                if list.len() > MAX_NETWORKS {
+                    check(Err(format!(
+                        "{k}: only the first {MAX_NETWORKS} networks were kept"
+                    )));
+                }
+                if k == "home" {
+                    d.home = keep;
+                } else {
+                    d.allow = keep;
+                }
             }
-            "baseline" => d.baseline_bins = v.parse().unwrap_or(d.baseline_bins),
-            "min_excess" => d.min_excess = v.parse().unwrap_or(d.min_excess),
-            "home" => d.home = cidr_list(&v),
-            "allow" => d.allow = cidr_list(&v),
             "result" => f.result = Some(v),
-            "url" => f.view.url = Some(v),
             _ => {}
         }
     }
-    if let (Some(a), Some(b)) = (t0, t1) {
-        f.view.range = Some((a, b));
+    match (t0, t1) {
+        (Some(a), Some(b)) if a < b => f.view.range = Some((a, b)),
+        (Some(_), Some(_)) => check(Err(
+            "t0, t1: the window ends before it starts; the whole capture is shown".into(),
+        )),
+        _ => {}
     }
+    f.problems = problems;
     f
+}
+
+/// Check the values of a report from a link that the page computes with:
+/// times within ±[`MAX_TS_US`], bin widths above zero, timelines of a sane
+/// length. The error names the first field out of range.
+pub fn check_report(r: &Report) -> Result<(), String> {
+    let time = |field: &str, t: i64| -> Result<(), String> {
+        if (-MAX_TS_US..=MAX_TS_US).contains(&t) {
+            Ok(())
+        } else {
+            Err(format!(
+                "the link's report has {field} = {t}, outside the times a capture can hold"
+            ))
+        }
+    };
+    let c = &r.capture;
+    for (field, t) in [
+        ("capture.first_ts", c.first_ts),
+        ("capture.last_ts", c.last_ts),
+    ] {
+        if let Some(t) = t {
+            time(field, t)?;
+        }
+    }
+    let width = |field: &str, w: u64| -> Result<(), String> {
+        if (1..=MAX_TS_US as u64).contains(&w) {
+            Ok(())
+        } else {
+            Err(format!(
+                "the link's report has {field} = {w}, not a bin width"
+            ))
+        }
+    };
+    width("bin_width_us", r.bin_width_us)?;
+    width("params.bin_width_us", r.params.bin_width_us)?;
+    for p in &r.ports {
+        let Some(s) = &p.series else { continue };
+        let name = format!("ports[{}/{}].series", p.proto, p.port);
+        time(&format!("{name}.start_ts"), s.start_ts)?;
+        width(&format!("{name}.bin_width_us"), s.bin_width_us)?;
+        let bins = s.packets.len() as u64;
+        let end = i128::from(s.start_ts) + i128::from(bins) * i128::from(s.bin_width_us);
+        if bins > 1_000_000 || end > i128::from(MAX_TS_US) {
+            return Err(format!(
+                "the link's report has {name} of {bins} bins, past the times a capture can hold"
+            ));
+        }
+    }
+    for (i, s) in r.spikes.iter().enumerate() {
+        time(&format!("spikes[{i}].start_ts"), s.start_ts)?;
+        time(&format!("spikes[{i}].end_ts"), s.end_ts)?;
+        time(&format!("spikes[{i}].peak_ts"), s.peak_ts)?;
+    }
+    for (i, s) in r.scanners.iter().enumerate() {
+        time(&format!("scanners[{i}].first_ts"), s.first_ts)?;
+        time(&format!("scanners[{i}].detected_ts"), s.detected_ts)?;
+        time(&format!("scanners[{i}].last_ts"), s.last_ts)?;
+    }
+    Ok(())
+}
+
+/// Whether a capture named by a link may be fetched from a URL (as parsed
+/// by the browser's URL parser): over https, or from the page's own origin.
+pub fn fetch_allowed(protocol: &str, origin: &str, page_origin: &str) -> Result<(), String> {
+    if protocol == "https:" || (origin == page_origin && origin != "null") {
+        Ok(())
+    } else {
+        Err(format!(
+            "only https addresses (or this page's own) are fetched, not {origin}"
+        ))
+    }
 }
 
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -404,10 +590,24 @@ pub fn decode_result(value: &str) -> Result<Report, String> {
     let packed = unb64url(value).ok_or("the link's result is not base64url")?;
     let mut json = String::new();
     flate2::read::DeflateDecoder::new(packed.as_slice())
+        .take(RESULT_JSON_LIMIT + 1)
         .read_to_string(&mut json)
         .map_err(|e| format!("the link's result does not decompress: {e}"))?;
-    serde_json::from_str(&json).map_err(|e| format!("the link's result is not a report: {e}"))
+    if json.len() as u64 > RESULT_JSON_LIMIT {
+        return Err(format!(
+            "the link's result unpacks to more than {} MB",
+            RESULT_JSON_LIMIT >> 20
+        ));
+    }
+    let r: Report = serde_json::from_str(&json)
+        .map_err(|e| format!("the link's result is not a report: {e}"))?;
+    check_report(&r)?;
+    Ok(r)
 }
+
+/// Most JSON a result link may unpack to (its 60,000 characters of deflate
+/// could otherwise unpack to tens of MB).
+const RESULT_JSON_LIMIT: u64 = 64 << 20;
 
 #[cfg(test)]
 mod tests {
@@ -429,6 +629,90 @@ mod tests {
         assert_eq!(f.view, v);
         assert_eq!(f.settings, s);
         assert!(view_fragment(&v, &s).contains("port=tcp%2F445"));
+    }
+
+    #[test]
+    fn hostile_view_values_are_left_out_one_by_one() {
+        let f = parse("#threshold=NaN&min_excess=1e999&bin=1e300&baseline=0&persistence=5/2&key=x&t0=-9000000000000000000&t1=5&home=10.0.0.0/8,300.1.1.1/8&allow=192.0.2.1&port=tcp%2F445");
+        let d = Settings::default().detection;
+        assert_eq!(f.settings.detection.threshold, d.threshold);
+        assert_eq!(f.settings.detection.min_excess, d.min_excess);
+        assert_eq!(f.settings.detection.baseline_bins, d.baseline_bins);
+        assert_eq!(f.settings.detection.persistence_k, d.persistence_k);
+        assert_eq!(f.settings.bin, "");
+        assert_eq!(f.settings.key, "service");
+        // The valid values of the same link still apply.
+        assert_eq!(f.settings.detection.home, vec!["10.0.0.0/8"]);
+        assert_eq!(f.settings.detection.allow, vec!["192.0.2.1"]);
+        assert_eq!(f.view.port.as_deref(), Some("tcp/445"));
+        assert_eq!(f.view.range, None);
+        for field in [
+            "threshold:",
+            "min_excess:",
+            "bin:",
+            "baseline:",
+            "persistence:",
+            "key:",
+            "t0:",
+            "home:",
+        ] {
+            assert!(
+                f.problems.iter().any(|p| p.starts_with(field)),
+                "{field} {:?}",
+                f.problems
+            );
+        }
+        assert!(f.settings.to_params().is_ok());
+        // A link of valid values has no problems.
+        let ok = parse(&view_fragment(&View::default(), &Settings::default()));
+        assert!(ok.problems.is_empty(), "{:?}", ok.problems);
+    }
+
+    #[test]
+    fn a_result_link_encodes_what_a_shared_report_carries() {
+        let mut s = Settings::default();
+        s.detection.threshold = 7.0;
+        let frag = result_fragment(
+            &View::default(),
+            &s,
+            "1.0&threshold=99&home=0.0.0.0/0",
+            "ab#cd&bin=1s",
+            "AAAA",
+        );
+        let f = parse(&frag);
+        assert_eq!(f.settings, s);
+        assert_eq!(f.result.as_deref(), Some("AAAA"));
+        assert!(f.problems.is_empty(), "{:?}", f.problems);
+        assert!(!frag.contains("&threshold=99") && !frag.contains('#'));
+    }
+
+    #[test]
+    fn a_shared_report_out_of_range_is_refused_naming_the_field() {
+        let mut r =
+            portspike_core::analyze_bytes(&portspike_core::synth::sample(), Default::default());
+        assert!(check_report(&r).is_ok());
+        r.capture.first_ts = Some(-9_000_000_000_000_000_000);
+        let value = encode_result(&r, None).value;
+        let e = decode_result(&value).unwrap_err();
+        assert!(e.contains("capture.first_ts"), "{e}");
+        let mut r =
+            portspike_core::analyze_bytes(&portspike_core::synth::sample(), Default::default());
+        r.spikes[0].peak_ts = i64::MAX;
+        assert!(check_report(&r).unwrap_err().contains("spikes[0].peak_ts"));
+        let mut r =
+            portspike_core::analyze_bytes(&portspike_core::synth::sample(), Default::default());
+        r.ports[0].series.as_mut().unwrap().bin_width_us = 0;
+        assert!(check_report(&r).unwrap_err().contains("bin_width_us"));
+    }
+
+    #[test]
+    fn captures_are_fetched_over_https_or_from_the_page_itself() {
+        let page = "http://127.0.0.1:8080";
+        assert!(fetch_allowed("https:", "https://evil.example", page).is_ok());
+        assert!(fetch_allowed("http:", "http://127.0.0.1:8080", page).is_ok());
+        assert!(fetch_allowed("http:", "http://evil.example", page).is_err());
+        assert!(fetch_allowed("data:", "null", "null").is_err());
+        assert!(fetch_allowed("javascript:", "null", page).is_err());
     }
 
     #[test]

@@ -66,11 +66,12 @@ pub fn start() {
             ]);
             return;
         }
-        let settings: protocol::Settings = get(&data, "settings")
+        // Settings that do not parse are an error, never a silent reset.
+        let settings = get(&data, "settings")
             .as_string()
-            .and_then(|j| serde_json::from_str(&j).ok())
-            .unwrap_or_default();
-        let params = match settings.to_params() {
+            .map(|j| serde_json::from_str::<protocol::Settings>(&j).map_err(|e| e.to_string()))
+            .unwrap_or_else(|| Ok(protocol::Settings::default()));
+        let params = match settings.and_then(|s| s.to_params()) {
             Ok(p) => p,
             Err(e) => {
                 post(&[
@@ -115,6 +116,18 @@ fn error_text(e: &JsValue) -> String {
 
 /// Stream a capture from a URL (CORS) into the engine, chunk by chunk.
 async fn analyze_url(url: String, params: portspike_core::Params) -> Result<(), JsValue> {
+    // The page's Content-Security-Policy does not govern a worker's requests:
+    // the rule the page's prompt states is enforced here too.
+    let page_origin = js_sys::Reflect::get(&scope(), &"origin".into())
+        .ok()
+        .and_then(|o| o.as_string())
+        .unwrap_or_default();
+    let parsed = web_sys::Url::new(&url).map_err(|_| {
+        JsValue::from_str(&format!("could not fetch {url:?}: it is not an address"))
+    })?;
+    crate::share::fetch_allowed(&parsed.protocol(), &parsed.origin(), &page_origin)
+        .map_err(|e| JsValue::from_str(&format!("could not fetch {url:?}: {e}")))?;
+    let url = parsed.href();
     let resp = JsFuture::from(scope().fetch_with_str(&url))
         .await
         .map_err(|_| {
