@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fuzz the reader, the decoder and the whole engine, seeded from ../shared/captures.
+# Fuzz the reader, the decoder, the whole engine, and the time the reader and
+# decompressors take (throughput), seeded from ../shared/captures.
 #   bash scripts/fuzz.sh [SECONDS_PER_TARGET]   (default 60)
 # Needs a nightly toolchain (cargo-fuzz builds with sanitizers); installs cargo-fuzz if missing.
 set -euo pipefail
@@ -14,7 +15,12 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
   cargo install cargo-fuzz --locked
 fi
 captures=../shared/captures
-for t in reader decode analyze; do
+# Limits from the README's bounds: a capture of any format is read in a few
+# tens of MB (the sanitizer build roughly doubles that, its shadow memory
+# more), and an input of at most 1 MiB is done in well under a second
+# (-timeout=10 s leaves room for a slow machine; the throughput target
+# asserts the rate itself).
+for t in reader decode analyze throughput; do
   mkdir -p "fuzz/corpus/$t"
   if [ -d "$captures" ]; then
     for f in "$captures"/*; do
@@ -32,7 +38,7 @@ for t in reader decode analyze; do
   log="fuzz/$t.log"
   status=0
   cargo +nightly fuzz run "$t" "fuzz/corpus/$t" -- \
-    -max_total_time="$secs" -rss_limit_mb=2048 -max_len=1048576 -print_final_stats=1 \
+    -max_total_time="$secs" -timeout=10 -rss_limit_mb=1024 -max_len=1048576 -print_final_stats=1 \
     >"$log" 2>&1 || status=$?
   grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss_mb|INFO: seed corpus|Done [0-9]+ runs)' "$log" || true
   if [ "$status" -ne 0 ]; then
