@@ -9,7 +9,7 @@
 
 use crate::protocol::{cidr_list, Settings};
 use portspike_core::report::{
-    CaptureSummary, Generator, ParamsEcho, PortReport, Problem, Report, ScannerReport,
+    CaptureSummary, Generator, ParamsEcho, Pattern, PortReport, Problem, Report, ScannerReport,
     SeriesReport, Sketch, SpikeReport, Totals,
 };
 use serde::Serialize;
@@ -540,6 +540,8 @@ fn pack(head: &Report, ports: &[PortReport], series: usize) -> String {
                 score: f64,
                 totals: &'a Totals,
                 series: Option<&'a SeriesReport>,
+                #[serde(skip_serializing_if = "Option::is_none")]
+                pattern: &'a Option<Pattern>,
             }
             let mut seen = 0;
             s.collect_seq(self.0.iter().map(|p| {
@@ -550,6 +552,7 @@ fn pack(head: &Report, ports: &[PortReport], series: usize) -> String {
                     score,
                     totals,
                     series,
+                    pattern,
                 } = p;
                 let series = series.as_deref().filter(|_| {
                     seen += 1;
@@ -562,6 +565,7 @@ fn pack(head: &Report, ports: &[PortReport], series: usize) -> String {
                     score: *score,
                     totals,
                     series,
+                    pattern,
                 }
             }))
         }

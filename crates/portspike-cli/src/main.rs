@@ -69,6 +69,21 @@ enum Cmd {
         /// Output capture file.
         #[arg(short, long)]
         output: PathBuf,
+        /// Real captures to replay as the background (ten minutes of their sessions,
+        /// addresses remapped per tile) instead of generated office traffic; scenarios:
+        /// background, sweep, vertical, udpscan, ackscan, flood, backscatter.
+        #[arg(long, num_args = 1..)]
+        background: Vec<PathBuf>,
+        /// Tiles follow each other at this period (seconds) instead of random 2–12 s gaps.
+        #[arg(long)]
+        period: Option<f64>,
+        /// Seed of the background's placement and remapping.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Keep one direction only, as a one-way tap records it: `client` (packets towards
+        /// the service port), `server` (packets from it, and ICMP) or `from=ADDRESS`.
+        #[arg(long, value_parser = portspike_core::replay::Side::parse)]
+        one_way: Option<portspike_core::replay::Side>,
     },
     /// Time the engine alone on a capture held in memory (best of `--repeat`),
     /// as JSON: bytes, packets, seconds, bytes and packets per second.
@@ -505,13 +520,51 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Synth { scenario, output } => {
-            let Some((bytes, truth)) = portspike_core::synth::scenario(&scenario) else {
-                anyhow::bail!(
-                    "unknown scenario {scenario:?} (known: {})",
-                    portspike_core::synth::SCENARIOS.join(", ")
-                );
+        Cmd::Synth {
+            scenario,
+            output,
+            background,
+            period,
+            seed,
+            one_way,
+        } => {
+            use portspike_core::replay::{Background, Placement, Tile};
+            use portspike_core::synth;
+            let made = if background.is_empty() {
+                synth::scenario(&scenario).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "unknown scenario {scenario:?} (known: {})",
+                        synth::SCENARIOS.join(", ")
+                    )
+                })?
+            } else {
+                let mut tiles = Vec::new();
+                for f in &background {
+                    let bytes =
+                        std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
+                    let name = f
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    tiles.push(Tile::load(&name, &bytes).map_err(anyhow::Error::msg)?);
+                }
+                let bg = Background {
+                    tiles,
+                    placement: period
+                        .map_or(Placement::Random, |p| Placement::Periodic { period_s: p }),
+                };
+                synth::scenario_on(&scenario, &bg, seed).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "unknown scenario {scenario:?} over a background (known: {})",
+                        synth::BACKGROUND_SCENARIOS.join(", ")
+                    )
+                })?
             };
+            let (mut bytes, truth) = made;
+            if let Some(side) = one_way {
+                bytes =
+                    portspike_core::replay::one_way(&bytes, side).map_err(anyhow::Error::msg)?;
+            }
             std::fs::write(&output, bytes)
                 .with_context(|| format!("writing {}", output.display()))?;
             let stem = output
@@ -636,7 +689,9 @@ fn write_table(out: &mut impl Write, r: &Report, top: usize) -> std::io::Result<
     if r.spikes.is_empty() && r.scanners.is_empty() {
         writeln!(out, "findings  none")?;
     }
-    for s in &r.spikes {
+    // Attack kinds first, then ordinary growth; each in the report's order.
+    let (attacks, surges): (Vec<_>, Vec<_>) = r.spikes.iter().partition(|s| s.kind != "surge");
+    for s in attacks.into_iter().chain(surges) {
         let svc = r
             .ports
             .iter()
@@ -650,9 +705,14 @@ fn write_table(out: &mut impl Write, r: &Report, top: usize) -> std::io::Result<
             .take(3)
             .map(|a| a.addr.as_str())
             .collect();
+        let episodes = if s.episodes.len() > 1 {
+            format!(" ({} episodes)", s.episodes.len())
+        } else {
+            String::new()
+        };
         writeln!(
             out,
-            "spike     {}/{}{svc}  {}{}  {} → {}  {} {} vs baseline {:.1}  score {:.1}  {} sources → {} destinations  from {}",
+            "spike     {}/{}{svc}  {}{}{episodes}  {} → {}  {} {} vs baseline {:.1}  score {:.1}  {} sources → {} destinations  from {}",
             s.proto,
             s.port,
             s.kind,
@@ -717,6 +777,27 @@ fn write_table(out: &mut impl Write, r: &Report, top: usize) -> std::io::Result<
     }
     if r.ports.len() > top {
         writeln!(out, "      … {} more ports", r.ports.len() - top)?;
+    }
+    let patterns: Vec<_> = r
+        .ports
+        .iter()
+        .filter_map(|p| p.pattern.as_ref().map(|x| (p, x)))
+        .collect();
+    if !patterns.is_empty() {
+        writeln!(out)?;
+    }
+    for (p, x) in patterns {
+        writeln!(
+            out,
+            "pattern   {}/{}  {} ordinary bursts about every {:.0} s, typically {} {} (largest {})",
+            p.proto,
+            p.port,
+            x.bursts,
+            x.period_us as f64 / 1e6,
+            x.typical,
+            x.metric,
+            x.largest
+        )?;
     }
     Ok(())
 }

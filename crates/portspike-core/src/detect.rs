@@ -3,7 +3,7 @@
 use crate::bins::Cell;
 use crate::engine::{Engine, PortState, SourceState};
 use crate::flows::Key;
-use crate::report::{AddrCount, Flags, PortAttempts, ScannerReport, SpikeReport};
+use crate::report::{AddrCount, Episode, Flags, Pattern, PortAttempts, ScannerReport, SpikeReport};
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 
@@ -272,7 +272,60 @@ fn epoch(us: i64) -> String {
     )
 }
 
-/// Find the spikes of one port. Returns the spikes and the port's best score.
+/// A surge (ordinary growth) is news only when its peak bin is more than
+/// this many times the largest bin the port showed before it in the capture:
+/// a port's normal includes its bursts.
+pub const BURST_FACTOR: f64 = 2.0;
+/// …and when it involves at least this many distinct sources (a flash crowd,
+/// not one client opening its twenty connections of a page load)…
+pub const SURGE_MIN_SOURCES: u64 = 10;
+/// …or when at least half of its attempts failed (refused, unanswered,
+/// unreachable): failures are what separate attacks from rhythm.
+pub const SURGE_MIN_FAILED_SHARE: f64 = 0.5;
+/// Episodes of one kind on one port closer than this are one incident (one
+/// finding with its episodes): twice Zeek's five-minute scan window, so a
+/// flood that pauses for minutes between waves stays one finding.
+pub const INCIDENT_GAP_US: i64 = 600_000_000;
+/// …or than this many bins, where bins are wider than a minute.
+pub const INCIDENT_GAP_BINS: i64 = 10;
+/// Ordinary bursts that make a port's [`Pattern`](crate::report::Pattern).
+pub const PATTERN_MIN_BURSTS: usize = 3;
+
+/// Why a hot stretch of a port is or is not a finding (DESIGN: "a finding is
+/// an incident"). Attack kinds (sweep, flood, backscatter) are findings on
+/// their evidence. A surge is one only when it is larger than anything the
+/// port showed before (more than [`BURST_FACTOR`] times its earlier peak
+/// bin) *and* it has what rhythm lacks: many peers ([`SURGE_MIN_SOURCES`])
+/// or failing attempts ([`SURGE_MIN_FAILED_SHARE`]). Anything else is the
+/// port's rhythm: counted in its pattern, never a finding.
+pub fn is_news(kind: &str, w: &Cell, peak: f64, earlier_peak: f64) -> bool {
+    if kind != "surge" {
+        return true;
+    }
+    let larger = peak > BURST_FACTOR * earlier_peak;
+    let a = f64::from(w.attempts);
+    let failing = a > 0.0 && f64::from(w.failures) >= SURGE_MIN_FAILED_SHARE * a;
+    larger && (w.sources.estimate() >= SURGE_MIN_SOURCES || failing)
+}
+
+/// One hot stretch that passed the persistence rule.
+struct Stretch {
+    a: usize,
+    b: usize,
+    peak: usize,
+    kind: &'static str,
+    cell: Cell,
+    observed: f64,
+    baseline: f64,
+    new_port: bool,
+}
+
+fn median_of(mut v: Vec<f64>) -> f64 {
+    median(&mut v)
+}
+
+/// Find the findings of one port. Returns them, the port's best score, and
+/// its rhythm (see [`is_news`]).
 #[allow(clippy::too_many_arguments)]
 pub fn port_spikes(
     proto: &str,
@@ -283,65 +336,137 @@ pub fn port_spikes(
     width: i64,
     key: Key,
     d: &Detection,
-) -> (Vec<SpikeReport>, f64) {
+) -> (Vec<SpikeReport>, f64, Option<Pattern>) {
     let total = st.totals.packets;
     if total < d.min_events || cells.is_empty() {
-        return (Vec::new(), 0.0);
+        return (Vec::new(), 0.0, None);
     }
     let metric = metric_of(st);
     let attempts = metric == "attempts";
     let x = cells.column(|c| f64::from(if attempts { c.attempts } else { c.packets }));
     let s = score(&x, d);
+    // Below the threshold: the best bin's score, capped under it.
     let mut best =
         s.z.iter()
             .copied()
             .fold(0.0f64, f64::max)
             .min(d.threshold - 0.01)
             .max(0.0);
-    let mut spikes = Vec::new();
+    let bin_ts = |i: usize| start_ts + i as i64 * width;
+    // The largest bin before each one: the port's burst envelope so far.
+    let mut earlier = Vec::with_capacity(x.len());
+    let mut envelope = 0.0f64;
+    for v in &x {
+        earlier.push(envelope);
+        envelope = envelope.max(*v);
+    }
+    let mut news: Vec<Stretch> = Vec::new();
+    let mut rhythm: Vec<(i64, f64)> = Vec::new();
     for (a, b) in segments(&s, d) {
-        let mut w = Cell::default();
-        let mut observed = 0.0;
-        let mut base = 0.0;
-        let mut peak = a;
+        let mut st = Stretch {
+            a,
+            b,
+            peak: a,
+            kind: "surge",
+            cell: Cell::default(),
+            observed: 0.0,
+            baseline: 0.0,
+            new_port: s.no_history.get(a).copied().unwrap_or(false),
+        };
         for i in a..=b {
             if let Some(c) = cells.get(i) {
-                w.add(c);
+                st.cell.add(c);
             }
-            observed += x.get(i).copied().unwrap_or(0.0);
-            base += s.baseline.get(i).copied().unwrap_or(0.0);
-            if s.z.get(i) > s.z.get(peak) {
-                peak = i;
+            st.observed += x.get(i).copied().unwrap_or(0.0);
+            st.baseline += s.baseline.get(i).copied().unwrap_or(0.0);
+            if s.z.get(i) > s.z.get(st.peak) {
+                st.peak = i;
             }
         }
-        let z = s.z.get(peak).copied().unwrap_or(0.0);
-        best = best.max(z);
-        let t0 = start_ts + a as i64 * width;
-        let t1 = start_ts + (b as i64 + 1) * width;
-        let field = match (key, proto) {
-            (Key::Service, "tcp") => "tcp.port",
-            (Key::Service, _) => "udp.port",
-            (Key::DstPort, "tcp") => "tcp.dstport",
-            (Key::DstPort, _) => "udp.dstport",
+        st.kind = kind(&st.cell);
+        let peak = x.get(st.peak).copied().unwrap_or(0.0);
+        if is_news(
+            st.kind,
+            &st.cell,
+            peak,
+            earlier.get(a).copied().unwrap_or(0.0),
+        ) {
+            best = best.max(s.z.get(st.peak).copied().unwrap_or(0.0));
+            news.push(st);
+        } else {
+            rhythm.push((bin_ts(a), st.observed));
+        }
+    }
+    // One finding per incident: episodes of one kind, close in time.
+    let gap = INCIDENT_GAP_US.max(INCIDENT_GAP_BINS * width);
+    let mut incidents: Vec<Vec<Stretch>> = Vec::new();
+    for st in news {
+        let joined = incidents.iter_mut().rev().find(|inc| {
+            inc.first().is_some_and(|f| f.kind == st.kind)
+                && inc
+                    .last()
+                    .is_some_and(|l| bin_ts(st.a) - bin_ts(l.b + 1) < gap)
+        });
+        match joined {
+            Some(inc) => inc.push(st),
+            None => incidents.push(vec![st]),
+        }
+    }
+    let field = match (key, proto) {
+        (Key::Service, "tcp") => "tcp.port",
+        (Key::Service, _) => "udp.port",
+        (Key::DstPort, "tcp") => "tcp.dstport",
+        (Key::DstPort, _) => "udp.dstport",
+    };
+    let top = |v: Vec<(IpAddr, u64)>| -> Vec<AddrCount> {
+        v.into_iter()
+            .map(|(addr, packets)| AddrCount {
+                addr: addr.to_string(),
+                packets,
+            })
+            .collect()
+    };
+    let z_of = |i: usize| s.z.get(i).copied().unwrap_or(0.0);
+    let mut spikes = Vec::new();
+    for inc in incidents {
+        let (Some(first), Some(last)) = (inc.first(), inc.last()) else {
+            continue;
         };
-        let top = |v: Vec<(IpAddr, u64)>| -> Vec<AddrCount> {
-            v.into_iter()
-                .map(|(addr, packets)| AddrCount {
-                    addr: addr.to_string(),
-                    packets,
+        let (t0, t1) = (bin_ts(first.a), bin_ts(last.b + 1));
+        let mut w = Cell::default();
+        let (mut observed, mut base) = (0.0, 0.0);
+        let mut peak = first.peak;
+        for e in &inc {
+            w.add(&e.cell);
+            observed += e.observed;
+            base += e.baseline;
+            if z_of(e.peak) > z_of(peak) {
+                peak = e.peak;
+            }
+        }
+        let episodes = if inc.len() > 1 {
+            inc.iter()
+                .map(|e| Episode {
+                    start_ts: bin_ts(e.a),
+                    end_ts: bin_ts(e.b + 1),
+                    peak_ts: bin_ts(e.peak),
+                    observed: e.observed,
+                    score: (z_of(e.peak) * 100.0).round() / 100.0,
                 })
                 .collect()
+        } else {
+            Vec::new()
         };
         spikes.push(SpikeReport {
             proto: proto.to_string(),
             port,
-            kind: kind(&w).to_string(),
-            new_port: s.no_history.get(a).copied().unwrap_or(false),
+            kind: first.kind.to_string(),
+            new_port: first.new_port,
             metric: metric.to_string(),
             start_ts: t0,
             end_ts: t1,
-            peak_ts: start_ts + peak as i64 * width,
-            score: (z * 100.0).round() / 100.0,
+            peak_ts: bin_ts(peak),
+            score: (z_of(peak) * 100.0).round() / 100.0,
             observed,
             baseline: (base * 100.0).round() / 100.0,
             sources: w.sources.estimate(),
@@ -372,21 +497,62 @@ pub fn port_spikes(
             attempts: u64::from(w.attempts),
             failures: u64::from(w.failures),
             completed: u64::from(w.completed),
+            episodes,
         });
     }
-    (spikes, (best * 100.0).round() / 100.0)
+    let pattern = (rhythm.len() >= PATTERN_MIN_BURSTS).then(|| {
+        let gaps: Vec<f64> = rhythm
+            .windows(2)
+            .filter_map(|w| match w {
+                [a, b] => Some((b.0 - a.0) as f64),
+                _ => None,
+            })
+            .collect();
+        Pattern {
+            metric: metric.to_string(),
+            bursts: rhythm.len() as u64,
+            period_us: median_of(gaps).round() as i64,
+            typical: median_of(rhythm.iter().map(|r| r.1).collect()),
+            largest: rhythm.iter().map(|r| r.1).fold(0.0, f64::max),
+            first_ts: rhythm.first().map_or(0, |r| r.0),
+            last_ts: rhythm.last().map_or(0, |r| r.0),
+        }
+    });
+    (spikes, (best * 100.0).round() / 100.0, pattern)
 }
 
-/// Scanner verdicts from the engine's per-source evidence.
+/// Scanner verdicts from the engine's per-source evidence. In a capture
+/// without answers ([`Engine::one_way`]) only spread convicts (Zeek's
+/// thresholds: [`crate::engine::ZEEK_PORTS`] ports on one host or
+/// [`crate::engine::ZEEK_HOSTS`] hosts on one port within five minutes),
+/// with `method: "threshold"` and the evidence saying no answers were seen.
 pub fn scanners(e: &Engine, d: &Detection) -> Vec<ScannerReport> {
+    use crate::engine::{ZEEK_HOSTS, ZEEK_PORTS, ZEEK_WINDOW_US};
     let home: Vec<Cidr> = d.home.iter().filter_map(|c| Cidr::parse(c).ok()).collect();
     let allow: Vec<Cidr> = d.allow.iter().filter_map(|c| Cidr::parse(c).ok()).collect();
+    let one_way = e.one_way();
     let mut out: Vec<ScannerReport> = e
         .sources
         .iter()
-        .filter_map(|(addr, s)| s.convicted.map(|c| (addr, s, c)))
-        .map(|(addr, s, (detected_ts, method))| {
-            scanner(addr, s, detected_ts, method, &home, &allow)
+        .filter_map(|(addr, s)| {
+            if !one_way {
+                let (ts, method) = s.convicted?;
+                return Some(scanner(addr, s, ts, method, &home, &allow));
+            }
+            let v = s.threshold?;
+            let mut r = scanner(addr, s, v.ts, "threshold", &home, &allow);
+            r.score = v.hosts.max(v.ports) as f64;
+            r.contacts_at_detection = v.contacts;
+            let what = if v.ports >= ZEEK_PORTS {
+                format!("{} ports of one host", v.ports)
+            } else {
+                format!("{} hosts on one port", v.hosts)
+            };
+            r.evidence = Some(format!(
+                "no answers seen: convicted by spread alone ({what} within {} minutes; the thresholds are {ZEEK_PORTS} ports or {ZEEK_HOSTS} hosts)",
+                ZEEK_WINDOW_US / 60_000_000
+            ));
+            Some(r)
         })
         .collect();
     out.sort_by(|a, b| {
@@ -469,6 +635,7 @@ fn scanner(
         allowlisted: allow.iter().any(|c| c.contains(addr)),
         direction,
         contacts_at_detection: s.contacts_at_conviction,
+        evidence: None,
     }
 }
 

@@ -407,6 +407,10 @@ pub struct SourceState {
     pub contacts_at_conviction: u64,
     /// Score at conviction: log10 of the likelihood ratio, or the threshold count.
     pub score: f64,
+    /// The spread verdict on its own (Zeek-style thresholds), whatever TRW
+    /// said: when, with how many first contacts, and the count reached. It is
+    /// the only verdict a capture without answers gives (see [`Engine::one_way`]).
+    pub threshold: Option<Spread>,
     pub first_ts: i64,
     pub last_ts: i64,
     pub probes: HashMap<Probe, u64>,
@@ -421,6 +425,16 @@ pub struct SourceState {
     /// Contacts to targets that answered a SYN with SYN-ACK, then this source sent RST.
     half_open: u64,
     completed: u64,
+}
+
+/// A source's spread verdict: distinct hosts on one port or ports on one
+/// host within [`ZEEK_WINDOW_US`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Spread {
+    pub ts: i64,
+    pub contacts: u64,
+    pub hosts: usize,
+    pub ports: usize,
 }
 
 /// Counters for the capture-level warnings.
@@ -715,8 +729,14 @@ impl Engine {
                         self.pending.remove(id);
                     }
                 } else if let Some(pd) = self.pending.get(id).copied() {
-                    if pd.answered && ack && pd.probe == Probe::Syn {
-                        // The handshake completed.
+                    if ack && pd.probe == Probe::Syn {
+                        // The handshake completed. The initiator acknowledges
+                        // only an answer: where the SYN-ACK is missing (a
+                        // one-way capture, a lost packet) its ACK says the
+                        // attempt succeeded all the same.
+                        if !pd.answered {
+                            self.resolve_success(k.src, pd);
+                        }
                         self.pending.remove(id);
                         if let Some(s) = self.sources.get_mut(&k.src) {
                             s.completed += 1;
@@ -864,7 +884,11 @@ impl Engine {
                 }
             }
         }
-        let first_contact = self.contact(k, ts, probe);
+        // A packet from the service port to an ephemeral one answers the
+        // peer: it is never its sender's contact (a resolver's answers, a
+        // server's bare ACKs).
+        let answer = crate::flows::answers(k.proto, k.sport, k.dport, probe == Probe::Syn);
+        let first_contact = !answer && self.contact(k, ts, probe);
         if !attempt && !first_contact {
             // A probe-like packet in a known pairing: nothing to judge.
             return;
@@ -1008,7 +1032,15 @@ impl Engine {
                 self.stats.answered_contacts += 1;
             }
             let now = self.now.max(pd.ts);
-            self.trw(k.src, false, now);
+            // A datagram nobody answered says little of its sender: many UDP
+            // services never answer, and a one-way copy shows no answers.
+            // Only a refusal (ICMP unreachable) moves TRW; the spread counts both.
+            if let Some(s) = self.sources.get_mut(&k.src) {
+                s.failures += 1;
+            }
+            if pd.probe != Probe::Udp || icmp {
+                self.trw(k.src, false, now);
+            }
             self.zeek(k, now);
         }
     }
@@ -1022,7 +1054,6 @@ impl Engine {
         if success {
             s.lambda *= THETA1 / THETA0;
         } else {
-            s.failures += 1;
             s.lambda *= (1.0 - THETA1) / (1.0 - THETA0);
         }
         if s.convicted.is_none() && s.lambda >= eta1 {
@@ -1039,7 +1070,7 @@ impl Engine {
         let Some(s) = self.sources.get_mut(&k.src) else {
             return;
         };
-        if s.convicted.is_some() {
+        if s.threshold.is_some() {
             // The verdict is kept; the windows have nothing more to say.
             return;
         }
@@ -1062,10 +1093,18 @@ impl Engine {
         } else {
             (0, 0)
         };
-        if s.convicted.is_none() && (n_hosts >= ZEEK_HOSTS || n_ports >= ZEEK_PORTS) {
-            s.convicted = Some((ts, "threshold"));
-            s.contacts_at_conviction = s.first_contacts;
-            s.score = n_hosts.max(n_ports) as f64;
+        if n_hosts >= ZEEK_HOSTS || n_ports >= ZEEK_PORTS {
+            s.threshold = Some(Spread {
+                ts,
+                contacts: s.first_contacts,
+                hosts: n_hosts,
+                ports: n_ports,
+            });
+            if s.convicted.is_none() {
+                s.convicted = Some((ts, "threshold"));
+                s.contacts_at_conviction = s.first_contacts;
+                s.score = n_hosts.max(n_ports) as f64;
+            }
         }
     }
 
@@ -1149,14 +1188,12 @@ impl Engine {
         ]
     }
 
-    /// A capture of one direction: first contacts got (almost) no answer
-    /// although conversations are under way (a fifth of TCP packets are
-    /// mid-conversation). Probes alone against a silent host are a scan.
+    /// A capture without answers: first contacts got (almost) none — one
+    /// direction of a tap, a network telescope, or probes into silence. TRW
+    /// cannot judge there (every contact looks failed); spread alone can.
     pub fn one_way(&self) -> bool {
         let st = &self.stats;
-        st.first_contacts >= 20
-            && st.answered_contacts * 100 < st.first_contacts
-            && st.tcp_midflow * 5 >= st.tcp_packets
+        st.first_contacts >= 20 && st.answered_contacts * 100 < st.first_contacts
     }
 }
 

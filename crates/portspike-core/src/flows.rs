@@ -65,6 +65,16 @@ pub fn service_port(proto: Proto, sport: u16, dport: u16, flags: u8) -> u16 {
     }
 }
 
+/// A packet from a service port (below 1024, or listed) to an unlisted
+/// client port (1024 and up: old systems pick theirs from 1024–4999), not a
+/// SYN: an answer in the peer's conversation, never a probe of its sender.
+pub fn answers(proto: Proto, sport: u16, dport: u16, syn: bool) -> bool {
+    !syn && sport != dport
+        && dport >= 1024
+        && (sport < 1024 || listed(proto, sport))
+        && !listed(proto, dport)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,5 +90,16 @@ mod tests {
         assert_eq!(service_port(Proto::Tcp, 40001, 5001, ACK), 5001);
         // A SYN to a high port is still that port's attempt.
         assert_eq!(service_port(Proto::Tcp, 80, 50000, SYN), 50000);
+    }
+
+    #[test]
+    fn answers_come_from_the_service_port_to_an_ephemeral_one() {
+        assert!(answers(Proto::Udp, 53, 51000, false));
+        assert!(answers(Proto::Udp, 137, 49800, false));
+        assert!(answers(Proto::Udp, 53, 1111, false));
+        assert!(!answers(Proto::Udp, 51000, 53, false));
+        // A scan from source port 53 to low ports is still a scan.
+        assert!(!answers(Proto::Udp, 53, 161, false));
+        assert!(!answers(Proto::Tcp, 80, 50000, true));
     }
 }

@@ -26,6 +26,7 @@ pub mod export;
 pub mod flows;
 pub mod fxhash;
 pub mod pending;
+pub mod replay;
 pub mod report;
 pub mod services;
 pub mod sketch;
@@ -49,7 +50,7 @@ use report::{
     CaptureSummary, FileEntry, Generator, LinkTypeCount, ParamsEcho, PortReport, Problem, Report,
     SeriesReport, Sketch,
 };
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Analysis settings.
 #[derive(Debug, Clone, PartialEq)]
@@ -390,9 +391,10 @@ impl Analyzer {
         let d = &self.params.detection;
         let mut spikes = Vec::new();
         let mut scored: Vec<((Proto, u16), &PortState, f64)> = Vec::new();
+        let mut patterns: HashMap<(Proto, u16), report::Pattern> = HashMap::new();
         for (k, st) in c.engine.ports.iter() {
             let series = st.detail.as_ref().map(|d| &d.series);
-            let (mut sp, best) = if let Some(series) =
+            let (mut sp, best, pattern) = if let Some(series) =
                 series.filter(|s| st.totals.packets >= d.min_events && s.cells() > 0)
             {
                 let cells = series.view(grid_start, grid_len);
@@ -407,8 +409,11 @@ impl Analyzer {
                     d,
                 )
             } else {
-                (Vec::new(), 0.0)
+                (Vec::new(), 0.0, None)
             };
+            if let Some(p) = pattern {
+                patterns.insert(k, p);
+            }
             spikes.append(&mut sp);
             scored.push((k, st, best));
         }
@@ -464,15 +469,12 @@ impl Analyzer {
                     score: best,
                     totals,
                     series,
+                    pattern: patterns.remove(&(proto, port)),
                 }
             })
             .collect();
         let one_way = c.engine.one_way();
-        let scanners = if one_way {
-            Vec::new()
-        } else {
-            detect::scanners(&c.engine, d)
-        };
+        let scanners = detect::scanners(&c.engine, d);
 
         let several = self.outcomes.len() > 1;
         let mut warnings: Vec<Problem> = Vec::new();
@@ -538,8 +540,11 @@ impl Analyzer {
             warnings.push(Problem {
                 code: "one_direction".into(),
                 message: format!(
-                    "none of {} first contacts got any answer: the capture seems to hold one direction only, so failures cannot be judged and no scanner verdicts are given",
-                    c.engine.stats.first_contacts
+                    "{} of {} first contacts got an answer: the capture seems to hold one direction only (or every target was silent), so failures cannot be judged; scanners are convicted by spread alone ({} ports of one host or {} hosts on one port within 5 minutes)",
+                    c.engine.stats.answered_contacts,
+                    c.engine.stats.first_contacts,
+                    engine::ZEEK_PORTS,
+                    engine::ZEEK_HOSTS,
                 ),
                 offset: None,
             });

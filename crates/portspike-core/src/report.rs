@@ -114,6 +114,38 @@ pub struct PortReport {
     pub score: f64,
     pub totals: Totals,
     pub series: Option<Box<SeriesReport>>,
+    /// Extension: the port's ordinary rhythm, when it has one (bursts judged
+    /// ordinary, not findings: see [`crate::detect`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<Pattern>,
+}
+
+/// Recurring bursts on a port that are its ordinary rhythm, not findings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pattern {
+    /// The series the bursts were found on: `attempts` or `packets`.
+    pub metric: String,
+    /// Bursts judged ordinary.
+    pub bursts: u64,
+    /// Median time from one burst's start to the next, µs.
+    pub period_us: i64,
+    /// Median burst size (the metric summed over a burst), and the largest.
+    pub typical: f64,
+    pub largest: f64,
+    /// The first and the last burst's start.
+    pub first_ts: i64,
+    pub last_ts: i64,
+}
+
+/// One stretch of hot bins of a finding (a finding of several has them listed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Episode {
+    pub start_ts: i64,
+    pub end_ts: i64,
+    pub peak_ts: i64,
+    /// The metric summed over the episode, and the peak bin's score.
+    pub observed: f64,
+    pub score: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -174,6 +206,11 @@ pub struct SpikeReport {
     pub attempts: u64,
     pub failures: u64,
     pub completed: u64,
+    /// Extension: a finding made of several episodes (one incident: episodes
+    /// of one kind on one port closer than [`crate::detect::INCIDENT_GAP_US`])
+    /// lists them; the finding's window spans them all. Empty for one episode.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub episodes: Vec<Episode>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -201,6 +238,10 @@ pub struct ScannerReport {
     pub direction: Option<String>,
     /// Extension: first contacts the source had made when it was convicted.
     pub contacts_at_detection: u64,
+    /// Extension: what the verdict rests on, where it is not the usual
+    /// evidence (no answers seen: spread alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
 }
 
 impl Report {

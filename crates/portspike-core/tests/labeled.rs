@@ -219,3 +219,214 @@ fn a_flood_of_spoofed_sources_stays_bounded_and_is_still_found() {
     assert!(w.is_some(), "{:?}", r.capture.warnings);
     assert!(r.scanners.is_empty(), "{:?}", r.scanners);
 }
+
+#[test]
+fn one_way_copies_of_scans_still_convict_by_spread() {
+    use portspike_core::replay::{one_way, Side};
+    for (file, probe) in [
+        ("markofu-pcaps__UDP_SCAN.pcap", "udp"),
+        ("markofu-pcaps__TCP_SYN_SCAN.pcap", "syn"),
+    ] {
+        let side = Side::parse("from=192.168.1.10").unwrap();
+        let r = analyze_bytes(&one_way(&corpus(file), side).unwrap(), Params::default());
+        assert_eq!(r.scanners.len(), 1, "{file}: {:?}", r.scanners);
+        let s = &r.scanners[0];
+        assert_eq!(
+            (s.source.as_str(), s.kind.as_str(), s.method.as_str()),
+            ("192.168.1.10", "vertical", "threshold"),
+            "{file}"
+        );
+        assert!(
+            s.probes.iter().any(|p| p == probe),
+            "{file}: {:?}",
+            s.probes
+        );
+        assert!(
+            s.evidence
+                .as_deref()
+                .is_some_and(|e| e.contains("no answers seen")),
+            "{file}: {:?}",
+            s.evidence
+        );
+        eprintln!("{file} one-way: {:?}", s.evidence);
+    }
+}
+
+/// Background mixes of real sessions from the shared corpus (three mixes of
+/// different captures), each replayed as ten-minute scenarios.
+const MIXES: &[(&str, &[&str])] = &[
+    (
+        "web",
+        &[
+            "wiregasm__http.cap",
+            "pcapplusplus__example.pcap",
+            "tcpdump__afs.pcap",
+            "tcpdump__mptcp-v0.pcap",
+        ],
+    ),
+    (
+        "office",
+        &[
+            "pcapparser__wireshark_samples-test.pcapng",
+            "pcapplusplus__sll.pcap",
+            "scapy__http_chunk.pcap.gz",
+        ],
+    ),
+    (
+        "v6",
+        &[
+            "pcapplusplus__four_ipv6_http_streams.pcap",
+            "tcpdump__babel_rfc6126bis.pcap",
+            "pcapplusplus__pcapng-example.pcapng",
+            "tcpdump__pim-packet-assortment.pcap",
+        ],
+    ),
+];
+
+/// Every finding (spike of any kind, scanner) that no truth event explains.
+fn extra_findings(r: &Report, truth: &[Truth]) -> Vec<String> {
+    let mut out: Vec<String> = r
+        .spikes
+        .iter()
+        .filter(|s| {
+            !truth.iter().any(|t| {
+                t.finding == "spike"
+                    && t.port == Some(s.port)
+                    && t.proto.as_deref() == Some(&s.proto)
+            })
+        })
+        .map(|s| format!("{} {}/{}", s.kind, s.proto, s.port))
+        .collect();
+    out.extend(
+        r.scanners
+            .iter()
+            .filter(|s| !truth.iter().any(|t| t.source.as_deref() == Some(&s.source)))
+            .map(|s| format!("scanner {} ({}, {})", s.source, s.kind, s.method)),
+    );
+    out
+}
+
+#[test]
+fn on_real_background_the_findings_are_the_injected_events() {
+    use portspike_core::replay::{one_way, Background, Placement, Side, Tile};
+    // Per ten-minute scenario: findings that are not an injected event.
+    const MAX_EXTRA: usize = 1;
+    let mut rows = Vec::new();
+    let (mut events, mut hits, mut extras, mut scenarios) = (0, 0, 0, 0);
+    let mut problems = Vec::new();
+    for (mix, files) in MIXES {
+        let tiles: Vec<Tile> = files
+            .iter()
+            .map(|f| Tile::load(f, &corpus(f)).unwrap())
+            .collect();
+        let bg = Background {
+            tiles,
+            placement: Placement::Random,
+        };
+        for seed in 1..=3u64 {
+            let mut runs: Vec<(String, Vec<u8>, Vec<Truth>)> = Vec::new();
+            for name in synth::BACKGROUND_SCENARIOS {
+                let (bytes, sc) = synth::scenario_on(name, &bg, seed).unwrap();
+                if *name == "background" {
+                    // One-way copies of ordinary traffic: the clients' side
+                    // (an inbound tap of the servers) and the servers' answers.
+                    for side in ["client", "server"] {
+                        let ow = one_way(&bytes, Side::parse(side).unwrap()).unwrap();
+                        runs.push((format!("background, {side} side only"), ow, Vec::new()));
+                    }
+                }
+                runs.push((name.to_string(), bytes, sc.events));
+            }
+            for (name, bytes, truth) in runs {
+                let r = analyze_bytes(&bytes, Params::default());
+                assert!(r.capture.error.is_none(), "{mix}/{seed}/{name}");
+                let found = truth.iter().filter(|t| found(&r, t)).count();
+                let extra = extra_findings(&r, &truth);
+                scenarios += 1;
+                events += truth.len();
+                hits += found;
+                extras += extra.len();
+                if found < truth.len() {
+                    problems.push(format!(
+                        "{mix}/{seed}/{name}: found {found} of {}",
+                        truth.len()
+                    ));
+                }
+                if extra.len() > MAX_EXTRA {
+                    problems.push(format!("{mix}/{seed}/{name}: extra {extra:?}"));
+                }
+                rows.push(format!(
+                    "| {mix} | {seed} | {name} | {} | {found} | {} | {} |",
+                    truth.len(),
+                    extra.len(),
+                    extra.join(", ")
+                ));
+            }
+        }
+    }
+    eprintln!("| mix | seed | scenario | expected | found | extra | extra findings |");
+    eprintln!("|---|---:|---|---:|---:|---:|---|");
+    for r in &rows {
+        eprintln!("{r}");
+    }
+    eprintln!(
+        "{scenarios} scenarios: recall {hits}/{events}, {extras} findings that are not injected events"
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert!(scenarios >= 63, "{scenarios}");
+}
+
+#[test]
+fn recurring_bursts_of_one_shape_are_the_ports_pattern_not_findings() {
+    use portspike_core::replay::{Background, Placement, Tile};
+    let f = "pcapplusplus__pcapng-example.pcapng";
+    let bg = Background {
+        tiles: vec![Tile::load(f, &corpus(f)).unwrap()],
+        placement: Placement::Periodic { period_s: 20.0 },
+    };
+    let (bytes, _) = synth::scenario_on("background", &bg, 1).unwrap();
+    let r = analyze_bytes(&bytes, Params::default());
+    assert!(r.spikes.is_empty(), "{:?}", r.spikes);
+    let x11 = r.ports.iter().find(|p| p.port == 6000).unwrap();
+    let p = x11.pattern.as_ref().expect("tcp/6000 has a pattern");
+    assert_eq!(p.period_us, 20_000_000, "{p:?}");
+    assert!(p.bursts >= 25, "{p:?}");
+}
+
+#[test]
+fn one_incident_is_one_finding_with_its_episodes() {
+    let s = 1_000_000_000i64;
+    let t0 = synth::SAMPLE_START_NS;
+    let mut rng = synth::Rng::new(11);
+    let mut tr = synth::Trace::new();
+    synth::background_at(&mut tr, &mut rng, t0, t0 + 3600 * s, 2.0);
+    // Three waves two minutes apart, then another forty minutes later.
+    for start in [600, 780, 960, 3300] {
+        synth::syn_flood(
+            &mut tr,
+            &mut rng,
+            [10, 1, 0, 80],
+            80,
+            t0 + start * s,
+            40,
+            300.0,
+        );
+    }
+    let r = analyze_bytes(&tr.into_pcap(96), Params::default());
+    let floods: Vec<_> = r.spikes.iter().filter(|x| x.kind == "flood").collect();
+    assert_eq!(
+        floods.len(),
+        2,
+        "{:?}",
+        r.spikes
+            .iter()
+            .map(|x| (&x.kind, x.start_ts))
+            .collect::<Vec<_>>()
+    );
+    let first = floods.iter().min_by_key(|x| x.start_ts).unwrap();
+    assert_eq!(first.episodes.len(), 3, "{:?}", first.episodes);
+    let us = |v: i64| v / 1000;
+    assert!(first.start_ts <= us(t0 + 600 * s) && first.end_ts >= us(t0 + 1000 * s));
+    let observed: f64 = first.episodes.iter().map(|e| e.observed).sum();
+    assert_eq!(observed, first.observed);
+}
