@@ -66,5 +66,10 @@ if [ "$HUGE" != 0 ]; then
   (cd tests/browser && BENCH_APP_ONLY=1 BENCH_RUNS=1 node bench.mjs "${huge[@]}") | sed 's/^/{"kind":"huge_web","r":/; s/$/}/' >>"$results"
 fi
 
+# Precision and recall on real background: the labeled benchmark's table.
+mkdir -p target/bench
+cargo test --release --locked -q -p portspike-core --test labeled real_background -- --nocapture 2>&1 \
+  | grep -E '^\||scenarios: recall' >target/bench/precision.md || true
+
 python3 scripts/benchmarks_md.py "$results" >BENCHMARKS.md
 echo "wrote BENCHMARKS.md (raw figures in $results)"

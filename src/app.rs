@@ -349,13 +349,22 @@ impl Reducible for State {
                 }
             }
             Action::StepSpike(d) => {
-                let n = s.report.as_ref().map_or(0, |r| r.spikes.len());
+                // In the order the findings are listed.
+                let order = s
+                    .report
+                    .as_ref()
+                    .map(|r| r.finding_order())
+                    .unwrap_or_default();
+                let n = order.len();
                 if n > 0 {
-                    let next = match s.spike {
+                    let at = s.spike.and_then(|i| order.iter().position(|x| *x == i));
+                    let next = match at {
                         None => 0,
-                        Some(i) => (i as i64 + i64::from(d)).rem_euclid(n as i64) as usize,
+                        Some(k) => (k as i64 + i64::from(d)).rem_euclid(n as i64) as usize,
                     };
-                    return Rc::new(s).reduce(Action::SelectSpike(next));
+                    if let Some(i) = order.get(next) {
+                        return Rc::new(s).reduce(Action::SelectSpike(*i));
+                    }
                 }
             }
             Action::ToggleLog => s.log = !s.log,
@@ -1397,6 +1406,9 @@ struct FindingsProps {
     on_spike: Callback<usize>,
 }
 
+/// Surges listed as they are; more are folded behind their count.
+const SURGES_SHOWN: usize = 3;
+
 #[function_component(Findings)]
 fn findings(props: &FindingsProps) -> Html {
     let r = &props.report;
@@ -1406,7 +1418,7 @@ fn findings(props: &FindingsProps) -> Html {
             .find(|p| p.proto == proto && p.port == port)
             .and_then(|p| p.service.clone())
     };
-    let spikes = r.spikes.iter().enumerate().map(|(i, sp)| {
+    let row = |i: usize, sp: &portspike_core::report::SpikeReport| {
         let on = props.on_spike.clone();
         let onclick = Callback::from(move |_: MouseEvent| on.emit(i));
         let on = props.on_spike.clone();
@@ -1416,8 +1428,14 @@ fn findings(props: &FindingsProps) -> Html {
                 on.emit(i);
             }
         });
-        let who: Vec<String> = sp.top_sources.iter().take(3).map(|a| a.addr.clone()).collect();
+        let who: Vec<String> = sp
+            .top_sources
+            .iter()
+            .take(3)
+            .map(|a| a.addr.clone())
+            .collect();
         let label = format!("{}/{}", sp.proto, sp.port);
+        let episodes = sp.episodes.len();
         html! {
             <tr data-testid="spike-row" data-port={label.clone()} data-kind={sp.kind.clone()}
                 class={classes!((props.selected == Some(i)).then_some("selected"))}
@@ -1425,14 +1443,29 @@ fn findings(props: &FindingsProps) -> Html {
                 <td><span class={classes!("badge", sp.kind.clone())}>{&sp.kind}</span>
                     if sp.new_port { <span class="badge new">{"new port"}</span> }</td>
                 <td><strong>{label}</strong>{service(&sp.proto, sp.port).map(|n| format!(" {n}")).unwrap_or_default()}</td>
-                <td>{window_text(sp.start_ts, sp.end_ts)}</td>
+                <td>{window_text(sp.start_ts, sp.end_ts)}
+                    if episodes > 1 { <span class="episodes" title="Bursts of one kind on this port close in time: one incident">{format!(" · {episodes} episodes")}</span> }</td>
                 <td class="num">{format!("{} {} vs {:.0} expected", sp.observed, sp.metric, sp.baseline)}</td>
                 <td class="num">{format!("{} → {}", sp.sources, sp.destinations)}</td>
                 <td>{who.join(", ")}</td>
                 <td class="num">{format!("{:.1}", sp.score)}</td>
             </tr>
         }
-    });
+    };
+    let order = r.finding_order();
+    let (attacks, surges): (Vec<usize>, Vec<usize>) = order
+        .iter()
+        .partition(|i| r.spikes.get(**i).is_some_and(|s| s.is_attack()));
+    let rows = |v: &[usize]| -> Html {
+        html! { <>{ for v.iter().filter_map(|i| r.spikes.get(*i).map(|sp| row(*i, sp))) }</> }
+    };
+    let head = html! {
+        <thead><tr><th>{"Kind"}</th><th>{"Port"}</th><th>{"When"}</th><th class="num">{"Observed"}</th>
+            <th class="num">{"Sources → destinations"}</th><th>{"Top sources"}</th><th class="num">{"Score"}</th></tr></thead>
+    };
+    // A few surges are shown as they are; more are folded away behind their count.
+    let fold = surges.len() > SURGES_SHOWN;
+    let surge_open = props.selected.is_some_and(|s| surges.contains(&s));
     let rep = props.report.clone();
     let export_spikes = Callback::from(move |_: MouseEvent| {
         save(
@@ -1471,16 +1504,22 @@ fn findings(props: &FindingsProps) -> Html {
             if r.spikes.is_empty() && r.scanners.is_empty() {
                 <p class="note">{"No port spikes and no scanners in this capture."}</p>
             }
-            if !r.spikes.is_empty() {
-                <table>
-                    <thead><tr><th>{"Kind"}</th><th>{"Port"}</th><th>{"When"}</th><th class="num">{"Observed"}</th>
-                        <th class="num">{"Sources → destinations"}</th><th>{"Top sources"}</th><th class="num">{"Score"}</th></tr></thead>
-                    <tbody>{ for spikes }</tbody>
-                </table>
+            if !attacks.is_empty() {
+                <table>{head.clone()}<tbody>{rows(&attacks)}</tbody></table>
             }
             if !r.scanners.is_empty() {
                 <h3>{format!("Scanners ({})", r.scanners.len())}</h3>
                 <table><tbody>{ for scanners }</tbody></table>
+            }
+            if !surges.is_empty() && !fold {
+                <h3 title="Growth with answered connections: a flash crowd, a busy job">{"Ordinary surges"}</h3>
+                <table>{head.clone()}<tbody>{rows(&surges)}</tbody></table>
+            }
+            if fold {
+                <details class="surges" data-testid="ordinary-surges" open={surge_open}>
+                    <summary>{format!("{} ordinary surges", surges.len())}</summary>
+                    <table>{head}<tbody>{rows(&surges)}</tbody></table>
+                </details>
             }
         </section>
     }
@@ -1531,6 +1570,15 @@ fn spike_detail(props: &DetailProps) -> Html {
                     </ul>
                 </div>
             </div>
+            if sp.episodes.len() > 1 {
+                <div class="episodes">
+                    <h3 title="Bursts of one kind on this port closer than ten minutes are one incident">{format!("{} episodes of one incident", sp.episodes.len())}</h3>
+                    <ol>{ for sp.episodes.iter().map(|e| html! {
+                        <li data-testid="episode" data-t0={e.start_ts.to_string()} data-t1={e.end_ts.to_string()}>
+                            {format!("{} · {} {} (score {:.1})", window_text(e.start_ts, e.end_ts), e.observed, sp.metric, e.score)}</li>
+                    }) }</ol>
+                </div>
+            }
             <p class="filter"><code data-testid="wireshark-filter">{&sp.wireshark_filter}</code>
                 <button class="button secondary" onclick={copy}>{"Copy Wireshark filter"}</button>
                 <button class="button secondary" data-testid="save-pcap" onclick={save}
@@ -1849,7 +1897,13 @@ fn port_row(props: &PortRowProps) -> Html {
             tabindex="0" aria-selected={props.selected.to_string()} {onclick} {onkeydown}>
             <td>{props.index + 1}</td>
             <td>{port_label(p)}</td>
-            <td>{p.service.clone().unwrap_or_default()}</td>
+            <td>{p.service.clone().unwrap_or_default()}
+                if let Some(x) = &p.pattern {
+                    <span class="badge rhythm" data-testid="pattern"
+                        title={format!("Its ordinary rhythm, not a finding: {} bursts about every {}, typically {} {} (largest {})",
+                            x.bursts, fmt_width(x.period_us.max(0) as u64), x.typical, x.metric, x.largest)}>
+                        {format!("rhythm ×{}", x.bursts)}</span>
+                }</td>
             <td>{ p.series.as_ref().map(|s| sparkline(&s.packets)).unwrap_or_default() }</td>
             <td class="num">{format!("{:.1}", p.score)}</td>
             <td class="num">{p.totals.packets}</td>

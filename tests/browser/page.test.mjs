@@ -628,3 +628,60 @@ test('#url= opens a capture from a URL after the user confirms, and says clearly
   assert.match(await page.textContent('[data-testid="error"]'), /HTTP 404/);
   await page.close();
 });
+
+test('findings: one incident is one row with its episodes; attack kinds lead; many surges fold behind their count', async () => {
+  const dir = fs.mkdtempSync(path.join(root, 'target', 'findings-'));
+  const make = (scenario) => {
+    const file = path.join(dir, `${scenario}.pcap`);
+    execFileSync(cli, ['synth', '--scenario', scenario, '-o', file], { stdio: 'ignore' });
+    return file;
+  };
+  // A flood in three waves two minutes apart, and a flash crowd later on.
+  const waves = make('waves');
+  const expected = cliReport(waves);
+  let { page } = await openPage();
+  await dropFile(page, 'waves.pcap', fs.readFileSync(waves));
+  assert.equal(await waitState(page, ['done']), 'done');
+  const rows = await page.$$eval('[data-testid="spike-row"]', (r) => r.map((x) => [x.dataset.port, x.dataset.kind]));
+  assert.equal(rows.filter(([, k]) => k === 'flood').length, 1, JSON.stringify(rows));
+  assert.deepEqual(rows[0], ['tcp/80', 'flood'], 'the attack comes first');
+  assert.ok(rows.slice(1).every(([, k]) => k === 'surge'), JSON.stringify(rows));
+  const flood = expected.spikes.find((s) => s.kind === 'flood');
+  assert.equal(flood.episodes.length, 3);
+  await page.click('[data-testid="spike-row"][data-kind="flood"]');
+  await page.waitForSelector('[data-testid="spike-detail"]');
+  const episodes = await page.$$eval('[data-testid="episode"]', (e) => e.map((x) => [Number(x.dataset.t0), Number(x.dataset.t1)]));
+  assert.deepEqual(episodes, flood.episodes.map((e) => [e.start_ts, e.end_ts]));
+  await page.close();
+
+  // Five flash crowds: surges, listed behind their count until one is chosen.
+  const crowds = make('crowds');
+  const surges = cliReport(crowds).spikes.filter((s) => s.kind === 'surge').length;
+  assert.ok(surges > 3, `${surges} surges`);
+  ({ page } = await openPage());
+  await dropFile(page, 'crowds.pcap', fs.readFileSync(crowds));
+  assert.equal(await waitState(page, ['done']), 'done');
+  const fold = '[data-testid="ordinary-surges"]';
+  assert.equal(await page.textContent(`${fold} > summary`), `${surges} ordinary surges`);
+  assert.equal(await page.$eval(fold, (d) => d.open), false);
+  assert.equal(await page.$$eval(`${fold} [data-testid="spike-row"]`, (r) => r.length), surges);
+  await page.keyboard.press('j');
+  await page.waitForSelector('[data-testid="spike-detail"]');
+  assert.equal(await page.$eval(fold, (d) => d.open), true, 'choosing a surge unfolds the list');
+  await page.close();
+
+  // A port's recurring bursts of one shape: its rhythm on its row, no finding.
+  const rhythm = path.join(dir, 'rhythm.pcap');
+  execFileSync(cli, ['synth', '--scenario', 'background', '--period', '20', '-o', rhythm,
+    '--background', path.join(captures, 'pcapplusplus__pcapng-example.pcapng')], { stdio: 'ignore' });
+  const pattern = cliReport(rhythm).ports.find((p) => p.port === 6000).pattern;
+  ({ page } = await openPage());
+  await dropFile(page, 'rhythm.pcap', fs.readFileSync(rhythm));
+  assert.equal(await waitState(page, ['done']), 'done');
+  assert.equal(await page.$$eval('[data-testid="spike-row"]', (r) => r.length), 0);
+  const badge = '[data-testid="port-row"][data-port="tcp/6000"] [data-testid="pattern"]';
+  assert.equal(await page.textContent(badge), `rhythm ×${pattern.bursts}`);
+  assert.match(await page.getAttribute(badge, 'title'), /about every 20 s/);
+  await page.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});

@@ -63,7 +63,8 @@ enum Cmd {
     /// Write a generated scenario capture (pcap) and its ground truth beside it
     /// (`NAME.truth.json`).
     Synth {
-        /// Scenario: sample, background, sweep, vertical, slowscan, udpscan, ackscan, flood, backscatter, all.
+        /// Scenario: sample, background, sweep, vertical, slowscan, udpscan, ackscan, flood, backscatter,
+        /// waves, crowds, all.
         #[arg(long, default_value = "sample")]
         scenario: String,
         /// Output capture file.
@@ -510,10 +511,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     3
                 }));
             }
-            let attack = report
-                .spikes
-                .iter()
-                .any(|s| matches!(s.kind.as_str(), "sweep" | "flood" | "backscatter"))
+            let attack = report.spikes.iter().any(|s| s.is_attack())
                 || report.scanners.iter().any(|s| !s.allowlisted);
             if fail_on_findings && attack {
                 return Ok(ExitCode::from(1));
@@ -690,8 +688,11 @@ fn write_table(out: &mut impl Write, r: &Report, top: usize) -> std::io::Result<
         writeln!(out, "findings  none")?;
     }
     // Attack kinds first, then ordinary growth; each in the report's order.
-    let (attacks, surges): (Vec<_>, Vec<_>) = r.spikes.iter().partition(|s| s.kind != "surge");
-    for s in attacks.into_iter().chain(surges) {
+    for s in r
+        .finding_order()
+        .into_iter()
+        .filter_map(|i| r.spikes.get(i))
+    {
         let svc = r
             .ports
             .iter()

@@ -244,7 +244,25 @@ pub struct ScannerReport {
     pub evidence: Option<String>,
 }
 
+/// Spike kinds that are attacks (a `surge` is ordinary growth).
+pub const ATTACK_KINDS: &[&str] = &["sweep", "flood", "backscatter"];
+
+impl SpikeReport {
+    /// An attack kind (sweep, flood, backscatter), not ordinary growth.
+    pub fn is_attack(&self) -> bool {
+        ATTACK_KINDS.contains(&self.kind.as_str())
+    }
+}
+
 impl Report {
+    /// The order findings are listed in (indices into `spikes`): attack
+    /// kinds first, then surges, each in the report's order (by score).
+    pub fn finding_order(&self) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.spikes.len()).collect();
+        order.sort_by_key(|i| !self.spikes.get(*i).is_some_and(SpikeReport::is_attack));
+        order
+    }
+
     /// The (first) capture file's SHA-256, once known.
     pub fn sha256(&self) -> Option<&str> {
         self.capture.files.first()?.sha256.as_deref()

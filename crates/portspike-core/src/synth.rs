@@ -436,6 +436,11 @@ pub fn backup_job(trace: &mut Trace, rng: &mut Rng, start: i64, secs: i64) {
 
 /// A benign burst: a flash crowd of many clients on one HTTPS server.
 pub fn flash_crowd(trace: &mut Trace, rng: &mut Rng, start: i64, secs: i64) {
+    flash_crowd_on(trace, rng, start, secs, 443);
+}
+
+/// A flash crowd on `port` of one server.
+pub fn flash_crowd_on(trace: &mut Trace, rng: &mut Rng, start: i64, secs: i64, port: u16) {
     let server = [10, 1, 0, 80];
     let mut t = start;
     while t < start + secs * S {
@@ -447,7 +452,7 @@ pub fn flash_crowd(trace: &mut Trace, rng: &mut Rng, start: i64, secs: i64) {
             rng.range(1, 254) as u8,
         ];
         let sp = rng.range(49152, 65535) as u16;
-        trace.tcp_session(rng, t, client, server, sp, 443, 2, 1400);
+        trace.tcp_session(rng, t, client, server, sp, port, 2, 1400);
     }
 }
 
@@ -605,6 +610,8 @@ pub const SCENARIOS: &[&str] = &[
     "ackscan",
     "flood",
     "backscatter",
+    "waves",
+    "crowds",
     "all",
 ];
 
@@ -751,6 +758,29 @@ pub fn scenario(name: &str) -> Option<(Vec<u8>, Scenario)> {
         backscatter(&mut tr, &mut rng, 3389, t0, 60, 60.0);
         events.push(spike("backscatter", 3389, t0, t0 + 60 * S));
         description.push("SYN-ACK backscatter from servers on TCP 3389".into());
+    }
+    if name == "waves" {
+        // One incident: three waves two minutes apart are one finding.
+        let t0 = at(10);
+        for w in 0..3 {
+            syn_flood(
+                &mut tr,
+                &mut rng,
+                [10, 1, 0, 80],
+                80,
+                t0 + w * 120 * S,
+                40,
+                300.0,
+            );
+        }
+        events.push(spike("flood", 80, t0, t0 + 280 * S));
+        description.push("a SYN flood on TCP 80 in three waves two minutes apart".into());
+    }
+    if name == "crowds" {
+        for (i, port) in [8443u16, 993, 995, 5223].into_iter().enumerate() {
+            flash_crowd_on(&mut tr, &mut rng, at(4 + 5 * i as i64), 60, port);
+        }
+        description.push("four more flash crowds, each on a port of its own".into());
     }
     let _ = end;
     Some((

@@ -15,8 +15,6 @@ use portspike_core::report::Report;
 use portspike_core::synth::{self, Truth};
 use portspike_core::{analyze_bytes, Params};
 
-const ATTACKS: &[&str] = &["sweep", "flood", "backscatter"];
-
 fn found(r: &Report, t: &Truth) -> bool {
     let tol = 2 * r.bin_width_us as i64;
     let (t0, t1) = (t.start_ts - tol, t.end_ts + tol);
@@ -41,11 +39,7 @@ fn found(r: &Report, t: &Truth) -> bool {
 /// Attack-kind spikes and scanners that no truth event explains.
 fn false_positives(r: &Report, truth: &[Truth]) -> Vec<String> {
     let mut fp = Vec::new();
-    for s in r
-        .spikes
-        .iter()
-        .filter(|s| ATTACKS.contains(&s.kind.as_str()))
-    {
+    for s in r.spikes.iter().filter(|s| s.is_attack()) {
         let explained = truth.iter().any(|t| {
             t.finding == "spike" && t.port == Some(s.port) && t.proto.as_deref() == Some(&s.proto)
         });
