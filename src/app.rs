@@ -698,17 +698,11 @@ fn analyze_from(
                 } else {
                     let bytes = js_sys::Uint8Array::new(&get(&data, "bytes"));
                     let packets = get(&data, "packets").as_f64().unwrap_or(0.0);
+                    let matched = get(&data, "matched").as_f64().unwrap_or(packets);
                     let name = get(&data, "id").as_string().unwrap_or_default();
                     let note = get(&data, "note").as_string().unwrap_or_default();
                     save_bytes(&name, &bytes);
-                    format!(
-                        "Saved {packets} packets as {name}{}",
-                        if note.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" ({note})")
-                        }
-                    )
+                    saved_text(packets, matched, &name, &note)
                 };
                 d.dispatch(Action::Saved(Some(msg)));
             }
@@ -2351,6 +2345,19 @@ fn save(name: &str, mime: &str, text: &str) {
 }
 
 /// Offer bytes (a capture) as a file download.
+/// What the page says once an extract is saved: every packet the filter
+/// selects, or "N of M" and why the rest were left out.
+fn saved_text(packets: f64, matched: f64, name: &str, note: &str) -> String {
+    if packets >= matched {
+        format!("Saved {packets} packets as {name}: every packet the filter selects")
+    } else {
+        format!(
+            "Saved {packets} of {matched} packets as {name}: the filter selects {matched}; left out: {}",
+            if note.is_empty() { "(no reason given)" } else { note }
+        )
+    }
+}
+
 fn save_bytes(name: &str, bytes: &js_sys::Uint8Array) {
     offer(name, "application/vnd.tcpdump.pcap", bytes);
 }

@@ -618,11 +618,13 @@ fn num(o: &JsValue, k: &str) -> i64 {
     get(o, k).as_f64().unwrap_or(0.0) as i64
 }
 
-/// The byte ranges (per file) of a window, read in turn: `each(file, preamble, bytes)`.
+/// The byte ranges (per file) of a window, read in turn, each in pieces:
+/// `each(file, Some(preamble), bytes)` for a range's first piece, `each(file,
+/// None, bytes)` for the pieces that continue it.
 async fn read_window(
     t0: i64,
     t1: i64,
-    mut each: impl FnMut(usize, &[u8], &[u8]),
+    mut each: impl FnMut(usize, Option<&[u8]>, &[u8]),
 ) -> Result<(), String> {
     let plan: Vec<(usize, Blob, Vec<u8>, u64, u64)> = KEPT.with(|k| {
         let k = k.borrow();
@@ -651,7 +653,7 @@ async fn read_window(
         let mut first = true;
         read_slices(&range, |arr, _| {
             in_pieces(arr, &mut bytes, |piece, _| {
-                each(i, if first { &pre } else { &[] }, piece);
+                each(i, first.then_some(pre.as_slice()), piece);
                 first = false;
             })
         })
@@ -693,7 +695,7 @@ async fn window(data: JsValue) {
     let mut n = 0;
     let res = read_window(t0, t1, |_, pre, bytes| {
         let mut a = a.borrow_mut();
-        if !pre.is_empty() {
+        if let Some(pre) = pre {
             n += 1;
             a.begin_file(&format!("range {n}"), 0, None);
             a.feed(pre);
@@ -722,55 +724,62 @@ async fn window(data: JsValue) {
     post(&fields);
 }
 
-/// `{type: "extract", id, proto, port, t0, t1}` → `{type: "extract", id,
-/// bytes, packets, note}`: the window's packets on that port as a pcap.
+/// `{type: "extract", id, proto, port, t0, t1}` (a port's packets) or
+/// `{type: "extract", id, host, t0, t1}` (a host's) → `{type: "extract", id,
+/// bytes, packets, matched, note}`: the window's packets the selection's
+/// Wireshark filter selects, as a pcap; `matched` counts them all, `note`
+/// says why any were left out.
 async fn extract(data: JsValue) {
     let id = get(&data, "id");
-    let proto = get(&data, "proto")
-        .as_string()
-        .and_then(|p| Proto::parse(&p))
-        .unwrap_or(Proto::Tcp);
     let Some(key) = KEPT.with(|k| k.borrow().as_ref().map(|k| k.key.clone())) else {
         return;
     };
-    let sel = portspike_core::window::Selection {
-        key: portspike_core::Key::parse(&key).unwrap_or(portspike_core::Key::Service),
-        proto,
-        port: num(&data, "port") as u16,
-        t0_us: num(&data, "t0"),
-        t1_us: num(&data, "t1"),
+    let (t0, t1) = (num(&data, "t0"), num(&data, "t1"));
+    let host = get(&data, "host").as_string();
+    let sel = match host.as_deref().map(str::parse::<std::net::IpAddr>) {
+        Some(Ok(addr)) => portspike_core::window::Selection::host(addr, t0, t1),
+        Some(Err(_)) => {
+            post(&[
+                ("type", protocol::EXTRACT.into()),
+                ("id", id),
+                ("error", "not an address".into()),
+            ]);
+            return;
+        }
+        None => portspike_core::window::Selection::port(
+            portspike_core::Key::parse(&key).unwrap_or(portspike_core::Key::Service),
+            get(&data, "proto")
+                .as_string()
+                .and_then(|p| Proto::parse(&p))
+                .unwrap_or(Proto::Tcp),
+            num(&data, "port") as u16,
+            t0,
+            t1,
+        ),
     };
     let x = std::cell::RefCell::new(portspike_core::window::Extract::new(
         sel,
         protocol::EXTRACT_LIMIT,
     ));
     let res = read_window(sel.t0_us, sel.t1_us, |_, pre, bytes| {
-        x.borrow_mut().range(pre, bytes)
+        let mut x = x.borrow_mut();
+        if let Some(pre) = pre {
+            x.begin(pre);
+        }
+        x.feed(bytes);
     })
     .await;
     let x = x.into_inner();
-    let mut notes = Vec::new();
-    if x.other_link > 0 {
-        notes.push(format!(
-            "{} packets of another link type were left out (a pcap holds one)",
-            x.other_link
-        ));
-    }
-    if x.over_limit > 0 {
-        notes.push(format!(
-            "{} packets past the {} MiB limit were left out",
-            x.over_limit,
-            protocol::EXTRACT_LIMIT >> 20
-        ));
-    }
-    let packets = x.packets;
+    let note = x.notes().join("; ");
+    let (packets, matched) = (x.packets, x.matched());
     let mut fields: Vec<(&str, JsValue)> = vec![("type", protocol::EXTRACT.into()), ("id", id)];
     match res {
         Ok(()) => {
             let bytes = x.finish();
             fields.push(("bytes", Uint8Array::from(bytes.as_slice()).into()));
             fields.push(("packets", (packets as f64).into()));
-            fields.push(("note", notes.join("; ").into()));
+            fields.push(("matched", (matched as f64).into()));
+            fields.push(("note", note.into()));
         }
         Err(e) => fields.push(("error", e.into())),
     }

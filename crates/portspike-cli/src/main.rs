@@ -86,6 +86,33 @@ enum Cmd {
         #[arg(long, value_parser = portspike_core::replay::Side::parse)]
         one_way: Option<portspike_core::replay::Side>,
     },
+    /// Save the packets a finding's (or a scanner's) Wireshark filter selects
+    /// as a pcap, as the page's "save these packets" does: the capture's time
+    /// index names the byte ranges to read again, in 1 MiB pieces. Prints the
+    /// filter and the counts as JSON: `packets` written, `matched` (all the
+    /// filter selects) and `notes` (why any were left out).
+    Extract {
+        /// The capture files (uncompressed), as given to `analyze`.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The finding (its place in the report's `spikes`, from 0).
+        #[arg(long, conflicts_with = "scanner")]
+        finding: Option<usize>,
+        /// The scanner (its place in the report's `scanners`, from 0).
+        #[arg(long)]
+        scanner: Option<usize>,
+        /// Output capture file.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Key the timelines by the flow's service port or the raw destination port.
+        #[arg(long, value_enum, default_value_t = By::Service)]
+        by: By,
+        /// Most bytes the saved capture may hold (the page's limit by default).
+        #[arg(long, default_value = "256M", value_parser = parse_size)]
+        limit: u64,
+        #[command(flatten)]
+        detection: DetectionArgs,
+    },
     /// Time the engine alone on a capture held in memory (best of `--repeat`),
     /// as JSON: bytes, packets, seconds, bytes and packets per second.
     Bench {
@@ -576,6 +603,110 @@ fn run(cli: Cli) -> Result<ExitCode> {
             eprintln!("wrote {} and {}", output.display(), truth_path.display());
             Ok(ExitCode::SUCCESS)
         }
+        Cmd::Extract {
+            files,
+            finding,
+            scanner,
+            output,
+            by,
+            limit,
+            detection,
+        } => {
+            let params = Params {
+                key: match by {
+                    By::Service => Key::Service,
+                    By::DstPort => Key::DstPort,
+                },
+                detection: detection.into_detection(),
+                ..Params::default()
+            };
+            let mut a = Analyzer::new(params);
+            for file in &files {
+                let mut f = std::fs::File::open(file)
+                    .with_context(|| format!("cannot open {}", file.display()))?;
+                let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+                a.begin_file(&file.display().to_string(), len, None);
+                let mut buf = vec![0u8; CHUNK];
+                loop {
+                    let n = f
+                        .read(&mut buf)
+                        .with_context(|| format!("reading {}", file.display()))?;
+                    if n == 0 {
+                        break;
+                    }
+                    a.feed(buf.get(..n).unwrap_or_default());
+                }
+            }
+            let (report, index) = a.finish_with_index();
+            let sel = match (finding, scanner) {
+                (Some(i), _) => {
+                    let s = report.spikes.get(i).with_context(|| {
+                        format!("no finding {i}: the report has {}", report.spikes.len())
+                    })?;
+                    let proto = portspike_core::decode::Proto::parse(&s.proto)
+                        .context("a finding on an unknown protocol")?;
+                    portspike_core::window::Selection::port(
+                        report_key(&report),
+                        proto,
+                        s.port,
+                        s.start_ts,
+                        s.end_ts,
+                    )
+                }
+                (None, Some(i)) => {
+                    let s = report.scanners.get(i).with_context(|| {
+                        format!("no scanner {i}: the report has {}", report.scanners.len())
+                    })?;
+                    portspike_core::window::Selection::host(
+                        s.source.parse().context("a scanner without an address")?,
+                        s.first_ts,
+                        s.last_ts + 1,
+                    )
+                }
+                (None, None) => anyhow::bail!("say which: --finding N or --scanner N"),
+            };
+            let mut x = portspike_core::window::Extract::new(sel, limit as usize);
+            for (file, ix) in files.iter().zip(&index) {
+                let ix = ix.as_ref().with_context(|| {
+                    format!(
+                        "{} is compressed and cannot be read from the middle",
+                        file.display()
+                    )
+                })?;
+                let ranges = portspike_core::window::ranges_for(ix, sel.t0_us, sel.t1_us)
+                    .with_context(|| {
+                        format!("{} has too many sections to index", file.display())
+                    })?;
+                let mut f = std::fs::File::open(file)
+                    .with_context(|| format!("cannot open {}", file.display()))?;
+                for (pre, start, end) in ranges {
+                    use std::io::Seek;
+                    f.seek(std::io::SeekFrom::Start(start))?;
+                    x.begin(pre);
+                    let mut left = end - start;
+                    let mut buf = vec![0u8; CHUNK];
+                    while left > 0 {
+                        let want = (left as usize).min(CHUNK);
+                        let piece = buf.get_mut(..want).unwrap_or_default();
+                        f.read_exact(piece)
+                            .with_context(|| format!("reading {}", file.display()))?;
+                        x.feed(piece);
+                        left -= want as u64;
+                    }
+                }
+            }
+            let summary = serde_json::json!({
+                "filter": sel.wireshark_filter(),
+                "packets": x.packets,
+                "matched": x.matched(),
+                "notes": x.notes(),
+            });
+            let bytes = x.finish();
+            std::fs::write(&output, bytes)
+                .with_context(|| format!("writing {}", output.display()))?;
+            println!("{summary}");
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::Bench { file, repeat } => {
             let bytes =
                 std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
@@ -629,6 +760,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The timeline key a report was made with.
+fn report_key(r: &Report) -> Key {
+    Key::parse(&r.params.key).unwrap_or_default()
 }
 
 fn fmt_ts(us: i64) -> String {

@@ -264,7 +264,7 @@ pub fn kind(w: &Cell) -> &'static str {
     "surge"
 }
 
-fn epoch(us: i64) -> String {
+pub(crate) fn epoch(us: i64) -> String {
     format!(
         "{}.{:06}",
         us.div_euclid(1_000_000),

@@ -937,10 +937,14 @@ impl Engine {
         let s = self.sources.entry(k.src).or_insert_with(|| SourceState {
             lambda: 1.0,
             first_ts: ts,
+            last_ts: ts,
             zeek_start: ts,
             ..SourceState::default()
         });
-        s.last_ts = ts;
+        // Files of a rotated set may come in any order: the span is the
+        // earliest and the latest contact, whatever the order they were read.
+        s.first_ts = s.first_ts.min(ts);
+        s.last_ts = s.last_ts.max(ts);
         let h = hash_addr(&k.dst) ^ (u64::from(k.dport) << 1 | u64::from(k.proto == Proto::Udp));
         if s.contacts.contains(&h) {
             return false;

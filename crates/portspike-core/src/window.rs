@@ -7,6 +7,7 @@ use crate::capture::{Index, Reader};
 use crate::decode::{self, Decoded, Proto, L4};
 use crate::flows::Key;
 use crate::writer::PcapWriter;
+use std::net::IpAddr;
 
 /// The byte ranges of one file to read for `[t0, t1)` µs, each with the
 /// preamble to feed a new reader before it; `None` when the index cannot
@@ -31,50 +32,116 @@ pub fn ranges_for(index: &Index, t0: i64, t1: i64) -> Option<Vec<(&[u8], u64, u6
     )
 }
 
-/// Which packets an extract keeps: those a Wireshark filter on the port
-/// selects (`tcp.port == N` for the service key, `tcp.dstport == N` for the
-/// destination-port key, ICMP errors quoting such a packet included) within
-/// the window.
-#[derive(Debug, Clone, Copy)]
+/// Which packets an extract keeps: those a Wireshark filter selects within
+/// the window `[t0_us, t1_us)` (see [`Selection::wireshark_filter`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Selection {
-    pub key: Key,
-    pub proto: Proto,
-    pub port: u16,
+    pub what: Target,
     pub t0_us: i64,
     pub t1_us: i64,
 }
 
+/// What a selection keeps, in the window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// A port: `tcp.port == N` for the service key, `tcp.dstport == N` for
+    /// the destination-port key, ICMP errors quoting such a packet included
+    /// (their quoted header carries the port, so Wireshark's filter selects
+    /// them too).
+    Port { key: Key, proto: Proto, port: u16 },
+    /// One host's packets, sent or received (`ip.addr == A`; an ICMP error
+    /// quoting a packet of the host included, as in Wireshark).
+    Host(IpAddr),
+}
+
 impl Selection {
+    /// A port's packets in a window.
+    pub fn port(key: Key, proto: Proto, port: u16, t0_us: i64, t1_us: i64) -> Self {
+        Selection {
+            what: Target::Port { key, proto, port },
+            t0_us,
+            t1_us,
+        }
+    }
+
+    /// A host's packets in a window.
+    pub fn host(addr: IpAddr, t0_us: i64, t1_us: i64) -> Self {
+        Selection {
+            what: Target::Host(addr),
+            t0_us,
+            t1_us,
+        }
+    }
+
     pub fn matches(&self, ts_ns: i64, p: &decode::Packet) -> bool {
         let ts = ts_ns.div_euclid(1000);
         if ts < self.t0_us || ts >= self.t1_us {
             return false;
         }
-        let (proto, sport, dport) = match p.l4 {
-            L4::Ports {
-                proto,
-                sport,
-                dport,
-                ..
-            } => (proto, sport, dport),
-            L4::Icmp {
-                quoted: Some(q), ..
-            } => (q.proto, q.sport, q.dport),
-            _ => return false,
-        };
-        proto == self.proto
-            && match self.key {
-                Key::Service => sport == self.port || dport == self.port,
-                Key::DstPort => dport == self.port,
+        match self.what {
+            Target::Port { key, proto, port } => {
+                let (p_proto, sport, dport) = match p.l4 {
+                    L4::Ports {
+                        proto,
+                        sport,
+                        dport,
+                        ..
+                    } => (proto, sport, dport),
+                    L4::Icmp {
+                        quoted: Some(q), ..
+                    } => (q.proto, q.sport, q.dport),
+                    _ => return false,
+                };
+                p_proto == proto
+                    && match key {
+                        Key::Service => sport == port || dport == port,
+                        Key::DstPort => dport == port,
+                    }
             }
+            Target::Host(a) => {
+                p.src == a
+                    || p.dst == a
+                    || matches!(p.l4, L4::Icmp { quoted: Some(q), .. } if q.src == a || q.dst == a)
+            }
+        }
+    }
+
+    /// The Wireshark display filter selecting the same packets.
+    pub fn wireshark_filter(&self) -> String {
+        let what = match self.what {
+            Target::Port { key, proto, port } => {
+                let field = match key {
+                    Key::Service => "port",
+                    Key::DstPort => "dstport",
+                };
+                format!("{}.{field} == {port}", proto.as_str())
+            }
+            Target::Host(a) => host_filter(a),
+        };
+        format!(
+            "{what} && frame.time_epoch >= {} && frame.time_epoch < {}",
+            crate::detect::epoch(self.t0_us),
+            crate::detect::epoch(self.t1_us)
+        )
+    }
+}
+
+/// `ip.addr == A` or `ipv6.addr == A`.
+pub fn host_filter(a: IpAddr) -> String {
+    match a {
+        IpAddr::V4(a) => format!("ip.addr == {a}"),
+        IpAddr::V6(a) => format!("ipv6.addr == {a}"),
     }
 }
 
 /// The packets of a selection, written as a pcap (nanosecond timestamps, the
-/// link type of the first packet kept).
+/// link type of the first packet kept). Fed byte range by byte range: each
+/// range starts with [`Extract::begin`] (its preamble), then its bytes in
+/// pieces of any size ([`Extract::feed`]).
 #[derive(Debug)]
 pub struct Extract {
     sel: Selection,
+    reader: Reader,
     writer: Option<(u32, PcapWriter)>,
     /// Packets written.
     pub packets: u64,
@@ -90,6 +157,7 @@ impl Extract {
     pub fn new(sel: Selection, limit: usize) -> Self {
         Extract {
             sel,
+            reader: Reader::new(),
             writer: None,
             packets: 0,
             other_link: 0,
@@ -98,20 +166,31 @@ impl Extract {
         }
     }
 
-    /// Read one byte range (after its preamble) and keep what matches.
-    pub fn range(&mut self, preamble: &[u8], bytes: &[u8]) {
-        let mut r = Reader::new();
-        r.feed(preamble, &mut |_| {});
+    /// Packets the selection matched: written, or left out (and counted why).
+    pub fn matched(&self) -> u64 {
+        self.packets + self.other_link + self.over_limit
+    }
+
+    /// Start a byte range: a fresh reader, given the range's preamble.
+    pub fn begin(&mut self, preamble: &[u8]) {
+        self.reader = Reader::new();
+        self.reader.feed(preamble, &mut |_| {});
+    }
+
+    /// The next bytes of the current range (a record split between two
+    /// calls is joined by the reader).
+    pub fn feed(&mut self, bytes: &[u8]) {
         let sel = self.sel;
         let limit = self.limit;
         let Extract {
+            reader,
             writer,
             packets,
             other_link,
             over_limit,
             ..
         } = self;
-        r.feed(bytes, &mut |f| {
+        reader.feed(bytes, &mut |f| {
             let Decoded::Ip(p) = decode::decode(f.linktype, f.data) else {
                 return;
             };
@@ -129,6 +208,32 @@ impl Extract {
                 *packets += 1;
             }
         });
+    }
+
+    /// Read one whole byte range (after its preamble) and keep what matches.
+    pub fn range(&mut self, preamble: &[u8], bytes: &[u8]) {
+        self.begin(preamble);
+        self.feed(bytes);
+    }
+
+    /// Why matching packets were left out, if any were: one phrase per reason.
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if self.other_link > 0 {
+            notes.push(format!(
+                "{} of another link type than the first packet's (a pcap holds one)",
+                self.other_link
+            ));
+        }
+        if self.over_limit > 0 {
+            let limit = if self.limit >= 1 << 20 {
+                format!("{} MiB", self.limit >> 20)
+            } else {
+                format!("{} KiB", self.limit >> 10)
+            };
+            notes.push(format!("{} past the {limit} size limit", self.over_limit));
+        }
+        notes
     }
 
     /// The capture (an empty Ethernet pcap if nothing matched).
@@ -208,16 +313,41 @@ mod tests {
             }
             (x.packets, x.finish())
         };
-        let sel = Selection {
-            key: Key::Service,
-            proto: Proto::Tcp,
-            port: spike.port,
-            t0_us: spike.start_ts,
-            t1_us: spike.end_ts,
-        };
+        let sel = Selection::port(
+            Key::Service,
+            Proto::Tcp,
+            spike.port,
+            spike.start_ts,
+            spike.end_ts,
+        );
+        assert_eq!(sel.wireshark_filter(), spike.wireshark_filter);
         let (n_whole, _) = count(sel, true);
         let (n_ranges, pcap) = count(sel, false);
         assert_eq!(n_whole, n_ranges);
+        // Each range read in pieces (as the worker reads a file: records cut
+        // anywhere) gives them all too; a fresh reader per piece lost all
+        // but the first piece's.
+        let mut x = Extract::new(sel, usize::MAX);
+        for (pre, a, b) in ranges_for(ix, sel.t0_us, sel.t1_us).unwrap() {
+            x.begin(pre);
+            for piece in bytes[a as usize..b as usize].chunks(4093) {
+                x.feed(piece);
+            }
+        }
+        assert_eq!(x.packets, n_ranges);
+        assert_eq!(x.finish(), pcap);
+        // Past the size limit: "N of M", and why.
+        let mut x = Extract::new(sel, 64 << 10);
+        x.range(&[], &bytes);
+        assert!(x.packets > 0 && x.packets < n_ranges, "{}", x.packets);
+        assert_eq!(x.matched(), n_ranges);
+        assert_eq!(
+            x.notes(),
+            vec![format!(
+                "{} past the 64 KiB size limit",
+                n_ranges - x.packets
+            )]
+        );
         assert!(n_ranges >= spike.packets, "{n_ranges} < {}", spike.packets);
         // The extract is a capture of exactly those packets.
         let again = crate::analyze_bytes(&pcap, Params::default());
