@@ -1434,15 +1434,15 @@ fn findings(props: &FindingsProps) -> Html {
             <tr data-testid="spike-row" data-port={label.clone()} data-kind={sp.kind.clone()}
                 class={classes!((props.selected == Some(i)).then_some("selected"))}
                 tabindex="0" {onclick} {onkeydown}>
-                <td><span class={classes!("badge", sp.kind.clone())}>{&sp.kind}</span>
+                <td data-label="Kind"><span class={classes!("badge", sp.kind.clone())}>{&sp.kind}</span>
                     if sp.new_port { <span class="badge new">{"new port"}</span> }</td>
-                <td><strong>{label}</strong>{service(&sp.proto, sp.port).map(|n| format!(" {n}")).unwrap_or_default()}</td>
-                <td>{window_text(sp.start_ts, sp.end_ts)}
+                <td data-label="Port"><strong>{label}</strong>{service(&sp.proto, sp.port).map(|n| format!(" {n}")).unwrap_or_default()}</td>
+                <td data-label="When">{window_text(sp.start_ts, sp.end_ts)}
                     if episodes > 1 { <span class="episodes" title="Bursts of one kind on this port close in time: one incident">{format!(" · {episodes} episodes")}</span> }</td>
-                <td class="num">{format!("{} {} vs {:.0} expected", sp.observed, sp.metric, sp.baseline)}</td>
-                <td class="num">{format!("{} → {}", sp.sources, sp.destinations)}</td>
-                <td>{who.join(", ")}</td>
-                <td class="num">{format!("{:.1}", sp.score)}</td>
+                <td data-label="Observed" class="num">{format!("{} {} vs {:.0} expected", sp.observed, sp.metric, sp.baseline)}</td>
+                <td data-label="Sources → destinations" class="num">{format!("{} → {}", sp.sources, sp.destinations)}</td>
+                <td data-label="Top sources" class="long">{who.join(", ")}</td>
+                <td data-label="Score" class="num">{format!("{:.1}", sp.score)}</td>
             </tr>
         }
     };
@@ -1499,20 +1499,20 @@ fn findings(props: &FindingsProps) -> Html {
                 <p class="note">{"No port spikes and no scanners in this capture."}</p>
             }
             if !attacks.is_empty() {
-                <table>{head.clone()}<tbody>{rows(&attacks)}</tbody></table>
+                <div class="table-scroll"><table class="cards">{head.clone()}<tbody>{rows(&attacks)}</tbody></table></div>
             }
             if !r.scanners.is_empty() {
                 <h3>{format!("Scanners ({})", r.scanners.len())}</h3>
-                <table><tbody>{ for scanners }</tbody></table>
+                <div class="table-scroll"><table class="cards"><tbody>{ for scanners }</tbody></table></div>
             }
             if !surges.is_empty() && !fold {
                 <h3 title="Growth with answered connections: a flash crowd, a busy job">{"Ordinary surges"}</h3>
-                <table>{head.clone()}<tbody>{rows(&surges)}</tbody></table>
+                <div class="table-scroll"><table class="cards">{head.clone()}<tbody>{rows(&surges)}</tbody></table></div>
             }
             if fold {
                 <details class="surges" data-testid="ordinary-surges" open={surge_open}>
                     <summary>{format!("{} ordinary surges", surges.len())}</summary>
-                    <table>{head}<tbody>{rows(&surges)}</tbody></table>
+                    <div class="table-scroll"><table class="cards">{head}<tbody>{rows(&surges)}</tbody></table></div>
                 </details>
             }
         </section>
@@ -1534,12 +1534,6 @@ fn spike_detail(props: &DetailProps) -> Html {
     let Some(sp) = props.report.spikes.get(props.index) else {
         return html! {};
     };
-    let filter = sp.wireshark_filter.clone();
-    let copy = Callback::from(move |_: MouseEvent| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.navigator().clipboard().write_text(&filter);
-        }
-    });
     let list = |v: &[portspike_core::report::AddrCount]| -> Html {
         html! { <ol>{ for v.iter().map(|a| html!{ <li>{format!("{} ({} packets)", a.addr, a.packets)}</li> }) }</ol> }
     };
@@ -1574,7 +1568,7 @@ fn spike_detail(props: &DetailProps) -> Html {
                 </div>
             }
             <p class="filter"><code data-testid="wireshark-filter">{&sp.wireshark_filter}</code>
-                <button class="button secondary" onclick={copy}>{"Copy Wireshark filter"}</button>
+                <CopyButton text={sp.wireshark_filter.clone()} label="Copy Wireshark filter" testid="copy-filter" />
                 <button class="button secondary" data-testid="save-pcap" onclick={save}
                     disabled={!props.can_save}
                     title={if props.can_save { "The packets this filter selects, read again from the file into a new capture" } else { "Only a local, uncompressed capture can be read again" }}>
@@ -1583,6 +1577,39 @@ fn spike_detail(props: &DetailProps) -> Html {
                 <p class="saved" role="status" data-testid="save-status">{m}</p>
             }
         </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct CopyProps {
+    /// What goes to the clipboard.
+    text: AttrValue,
+    label: AttrValue,
+    #[prop_or_default]
+    testid: Option<AttrValue>,
+}
+
+/// A button that copies `text` and says so ("Copied ✓") until the text changes.
+#[function_component(CopyButton)]
+fn copy_button(props: &CopyProps) -> Html {
+    let copied = use_state(|| false);
+    {
+        let copied = copied.clone();
+        use_effect_with(props.text.clone(), move |_| copied.set(false));
+    }
+    let onclick = {
+        let (text, copied) = (props.text.clone(), copied.clone());
+        Callback::from(move |_: MouseEvent| {
+            if let Some(w) = web_sys::window() {
+                let _ = w.navigator().clipboard().write_text(&text);
+                copied.set(true);
+            }
+        })
+    };
+    html! {
+        <button class="button secondary small copy" data-testid={props.testid.clone()} {onclick}
+            title={format!("Copy to the clipboard: {}", props.text)} aria-live="polite">
+            { if *copied { "Copied ✓".into() } else { props.label.clone() } }</button>
     }
 }
 
@@ -1626,8 +1653,10 @@ fn summary(props: &SummaryProps) -> Html {
     html! {
         <section class="summary" data-testid="summary" aria-label="Capture summary">
             <dl>
-                <div><dt>{"File"}</dt><dd>{files.join(", ")}</dd></div>
-                <div><dt>{"SHA-256"}</dt><dd class="hash" data-field="sha256">{hashes}</dd></div>
+                <div><dt>{"File"}</dt><dd class="long" title={files.join(", ")}>{files.join(", ")}</dd></div>
+                <div><dt>{"SHA-256"}
+                        if hashes.len() == 64 { <CopyButton text={hashes.clone()} label="Copy" /> }</dt>
+                    <dd class="hash" data-field="sha256" title={hashes.clone()}>{hashes.clone()}</dd></div>
                 <div><dt>{"Format"}</dt><dd>{format!("{}{}", c.format.clone().unwrap_or_else(|| "unknown".into()), c.compression.as_ref().map(|z| format!(" ({z})")).unwrap_or_default())}</dd></div>
                 <div><dt>{"Packets"}</dt><dd data-field="packets">{c.packets}</dd></div>
                 <div><dt>{"Bytes on the wire"}</dt><dd>{fmt_bytes(c.wire_bytes)}</dd></div>

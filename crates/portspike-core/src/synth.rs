@@ -612,6 +612,7 @@ pub const SCENARIOS: &[&str] = &[
     "backscatter",
     "waves",
     "crowds",
+    "busy",
     "all",
 ];
 
@@ -781,6 +782,18 @@ pub fn scenario(name: &str) -> Option<(Vec<u8>, Scenario)> {
             flash_crowd_on(&mut tr, &mut rng, at(4 + 5 * i as i64), 60, port);
         }
         description.push("four more flash crowds, each on a port of its own".into());
+    }
+    if name == "busy" {
+        // Many findings on many ports: a page must hold them.
+        for i in 0..42u16 {
+            let t0 = at(2) + i64::from(i) * 40 * S;
+            syn_flood(&mut tr, &mut rng, [10, 1, 0, 80], 2000 + i, t0, 20, 100.0);
+            events.push(spike("flood", 2000 + i, t0, t0 + 20 * S));
+        }
+        let (src, dst) = ([203, 0, 113, 50], [10, 1, 0, 21]);
+        vertical_scan(&mut tr, &mut rng, src, dst, at(1), 1500, 300.0);
+        events.push(scanner("vertical", src, "syn", at(1), at(1) + 10 * S));
+        description.push("42 SYN floods, one port each, and a SYN scan of 1500 ports".into());
     }
     let _ = end;
     Some((
