@@ -8,6 +8,7 @@ use sha2::Digest;
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -41,8 +42,8 @@ enum Cmd {
         /// No progress line on the terminal.
         #[arg(long, short)]
         quiet: bool,
-        /// Skip the files' SHA-256 (computed on a second thread; it bounds the rate at
-        /// about the speed of `sha256sum`).
+        /// Skip the files' SHA-256 (computed on a thread of its own, with the CPU's
+        /// SHA instructions where it has them: 1.5-1.9 GB/s on one core).
         #[arg(long)]
         no_hash: bool,
         /// Key the timelines by the flow's service port or the raw destination port.
@@ -262,6 +263,13 @@ fn main() -> ExitCode {
 
 const CHUNK: usize = 1 << 20;
 
+/// Hand a chunk's buffer back to the reader once nobody else holds it.
+fn give_back(chunk: Arc<Vec<u8>>, empty: &std::sync::mpsc::Sender<Vec<u8>>) {
+    if let Some(buf) = Arc::into_inner(chunk) {
+        let _ = empty.send(buf);
+    }
+}
+
 /// Read `input` in [`CHUNK`]s into buffers from `empty` (or new ones) and
 /// send them, in order, to `full`; a read error is sent and ends the reading.
 fn read_ahead(
@@ -431,30 +439,34 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     a.begin_file(&base, len, None);
                     Box::new(f)
                 };
-                // The file's SHA-256 on the second core, beside the analysis.
-                let (tx, hasher) = if no_hash {
-                    (None, None)
-                } else {
-                    let (tx, rx) = std::sync::mpsc::sync_channel::<std::sync::Arc<Vec<u8>>>(4);
-                    let hasher = std::thread::spawn(move || {
-                        let mut h = sha2::Sha256::default();
-                        for chunk in rx {
-                            h.update(chunk.as_slice());
-                        }
-                        portspike_core::export::hex(&h.finalize())
-                    });
-                    (Some(tx), Some(hasher))
-                };
                 // Reading runs on its own thread, a few chunks ahead, into
-                // buffers that come back once analysed (no allocation, no
-                // page faults per chunk).
-                std::thread::scope(|scope| -> Result<()> {
+                // buffers that come back once used (no allocation, no page
+                // faults per chunk). The file's SHA-256 runs on a thread of
+                // its own over the same buffers, shared rather than copied,
+                // while each is still in cache: whichever of the analysis and
+                // the hash is done with a chunk last gives it back.
+                let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Vec<u8>>();
+                let digest = std::thread::scope(|scope| -> Result<Option<String>> {
                     let (full_tx, full_rx) = std::sync::mpsc::sync_channel(3);
-                    let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Vec<u8>>();
                     scope.spawn(move || read_ahead(input, &full_tx, &empty_rx));
+                    let (hash_tx, hasher) = if no_hash {
+                        (None, None)
+                    } else {
+                        let (tx, rx) = std::sync::mpsc::sync_channel::<Arc<Vec<u8>>>(4);
+                        let empty = empty_tx.clone();
+                        let hasher = scope.spawn(move || {
+                            let mut h = sha2::Sha256::default();
+                            for chunk in rx {
+                                h.update(chunk.as_slice());
+                                give_back(chunk, &empty);
+                            }
+                            portspike_core::export::hex(&h.finalize())
+                        });
+                        (Some(tx), Some(hasher))
+                    };
                     for msg in full_rx {
-                        let buf: Vec<u8> = match msg {
-                            Ok(buf) => buf,
+                        let chunk = match msg {
+                            Ok(buf) => Arc::new(buf),
                             Err(e) => {
                                 // What was read stays counted; the report says where.
                                 a.read_failed(&e.to_string());
@@ -462,35 +474,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
                                 break;
                             }
                         };
-                        let buf = match &tx {
-                            Some(tx) => {
-                                let chunk = std::sync::Arc::new(buf);
-                                // The hasher only stops early if it panicked; join reports that.
-                                let _ = tx.send(chunk.clone());
-                                a.feed(&chunk);
-                                std::sync::Arc::try_unwrap(chunk).ok()
-                            }
-                            None => {
-                                a.feed(&buf);
-                                Some(buf)
-                            }
-                        };
-                        progress.tick(&a, total);
-                        if let Some(buf) = buf {
-                            let _ = empty_tx.send(buf);
+                        if let Some(tx) = &hash_tx {
+                            // The hasher only stops early if it panicked; join reports that.
+                            let _ = tx.send(chunk.clone());
                         }
+                        a.feed(&chunk);
+                        progress.tick(&a, total);
+                        give_back(chunk, &empty_tx);
                     }
-                    Ok(())
+                    drop(hash_tx);
+                    hasher
+                        .map(|h| {
+                            h.join()
+                                .map_err(|_| anyhow::anyhow!("hashing {name} failed"))
+                        })
+                        .transpose()
                 })?;
-                drop(tx);
-                if let Some(hasher) = hasher {
-                    let digest = hasher
-                        .join()
-                        .map_err(|_| anyhow::anyhow!("hashing {name} failed"))?;
-                    // A file read in part has no hash of its own.
-                    if !read_failed {
-                        a.set_file_sha256(digest);
-                    }
+                // A file read in part has no hash of its own.
+                if let (Some(digest), false) = (digest, read_failed) {
+                    a.set_file_sha256(digest);
                 }
                 if read_failed {
                     break;
