@@ -765,6 +765,12 @@ impl Engine {
                     if let Some(pd) = self.pending.get(rid).copied().filter(|pd| !pd.answered) {
                         self.resolve_success(k.dst, pd);
                         self.pending.remove(rid);
+                        // An answered flow is UDP's completed exchange.
+                        if pd.attempt {
+                            if let Some(c) = self.cell(pd.port, pd.ts) {
+                                c.completed += 1;
+                            }
+                        }
                     }
                 } else {
                     let fresh = self.udp.get(&id).is_none_or(|last| ts - last > UDP_IDLE_US);
@@ -1190,6 +1196,29 @@ impl Engine {
             ("pending", self.pending.heap_bytes()),
             ("udp", table(self.udp.capacity(), size_of::<(u64, i64)>())),
         ]
+    }
+
+    /// Count a summarised cell of `port` at `bin` (of this engine's fixed
+    /// width) as if its packets had been seen: totals, distinct counts and
+    /// the series (see [`crate::summary`]).
+    pub(crate) fn absorb(&mut self, port: (Proto, u16), bin: i64, cell: &Cell) {
+        let width = self.grid.width_us as i64;
+        let (factor, bin) = self.grid.place(bin.saturating_mul(width));
+        if factor > 1 {
+            self.coarsen_all(factor);
+        }
+        let Some(st) = self.ports.get_or_insert_with(port, PortState::new) else {
+            return;
+        };
+        st.totals.packets += u64::from(cell.packets);
+        st.totals.bytes += cell.bytes;
+        st.totals.attempts += u64::from(cell.attempts);
+        st.totals.failures += u64::from(cell.failures);
+        st.sources.merge(&cell.sources);
+        st.destinations.merge(&cell.destinations);
+        if let Some(c) = st.detail.as_mut().and_then(|d| d.series.cell(bin)) {
+            c.add(cell);
+        }
     }
 
     /// A capture without answers: first contacts got (almost) none — one
