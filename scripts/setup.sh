@@ -50,4 +50,15 @@ if [ ! -x tests/browser/node_modules/.bin/wasm-opt ] || [ ! -d tests/browser/nod
   say "npm ci (binaryen's wasm-opt, playwright-core)"
   (cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 fi
+# DuckDB (Python) reads the Parquet summaries in the tests, as a team's engine would.
+if [ "$what" = test ] && ! python3 -c 'import duckdb' >/dev/null 2>&1; then
+  say "pip install duckdb"
+  if ! python3 -m pip --version >/dev/null 2>&1; then
+    export DEBIAN_FRONTEND=noninteractive
+    as_root apt-get update -qq
+    as_root apt-get install -y -qq --no-install-recommends python3-pip >/dev/null
+  fi
+  python3 -m pip install --quiet duckdb 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages duckdb
+fi
 say "ready ($what)"

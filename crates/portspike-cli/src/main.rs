@@ -1,5 +1,7 @@
 //! `portspike`: the port-spike engine on the command line.
 
+mod fleet;
+
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use portspike_core::report::Report;
@@ -114,6 +116,49 @@ enum Cmd {
         #[command(flatten)]
         detection: DetectionArgs,
     },
+    /// Write each capture's per-port, per-bin summary as Parquet, Hive-partitioned
+    /// (`DIR/ports/sensor=NAME/day=YYYY-MM-DD/…parquet`, and `DIR/scanners/…`), for
+    /// DuckDB, Spark or any engine that reads Parquet (docs/fleet.md).
+    Summarize {
+        /// Capture files; each is summarised on its own.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// The sensor the captures come from (the `sensor=` partition).
+        #[arg(long, default_value = "default")]
+        sensor: String,
+        /// Bin width, aligned to the epoch so summaries add up (e.g. 1m, 5m, 1h).
+        #[arg(long, default_value = "1m", value_parser = parse_bin)]
+        bin: u64,
+        /// Skip the captures' SHA-256.
+        #[arg(long)]
+        no_hash: bool,
+        /// No progress lines.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Detect spikes on merged summaries (files or directories of `summarize` output):
+    /// the same report (schema v1) as `analyze`, its `capture.files` the summaries.
+    Detect {
+        #[arg(required = true)]
+        summaries: Vec<PathBuf>,
+        /// Print the report as JSON.
+        #[arg(long, conflicts_with = "csv")]
+        json: bool,
+        /// Print a CSV table instead: the series (default), the spikes, or the scanners.
+        #[arg(long, value_enum, num_args = 0..=1, default_missing_value = "series")]
+        csv: Option<CsvKind>,
+        /// How many of the top ports carry a full series in the JSON report.
+        #[arg(long, default_value_t = 100)]
+        series_top: usize,
+        /// Rows in the table.
+        #[arg(long, default_value_t = 20)]
+        top: usize,
+        #[command(flatten)]
+        detection: DetectionArgs,
+    },
     /// Time the engine alone on a capture held in memory (best of `--repeat`),
     /// as JSON: bytes, packets, seconds, bytes and packets per second.
     Bench {
@@ -122,17 +167,11 @@ enum Cmd {
         repeat: usize,
     },
     /// Write a generated bulk capture of a given size, for benchmarks: `scan`
-    /// (64-byte SYN scan traffic) or `mixed` (conversations, ~800 B a packet),
-    /// or real traffic: `--from` captures repeated, each repetition with
-    /// addresses of its own.
+    /// (64-byte SYN scan traffic) or `mixed` (conversations, ~800 B a packet).
     Bulk {
         /// Traffic: scan or mixed.
         #[arg(long, default_value = "mixed")]
         mix: String,
-        /// Repeat these captures (in turn; each at most its first two minutes)
-        /// instead of generating traffic; writes a nanosecond pcap.
-        #[arg(long, num_args = 1.., conflicts_with = "mix")]
-        from: Vec<PathBuf>,
         /// Size, e.g. 300M, 1G, 5G (binary units).
         #[arg(long, default_value = "100M", value_parser = parse_size)]
         size: u64,
@@ -715,6 +754,112 @@ fn run(cli: Cli) -> Result<ExitCode> {
             println!("{summary}");
             Ok(ExitCode::SUCCESS)
         }
+        Cmd::Summarize {
+            files,
+            out,
+            sensor,
+            bin,
+            no_hash,
+            quiet,
+        } => {
+            for file in &files {
+                let name = file
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "capture".into());
+                let params = Params {
+                    bin_width_us: Some(bin),
+                    ..Params::default()
+                };
+                let (report, rows) = summarise_file(file, &name, params, !no_hash)?;
+                let written = fleet::write_summary(
+                    &out,
+                    &sensor,
+                    &name,
+                    &report.capture,
+                    bin,
+                    &rows,
+                    &report.scanners,
+                )?;
+                if let Some(w) = report
+                    .capture
+                    .warnings
+                    .iter()
+                    .find(|w| w.code == "series_bounded")
+                {
+                    eprintln!(
+                        "portspike: {name}: the summary leaves out ports without a timeline: {}",
+                        w.message
+                    );
+                }
+                if let Some(e) = &report.capture.error {
+                    eprintln!(
+                        "portspike: {name}: {} (what came before is summarised)",
+                        e.message
+                    );
+                }
+                if !quiet {
+                    eprintln!(
+                        "{name}: {} packets, {} rows → {}",
+                        report.capture.packets,
+                        rows.len(),
+                        written
+                            .iter()
+                            .map(|p| p.display().to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Detect {
+            summaries,
+            json,
+            csv,
+            series_top,
+            top,
+            detection,
+        } => {
+            let files = fleet::parquet_files(&summaries)?;
+            if files.is_empty() {
+                anyhow::bail!(
+                    "no .parquet files in {}",
+                    summaries
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+            let root = common_root(&summaries);
+            let sums = fleet::read_summaries(&files, &root)?;
+            let params = Params {
+                series_top,
+                detection: detection.into_detection(),
+                ..Params::default()
+            };
+            let report =
+                portspike_core::summary::detect(params, &sums).map_err(anyhow::Error::msg)?;
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            if json {
+                let mut w = std::io::BufWriter::with_capacity(1 << 16, &mut out);
+                serde_json::to_writer_pretty(&mut w, &report)?;
+                writeln!(w)?;
+                w.flush()?;
+            } else if let Some(kind) = csv {
+                let text = match kind {
+                    CsvKind::Series => portspike_core::export::series_csv(&report),
+                    CsvKind::Spikes => portspike_core::export::spikes_csv(&report),
+                    CsvKind::Scanners => portspike_core::export::scanners_csv(&report),
+                };
+                out.write_all(text.as_bytes())?;
+            } else {
+                write_table(&mut out, &report, top)?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::Bench { file, repeat } => {
             let bytes =
                 std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
@@ -740,44 +885,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Cmd::Bulk {
             mix,
-            from,
             size,
             format,
             output,
         } => {
             use portspike_core::bulk::{Bulk, Container, Mix};
-            if !from.is_empty() {
-                use portspike_core::replay::{Repeat, Tile};
-                if format != "pcap" {
-                    anyhow::bail!("--from writes pcap only");
-                }
-                let mut tiles = Vec::new();
-                for f in &from {
-                    let bytes =
-                        std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
-                    let name = f.display().to_string();
-                    tiles.push(Tile::load(&name, &bytes).map_err(anyhow::Error::msg)?);
-                }
-                let file = std::fs::File::create(&output)
-                    .with_context(|| format!("creating {}", output.display()))?;
-                let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
-                let mut g = Repeat::new(tiles, size);
-                let mut buf = Vec::with_capacity(9 << 20);
-                while g.fill(&mut buf, 8 << 20) {
-                    w.write_all(&buf)
-                        .with_context(|| format!("writing {}", output.display()))?;
-                    buf.clear();
-                }
-                w.flush()
-                    .with_context(|| format!("writing {}", output.display()))?;
-                eprintln!(
-                    "wrote {} ({} packets, {} repetitions)",
-                    output.display(),
-                    g.packets,
-                    g.repetitions
-                );
-                return Ok(ExitCode::SUCCESS);
-            }
             let mix = Mix::parse(&mix)
                 .with_context(|| format!("unknown mix {mix:?} (known: scan, mixed)"))?;
             let container = match format.as_str() {
@@ -806,6 +918,79 @@ fn run(cli: Cli) -> Result<ExitCode> {
 /// The timeline key a report was made with.
 fn report_key(r: &Report) -> Key {
     Key::parse(&r.params.key).unwrap_or_default()
+}
+
+/// Analyse one capture file for `summarize`: its report and summary rows,
+/// hashing it on a thread of its own while the engine works.
+fn summarise_file(
+    file: &std::path::Path,
+    name: &str,
+    params: Params,
+    hash: bool,
+) -> Result<(Report, Vec<portspike_core::summary::Row>)> {
+    let mut f =
+        std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut a = Analyzer::new(params);
+    a.set_file(name, len, None);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Arc<Vec<u8>>>(4);
+    let hasher = hash.then(|| {
+        std::thread::spawn(move || {
+            let mut h = sha2::Sha256::new();
+            for chunk in rx {
+                h.update(&chunk[..]);
+            }
+            portspike_core::export::hex(&h.finalize())
+        })
+    });
+    loop {
+        let mut buf = vec![0u8; 8 << 20];
+        let n = match f.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                a.read_failed(&e.to_string());
+                break;
+            }
+        };
+        buf.truncate(n);
+        a.feed(&buf);
+        if hasher.is_some() {
+            let _ = tx.send(Arc::new(buf));
+        }
+    }
+    drop(tx);
+    if let Some(h) = hasher {
+        if let Ok(hex) = h.join() {
+            a.set_file_sha256(hex);
+        }
+    }
+    Ok(a.finish_with_summary())
+}
+
+/// The deepest directory holding every given path (summaries are named relative to it).
+fn common_root(paths: &[PathBuf]) -> PathBuf {
+    let dirs: Vec<PathBuf> = paths
+        .iter()
+        .map(|p| {
+            if p.is_dir() {
+                p.clone()
+            } else {
+                p.parent().map(PathBuf::from).unwrap_or_default()
+            }
+        })
+        .collect();
+    let Some(first) = dirs.first() else {
+        return PathBuf::new();
+    };
+    let mut root = first.clone();
+    while !dirs.iter().all(|d| d.starts_with(&root)) {
+        if !root.pop() {
+            return PathBuf::new();
+        }
+    }
+    root
 }
 
 fn fmt_ts(us: i64) -> String {

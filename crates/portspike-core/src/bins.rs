@@ -52,7 +52,8 @@ pub struct Cell {
     /// Attempts refused (RST), unanswered (3 s), or unreachable (ICMP); counted
     /// in the bin of the attempt.
     pub failures: u32,
-    /// TCP attempts whose handshake completed (the initiator's ACK was seen).
+    /// TCP attempts whose handshake completed (the initiator's ACK was
+    /// seen), UDP flows that got an answer.
     pub completed: u32,
     pub syn: u32,
     pub synack: u32,

@@ -282,6 +282,9 @@ pub const SURGE_MIN_SOURCES: u64 = 10;
 /// …or when at least half of its attempts failed (refused, unanswered,
 /// unreachable): failures are what separate attacks from rhythm.
 pub const SURGE_MIN_FAILED_SHARE: f64 = 0.5;
+/// A surge needs this many bins of the capture before it: in its first bins
+/// a capture shows what was already under way, not growth.
+pub const SURGE_MIN_HISTORY_BINS: usize = 5;
 /// Episodes of one kind on one port closer than this are one incident (one
 /// finding with its episodes): twice Zeek's five-minute scan window, so a
 /// flood that pauses for minutes between waves stays one finding.
@@ -296,11 +299,16 @@ pub const PATTERN_MIN_BURSTS: usize = 3;
 /// their evidence. A surge is one only when it is larger than anything the
 /// port showed before (more than [`BURST_FACTOR`] times its earlier peak
 /// bin) *and* it has what rhythm lacks: many peers ([`SURGE_MIN_SOURCES`])
-/// or failing attempts ([`SURGE_MIN_FAILED_SHARE`]). Anything else is the
+/// or failing attempts ([`SURGE_MIN_FAILED_SHARE`]), and it comes after the
+/// capture's first [`SURGE_MIN_HISTORY_BINS`] bins. Anything else is the
 /// port's rhythm: counted in its pattern, never a finding.
-pub fn is_news(kind: &str, w: &Cell, peak: f64, earlier_peak: f64) -> bool {
+pub fn is_news(kind: &str, w: &Cell, peak: f64, earlier_peak: f64, history: usize) -> bool {
     if kind != "surge" {
         return true;
+    }
+    if history < SURGE_MIN_HISTORY_BINS {
+        // The capture has only begun: growth cannot be told from what was already there.
+        return false;
     }
     let larger = peak > BURST_FACTOR * earlier_peak;
     let a = f64::from(w.attempts);
@@ -390,6 +398,7 @@ pub fn port_spikes(
             &st.cell,
             peak,
             earlier.get(a).copied().unwrap_or(0.0),
+            a,
         ) {
             best = best.max(s.z.get(st.peak).copied().unwrap_or(0.0));
             news.push(st);

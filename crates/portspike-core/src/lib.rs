@@ -30,6 +30,7 @@ pub mod replay;
 pub mod report;
 pub mod services;
 pub mod sketch;
+pub mod summary;
 pub mod synth;
 pub mod timegate;
 pub mod window;
@@ -367,6 +368,33 @@ impl Analyzer {
         let report = self.build(usize::MAX, self.params.series_top);
         let index = self.outcomes.iter_mut().map(|o| o.index.take()).collect();
         (report, index)
+    }
+
+    /// End of input: the report, and the per-port per-bin rows of every
+    /// port that kept a timeline (see [`summary`]; give the analyzer a fixed
+    /// bin width so the rows of other captures line up with them).
+    pub fn finish_with_summary(mut self) -> (Report, Vec<summary::Row>) {
+        self.close_file();
+        self.counts.finish();
+        let report = self.build(usize::MAX, self.params.series_top);
+        let width = self.counts.engine.grid.width_us;
+        let mut rows = Vec::new();
+        for ((proto, port), st) in self.counts.engine.ports.iter() {
+            if let Some(d) = &st.detail {
+                d.series.each(|bin, cell| {
+                    if cell.packets > 0 {
+                        rows.push(summary::Row {
+                            proto,
+                            port,
+                            start_ts: bin.saturating_mul(width as i64),
+                            bin_width_us: width,
+                            cell: cell.clone(),
+                        });
+                    }
+                });
+            }
+        }
+        (report, rows)
     }
 
     /// The report so far, for charts while parsing: everything counted up to

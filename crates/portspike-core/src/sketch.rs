@@ -174,6 +174,38 @@ impl Distinct {
         }
     }
 
+    /// The values themselves while they are counted exactly.
+    pub fn exact(&self) -> Option<&[u64]> {
+        match self {
+            Distinct::Exact(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The 2^[`P`] registers of this count as a sketch (an exact count is
+    /// sketched for the purpose); `None` for a folded sketch.
+    pub fn registers(&self) -> Option<[u8; M]> {
+        match self {
+            Distinct::Exact(v) => {
+                let mut regs = [0u8; M];
+                v.iter().for_each(|x| reg_insert(&mut regs, *x));
+                Some(regs)
+            }
+            Distinct::Sketch(r) => Some(**r),
+            Distinct::Small(_) => None,
+        }
+    }
+
+    /// A count from its exact values, else from its registers (2^[`P`]
+    /// bytes); the inverse of [`Self::exact`] and [`Self::registers`].
+    pub fn from_parts(exact: Option<Vec<u64>>, registers: Option<&[u8]>) -> Option<Distinct> {
+        match (exact, registers) {
+            (Some(v), _) if v.len() <= EXACT => Some(Distinct::Exact(v)),
+            (_, Some(r)) => Some(Distinct::Sketch(Box::new(<[u8; M]>::try_from(r).ok()?))),
+            _ => None,
+        }
+    }
+
     pub fn estimate(&self) -> u64 {
         match self {
             Distinct::Exact(v) => v.len() as u64,

@@ -1,0 +1,486 @@
+//! Per-port summaries as Parquet (`portspike summarize`), and detection on
+//! any set of them (`portspike detect`). Layout and columns: docs/fleet.md.
+
+use anyhow::{bail, Context, Result};
+use parquet::basic::Compression;
+use parquet::data_type::{
+    BoolType, ByteArray, ByteArrayType, DoubleType, FixedLenByteArray, FixedLenByteArrayType,
+    Int32Type, Int64Type,
+};
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::WriterProperties;
+use parquet::file::reader::{FileReader, SerializedFileReader};
+use parquet::file::writer::SerializedFileWriter;
+use parquet::record::Field;
+use parquet::schema::parser::parse_message_type;
+use portspike_core::bins::Cell;
+use portspike_core::decode::Proto;
+use portspike_core::report::{CaptureSummary, ScannerReport};
+use portspike_core::sketch::Distinct;
+use portspike_core::summary::{Row, Summary};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Key-value metadata: which table a file holds, and the capture it summarises.
+const TABLE_KEY: &str = "portspike.table";
+const CAPTURE_KEY: &str = "portspike.capture";
+const WIDTH_KEY: &str = "portspike.bin_width_us";
+
+const PORTS_SCHEMA: &str = "
+message port_bins {
+  required binary proto (STRING);
+  required int32 port;
+  required int64 start_ts (TIMESTAMP(MICROS,true));
+  required int64 bin_width_us;
+  required int64 packets;
+  required int64 bytes;
+  required int64 attempts;
+  required int64 failures;
+  required int64 completed;
+  required int64 syn;
+  required int64 synack;
+  required int64 rst;
+  required int64 fin;
+  required int64 other;
+  required int64 unsolicited;
+  required int64 sources;
+  required int64 destinations;
+  required fixed_len_byte_array(256) sources_hll;
+  required fixed_len_byte_array(256) destinations_hll;
+  optional binary sources_exact;
+  optional binary destinations_exact;
+  optional binary capture_sha256 (STRING);
+}";
+
+const SCANNERS_SCHEMA: &str = "
+message scanners {
+  required binary source (STRING);
+  required binary kind (STRING);
+  required binary probes (STRING);
+  required binary method (STRING);
+  required double score;
+  required int64 targets;
+  required int64 ports;
+  required int64 attempts;
+  required int64 failures;
+  required int64 first_ts (TIMESTAMP(MICROS,true));
+  required int64 detected_ts (TIMESTAMP(MICROS,true));
+  required int64 last_ts (TIMESTAMP(MICROS,true));
+  required boolean allowlisted;
+  optional binary capture_sha256 (STRING);
+}";
+
+/// `YYYY-MM-DD` of a time in µs since the epoch (UTC).
+fn day(us: i64) -> String {
+    portspike_core::export::iso8601(us)
+        .get(..10)
+        .unwrap_or("1970-01-01")
+        .to_string()
+}
+
+/// A name safe as one path component (a sensor, a capture's stem).
+fn component(s: &str) -> String {
+    let c: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    match c.trim_start_matches('.') {
+        "" => "_".into(),
+        t => t.to_string(),
+    }
+}
+
+fn hashes(d: &Distinct) -> Option<ByteArray> {
+    d.exact()
+        .map(|v| ByteArray::from(v.iter().flat_map(|h| h.to_le_bytes()).collect::<Vec<u8>>()))
+}
+
+fn registers(d: &Distinct) -> FixedLenByteArray {
+    let r = d
+        .registers()
+        .map(|r| r.to_vec())
+        .unwrap_or_else(|| vec![0; 256]);
+    FixedLenByteArray::from(r)
+}
+
+/// Write `columns` (one closure per column, in schema order) to `path`
+/// through a temporary file and a rename: a killed run leaves no partial
+/// Parquet file (at worst a `.tmp`).
+fn write_file(
+    path: &Path,
+    schema: &str,
+    meta: Vec<KeyValue>,
+    write: impl FnOnce(
+        &mut parquet::file::writer::SerializedRowGroupWriter<'_, std::fs::File>,
+    ) -> Result<()>,
+) -> Result<()> {
+    let dir = path.parent().context("no parent directory")?;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let tmp = path.with_extension("parquet.tmp");
+    let file =
+        std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    let props = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_key_value_metadata(Some(meta))
+        .build();
+    let mut w =
+        SerializedFileWriter::new(file, Arc::new(parse_message_type(schema)?), Arc::new(props))?;
+    let mut rg = w.next_row_group()?;
+    write(&mut rg)?;
+    rg.close()?;
+    let file = w.into_inner()?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+macro_rules! column {
+    ($rg:expr, $ty:ty, $values:expr, $defs:expr) => {{
+        let mut col = $rg.next_column()?.context("schema has fewer columns")?;
+        col.typed::<$ty>().write_batch(&$values, $defs, None)?;
+        col.close()?;
+    }};
+}
+
+/// Write one capture's summary under `out`: `ports/sensor=S/day=D/NAME.parquet`
+/// (one file per day the capture touches) and `scanners/sensor=S/day=D/NAME.parquet`.
+/// Returns the files written.
+pub fn write_summary(
+    out: &Path,
+    sensor: &str,
+    name: &str,
+    capture: &CaptureSummary,
+    width: u64,
+    rows: &[Row],
+    scanners: &[ScannerReport],
+) -> Result<Vec<PathBuf>> {
+    let sha = capture.files.first().and_then(|f| f.sha256.clone());
+    let stem = component(&match &sha {
+        Some(h) => format!("{name}-{}", h.get(..12).unwrap_or(h)),
+        None => name.to_string(),
+    });
+    let capture_json = serde_json::to_string(capture)?;
+    let mut by_day: BTreeMap<String, Vec<&Row>> = BTreeMap::new();
+    for r in rows {
+        by_day.entry(day(r.start_ts)).or_default().push(r);
+    }
+    if by_day.is_empty() {
+        by_day.insert(day(capture.first_ts.unwrap_or(0)), Vec::new());
+    }
+    let sensor = component(sensor);
+    let mut written = Vec::new();
+    // The capture's summary goes with its first day only, so it counts once.
+    for (i, (d, rows)) in by_day.iter().enumerate() {
+        let path = out
+            .join("ports")
+            .join(format!("sensor={sensor}"))
+            .join(format!("day={d}"))
+            .join(format!("{stem}.parquet"));
+        let mut meta = vec![
+            KeyValue::new(TABLE_KEY.into(), "ports".to_string()),
+            KeyValue::new(WIDTH_KEY.into(), width.to_string()),
+        ];
+        if i == 0 {
+            meta.push(KeyValue::new(CAPTURE_KEY.into(), capture_json.clone()));
+        }
+        let long = |f: &dyn Fn(&Row) -> i64| -> Vec<i64> { rows.iter().map(|r| f(r)).collect() };
+        let cell = |f: &dyn Fn(&Cell) -> u64| -> Vec<i64> {
+            rows.iter().map(|r| f(&r.cell) as i64).collect()
+        };
+        write_file(&path, PORTS_SCHEMA, meta, |rg| {
+            let protos: Vec<ByteArray> = rows
+                .iter()
+                .map(|r| ByteArray::from(r.proto.as_str()))
+                .collect();
+            column!(rg, ByteArrayType, protos, None);
+            let ports: Vec<i32> = rows.iter().map(|r| i32::from(r.port)).collect();
+            column!(rg, Int32Type, ports, None);
+            column!(rg, Int64Type, long(&|r| r.start_ts), None);
+            column!(rg, Int64Type, long(&|r| r.bin_width_us as i64), None);
+            column!(rg, Int64Type, cell(&|c| u64::from(c.packets)), None);
+            column!(rg, Int64Type, cell(&|c| c.bytes), None);
+            column!(rg, Int64Type, cell(&|c| u64::from(c.attempts)), None);
+            column!(rg, Int64Type, cell(&|c| u64::from(c.failures)), None);
+            column!(rg, Int64Type, cell(&|c| u64::from(c.completed)), None);
+            column!(rg, Int64Type, cell(&|c| u64::from(c.syn)), None);
+            column!(rg, Int64Type, cell(&|c| u64::from(c.synack)), None);
+            column!(rg, Int64Type, cell(&|c| u64::from(c.rst)), None);
+            column!(rg, Int64Type, cell(&|c| u64::from(c.fin)), None);
+            column!(rg, Int64Type, cell(&|c| u64::from(c.other)), None);
+            column!(rg, Int64Type, cell(&|c| u64::from(c.unsolicited)), None);
+            column!(rg, Int64Type, cell(&|c| c.sources.estimate()), None);
+            column!(rg, Int64Type, cell(&|c| c.destinations.estimate()), None);
+            let hll = |f: &dyn Fn(&Cell) -> &Distinct| -> Vec<FixedLenByteArray> {
+                rows.iter().map(|r| registers(f(&r.cell))).collect()
+            };
+            column!(rg, FixedLenByteArrayType, hll(&|c| &c.sources), None);
+            column!(rg, FixedLenByteArrayType, hll(&|c| &c.destinations), None);
+            for f in [
+                |c: &Cell| hashes(&c.sources),
+                |c: &Cell| hashes(&c.destinations),
+            ] {
+                let vals: Vec<Option<ByteArray>> = rows.iter().map(|r| f(&r.cell)).collect();
+                let defs: Vec<i16> = vals.iter().map(|v| i16::from(v.is_some())).collect();
+                let present: Vec<ByteArray> = vals.into_iter().flatten().collect();
+                column!(rg, ByteArrayType, present, Some(&defs));
+            }
+            let shas: Vec<ByteArray> = match &sha {
+                Some(h) => rows.iter().map(|_| ByteArray::from(h.as_str())).collect(),
+                None => Vec::new(),
+            };
+            let defs = vec![i16::from(sha.is_some()); rows.len()];
+            column!(rg, ByteArrayType, shas, Some(&defs));
+            Ok(())
+        })?;
+        written.push(path);
+    }
+    if !scanners.is_empty() {
+        let d = day(capture.first_ts.unwrap_or(0));
+        let path = out
+            .join("scanners")
+            .join(format!("sensor={sensor}"))
+            .join(format!("day={d}"))
+            .join(format!("{stem}.parquet"));
+        let meta = vec![KeyValue::new(TABLE_KEY.into(), "scanners".to_string())];
+        write_file(&path, SCANNERS_SCHEMA, meta, |rg| {
+            let s = scanners;
+            let text = |f: &dyn Fn(&ScannerReport) -> String| -> Vec<ByteArray> {
+                s.iter().map(|x| ByteArray::from(f(x).as_str())).collect()
+            };
+            let long =
+                |f: &dyn Fn(&ScannerReport) -> i64| -> Vec<i64> { s.iter().map(f).collect() };
+            column!(rg, ByteArrayType, text(&|x| x.source.clone()), None);
+            column!(rg, ByteArrayType, text(&|x| x.kind.clone()), None);
+            column!(rg, ByteArrayType, text(&|x| x.probes.join(",")), None);
+            column!(rg, ByteArrayType, text(&|x| x.method.clone()), None);
+            let scores: Vec<f64> = s.iter().map(|x| x.score).collect();
+            column!(rg, DoubleType, scores, None);
+            column!(rg, Int64Type, long(&|x| x.targets as i64), None);
+            column!(rg, Int64Type, long(&|x| x.ports as i64), None);
+            column!(rg, Int64Type, long(&|x| x.attempts as i64), None);
+            column!(rg, Int64Type, long(&|x| x.failures as i64), None);
+            column!(rg, Int64Type, long(&|x| x.first_ts), None);
+            column!(rg, Int64Type, long(&|x| x.detected_ts), None);
+            column!(rg, Int64Type, long(&|x| x.last_ts), None);
+            let allow: Vec<bool> = s.iter().map(|x| x.allowlisted).collect();
+            column!(rg, BoolType, allow, None);
+            let shas: Vec<ByteArray> = match &sha {
+                Some(h) => s.iter().map(|_| ByteArray::from(h.as_str())).collect(),
+                None => Vec::new(),
+            };
+            let defs = vec![i16::from(sha.is_some()); s.len()];
+            column!(rg, ByteArrayType, shas, Some(&defs));
+            Ok(())
+        })?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// Every `.parquet` file under the given files and directories, sorted.
+pub fn parquet_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut todo: Vec<PathBuf> = paths.to_vec();
+    while let Some(p) = todo.pop() {
+        if p.is_dir() {
+            for e in std::fs::read_dir(&p).with_context(|| format!("reading {}", p.display()))? {
+                todo.push(e?.path());
+            }
+        } else if p.extension().is_some_and(|e| e == "parquet") {
+            out.push(p);
+        } else if !p.exists() {
+            bail!("{}: no such file or directory", p.display());
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn long(f: &Field) -> Option<i64> {
+    match f {
+        Field::Long(v) | Field::TimestampMicros(v) => Some(*v),
+        Field::Int(v) => Some(i64::from(*v)),
+        _ => None,
+    }
+}
+
+fn count(f: Option<&Field>) -> u32 {
+    f.and_then(long)
+        .and_then(|v| u32::try_from(v).ok())
+        .unwrap_or(0)
+}
+
+fn distinct(exact: Option<&Field>, hll: Option<&Field>) -> Distinct {
+    let exact = match exact {
+        Some(Field::Bytes(b)) => Some(
+            b.data()
+                .chunks_exact(8)
+                .filter_map(|c| <[u8; 8]>::try_from(c).ok().map(u64::from_le_bytes))
+                .collect::<Vec<u64>>(),
+        ),
+        _ => None,
+    };
+    let regs = match hll {
+        Some(Field::Bytes(b)) => Some(b.data().to_vec()),
+        _ => None,
+    };
+    Distinct::from_parts(exact, regs.as_deref()).unwrap_or_default()
+}
+
+/// Read summaries (as written by [`write_summary`]): one [`Summary`] per
+/// capture, its rows gathered from every day's file, named by its files.
+pub fn read_summaries(files: &[PathBuf], root: &Path) -> Result<Vec<Summary>> {
+    struct Part {
+        capture: Option<CaptureSummary>,
+        names: Vec<String>,
+        rows: Vec<Row>,
+        scanners: Vec<ScannerReport>,
+        width: u64,
+    }
+    // Captures by SHA-256 (or by the stem of their file name).
+    let mut by: BTreeMap<String, Part> = BTreeMap::new();
+    for path in files {
+        let name = path
+            .strip_prefix(root)
+            .unwrap_or(path)
+            .display()
+            .to_string();
+        let file =
+            std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+        let reader = SerializedFileReader::new(file)
+            .with_context(|| format!("{}: not a Parquet file", path.display()))?;
+        let kv: BTreeMap<String, String> = reader
+            .metadata()
+            .file_metadata()
+            .key_value_metadata()
+            .map(|v| {
+                v.iter()
+                    .filter_map(|k| Some((k.key.clone(), k.value.clone()?)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let table = kv.get(TABLE_KEY).cloned().unwrap_or_default();
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let part = by.entry(stem).or_insert_with(|| Part {
+            capture: None,
+            names: Vec::new(),
+            rows: Vec::new(),
+            scanners: Vec::new(),
+            width: 0,
+        });
+        if let Some(w) = kv.get(WIDTH_KEY).and_then(|w| w.parse().ok()) {
+            part.width = w;
+        }
+        if let Some(c) = kv.get(CAPTURE_KEY) {
+            part.capture = Some(serde_json::from_str(c).with_context(|| {
+                format!("{}: its capture summary does not parse", path.display())
+            })?);
+        }
+        for row in reader.get_row_iter(None)? {
+            let row = row.with_context(|| format!("reading {}", path.display()))?;
+            let f: BTreeMap<&str, &Field> = row
+                .get_column_iter()
+                .map(|(k, v)| (k.as_str(), v))
+                .collect();
+            let text = |k: &str| match f.get(k) {
+                Some(Field::Str(s)) => s.clone(),
+                _ => String::new(),
+            };
+            let num = |k: &str| f.get(k).and_then(|v| long(v)).unwrap_or(0);
+            match table.as_str() {
+                "ports" => {
+                    let proto = Proto::parse(&text("proto")).with_context(|| {
+                        format!(
+                            "{}: a row with protocol {:?}",
+                            path.display(),
+                            text("proto")
+                        )
+                    })?;
+                    let width = u64::try_from(num("bin_width_us")).unwrap_or(0);
+                    let c = |k: &str| count(f.get(k).copied());
+                    part.rows.push(Row {
+                        proto,
+                        port: u16::try_from(num("port")).unwrap_or(0),
+                        start_ts: num("start_ts"),
+                        bin_width_us: width,
+                        cell: Cell {
+                            packets: c("packets"),
+                            bytes: u64::try_from(num("bytes")).unwrap_or(0),
+                            attempts: c("attempts"),
+                            failures: c("failures"),
+                            completed: c("completed"),
+                            syn: c("syn"),
+                            synack: c("synack"),
+                            rst: c("rst"),
+                            fin: c("fin"),
+                            other: c("other"),
+                            unsolicited: c("unsolicited"),
+                            sources: distinct(
+                                f.get("sources_exact").copied(),
+                                f.get("sources_hll").copied(),
+                            ),
+                            destinations: distinct(
+                                f.get("destinations_exact").copied(),
+                                f.get("destinations_hll").copied(),
+                            ),
+                        },
+                    });
+                }
+                "scanners" => {
+                    // Through serde, so fields added to the schema later take their defaults.
+                    let v = serde_json::json!({
+                        "source": text("source"),
+                        "kind": text("kind"),
+                        "probes": text("probes").split(',').filter(|p| !p.is_empty()).collect::<Vec<_>>(),
+                        "method": text("method"),
+                        "score": match f.get("score") { Some(Field::Double(d)) => *d, _ => 0.0 },
+                        "targets": num("targets"),
+                        "ports": num("ports"),
+                        "attempts": num("attempts"),
+                        "failures": num("failures"),
+                        "top_ports": [],
+                        "top_targets": [],
+                        "first_ts": num("first_ts"),
+                        "detected_ts": num("detected_ts"),
+                        "last_ts": num("last_ts"),
+                        "allowlisted": matches!(f.get("allowlisted"), Some(Field::Bool(true))),
+                        "direction": null,
+                        "contacts_at_detection": 0,
+                    });
+                    part.scanners.push(serde_json::from_value(v)?);
+                }
+                other => bail!(
+                    "{}: not a portspike summary (table {other:?})",
+                    path.display()
+                ),
+            }
+        }
+        if table == "ports" {
+            part.names.push(name);
+        }
+    }
+    let mut out = Vec::new();
+    for (stem, p) in by {
+        let Some(capture) = p.capture else {
+            bail!("{stem}: the summary of its first day is missing (its capture summary travels with it)");
+        };
+        out.push(Summary {
+            name: p.names.join(", "),
+            bin_width_us: p.width.max(1),
+            capture,
+            rows: p.rows,
+            scanners: p.scanners,
+        });
+    }
+    Ok(out)
+}

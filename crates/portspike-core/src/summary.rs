@@ -1,0 +1,240 @@
+//! Per-port, per-bin summaries that add up across captures and sensors.
+//!
+//! [`Analyzer::finish_with_summary`](crate::Analyzer::finish_with_summary)
+//! gives, beside the report, one [`Row`] per (protocol, port, bin) of every
+//! port that kept a timeline: the bin's counts and its distinct sources and
+//! destinations as mergeable counts. With a fixed bin width the bins are
+//! aligned to the epoch, so rows of different captures (split files, other
+//! sensors) for the same (protocol, port, bin) simply add up: counts add,
+//! distinct counts merge (an exact set while it holds at most
+//! [`sketch::EXACT`](crate::sketch::EXACT) values, else HyperLogLog registers,
+//! whose union is exact). [`detect`] runs the same detection on merged rows
+//! and builds a report (schema v1) whose `capture.files` are the summaries.
+//!
+//! What does not add up across a split: a connection that straddles it is
+//! seen by both parts (an attempt answered in the next part counts as
+//! unanswered in the first), and heavy hitters (a spike's `top_sources`) are
+//! per capture, so a report from summaries lists none.
+
+use crate::bins::Cell;
+use crate::decode::Proto;
+use crate::report::{CaptureSummary, FileEntry, Problem, Report, ScannerReport};
+use crate::{Analyzer, Params};
+use std::collections::BTreeMap;
+
+/// Default width of summary bins: one minute.
+pub const DEFAULT_WIDTH_US: u64 = 60_000_000;
+
+/// One (protocol, port, bin) of a capture.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub proto: Proto,
+    pub port: u16,
+    /// Start of the bin, µs since the epoch (a multiple of `bin_width_us`).
+    pub start_ts: i64,
+    pub bin_width_us: u64,
+    pub cell: Cell,
+}
+
+/// One capture's summary, as read back.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    /// Where the summary came from (its file name), for `capture.files`.
+    pub name: String,
+    pub bin_width_us: u64,
+    /// The capture's own summary (files, packets, times, link types, warnings).
+    pub capture: CaptureSummary,
+    pub rows: Vec<Row>,
+    pub scanners: Vec<ScannerReport>,
+}
+
+/// Scanner verdicts of several captures, one per source: counts add, the
+/// first and detection times are the earliest, the last time the latest.
+fn merge_scanners(all: impl Iterator<Item = ScannerReport>) -> Vec<ScannerReport> {
+    let mut by: BTreeMap<String, ScannerReport> = BTreeMap::new();
+    for s in all {
+        match by.get_mut(&s.source) {
+            None => {
+                by.insert(s.source.clone(), s);
+            }
+            Some(m) => {
+                m.attempts += s.attempts;
+                m.failures += s.failures;
+                m.targets = m.targets.max(s.targets);
+                m.ports = m.ports.max(s.ports);
+                m.score = m.score.max(s.score);
+                m.first_ts = m.first_ts.min(s.first_ts);
+                m.detected_ts = m.detected_ts.min(s.detected_ts);
+                m.last_ts = m.last_ts.max(s.last_ts);
+                for p in s.probes {
+                    if !m.probes.contains(&p) {
+                        m.probes.push(p);
+                    }
+                }
+                m.probes.sort();
+            }
+        }
+    }
+    let mut out: Vec<ScannerReport> = by.into_values().collect();
+    out.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then(b.attempts.cmp(&a.attempts))
+            .then(a.source.cmp(&b.source))
+    });
+    out
+}
+
+/// Detection on merged summaries: the report (schema v1) `analyze` would
+/// give on the captures together at the summaries' bin width. Every summary
+/// must have the same bin width.
+pub fn detect(mut params: Params, summaries: &[Summary]) -> Result<Report, String> {
+    let Some(width) = summaries.first().map(|s| s.bin_width_us) else {
+        return Err("no summaries to detect on".into());
+    };
+    if let Some(s) = summaries.iter().find(|s| s.bin_width_us != width) {
+        return Err(format!(
+            "{}: bins of {} µs, where the first summary's are {width} µs (summaries must share one bin width)",
+            s.name, s.bin_width_us
+        ));
+    }
+    params.bin_width_us = Some(width);
+    let mut a = Analyzer::new(params);
+    let mut warnings = Vec::new();
+    let mut error: Option<Problem> = None;
+    let mut formats: Vec<String> = Vec::new();
+    let (mut dropped, mut outliers) = (None::<u64>, 0u64);
+    for s in summaries {
+        let c = &s.capture;
+        let counts = &mut a.counts;
+        counts.packets += c.packets;
+        counts.wire_bytes += c.wire_bytes;
+        counts.decode_errors += c.decode_errors;
+        if let Some(t) = c.first_ts {
+            counts.first_ts_us = Some(counts.first_ts_us.map_or(t, |x| x.min(t)));
+        }
+        if let Some(t) = c.last_ts {
+            counts.last_ts_us = Some(counts.last_ts_us.map_or(t, |x| x.max(t)));
+        }
+        for l in &c.link_types {
+            let e = counts.links.entry(l.linktype).or_default();
+            e.packets += l.packets;
+            e.decoded += l.decoded;
+        }
+        for r in &s.rows {
+            if r.bin_width_us != width {
+                return Err(format!("{}: a row of {} µs bins", s.name, r.bin_width_us));
+            }
+            let bin = r.start_ts.div_euclid(width as i64);
+            counts.engine.absorb((r.proto, r.port), bin, &r.cell);
+        }
+        warnings.extend(c.warnings.iter().map(|w| Problem {
+            message: format!("{}: {}", s.name, w.message),
+            ..w.clone()
+        }));
+        if let Some(e) = &c.error {
+            let e = Problem {
+                message: format!("{}: {}", s.name, e.message),
+                ..e.clone()
+            };
+            if error.is_none() {
+                error = Some(e);
+            } else {
+                warnings.push(e);
+            }
+        }
+        if let Some(f) = &c.format {
+            if !formats.contains(f) {
+                formats.push(f.clone());
+            }
+        }
+        if let Some(d) = c.dropped_by_capture {
+            dropped = Some(dropped.unwrap_or(0) + d);
+        }
+        outliers += c.ts_outliers;
+        a.files.push(FileEntry {
+            name: s.name.clone(),
+            file_bytes: c.file_bytes,
+            sha256: c.files.first().and_then(|f| f.sha256.clone()),
+        });
+        a.bytes += c.file_bytes;
+    }
+    let series_top = a.params.series_top;
+    let mut r = a.build(usize::MAX, series_top);
+    r.capture.format = match formats.as_slice() {
+        [] => None,
+        [one] => Some(one.clone()),
+        _ => Some("mixed".into()),
+    };
+    r.capture.compression = None;
+    r.capture.dropped_by_capture = dropped;
+    r.capture.ts_outliers = outliers;
+    r.capture.warnings.extend(warnings);
+    r.capture.error = error;
+    r.scanners = merge_scanners(summaries.iter().flat_map(|s| s.scanners.iter().cloned()));
+    Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+
+    fn summarise(bytes: &[u8], name: &str) -> (Report, Summary) {
+        let params = Params {
+            bin_width_us: Some(DEFAULT_WIDTH_US),
+            ..Params::default()
+        };
+        let mut a = Analyzer::new(params);
+        a.feed(bytes);
+        let (r, rows) = a.finish_with_summary();
+        let s = Summary {
+            name: name.into(),
+            bin_width_us: DEFAULT_WIDTH_US,
+            capture: r.capture.clone(),
+            rows,
+            scanners: r.scanners.clone(),
+        };
+        (r, s)
+    }
+
+    #[test]
+    fn one_capture_summarised_detects_as_analysed() {
+        let sample = crate::synth::sample();
+        let (whole, s) = summarise(&sample, "sample.parquet");
+        let merged = detect(Params::default(), &[s]).unwrap();
+        assert_eq!(merged.ports.len(), whole.ports.len());
+        for (a, b) in merged.ports.iter().zip(&whole.ports) {
+            assert_eq!((&a.proto, a.port, &a.totals), (&b.proto, b.port, &b.totals));
+            assert_eq!(a.series, b.series, "{}/{}", a.proto, a.port);
+        }
+        let key = |r: &Report| -> Vec<(String, u16, String, i64, i64)> {
+            r.spikes
+                .iter()
+                .map(|s| {
+                    (
+                        s.proto.clone(),
+                        s.port,
+                        s.kind.clone(),
+                        s.start_ts,
+                        s.end_ts,
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(key(&merged), key(&whole));
+        assert_eq!(merged.scanners, whole.scanners);
+        assert_eq!(merged.capture.packets, whole.capture.packets);
+        assert_eq!(merged.capture.files[0].name, "sample.parquet");
+    }
+
+    #[test]
+    fn summaries_must_share_their_bin_width() {
+        let (_, a) = summarise(&crate::synth::sample(), "a");
+        let mut b = a.clone();
+        b.name = "b".into();
+        b.bin_width_us = 1_000_000;
+        let e = detect(Params::default(), &[a, b]).unwrap_err();
+        assert!(e.starts_with("b: "), "{e}");
+    }
+}
