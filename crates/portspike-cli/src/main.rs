@@ -167,11 +167,17 @@ enum Cmd {
         repeat: usize,
     },
     /// Write a generated bulk capture of a given size, for benchmarks: `scan`
-    /// (64-byte SYN scan traffic) or `mixed` (conversations, ~800 B a packet).
+    /// (64-byte SYN scan traffic) or `mixed` (conversations, ~800 B a packet),
+    /// or real traffic: `--from` captures repeated, each repetition with
+    /// addresses of its own.
     Bulk {
         /// Traffic: scan or mixed.
         #[arg(long, default_value = "mixed")]
         mix: String,
+        /// Repeat these captures (in turn; each at most its first two minutes)
+        /// instead of generating traffic; writes a nanosecond pcap.
+        #[arg(long, num_args = 1.., conflicts_with = "mix")]
+        from: Vec<PathBuf>,
         /// Size, e.g. 300M, 1G, 5G (binary units).
         #[arg(long, default_value = "100M", value_parser = parse_size)]
         size: u64,
@@ -885,11 +891,44 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Cmd::Bulk {
             mix,
+            from,
             size,
             format,
             output,
         } => {
             use portspike_core::bulk::{Bulk, Container, Mix};
+            if !from.is_empty() {
+                use portspike_core::replay::{Repeat, Tile};
+                if format != "pcap" {
+                    anyhow::bail!("--from writes pcap only");
+                }
+                let mut tiles = Vec::new();
+                for f in &from {
+                    let bytes =
+                        std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
+                    let name = f.display().to_string();
+                    tiles.push(Tile::load(&name, &bytes).map_err(anyhow::Error::msg)?);
+                }
+                let file = std::fs::File::create(&output)
+                    .with_context(|| format!("creating {}", output.display()))?;
+                let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+                let mut g = Repeat::new(tiles, size);
+                let mut buf = Vec::with_capacity(9 << 20);
+                while g.fill(&mut buf, 8 << 20) {
+                    w.write_all(&buf)
+                        .with_context(|| format!("writing {}", output.display()))?;
+                    buf.clear();
+                }
+                w.flush()
+                    .with_context(|| format!("writing {}", output.display()))?;
+                eprintln!(
+                    "wrote {} ({} packets, {} repetitions)",
+                    output.display(),
+                    g.packets,
+                    g.repetitions
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
             let mix = Mix::parse(&mix)
                 .with_context(|| format!("unknown mix {mix:?} (known: scan, mixed)"))?;
             let container = match format.as_str() {

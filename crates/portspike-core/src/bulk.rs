@@ -46,7 +46,7 @@ pub enum Container {
     Pcapng,
 }
 
-const START_NS: i64 = 1_772_442_000 * 1_000_000_000;
+pub(crate) const START_NS: i64 = 1_772_442_000 * 1_000_000_000;
 const SERVICES: [u16; 5] = [443, 80, 445, 22, 3389];
 const SCAN_PORTS: [u16; 8] = [445, 22, 23, 80, 443, 3389, 139, 8080];
 /// Concurrent conversations in the mixed traffic.

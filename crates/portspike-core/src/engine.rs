@@ -14,6 +14,12 @@ use std::net::IpAddr;
 pub const ANSWER_US: i64 = 3_000_000;
 /// A UDP flow idle this long ends; the next packet is a new attempt.
 pub const UDP_IDLE_US: i64 = 60_000_000;
+/// First contacts of a source this far apart start a new burst of activity.
+pub const BURST_GAP_US: i64 = 60_000_000;
+/// Bursts kept per source: the first ones and, past them, the latest.
+pub const MAX_BURSTS: usize = 16;
+/// A TCP conversation's start is forgotten first once this long ago.
+pub const CONV_IDLE_US: i64 = 600_000_000;
 /// Bounds on tracked state; past them the oldest state is dropped (and a warning says so).
 pub use crate::pending::PENDING_SLOTS;
 pub const MAX_UDP_FLOWS: usize = 1 << 17;
@@ -424,6 +430,10 @@ pub struct SourceState {
     zeek_ports: HashMap<u64, u16>,
     /// Contacts to targets that answered a SYN with SYN-ACK, then this source sent RST.
     half_open: u64,
+    /// First contacts answered.
+    pub answered: u64,
+    /// Bursts of first contacts: (first, last, contacts).
+    pub bursts: Vec<(i64, i64, u64)>,
     completed: u64,
 }
 
@@ -464,6 +474,10 @@ pub struct Engine {
     pending: Table<FlowKey, Pending>,
     /// UDP flows by [`FlowKey::id`]: when each was last seen.
     udp: HashMap<u64, i64>,
+    /// TCP conversations by the [`FlowKey::id`] of the side that sent the
+    /// SYN: when it was sent. The other side's packets in them are answers,
+    /// never its probes (bounded like the UDP flows).
+    convs: HashMap<u64, i64>,
     pub sources: HashMap<IpAddr, SourceState>,
     pub stats: EngineStats,
     now: i64,
@@ -503,6 +517,7 @@ impl Engine {
             ports: PortMap::default(),
             pending: Table::default(),
             udp: HashMap::default(),
+            convs: HashMap::default(),
             sources: HashMap::default(),
             stats: EngineStats::default(),
             now: i64::MIN,
@@ -648,8 +663,21 @@ impl Engine {
         payload: u16,
         binned: bool,
     ) {
+        let (h_src, h_dst) = (hash_addr(&p.src), hash_addr(&p.dst));
+        let id = flow_id(proto, h_src, h_dst, sport, dport);
+        let rid = flow_id(proto, h_dst, h_src, dport, sport);
         let port_num = match self.key {
-            Key::Service => flows::service_port(proto, sport, dport, flags),
+            Key::Service => {
+                let port = flows::service_port(proto, sport, dport, flags);
+                // A reset answering an open attempt (a refused SYN, a
+                // probe's answer) is that attempt's: counted on the port it
+                // tried, never on the prober's own port.
+                if proto == Proto::Tcp && flags & F::RST != 0 && port != sport {
+                    self.pending.get(rid).map_or(port, |pd| pd.port.1)
+                } else {
+                    port
+                }
+            }
             Key::DstPort => dport,
         };
         let port = (proto, port_num);
@@ -676,9 +704,6 @@ impl Engine {
             sport,
             dport,
         };
-        let (h_src, h_dst) = (hash_addr(&p.src), hash_addr(&p.dst));
-        let id = flow_id(proto, h_src, h_dst, sport, dport);
-        let rid = flow_id(proto, h_dst, h_src, dport, sport);
         // Outcome bookkeeping first: it may count into earlier bins.
         let mut attempt = false;
         let mut unsolicited = false;
@@ -703,6 +728,7 @@ impl Engine {
                         .is_some_and(|pd| pd.attempt && ts - pd.ts <= ANSWER_US);
                     if !retransmit {
                         attempt = true;
+                        self.remember_conv(id, ts);
                         self.open(k, id, ts, port, Probe::Syn, true);
                     }
                 } else if syn && ack {
@@ -751,6 +777,9 @@ impl Engine {
                         self.resolve_success(k.dst, pd);
                         self.pending.remove(rid);
                     }
+                } else if self.convs.contains_key(&rid) {
+                    // The peer started this conversation: whatever this side
+                    // sends in it answers (a bare ACK, a FIN), never probes.
                 } else if let Some(probe) = probe_of(flags) {
                     self.open(k, id, ts, port, probe, false);
                 } else if flags & !(F::ACK | F::PSH) == 0 && ack && payload == 0 {
@@ -913,6 +942,20 @@ impl Engine {
         );
     }
 
+    /// A SYN of flow `id` at `ts`: the conversation is its sender's (bounded
+    /// like the UDP flows: past the bound, those idle longest are forgotten).
+    fn remember_conv(&mut self, id: u64, ts: i64) {
+        if self.convs.len() >= self.limits.udp_flows && !self.convs.contains_key(&id) {
+            let cutoff = ts - CONV_IDLE_US;
+            self.convs.retain(|_, t| *t > cutoff);
+            if self.convs.len() >= self.limits.udp_flows / 2 {
+                self.convs.clear();
+            }
+            self.convs.shrink_to(self.limits.udp_flows);
+        }
+        self.convs.insert(id, ts);
+    }
+
     /// Record a contact of `k.src` with (`k.dst`, port); true if it is the first.
     fn contact(&mut self, k: FlowKey, ts: i64, probe: Probe) -> bool {
         // Multicast and broadcast get no unicast answer: not a contact to judge.
@@ -962,6 +1005,7 @@ impl Engine {
             self.stats.unremembered_contacts += 1;
         }
         s.first_contacts += 1;
+        s.burst(ts);
         s.targets.insert(hash_addr(&k.dst));
         s.ports.insert(hash_u64(
             u64::from(k.dport) | (u64::from(k.proto == Proto::Udp) << 16),
@@ -1059,6 +1103,9 @@ impl Engine {
         let Some(s) = self.sources.get_mut(&src) else {
             return;
         };
+        if success {
+            s.answered += 1;
+        }
         let eta1 = P_D / P_F;
         let eta0 = (1.0 - P_D) / (1.0 - P_F);
         if success {
@@ -1146,6 +1193,7 @@ impl Engine {
         // is reused).
         self.pending = Table::default();
         self.udp = HashMap::default();
+        self.convs = HashMap::default();
         for s in self.sources.values_mut() {
             s.contacts = HashSet::default();
             s.zeek_pairs = HashSet::default();
@@ -1195,6 +1243,10 @@ impl Engine {
             ("contacts", contacts),
             ("pending", self.pending.heap_bytes()),
             ("udp", table(self.udp.capacity(), size_of::<(u64, i64)>())),
+            (
+                "convs",
+                table(self.convs.capacity(), size_of::<(u64, i64)>()),
+            ),
         ]
     }
 
@@ -1231,6 +1283,47 @@ impl Engine {
 }
 
 impl SourceState {
+    /// A first contact at `ts`: it extends the burst it falls in (or next
+    /// to), or starts one; past [`MAX_BURSTS`] the two closest of the later
+    /// bursts merge, so the first and the latest stay as they were.
+    fn burst(&mut self, ts: i64) {
+        let b = &mut self.bursts;
+        if let Some(x) = b
+            .iter_mut()
+            .find(|x| ts >= x.0 - BURST_GAP_US && ts <= x.1 + BURST_GAP_US)
+        {
+            x.0 = x.0.min(ts);
+            x.1 = x.1.max(ts);
+            x.2 += 1;
+            return;
+        }
+        let at = b.iter().position(|x| x.0 > ts).unwrap_or(b.len());
+        b.insert(at, (ts, ts, 1));
+        if b.len() > MAX_BURSTS {
+            // Merge the pair with the smallest gap (not touching the first burst).
+            let i = (1..b.len() - 1)
+                .min_by_key(|&i| {
+                    b.get(i + 1).map_or(i64::MAX, |n| n.0) - b.get(i).map_or(0, |x| x.1)
+                })
+                .unwrap_or(1);
+            if let Some(next) = b.get(i + 1).copied() {
+                if let Some(x) = b.get_mut(i) {
+                    x.1 = x.1.max(next.1);
+                    x.2 += next.2;
+                }
+                b.remove(i + 1);
+            }
+        }
+    }
+
+    /// First contacts by probe type, most first.
+    pub fn probe_counts(&self) -> Vec<(&'static str, u64)> {
+        let mut v: Vec<(&'static str, u64)> =
+            self.probes.iter().map(|(p, n)| (p.as_str(), *n)).collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        v
+    }
+
     /// The probe types of this source: those making up at least 5% of its
     /// first contacts, SYN reported as connect when it never left a handshake half-open.
     pub fn probe_kinds(&self) -> Vec<&'static str> {

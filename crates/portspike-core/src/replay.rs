@@ -19,6 +19,7 @@
 use crate::capture::Reader;
 use crate::compress::Input;
 use crate::synth::{Rng, Trace};
+use crate::writer::PcapWriter;
 
 /// Ethernet header put in front of frames of other link types.
 const ETH_MACS: [u8; 12] = [2, 0, 0, 0, 0, 0xfe, 2, 0, 0, 0, 0, 1];
@@ -279,6 +280,95 @@ fn remap(f: &mut [u8], salt: u64) {
     }
 }
 
+/// Real captures repeated to any size, for benchmarks on real traffic
+/// (`portspike bulk --from`): the tiles in turn, each repetition starting
+/// [`REPEAT_GAP_NS`] after the one before ends, with addresses of its own
+/// (every address remapped by a hash salted with the repetition's number,
+/// as [`Background::fill`] does), written as a nanosecond Ethernet pcap.
+/// The same tiles and size give the same bytes.
+#[derive(Debug)]
+pub struct Repeat {
+    tiles: Vec<Tile>,
+    target: u64,
+    written: u64,
+    header_done: bool,
+    /// The repetition under way, its next packet and its start (ns).
+    rep: u64,
+    next: usize,
+    start_ns: i64,
+    frame: Vec<u8>,
+    /// Packets written so far.
+    pub packets: u64,
+    /// Repetitions begun so far.
+    pub repetitions: u64,
+}
+
+/// Time between the end of one repetition and the start of the next.
+pub const REPEAT_GAP_NS: i64 = 1_000_000_000;
+
+impl Repeat {
+    /// About `target_bytes` of `tiles` (it ends at the first packet past it).
+    pub fn new(tiles: Vec<Tile>, target_bytes: u64) -> Self {
+        Repeat {
+            tiles,
+            target: target_bytes,
+            written: 0,
+            header_done: false,
+            rep: 0,
+            next: 0,
+            start_ns: crate::bulk::START_NS,
+            frame: Vec::with_capacity(1 << 16),
+            packets: 0,
+            repetitions: 0,
+        }
+    }
+
+    /// Append the next piece (about `max` bytes) to `out`; false when done.
+    pub fn fill(&mut self, out: &mut Vec<u8>, max: usize) -> bool {
+        let begin = out.len();
+        if !self.header_done {
+            self.header_done = true;
+            out.extend_from_slice(&PcapWriter::new_nanos(1, 1 << 18).into_bytes());
+        }
+        if self.tiles.iter().all(Tile::is_empty) {
+            self.written += (out.len() - begin) as u64;
+            return out.len() > begin;
+        }
+        while out.len() - begin < max && self.written + (out.len() - begin) as u64 <= self.target {
+            let n = self.tiles.len() as u64;
+            let Some(tile) = self.tiles.get((self.rep % n) as usize) else {
+                break;
+            };
+            let Some((dt, frame)) = tile.packets.get(self.next) else {
+                // This repetition is over: the next starts after a gap.
+                if self.next > 0 {
+                    self.start_ns += tile.span_ns() + REPEAT_GAP_NS;
+                }
+                self.rep += 1;
+                self.next = 0;
+                continue;
+            };
+            if self.next == 0 {
+                self.repetitions += 1;
+            }
+            self.frame.clear();
+            self.frame.extend_from_slice(frame);
+            remap(&mut self.frame, mix(self.rep ^ 0x7e9e_a7e5));
+            let ts = self.start_ns + dt;
+            let len = self.frame.len() as u32;
+            out.extend_from_slice(&(ts.div_euclid(1_000_000_000) as u32).to_le_bytes());
+            out.extend_from_slice(&(ts.rem_euclid(1_000_000_000) as u32).to_le_bytes());
+            out.extend_from_slice(&len.to_le_bytes());
+            out.extend_from_slice(&len.to_le_bytes());
+            out.extend_from_slice(&self.frame);
+            self.next += 1;
+            self.packets += 1;
+        }
+        self.written += (out.len() - begin) as u64;
+        out.len() > begin
+    }
+}
+
 /// Which side of a capture [`one_way`] keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Side {
@@ -401,6 +491,37 @@ mod tests {
             ipv4_checksum(&f[14..34]),
             u16::from_be_bytes([f[24], f[25]])
         );
+    }
+
+    #[test]
+    fn repeat_lays_repetitions_end_to_end_with_their_own_addresses() {
+        let tile = Tile::load("tiny", &tiny()).unwrap();
+        let mut g = Repeat::new(vec![tile.clone()], 2_000);
+        let mut out = Vec::new();
+        while g.fill(&mut out, 100) {}
+        assert!(out.len() >= 2_000 && out.len() < 2_200, "{}", out.len());
+        assert_eq!(g.packets as usize, frames(&out).len());
+        let reps = g.repetitions;
+        assert!(reps >= 5, "{reps}");
+        // Time goes on from one repetition to the next.
+        let ts: Vec<i64> = frames(&out).iter().map(|(t, _)| *t).collect();
+        assert!(ts.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(ts[3] - ts[0], tile.span_ns() + REPEAT_GAP_NS);
+        let r = crate::analyze_bytes(&out, crate::Params::default());
+        assert!(r.capture.error.is_none());
+        assert_eq!(r.capture.decode_errors, 0);
+        let http = r.ports.iter().find(|p| p.port == 80).unwrap();
+        assert_eq!(
+            http.totals.sources, reps,
+            "a client of its own per repetition"
+        );
+        let mdns = r.ports.iter().find(|p| p.port == 5353).unwrap();
+        assert_eq!(mdns.totals.destinations, 1, "the group address stays");
+        // The same input, the same bytes, whatever the pieces.
+        let mut again = Repeat::new(vec![tile], 2_000);
+        let mut out2 = Vec::new();
+        while again.fill(&mut out2, 1 << 20) {}
+        assert_eq!(out, out2);
     }
 
     #[test]
