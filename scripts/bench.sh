@@ -2,7 +2,9 @@
 # Benchmarks (measurements, not tests): the CLI end to end, the engine in
 # memory (native and wasm), the web app in headless Chromium beside a bare
 # worker reading the same File, and tshark/capinfos as references, all on the
-# same generated files in one run. Writes BENCHMARKS.md.
+# same generated files in one run, and on real traffic: a corpus capture
+# repeated to the same size, addresses remapped per repetition (`real`).
+# Writes BENCHMARKS.md.
 #   bash scripts/bench.sh            # 1 GiB CLI files, 256 MiB web files, 5 GiB files once each
 #   BIG=5G WEB=256M HUGE=0 bash scripts/bench.sh   # HUGE=0 skips the 5 GiB files
 set -euo pipefail
@@ -10,6 +12,8 @@ cd "$(dirname "$0")/.."
 BIG="${BIG:-1G}"
 WEB="${WEB:-256M}"
 HUGE="${HUGE:-5G}"
+# The captures `real` repeats (the default path's reference: 823 B a packet).
+REAL_FROM="${REAL_FROM:-../shared/captures/pcapplusplus__example.pcap}"
 dir="${BENCH_DIR:-${TMPDIR:-/tmp}/portspike-bench}"
 mkdir -p "$dir"
 
@@ -20,7 +24,12 @@ bin=target/release/portspike
 
 gen() { # mix size format
   local f="$dir/$1-$2.$3"
-  [ -s "$f" ] || "$bin" bulk --mix "$1" --size "$2" --format "$3" -o "$f" 2>/dev/null
+  if [ "$1" = real ]; then
+    # shellcheck disable=SC2086 # REAL_FROM is a list of files
+    [ -s "$f" ] || "$bin" bulk --from $REAL_FROM --size "$2" -o "$f" 2>/dev/null
+  else
+    [ -s "$f" ] || "$bin" bulk --mix "$1" --size "$2" --format "$3" -o "$f" 2>/dev/null
+  fi
   echo "$f"
 }
 timed() { # prints "seconds peak_rss_kb" of a command (its output discarded)
@@ -30,7 +39,7 @@ timed() { # prints "seconds peak_rss_kb" of a command (its output discarded)
 
 results="$dir/results.jsonl"
 : >"$results"
-for f in $(gen mixed "$BIG" pcap) $(gen scan "$BIG" pcap) $(gen mixed "$BIG" pcapng); do
+for f in $(gen mixed "$BIG" pcap) $(gen scan "$BIG" pcap) $(gen mixed "$BIG" pcapng) $(gen real "$BIG" pcap); do
   cat "$f" >/dev/null # from the page cache, as "a cached file"
   packets=$("$bin" analyze -q --no-hash --json "$f" | python3 -c 'import json,sys; print(json.load(sys.stdin)["capture"]["packets"])')
   read -r cli_s cli_kb < <(timed "$bin" analyze -q --no-hash --json "$f")
@@ -45,7 +54,7 @@ read -r w_s w_kb < <(timed "$bin" analyze -q --no-hash --json "$wide")
 echo "{\"kind\":\"cli\",\"file\":\"$(basename "$wide")\",\"bytes\":$(stat -c %s "$wide"),\"packets\":0,\"cli_s\":$w_s,\"cli_kb\":$w_kb}" >>"$results"
 
 web=()
-for m in mixed scan wide; do
+for m in mixed scan wide real; do
   f=$(gen "$m" "$WEB" pcap)
   web+=("$f")
   echo "{\"kind\":\"native\",\"file\":\"$(basename "$f")\",\"engine\":$("$bin" bench "$f")}" >>"$results"
