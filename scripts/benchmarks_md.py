@@ -144,6 +144,12 @@ def longest(r):
     return f"{ms:.0f} ms" if ms > 0 else "none over 50 ms"
 
 
+def hashed(r):
+    """From the answer to the file's SHA-256 on the page (the worker reads the File again)."""
+    ms = r["app"].get("hash")
+    return f"{ms / 1000:.2f} s ({r['bytes'] / (ms / 1000) / 1e6:.0f} MB/s)" if ms else ""
+
+
 def app_vs_bare(r):
     """The app's File → report rate over the faster bare reader's."""
     return min(r["bare"]["slices"]["ms"], r["bare"]["stream"]["ms"]) / r["app"]["done"]
@@ -195,7 +201,7 @@ for r in web:
       f"{wasm_bps(r) / n['bytes_per_s']:.2f} |")
 w("")
 
-table("The web app: File → report, beside a bare worker reading the same File", "file", "size", "app: drop → done", "first chart", "bare worker, 8 MiB slices ×3", "bare worker, file.stream()", "app / fastest bare", "worker wasm memory", "longest main-thread task")
+table("The web app: File → report, beside a bare worker reading the same File", "file", "size", "app: drop → done", "first chart", "bare worker, 8 MiB slices ×3", "bare worker, file.stream()", "app / fastest bare", "worker wasm memory", "longest main-thread task", "then the SHA-256 (second read)")
 for r in web:
     size = r["bytes"]
     app_s = r["app"]["done"] / 1000
@@ -204,7 +210,7 @@ for r in web:
     w(f"| {r['file']} | {size / MiB:.0f} MiB | {app_s:.2f} s ({size / app_s / GB:.2f} GB/s) | "
       f"{r['app'].get('chart', 0):.0f} ms | {sl:.2f} s ({size / sl / GB:.2f} GB/s) | "
       f"{st:.2f} s ({size / st / GB:.2f} GB/s) | {app_vs_bare(r):.2f} | {r['app']['memory'] / MiB:.0f} MiB | "
-      f"{longest(r)} |")
+      f"{longest(r)} | {hashed(r)} |")
 w("")
 table("Where the app's time goes in its worker", "file", "request → first slice", "copy into wasm", "engine", "previews (count)", "final report", "waiting for reads", "engine alone, in memory")
 for r in web:
