@@ -103,6 +103,8 @@ pub struct State {
     pub failure: Option<String>,
     /// Index into `report.spikes` of the finding shown in detail.
     pub spike: Option<usize>,
+    /// Index into `report.scanners` of the scanner shown in detail.
+    pub scanner: Option<usize>,
     /// Zoomed time range (µs); `None` shows the whole capture.
     pub view: Option<(i64, i64)>,
     /// A view from the page's link, applied when its capture is analysed.
@@ -176,6 +178,8 @@ pub enum Action {
     Select(usize),
     Metric(Metric),
     SelectSpike(usize),
+    /// Show scanner `.0` in detail (`None`: close it).
+    SelectScanner(Option<usize>),
     View(Option<(i64, i64)>),
     /// Move to the next (+1) or previous (-1) finding.
     StepSpike(i32),
@@ -229,6 +233,7 @@ impl Reducible for State {
                 s.failure = None;
                 s.selected = 0;
                 s.spike = None;
+                s.scanner = None;
                 s.view = None;
                 s.fine = None;
                 s.saved = None;
@@ -312,6 +317,25 @@ impl Reducible for State {
                 s.view = None;
             }
             Action::Metric(m) => s.metric = m,
+            Action::SelectScanner(i) => {
+                let sc = i.and_then(|i| Some((i, s.report.as_ref()?.scanners.get(i)?.clone())));
+                s.scanner = sc.as_ref().map(|(i, _)| *i);
+                s.saved = None;
+                if let (Some((_, sc)), Some(r)) = (sc, s.report.clone()) {
+                    s.spike = None;
+                    // Its busiest port on the chart, over all its activity.
+                    if let Some(pi) = sc.top_ports.first().and_then(|tp| {
+                        r.ports
+                            .iter()
+                            .position(|p| p.proto == tp.proto && p.port == tp.port)
+                    }) {
+                        s.selected = pi;
+                    }
+                    let w = r.bin_width_us as i64;
+                    let pad = ((sc.last_ts - sc.first_ts) / 10).max(10 * w);
+                    s.view = Some((sc.first_ts - pad, sc.last_ts + pad));
+                }
+            }
             Action::SelectSpike(i) => {
                 if let Some(r) = &s.report {
                     if let Some(sp) = r.spikes.get(i) {
@@ -327,6 +351,7 @@ impl Reducible for State {
                         let pad = ((sp.end_ts - sp.start_ts) / 2).max(10 * w);
                         s.view = Some((sp.start_ts - pad, sp.end_ts + pad));
                         s.spike = Some(i);
+                        s.scanner = None;
                     }
                 }
             }
@@ -778,6 +803,7 @@ pub fn app() -> Html {
             metric: Metric::Packets,
             failure: None,
             spike: None,
+            scanner: None,
             view: None,
             pending: (f.view != share::View::default()).then(|| f.view.clone()),
             settings: f.settings.clone(),
@@ -1027,6 +1053,38 @@ pub fn app() -> Html {
                             ("port", f64::from(sp.port).into()),
                             ("t0", (sp.start_ts as f64).into()),
                             ("t1", (sp.end_ts as f64).into()),
+                        ],
+                    );
+                })
+            },
+            scanner: {
+                let d = state.dispatcher();
+                Callback::from(move |i: Option<usize>| d.dispatch(Action::SelectScanner(i)))
+            },
+            save_scanner: {
+                let running = running.clone();
+                let report = state.report.clone();
+                let d = state.dispatcher();
+                Callback::from(move |i: usize| {
+                    let Some(sc) = report.as_ref().and_then(|r| r.scanners.get(i)) else {
+                        return;
+                    };
+                    let name = format!(
+                        "portspike-scanner-{}-{}.pcap",
+                        sc.source.replace([':', '.'], "_"),
+                        portspike_core::export::iso8601(sc.first_ts).replace([':', '-'], "")
+                    );
+                    d.dispatch(Action::Saved(Some(format!(
+                        "Reading the packets for {name}…"
+                    ))));
+                    post_worker(
+                        &running,
+                        &[
+                            ("type", protocol::EXTRACT.into()),
+                            ("id", name.into()),
+                            ("host", sc.source.clone().into()),
+                            ("t0", (sc.first_ts as f64).into()),
+                            ("t1", ((sc.last_ts + 1) as f64).into()),
                         ],
                     );
                 })
@@ -1320,6 +1378,10 @@ pub struct Handlers {
     pub utc: Callback<()>,
     /// Save the packets of finding `.0` as a pcap.
     pub save: Callback<usize>,
+    /// Show scanner `.0` in detail (`None`: close it).
+    pub scanner: Callback<Option<usize>>,
+    /// Save the packets of scanner `.0` as a pcap.
+    pub save_scanner: Callback<usize>,
     /// Result links with addresses hashed (true) or not.
     pub anonymise: Callback<bool>,
 }
@@ -1340,7 +1402,14 @@ fn result_view(state: &State, h: Handlers) -> Html {
                     range: state.view,
                     url: state.source_url.clone(),
                 }} />
-            <Findings report={report.clone()} selected={state.spike} on_spike={h.spike.clone()} />
+            <div class="findings-wrap" onclick={scanner_clicks(&report, h.scanner.clone())}>
+                <Findings report={report.clone()} selected={state.spike} on_spike={h.spike.clone()} />
+            </div>
+            if let Some(i) = state.scanner {
+                <ScannerDetail report={report.clone()} index={i} on_save={h.save_scanner.clone()}
+                    on_close={h.scanner.clone()} saved={state.saved.clone()}
+                    can_save={state.zoom_limit.is_none()} utc={state.utc} />
+            }
             if let Some(i) = state.spike {
                 <SpikeDetail report={report.clone()} index={i} on_save={h.save.clone()}
                     saved={state.saved.clone()} can_save={state.zoom_limit.is_none()} />
@@ -2714,6 +2783,116 @@ fn share_panel(props: &ShareProps) -> Html {
             }
             <label><input type="checkbox" data-testid="share-anonymise" checked={*anonymise} onchange={toggle} />
                 {" hash addresses in the result link"}</label>
+        </section>
+    }
+}
+
+/// Clicks on a `scanner-row` (inside the findings) open that scanner's detail.
+fn scanner_clicks(report: &Rc<Report>, on: Callback<Option<usize>>) -> Callback<MouseEvent> {
+    let report = report.clone();
+    Callback::from(move |e: MouseEvent| {
+        let Some(row) = e
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|el| el.closest("[data-testid=\"scanner-row\"]").ok().flatten())
+        else {
+            return;
+        };
+        let source = row.get_attribute("data-source").unwrap_or_default();
+        if let Some(i) = report.scanners.iter().position(|s| s.source == source) {
+            on.emit(Some(i));
+        }
+    })
+}
+
+#[derive(Properties, PartialEq)]
+struct ScannerDetailProps {
+    report: Shared<Report>,
+    index: usize,
+    on_save: Callback<usize>,
+    on_close: Callback<Option<usize>>,
+    saved: Option<String>,
+    /// The capture can be read again (local, uncompressed).
+    can_save: bool,
+    utc: bool,
+}
+
+/// A scanner's evidence: when (every burst), whom and which ports, how it
+/// probed and what came back, its Wireshark filter and its packets.
+#[function_component(ScannerDetail)]
+fn scanner_detail(props: &ScannerDetailProps) -> Html {
+    let node = use_node_ref();
+    {
+        // Opened below the findings: bring it into view.
+        let node = node.clone();
+        use_effect_with(props.index, move |_| {
+            if let Some(el) = node.cast::<web_sys::Element>() {
+                el.scroll_into_view();
+            }
+        });
+    }
+    let Some(sc) = props.report.scanners.get(props.index) else {
+        return html! {};
+    };
+    let tz = if props.utc {
+        0
+    } else {
+        local_offset_min(sc.first_ts)
+    };
+    let at = |us: i64| chart::hms_at(us, tz);
+    let zone = chart::zone_name(tz);
+    let save = {
+        let (on_save, i) = (props.on_save.clone(), props.index);
+        Callback::from(move |_: MouseEvent| on_save.emit(i))
+    };
+    let close = {
+        let on_close = props.on_close.clone();
+        Callback::from(move |_: MouseEvent| on_close.emit(None))
+    };
+    let span = (sc.last_ts - sc.first_ts) as f64 / 1e6;
+    let answered = sc
+        .answered
+        .map_or_else(|| "–".to_string(), |n| n.to_string());
+    html! {
+        <section class="detail" data-testid="scanner-detail" data-source={sc.source.clone()}
+            data-t0={sc.first_ts.to_string()} data-t1={sc.last_ts.to_string()}
+            aria-label="Scanner detail" ref={node}>
+            <h2>{format!("{} scan from {} · {}–{} {zone} ({span:.1} s)", sc.kind, sc.source, at(sc.first_ts), at(sc.last_ts))}
+                <button class="button secondary small" data-testid="scanner-close" onclick={close}>{"Close"}</button></h2>
+            <div class="detail-grid">
+                <div><h3 title="Its first contacts (a new host and port) came in these stretches; more than a minute apart starts a new one">{format!("Activity ({} bursts)", sc.bursts.len().max(1))}</h3>
+                    <ol>{ for sc.bursts.iter().map(|b| html! {
+                        <li data-testid="scanner-burst" data-t0={b.first_ts.to_string()} data-t1={b.last_ts.to_string()}>
+                            {format!("{}–{} {zone}: {} first contacts", at(b.first_ts), at(b.last_ts), b.contacts)}</li>
+                    }) }</ol>
+                    <p>{format!("detected {} {zone} by {} after {} first contacts", at(sc.detected_ts), sc.method, sc.contacts_at_detection)}</p></div>
+                <div><h3 title="Hosts it contacted, by first contacts (the busiest 10)">{format!("Targets ({})", sc.targets)}</h3>
+                    <ol>{ for sc.top_targets.iter().map(|t| html! {
+                        <li data-testid="scanner-target" data-addr={t.addr.clone()}>{format!("{} ({} first contacts)", t.addr, t.attempts)}</li>
+                    }) }</ol></div>
+                <div><h3 title="Ports it contacted, by first contacts (the busiest 10)">{format!("Ports ({})", sc.ports)}</h3>
+                    <ol>{ for sc.top_ports.iter().map(|p| html! {
+                        <li data-testid="scanner-port" data-port={format!("{}/{}", p.proto, p.port)}>{format!("{}/{} ({} first contacts)", p.proto, p.port, p.attempts)}</li>
+                    }) }</ol></div>
+                <div><h3 title="How it probed, and what came back (counts over the whole capture)">{"Probes and outcomes"}</h3>
+                    <ul>
+                        <li data-testid="scanner-probes">{ if sc.probe_counts.is_empty() { sc.probes.join(", ") } else {
+                            sc.probe_counts.iter().map(|p| format!("{} {}", p.probe, p.contacts)).collect::<Vec<_>>().join(" · ") } }</li>
+                        <li data-testid="scanner-outcomes">{format!("{} first contacts: {} answered, {} failed", sc.attempts, answered, sc.failures)}</li>
+                        if let Some(e) = &sc.evidence { <li>{e.clone()}</li> }
+                    </ul></div>
+            </div>
+            if !sc.wireshark_filter.is_empty() {
+                <p class="filter"><code data-testid="wireshark-filter">{&sc.wireshark_filter}</code>
+                    <CopyButton text={sc.wireshark_filter.clone()} label="Copy Wireshark filter" testid="copy-filter" />
+                    <button class="button secondary" data-testid="save-pcap" onclick={save}
+                        disabled={!props.can_save}
+                        title={if props.can_save { "Its packets (sent or received) from its first to its last contact, read again from the file into a new capture" } else { "Only a local, uncompressed capture can be read again" }}>
+                        {"Save these packets as pcap"}</button></p>
+            }
+            if let Some(m) = &props.saved {
+                <p class="saved" role="status" data-testid="save-status">{m}</p>
+            }
         </section>
     }
 }

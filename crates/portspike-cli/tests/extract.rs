@@ -78,9 +78,15 @@ fn check_all(files: &[PathBuf], out: &Path, label: &str) -> (usize, u64) {
         );
         let x: serde_json::Value = serde_json::from_slice(&res.stdout).unwrap();
         let filter = x["filter"].as_str().unwrap();
-        if flag == "--finding" {
-            assert_eq!(filter, r["spikes"][i]["wireshark_filter"], "{label}");
-        }
+        let listed = if flag == "--finding" {
+            &r["spikes"][i]
+        } else {
+            &r["scanners"][i]
+        };
+        assert_eq!(
+            filter, listed["wireshark_filter"],
+            "{label}: the report's filter"
+        );
         let packets = x["packets"].as_u64().unwrap();
         let selected = tshark_count(files, Some(filter));
         assert_eq!(

@@ -645,6 +645,26 @@ fn scanner(
         direction,
         contacts_at_detection: s.contacts_at_conviction,
         evidence: None,
+        bursts: s
+            .bursts
+            .iter()
+            .map(|&(first_ts, last_ts, contacts)| crate::report::Burst {
+                first_ts,
+                last_ts,
+                contacts,
+            })
+            .collect(),
+        probe_counts: s
+            .probe_counts()
+            .into_iter()
+            .map(|(p, n)| crate::report::ProbeCount {
+                probe: p.to_string(),
+                contacts: n,
+            })
+            .collect(),
+        answered: Some(s.answered),
+        wireshark_filter: crate::window::Selection::host(*addr, s.first_ts, s.last_ts + 1)
+            .wireshark_filter(),
     }
 }
 

@@ -168,7 +168,7 @@ pub fn spikes_csv(r: &Report) -> String {
 /// One row per scanner.
 pub fn scanners_csv(r: &Report) -> String {
     let mut csv = Csv::new(
-        "source,kind,probes,method,score,targets,ports,attempts,failures,first_utc,detected_utc,last_utc,first_ts,detected_ts,last_ts,allowlisted,direction,top_ports",
+        "source,kind,probes,method,score,targets,ports,attempts,failures,first_utc,detected_utc,last_utc,first_ts,detected_ts,last_ts,allowlisted,direction,top_ports,top_targets,bursts",
     );
     for s in &r.scanners {
         let top: Vec<String> = s
@@ -194,6 +194,27 @@ pub fn scanners_csv(r: &Report) -> String {
             .cell(s.allowlisted)
             .cell(s.direction.as_deref().unwrap_or(""))
             .cell(top.join("; "))
+            .cell(
+                s.top_targets
+                    .iter()
+                    .map(|t| format!("{} ({})", t.addr, t.attempts))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )
+            .cell(
+                s.bursts
+                    .iter()
+                    .map(|b| {
+                        format!(
+                            "{}/{} ({})",
+                            iso8601(b.first_ts),
+                            iso8601(b.last_ts),
+                            b.contacts
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )
             .end();
     }
     csv.out

@@ -242,6 +242,36 @@ pub struct ScannerReport {
     /// evidence (no answers seen: spread alone).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<String>,
+    /// Extension: its bursts of activity (first contacts closer than
+    /// [`crate::engine::BURST_GAP_US`] are one burst), oldest first; the
+    /// first and the last burst are always kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bursts: Vec<Burst>,
+    /// Extension: first contacts by probe type (`syn`, `fin`, `udp`…), most first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub probe_counts: Vec<ProbeCount>,
+    /// Extension: first contacts answered (a handshake, a reply).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered: Option<u64>,
+    /// Extension: selects its packets (sent or received) from its first to
+    /// its last contact in Wireshark/tshark.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub wireshark_filter: String,
+}
+
+/// A stretch of a scanner's activity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Burst {
+    pub first_ts: i64,
+    pub last_ts: i64,
+    /// First contacts made in it.
+    pub contacts: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProbeCount {
+    pub probe: String,
+    pub contacts: u64,
 }
 
 /// Spike kinds that are attacks (a `surge` is ordinary growth).

@@ -141,3 +141,63 @@ fn a_connect_scan_is_labelled_connect() {
     assert_eq!(s.probes, ["connect"]);
     assert_eq!(r.scanners.len(), 1, "{:?}", r.scanners);
 }
+
+#[test]
+fn a_scan_in_two_bursts_shows_both_with_its_filter_targets_and_probe_mix() {
+    // A SYN scan of 300 ports, then nine minutes later another of 300.
+    let mut rng = Rng::new(3);
+    let mut tr = Trace::new();
+    synth::background(&mut tr, &mut rng, T0, T0 + 900 * S);
+    let (scanner, victim) = ([10, 6, 6, 6], [10, 1, 5, 5]);
+    let mut t = T0 + 60 * S;
+    let mut bursts = Vec::new();
+    for (from, to) in [(1u16, 300u16), (301, 600)] {
+        let first = t;
+        for port in from..=to {
+            t += rng.exp_ns(100.0);
+            tr.tcp(t, scanner, victim, 36_000, port, SYN, 0);
+            tr.tcp(t + 100_000, victim, scanner, port, 36_000, RSTACK, 0);
+        }
+        bursts.push((first, t));
+        t += 540 * S;
+    }
+    let r = report(tr);
+    let s = r
+        .scanners
+        .iter()
+        .find(|s| s.source == addr(scanner))
+        .expect("the scanner is found");
+    assert_eq!(s.bursts.len(), 2, "{:?}", s.bursts);
+    for (b, (t0, t1)) in s.bursts.iter().zip(&bursts) {
+        assert!(
+            b.first_ts >= t0 / 1000 && b.last_ts <= t1 / 1000 + 1,
+            "{b:?}"
+        );
+        assert_eq!(b.contacts, 300);
+    }
+    assert_eq!(s.first_ts, s.bursts[0].first_ts);
+    assert_eq!(s.last_ts, s.bursts[1].last_ts);
+    assert_eq!(s.top_targets[0].addr, addr(victim));
+    assert_eq!(s.top_targets[0].attempts, 600);
+    assert_eq!(s.probe_counts[0].probe, "syn");
+    assert_eq!(s.probe_counts[0].contacts, 600);
+    assert_eq!(s.answered, Some(0));
+    assert!(s.wireshark_filter.starts_with(&format!(
+        "ip.addr == {} && frame.time_epoch >= ",
+        addr(scanner)
+    )));
+    // The CSV carries its targets and both bursts.
+    let csv = portspike_core::export::scanners_csv(&r);
+    let row = csv.lines().find(|l| l.starts_with(&addr(scanner))).unwrap();
+    assert!(row.contains(&format!("{} (600)", addr(victim))), "{row}");
+    assert_eq!(row.matches(" (300)").count(), 2, "{row}");
+    // A report written before these fields still reads.
+    let mut v = serde_json::to_value(&r).unwrap();
+    for s in v["scanners"].as_array_mut().unwrap() {
+        for k in ["bursts", "probe_counts", "answered", "wireshark_filter"] {
+            s.as_object_mut().unwrap().remove(k);
+        }
+    }
+    let old: Report = serde_json::from_value(v).unwrap();
+    assert!(old.scanners[0].bursts.is_empty());
+}
