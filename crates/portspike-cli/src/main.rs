@@ -159,6 +159,27 @@ enum Cmd {
         #[command(flatten)]
         detection: DetectionArgs,
     },
+    /// What changed from a baseline capture to an incident (schema portspike.diff/1):
+    /// ports new, gone, grown or shrunk (rates per minute), and sources, scanners and
+    /// findings seen only in the incident. Both are analysed with the same settings.
+    Diff {
+        baseline: PathBuf,
+        incident: PathBuf,
+        /// Print the diff as JSON.
+        #[arg(long, conflicts_with = "csv")]
+        json: bool,
+        /// Print the changed ports as CSV.
+        #[arg(long)]
+        csv: bool,
+        /// Skip the captures' SHA-256.
+        #[arg(long)]
+        no_hash: bool,
+        /// Key the timelines by the flow's service port or the raw destination port.
+        #[arg(long, value_enum, default_value_t = By::Service)]
+        by: By,
+        #[command(flatten)]
+        detection: DetectionArgs,
+    },
     /// Time the engine alone on a capture held in memory (best of `--repeat`),
     /// as JSON: bytes, packets, seconds, bytes and packets per second.
     Bench {
@@ -866,6 +887,102 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Cmd::Diff {
+            baseline,
+            incident,
+            json,
+            csv,
+            no_hash,
+            by,
+            detection,
+        } => {
+            let params = Params {
+                key: match by {
+                    By::Service => Key::Service,
+                    By::DstPort => Key::DstPort,
+                },
+                detection: detection.into_detection(),
+                ..Params::default()
+            };
+            let mut reports = Vec::new();
+            for file in [&baseline, &incident] {
+                let name = file
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let r = read_file(file, &name, params.clone(), !no_hash)?.finish();
+                if let Some(e) = &r.capture.error {
+                    eprintln!(
+                        "portspike: {name}: {} (what came before is compared)",
+                        e.message
+                    );
+                }
+                reports.push(r);
+            }
+            let (Some(b), Some(i)) = (reports.first(), reports.get(1)) else {
+                anyhow::bail!("two captures are needed");
+            };
+            let d = portspike_core::diff::diff(b, i);
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            if json {
+                serde_json::to_writer_pretty(&mut out, &d)?;
+                writeln!(out)?;
+            } else if csv {
+                out.write_all(portspike_core::diff::csv(&d).as_bytes())?;
+            } else {
+                writeln!(
+                    out,
+                    "{:<10} {:<16} {:<7} {:>9}  {:>22}  {:>22}",
+                    "port",
+                    "service",
+                    "change",
+                    "ratio",
+                    "baseline /min (pkts)",
+                    "incident /min (pkts)"
+                )?;
+                for p in &d.ports {
+                    writeln!(
+                        out,
+                        "{:<10} {:<16} {:<7} {:>9}  {:>22}  {:>22}",
+                        format!("{}/{}", p.proto, p.port),
+                        p.service.as_deref().unwrap_or("-"),
+                        p.change,
+                        format!("{:.1}× {}", p.ratio, p.metric),
+                        p.baseline.per_minute.packets,
+                        p.incident.per_minute.packets
+                    )?;
+                }
+                if d.ports.is_empty() {
+                    writeln!(
+                        out,
+                        "no port changed by {}× or more",
+                        portspike_core::diff::CHANGE_FACTOR
+                    )?;
+                }
+                for s in &d.new_findings {
+                    writeln!(
+                        out,
+                        "new finding  {}/{} {}  {} → {}",
+                        s.proto,
+                        s.port,
+                        s.kind,
+                        fmt_ts(s.start_ts),
+                        fmt_ts(s.end_ts)
+                    )?;
+                }
+                for s in &d.new_scanners {
+                    writeln!(
+                        out,
+                        "new scanner  {}  {} ({})",
+                        s.source,
+                        s.kind,
+                        s.probes.join("/")
+                    )?;
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::Bench { file, repeat } => {
             let bytes =
                 std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
@@ -967,6 +1084,12 @@ fn summarise_file(
     params: Params,
     hash: bool,
 ) -> Result<(Report, Vec<portspike_core::summary::Row>)> {
+    Ok(read_file(file, name, params, hash)?.finish_with_summary())
+}
+
+/// Feed one capture file to a new analyzer (streaming, in 8 MiB reads),
+/// its SHA-256 computed on a thread of its own unless `hash` is false.
+fn read_file(file: &std::path::Path, name: &str, params: Params, hash: bool) -> Result<Analyzer> {
     let mut f =
         std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
     let len = f.metadata().map(|m| m.len()).unwrap_or(0);
@@ -1005,7 +1128,7 @@ fn summarise_file(
             a.set_file_sha256(hex);
         }
     }
-    Ok(a.finish_with_summary())
+    Ok(a)
 }
 
 /// The deepest directory holding every given path (summaries are named relative to it).

@@ -21,6 +21,7 @@ pub mod capture;
 pub mod compress;
 pub mod decode;
 pub mod detect;
+pub mod diff;
 pub mod engine;
 pub mod export;
 pub mod flows;

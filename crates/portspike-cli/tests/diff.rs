@@ -1,0 +1,115 @@
+//! `portspike diff`: the sample against its own first eight minutes (before
+//! the sweep) puts tcp/445 first; a capture against itself changes nothing.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::Command;
+
+fn portspike(args: &[&str]) -> Vec<u8> {
+    let out = Command::new(env!("CARGO_BIN_EXE_portspike"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+fn sample() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../static/sample.pcap")
+}
+
+/// The records of a little-endian µs pcap dated before `until_s` seconds after its first.
+fn first_seconds(until_s: u32) -> PathBuf {
+    let b = std::fs::read(sample()).unwrap();
+    let u32_at = |o: usize| u32::from_le_bytes(b[o..o + 4].try_into().unwrap());
+    let mut out = b[..24].to_vec();
+    let (mut off, first) = (24, u32_at(24));
+    while off + 16 <= b.len() {
+        let end = off + 16 + u32_at(off + 8) as usize;
+        if u32_at(off) - first < until_s {
+            out.extend_from_slice(&b[off..end]);
+        }
+        off = end;
+    }
+    let p = std::env::temp_dir().join(format!("portspike-diff-{}.pcap", std::process::id()));
+    std::fs::write(&p, out).unwrap();
+    p
+}
+
+#[test]
+fn the_sweep_is_the_first_change_against_the_quiet_minutes() {
+    let baseline = first_seconds(480);
+    let (b, s) = (baseline.to_str().unwrap(), sample());
+    let d: Value = serde_json::from_slice(&portspike(&[
+        "diff",
+        "--no-hash",
+        "--json",
+        b,
+        s.to_str().unwrap(),
+    ]))
+    .unwrap();
+    assert_eq!(d["schema"], "portspike.diff/1");
+    let first = &d["ports"][0];
+    assert_eq!(
+        (first["proto"].as_str(), first["port"].as_u64()),
+        (Some("tcp"), Some(445)),
+        "{}",
+        d["ports"]
+    );
+    assert!(["grew", "new"].contains(&first["change"].as_str().unwrap()));
+    assert!(
+        first["incident"]["per_minute"]["attempts"]
+            .as_f64()
+            .unwrap()
+            > 10.0
+                * first["baseline"]["per_minute"]["attempts"]
+                    .as_f64()
+                    .unwrap()
+    );
+    let scanners: Vec<&str> = d["new_scanners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(scanners.len(), 3, "{scanners:?}");
+    assert!(d["new_findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["port"] == 445 && f["kind"] == "sweep"));
+    let csv = String::from_utf8(portspike(&[
+        "diff",
+        "--no-hash",
+        "--csv",
+        b,
+        s.to_str().unwrap(),
+    ]))
+    .unwrap();
+    assert!(csv.lines().nth(1).unwrap().starts_with("tcp,445,"), "{csv}");
+    let _ = std::fs::remove_file(&baseline);
+}
+
+#[test]
+fn a_capture_against_itself_changes_nothing() {
+    let s = sample();
+    let s = s.to_str().unwrap();
+    let d: Value =
+        serde_json::from_slice(&portspike(&["diff", "--no-hash", "--json", s, s])).unwrap();
+    assert_eq!(d["ports"].as_array().unwrap().len(), 0, "{}", d["ports"]);
+    assert_eq!(d["new_findings"].as_array().unwrap().len(), 0);
+    assert_eq!(d["new_scanners"].as_array().unwrap().len(), 0);
+    let table = String::from_utf8(portspike(&["diff", "--no-hash", s, s])).unwrap();
+    assert!(table.contains("no port changed"), "{table}");
+}
