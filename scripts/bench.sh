@@ -49,6 +49,16 @@ for f in $(gen mixed "$BIG" pcap) $(gen scan "$BIG" pcap) $(gen mixed "$BIG" pca
   read -r cap_s _ < <(timed capinfos "$f")
   echo "{\"kind\":\"cli\",\"file\":\"$(basename "$f")\",\"bytes\":$(stat -c %s "$f"),\"packets\":$packets,\"cli_s\":$cli_s,\"cli_kb\":$cli_kb,\"sha_s\":$sha_s,\"sha_kb\":$sha_kb,\"sha256sum_s\":$sum_s,\"tshark_io_s\":$io_s,\"capinfos_s\":$cap_s}" >>"$results"
 done
+# Summaries for many sensors: summarize beside analyze --no-hash on the real-traffic
+# file, and what its Parquet summary weighs per hour of capture.
+real=$(gen real "$BIG" pcap)
+rm -rf "$dir/summaries"
+read -r sz_s sz_kb < <(timed "$bin" summarize -q --no-hash --out "$dir/summaries" "$real")
+read -r an_s _ < <(timed "$bin" analyze -q --no-hash --json "$real")
+sz_bytes=$(find "$dir/summaries" -name '*.parquet' -printf '%s\n' | awk '{s+=$1} END {print s+0}')
+hours=$("$bin" analyze -q --no-hash --json "$real" | python3 -c 'import json,sys; c=json.load(sys.stdin)["capture"]; print((c["last_ts"]-c["first_ts"])/3.6e9)')
+echo "{\"kind\":\"summary\",\"file\":\"$(basename "$real")\",\"summarize_s\":$sz_s,\"summarize_kb\":$sz_kb,\"analyze_s\":$an_s,\"parquet_bytes\":$sz_bytes,\"hours\":$hours}" >>"$results"
+
 wide=$(gen wide "$BIG" pcap)
 read -r w_s w_kb < <(timed "$bin" analyze -q --no-hash --json "$wide")
 echo "{\"kind\":\"cli\",\"file\":\"$(basename "$wide")\",\"bytes\":$(stat -c %s "$wide"),\"packets\":0,\"cli_s\":$w_s,\"cli_kb\":$w_kb}" >>"$results"
