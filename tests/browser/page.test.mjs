@@ -685,3 +685,51 @@ test('findings: one incident is one row with its episodes; attack kinds lead; ma
   await page.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test('hostile links: a result with an impossible time is refused by name and the page stays usable; bad settings are named, the rest kept; the prompt shows the host fetched', async () => {
+  // A real result link, its report changed to a time no capture can hold.
+  let { page } = await openPage();
+  await page.click('[data-testid="sample-button"]');
+  await waitState(page, ['done']);
+  await page.waitForSelector('[data-testid="share-result"]');
+  const link = await page.$eval('[data-testid="share-result"]', (a) => a.href);
+  await page.close();
+  const report = decode(link);
+  report.capture.first_ts = -9e18;
+  const packed = zlib.deflateRawSync(Buffer.from(JSON.stringify(report))).toString('base64url');
+  ({ page } = await openPage());
+  await page.goto(`${server.url}#result=${packed}`);
+  await page.reload();
+  assert.equal(await waitState(page, ['error', 'done']), 'error');
+  assert.match(await page.textContent('[data-testid="error"]'), /capture\.first_ts/);
+  // The page still analyses a capture dropped afterwards.
+  await page.click('[data-testid="sample-button"]');
+  assert.equal(await waitState(page, ['done']), 'done');
+  await page.close();
+
+  // A view link with impossible settings: each named, the others applied.
+  ({ page } = await openPage());
+  await page.goto(`${server.url}#threshold=NaN&min_excess=1e999&bin=1e300&metric=attempts`);
+  await page.reload();
+  const problems = await page.textContent('[data-testid="link-problems"]');
+  for (const field of ['threshold', 'min_excess', 'bin']) assert.match(problems, new RegExp(field));
+  await page.click('[data-testid="sample-button"]');
+  assert.equal(await waitState(page, ['done', 'error']), 'done', 'later files are analysed');
+  assert.equal(await page.getAttribute('[data-testid="timeline"]', 'data-metric'), 'attempts', 'the valid setting is kept');
+  await page.close();
+
+  // #url= with a backslash host: the prompt names the host the browser would fetch, and it is refused (not https).
+  ({ page } = await openPage({ serviceWorkers: 'block' }));
+  await page.goto(`${server.url}#url=${encodeURIComponent('/\\evil.example/x.pcap')}`);
+  await page.reload();
+  const shown = await page.textContent('[data-testid="url-confirm"], [data-testid="link-problems"], [data-testid="error"]');
+  assert.match(shown, /evil\.example/);
+  const requests = [];
+  page.on('request', (r) => requests.push(r.url()));
+  if (await page.$('[data-testid="url-open"]')) {
+    await page.click('[data-testid="url-open"]');
+    await waitState(page, ['error', 'done']);
+  }
+  assert.ok(!requests.some((u) => u.includes('evil.example')), `no request to the other host: ${requests}`);
+  await page.close();
+});
