@@ -1402,9 +1402,13 @@ fn result_view(state: &State, h: Handlers) -> Html {
                     range: state.view,
                     url: state.source_url.clone(),
                 }} />
-            <div class="findings-wrap" onclick={scanner_clicks(&report, h.scanner.clone())}>
-                <Findings report={report.clone()} selected={state.spike} on_spike={h.spike.clone()} />
-            </div>
+            // While the capture is still read, no findings yet is no news:
+            // the section waits for the first finding or the end.
+            if !matches!(state.phase, Phase::Loading { .. }) || !report.spikes.is_empty() || !report.scanners.is_empty() {
+                <div class="findings-wrap" onclick={scanner_clicks(&report, h.scanner.clone())}>
+                    <Findings report={report.clone()} selected={state.spike} on_spike={h.spike.clone()} />
+                </div>
+            }
             if let Some(i) = state.scanner {
                 <ScannerDetail report={report.clone()} index={i} on_save={h.save_scanner.clone()}
                     on_close={h.scanner.clone()} saved={state.saved.clone()}
@@ -1787,7 +1791,7 @@ fn port_table(props: &PortProps) -> Html {
                             } else if f.bytes().all(|c| c.is_ascii_digit()) {
                                 p.port.to_string() == f
                             } else {
-                                p.service.as_deref().is_some_and(|n| n.contains(&f))
+                                service_matches(p, &f)
                             })
                 })
             })
@@ -1907,7 +1911,7 @@ fn table_view(
                     <th class="num">{"packets"}</th><th class="num">{"attempts"}</th><th class="num">{"failures"}</th></tr></thead>
                 <tbody>
                 { for rows.iter().take(if **open { MAX } else { 0 }).map(|&i| html! {
-                    <tr><td>{chart::hms_at(s.start_ts + i as i64 * w, tz)}</td>
+                    <tr><td>{chart::hms_prec(s.start_ts + i as i64 * w, tz, w)}</td>
                         <td class="num">{get(metric.values(s), i)}</td><td class="num">{get(&s.packets, i)}</td>
                         <td class="num">{get(&s.attempts, i)}</td><td class="num">{get(&s.failures, i)}</td></tr>
                 }) }
@@ -2364,7 +2368,7 @@ fn timeline(props: &TimelineProps) -> Html {
                     data-bin-start={b0.to_string()} data-bin-end={b1.to_string()}
                     data-metric={props.metric.as_str()} data-value={value.to_string()}
                     style={style_pos}>
-                    <strong>{format!("{}–{} {}", chart::hms_at(b0, tz), chart::hms_at(b1, tz), chart::zone_name(tz))}</strong>
+                    <strong>{format!("{}–{} {}", chart::hms_prec(b0, tz, s.bin_width_us as i64), chart::hms_prec(b1, tz, s.bin_width_us as i64), chart::zone_name(tz))}</strong>
                     <div>{format!("{}: {}", props.metric.as_str(), value)}</div>
                     <div class="muted">{format!("packets {} · attempts {} · failures {} · {} → {}",
                         get(&s.packets), get(&s.attempts), get(&s.failures), get(&s.sources), get(&s.destinations))}</div>
@@ -2895,4 +2899,32 @@ fn scanner_detail(props: &ScannerDetailProps) -> Html {
             }
         </section>
     }
+}
+
+/// Everyday names of services whose registered names say otherwise (the
+/// port search finds "smb" at 445, "rdp" at 3389).
+const SERVICE_ALIASES: &[(&str, &[u16])] = &[
+    ("smb", &[445, 139]),
+    ("cifs", &[445]),
+    ("rdp", &[3389]),
+    ("remote desktop", &[3389]),
+    ("vnc", &[5900]),
+    ("winrm", &[5985, 5986]),
+    ("mssql", &[1433, 1434]),
+    ("sql server", &[1433, 1434]),
+    ("postgres", &[5432]),
+    ("dns", &[53]),
+    ("dhcp", &[67, 68]),
+    ("rpc", &[135]),
+    ("nfs", &[2049]),
+    ("web", &[80, 443, 8080, 8443]),
+];
+
+/// Whether the port search text `f` (lower case) names this port's service,
+/// by its registered name or an everyday alias.
+fn service_matches(p: &portspike_core::report::PortReport, f: &str) -> bool {
+    p.service.as_deref().is_some_and(|n| n.contains(f))
+        || SERVICE_ALIASES
+            .iter()
+            .any(|(alias, ports)| alias.contains(f) && ports.contains(&p.port))
 }

@@ -188,6 +188,20 @@ pub fn hms_at(us: i64, offset_min: i32) -> String {
     format!("{:02}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
 }
 
+/// `HH:MM:SS`, with milliseconds (`.mmm`) or microseconds (`.uuuuuu`) when
+/// times `step_us` apart would otherwise read the same.
+pub fn hms_prec(us: i64, offset_min: i32, step_us: i64) -> String {
+    let base = hms_at(us, offset_min);
+    let frac = us.rem_euclid(1_000_000);
+    if step_us >= 1_000_000 {
+        base
+    } else if step_us >= 1000 {
+        format!("{base}.{:03}", frac / 1000)
+    } else {
+        format!("{base}.{frac:06}")
+    }
+}
+
 /// `UTC` or `UTC+01:00`.
 pub fn zone_name(offset_min: i32) -> String {
     if offset_min == 0 {
@@ -333,7 +347,9 @@ pub fn draw(canvas: &HtmlCanvasElement, v: &View<'_>) -> Result<PlotArea, String
         .build_cartesian_2d(0f64..span, 0f64..ymax)
         .map_err(|e| e.to_string())?;
     let tz = v.tz_offset_min;
-    let x_fmt = |x: &f64| hms_at(t0 + (x * 1e6) as i64, tz);
+    // About eight labels: finer than a second apart, they carry ms or µs.
+    let step = (t1 - t0) / 8;
+    let x_fmt = |x: &f64| hms_prec(t0 + (x * 1e6).round() as i64, tz, step);
     let log = v.log;
     let y_fmt = move |y: &f64| compact(if log { 10f64.powf(*y) - 1.0 } else { *y });
     chart
