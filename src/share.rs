@@ -9,8 +9,8 @@
 
 use crate::protocol::{cidr_list, Settings};
 use portspike_core::report::{
-    CaptureSummary, Generator, ParamsEcho, Pattern, PortReport, Problem, Report, ScannerReport,
-    SeriesReport, Sketch, SpikeReport, Totals,
+    Annotation, CaptureSummary, Generator, ParamsEcho, Pattern, PortReport, Problem, Report,
+    ScannerReport, SeriesReport, Sketch, SpikeReport, Totals,
 };
 use serde::Serialize;
 use std::io::Read;
@@ -392,6 +392,11 @@ pub fn anonymise(r: &mut Report, salt: u64) {
         h ^= h >> 29;
         format!("h-{:08x}", (h as u32))
     };
+    // Free text may name addresses: with addresses hashed, notes keep their
+    // place on the timeline but not their words.
+    for a in &mut r.annotations {
+        a.text = "(note withheld: addresses hashed)".into();
+    }
     for s in &mut r.spikes {
         for a in s
             .top_sources
@@ -406,6 +411,8 @@ pub fn anonymise(r: &mut Report, salt: u64) {
         for t in &mut s.top_targets {
             t.addr = name(&t.addr);
         }
+        // A filter names the scanner's address: it cannot travel hashed.
+        s.wireshark_filter = String::new();
     }
     r.params.detection.home.clear();
     r.params.detection.allow.clear();
@@ -437,6 +444,7 @@ pub fn encode_result(r: &Report, salt: Option<u64>) -> Packed {
         ports: Vec::new(),
         spikes: r.spikes.clone(),
         scanners: r.scanners.clone(),
+        annotations: r.annotations.clone(),
     };
     if let Some(salt) = salt {
         anonymise(&mut head, salt);
@@ -516,6 +524,7 @@ fn pack(head: &Report, ports: &[PortReport], series: usize) -> String {
         ports: _,
         spikes,
         scanners,
+        annotations,
     } = head;
     #[derive(Serialize)]
     struct Out<'a> {
@@ -528,6 +537,8 @@ fn pack(head: &Report, ports: &[PortReport], series: usize) -> String {
         ports: Ports<'a>,
         spikes: &'a [SpikeReport],
         scanners: &'a [ScannerReport],
+        #[serde(skip_serializing_if = "<[Annotation]>::is_empty")]
+        annotations: &'a [Annotation],
     }
     struct Ports<'a>(&'a [PortReport], usize);
     impl Serialize for Ports<'_> {
@@ -580,6 +591,7 @@ fn pack(head: &Report, ports: &[PortReport], series: usize) -> String {
         ports: Ports(ports, series),
         spikes,
         scanners,
+        annotations,
     };
     let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
     let packed = serde_json::to_writer(&mut z, &out)

@@ -1303,6 +1303,17 @@ fn write_table(out: &mut impl Write, r: &Report, top: usize) -> std::io::Result<
     if r.ports.len() > top {
         writeln!(out, "      … {} more ports", r.ports.len() - top)?;
     }
+    if !r.annotations.is_empty() {
+        writeln!(out)?;
+    }
+    for a in &r.annotations {
+        let when = if a.start_ts == a.end_ts {
+            fmt_ts(a.start_ts)
+        } else {
+            format!("{} → {}", fmt_ts(a.start_ts), fmt_ts(a.end_ts))
+        };
+        writeln!(out, "note      {when}  {} ({})", a.text, a.source)?;
+    }
     let patterns: Vec<_> = r
         .ports
         .iter()

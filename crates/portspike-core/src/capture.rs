@@ -252,7 +252,16 @@ pub struct Reader {
     /// The input has ended: a block that would run past it is no block.
     at_eof: bool,
     max_segments: usize,
+    /// Comments found in the capture (pcapng `opt_comment`): the packet's
+    /// time, or `None` for a section's; at most [`MAX_COMMENTS`].
+    comments: Vec<(Option<i64>, String)>,
+    comments_dropped: u64,
 }
+
+/// Comments kept from one file (more are counted, not kept)…
+pub const MAX_COMMENTS: usize = 1000;
+/// …each cut to this many bytes.
+pub const MAX_COMMENT_BYTES: usize = 1024;
 
 impl Default for Reader {
     fn default() -> Self {
@@ -274,6 +283,8 @@ impl Reader {
             last_ts_ns: 0,
             drops: Vec::new(),
             drops_seen: false,
+            comments: Vec::new(),
+            comments_dropped: 0,
             drops_base: 0,
             bad_fraction_seen: false,
             preamble: Vec::new(),
@@ -449,6 +460,28 @@ impl Reader {
 
     pub fn warnings(&self) -> &[Warning] {
         &self.warnings
+    }
+
+    /// Comments of the capture (pcapng `opt_comment`): each with its
+    /// packet's time (ns), or `None` for a section's comment; and how many
+    /// more there were past [`MAX_COMMENTS`].
+    pub fn comments(&self) -> (&[(Option<i64>, String)], u64) {
+        (&self.comments, self.comments_dropped)
+    }
+
+    fn comment(&mut self, ts_ns: Option<i64>, raw: &[u8]) {
+        if self.comments.len() >= MAX_COMMENTS {
+            self.comments_dropped += 1;
+            return;
+        }
+        let raw = raw.get(..MAX_COMMENT_BYTES).unwrap_or(raw);
+        let text = String::from_utf8_lossy(raw)
+            .trim_end_matches('\0')
+            .trim()
+            .to_string();
+        if !text.is_empty() {
+            self.comments.push((ts_ns, text));
+        }
     }
 
     /// Packets the capturing interfaces reported dropping (pcapng statistics).
@@ -941,6 +974,11 @@ impl Reader {
             *section_seen = true;
         }
         self.drops_base = self.drops.len();
+        for (code, value) in options(body.get(16..).unwrap_or_default(), endian) {
+            if code == 1 {
+                self.comment(None, value);
+            }
+        }
     }
 
     fn pcapng_idb(&mut self, body: &[u8], endian: Endian) {
@@ -1100,6 +1138,13 @@ impl Reader {
         };
         let ts = (u64::from(hi) << 32) | u64::from(lo);
         self.emit_ng(iface, ts, data, orig, on_frame);
+        let opts = 20 + (caplen as usize).next_multiple_of(4);
+        for (code, value) in options(body.get(opts..).unwrap_or_default(), endian) {
+            if code == 1 {
+                let ts_ns = self.last_ts_ns;
+                self.comment(Some(ts_ns), value);
+            }
+        }
     }
 
     fn pcapng_spb(&mut self, body: &[u8], endian: Endian, on_frame: &mut dyn FnMut(Frame<'_>)) {

@@ -179,6 +179,9 @@ struct FileOutcome {
     error: Option<Problem>,
     warnings: Vec<Problem>,
     dropped: Option<u64>,
+    /// Comments in the file (time in ns, `None` for a section's), and how many past the bound.
+    comments: Vec<(Option<i64>, String)>,
+    comments_dropped: u64,
     /// The time → offset index, for uncompressed input.
     index: Option<capture::Index>,
 }
@@ -224,6 +227,8 @@ impl FileState {
                 })
                 .collect(),
             dropped: self.reader.dropped_by_capture(),
+            comments: self.reader.comments().0.to_vec(),
+            comments_dropped: self.reader.comments().1,
             index: match self.input.compression() {
                 None => Some(self.reader.take_index()),
                 Some(_) => None,
@@ -633,6 +638,34 @@ impl Analyzer {
             .iter()
             .find_map(|o| o.compression)
             .map(|c| c.as_str().to_string());
+        let mut annotations = Vec::new();
+        let mut comments_dropped = 0;
+        for o in &self.outcomes {
+            comments_dropped += o.comments_dropped;
+            for (ts, text) in &o.comments {
+                let (start_ts, end_ts) = match ts {
+                    Some(t) => (t.div_euclid(1000), t.div_euclid(1000)),
+                    // A section's comment is about the whole capture.
+                    None => (c.first_ts_us.unwrap_or(0), c.last_ts_us.unwrap_or(0)),
+                };
+                annotations.push(report::Annotation {
+                    start_ts,
+                    end_ts,
+                    text: text.clone(),
+                    source: "capture".into(),
+                });
+            }
+        }
+        if comments_dropped > 0 {
+            warnings.push(Problem {
+                code: "comments_bounded".into(),
+                message: format!(
+                    "{comments_dropped} more comments in the capture were not kept (at most {} a file)",
+                    capture::MAX_COMMENTS
+                ),
+                offset: None,
+            });
+        }
         let drops: Vec<u64> = self.outcomes.iter().filter_map(|o| o.dropped).collect();
         let dropped_by_capture = (!drops.is_empty()).then(|| drops.iter().sum());
 
@@ -682,6 +715,7 @@ impl Analyzer {
             ports,
             spikes,
             scanners,
+            annotations,
         }
     }
 }

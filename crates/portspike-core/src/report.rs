@@ -16,6 +16,20 @@ pub struct Report {
     pub ports: Vec<PortReport>,
     pub spikes: Vec<SpikeReport>,
     pub scanners: Vec<ScannerReport>,
+    /// Extension: notes on the timeline — comments found in the capture
+    /// (pcapng `opt_comment`, `source: "capture"`) and an analyst's own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub annotations: Vec<Annotation>,
+}
+
+/// A note on a point or a stretch of the timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Annotation {
+    pub start_ts: i64,
+    pub end_ts: i64,
+    pub text: String,
+    /// `capture` (a comment in the file) or `analyst`.
+    pub source: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
