@@ -724,7 +724,11 @@ fn analyze_from(
                     let bytes = js_sys::Uint8Array::new(&get(&data, "bytes"));
                     let packets = get(&data, "packets").as_f64().unwrap_or(0.0);
                     let matched = get(&data, "matched").as_f64().unwrap_or(packets);
-                    let name = get(&data, "id").as_string().unwrap_or_default();
+                    let mut name = get(&data, "id").as_string().unwrap_or_default();
+                    // Packets of several link types come as a pcapng.
+                    if get(&data, "format").as_string().as_deref() == Some("pcapng") {
+                        name = format!("{}.pcapng", name.trim_end_matches(".pcap"));
+                    }
                     let note = get(&data, "note").as_string().unwrap_or_default();
                     save_bytes(&name, &bytes);
                     saved_text(packets, matched, &name, &note)

@@ -42,8 +42,9 @@ pub const LINK: &str = "link";
 pub const WINDOW: &str = "window";
 /// Page → worker: `{type: "extract", id, proto, port, t0, t1}` (or `{type:
 /// "extract", id, host, t0, t1}`): the window's packets on a port (or of a
-/// host) as a pcap; the answer has `bytes`, `packets` (written), `matched`
-/// (selected by the filter), `note` (why some were left out) or `error`.
+/// host) as a pcap (a pcapng when of several link types); the answer has
+/// `bytes`, `packets` (written), `matched` (selected by the filter),
+/// `format` (`pcap` or `pcapng`), `note` (why some were left out) or `error`.
 pub const EXTRACT: &str = "extract";
 /// Page → worker: `{type: "bench", blob}`: time the engine over the blob
 /// held in memory (best of three); the answer has `ms`, `bytes`, `packets`.

@@ -726,9 +726,10 @@ async fn window(data: JsValue) {
 
 /// `{type: "extract", id, proto, port, t0, t1}` (a port's packets) or
 /// `{type: "extract", id, host, t0, t1}` (a host's) → `{type: "extract", id,
-/// bytes, packets, matched, note}`: the window's packets the selection's
-/// Wireshark filter selects, as a pcap; `matched` counts them all, `note`
-/// says why any were left out.
+/// bytes, packets, matched, format, note}`: the window's packets the
+/// selection's Wireshark filter selects, as a pcap (`format` is `pcapng` when
+/// they are of several link types); `matched` counts them all, `note` says
+/// why any were left out.
 async fn extract(data: JsValue) {
     let id = get(&data, "id");
     let Some(key) = KEPT.with(|k| k.borrow().as_ref().map(|k| k.key.clone())) else {
@@ -771,7 +772,7 @@ async fn extract(data: JsValue) {
     .await;
     let x = x.into_inner();
     let note = x.notes().join("; ");
-    let (packets, matched) = (x.packets, x.matched());
+    let (packets, matched, format) = (x.packets, x.matched(), x.format());
     let mut fields: Vec<(&str, JsValue)> = vec![("type", protocol::EXTRACT.into()), ("id", id)];
     match res {
         Ok(()) => {
@@ -779,6 +780,7 @@ async fn extract(data: JsValue) {
             fields.push(("bytes", Uint8Array::from(bytes.as_slice()).into()));
             fields.push(("packets", (packets as f64).into()));
             fields.push(("matched", (matched as f64).into()));
+            fields.push(("format", format.into()));
             fields.push(("note", note.into()));
         }
         Err(e) => fields.push(("error", e.into())),

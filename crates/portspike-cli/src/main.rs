@@ -102,8 +102,14 @@ enum Cmd {
         #[arg(long, conflicts_with = "scanner")]
         finding: Option<usize>,
         /// The scanner (its place in the report's `scanners`, from 0).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "finding")]
         scanner: Option<usize>,
+        /// A port's packets (`tcp/445`) over the whole capture.
+        #[arg(long, conflicts_with_all = ["finding", "scanner"])]
+        port: Option<String>,
+        /// A host's packets (sent or received) over the whole capture.
+        #[arg(long, conflicts_with_all = ["finding", "scanner", "port"])]
+        host: Option<std::net::IpAddr>,
         /// Output capture file.
         #[arg(short, long)]
         output: PathBuf,
@@ -681,6 +687,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             files,
             finding,
             scanner,
+            port,
+            host,
             output,
             by,
             limit,
@@ -712,7 +720,31 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
             let (report, index) = a.finish_with_index();
+            // The whole capture, for --port and --host (packets without a
+            // timestamp of their own included).
+            let whole = (i64::MIN, i64::MAX);
             let sel = match (finding, scanner) {
+                (None, None) if port.is_some() => {
+                    let p = port.unwrap_or_default();
+                    let (proto, n) = p
+                        .split_once('/')
+                        .and_then(|(a, b)| {
+                            Some((portspike_core::decode::Proto::parse(a)?, b.parse().ok()?))
+                        })
+                        .with_context(|| format!("not a port: {p:?} (like tcp/445)"))?;
+                    portspike_core::window::Selection::port(
+                        report_key(&report),
+                        proto,
+                        n,
+                        whole.0,
+                        whole.1,
+                    )
+                }
+                (None, None) if host.is_some() => portspike_core::window::Selection::host(
+                    host.context("a host")?,
+                    whole.0,
+                    whole.1,
+                ),
                 (Some(i), _) => {
                     let s = report.spikes.get(i).with_context(|| {
                         format!("no finding {i}: the report has {}", report.spikes.len())
@@ -737,7 +769,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         s.last_ts + 1,
                     )
                 }
-                (None, None) => anyhow::bail!("say which: --finding N or --scanner N"),
+                (None, None) => {
+                    anyhow::bail!("say which: --finding N, --scanner N, --port P or --host A")
+                }
             };
             let mut x = portspike_core::window::Extract::new(sel, limit as usize);
             for (file, ix) in files.iter().zip(&index) {
@@ -771,6 +805,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             let summary = serde_json::json!({
                 "filter": sel.wireshark_filter(),
+                "format": x.format(),
                 "packets": x.packets,
                 "matched": x.matched(),
                 "notes": x.notes(),

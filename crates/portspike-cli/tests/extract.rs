@@ -217,3 +217,67 @@ fn saved_packets_equal_tsharks_selection_in_pcapng_sections_interfaces_and_rotat
     std::fs::remove_dir_all(&dir).unwrap();
     assert!(total >= 20);
 }
+
+#[test]
+fn packets_of_several_link_types_are_saved_whole_as_a_pcapng() {
+    let dir = std::env::temp_dir().join(format!("portspike-extract-lt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("x.out");
+    let mut checked = 0;
+    let mut pcapng = 0;
+    let mut files: Vec<PathBuf> = std::fs::read_dir(corpus())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pcapng"))
+        .collect();
+    files.sort();
+    for f in files {
+        let r = report(std::slice::from_ref(&f));
+        if r["capture"]["link_types"].as_array().unwrap().len() < 2 {
+            continue;
+        }
+        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        let ports: Vec<String> = r["ports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .take(4)
+            .map(|p| format!("{}/{}", p["proto"].as_str().unwrap(), p["port"]))
+            .collect();
+        let mut sels: Vec<[String; 2]> = ports.into_iter().map(|p| ["--port".into(), p]).collect();
+        if name == "pcapplusplus__many_interfaces-1.pcapng" {
+            // Its Ethernet and its NULL interface both carry this host.
+            sels.push(["--host".into(), "192.168.1.139".into()]);
+        }
+        for [flag, what] in sels {
+            let res = portspike(
+                &["extract", &flag, &what, "-o", out.to_str().unwrap()],
+                std::slice::from_ref(&f),
+            );
+            assert!(res.status.success(), "{name} {flag} {what}");
+            let x: serde_json::Value = serde_json::from_slice(&res.stdout).unwrap();
+            let filter = x["filter"].as_str().unwrap().to_string();
+            assert!(!filter.contains("frame.time"), "{filter}");
+            let selected = tshark_count(std::slice::from_ref(&f), Some(&filter));
+            assert_eq!(x["packets"].as_u64(), Some(selected), "{name} {filter}");
+            assert_eq!(x["matched"].as_u64(), Some(selected), "{name} {filter}");
+            let kept = [out.clone()];
+            assert_eq!(
+                tshark_count(&kept, Some(&filter)),
+                selected,
+                "{name} {filter}"
+            );
+            assert_eq!(tshark_count(&kept, None), selected, "{name} {filter}");
+            if x["format"] == "pcapng" {
+                pcapng += 1;
+            }
+            checked += 1;
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(checked >= 8, "{checked} extracts checked");
+    assert!(
+        pcapng >= 1,
+        "a selection spanning link types is saved as pcapng"
+    );
+}

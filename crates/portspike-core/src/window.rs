@@ -6,7 +6,7 @@
 use crate::capture::{Index, Reader};
 use crate::decode::{self, Decoded, Proto, L4};
 use crate::flows::Key;
-use crate::writer::PcapWriter;
+use crate::writer::{PcapWriter, PcapngWriter};
 use std::net::IpAddr;
 
 /// The byte ranges of one file to read for `[t0, t1)` µs, each with the
@@ -106,7 +106,8 @@ impl Selection {
         }
     }
 
-    /// The Wireshark display filter selecting the same packets.
+    /// The Wireshark display filter selecting the same packets (without
+    /// time bounds for the whole capture, `i64::MIN..i64::MAX`).
     pub fn wireshark_filter(&self) -> String {
         let what = match self.what {
             Target::Port { key, proto, port } => {
@@ -118,6 +119,10 @@ impl Selection {
             }
             Target::Host(a) => host_filter(a),
         };
+        if self.t0_us == i64::MIN && self.t1_us == i64::MAX {
+            // The whole capture: no time bounds.
+            return what;
+        }
         format!(
             "{what} && frame.time_epoch >= {} && frame.time_epoch < {}",
             crate::detect::epoch(self.t0_us),
@@ -134,24 +139,74 @@ pub fn host_filter(a: IpAddr) -> String {
     }
 }
 
-/// The packets of a selection, written as a pcap (nanosecond timestamps, the
-/// link type of the first packet kept). Fed byte range by byte range: each
-/// range starts with [`Extract::begin`] (its preamble), then its bytes in
-/// pieces of any size ([`Extract::feed`]).
+/// The packets of a selection, written as a nanosecond pcap, or as a pcapng
+/// when they are of several link types (a pcap holds one). Fed byte range by
+/// byte range: each range starts with [`Extract::begin`] (its preamble),
+/// then its bytes in pieces of any size ([`Extract::feed`]).
 #[derive(Debug)]
 pub struct Extract {
     sel: Selection,
     reader: Reader,
-    writer: Option<(u32, PcapWriter)>,
+    writer: Option<Out>,
     /// Packets written.
     pub packets: u64,
-    /// Matching packets of another link type than the first (a pcap holds one).
-    pub other_link: u64,
     /// Most bytes the extract may hold; past it, matching packets are counted
     /// in `over_limit` and left out.
     pub limit: usize,
     pub over_limit: u64,
 }
+
+/// Where an extract writes: a pcap while its packets share one link type.
+#[derive(Debug)]
+enum Out {
+    Pcap(u32, PcapWriter),
+    Pcapng(PcapngWriter),
+}
+
+impl Out {
+    fn len(&self) -> usize {
+        match self {
+            Out::Pcap(_, w) => w.len(),
+            Out::Pcapng(w) => w.len(),
+        }
+    }
+
+    fn packet(&mut self, linktype: u32, ts_ns: i64, data: &[u8], orig_len: u32) {
+        if let Out::Pcap(lt, w) = self {
+            if *lt == linktype {
+                w.packet_with_len(ts_ns, data, orig_len);
+                return;
+            }
+            // A second link type: what was written moves to a pcapng.
+            let mut ng = PcapngWriter::new(SNAPLEN);
+            let bytes = std::mem::replace(w, PcapWriter::new_nanos(*lt, SNAPLEN)).into_bytes();
+            let mut at = 24;
+            while let Some(h) = bytes.get(at..at + 16) {
+                let word = |i: usize| {
+                    h.get(i..i + 4)
+                        .and_then(|b| b.try_into().ok())
+                        .map_or(0, u32::from_le_bytes)
+                };
+                let (sec, ns, caplen, orig) = (word(0), word(4), word(8) as usize, word(12));
+                let data = bytes.get(at + 16..at + 16 + caplen).unwrap_or_default();
+                ng.packet(
+                    *lt,
+                    i64::from(sec) * 1_000_000_000 + i64::from(ns),
+                    data,
+                    orig,
+                );
+                at += 16 + caplen;
+            }
+            *self = Out::Pcapng(ng);
+        }
+        if let Out::Pcapng(w) = self {
+            w.packet(linktype, ts_ns, data, orig_len);
+        }
+    }
+}
+
+/// Snapshot length of saved captures.
+const SNAPLEN: u32 = 262_144;
 
 impl Extract {
     pub fn new(sel: Selection, limit: usize) -> Self {
@@ -160,7 +215,6 @@ impl Extract {
             reader: Reader::new(),
             writer: None,
             packets: 0,
-            other_link: 0,
             limit,
             over_limit: 0,
         }
@@ -168,7 +222,7 @@ impl Extract {
 
     /// Packets the selection matched: written, or left out (and counted why).
     pub fn matched(&self) -> u64 {
-        self.packets + self.other_link + self.over_limit
+        self.packets + self.over_limit
     }
 
     /// Start a byte range: a fresh reader, given the range's preamble.
@@ -186,7 +240,6 @@ impl Extract {
             reader,
             writer,
             packets,
-            other_link,
             over_limit,
             ..
         } = self;
@@ -197,14 +250,14 @@ impl Extract {
             if !sel.matches(f.ts_ns, &p) {
                 return;
             }
-            let (lt, w) = writer
-                .get_or_insert_with(|| (f.linktype, PcapWriter::new_nanos(f.linktype, 262_144)));
-            if *lt != f.linktype {
-                *other_link += 1;
-            } else if w.len() + f.data.len() + 16 > limit {
+            let w = writer.get_or_insert_with(|| {
+                Out::Pcap(f.linktype, PcapWriter::new_nanos(f.linktype, SNAPLEN))
+            });
+            // Room for the packet, and for a pcapng's larger headers.
+            if w.len() + f.data.len() + 64 > limit {
                 *over_limit += 1;
             } else {
-                w.packet_with_len(f.ts_ns, f.data, f.orig_len);
+                w.packet(f.linktype, f.ts_ns, f.data, f.orig_len);
                 *packets += 1;
             }
         });
@@ -219,12 +272,6 @@ impl Extract {
     /// Why matching packets were left out, if any were: one phrase per reason.
     pub fn notes(&self) -> Vec<String> {
         let mut notes = Vec::new();
-        if self.other_link > 0 {
-            notes.push(format!(
-                "{} of another link type than the first packet's (a pcap holds one)",
-                self.other_link
-            ));
-        }
         if self.over_limit > 0 {
             let limit = if self.limit >= 1 << 20 {
                 format!("{} MiB", self.limit >> 20)
@@ -236,11 +283,20 @@ impl Extract {
         notes
     }
 
+    /// `pcap`, or `pcapng` when the packets are of several link types.
+    pub fn format(&self) -> &'static str {
+        match self.writer {
+            Some(Out::Pcapng(_)) => "pcapng",
+            _ => "pcap",
+        }
+    }
+
     /// The capture (an empty Ethernet pcap if nothing matched).
     pub fn finish(self) -> Vec<u8> {
         match self.writer {
-            Some((_, w)) => w.into_bytes(),
-            None => PcapWriter::new_nanos(1, 262_144).into_bytes(),
+            Some(Out::Pcap(_, w)) => w.into_bytes(),
+            Some(Out::Pcapng(w)) => w.into_bytes(),
+            None => PcapWriter::new_nanos(1, SNAPLEN).into_bytes(),
         }
     }
 }
@@ -378,6 +434,61 @@ mod tests {
             assert!(w[0].min_ts_us <= w[1].max_ts_us);
         }
         assert_eq!(reread(&ix, &bytes), n);
+    }
+
+    #[test]
+    fn packets_of_several_link_types_are_saved_as_a_pcapng() {
+        use crate::writer::PcapngWriter;
+        // The same conversation on an Ethernet interface and on a raw-IP one.
+        let (bytes, _) = synth::scenario("sample").unwrap();
+        let mut eth = Vec::new();
+        let mut rd = Reader::new();
+        rd.feed(&bytes, &mut |f| {
+            if eth.len() < 4000 {
+                eth.push((f.ts_ns, f.data.to_vec()))
+            }
+        });
+        let mut ng = PcapngWriter::new(65535);
+        for (i, (ts, d)) in eth.iter().enumerate() {
+            if i % 3 == 0 {
+                ng.packet(101, *ts, &d[14..], d.len() as u32 - 14);
+            } else {
+                ng.packet(1, *ts, d, d.len() as u32);
+            }
+        }
+        let input = ng.into_bytes();
+        let mut all = Extract::new(
+            Selection::port(Key::Service, Proto::Udp, 53, i64::MIN, i64::MAX),
+            usize::MAX,
+        );
+        all.range(&[], &input);
+        let (mut want, mut links) = (0u64, std::collections::BTreeSet::new());
+        let mut rd = Reader::new();
+        rd.feed(&input, &mut |f| {
+            if let Decoded::Ip(p) = decode::decode(f.linktype, f.data) {
+                if all.sel.matches(f.ts_ns, &p) {
+                    want += 1;
+                    links.insert(f.linktype);
+                }
+            }
+        });
+        assert_eq!(links.len(), 2, "both link types carry udp/53");
+        assert_eq!(all.packets, want);
+        assert_eq!(all.matched(), want);
+        assert!(all.notes().is_empty());
+        assert_eq!(all.format(), "pcapng");
+        // Read back: the same packets, in order, each with its own link type.
+        let out = all.finish();
+        let (mut n, mut back) = (0u64, std::collections::BTreeSet::new());
+        let mut rd = Reader::new();
+        let mut last = i64::MIN;
+        rd.feed(&out, &mut |f| {
+            n += 1;
+            back.insert(f.linktype);
+            assert!(f.ts_ns >= last);
+            last = f.ts_ns;
+        });
+        assert_eq!((n, back), (want, links));
     }
 
     #[test]
