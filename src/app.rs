@@ -1425,12 +1425,14 @@ fn result_view(state: &State, h: Handlers) -> Html {
             <div class="panels">
                 <PortTable report={report.clone()} selected={state.selected} overlay={state.overlay.clone()}
                     on_select={h.select.clone()} on_overlay={h.overlay.clone()} />
-                <Timeline report={report} selected={state.selected} overlay={state.overlay.clone()} metric={state.metric}
+                <Timeline report={report.clone()} selected={state.selected} overlay={state.overlay.clone()} metric={state.metric}
                     view={state.view} log={state.log} utc={state.utc}
                     fine={state.fine.clone().map(Shared)} zoom_limit={state.zoom_limit.clone()}
                     on_metric={h.metric.clone()} on_view={h.view.clone()}
                     on_log={h.log.clone()} on_utc={h.utc.clone()} />
             </div>
+            <crate::heatmap::Heatmap report={report} metric={state.metric} view={state.view}
+                selected={state.selected} on_select={h.select.clone()} on_view={h.view.clone()} />
         </>
     }
 }

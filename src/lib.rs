@@ -4,6 +4,7 @@
 //! `Blob`) to a dedicated worker, which reads it in slices, feeds
 //! `portspike-core`, posts progress, and posts the final report as JSON.
 
+pub mod heat;
 pub mod protocol;
 pub mod share;
 
@@ -11,5 +12,7 @@ pub mod share;
 pub mod app;
 #[cfg(target_arch = "wasm32")]
 pub mod chart;
+#[cfg(target_arch = "wasm32")]
+pub mod heatmap;
 #[cfg(target_arch = "wasm32")]
 pub mod worker;

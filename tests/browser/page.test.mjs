@@ -733,3 +733,61 @@ test('hostile links: a result with an impossible time is refused by name and the
   assert.ok(!requests.some((u) => u.includes('evil.example')), `no request to the other host: ${requests}`);
   await page.close();
 });
+
+test('heatmap: every port at once; hover equals the report, a click picks the port and zooms, the sweep is outlined', async () => {
+  const expected = cliReport(path.join(root, 'static', 'sample.pcap'));
+  const { page } = await openPage();
+  await page.click('[data-testid="sample-button"]');
+  await waitState(page, ['done']);
+  const map = '[data-testid="heatmap"]';
+  await page.waitForSelector(map);
+  const rows = expected.ports.filter((p) => p.series);
+  assert.equal(Number(await page.getAttribute(map, 'data-ports')), rows.length);
+  const s = rows[0].series;
+  assert.equal(`${rows[0].proto}/${rows[0].port}`, 'tcp/445');
+  const t0 = Number(await page.getAttribute(map, 'data-t0'));
+  assert.equal(t0, s.start_ts);
+  // The bin with the most packets of the top port, under the pointer.
+  const bin = s.packets.indexOf(Math.max(...s.packets));
+  const place = async () => {
+    const box = await page.$eval(map, (c) => {
+      c.scrollIntoView({ block: 'center' });
+      const b = c.getBoundingClientRect();
+      return { x: b.left, y: b.top, w: b.width, h: b.height };
+    });
+    return [box.x + ((bin + 0.5) / s.packets.length) * box.w, box.y + box.h / rows.length / 2];
+  };
+  let [x, y] = await place();
+  await page.mouse.move(x, y);
+  // The tooltip names the bin under the pointer (within a pixel of the one
+  // aimed at) and says exactly what the report holds for it.
+  const tip = await page.textContent('[data-testid="heatmap-tooltip"]');
+  const m = tip.match(/^tcp\/445 · (\d\d):(\d\d):(\d\d)–\S+ UTC · (\d+) packets$/);
+  assert.ok(m, tip);
+  const day = Math.floor(s.start_ts / 86400e6) * 86400e6;
+  const shown = (day + ((Number(m[1]) * 60 + Number(m[2])) * 60 + Number(m[3])) * 1e6 - s.start_ts) / s.bin_width_us;
+  assert.ok(Math.abs(shown - bin) <= 1, `${tip}: bin ${shown}, aimed at ${bin}`);
+  assert.equal(Number(m[4]), s.packets[shown], tip);
+  // The sweep's cells are outlined in red on the top row.
+  const sweep = expected.spikes.find((f) => f.port === 445);
+  const outline = (fx) => page.$eval(map, (c, [fx, rowsN]) => {
+    // The pixels around the finding's left edge in the top row: one of them is the outline's red.
+    const x0 = Math.max(0, Math.floor(fx * c.width) - 2);
+    const d = c.getContext('2d').getImageData(x0, 0, 5, Math.max(1, Math.floor(c.height / rowsN))).data;
+    for (let i = 0; i < d.length; i += 4) if (d[i] > 180 && d[i + 1] < 90 && d[i + 2] < 90) return true;
+    return false;
+  }, [fx, rows.length]);
+  const frac = (t) => (t - s.start_ts) / (s.packets.length * s.bin_width_us);
+  assert.ok(await outline(frac(sweep.start_ts)), 'the sweep is outlined');
+  assert.ok(!(await outline(frac(sweep.start_ts) / 2)), 'nothing is outlined before it');
+  // A click picks tcp/445 and zooms both views to that bin's neighbourhood.
+  await page.click('[data-testid="port-row"]:nth-child(3)');
+  [x, y] = await place();
+  await page.mouse.click(x, y);
+  await page.waitForFunction((sel) => document.querySelector(sel).dataset.selected === 'tcp/445', map);
+  const view = await page.$eval('[data-testid="timeline"]', (c) => [Number(c.dataset.t0), Number(c.dataset.t1)]);
+  const b0 = s.start_ts + bin * s.bin_width_us;
+  assert.ok(view[0] <= b0 && view[1] >= b0 + s.bin_width_us && view[1] - view[0] <= 30 * s.bin_width_us, `${view} around ${b0}`);
+  assert.deepEqual([Number(await page.getAttribute(map, 'data-t0')), Number(await page.getAttribute(map, 'data-t1'))], view, 'the heatmap follows');
+  await page.close();
+});

@@ -1,0 +1,262 @@
+//! Every port at once: the top ports (by score) against time, colour = the
+//! selected metric on a log scale, findings outlined in red and a port's
+//! rhythm (its pattern) in dashed grey. Hover names the cell; a click picks
+//! the port and zooms to that bin's neighbourhood; a drag sets the window of
+//! both views (they share the page's view).
+
+use crate::app::Shared;
+use crate::chart::{self, Metric};
+use crate::heat;
+use portspike_core::report::Report;
+use wasm_bindgen::{Clamped, JsCast, JsValue};
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
+use yew::prelude::*;
+
+/// Height of a row in CSS pixels (the canvas grows with the rows, up to a bound).
+const ROW_PX: f64 = 4.0;
+const MAX_PX: f64 = 640.0;
+/// Bins either side of a clicked one in the zoomed view.
+const ZOOM_BINS: i64 = 10;
+
+#[derive(Properties, PartialEq)]
+pub struct HeatmapProps {
+    pub report: Shared<Report>,
+    pub metric: Metric,
+    /// The page's time window (`None`: the whole capture).
+    pub view: Option<(i64, i64)>,
+    pub selected: usize,
+    pub on_select: Callback<usize>,
+    pub on_view: Callback<Option<(i64, i64)>>,
+}
+
+/// The full span of the report's grid.
+fn span(r: &Report) -> Option<(i64, i64)> {
+    let s = r.ports.iter().find_map(|p| p.series.as_deref())?;
+    Some((
+        s.start_ts,
+        s.start_ts + s.packets.len() as i64 * s.bin_width_us as i64,
+    ))
+}
+
+#[function_component(Heatmap)]
+pub fn heatmap(props: &HeatmapProps) -> Html {
+    let canvas = use_node_ref();
+    let shown = use_state(|| heat::ROWS_STEP);
+    let tip = use_state(|| None::<(f64, f64, String)>);
+    let drag = use_state(|| None::<(f64, f64)>);
+    let r = &props.report.0;
+    let rows = heat::rows(r, *shown);
+    let total = heat::with_series(r);
+    let Some(full) = span(r) else {
+        return html! {};
+    };
+    let (t0, t1) = props.view.unwrap_or(full);
+    let height = (rows.len() as f64 * ROW_PX).clamp(ROW_PX * 4.0, MAX_PX);
+    // Draw after each render that changed what is shown.
+    {
+        let canvas = canvas.clone();
+        let report = props.report.clone();
+        let rows = rows.clone();
+        let metric = props.metric;
+        use_effect_with(
+            (props.report.clone(), rows.len(), metric, t0, t1),
+            move |_| {
+                if let Some(c) = canvas.cast::<HtmlCanvasElement>() {
+                    let _ = draw(&c, &report.0, &rows, metric, (t0, t1));
+                }
+            },
+        );
+    }
+    let first_series = r.ports.iter().find_map(|p| p.series.as_deref()).cloned();
+    let at = {
+        let canvas = canvas.clone();
+        let rows = rows.clone();
+        move |e: &MouseEvent| -> Option<(usize, usize, f64, f64)> {
+            let c = canvas.cast::<HtmlCanvasElement>()?;
+            let b = c.get_bounding_client_rect();
+            let (x, y) = (
+                f64::from(e.client_x()) - b.left(),
+                f64::from(e.client_y()) - b.top(),
+            );
+            let s = first_series.as_ref()?;
+            let (first, n) = heat::bins_in(s, t0, t1);
+            let (row, bin) = heat::hit(x, y, b.width(), b.height(), rows.len(), first, n)?;
+            Some((*rows.get(row)?, bin, x, y))
+        }
+    };
+    let onmousemove = {
+        let (tip, report, at, metric, drag) = (
+            tip.clone(),
+            props.report.clone(),
+            at.clone(),
+            props.metric,
+            drag.clone(),
+        );
+        Callback::from(move |e: MouseEvent| {
+            if let Some((x0, _)) = *drag {
+                drag.set(Some((x0, f64::from(e.offset_x()))));
+            }
+            let text = at(&e).and_then(|(i, bin, x, y)| {
+                let p = report.0.ports.get(i)?;
+                let s = p.series.as_deref()?;
+                let v = heat::values(s, metric.as_str()).get(bin)?;
+                let w = s.bin_width_us as i64;
+                let b0 = s.start_ts + bin as i64 * w;
+                Some((
+                    x,
+                    y,
+                    format!(
+                        "{}/{} · {}–{} UTC · {} {}",
+                        p.proto,
+                        p.port,
+                        chart::hms_prec(b0, 0, w),
+                        chart::hms_prec(b0 + w, 0, w),
+                        v,
+                        metric.as_str()
+                    ),
+                ))
+            });
+            tip.set(text);
+        })
+    };
+    let onmouseleave = {
+        let (tip, drag) = (tip.clone(), drag.clone());
+        Callback::from(move |_: MouseEvent| {
+            tip.set(None);
+            drag.set(None);
+        })
+    };
+    let onmousedown = {
+        let drag = drag.clone();
+        Callback::from(move |e: MouseEvent| {
+            let x = f64::from(e.offset_x());
+            drag.set(Some((x, x)));
+        })
+    };
+    let onmouseup = {
+        let (drag, at, on_select, on_view, canvas) = (
+            drag.clone(),
+            at.clone(),
+            props.on_select.clone(),
+            props.on_view.clone(),
+            canvas.clone(),
+        );
+        let report = props.report.clone();
+        Callback::from(move |e: MouseEvent| {
+            let Some((x0, _)) = *drag else { return };
+            drag.set(None);
+            let x1 = f64::from(e.offset_x());
+            let width = canvas
+                .cast::<HtmlCanvasElement>()
+                .map_or(1.0, |c| f64::from(c.client_width()).max(1.0));
+            if (x1 - x0).abs() >= 6.0 {
+                // A drag: its stretch becomes the window of both views.
+                let t = |x: f64| t0 + ((x / width).clamp(0.0, 1.0) * (t1 - t0) as f64) as i64;
+                let (a, b) = (t(x0.min(x1)), t(x0.max(x1)));
+                if b > a {
+                    on_view.emit(Some((a, b)));
+                }
+            } else if let Some((i, bin, _, _)) = at(&e) {
+                on_select.emit(i);
+                if let Some(s) = report.0.ports.get(i).and_then(|p| p.series.as_deref()) {
+                    let w = s.bin_width_us as i64;
+                    let b0 = s.start_ts + bin as i64 * w;
+                    on_view.emit(Some((b0 - ZOOM_BINS * w, b0 + (ZOOM_BINS + 1) * w)));
+                }
+            }
+        })
+    };
+    let more = {
+        let shown = shown.clone();
+        Callback::from(move |_: MouseEvent| shown.set(*shown + heat::ROWS_STEP))
+    };
+    let brush = drag.and_then(|(a, b)| {
+        ((a - b).abs() >= 6.0).then(|| format!("left: {}px; width: {}px", a.min(b), (a - b).abs()))
+    });
+    let selected = r
+        .ports
+        .get(props.selected)
+        .map(|p| format!("{}/{}", p.proto, p.port));
+    html! {
+        <section class="heatmap-panel" aria-label="Every port at once">
+            <h2>{format!("Every port at once ({} of {} with a timeline) · {}", rows.len(), total, props.metric.as_str())}</h2>
+            <div class="plot">
+                <canvas ref={canvas} class="heatmap" data-testid="heatmap"
+                    data-ports={rows.len().to_string()} data-t0={t0.to_string()} data-t1={t1.to_string()}
+                    data-selected={selected}
+                    style={format!("height: {height}px")}
+                    role="img" aria-label="Ports by time; colour is the metric on a log scale"
+                    {onmousemove} {onmouseleave} {onmousedown} {onmouseup}></canvas>
+                if let Some(style) = brush { <div class="brush" style={style}></div> }
+                if let Some((x, y, text)) = (*tip).clone() {
+                    <div class="tooltip" data-testid="heatmap-tooltip"
+                        style={format!("left: {}px; top: {}px", x + 12.0, y + 12.0)}>{text}</div>
+                }
+            </div>
+            <p class="note legend">{"Light to dark blue to red: more, on a log scale. Red outline: a finding; dashed grey: a port's ordinary rhythm."}</p>
+            if total > rows.len() {
+                <button class="button secondary small" data-testid="heatmap-more" onclick={more}>
+                    {format!("Show {} more ports", (total - rows.len()).min(heat::ROWS_STEP))}</button>
+            }
+        </section>
+    }
+}
+
+/// Paint the cells, then outline findings and patterns.
+fn draw(
+    c: &HtmlCanvasElement,
+    r: &Report,
+    rows: &[usize],
+    metric: Metric,
+    (t0, t1): (i64, i64),
+) -> Result<(), JsValue> {
+    let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio());
+    let (w, h) = (
+        (f64::from(c.client_width()) * dpr).round().max(1.0),
+        (f64::from(c.client_height()) * dpr).round().max(1.0),
+    );
+    c.set_width(w as u32);
+    c.set_height(h as u32);
+    let ctx: CanvasRenderingContext2d = c
+        .get_context("2d")?
+        .ok_or_else(|| JsValue::from_str("no 2d context"))?
+        .dyn_into()?;
+    let px = heat::pixels(r, rows, metric.as_str(), t0, t1, w as usize, h as usize);
+    let img = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&px), w as u32, h as u32)?;
+    ctx.put_image_data(&img, 0.0, 0.0)?;
+    if rows.is_empty() || t1 <= t0 {
+        return Ok(());
+    }
+    let row_h = h / rows.len() as f64;
+    // Edges on pixel centres, so a one-pixel line stays one crisp pixel.
+    let x = |t: i64| {
+        ((t - t0) as f64 / (t1 - t0) as f64 * w)
+            .clamp(0.0, w - 1.0)
+            .floor()
+            + 0.5
+    };
+    ctx.set_line_width(dpr.max(1.0));
+    for (k, &i) in rows.iter().enumerate() {
+        let Some(p) = r.ports.get(i) else { continue };
+        let y = (k as f64 * row_h).floor();
+        let rh = (row_h.floor() - 1.0).max(1.0);
+        if let Some(pat) = &p.pattern {
+            ctx.set_stroke_style_str("#8a94a3");
+            let dash = js_sys::Array::of2(&JsValue::from(4.0 * dpr), &JsValue::from(3.0 * dpr));
+            ctx.set_line_dash(&dash)?;
+            let (a, b) = (x(pat.first_ts), x(pat.last_ts + pat.period_us.max(0)));
+            ctx.stroke_rect(a, y + 0.5, (b - a).max(2.0), rh);
+            ctx.set_line_dash(&js_sys::Array::new())?;
+        }
+        ctx.set_stroke_style_str("#dc2626");
+        for s in r
+            .spikes
+            .iter()
+            .filter(|s| s.proto == p.proto && s.port == p.port)
+        {
+            let (a, b) = (x(s.start_ts), x(s.end_ts));
+            ctx.stroke_rect(a, y + 0.5, (b - a).max(2.0), rh);
+        }
+    }
+    Ok(())
+}
