@@ -584,23 +584,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             progress.clear();
             let mut report = a.finish();
             duplicate_warnings(&mut report, &skipped);
-            let mut out = std::io::stdout().lock();
-            if json {
-                // Written as it is serialised: a report of 65,535 ports is tens of MB as text.
-                let mut w = std::io::BufWriter::with_capacity(1 << 16, &mut out);
-                serde_json::to_writer_pretty(&mut w, &report)?;
-                writeln!(w)?;
-                w.flush()?;
-            } else if let Some(kind) = csv {
-                let text = match kind {
-                    CsvKind::Series => portspike_core::export::series_csv(&report),
-                    CsvKind::Spikes => portspike_core::export::spikes_csv(&report),
-                    CsvKind::Scanners => portspike_core::export::scanners_csv(&report),
-                };
-                out.write_all(text.as_bytes())?;
-            } else {
-                write_table(&mut out, &report, top)?;
-            }
+            print_report(&report, json, csv, top)?;
             if let Some(e) = &report.capture.error {
                 let at = e
                     .offset
@@ -903,23 +887,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             let report =
                 portspike_core::summary::detect(params, &sums).map_err(anyhow::Error::msg)?;
-            let stdout = std::io::stdout();
-            let mut out = stdout.lock();
-            if json {
-                let mut w = std::io::BufWriter::with_capacity(1 << 16, &mut out);
-                serde_json::to_writer_pretty(&mut w, &report)?;
-                writeln!(w)?;
-                w.flush()?;
-            } else if let Some(kind) = csv {
-                let text = match kind {
-                    CsvKind::Series => portspike_core::export::series_csv(&report),
-                    CsvKind::Spikes => portspike_core::export::spikes_csv(&report),
-                    CsvKind::Scanners => portspike_core::export::scanners_csv(&report),
-                };
-                out.write_all(text.as_bytes())?;
-            } else {
-                write_table(&mut out, &report, top)?;
-            }
+            print_report(&report, json, csv, top)?;
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Diff {
@@ -1188,6 +1156,28 @@ fn common_root(paths: &[PathBuf]) -> PathBuf {
         }
     }
     root
+}
+
+/// Print a report as `analyze` and `detect` do: JSON, a CSV table or the ranked table.
+fn print_report(report: &Report, json: bool, csv: Option<CsvKind>, top: usize) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        // Written as it is serialised: a report of 65,535 ports is tens of MB as text.
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, &mut out);
+        serde_json::to_writer_pretty(&mut w, report)?;
+        writeln!(w)?;
+        w.flush()?;
+    } else if let Some(kind) = csv {
+        let text = match kind {
+            CsvKind::Series => portspike_core::export::series_csv(report),
+            CsvKind::Spikes => portspike_core::export::spikes_csv(report),
+            CsvKind::Scanners => portspike_core::export::scanners_csv(report),
+        };
+        out.write_all(text.as_bytes())?;
+    } else {
+        write_table(&mut out, report, top)?;
+    }
+    Ok(())
 }
 
 fn fmt_ts(us: i64) -> String {

@@ -564,13 +564,18 @@ pub fn scanners(e: &Engine, d: &Detection) -> Vec<ScannerReport> {
             Some(r)
         })
         .collect();
-    out.sort_by(|a, b| {
+    sort_scanners(&mut out);
+    out
+}
+
+/// Scanners in report order: by score, then first contacts, then address.
+pub fn sort_scanners(v: &mut [ScannerReport]) {
+    v.sort_by(|a, b| {
         b.score
             .total_cmp(&a.score)
             .then(b.attempts.cmp(&a.attempts))
             .then(a.source.cmp(&b.source))
     });
-    out
 }
 
 fn scanner(

@@ -76,12 +76,7 @@ fn merge_scanners(all: impl Iterator<Item = ScannerReport>) -> Vec<ScannerReport
         }
     }
     let mut out: Vec<ScannerReport> = by.into_values().collect();
-    out.sort_by(|a, b| {
-        b.score
-            .total_cmp(&a.score)
-            .then(b.attempts.cmp(&a.attempts))
-            .then(a.source.cmp(&b.source))
-    });
+    crate::detect::sort_scanners(&mut out);
     out
 }
 
