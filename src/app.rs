@@ -1533,8 +1533,14 @@ fn findings(props: &FindingsProps) -> Html {
         html! { <>{ for v.iter().filter_map(|i| r.spikes.get(*i).map(|sp| row(*i, sp))) }</> }
     };
     let head = html! {
-        <thead><tr><th>{"Kind"}</th><th>{"Port"}</th><th>{"When"}</th><th class="num">{"Observed"}</th>
-            <th class="num">{"Sources → destinations"}</th><th>{"Top sources"}</th><th class="num">{"Score"}</th></tr></thead>
+        <thead><tr>
+            <th title="sweep: few sources to many addresses, failing; flood: many sources to few targets, handshakes not completing; backscatter: answers to SYNs never sent; surge: ordinary growth">{"Kind"}</th>
+            <th title="Protocol and port">{"Port"}</th>
+            <th title="The finding's window (all its episodes)">{"When"}</th>
+            <th class="num" title="The metric summed over the window, against what the port's own baseline expected">{"Observed"}</th>
+            <th class="num" title="Distinct clients and servers in the window">{"Sources → destinations"}</th>
+            <th title="The busiest clients in the window">{"Top sources"}</th>
+            <th class="num" title="Robust z-score of the peak bin: how many spreads above the port's median">{"Score"}</th></tr></thead>
     };
     // A few surges are shown as they are; more are folded away behind their count.
     let fold = surges.len() > SURGES_SHOWN;
@@ -1610,6 +1616,24 @@ struct DetailProps {
 
 #[function_component(SpikeDetail)]
 fn spike_detail(props: &DetailProps) -> Html {
+    let node = use_node_ref();
+    {
+        // Opened below the findings: bring it into view when it is out of sight.
+        let node = node.clone();
+        use_effect_with(props.index, move |_| {
+            if let (Some(el), Some(w)) = (node.cast::<web_sys::Element>(), web_sys::window()) {
+                let r = el.get_bounding_client_rect();
+                let h = w
+                    .inner_height()
+                    .ok()
+                    .and_then(|h| h.as_f64())
+                    .unwrap_or(0.0);
+                if r.top() > h * 0.8 || r.bottom() < 0.0 {
+                    el.scroll_into_view();
+                }
+            }
+        });
+    }
     let Some(sp) = props.report.spikes.get(props.index) else {
         return html! {};
     };
@@ -1623,12 +1647,12 @@ fn spike_detail(props: &DetailProps) -> Html {
         Callback::from(move |_: MouseEvent| on_save.emit(i))
     };
     html! {
-        <section class="detail" data-testid="spike-detail" aria-label="Finding detail">
+        <section class="detail" data-testid="spike-detail" aria-label="Finding detail" ref={node}>
             <h2>{format!("{} on {}/{} · {}", sp.kind, sp.proto, sp.port, window_text(sp.start_ts, sp.end_ts))}</h2>
             <div class="detail-grid">
-                <div><h3>{"Top sources"}</h3>{list(&sp.top_sources)}</div>
-                <div><h3>{"Top destinations"}</h3>{list(&sp.top_destinations)}</div>
-                <div><h3>{"Evidence"}</h3>
+                <div><h3 title="The busiest clients active in the window; their counts are over the whole capture">{"Top sources (packets in the whole capture)"}</h3>{list(&sp.top_sources)}</div>
+                <div><h3 title="The busiest servers active in the window; their counts are over the whole capture">{"Top destinations (packets in the whole capture)"}</h3>{list(&sp.top_destinations)}</div>
+                <div><h3>{"In this window"}</h3>
                     <ul>
                         <li>{format!("{} packets, {} attempts, {} failed, {} completed", sp.packets, sp.attempts, sp.failures, sp.completed)}</li>
                         <li>{format!("{} {} observed vs {:.1} expected (score {:.1})", sp.observed, sp.metric, sp.baseline, sp.score)}</li>
@@ -1869,12 +1893,17 @@ fn port_table(props: &PortProps) -> Html {
             </div>
             <div class="port-scroll" {onscroll}>
                 <table>
-                    <thead><tr><th>{"#"}</th><th>{"Port"}</th><th>{"Service"}</th><th>{"Activity"}</th>
-                        <th class="num">{"Score"}</th><th class="num">{"Packets"}</th><th class="num">{"Sources"}</th></tr></thead>
+                    <thead><tr><th title="Place in the table's current order">{"#"}</th>
+                        <th title="Protocol and port: the flow's service port (or the destination port, per the settings)">{"Port"}</th>
+                        <th title="The port's registered service name">{"Service"}</th>
+                        <th title="Packets over the whole capture, as a small chart">{"Activity"}</th>
+                        <th class="num" title="How far the port's busiest stretch stood above its own normal (robust z-score); 6 or more with persistence is a finding">{"Score"}</th>
+                        <th class="num" title="Packets over the whole capture">{"Packets"}</th>
+                        <th class="num" title="Distinct clients over the whole capture">{"Sources"}</th></tr></thead>
                     <tbody>
                     if top_pad > 0.0 { <tr class="pad" style={format!("height: {top_pad}px")}></tr> }
-                    { for rows.get(first..last).unwrap_or_default().iter().filter_map(|&i| ports.get(i).map(|p| html! {
-                        <PortRow key={i} index={i} port={p.clone()} selected={i == props.selected}
+                    { for rows.get(first..last).unwrap_or_default().iter().enumerate().filter_map(|(k, &i)| ports.get(i).map(|p| html! {
+                        <PortRow key={i} index={i} position={first + k + 1} port={p.clone()} selected={i == props.selected}
                             overlaid={props.overlay.contains(&i)}
                             on_select={props.on_select.clone()} on_overlay={props.on_overlay.clone()} />
                     })) }
@@ -1960,6 +1989,8 @@ fn sparkline(values: &[u64]) -> Html {
 #[derive(Properties, PartialEq)]
 struct PortRowProps {
     index: usize,
+    /// Its place in the table's current order (1 is the top).
+    position: usize,
     port: PortReport,
     selected: bool,
     overlaid: bool,
@@ -1997,7 +2028,7 @@ fn port_row(props: &PortRowProps) -> Html {
         <tr data-testid="port-row" data-port={port_label(p)}
             class={classes!(props.selected.then_some("selected"), props.overlaid.then_some("overlaid"))}
             tabindex="0" aria-selected={props.selected.to_string()} {onclick} {onkeydown}>
-            <td>{props.index + 1}</td>
+            <td>{props.position}</td>
             <td>{port_label(p)}</td>
             <td>{p.service.clone().unwrap_or_default()}
                 if let Some(x) = &p.pattern {
@@ -2775,6 +2806,25 @@ fn share_panel(props: &ShareProps) -> Html {
         let anonymise = anonymise.clone();
         Callback::from(move |_: Event| anonymise.set(!*anonymise))
     };
+    // A click copies the link (and says so) rather than leaving the page.
+    let copied = use_state(|| None::<&'static str>);
+    let copy = |what: &'static str, link: String| {
+        let copied = copied.clone();
+        Callback::from(move |e: MouseEvent| {
+            if e.ctrl_key() || e.meta_key() || e.shift_key() || e.button() != 0 {
+                return; // a new tab or window, as the user asked
+            }
+            e.prevent_default();
+            if let Some(w) = web_sys::window() {
+                let _ = w.navigator().clipboard().write_text(&link);
+                copied.set(Some(what));
+            }
+        })
+    };
+    let copy_view = copy("the link to this view", view_link.clone());
+    let copy_result = result_link
+        .as_ref()
+        .map(|(link, _)| copy("the link with the result", link.clone()));
     html! {
         <section class="share" aria-label="Share">
             if props.shared {
@@ -2782,10 +2832,12 @@ fn share_panel(props: &ShareProps) -> Html {
                     "A shared result (portspike {}, capture SHA-256 {}): the capture itself is not loaded; drop it to analyse it here.",
                     props.report.generator.version, if sha.is_empty() { "unknown" } else { &sha })}</p>
             }
-            <a data-testid="share-link" href={view_link}>{"Link to this view"}</a>
-            if let Some((link, what)) = result_link {
-                <a data-testid="share-result" href={link.clone()}>{format!(
-                    "Link with the result ({} kB{what})", link.len() / 1000)}</a>
+            <a data-testid="share-link" href={view_link} onclick={copy_view}
+                title="Copies a link that opens this view again (the capture must be dropped again)">{"Copy link to this view"}</a>
+            if let (Some((link, what)), Some(onclick)) = (result_link, copy_result) {
+                <a data-testid="share-result" href={link.clone()} {onclick}
+                    title="Copies a link that carries the result itself: whoever opens it sees this analysis without the capture">{format!(
+                    "Copy link with the result ({} kB{what})", link.len() / 1000)}</a>
             } else {
                 <span class="muted" data-testid="share-result-pending">{
                     if props.partial { "Link with the result: once the analysis is done" } else { "Link with the result: building…" }
@@ -2793,6 +2845,9 @@ fn share_panel(props: &ShareProps) -> Html {
             }
             <label><input type="checkbox" data-testid="share-anonymise" checked={*anonymise} onchange={toggle} />
                 {" hash addresses in the result link"}</label>
+            if let Some(what) = *copied {
+                <span class="saved" role="status" data-testid="share-copied">{format!("Copied {what} ✓")}</span>
+            }
         </section>
     }
 }

@@ -174,3 +174,40 @@ test('a file that changes on disk while it is read: what was read is reported, w
     fs.rmSync(tmp, { force: true });
   }
 });
+
+test('the analyst path: drop, top finding, save its packets, its scanners, copy a link (counting the actions)', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.origin });
+  const page = await context.newPage();
+  await page.goto(server.url);
+  let actions = 0;
+  const act = async (f) => { actions += 1; return f(); };
+  await act(() => dropFile(page, 'sample.pcap', fs.readFileSync(sample)));
+  assert.equal(await waitState(page, ['done']), 'done');
+  // The top finding is the sweep; its detail opens in view.
+  await act(() => page.click('[data-testid="spike-row"]'));
+  await page.waitForSelector('[data-testid="spike-detail"]');
+  assert.equal(await page.getAttribute('[data-testid="spike-row"].selected', 'data-port'), 'tcp/445');
+  const inView = (sel) => page.$eval(sel, (el) => { const r = el.getBoundingClientRect(); return r.top < innerHeight && r.bottom > 0; });
+  assert.ok(await inView('[data-testid="spike-detail"]'), 'the detail is where the eye is');
+  // Its packets, saved: exactly what its Wireshark filter selects.
+  const filter = await page.textContent('[data-testid="wireshark-filter"]');
+  const [download] = await act(() => Promise.all([page.waitForEvent('download'), page.click('[data-testid="save-pcap"]')]));
+  const file = path.join(os.tmpdir(), `portspike-path-${process.pid}.pcap`);
+  await download.saveAs(file);
+  assert.equal(tsharkCount(file), tsharkCount(sample, filter));
+  fs.rmSync(file);
+  // Who swept: the first scanner's detail.
+  await act(() => page.click('[data-testid="scanner-row"]'));
+  await page.waitForSelector('[data-testid="scanner-detail"]');
+  assert.ok(await inView('[data-testid="scanner-detail"]'));
+  // Hand it on: the link is copied, and the page says so.
+  await page.waitForSelector('[data-testid="share-result"]');
+  const href = await page.$eval('[data-testid="share-result"]', (a) => a.href);
+  await act(() => page.click('[data-testid="share-result"]'));
+  await page.waitForSelector('[data-testid="share-copied"]');
+  assert.equal(page.url().split('#')[0], server.url, 'the tab stays on the analysis');
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), href);
+  assert.ok(actions <= 5, `${actions} actions from drop to a shared answer`);
+  await context.close();
+});
