@@ -1410,7 +1410,7 @@ fn result_view(state: &State, h: Handlers) -> Html {
             // the section waits for the first finding or the end.
             if !matches!(state.phase, Phase::Loading { .. }) || !report.spikes.is_empty() || !report.scanners.is_empty() {
                 <div class="findings-wrap" onclick={scanner_clicks(&report, h.scanner.clone())}>
-                    <Findings report={report.clone()} selected={state.spike} on_spike={h.spike.clone()} />
+                    <Findings report={report.clone()} selected={state.spike} on_spike={h.spike.clone()} utc={state.utc} />
                 </div>
             }
             if let Some(i) = state.scanner {
@@ -1420,7 +1420,7 @@ fn result_view(state: &State, h: Handlers) -> Html {
             }
             if let Some(i) = state.spike {
                 <SpikeDetail report={report.clone()} index={i} on_save={h.save.clone()}
-                    saved={state.saved.clone()} can_save={state.zoom_limit.is_none()} />
+                    saved={state.saved.clone()} can_save={state.zoom_limit.is_none()} utc={state.utc} />
             }
             <div class="panels">
                 <PortTable report={report.clone()} selected={state.selected} overlay={state.overlay.clone()}
@@ -1437,8 +1437,16 @@ fn result_view(state: &State, h: Handlers) -> Html {
     }
 }
 
-fn window_text(t0: i64, t1: i64) -> String {
-    format!("{}–{} UTC", chart::hms(t0), chart::hms(t1))
+/// A window's times in UTC, or in the browser's zone (`utc` false), as the
+/// time-zone toggle says.
+fn window_text(t0: i64, t1: i64, utc: bool) -> String {
+    let tz = if utc { 0 } else { local_offset_min(t0) };
+    format!(
+        "{}–{} {}",
+        chart::hms_at(t0, tz),
+        chart::hms_at(t1, tz),
+        chart::zone_name(tz)
+    )
 }
 
 /// A value shared by `Rc` that props compare by identity, not content: a
@@ -1477,6 +1485,8 @@ struct FindingsProps {
     report: Shared<Report>,
     selected: Option<usize>,
     on_spike: Callback<usize>,
+    /// Times in UTC (else the browser's zone).
+    utc: bool,
 }
 
 /// Surges listed as they are; more are folded behind their count.
@@ -1516,7 +1526,7 @@ fn findings(props: &FindingsProps) -> Html {
                 <td data-label="Kind"><span class={classes!("badge", sp.kind.clone())}>{&sp.kind}</span>
                     if sp.new_port { <span class="badge new">{"new port"}</span> }</td>
                 <td data-label="Port"><strong>{label}</strong>{service(&sp.proto, sp.port).map(|n| format!(" {n}")).unwrap_or_default()}</td>
-                <td data-label="When">{window_text(sp.start_ts, sp.end_ts)}
+                <td data-label="When">{window_text(sp.start_ts, sp.end_ts, props.utc)}
                     if episodes > 1 { <span class="episodes" title="Bursts of one kind on this port close in time: one incident">{format!(" · {episodes} episodes")}</span> }</td>
                 <td data-label="Observed" class="num">{format!("{} {} vs {:.0} expected", sp.observed, sp.metric, sp.baseline)}</td>
                 <td data-label="Sources → destinations" class="num">{format!("{} → {}", sp.sources, sp.destinations)}</td>
@@ -1570,7 +1580,10 @@ fn findings(props: &FindingsProps) -> Html {
                 <td>{sc.probes.join(", ")}</td>
                 <td class="num">{format!("{} contacts, {} failed", sc.attempts, sc.failures)}</td>
                 <td class="num">{format!("{} targets, {} ports", sc.targets, sc.ports)}</td>
-                <td>{format!("detected {} UTC ({})", chart::hms(sc.detected_ts), sc.method)}</td>
+                <td>{{
+                    let tz = if props.utc { 0 } else { local_offset_min(sc.detected_ts) };
+                    format!("detected {} {} ({})", chart::hms_at(sc.detected_ts, tz), chart::zone_name(tz), sc.method)
+                }}</td>
             </tr>
         }
     });
@@ -1612,6 +1625,8 @@ struct DetailProps {
     saved: Option<String>,
     /// The capture can be read again (local, uncompressed).
     can_save: bool,
+    /// Times in UTC (else the browser's zone).
+    utc: bool,
 }
 
 #[function_component(SpikeDetail)]
@@ -1648,7 +1663,7 @@ fn spike_detail(props: &DetailProps) -> Html {
     };
     html! {
         <section class="detail" data-testid="spike-detail" aria-label="Finding detail" ref={node}>
-            <h2>{format!("{} on {}/{} · {}", sp.kind, sp.proto, sp.port, window_text(sp.start_ts, sp.end_ts))}</h2>
+            <h2>{format!("{} on {}/{} · {}", sp.kind, sp.proto, sp.port, window_text(sp.start_ts, sp.end_ts, props.utc))}</h2>
             <div class="detail-grid">
                 <div><h3 title="The busiest clients active in the window; their counts are over the whole capture">{"Top sources (packets in the whole capture)"}</h3>{list(&sp.top_sources)}</div>
                 <div><h3 title="The busiest servers active in the window; their counts are over the whole capture">{"Top destinations (packets in the whole capture)"}</h3>{list(&sp.top_destinations)}</div>
@@ -1666,7 +1681,7 @@ fn spike_detail(props: &DetailProps) -> Html {
                     <h3 title="Bursts of one kind on this port closer than ten minutes are one incident">{format!("{} episodes of one incident", sp.episodes.len())}</h3>
                     <ol>{ for sp.episodes.iter().map(|e| html! {
                         <li data-testid="episode" data-t0={e.start_ts.to_string()} data-t1={e.end_ts.to_string()}>
-                            {format!("{} · {} {} (score {:.1})", window_text(e.start_ts, e.end_ts), e.observed, sp.metric, e.score)}</li>
+                            {format!("{} · {} {} (score {:.1})", window_text(e.start_ts, e.end_ts, props.utc), e.observed, sp.metric, e.score)}</li>
                     }) }</ol>
                 </div>
             }
@@ -2616,22 +2631,32 @@ struct SettingsProps {
 }
 
 /// A text input bound to one field of the draft settings.
+/// A settings field: `set` takes the text into the draft and says whether it
+/// was a value at all; one that is not is named until it is corrected.
 fn field(
     draft: &UseStateHandle<protocol::Settings>,
+    bad: &UseStateHandle<Vec<&'static str>>,
     testid: &'static str,
     label: &'static str,
     value: String,
-    set: fn(&mut protocol::Settings, &str),
+    set: fn(&mut protocol::Settings, &str) -> bool,
 ) -> Html {
-    let d = draft.clone();
+    let (d, b) = (draft.clone(), bad.clone());
     let oninput = Callback::from(move |e: InputEvent| {
         let v = e.target_unchecked_into::<HtmlInputElement>().value();
         let mut s = (*d).clone();
-        set(&mut s, &v);
+        let ok = set(&mut s, &v);
         d.set(s);
+        let mut names: Vec<&'static str> = b.iter().copied().filter(|n| *n != label).collect();
+        if !ok {
+            names.push(label);
+        }
+        b.set(names);
     });
+    let invalid = bad.contains(&label);
     html! {
-        <label>{label}<input data-testid={testid} type="text" {value} {oninput} /></label>
+        <label>{label}<input data-testid={testid} type="text" {value} {oninput}
+            aria-invalid={invalid.to_string()} class={classes!(invalid.then_some("invalid"))} /></label>
     }
 }
 
@@ -2658,6 +2683,7 @@ fn settings_panel(props: &SettingsProps) -> Html {
         })
     };
     let error = draft.to_params().err();
+    let bad = use_state(Vec::<&'static str>::new);
     html! {
         <details class="settings">
             <summary>{"Settings"}</summary>
@@ -2668,26 +2694,32 @@ fn settings_panel(props: &SettingsProps) -> Html {
                         <option value="dst-port" selected={draft.key == "dst-port"}>{"destination port"}</option>
                     </select>
                 </label>
-                { field(&draft, "bin-width", "Bin width (e.g. 1s, 5m; empty: automatic)", draft.bin.clone(), |s, v| s.bin = v.to_string()) }
-                { field(&draft, "settings-threshold", "Spike threshold (robust z)", d.threshold.to_string(),
-                    |s, v| if let Ok(x) = v.trim().parse() { s.detection.threshold = x }) }
-                { field(&draft, "settings-persistence", "Persistence K/N (hot bins)", format!("{}/{}", d.persistence_k, d.persistence_n),
-                    |s, v| if let Some((k, n)) = v.split_once('/') {
-                        if let (Ok(k), Ok(n)) = (k.trim().parse(), n.trim().parse()) {
+                { field(&draft, &bad, "bin-width", "Bin width (e.g. 1s, 5m; empty: automatic)", draft.bin.clone(), |s, v| { s.bin = v.to_string(); true }) }
+                { field(&draft, &bad, "settings-threshold", "Spike threshold (how many spreads above a port's normal a bin must be)", d.threshold.to_string(),
+                    |s, v| v.trim().parse().map(|x| s.detection.threshold = x).is_ok()) }
+                { field(&draft, &bad, "settings-persistence", "Persistence K/N (a finding needs K hot bins in any N)", format!("{}/{}", d.persistence_k, d.persistence_n),
+                    |s, v| match v.split_once('/').map(|(k, n)| (k.trim().parse(), n.trim().parse())) {
+                        Some((Ok(k), Ok(n))) => {
                             s.detection.persistence_k = k;
                             s.detection.persistence_n = n;
+                            true
                         }
+                        _ => false,
                     }) }
-                { field(&draft, "settings-baseline", "Baseline bins", d.baseline_bins.to_string(),
-                    |s, v| if let Ok(x) = v.trim().parse() { s.detection.baseline_bins = x }) }
-                { field(&draft, "settings-min-excess", "Minimum excess (events per bin)", d.min_excess.to_string(),
-                    |s, v| if let Ok(x) = v.trim().parse() { s.detection.min_excess = x }) }
-                { field(&draft, "settings-home", "Home networks (CIDR, comma-separated)", d.home.join(", "),
-                    |s, v| s.detection.home = protocol::cidr_list(v)) }
-                { field(&draft, "settings-allow", "Known scanners (CIDR, comma-separated)", d.allow.join(", "),
-                    |s, v| s.detection.allow = protocol::cidr_list(v)) }
+                { field(&draft, &bad, "settings-baseline", "Baseline bins (how much history forms a port's normal)", d.baseline_bins.to_string(),
+                    |s, v| v.trim().parse().map(|x| s.detection.baseline_bins = x).is_ok()) }
+                { field(&draft, &bad, "settings-min-excess", "Minimum excess (events per bin above normal)", d.min_excess.to_string(),
+                    |s, v| v.trim().parse().map(|x| s.detection.min_excess = x).is_ok()) }
+                { field(&draft, &bad, "settings-home", "Home networks (CIDR, comma-separated)", d.home.join(", "),
+                    |s, v| { s.detection.home = protocol::cidr_list(v); true }) }
+                { field(&draft, &bad, "settings-allow", "Known scanners (CIDR, comma-separated)", d.allow.join(", "),
+                    |s, v| { s.detection.allow = protocol::cidr_list(v); true }) }
+                if !bad.is_empty() {
+                    <p class="warning" role="alert" data-testid="settings-invalid">{format!(
+                        "Not a valid value: {} — correct it to apply.", bad.join("; "))}</p>
+                }
                 if let Some(e) = &error { <p class="warning" role="alert">{e}</p> }
-                <button class="button" type="submit" data-testid="settings-apply" disabled={error.is_some()}>{"Apply and analyse again"}</button>
+                <button class="button" type="submit" data-testid="settings-apply" disabled={error.is_some() || !bad.is_empty()}>{"Apply and analyse again"}</button>
             </form>
         </details>
     }

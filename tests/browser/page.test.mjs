@@ -794,3 +794,23 @@ test('heatmap: every port at once; hover equals the report, a click picks the po
   assert.deepEqual([Number(await page.getAttribute(map, 'data-t0')), Number(await page.getAttribute(map, 'data-t1'))], view, 'the heatmap follows');
   await page.close();
 });
+
+test('plain words: an invalid setting is named and cannot be applied; the time-zone choice reaches the findings', async () => {
+  const { page } = await openPage({ timezoneId: 'Europe/Paris' });
+  await page.click('[data-testid="sample-button"]');
+  await waitState(page, ['done']);
+  await page.click('.settings summary');
+  await page.fill('[data-testid="settings-threshold"]', 'abc');
+  assert.match(await page.textContent('[data-testid="settings-invalid"]'), /Spike threshold/);
+  assert.equal(await page.isDisabled('[data-testid="settings-apply"]'), true);
+  await page.fill('[data-testid="settings-threshold"]', '7');
+  await page.waitForSelector('[data-testid="settings-invalid"]', { state: 'detached' });
+  assert.equal(await page.isDisabled('[data-testid="settings-apply"]'), false);
+  // UTC first; the toggle moves the findings' times to the browser's zone too.
+  const when = () => page.$eval('[data-testid="spike-row"] td[data-label="When"]', (td) => td.textContent);
+  assert.match(await when(), /^09:09:00–09:10:55 UTC/);
+  await page.click('[data-testid="tz-toggle"]');
+  await page.waitForFunction(() => /UTC\+01:00/.test(document.querySelector('[data-testid="spike-row"] td[data-label="When"]').textContent));
+  assert.match(await when(), /^10:09:00–10:10:55 UTC\+01:00/);
+  await page.close();
+});
