@@ -1437,6 +1437,16 @@ fn result_view(state: &State, h: Handlers) -> Html {
     }
 }
 
+/// What a finding's kind means, in a sentence (badges' hover text).
+fn kind_help(kind: &str) -> &'static str {
+    match kind {
+        "sweep" => "Sweep: few sources probing many addresses on this port, mostly failing (a worm, a scanner)",
+        "flood" => "Flood: many sources on few targets, handshakes not completing (a SYN flood)",
+        "backscatter" => "Backscatter: answers (SYN-ACKs, resets) to packets never sent from here: someone spoofs these addresses",
+        _ => "Surge: growth far beyond this port's normal with answered connections (a flash crowd, a busy job)",
+    }
+}
+
 /// A window's times in UTC, or in the browser's zone (`utc` false), as the
 /// time-zone toggle says.
 fn window_text(t0: i64, t1: i64, utc: bool) -> String {
@@ -1523,8 +1533,8 @@ fn findings(props: &FindingsProps) -> Html {
             <tr data-testid="spike-row" data-port={label.clone()} data-kind={sp.kind.clone()}
                 class={classes!((props.selected == Some(i)).then_some("selected"))}
                 tabindex="0" {onclick} {onkeydown}>
-                <td data-label="Kind"><span class={classes!("badge", sp.kind.clone())}>{&sp.kind}</span>
-                    if sp.new_port { <span class="badge new">{"new port"}</span> }</td>
+                <td data-label="Kind"><span class={classes!("badge", sp.kind.clone())} title={kind_help(&sp.kind)}>{&sp.kind}</span>
+                    if sp.new_port { <span class="badge new" title="Nothing came to this port before the finding">{"new port"}</span> }</td>
                 <td data-label="Port"><strong>{label}</strong>{service(&sp.proto, sp.port).map(|n| format!(" {n}")).unwrap_or_default()}</td>
                 <td data-label="When">{window_text(sp.start_ts, sp.end_ts, props.utc)}
                     if episodes > 1 { <span class="episodes" title="Bursts of one kind on this port close in time: one incident">{format!(" · {episodes} episodes")}</span> }</td>
@@ -1574,12 +1584,12 @@ fn findings(props: &FindingsProps) -> Html {
     let scanners = r.scanners.iter().map(|sc| {
         html! {
             <tr data-testid="scanner-row" data-source={sc.source.clone()} data-kind={sc.kind.clone()}>
-                <td><span class="badge scan">{format!("{} scan", sc.kind)}</span>
-                    if sc.allowlisted { <span class="badge new">{"allowlisted"}</span> }</td>
+                <td><span class="badge scan" title="vertical: many ports of few hosts; horizontal: one port across many hosts; mixed: both">{format!("{} scan", sc.kind)}</span>
+                    if sc.allowlisted { <span class="badge new" title="A known scanner from the settings: marked, not hidden">{"allowlisted"}</span> }</td>
                 <td><strong>{&sc.source}</strong></td>
-                <td>{sc.probes.join(", ")}</td>
-                <td class="num">{format!("{} contacts, {} failed", sc.attempts, sc.failures)}</td>
-                <td class="num">{format!("{} targets, {} ports", sc.targets, sc.ports)}</td>
+                <td title="How it probed: syn (half-open), connect (full handshakes), fin, null, xmas, ack, udp">{sc.probes.join(", ")}</td>
+                <td class="num" title="Contacts: the first packets to a new (host, port); failed: refused, unreachable or unanswered">{format!("{} contacts, {} failed", sc.attempts, sc.failures)}</td>
+                <td class="num" title="Distinct hosts and ports it contacted">{format!("{} targets, {} ports", sc.targets, sc.ports)}</td>
                 <td>{{
                     let tz = if props.utc { 0 } else { local_offset_min(sc.detected_ts) };
                     format!("detected {} {} ({})", chart::hms_at(sc.detected_ts, tz), chart::zone_name(tz), sc.method)
@@ -2488,6 +2498,7 @@ fn timeline(props: &TimelineProps) -> Html {
                 { tooltip }
             </div>
             { zoom_note }
+            <p class="note legend" data-testid="timeline-legend">{"Blue: the selected port's metric per bin; red band: a finding's window; other colours: ports added with ctrl-click. Hover a bin for its values."}</p>
             { table_view(series.as_deref(), props.metric, (t0, t1), tz, &table_open) }
         </section>
     }
