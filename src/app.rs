@@ -2815,7 +2815,13 @@ fn share_panel(props: &ShareProps) -> Html {
         props
             .link
             .as_ref()
-            .filter(|l| l.anonymised == *anonymise && !props.partial)
+            // Offered once complete: with the capture's SHA-256 (a capture
+            // that could not be read to its end gets none).
+            .filter(|l| {
+                l.anonymised == *anonymise
+                    && !props.partial
+                    && (!l.sha256.is_empty() || props.report.capture.error.is_some())
+            })
             .map(|l| (l.value.clone(), l.kept, l.ports, l.sha256.clone()))
     };
     let total = props
@@ -2883,7 +2889,7 @@ fn share_panel(props: &ShareProps) -> Html {
                     "Copy link with the result ({} kB{what})", link.len() / 1000)}</a>
             } else {
                 <span class="muted" data-testid="share-result-pending">{
-                    if props.partial { "Link with the result: once the analysis is done" } else { "Link with the result: building…" }
+                    if props.partial { "Link with the result: once the analysis is done" } else { "Link with the result: once the capture is hashed…" }
                 }</span>
             }
             <label><input type="checkbox" data-testid="share-anonymise" checked={*anonymise} onchange={toggle} />

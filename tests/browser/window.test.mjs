@@ -188,7 +188,11 @@ test('the analyst path: drop, top finding, save its packets, its scanners, copy 
   await act(() => page.click('[data-testid="spike-row"]'));
   await page.waitForSelector('[data-testid="spike-detail"]');
   assert.equal(await page.getAttribute('[data-testid="spike-row"].selected', 'data-port'), 'tcp/445');
-  const inView = (sel) => page.$eval(sel, (el) => { const r = el.getBoundingClientRect(); return r.top < innerHeight && r.bottom > 0; });
+  // The detail is scrolled into view after it is drawn: wait for it to be seen.
+  const inView = (sel) => page.waitForFunction((s) => {
+    const r = document.querySelector(s).getBoundingClientRect();
+    return r.top < innerHeight && r.bottom > 0;
+  }, sel, { timeout: 5000 }).then(() => true, () => false);
   assert.ok(await inView('[data-testid="spike-detail"]'), 'the detail is where the eye is');
   // Its packets, saved: exactly what its Wireshark filter selects.
   const filter = await page.textContent('[data-testid="wireshark-filter"]');
@@ -204,6 +208,8 @@ test('the analyst path: drop, top finding, save its packets, its scanners, copy 
   // Hand it on: the link is copied, and the page says so.
   await page.waitForSelector('[data-testid="share-result"]');
   const href = await page.$eval('[data-testid="share-result"]', (a) => a.href);
+  // Offered only once complete: it names the capture's SHA-256.
+  assert.match(href, /[#&]sha256=[0-9a-f]{64}(&|$)/);
   await act(() => page.click('[data-testid="share-result"]'));
   await page.waitForSelector('[data-testid="share-copied"]');
   assert.equal(page.url().split('#')[0], server.url, 'the tab stays on the analysis');
