@@ -149,6 +149,29 @@ macro_rules! column {
     }};
 }
 
+/// Where a table's file of one capture and day goes:
+/// `OUT/TABLE/sensor=S/day=D/STEM.parquet`.
+fn partition(out: &Path, table: &str, sensor: &str, day: &str, stem: &str) -> PathBuf {
+    out.join(table)
+        .join(format!("sensor={sensor}"))
+        .join(format!("day={day}"))
+        .join(format!("{stem}.parquet"))
+}
+
+/// The last column of both tables: the capture's SHA-256 on every row, or null.
+fn sha_column(
+    rg: &mut parquet::file::writer::SerializedRowGroupWriter<'_, std::fs::File>,
+    sha: Option<&str>,
+    rows: usize,
+) -> Result<()> {
+    let values: Vec<ByteArray> = sha
+        .map(|h| vec![ByteArray::from(h); rows])
+        .unwrap_or_default();
+    let defs = vec![i16::from(sha.is_some()); rows];
+    column!(rg, ByteArrayType, values, Some(&defs));
+    Ok(())
+}
+
 /// Write one capture's summary under `out`: `ports/sensor=S/day=D/NAME.parquet`
 /// (one file per day the capture touches) and `scanners/sensor=S/day=D/NAME.parquet`.
 /// Returns the files written.
@@ -178,11 +201,7 @@ pub fn write_summary(
     let mut written = Vec::new();
     // The capture's summary goes with its first day only, so it counts once.
     for (i, (d, rows)) in by_day.iter().enumerate() {
-        let path = out
-            .join("ports")
-            .join(format!("sensor={sensor}"))
-            .join(format!("day={d}"))
-            .join(format!("{stem}.parquet"));
+        let path = partition(out, "ports", &sensor, d, &stem);
         let mut meta = vec![
             KeyValue::new(TABLE_KEY.into(), "ports".to_string()),
             KeyValue::new(WIDTH_KEY.into(), width.to_string()),
@@ -231,23 +250,14 @@ pub fn write_summary(
                 let present: Vec<ByteArray> = vals.into_iter().flatten().collect();
                 column!(rg, ByteArrayType, present, Some(&defs));
             }
-            let shas: Vec<ByteArray> = match &sha {
-                Some(h) => rows.iter().map(|_| ByteArray::from(h.as_str())).collect(),
-                None => Vec::new(),
-            };
-            let defs = vec![i16::from(sha.is_some()); rows.len()];
-            column!(rg, ByteArrayType, shas, Some(&defs));
+            sha_column(rg, sha.as_deref(), rows.len())?;
             Ok(())
         })?;
         written.push(path);
     }
     if !scanners.is_empty() {
         let d = day(capture.first_ts.unwrap_or(0));
-        let path = out
-            .join("scanners")
-            .join(format!("sensor={sensor}"))
-            .join(format!("day={d}"))
-            .join(format!("{stem}.parquet"));
+        let path = partition(out, "scanners", &sensor, &d, &stem);
         let meta = vec![KeyValue::new(TABLE_KEY.into(), "scanners".to_string())];
         write_file(&path, SCANNERS_SCHEMA, meta, |rg| {
             let s = scanners;
@@ -271,12 +281,7 @@ pub fn write_summary(
             column!(rg, Int64Type, long(&|x| x.last_ts), None);
             let allow: Vec<bool> = s.iter().map(|x| x.allowlisted).collect();
             column!(rg, BoolType, allow, None);
-            let shas: Vec<ByteArray> = match &sha {
-                Some(h) => s.iter().map(|_| ByteArray::from(h.as_str())).collect(),
-                None => Vec::new(),
-            };
-            let defs = vec![i16::from(sha.is_some()); s.len()];
-            column!(rg, ByteArrayType, shas, Some(&defs));
+            sha_column(rg, sha.as_deref(), s.len())?;
             Ok(())
         })?;
         written.push(path);
@@ -367,17 +372,28 @@ pub fn read_summaries(files: &[PathBuf], root: &Path) -> Result<Vec<Summary>> {
             })
             .unwrap_or_default();
         let table = kv.get(TABLE_KEY).cloned().unwrap_or_default();
+        // One capture: the same file name under the same sensor (its days'
+        // files, its scanners); the same capture summarised for two sensors
+        // is two.
+        let sensor = path
+            .components()
+            .filter_map(|c| c.as_os_str().to_str())
+            .find(|c| c.starts_with("sensor="))
+            .unwrap_or_default()
+            .to_string();
         let stem = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let part = by.entry(stem).or_insert_with(|| Part {
-            capture: None,
-            names: Vec::new(),
-            rows: Vec::new(),
-            scanners: Vec::new(),
-            width: 0,
-        });
+        let part = by
+            .entry(format!("{sensor}/{stem}"))
+            .or_insert_with(|| Part {
+                capture: None,
+                names: Vec::new(),
+                rows: Vec::new(),
+                scanners: Vec::new(),
+                width: 0,
+            });
         if let Some(w) = kv.get(WIDTH_KEY).and_then(|w| w.parse().ok()) {
             part.width = w;
         }

@@ -347,3 +347,30 @@ fn a_killed_summarize_leaves_no_partial_parquet_file() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn one_capture_summarised_for_two_sensors_counts_twice() {
+    let dir = tmp("twice");
+    let out = dir.join("summaries");
+    let sample = root().join("static/sample.pcap");
+    for sensor in ["a", "b"] {
+        run(&[
+            "summarize",
+            "-q",
+            "--no-hash",
+            "--sensor",
+            sensor,
+            "--out",
+            s(&out),
+            s(&sample),
+        ]);
+    }
+    let merged = json(&["detect", "--json", s(&out)]);
+    let one = json(&["analyze", "-q", "--bin", "1m", "--json", s(&sample)]);
+    assert_eq!(
+        merged["capture"]["packets"].as_u64().unwrap(),
+        2 * one["capture"]["packets"].as_u64().unwrap()
+    );
+    assert_eq!(merged["capture"]["files"].as_array().unwrap().len(), 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1250,12 +1250,12 @@ impl Engine {
         ]
     }
 
-    /// Count a summarised cell of `port` at `bin` (of this engine's fixed
-    /// width) as if its packets had been seen: totals, distinct counts and
-    /// the series (see [`crate::summary`]).
-    pub(crate) fn absorb(&mut self, port: (Proto, u16), bin: i64, cell: &Cell) {
-        let width = self.grid.width_us as i64;
-        let (factor, bin) = self.grid.place(bin.saturating_mul(width));
+    /// Count a summarised cell of `port` starting at `ts_us` as if its
+    /// packets had been seen: totals, distinct counts and the series (see
+    /// [`crate::summary`]). The grid places it at its current width, which
+    /// may have grown coarser than the summary's to span every summary.
+    pub(crate) fn absorb(&mut self, port: (Proto, u16), ts_us: i64, cell: &Cell) {
+        let (factor, bin) = self.grid.place(ts_us);
         if factor > 1 {
             self.coarsen_all(factor);
         }

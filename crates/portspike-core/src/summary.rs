@@ -120,8 +120,7 @@ pub fn detect(mut params: Params, summaries: &[Summary]) -> Result<Report, Strin
             if r.bin_width_us != width {
                 return Err(format!("{}: a row of {} µs bins", s.name, r.bin_width_us));
             }
-            let bin = r.start_ts.div_euclid(width as i64);
-            counts.engine.absorb((r.proto, r.port), bin, &r.cell);
+            counts.engine.absorb((r.proto, r.port), r.start_ts, &r.cell);
         }
         warnings.extend(c.warnings.iter().map(|w| Problem {
             message: format!("{}: {}", s.name, w.message),
