@@ -1627,6 +1627,31 @@ fn findings(props: &FindingsProps) -> Html {
     }
 }
 
+/// A node for a detail that opens below the findings: each time it shows
+/// another `key`, it is scrolled into view if it is out of sight (its top in
+/// the lowest fifth of the window or below, or above it).
+#[hook]
+fn use_scrolled_into_view(key: usize) -> NodeRef {
+    let node = use_node_ref();
+    {
+        let node = node.clone();
+        use_effect_with(key, move |_| {
+            if let (Some(el), Some(w)) = (node.cast::<web_sys::Element>(), web_sys::window()) {
+                let r = el.get_bounding_client_rect();
+                let h = w
+                    .inner_height()
+                    .ok()
+                    .and_then(|h| h.as_f64())
+                    .unwrap_or(0.0);
+                if r.top() > h * 0.8 || r.bottom() < 0.0 {
+                    el.scroll_into_view();
+                }
+            }
+        });
+    }
+    node
+}
+
 #[derive(Properties, PartialEq)]
 struct DetailProps {
     report: Shared<Report>,
@@ -1641,24 +1666,7 @@ struct DetailProps {
 
 #[function_component(SpikeDetail)]
 fn spike_detail(props: &DetailProps) -> Html {
-    let node = use_node_ref();
-    {
-        // Opened below the findings: bring it into view when it is out of sight.
-        let node = node.clone();
-        use_effect_with(props.index, move |_| {
-            if let (Some(el), Some(w)) = (node.cast::<web_sys::Element>(), web_sys::window()) {
-                let r = el.get_bounding_client_rect();
-                let h = w
-                    .inner_height()
-                    .ok()
-                    .and_then(|h| h.as_f64())
-                    .unwrap_or(0.0);
-                if r.top() > h * 0.8 || r.bottom() < 0.0 {
-                    el.scroll_into_view();
-                }
-            }
-        });
-    }
+    let node = use_scrolled_into_view(props.index);
     let Some(sp) = props.report.spikes.get(props.index) else {
         return html! {};
     };
@@ -2595,7 +2603,7 @@ fn post_worker(running: &Rc<RefCell<Running>>, fields: &[(&str, JsValue)]) {
 }
 
 /// The time span a series covers (µs).
-fn span_of(s: &portspike_core::report::SeriesReport) -> (i64, i64) {
+pub(crate) fn span_of(s: &portspike_core::report::SeriesReport) -> (i64, i64) {
     (
         s.start_ts,
         s.start_ts + s.packets.len() as i64 * s.bin_width_us as i64,
@@ -2935,16 +2943,7 @@ struct ScannerDetailProps {
 /// probed and what came back, its Wireshark filter and its packets.
 #[function_component(ScannerDetail)]
 fn scanner_detail(props: &ScannerDetailProps) -> Html {
-    let node = use_node_ref();
-    {
-        // Opened below the findings: bring it into view.
-        let node = node.clone();
-        use_effect_with(props.index, move |_| {
-            if let Some(el) = node.cast::<web_sys::Element>() {
-                el.scroll_into_view();
-            }
-        });
-    }
+    let node = use_scrolled_into_view(props.index);
     let Some(sc) = props.report.scanners.get(props.index) else {
         return html! {};
     };

@@ -29,15 +29,6 @@ pub struct HeatmapProps {
     pub on_view: Callback<Option<(i64, i64)>>,
 }
 
-/// The full span of the report's grid.
-fn span(r: &Report) -> Option<(i64, i64)> {
-    let s = r.ports.iter().find_map(|p| p.series.as_deref())?;
-    Some((
-        s.start_ts,
-        s.start_ts + s.packets.len() as i64 * s.bin_width_us as i64,
-    ))
-}
-
 #[function_component(Heatmap)]
 pub fn heatmap(props: &HeatmapProps) -> Html {
     let canvas = use_node_ref();
@@ -47,7 +38,12 @@ pub fn heatmap(props: &HeatmapProps) -> Html {
     let r = &props.report.0;
     let rows = heat::rows(r, *shown);
     let total = heat::with_series(r);
-    let Some(full) = span(r) else {
+    // The ports' timelines share one grid: the first one's bins are everyone's.
+    let Some(full) = r
+        .ports
+        .iter()
+        .find_map(|p| p.series.as_deref().map(crate::app::span_of))
+    else {
         return html! {};
     };
     let (t0, t1) = props.view.unwrap_or(full);
@@ -67,10 +63,10 @@ pub fn heatmap(props: &HeatmapProps) -> Html {
             },
         );
     }
-    let first_series = r.ports.iter().find_map(|p| p.series.as_deref()).cloned();
     let at = {
         let canvas = canvas.clone();
         let rows = rows.clone();
+        let report = props.report.clone();
         move |e: &MouseEvent| -> Option<(usize, usize, f64, f64)> {
             let c = canvas.cast::<HtmlCanvasElement>()?;
             let b = c.get_bounding_client_rect();
@@ -78,7 +74,7 @@ pub fn heatmap(props: &HeatmapProps) -> Html {
                 f64::from(e.client_x()) - b.left(),
                 f64::from(e.client_y()) - b.top(),
             );
-            let s = first_series.as_ref()?;
+            let s = report.0.ports.iter().find_map(|p| p.series.as_deref())?;
             let (first, n) = heat::bins_in(s, t0, t1);
             let (row, bin) = heat::hit(x, y, b.width(), b.height(), rows.len(), first, n)?;
             Some((*rows.get(row)?, bin, x, y))

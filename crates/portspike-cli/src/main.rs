@@ -317,6 +317,15 @@ enum By {
     DstPort,
 }
 
+impl From<By> for Key {
+    fn from(by: By) -> Key {
+        match by {
+            By::Service => Key::Service,
+            By::DstPort => Key::DstPort,
+        }
+    }
+}
+
 fn parse_bin(s: &str) -> Result<u64, String> {
     bins::parse_width(s)
 }
@@ -470,10 +479,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             detection,
         } => {
             let params = Params {
-                key: match by {
-                    By::Service => Key::Service,
-                    By::DstPort => Key::DstPort,
-                },
+                key: by.into(),
                 bin_width_us: bin,
                 series_top,
                 detection: detection.into_detection(),
@@ -679,10 +685,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             detection,
         } => {
             let params = Params {
-                key: match by {
-                    By::Service => Key::Service,
-                    By::DstPort => Key::DstPort,
-                },
+                key: by.into(),
                 detection: detection.into_detection(),
                 ..Params::default()
             };
@@ -817,7 +820,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     bin_width_us: Some(bin),
                     ..Params::default()
                 };
-                let (report, rows) = summarise_file(file, &name, params, !no_hash)?;
+                let (report, rows) =
+                    read_file(file, &name, params, !no_hash)?.finish_with_summary();
                 let written = fleet::write_summary(
                     &out,
                     &sensor,
@@ -900,10 +904,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             detection,
         } => {
             let params = Params {
-                key: match by {
-                    By::Service => Key::Service,
-                    By::DstPort => Key::DstPort,
-                },
+                key: by.into(),
                 detection: detection.into_detection(),
                 ..Params::default()
             };
@@ -1077,17 +1078,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
 /// The timeline key a report was made with.
 fn report_key(r: &Report) -> Key {
     Key::parse(&r.params.key).unwrap_or_default()
-}
-
-/// Analyse one capture file for `summarize`: its report and summary rows,
-/// hashing it on a thread of its own while the engine works.
-fn summarise_file(
-    file: &std::path::Path,
-    name: &str,
-    params: Params,
-    hash: bool,
-) -> Result<(Report, Vec<portspike_core::summary::Row>)> {
-    Ok(read_file(file, name, params, hash)?.finish_with_summary())
 }
 
 /// Feed one capture file to a new analyzer (streaming, in 8 MiB reads),
