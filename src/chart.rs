@@ -365,7 +365,7 @@ pub fn draw(canvas: &HtmlCanvasElement, v: &View<'_>) -> Result<PlotArea, String
         .y_desc(format!(
             "{} per {}{}",
             v.metric.as_str(),
-            crate::app::fmt_width(s.bin_width_us),
+            crate::format::fmt_width(s.bin_width_us),
             if log { " (log)" } else { "" }
         ))
         .label_style(("sans-serif", px(11.0)).into_font().color(&fg))

@@ -4,8 +4,8 @@
 //! the port and zooms to that bin's neighbourhood; a drag sets the window of
 //! both views (they share the page's view).
 
-use crate::app::Shared;
 use crate::chart::{self, Metric};
+use crate::components::Shared;
 use crate::heat;
 use portspike_core::report::Report;
 use wasm_bindgen::{Clamped, JsCast, JsValue};
@@ -39,11 +39,11 @@ pub fn heatmap(props: &HeatmapProps) -> Html {
     let rows = heat::rows(r, *shown);
     let total = heat::with_series(r);
     // The ports' timelines share one grid: the first one's bins are everyone's.
-    let Some(full) = r
-        .ports
-        .iter()
-        .find_map(|p| p.series.as_deref().map(crate::app::span_of))
-    else {
+    let Some(full) = r.ports.iter().find_map(|p| {
+        p.series
+            .as_deref()
+            .map(crate::components::timeline::zoom::span_of)
+    }) else {
         return html! {};
     };
     let (t0, t1) = props.view.unwrap_or(full);

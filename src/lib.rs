@@ -4,6 +4,8 @@
 //! `Blob`) to a dedicated worker, which reads it in slices, feeds
 //! `portspike-core`, posts progress, and posts the final report as JSON.
 
+pub mod components;
+pub mod format;
 pub mod heat;
 pub mod protocol;
 pub mod share;
@@ -13,6 +15,12 @@ pub mod app;
 #[cfg(target_arch = "wasm32")]
 pub mod chart;
 #[cfg(target_arch = "wasm32")]
+pub mod dom;
+#[cfg(target_arch = "wasm32")]
 pub mod heatmap;
+#[cfg(target_arch = "wasm32")]
+pub mod hooks;
+#[cfg(target_arch = "wasm32")]
+pub mod state;
 #[cfg(target_arch = "wasm32")]
 pub mod worker;

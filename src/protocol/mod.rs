@@ -1,66 +1,34 @@
-//! Messages between the page and the worker, and the settings they carry.
+//! Messages between the page, the worker and the reader thread, and the
+//! settings they carry.
 //!
-//! Messages are plain JS objects with a `type` field, so that the `File`
-//! itself (structured-cloneable, not serialisable) can travel in one.
+//! Every message is a value of [`ToWorker`], [`FromWorker`], [`ToReader`] or
+//! [`FromReader`]; this module alone turns them into the plain JS objects that
+//! cross `postMessage` (with a `type` field) and back, so that a `File` or
+//! `Blob` (structured-cloneable, not serialisable) travels beside the typed
+//! fields in the same message.
 
 use portspike_core::detect::{Cidr, Detection};
 use portspike_core::{bins, Key, Params};
 use serde::{Deserialize, Serialize};
 
-/// Worker → page: `{type: "ready"}` once its handler is installed; messages
-/// posted before that would be lost, so the page waits for it.
-pub const READY: &str = "ready";
-/// Worker → page: `{type: "progress", bytes, total, packets, memory}`
-/// (`memory`: the worker's wasm memory in bytes, for the benchmarks).
-pub const PROGRESS: &str = "progress";
-/// Worker → page: `{type: "partial", report: "<json>"}`, the report so far
-/// (its top 2,000 ports, timelines for the top 20 and any with a finding).
-pub const PARTIAL: &str = "partial";
-/// Least time between two partial reports (ms).
-pub const PREVIEW_MS: f64 = 500.0;
-/// Worker → page: `{type: "done", report: "<json>", ports}`. The report's
-/// `ports` come before it in `{type: "ports", json: "[...]"}` messages of at
-/// most [`PORTS_PAGE`] each (`ports` says how many in all), so neither side
-/// holds the whole list as one string and the page parses it a page per task.
-pub const DONE: &str = "done";
-/// Worker → page: a page of the final report's ports (see [`DONE`]).
-pub const PORTS: &str = "ports";
-/// Ports in one `ports` message.
-pub const PORTS_PAGE: usize = 4096;
-/// Worker → page, after `done`: `{type: "hashed", index, sha256}`, the SHA-256
-/// of file `index` (hashed in a second read so it never slows the answer).
-pub const HASHED: &str = "hashed";
-/// Worker → page, after `done` (and again once the files are hashed):
-/// `{type: "link", value, kept, ports, sha256, anonymised, memory}`, the report packed for a result
-/// link (see `share::encode_result`), built here so the page never has to.
-/// Page → worker: `{type: "link", anonymise}` asks for it again, addresses
-/// hashed or not.
-pub const LINK: &str = "link";
-/// Page → worker: `{type: "window", id, t0, t1, width, ports}`: re-read a
-/// time window at a finer bin width; the answer has the same type and `id`,
-/// with `report` (or `error`).
-pub const WINDOW: &str = "window";
-/// Page → worker: `{type: "extract", id, proto, port, t0, t1}` (or `{type:
-/// "extract", id, host, t0, t1}`): the window's packets on a port (or of a
-/// host) as a pcap (a pcapng when of several link types); the answer has
-/// `bytes`, `packets` (written), `matched` (selected by the filter),
-/// `format` (`pcap` or `pcapng`), `note` (why some were left out) or `error`.
-pub const EXTRACT: &str = "extract";
-/// Page → worker: `{type: "bench", blob}`: time the engine over the blob
-/// held in memory (best of three); the answer has `ms`, `bytes`, `packets`.
-pub const BENCH: &str = "bench";
-/// Largest pcap an extract produces.
-pub const EXTRACT_LIMIT: usize = 256 << 20;
-/// Worker → page: `{type: "failed", message}` (the worker itself failed).
-pub const FAILED: &str = "failed";
-/// Page → worker: `{type: "analyze", blobs, names, settings: "<json>"}`.
-pub const ANALYZE: &str = "analyze";
+mod codec;
+mod messages;
+
+pub use codec::error_text;
+pub use messages::*;
 
 /// Slice size the reader thread reads: large enough to amortise the async
 /// read (the worker copies each into wasm memory 1 MiB at a time).
 pub const SLICE_BYTES: f64 = 8.0 * 1024.0 * 1024.0;
 /// Slice reads kept in flight ahead of the engine.
 pub const PREFETCH: usize = 3;
+
+/// Least time between two partial reports (ms).
+pub const PREVIEW_MS: f64 = 500.0;
+/// Ports in one [`FromWorker::Ports`] message.
+pub const PORTS_PAGE: usize = 4096;
+/// Largest pcap an extract produces.
+pub const EXTRACT_LIMIT: usize = 256 << 20;
 
 /// The page's analysis settings, as the user typed them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,0 +1,152 @@
+//! The evidence behind one finding or one scanner: who, where, when, how,
+//! its Wireshark filter, and its packets saved as a capture.
+
+use super::{CopyButton, Shared};
+use crate::chart;
+use crate::dom::{window_text, zone_at};
+use crate::hooks::use_scrolled_into_view;
+use portspike_core::report::{AddrCount, Report};
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct DetailProps {
+    pub report: Shared<Report>,
+    pub index: usize,
+    pub on_save: Callback<usize>,
+    pub saved: Option<String>,
+    /// The capture can be read again (local, uncompressed).
+    pub can_save: bool,
+    /// Times in UTC (else the browser's zone).
+    pub utc: bool,
+}
+
+#[function_component(SpikeDetail)]
+pub fn spike_detail(props: &DetailProps) -> Html {
+    let node = use_scrolled_into_view(props.index);
+    let Some(sp) = props.report.spikes.get(props.index) else {
+        return html! {};
+    };
+    let list = |v: &[AddrCount]| -> Html {
+        html! { <ol>{ for v.iter().map(|a| html!{ <li>{format!("{} ({} packets)", a.addr, a.packets)}</li> }) }</ol> }
+    };
+    let f = &sp.flags;
+    let save = {
+        let on_save = props.on_save.clone();
+        let i = props.index;
+        Callback::from(move |_: MouseEvent| on_save.emit(i))
+    };
+    html! {
+        <section class="detail" data-testid="spike-detail" aria-label="Finding detail" ref={node}>
+            <h2>{format!("{} on {}/{} · {}", sp.kind, sp.proto, sp.port, window_text(sp.start_ts, sp.end_ts, props.utc))}</h2>
+            <div class="detail-grid">
+                <div><h3 title="The busiest clients active in the window; their counts are over the whole capture">{"Top sources (packets in the whole capture)"}</h3>{list(&sp.top_sources)}</div>
+                <div><h3 title="The busiest servers active in the window; their counts are over the whole capture">{"Top destinations (packets in the whole capture)"}</h3>{list(&sp.top_destinations)}</div>
+                <div><h3>{"In this window"}</h3>
+                    <ul>
+                        <li>{format!("{} packets, {} attempts, {} failed, {} completed", sp.packets, sp.attempts, sp.failures, sp.completed)}</li>
+                        <li>{format!("{} {} observed vs {:.1} expected (score {:.1})", sp.observed, sp.metric, sp.baseline, sp.score)}</li>
+                        <li>{format!("{} sources → {} destinations", sp.sources, sp.destinations)}</li>
+                        <li>{format!("flags: SYN {} · SYN-ACK {} · RST {} · FIN {} · other {}", f.syn, f.synack, f.rst, f.fin, f.other)}</li>
+                    </ul>
+                </div>
+            </div>
+            if sp.episodes.len() > 1 {
+                <div class="episodes">
+                    <h3 title="Bursts of one kind on this port closer than ten minutes are one incident">{format!("{} episodes of one incident", sp.episodes.len())}</h3>
+                    <ol>{ for sp.episodes.iter().map(|e| html! {
+                        <li data-testid="episode" data-t0={e.start_ts.to_string()} data-t1={e.end_ts.to_string()}>
+                            {format!("{} · {} {} (score {:.1})", window_text(e.start_ts, e.end_ts, props.utc), e.observed, sp.metric, e.score)}</li>
+                    }) }</ol>
+                </div>
+            }
+            <p class="filter"><code data-testid="wireshark-filter">{&sp.wireshark_filter}</code>
+                <CopyButton text={sp.wireshark_filter.clone()} label="Copy Wireshark filter" testid="copy-filter" />
+                <button class="button secondary" data-testid="save-pcap" onclick={save}
+                    disabled={!props.can_save}
+                    title={if props.can_save { "The packets this filter selects, read again from the file into a new capture" } else { "Only a local, uncompressed capture can be read again" }}>
+                    {"Save these packets as pcap"}</button></p>
+            if let Some(m) = &props.saved {
+                <p class="saved" role="status" data-testid="save-status">{m}</p>
+            }
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct ScannerDetailProps {
+    pub report: Shared<Report>,
+    pub index: usize,
+    pub on_save: Callback<usize>,
+    pub on_close: Callback<Option<usize>>,
+    pub saved: Option<String>,
+    /// The capture can be read again (local, uncompressed).
+    pub can_save: bool,
+    pub utc: bool,
+}
+
+/// A scanner's evidence: when (every burst), whom and which ports, how it
+/// probed and what came back, its Wireshark filter and its packets.
+#[function_component(ScannerDetail)]
+pub fn scanner_detail(props: &ScannerDetailProps) -> Html {
+    let node = use_scrolled_into_view(props.index);
+    let Some(sc) = props.report.scanners.get(props.index) else {
+        return html! {};
+    };
+    let tz = zone_at(sc.first_ts, props.utc);
+    let at = |us: i64| chart::hms_at(us, tz);
+    let zone = chart::zone_name(tz);
+    let save = {
+        let (on_save, i) = (props.on_save.clone(), props.index);
+        Callback::from(move |_: MouseEvent| on_save.emit(i))
+    };
+    let close = {
+        let on_close = props.on_close.clone();
+        Callback::from(move |_: MouseEvent| on_close.emit(None))
+    };
+    let span = (sc.last_ts - sc.first_ts) as f64 / 1e6;
+    let answered = sc
+        .answered
+        .map_or_else(|| "–".to_string(), |n| n.to_string());
+    html! {
+        <section class="detail" data-testid="scanner-detail" data-source={sc.source.clone()}
+            data-t0={sc.first_ts.to_string()} data-t1={sc.last_ts.to_string()}
+            aria-label="Scanner detail" ref={node}>
+            <h2>{format!("{} scan from {} · {}–{} {zone} ({span:.1} s)", sc.kind, sc.source, at(sc.first_ts), at(sc.last_ts))}
+                <button class="button secondary small" data-testid="scanner-close" onclick={close}>{"Close"}</button></h2>
+            <div class="detail-grid">
+                <div><h3 title="Its first contacts (a new host and port) came in these stretches; more than a minute apart starts a new one">{format!("Activity ({} bursts)", sc.bursts.len().max(1))}</h3>
+                    <ol>{ for sc.bursts.iter().map(|b| html! {
+                        <li data-testid="scanner-burst" data-t0={b.first_ts.to_string()} data-t1={b.last_ts.to_string()}>
+                            {format!("{}–{} {zone}: {} first contacts", at(b.first_ts), at(b.last_ts), b.contacts)}</li>
+                    }) }</ol>
+                    <p>{format!("detected {} {zone} by {} after {} first contacts", at(sc.detected_ts), sc.method, sc.contacts_at_detection)}</p></div>
+                <div><h3 title="Hosts it contacted, by first contacts (the busiest 10)">{format!("Targets ({})", sc.targets)}</h3>
+                    <ol>{ for sc.top_targets.iter().map(|t| html! {
+                        <li data-testid="scanner-target" data-addr={t.addr.clone()}>{format!("{} ({} first contacts)", t.addr, t.attempts)}</li>
+                    }) }</ol></div>
+                <div><h3 title="Ports it contacted, by first contacts (the busiest 10)">{format!("Ports ({})", sc.ports)}</h3>
+                    <ol>{ for sc.top_ports.iter().map(|p| html! {
+                        <li data-testid="scanner-port" data-port={format!("{}/{}", p.proto, p.port)}>{format!("{}/{} ({} first contacts)", p.proto, p.port, p.attempts)}</li>
+                    }) }</ol></div>
+                <div><h3 title="How it probed, and what came back (counts over the whole capture)">{"Probes and outcomes"}</h3>
+                    <ul>
+                        <li data-testid="scanner-probes">{ if sc.probe_counts.is_empty() { sc.probes.join(", ") } else {
+                            sc.probe_counts.iter().map(|p| format!("{} {}", p.probe, p.contacts)).collect::<Vec<_>>().join(" · ") } }</li>
+                        <li data-testid="scanner-outcomes">{format!("{} first contacts: {} answered, {} failed", sc.attempts, answered, sc.failures)}</li>
+                        if let Some(e) = &sc.evidence { <li>{e.clone()}</li> }
+                    </ul></div>
+            </div>
+            if !sc.wireshark_filter.is_empty() {
+                <p class="filter"><code data-testid="wireshark-filter">{&sc.wireshark_filter}</code>
+                    <CopyButton text={sc.wireshark_filter.clone()} label="Copy Wireshark filter" testid="copy-filter" />
+                    <button class="button secondary" data-testid="save-pcap" onclick={save}
+                        disabled={!props.can_save}
+                        title={if props.can_save { "Its packets (sent or received) from its first to its last contact, read again from the file into a new capture" } else { "Only a local, uncompressed capture can be read again" }}>
+                        {"Save these packets as pcap"}</button></p>
+            }
+            if let Some(m) = &props.saved {
+                <p class="saved" role="status" data-testid="save-status">{m}</p>
+            }
+        </section>
+    }
+}

@@ -1,0 +1,166 @@
+//! The findings: attacks first (sweeps, floods, backscatter), then the
+//! scanners, then ordinary surges (folded away when there are many).
+
+use super::Shared;
+use crate::chart;
+use crate::dom::{save, window_text, zone_at};
+use crate::format::kind_help;
+use portspike_core::report::{Report, SpikeReport};
+use std::rc::Rc;
+use wasm_bindgen::JsCast;
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct FindingsProps {
+    pub report: Shared<Report>,
+    pub selected: Option<usize>,
+    pub on_spike: Callback<usize>,
+    /// Times in UTC (else the browser's zone).
+    pub utc: bool,
+}
+
+/// Surges listed as they are; more are folded behind their count.
+const SURGES_SHOWN: usize = 3;
+
+#[function_component(Findings)]
+pub fn findings(props: &FindingsProps) -> Html {
+    let r = &props.report;
+    let service = |proto: &str, port: u16| {
+        r.ports
+            .iter()
+            .find(|p| p.proto == proto && p.port == port)
+            .and_then(|p| p.service.clone())
+    };
+    let row = |i: usize, sp: &SpikeReport| {
+        let on = props.on_spike.clone();
+        let onclick = Callback::from(move |_: MouseEvent| on.emit(i));
+        let on = props.on_spike.clone();
+        let onkeydown = Callback::from(move |e: KeyboardEvent| {
+            if e.key() == "Enter" || e.key() == " " {
+                e.prevent_default();
+                on.emit(i);
+            }
+        });
+        let who: Vec<String> = sp
+            .top_sources
+            .iter()
+            .take(3)
+            .map(|a| a.addr.clone())
+            .collect();
+        let label = format!("{}/{}", sp.proto, sp.port);
+        let episodes = sp.episodes.len();
+        html! {
+            <tr data-testid="spike-row" data-port={label.clone()} data-kind={sp.kind.clone()}
+                class={classes!((props.selected == Some(i)).then_some("selected"))}
+                tabindex="0" {onclick} {onkeydown}>
+                <td data-label="Kind"><span class={classes!("badge", sp.kind.clone())} title={kind_help(&sp.kind)}>{&sp.kind}</span>
+                    if sp.new_port { <span class="badge new" title="Nothing came to this port before the finding">{"new port"}</span> }</td>
+                <td data-label="Port"><strong>{label}</strong>{service(&sp.proto, sp.port).map(|n| format!(" {n}")).unwrap_or_default()}</td>
+                <td data-label="When">{window_text(sp.start_ts, sp.end_ts, props.utc)}
+                    if episodes > 1 { <span class="episodes" title="Bursts of one kind on this port close in time: one incident">{format!(" · {episodes} episodes")}</span> }</td>
+                <td data-label="Observed" class="num">{format!("{} {} vs {:.0} expected", sp.observed, sp.metric, sp.baseline)}</td>
+                <td data-label="Sources → destinations" class="num">{format!("{} → {}", sp.sources, sp.destinations)}</td>
+                <td data-label="Top sources" class="long">{who.join(", ")}</td>
+                <td data-label="Score" class="num">{format!("{:.1}", sp.score)}</td>
+            </tr>
+        }
+    };
+    let order = r.finding_order();
+    let (attacks, surges): (Vec<usize>, Vec<usize>) = order
+        .iter()
+        .partition(|i| r.spikes.get(**i).is_some_and(|s| s.is_attack()));
+    let rows = |v: &[usize]| -> Html {
+        html! { <>{ for v.iter().filter_map(|i| r.spikes.get(*i).map(|sp| row(*i, sp))) }</> }
+    };
+    let head = html! {
+        <thead><tr>
+            <th title="sweep: few sources to many addresses, failing; flood: many sources to few targets, handshakes not completing; backscatter: answers to SYNs never sent; surge: ordinary growth">{"Kind"}</th>
+            <th title="Protocol and port">{"Port"}</th>
+            <th title="The finding's window (all its episodes)">{"When"}</th>
+            <th class="num" title="The metric summed over the window, against what the port's own baseline expected">{"Observed"}</th>
+            <th class="num" title="Distinct clients and servers in the window">{"Sources → destinations"}</th>
+            <th title="The busiest clients in the window">{"Top sources"}</th>
+            <th class="num" title="Robust z-score of the peak bin: how many spreads above the port's median">{"Score"}</th></tr></thead>
+    };
+    // A few surges are shown as they are; more are folded away behind their count.
+    let fold = surges.len() > SURGES_SHOWN;
+    let surge_open = props.selected.is_some_and(|s| surges.contains(&s));
+    let rep = props.report.clone();
+    let export_spikes = Callback::from(move |_: MouseEvent| {
+        save(
+            "portspike-spikes.csv",
+            "text/csv",
+            &portspike_core::export::spikes_csv(&rep),
+        )
+    });
+    let rep = props.report.clone();
+    let export_scanners = Callback::from(move |_: MouseEvent| {
+        save(
+            "portspike-scanners.csv",
+            "text/csv",
+            &portspike_core::export::scanners_csv(&rep),
+        )
+    });
+    let scanners = r.scanners.iter().map(|sc| {
+        html! {
+            <tr data-testid="scanner-row" data-source={sc.source.clone()} data-kind={sc.kind.clone()}>
+                <td><span class="badge scan" title="vertical: many ports of few hosts; horizontal: one port across many hosts; mixed: both">{format!("{} scan", sc.kind)}</span>
+                    if sc.allowlisted { <span class="badge new" title="A known scanner from the settings: marked, not hidden">{"allowlisted"}</span> }</td>
+                <td><strong>{&sc.source}</strong></td>
+                <td title="How it probed: syn (half-open), connect (full handshakes), fin, null, xmas, ack, udp">{sc.probes.join(", ")}</td>
+                <td class="num" title="Contacts: the first packets to a new (host, port); failed: refused, unreachable or unanswered">{format!("{} contacts, {} failed", sc.attempts, sc.failures)}</td>
+                <td class="num" title="Distinct hosts and ports it contacted">{format!("{} targets, {} ports", sc.targets, sc.ports)}</td>
+                <td>{{
+                    let tz = zone_at(sc.detected_ts, props.utc);
+                    format!("detected {} {} ({})", chart::hms_at(sc.detected_ts, tz), chart::zone_name(tz), sc.method)
+                }}</td>
+            </tr>
+        }
+    });
+    html! {
+        <section class="findings" data-testid="findings" aria-label="Findings">
+            <h2>{"Findings"}
+                <button class="button secondary small" data-testid="export-csv-spikes" onclick={export_spikes}>{"Spikes CSV"}</button>
+                <button class="button secondary small" data-testid="export-csv-scanners" onclick={export_scanners}>{"Scanners CSV"}</button>
+            </h2>
+            if r.spikes.is_empty() && r.scanners.is_empty() {
+                <p class="note">{"No port spikes and no scanners in this capture."}</p>
+            }
+            if !attacks.is_empty() {
+                <div class="table-scroll"><table class="cards">{head.clone()}<tbody>{rows(&attacks)}</tbody></table></div>
+            }
+            if !r.scanners.is_empty() {
+                <h3>{format!("Scanners ({})", r.scanners.len())}</h3>
+                <div class="table-scroll"><table class="cards"><tbody>{ for scanners }</tbody></table></div>
+            }
+            if !surges.is_empty() && !fold {
+                <h3 title="Growth with answered connections: a flash crowd, a busy job">{"Ordinary surges"}</h3>
+                <div class="table-scroll"><table class="cards">{head.clone()}<tbody>{rows(&surges)}</tbody></table></div>
+            }
+            if fold {
+                <details class="surges" data-testid="ordinary-surges" open={surge_open}>
+                    <summary>{format!("{} ordinary surges", surges.len())}</summary>
+                    <div class="table-scroll"><table class="cards">{head}<tbody>{rows(&surges)}</tbody></table></div>
+                </details>
+            }
+        </section>
+    }
+}
+
+/// Clicks on a `scanner-row` (inside the findings) open that scanner's detail.
+pub fn scanner_clicks(report: &Rc<Report>, on: Callback<Option<usize>>) -> Callback<MouseEvent> {
+    let report = report.clone();
+    Callback::from(move |e: MouseEvent| {
+        let Some(row) = e
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|el| el.closest("[data-testid=\"scanner-row\"]").ok().flatten())
+        else {
+            return;
+        };
+        let source = row.get_attribute("data-source").unwrap_or_default();
+        if let Some(i) = report.scanners.iter().position(|s| s.source == source) {
+            on.emit(Some(i));
+        }
+    })
+}

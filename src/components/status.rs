@@ -1,0 +1,103 @@
+//! The status lines above the result: the prompt before fetching a `#url=`,
+//! the progress of an analysis, and what went wrong.
+
+use crate::dom::fetch_target;
+use crate::format::fmt_bytes;
+use crate::state::{Phase, State};
+use yew::prelude::*;
+
+/// Ask before fetching a capture named by the page's `#url=`.
+pub fn confirm_view(
+    state: &State,
+    open: Callback<MouseEvent>,
+    cancel: Callback<MouseEvent>,
+) -> Html {
+    let Some(u) = &state.confirm_url else {
+        return html! {};
+    };
+    let (href, host) = match fetch_target(u) {
+        Ok(t) => t,
+        Err(e) => {
+            return html! {
+                <section class="confirm" data-testid="url-confirm" role="alert">
+                    <p data-testid="url-refused">{format!("This link asks to open a capture at {u:?}; it is not fetched: {e}.")}</p>
+                    <button class="button secondary" data-testid="url-cancel" onclick={cancel}>{"Dismiss"}</button>
+                </section>
+            };
+        }
+    };
+    html! {
+        <section class="confirm" data-testid="url-confirm" role="alertdialog" aria-label="Open a capture from a URL">
+            <p>{format!("This link asks to open the capture at {href}. Your browser will fetch it from {host} and analyse it in this tab; nothing is uploaded.")}</p>
+            <button class="button" data-testid="url-open" onclick={open}>{format!("Fetch from {host}")}</button>
+            <button class="button secondary" data-testid="url-cancel" onclick={cancel}>{"Cancel"}</button>
+        </section>
+    }
+}
+
+pub fn progress_view(state: &State, on_cancel: Callback<MouseEvent>) -> Html {
+    let Phase::Loading {
+        name,
+        bytes,
+        total,
+        packets,
+    } = &state.phase
+    else {
+        return html! {};
+    };
+    let pct = if *total > 0.0 {
+        bytes / total * 100.0
+    } else {
+        0.0
+    };
+    html! {
+        <section class="progress" data-testid="progress" aria-live="polite">
+            <div class="progress-label">
+                {format!("Analysing {name}: {} of {} · {} packets", fmt_bytes(*bytes as u64), fmt_bytes(*total as u64), *packets as u64)}
+            </div>
+            <progress max="100" value={format!("{pct:.1}")} aria-label="analysis progress"></progress>
+            <button class="button secondary" data-testid="cancel" onclick={on_cancel}>{"Cancel"}</button>
+        </section>
+    }
+}
+
+pub fn failure_view(state: &State) -> Html {
+    let capture_error = state
+        .report
+        .as_ref()
+        .and_then(|r| r.capture.error.clone())
+        .map(|e| {
+            let at = e
+                .offset
+                .map(|o| format!(" (at byte offset {o})"))
+                .unwrap_or_default();
+            format!("{}{at}", e.message)
+        });
+    let msg = state.failure.clone().or(capture_error);
+    let cancelled = state.phase == Phase::Cancelled;
+    match (msg, cancelled) {
+        (Some(m), _) => {
+            let partial = state
+                .report
+                .as_ref()
+                .filter(|r| r.capture.packets > 0)
+                .map(|r| {
+                    if r.capture.files.len() > 1 {
+                        format!(
+                            " Everything before that point, and the other files, was analysed: {} packets in all.",
+                            r.capture.packets
+                        )
+                    } else {
+                        format!(
+                            " Everything before that point was analysed: {} packets.",
+                            r.capture.packets
+                        )
+                    }
+                })
+                .unwrap_or_default();
+            html! { <section class="error" data-testid="error" role="alert">{format!("{m}.{partial}")}</section> }
+        }
+        (None, true) => html! { <section class="note">{"Analysis cancelled."}</section> },
+        _ => html! {},
+    }
+}

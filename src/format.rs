@@ -1,0 +1,106 @@
+//! How the page writes numbers, sizes, widths and names: one formatter of
+//! each, shared by every component (and tested natively).
+
+use portspike_core::report::PortReport;
+
+/// Human bin width: `1 s`, `500 ms`, `5 min`.
+pub fn fmt_width(us: u64) -> String {
+    match us {
+        u if u % 3_600_000_000 == 0 => format!("{} h", u / 3_600_000_000),
+        u if u % 60_000_000 == 0 => format!("{} min", u / 60_000_000),
+        u if u % 1_000_000 == 0 => format!("{} s", u / 1_000_000),
+        u if u % 1_000 == 0 => format!("{} ms", u / 1_000),
+        u => format!("{u} µs"),
+    }
+}
+
+/// Human size in decimal units: `532 B`, `1.5 kB`, `12.30 MB`, `1.02 GB`.
+pub fn fmt_bytes(b: u64) -> String {
+    let b = b as f64;
+    if b >= 1e9 {
+        format!("{:.2} GB", b / 1e9)
+    } else if b >= 1e6 {
+        format!("{:.2} MB", b / 1e6)
+    } else if b >= 1e3 {
+        format!("{:.1} kB", b / 1e3)
+    } else {
+        format!("{b} B")
+    }
+}
+
+/// `tcp/445`: how the page names a port (table rows, links, chart labels).
+pub fn port_label(p: &PortReport) -> String {
+    format!("{}/{}", p.proto, p.port)
+}
+
+/// What the page says once an extract is saved: every packet the filter
+/// selects, or "N of M" and why the rest were left out.
+pub fn saved_text(packets: u64, matched: u64, name: &str, note: &str) -> String {
+    if packets >= matched {
+        format!("Saved {packets} packets as {name}: every packet the filter selects")
+    } else {
+        format!(
+            "Saved {packets} of {matched} packets as {name}: the filter selects {matched}; left out: {}",
+            if note.is_empty() { "(no reason given)" } else { note }
+        )
+    }
+}
+
+/// What a finding's kind means, in a sentence (badges' hover text).
+pub fn kind_help(kind: &str) -> &'static str {
+    match kind {
+        "sweep" => "Sweep: few sources probing many addresses on this port, mostly failing (a worm, a scanner)",
+        "flood" => "Flood: many sources on few targets, handshakes not completing (a SYN flood)",
+        "backscatter" => "Backscatter: answers (SYN-ACKs, resets) to packets never sent from here: someone spoofs these addresses",
+        _ => "Surge: growth far beyond this port's normal with answered connections (a flash crowd, a busy job)",
+    }
+}
+
+/// A file name for saved packets: `portspike-<what>-<start>.pcap`, with the
+/// start as compact ISO 8601 (`20240102T030405.000000Z`) and no character a
+/// file system refuses.
+pub fn pcap_name(what: &str, start_us: i64) -> String {
+    format!(
+        "portspike-{}-{}.pcap",
+        what.replace([':', '.', '/'], "_"),
+        portspike_core::export::iso8601(start_us).replace([':', '-'], "")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn widths_and_sizes_read_as_a_person_would_write_them() {
+        assert_eq!(fmt_width(1_000_000), "1 s");
+        assert_eq!(fmt_width(300_000_000), "5 min");
+        assert_eq!(fmt_width(500_000), "500 ms");
+        assert_eq!(fmt_width(7_200_000_000), "2 h");
+        assert_eq!(fmt_width(1_500), "1500 µs");
+        assert_eq!(fmt_bytes(532), "532 B");
+        assert_eq!(fmt_bytes(1_500), "1.5 kB");
+        assert_eq!(fmt_bytes(12_300_000), "12.30 MB");
+        assert_eq!(fmt_bytes(1_020_000_000), "1.02 GB");
+    }
+
+    #[test]
+    fn a_saved_extract_says_when_packets_were_left_out() {
+        let all = saved_text(10, 10, "x.pcap", "");
+        assert!(all.contains("Saved 10 packets") && all.contains("every packet"));
+        let some = saved_text(4, 10, "x.pcap", "the 256 MiB limit");
+        assert!(some.contains("Saved 4 of 10") && some.ends_with("the 256 MiB limit"));
+        assert!(saved_text(4, 10, "x.pcap", "").ends_with("(no reason given)"));
+    }
+
+    #[test]
+    fn pcap_names_are_safe_file_names() {
+        let n = pcap_name("scanner-2001:db8::1", 1_700_000_000_000_000);
+        assert!(n.starts_with("portspike-scanner-2001_db8__1-"), "{n}");
+        assert!(n.ends_with(".pcap") && !n.contains([':', '/']), "{n}");
+        assert_eq!(
+            pcap_name("tcp445", 0),
+            "portspike-tcp445-19700101T000000.000000Z.pcap"
+        );
+    }
+}

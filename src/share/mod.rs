@@ -1,0 +1,290 @@
+//! Links that reproduce a view, or carry the result itself, in the URL
+//! fragment (which browsers never send to a server).
+//!
+//! A view link holds `URLSearchParams`-style pairs: `port`, `metric`, `scale`,
+//! `t0`, `t1` (µs) and the analysis settings (`key`, `bin`, `threshold`,
+//! `persistence`, `baseline`, `min_excess`, `home`, `allow`). A result link adds
+//! `result`: the report as deflate-compressed, base64url-encoded JSON, with
+//! `v` (the generator version) and `sha256` (of the capture) beside it.
+
+use crate::protocol::{cidr_list, Settings};
+
+mod result;
+#[cfg(test)]
+mod tests;
+
+pub use result::{anonymise, check_report, decode_result, encode_result, Packed};
+
+/// Longest `result=` value put in a link (characters). Past it the series
+/// of the lowest-ranked ports are dropped until it fits, and if the port
+/// list alone is too long, the lowest-ranked ports too (see [`encode_result`]).
+pub const RESULT_LIMIT: usize = 60_000;
+
+/// A view to restore.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct View {
+    pub port: Option<String>,
+    pub metric: Option<String>,
+    pub range: Option<(i64, i64)>,
+    /// Where the capture came from, when it was opened from a URL.
+    pub url: Option<String>,
+}
+
+/// What a fragment holds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Fragment {
+    pub view: View,
+    pub settings: Settings,
+    pub result: Option<String>,
+    /// Values of the link that were out of range or malformed, each naming
+    /// its field: they were left out (the default kept), nothing else was.
+    pub problems: Vec<String>,
+}
+
+/// Latest (and, negated, earliest) time a link or a shared report may hold
+/// (µs since the epoch, ~year 2286): a capture's timestamps (64-bit
+/// nanoseconds) never pass it, and JavaScript dates reach it.
+pub const MAX_TS_US: i64 = 10_000_000_000_000_000;
+/// Bounds on a link's detection settings.
+const MAX_THRESHOLD: f64 = 1e6;
+const MAX_MIN_EXCESS: f64 = 1e12;
+const MAX_PERSISTENCE: usize = 1000;
+const MAX_BASELINE: usize = 100_000;
+/// Most networks a link's `home` or `allow` lists.
+const MAX_NETWORKS: usize = 1024;
+/// Longest value accepted for `port`, `metric`, `url`.
+const MAX_TEXT: usize = 4096;
+
+fn enc(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+fn dec(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match (b.get(i), b.get(i + 1..i + 3)) {
+            (Some(b'%'), Some(h)) => {
+                match std::str::from_utf8(h)
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                {
+                    Some(v) => {
+                        out.push(v);
+                        i += 3;
+                        continue;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            (Some(b'+'), _) => out.push(b' '),
+            (Some(c), _) => out.push(*c),
+            (None, _) => {}
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The fragment (without `#`) for a view and the settings it was made with.
+pub fn view_fragment(view: &View, s: &Settings) -> String {
+    let d = &s.detection;
+    let mut pairs: Vec<(&str, String)> = Vec::new();
+    if let Some(p) = &view.port {
+        pairs.push(("port", p.clone()));
+    }
+    if let Some(m) = &view.metric {
+        pairs.push(("metric", m.clone()));
+    }
+    pairs.push(("scale", "linear".into()));
+    if let Some((a, b)) = view.range {
+        pairs.push(("t0", a.to_string()));
+        pairs.push(("t1", b.to_string()));
+    }
+    if let Some(u) = &view.url {
+        pairs.push(("url", u.clone()));
+    }
+    pairs.push(("key", s.key.clone()));
+    if !s.bin.is_empty() {
+        pairs.push(("bin", s.bin.clone()));
+    }
+    pairs.push(("threshold", d.threshold.to_string()));
+    pairs.push((
+        "persistence",
+        format!("{}/{}", d.persistence_k, d.persistence_n),
+    ));
+    pairs.push(("baseline", d.baseline_bins.to_string()));
+    pairs.push(("min_excess", d.min_excess.to_string()));
+    if !d.home.is_empty() {
+        pairs.push(("home", d.home.join(",")));
+    }
+    if !d.allow.is_empty() {
+        pairs.push(("allow", d.allow.join(",")));
+    }
+    pairs
+        .into_iter()
+        .map(|(k, v)| format!("{k}={}", enc(&v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// The fragment (without `#`) of a result link: the view, then the
+/// generator version, the capture's SHA-256 and the packed report, every
+/// value encoded (a shared report's strings cannot add pairs).
+pub fn result_fragment(
+    view: &View,
+    s: &Settings,
+    version: &str,
+    sha256: &str,
+    value: &str,
+) -> String {
+    format!(
+        "{}&v={}&sha256={}&result={}",
+        view_fragment(view, s),
+        enc(version),
+        enc(sha256),
+        enc(value)
+    )
+}
+
+/// A number from a link within `lo..=hi`, or what is wrong with it.
+fn number<T: std::str::FromStr + PartialOrd + std::fmt::Display>(
+    field: &str,
+    v: &str,
+    lo: T,
+    hi: T,
+) -> Result<T, String> {
+    match v.trim().parse::<T>() {
+        Ok(x) if x >= lo && x <= hi => Ok(x),
+        _ => Err(format!(
+            "{field}: {v:?} is not a number from {lo} to {hi}; the default was kept"
+        )),
+    }
+}
+
+/// Read a fragment (with or without `#`). Every value is checked: one that
+/// is malformed or out of range is left out and named in `problems`; the
+/// others apply. Unknown pairs are ignored.
+pub fn parse(fragment: &str) -> Fragment {
+    let mut f = Fragment::default();
+    let (mut t0, mut t1) = (None, None);
+    let mut problems = Vec::new();
+    let mut check = |r: Result<(), String>| {
+        if let Err(e) = r {
+            problems.push(e);
+        }
+    };
+    for pair in fragment.trim_start_matches('#').split('&') {
+        let Some((k, v)) = pair.split_once('=') else {
+            continue;
+        };
+        let v = dec(v);
+        let d = &mut f.settings.detection;
+        let text = |field: &str, v: String| {
+            if v.chars().count() > MAX_TEXT {
+                Err(format!(
+                    "{field}: longer than {MAX_TEXT} characters; left out"
+                ))
+            } else {
+                Ok(v)
+            }
+        };
+        match k {
+            "port" => check(text(k, v).map(|v| f.view.port = Some(v))),
+            "metric" => check(text(k, v).map(|v| f.view.metric = Some(v))),
+            "url" => check(text(k, v).map(|v| f.view.url = Some(v))),
+            "t0" => check(number(k, &v, -MAX_TS_US, MAX_TS_US).map(|x| t0 = Some(x))),
+            "t1" => check(number(k, &v, -MAX_TS_US, MAX_TS_US).map(|x| t1 = Some(x))),
+            "key" => check(match v.as_str() {
+                "service" | "dst-port" => {
+                    f.settings.key = v;
+                    Ok(())
+                }
+                _ => Err(format!(
+                    "key: {v:?} is neither service nor dst-port; the default was kept"
+                )),
+            }),
+            "bin" => check(match v.trim() {
+                "" | "auto" => Ok(()),
+                b => portspike_core::bins::parse_width(b)
+                    .map(|_| f.settings.bin = v.clone())
+                    .map_err(|e| format!("bin: {e}; the width is chosen from the capture")),
+            }),
+            "threshold" => check(
+                number(k, &v, f64::MIN_POSITIVE, MAX_THRESHOLD).map(|x| d.threshold = x),
+            ),
+            "persistence" => check(
+                v.split_once('/')
+                    .and_then(|(a, b)| Some((a.trim().parse().ok()?, b.trim().parse().ok()?)))
+                    .filter(|&(a, b): &(usize, usize)| 1 <= a && a <= b && b <= MAX_PERSISTENCE)
+                    .map(|(a, b)| {
+                        d.persistence_k = a;
+                        d.persistence_n = b;
+                    })
+                    .ok_or_else(|| {
+                        format!(
+                            "persistence: {v:?} is not K/N with 1 ≤ K ≤ N ≤ {MAX_PERSISTENCE}; the default was kept"
+                        )
+                    }),
+            ),
+            "baseline" => check(number(k, &v, 1, MAX_BASELINE).map(|x| d.baseline_bins = x)),
+            "min_excess" => {
+                check(number(k, &v, 0.0, MAX_MIN_EXCESS).map(|x| d.min_excess = x))
+            }
+            "home" | "allow" => {
+                let mut keep = Vec::new();
+                let list = cidr_list(&v);
+                for c in &list {
+                    match portspike_core::detect::Cidr::parse(c) {
+                        Ok(_) if keep.len() < MAX_NETWORKS => keep.push(c.clone()),
+                        Ok(_) => {}
+                        Err(e) => check(Err(format!("{k}: {c:?} left out: {e}"))),
+                    }
+                }
+                if list.len() > MAX_NETWORKS {
+                    check(Err(format!(
+                        "{k}: only the first {MAX_NETWORKS} networks were kept"
+                    )));
+                }
+                if k == "home" {
+                    d.home = keep;
+                } else {
+                    d.allow = keep;
+                }
+            }
+            "result" => f.result = Some(v),
+            _ => {}
+        }
+    }
+    match (t0, t1) {
+        (Some(a), Some(b)) if a < b => f.view.range = Some((a, b)),
+        (Some(_), Some(_)) => check(Err(
+            "t0, t1: the window ends before it starts; the whole capture is shown".into(),
+        )),
+        _ => {}
+    }
+    f.problems = problems;
+    f
+}
+
+/// Whether a capture named by a link may be fetched from a URL (as parsed
+/// by the browser's URL parser): over https, or from the page's own origin.
+pub fn fetch_allowed(protocol: &str, origin: &str, page_origin: &str) -> Result<(), String> {
+    if protocol == "https:" || (origin == page_origin && origin != "null") {
+        Ok(())
+    } else {
+        Err(format!(
+            "only https addresses (or this page's own) are fetched, not {origin}"
+        ))
+    }
+}

@@ -1,0 +1,202 @@
+//! Links: views and settings round-trip, hostile fragments are refused
+//! value by value, results pack within bounds and unpack to the same report.
+
+use super::result::*;
+use super::*;
+use std::io::Read;
+
+#[test]
+fn view_round_trips() {
+    let mut s = Settings::default();
+    s.detection.home = vec!["10.0.0.0/8".into(), "192.168.0.0/16".into()];
+    s.bin = "5m".into();
+    s.detection.threshold = 4.5;
+    let v = View {
+        port: Some("tcp/445".into()),
+        metric: Some("attempts".into()),
+        range: Some((1, 2)),
+        url: Some("https://example.org/a b.pcap?x=1&y=2".into()),
+    };
+    let f = parse(&format!("#{}", view_fragment(&v, &s)));
+    assert_eq!(f.view, v);
+    assert_eq!(f.settings, s);
+    assert!(view_fragment(&v, &s).contains("port=tcp%2F445"));
+}
+
+#[test]
+fn hostile_view_values_are_left_out_one_by_one() {
+    let f = parse("#threshold=NaN&min_excess=1e999&bin=1e300&baseline=0&persistence=5/2&key=x&t0=-9000000000000000000&t1=5&home=10.0.0.0/8,300.1.1.1/8&allow=192.0.2.1&port=tcp%2F445");
+    let d = Settings::default().detection;
+    assert_eq!(f.settings.detection.threshold, d.threshold);
+    assert_eq!(f.settings.detection.min_excess, d.min_excess);
+    assert_eq!(f.settings.detection.baseline_bins, d.baseline_bins);
+    assert_eq!(f.settings.detection.persistence_k, d.persistence_k);
+    assert_eq!(f.settings.bin, "");
+    assert_eq!(f.settings.key, "service");
+    // The valid values of the same link still apply.
+    assert_eq!(f.settings.detection.home, vec!["10.0.0.0/8"]);
+    assert_eq!(f.settings.detection.allow, vec!["192.0.2.1"]);
+    assert_eq!(f.view.port.as_deref(), Some("tcp/445"));
+    assert_eq!(f.view.range, None);
+    for field in [
+        "threshold:",
+        "min_excess:",
+        "bin:",
+        "baseline:",
+        "persistence:",
+        "key:",
+        "t0:",
+        "home:",
+    ] {
+        assert!(
+            f.problems.iter().any(|p| p.starts_with(field)),
+            "{field} {:?}",
+            f.problems
+        );
+    }
+    assert!(f.settings.to_params().is_ok());
+    // A link of valid values has no problems.
+    let ok = parse(&view_fragment(&View::default(), &Settings::default()));
+    assert!(ok.problems.is_empty(), "{:?}", ok.problems);
+}
+
+#[test]
+fn a_result_link_encodes_what_a_shared_report_carries() {
+    let mut s = Settings::default();
+    s.detection.threshold = 7.0;
+    let frag = result_fragment(
+        &View::default(),
+        &s,
+        "1.0&threshold=99&home=0.0.0.0/0",
+        "ab#cd&bin=1s",
+        "AAAA",
+    );
+    let f = parse(&frag);
+    assert_eq!(f.settings, s);
+    assert_eq!(f.result.as_deref(), Some("AAAA"));
+    assert!(f.problems.is_empty(), "{:?}", f.problems);
+    assert!(!frag.contains("&threshold=99") && !frag.contains('#'));
+}
+
+#[test]
+fn a_shared_report_out_of_range_is_refused_naming_the_field() {
+    let mut r = portspike_core::analyze_bytes(&portspike_core::synth::sample(), Default::default());
+    assert!(check_report(&r).is_ok());
+    r.capture.first_ts = Some(-9_000_000_000_000_000_000);
+    let value = encode_result(&r, None).value;
+    let e = decode_result(&value).unwrap_err();
+    assert!(e.contains("capture.first_ts"), "{e}");
+    let mut r = portspike_core::analyze_bytes(&portspike_core::synth::sample(), Default::default());
+    r.spikes[0].peak_ts = i64::MAX;
+    assert!(check_report(&r).unwrap_err().contains("spikes[0].peak_ts"));
+    let mut r = portspike_core::analyze_bytes(&portspike_core::synth::sample(), Default::default());
+    r.ports[0].series.as_mut().unwrap().bin_width_us = 0;
+    assert!(check_report(&r).unwrap_err().contains("bin_width_us"));
+}
+
+#[test]
+fn captures_are_fetched_over_https_or_from_the_page_itself() {
+    let page = "http://127.0.0.1:8080";
+    assert!(fetch_allowed("https:", "https://evil.example", page).is_ok());
+    assert!(fetch_allowed("http:", "http://127.0.0.1:8080", page).is_ok());
+    assert!(fetch_allowed("http:", "http://evil.example", page).is_err());
+    assert!(fetch_allowed("data:", "null", "null").is_err());
+    assert!(fetch_allowed("javascript:", "null", page).is_err());
+}
+
+#[test]
+fn base64url_round_trips() {
+    for n in 0..20 {
+        let d: Vec<u8> = (0..n).map(|i| (i * 37 + 11) as u8).collect();
+        assert_eq!(unb64url(&b64url(&d)).unwrap(), d);
+    }
+}
+
+#[test]
+fn anonymised_results_hide_every_address_consistently() {
+    let mut r = portspike_core::analyze_bytes(&portspike_core::synth::sample(), Default::default());
+    let before = r.to_json();
+    assert!(before.contains("10.1.1.23"));
+    anonymise(&mut r, 42);
+    let after = r.to_json();
+    for s in &r.scanners {
+        assert!(s.source.starts_with("h-"), "{}", s.source);
+    }
+    // The sweeper that tops the spike is also a scanner: one name for both.
+    let top = &r.spikes[0].top_sources[0].addr;
+    assert!(r.scanners.iter().any(|s| &s.source == top));
+    assert!(!after.contains("10.1.1.23") && !after.contains("10.1.1.37"));
+    let mut again =
+        portspike_core::analyze_bytes(&portspike_core::synth::sample(), Default::default());
+    anonymise(&mut again, 43);
+    assert_ne!(
+        again.scanners[0].source, r.scanners[0].source,
+        "salted per link"
+    );
+}
+
+#[test]
+fn result_round_trips_and_fits() {
+    let r = portspike_core::analyze_bytes(&portspike_core::synth::sample(), Default::default());
+    let p = encode_result(&r, None);
+    assert!(p.value.len() <= RESULT_LIMIT);
+    assert!(p.series >= 1);
+    let back = decode_result(&p.value).unwrap();
+    assert_eq!(back.spikes, r.spikes);
+    assert_eq!(back.ports[0], r.ports[0]);
+    assert_eq!(back.ports.len(), p.ports);
+}
+
+#[test]
+fn a_report_that_fits_comes_back_whole() {
+    let mut r = portspike_core::analyze_bytes(&portspike_core::synth::sample(), Default::default());
+    r.ports.truncate(3);
+    assert!(r.ports.iter().all(|p| p.series.is_some()));
+    let p = encode_result(&r, None);
+    assert_eq!((p.series, p.ports), (3, 3));
+    assert_eq!(decode_result(&p.value).unwrap(), r);
+    // Byte for byte the report's own JSON (schema order and all).
+    let packed = unb64url(&p.value).unwrap();
+    let mut json = String::new();
+    flate2::read::DeflateDecoder::new(packed.as_slice())
+        .read_to_string(&mut json)
+        .unwrap();
+    assert_eq!(json, r.to_json());
+}
+
+#[test]
+fn a_link_to_every_port_busy_lists_the_top_ones() {
+    let mut r = portspike_core::analyze_bytes(&portspike_core::synth::sample(), Default::default());
+    let first = r.ports[0].clone();
+    for i in 0..20_000u16 {
+        let mut p = first.clone();
+        p.port = 20_000 + i;
+        p.series = None;
+        p.totals.packets = u64::from(i) * 7 % 1000;
+        r.ports.push(p);
+    }
+    let p = encode_result(&r, Some(7));
+    assert!(p.value.len() <= RESULT_LIMIT, "{}", p.value.len());
+    assert_eq!(p.series, 0);
+    assert!(p.ports > 100 && p.ports < r.ports.len(), "{}", p.ports);
+    let back = decode_result(&p.value).unwrap();
+    assert_eq!(back.ports.len(), p.ports);
+    for (a, b) in back.ports.iter().zip(&r.ports) {
+        assert_eq!((&a.proto, a.port, &a.totals), (&b.proto, b.port, &b.totals));
+        assert!(a.series.is_none());
+    }
+    let w = back.capture.warnings.last().unwrap();
+    assert_eq!(w.code, "link_ports_trimmed");
+    assert!(
+        w.message.contains(&format!(
+            "top {} of the report's {} ports",
+            p.ports,
+            r.ports.len()
+        )),
+        "{}",
+        w.message
+    );
+    // Addresses hashed, as asked.
+    assert!(!back.scanners.is_empty());
+    assert!(back.scanners.iter().all(|s| s.source.starts_with("h-")));
+}

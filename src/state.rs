@@ -1,0 +1,426 @@
+//! The page's state, the actions that change it, and the reducer: every
+//! change of what the page shows goes through [`State::reduce`].
+
+use crate::chart::Metric;
+use crate::format::port_label;
+use crate::protocol::{self, Packed};
+use crate::share;
+use portspike_core::report::Report;
+use std::rc::Rc;
+use yew::prelude::*;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Phase {
+    Idle,
+    Loading {
+        name: String,
+        bytes: f64,
+        total: f64,
+        packets: f64,
+    },
+    Done,
+    Error,
+    Cancelled,
+}
+
+impl Phase {
+    /// `<html data-state=…>`: what tests and scripts wait for.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Phase::Idle => "idle",
+            Phase::Loading { .. } => "loading",
+            Phase::Done => "done",
+            Phase::Error => "error",
+            Phase::Cancelled => "cancelled",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct State {
+    pub phase: Phase,
+    pub report: Option<Rc<Report>>,
+    /// Index into `report.ports`.
+    pub selected: usize,
+    pub metric: Metric,
+    /// A failure of the page or worker (not a capture error, which lives in the report).
+    pub failure: Option<String>,
+    /// Index into `report.spikes` of the finding shown in detail.
+    pub spike: Option<usize>,
+    /// Index into `report.scanners` of the scanner shown in detail.
+    pub scanner: Option<usize>,
+    /// Zoomed time range (µs); `None` shows the whole capture.
+    pub view: Option<(i64, i64)>,
+    /// A view from the page's link, applied when its capture is analysed.
+    pub pending: Option<share::View>,
+    /// The settings in effect (the one copy the page reads).
+    pub settings: protocol::Settings,
+    /// The report came from a result link, not from a capture.
+    pub shared: bool,
+    /// Further ports drawn over the selected one (indices into `report.ports`).
+    pub overlay: Vec<usize>,
+    /// Where the capture was fetched from, if from a URL.
+    pub source_url: Option<String>,
+    /// A `#url=` waiting for the user's go-ahead.
+    pub confirm_url: Option<String>,
+    /// Values of the page's link that were left out, each naming its field.
+    pub link_problems: Vec<String>,
+    /// Logarithmic y axis.
+    pub log: bool,
+    /// Times in UTC (else the browser's zone).
+    pub utc: bool,
+    /// Why zooming cannot re-read the capture at finer bins (`None`: it can).
+    pub zoom_limit: Option<String>,
+    /// The zoomed window re-read at finer bins.
+    pub fine: Option<Rc<Fine>>,
+    /// What became of the last "save these packets".
+    pub saved: Option<String>,
+    /// The final report packed for a result link (by the worker).
+    pub link: Option<Rc<Packed>>,
+}
+
+/// A window of the capture re-read at a finer bin width.
+#[derive(Debug, PartialEq)]
+pub struct Fine {
+    pub t0: i64,
+    pub t1: i64,
+    pub report: Report,
+}
+
+impl Fine {
+    /// It holds the whole of `[t0, t1)`.
+    pub fn covers(&self, t0: i64, t1: i64) -> bool {
+        self.t0 <= t0 && t1 <= self.t1
+    }
+}
+
+pub enum Action {
+    Start(String),
+    Progress {
+        bytes: f64,
+        total: f64,
+        packets: f64,
+    },
+    Done(Box<Report>),
+    /// The report so far, while the capture is still being read.
+    Partial(Box<Report>),
+    Failed(String),
+    Cancel,
+    Select(usize),
+    Metric(Metric),
+    SelectSpike(usize),
+    /// Show scanner `.0` in detail (`None`: close it).
+    SelectScanner(Option<usize>),
+    View(Option<(i64, i64)>),
+    /// Move to the next (+1) or previous (-1) finding.
+    StepSpike(i32),
+    /// Add a port to the chart, or take it off.
+    ToggleOverlay(usize),
+    Source(Option<String>),
+    ConfirmUrl(Option<String>),
+    ToggleLog,
+    ToggleUtc,
+    Settings(protocol::Settings),
+    Shared(Box<Report>),
+    /// The SHA-256 of file `.0`, computed after the report.
+    Hashed(usize, String),
+    ZoomLimit(Option<String>),
+    /// The address's fragment changed (a link pasted into an open tab).
+    Fragment(Box<share::Fragment>),
+    Fine(Option<Rc<Fine>>),
+    Saved(Option<String>),
+    Link(Rc<Packed>),
+}
+
+impl State {
+    /// The page as it opens, with what its address's fragment asks for.
+    pub fn new(f: &share::Fragment) -> Self {
+        State {
+            phase: Phase::Idle,
+            report: None,
+            selected: 0,
+            metric: Metric::Packets,
+            failure: None,
+            spike: None,
+            scanner: None,
+            view: None,
+            pending: (f.view != share::View::default()).then(|| f.view.clone()),
+            settings: f.settings.clone(),
+            shared: false,
+            overlay: Vec::new(),
+            source_url: None,
+            confirm_url: f.view.url.clone().filter(|_| f.result.is_none()),
+            link_problems: f.problems.clone(),
+            log: false,
+            utc: true,
+            zoom_limit: Some("no capture is open".into()),
+            fine: None,
+            saved: None,
+            link: None,
+        }
+    }
+
+    /// A new report on screen: nothing selected, zoomed, re-read or saved
+    /// from the last one.
+    fn reset_view(&mut self) {
+        self.selected = 0;
+        self.spike = None;
+        self.scanner = None;
+        self.view = None;
+        self.fine = None;
+        self.saved = None;
+        self.overlay.clear();
+    }
+
+    /// A result from a link (no capture behind it) on screen.
+    fn show_shared(&mut self, r: Report) {
+        self.reset_view();
+        self.phase = Phase::Done;
+        self.shared = true;
+        self.link = None;
+        self.zoom_limit = Some("a shared result carries no capture".into());
+        self.report = Some(Rc::new(r));
+    }
+
+    /// Select the port, metric and range a link names.
+    fn apply_view(&mut self, v: &share::View) {
+        let Some(r) = self.report.clone() else {
+            return;
+        };
+        if let Some(i) = v
+            .port
+            .as_ref()
+            .and_then(|p| r.ports.iter().position(|x| &port_label(x) == p))
+        {
+            self.selected = i;
+        }
+        if let Some(m) = &v.metric {
+            self.metric = Metric::parse(m);
+        }
+        self.view = v.range;
+    }
+
+    /// Apply the pending view of the page's link, if any.
+    fn apply_pending(&mut self) {
+        if let Some(v) = self.pending.take() {
+            self.apply_view(&v);
+        }
+    }
+
+    /// Index into `report.ports` of `proto/port`.
+    fn port_index(&self, proto: &str, port: u16) -> Option<usize> {
+        self.report
+            .as_ref()?
+            .ports
+            .iter()
+            .position(|p| p.proto == proto && p.port == port)
+    }
+
+    fn select_spike(&mut self, i: usize) {
+        let Some(r) = self.report.clone() else {
+            return;
+        };
+        let Some(sp) = r.spikes.get(i) else {
+            return;
+        };
+        if let Some(pi) = self.port_index(&sp.proto, sp.port) {
+            self.selected = pi;
+        }
+        // The finding with as much context again on each side.
+        let w = r.bin_width_us as i64;
+        let pad = ((sp.end_ts - sp.start_ts) / 2).max(10 * w);
+        self.view = Some((sp.start_ts - pad, sp.end_ts + pad));
+        self.spike = Some(i);
+        self.scanner = None;
+    }
+
+    fn select_scanner(&mut self, i: Option<usize>) {
+        let r = self.report.clone();
+        let sc = i.and_then(|i| Some((i, r.as_ref()?.scanners.get(i)?)));
+        self.scanner = sc.map(|(i, _)| i);
+        self.saved = None;
+        let (Some((_, sc)), Some(r)) = (sc, r.as_ref()) else {
+            return;
+        };
+        self.spike = None;
+        // Its busiest port on the chart, over all its activity.
+        if let Some(pi) = sc
+            .top_ports
+            .first()
+            .and_then(|tp| self.port_index(&tp.proto, tp.port))
+        {
+            self.selected = pi;
+        }
+        let w = r.bin_width_us as i64;
+        let pad = ((sc.last_ts - sc.first_ts) / 10).max(10 * w);
+        self.view = Some((sc.first_ts - pad, sc.last_ts + pad));
+    }
+
+    /// The next (+1) or previous (-1) finding, in the order they are listed.
+    fn step_spike(&mut self, d: i32) {
+        let order = self
+            .report
+            .as_ref()
+            .map(|r| r.finding_order())
+            .unwrap_or_default();
+        let n = order.len();
+        if n == 0 {
+            return;
+        }
+        let at = self.spike.and_then(|i| order.iter().position(|x| *x == i));
+        let next = match at {
+            None => 0,
+            Some(k) => (k as i64 + i64::from(d)).rem_euclid(n as i64) as usize,
+        };
+        if let Some(i) = order.get(next) {
+            self.select_spike(*i);
+        }
+    }
+
+    fn done(&mut self, report: Report) {
+        // A capture that could not be read at all is an error; one read
+        // partly is a result with an error note.
+        self.phase = if report.capture.error.is_some() && report.capture.packets == 0 {
+            Phase::Error
+        } else {
+            Phase::Done
+        };
+        self.spike = None;
+        self.view = None;
+        self.overlay.clear();
+        self.shared = false;
+        self.report = Some(Rc::new(report));
+        // Open on the strongest finding, if any.
+        self.selected = self
+            .report
+            .clone()
+            .and_then(|r| {
+                let sp = r.spikes.first()?;
+                self.port_index(&sp.proto, sp.port)
+            })
+            .unwrap_or(0);
+        self.apply_pending();
+    }
+
+    fn fragment(&mut self, f: &share::Fragment) {
+        self.link_problems = f.problems.clone();
+        if let Some(v) = &f.result {
+            match share::decode_result(v) {
+                Ok(r) => self.show_shared(r),
+                Err(e) => {
+                    self.failure = Some(e);
+                    self.phase = Phase::Error;
+                }
+            }
+        }
+        if self.report.is_some() {
+            self.apply_view(&f.view);
+        } else {
+            self.pending = Some(f.view.clone());
+        }
+        if f.result.is_none() && f.view.url.is_some() && f.view.url != self.source_url {
+            self.confirm_url = f.view.url.clone();
+        }
+    }
+}
+
+impl Reducible for State {
+    type Action = Action;
+
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        let mut s = (*self).clone();
+        match action {
+            Action::Start(name) => {
+                s.phase = Phase::Loading {
+                    name,
+                    bytes: 0.0,
+                    total: 0.0,
+                    packets: 0.0,
+                };
+                s.reset_view();
+                s.report = None;
+                s.failure = None;
+                s.link = None;
+                s.zoom_limit = Some("the capture is still being read".into());
+            }
+            Action::Progress {
+                bytes,
+                total,
+                packets,
+            } => {
+                if let Phase::Loading { name, .. } = &s.phase {
+                    s.phase = Phase::Loading {
+                        name: name.clone(),
+                        bytes,
+                        total,
+                        packets,
+                    };
+                }
+            }
+            Action::Done(report) => s.done(*report),
+            Action::Partial(report) => {
+                if matches!(s.phase, Phase::Loading { .. }) {
+                    s.report = Some(Rc::new(*report));
+                }
+            }
+            Action::Shared(report) => {
+                s.show_shared(*report);
+                s.apply_pending();
+            }
+            Action::Settings(set) => s.settings = set,
+            Action::Failed(msg) => {
+                s.phase = Phase::Error;
+                s.failure = Some(msg);
+            }
+            Action::Cancel => {
+                if matches!(s.phase, Phase::Loading { .. }) {
+                    s.phase = Phase::Cancelled;
+                }
+            }
+            Action::Select(i) => {
+                s.selected = i;
+                s.spike = None;
+                s.view = None;
+            }
+            Action::Metric(m) => s.metric = m,
+            Action::SelectScanner(i) => s.select_scanner(i),
+            Action::SelectSpike(i) => s.select_spike(i),
+            Action::View(v) => {
+                s.view = v;
+                if v.is_none() {
+                    s.fine = None;
+                }
+            }
+            Action::Source(u) => {
+                s.source_url = u;
+                s.confirm_url = None;
+            }
+            Action::ConfirmUrl(u) => s.confirm_url = u,
+            Action::ToggleOverlay(i) => {
+                if let Some(k) = s.overlay.iter().position(|x| *x == i) {
+                    s.overlay.remove(k);
+                } else if i != s.selected && s.overlay.len() < 6 {
+                    s.overlay.push(i);
+                }
+            }
+            Action::StepSpike(d) => s.step_spike(d),
+            Action::ToggleLog => s.log = !s.log,
+            Action::ToggleUtc => s.utc = !s.utc,
+            Action::ZoomLimit(z) => s.zoom_limit = z,
+            Action::Fragment(f) => s.fragment(&f),
+            Action::Fine(f) => s.fine = f,
+            Action::Saved(m) => s.saved = m,
+            Action::Link(l) => s.link = Some(l),
+            Action::Hashed(i, sha) => {
+                if let Some(r) = &s.report {
+                    let mut r = (**r).clone();
+                    if let Some(f) = r.capture.files.get_mut(i) {
+                        f.sha256 = Some(sha);
+                    }
+                    s.report = Some(Rc::new(r));
+                }
+            }
+        }
+        Rc::new(s)
+    }
+}

@@ -1,0 +1,180 @@
+//! Requests about the last analysis's capture: a window read again at finer
+//! bins, the packets of a port or a host saved as a capture; and the engine
+//! timed alone (for the benchmarks).
+
+use super::reader::{in_pieces, read_slices};
+use super::{error_text, now_ms, post, wasm_memory, Shared};
+use crate::protocol::{self, Extracted, FromWorker, Target, WindowAsk};
+use js_sys::Uint8Array;
+use portspike_core::decode::Proto;
+use portspike_core::engine::Limits;
+use portspike_core::window::{Extract, Selection};
+use portspike_core::Analyzer;
+use std::cell::RefCell;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::Blob;
+
+/// The byte ranges (per file) of a window, read in turn, each in pieces:
+/// `each(Some(preamble), bytes)` for a range's first piece, `each(None,
+/// bytes)` for the pieces that continue it.
+async fn read_window(
+    s: &Shared,
+    t0: i64,
+    t1: i64,
+    mut each: impl FnMut(Option<&[u8]>, &[u8]),
+) -> Result<(), String> {
+    type Plan = Vec<(Blob, Vec<u8>, u64, u64)>;
+    let plan: Plan = {
+        let s = s.borrow();
+        let Some(kept) = s.kept.as_ref() else {
+            return Err("no capture has been analysed".to_string());
+        };
+        let mut plan = Vec::new();
+        for ((blob, name), index) in kept.files.iter().zip(&kept.index) {
+            let index = index.as_ref().ok_or_else(|| {
+                format!("{name} is compressed and cannot be read from the middle")
+            })?;
+            let ranges = portspike_core::window::ranges_for(index, t0, t1)
+                .ok_or_else(|| format!("{name} has too many sections to index"))?;
+            for (pre, a, b) in ranges {
+                plan.push((blob.clone(), pre.to_vec(), a, b));
+            }
+        }
+        plan
+    };
+    let err = |e: wasm_bindgen::JsValue| format!("reading the file failed: {}", error_text(&e));
+    let mut bytes = Vec::new();
+    for (blob, pre, a, b) in plan {
+        let range = blob
+            .slice_with_f64_and_f64(a as f64, b as f64)
+            .map_err(err)?;
+        let mut first = true;
+        read_slices(s, &range, |arr, _| {
+            in_pieces(arr, &mut bytes, |piece, _| {
+                each(first.then_some(pre.as_slice()), piece);
+                first = false;
+            })
+        })
+        .await
+        .map_err(err)?;
+    }
+    Ok(())
+}
+
+/// The window's report at a finer bin width, series only for the ports asked for.
+pub(crate) async fn window(s: &Shared, ask: WindowAsk) {
+    let Some(mut params) = s.borrow().kept.as_ref().map(|k| k.params.clone()) else {
+        return;
+    };
+    params.bin_width_us = Some(ask.width);
+    params.series_top = ask.ports.len().max(1) * 4;
+    // A new reader per byte range: each is one "file" to the analyzer.
+    let mut a = Analyzer::with_limits(params, Limits::COMPACT);
+    // The ports asked for keep their timelines whatever the bounds.
+    let asked: Vec<(Proto, u16)> = ask
+        .ports
+        .iter()
+        .filter_map(|w| {
+            let (proto, port) = w.split_once('/')?;
+            Some((Proto::parse(proto)?, port.parse().ok()?))
+        })
+        .collect();
+    a.protect(&asked);
+    let a = RefCell::new(a);
+    let mut n = 0;
+    let res = read_window(s, ask.t0, ask.t1, |pre, bytes| {
+        let mut a = a.borrow_mut();
+        if let Some(pre) = pre {
+            n += 1;
+            a.begin_file(&format!("range {n}"), 0, None);
+            a.feed(pre);
+        }
+        a.feed(bytes);
+    })
+    .await;
+    let report = res.map(|()| {
+        let mut r = a.into_inner().finish();
+        r.ports.retain(|p| {
+            Proto::parse(&p.proto).is_some_and(|proto| asked.contains(&(proto, p.port)))
+        });
+        r.spikes.clear();
+        r.scanners.clear();
+        r.to_json()
+    });
+    post(FromWorker::Window {
+        id: ask.id,
+        t0: ask.t0,
+        t1: ask.t1,
+        report,
+    });
+}
+
+/// The window's packets the selection's Wireshark filter selects, as a pcap
+/// (a pcapng when they are of several link types); `matched` counts them
+/// all, `note` says why any were left out.
+pub(crate) async fn extract(s: &Shared, name: String, target: Target, t0: i64, t1: i64) {
+    let Some(key) = s.borrow().kept.as_ref().map(|k| k.params.key) else {
+        return;
+    };
+    let sel = match target {
+        Target::Host(h) => match h.parse::<std::net::IpAddr>() {
+            Ok(addr) => Selection::host(addr, t0, t1),
+            Err(_) => {
+                return post(FromWorker::Extract {
+                    name,
+                    result: Err("not an address".into()),
+                })
+            }
+        },
+        Target::Port { proto, port } => Selection::port(
+            key,
+            Proto::parse(&proto).unwrap_or(Proto::Tcp),
+            port,
+            t0,
+            t1,
+        ),
+    };
+    let x = RefCell::new(Extract::new(sel, protocol::EXTRACT_LIMIT));
+    let res = read_window(s, sel.t0_us, sel.t1_us, |pre, bytes| {
+        let mut x = x.borrow_mut();
+        if let Some(pre) = pre {
+            x.begin(pre);
+        }
+        x.feed(bytes);
+    })
+    .await;
+    let x = x.into_inner();
+    let note = x.notes().join("; ");
+    let (packets, matched, format) = (x.packets, x.matched(), x.format());
+    let result = res.map(|()| Extracted {
+        bytes: Uint8Array::from(x.finish().as_slice()),
+        packets,
+        matched,
+        format: format.into(),
+        note,
+    });
+    post(FromWorker::Extract { name, result });
+}
+
+/// The engine alone over a capture already in wasm memory (the benchmarks
+/// compare it with the native engine on the same bytes).
+pub(crate) async fn bench(blob: Blob) {
+    let Ok(ab) = JsFuture::from(blob.array_buffer()).await else {
+        return;
+    };
+    let bytes = Uint8Array::new(&ab).to_vec();
+    let mut best = f64::INFINITY;
+    let mut packets = 0u64;
+    for _ in 0..3 {
+        let t = now_ms();
+        let r = portspike_core::analyze_bytes(&bytes, portspike_core::Params::default());
+        best = best.min(now_ms() - t);
+        packets = r.capture.packets;
+    }
+    post(FromWorker::Bench {
+        ms: best,
+        bytes: bytes.len() as f64,
+        packets: packets as f64,
+        memory: wasm_memory(),
+    });
+}
