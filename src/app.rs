@@ -3,14 +3,14 @@
 
 use crate::chart::Metric;
 use crate::components::{
-    confirm_view, failure_view, progress_view, scanner_clicks, Findings, PortTable, ScannerDetail,
-    SettingsPanel, Share, Shared, SpikeDetail, Summary, Timeline,
+    confirm_view, failure_view, progress_view, scanner_clicks, DiffPanel, Findings, PortTable,
+    ScannerDetail, SettingsPanel, Share, Shared, SpikeDetail, Summary, Timeline,
 };
 use crate::dom::{fetch_blob, fetch_target, file_list, html_attr, location_hash};
 use crate::format::{pcap_name, port_label};
 use crate::hooks::events::{use_hash_change, use_step_keys, use_window_drop};
 use crate::hooks::fine::use_fine_window;
-use crate::hooks::worker::{analyze, analyze_again, post, use_worker, Client};
+use crate::hooks::worker::{analyze, analyze_again, compare, post, use_worker, Client};
 use crate::protocol::{self, Target, ToWorker};
 use crate::share;
 use crate::state::{Action, Phase, State};
@@ -45,6 +45,12 @@ pub struct Handlers {
     pub save_scanner: Callback<usize>,
     /// Result links with addresses hashed (true) or not.
     pub anonymise: Callback<bool>,
+    /// Select a port by its label (from the diff).
+    pub select_port: Callback<String>,
+    /// Align a baseline by time of day (true) or at its start.
+    pub align: Callback<bool>,
+    /// Stop comparing.
+    pub clear_compare: Callback<()>,
 }
 
 /// A callback that dispatches the action `f` makes of its argument.
@@ -117,6 +123,15 @@ fn handlers(state: &UseReducerHandle<State>, running: &Client) -> Handlers {
         log: to(&d, |_| Action::ToggleLog),
         utc: to(&d, |_| Action::ToggleUtc),
         scanner: to(&d, Action::SelectScanner),
+        select_port: to(&d, Action::SelectPort),
+        align: to(&d, Action::CompareAlign),
+        clear_compare: {
+            let (running, d) = (running.clone(), d.clone());
+            Callback::from(move |()| {
+                running.borrow_mut().clear_baseline();
+                d.dispatch(Action::CompareClear);
+            })
+        },
         save,
         save_scanner,
         anonymise,
@@ -155,6 +170,10 @@ pub fn app() -> Html {
     use_effect_with(state.phase.as_str(), |phase| {
         html_attr("data-state", Some(phase))
     });
+    // After "Compare with a baseline…", the next file dropped or chosen is
+    // the baseline.
+    let armed = use_state(|| false);
+    let compare_input = use_node_ref();
     // Files dropped or chosen are analysed with the settings in effect.
     let open = {
         let (running, d) = (running.clone(), d.clone());
@@ -165,7 +184,21 @@ pub fn app() -> Html {
             },
         )
     };
-    let dragging = use_window_drop(open.clone());
+    let open_baseline = {
+        let (running, d, armed) = (running.clone(), d.clone(), armed.clone());
+        use_callback(
+            state.settings.clone(),
+            move |files: Vec<(Blob, String)>, settings| {
+                armed.set(false);
+                compare(&running, &d, files, settings)
+            },
+        )
+    };
+    let dragging = use_window_drop(if *armed {
+        open_baseline.clone()
+    } else {
+        open.clone()
+    });
     use_fine_window(&state, &running);
 
     let on_file = {
@@ -177,6 +210,26 @@ pub fn app() -> Html {
                 open.emit(files);
             }
             input.set_value("");
+        })
+    };
+    let on_compare_file = {
+        let open_baseline = open_baseline.clone();
+        Callback::from(move |e: Event| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            let files = input.files().map(file_list).unwrap_or_default();
+            if !files.is_empty() {
+                open_baseline.emit(files);
+            }
+            input.set_value("");
+        })
+    };
+    let on_compare = {
+        let (armed, input) = (armed.clone(), compare_input.clone());
+        Callback::from(move |_: MouseEvent| {
+            armed.set(true);
+            if let Some(i) = input.cast::<HtmlInputElement>() {
+                i.click();
+            }
         })
     };
     let on_sample = {
@@ -235,6 +288,14 @@ pub fn app() -> Html {
                 <button class="button secondary" data-testid="sample-button" onclick={on_sample} disabled={loading}>
                     {"Try the sample capture (SMB worm sweep)"}
                 </button>
+                <button class="button secondary" data-testid="compare-button" onclick={on_compare}
+                    title="Another capture (say, a normal day) to compare this one with: what is new, what grew, what shrank">
+                    {"Compare with a baseline…"}</button>
+                <input data-testid="compare-input" type="file" multiple=true class="hidden-input" ref={compare_input}
+                    aria-label="baseline capture" onchange={on_compare_file} />
+                if *armed {
+                    <p class="note" data-testid="compare-armed" role="status">{"Drop the baseline capture (or choose it): it is analysed with the same settings and compared with the capture."}</p>
+                }
             </section>
             { confirm_view(&state, on_url_open, on_url_cancel) }
             if !state.link_problems.is_empty() {
@@ -268,6 +329,13 @@ fn result_view(state: &State, h: Handlers) -> Html {
             <Share report={report.clone()} settings={state.settings.clone()} shared={state.shared}
                 partial={!state.shared && !matches!(state.phase, Phase::Done)}
                 link={state.link.clone().map(Shared)} on_anonymise={h.anonymise.clone()} {view} />
+            if let Some(c) = &state.compare {
+                <DiffPanel name={c.name.clone()} diff={c.diff.clone().map(Shared)}
+                    failure={c.failure.clone().map(AttrValue::from)}
+                    selected={report.ports.get(state.selected).map(|p| AttrValue::from(port_label(p)))}
+                    by_time_of_day={c.by_time_of_day} on_select={h.select_port.clone()}
+                    on_align={h.align.clone()} on_clear={h.clear_compare.clone()} />
+            }
             // While the capture is still read, no findings yet is no news:
             // the section waits for the first finding or the end.
             if !matches!(state.phase, Phase::Loading { .. }) || !report.spikes.is_empty() || !report.scanners.is_empty() {
@@ -290,7 +358,9 @@ fn result_view(state: &State, h: Handlers) -> Html {
                     view={state.view} log={state.log} utc={state.utc}
                     fine={state.fine.clone().map(Shared)} zoom_limit={state.zoom_limit.clone()}
                     on_metric={h.metric.clone()} on_view={h.view.clone()}
-                    on_log={h.log.clone()} on_utc={h.utc.clone()} />
+                    on_log={h.log.clone()} on_utc={h.utc.clone()}
+                    baseline={state.compare.as_ref().and_then(|c| c.report.clone()).map(Shared)}
+                    baseline_shift={state.compare.as_ref().map_or(0, |c| c.shift(&report))} />
             </div>
             <crate::heatmap::Heatmap report={report} metric={state.metric} view={state.view}
                 selected={state.selected} on_select={h.select.clone()} on_view={h.view.clone()} />

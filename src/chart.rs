@@ -247,6 +247,9 @@ pub struct View<'a> {
     /// over it as lines (same bins: one report shares one grid).
     pub label: &'a str,
     pub overlay: &'a [(String, &'a SeriesReport)],
+    /// The same port in a baseline capture, drawn beneath the main series,
+    /// with its times moved by `.1` µs (to align the two captures).
+    pub baseline: Option<(&'a SeriesReport, i64)>,
 }
 
 /// Line colours of overlaid ports.
@@ -330,10 +333,26 @@ pub fn draw(canvas: &HtmlCanvasElement, v: &View<'_>) -> Result<PlotArea, String
             .max()
             .unwrap_or(0)
     };
+    // The baseline's bins (its own grid, moved by the shift) in the view.
+    let base_steps: Vec<(i64, i64, u64)> = v
+        .baseline
+        .map(|(b, shift)| {
+            let bw = b.bin_width_us.max(1) as i64;
+            v.metric
+                .values(b)
+                .iter()
+                .enumerate()
+                .map(|(i, y)| (b.start_ts + shift + i as i64 * bw, bw, *y))
+                .filter(|(a, bw, _)| a + bw > t0 && *a < t1)
+                .map(|(a, bw, y)| (a, a + bw, y))
+                .collect()
+        })
+        .unwrap_or_default();
     let top = v
         .overlay
         .iter()
         .map(|(_, o)| peak(v.metric.values(o)))
+        .chain(base_steps.iter().map(|(_, _, y)| *y))
         .fold(peak(values), u64::max);
     let ymax = tf(top.max(1) as f64) * 1.1;
     let secs = |t: i64| (t - t0) as f64 / 1e6;
@@ -383,6 +402,24 @@ pub fn draw(canvas: &HtmlCanvasElement, v: &View<'_>) -> Result<PlotArea, String
         }))
         .map_err(|e| e.to_string())?;
 
+    let muted = fg.mix(0.45);
+    if v.baseline.is_some() {
+        let pts: Vec<(f64, f64)> = base_steps
+            .iter()
+            .flat_map(|(a, b, y)| {
+                let y = tf(*y as f64);
+                [(secs(*a).max(0.0), y), (secs(*b).min(span), y)]
+            })
+            .collect();
+        chart
+            .draw_series(
+                AreaSeries::new(pts, 0.0, muted.mix(0.25))
+                    .border_style(muted.stroke_width(px(1.0).max(1))),
+            )
+            .map_err(|e| e.to_string())?
+            .label("baseline")
+            .legend(move |(x, y)| Rectangle::new([(x, y - 4), (x + 14, y + 4)], muted.filled()));
+    }
     // At most about two points per pixel: runs of bins drawn as their peak
     // (so a one-bin spike never disappears when zoomed out).
     let (xr, _) = chart.plotting_area().get_pixel_range();
@@ -408,7 +445,7 @@ pub fn draw(canvas: &HtmlCanvasElement, v: &View<'_>) -> Result<PlotArea, String
                 .border_style(accent.stroke_width(px(1.0).max(1))),
         )
         .map_err(|e| e.to_string())?;
-    if !v.overlay.is_empty() {
+    if !v.overlay.is_empty() || v.baseline.is_some() {
         let sw = px(1.5).max(1);
         main.label(v.label).legend(move |(x, y)| {
             Rectangle::new([(x, y - 4), (x + 14, y + 4)], accent.mix(0.5).filled())

@@ -5,6 +5,7 @@ use crate::chart::Metric;
 use crate::format::port_label;
 use crate::protocol::{self, Packed};
 use crate::share;
+use portspike_core::diff::Diff;
 use portspike_core::report::Report;
 use std::rc::Rc;
 use yew::prelude::*;
@@ -77,6 +78,41 @@ pub struct State {
     pub saved: Option<String>,
     /// The final report packed for a result link (by the worker).
     pub link: Option<Rc<Packed>>,
+    /// A baseline to compare the capture with.
+    pub compare: Option<Compare>,
+}
+
+/// A baseline capture and what changed from it to the capture on screen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Compare {
+    /// Its file name (or "N files").
+    pub name: String,
+    /// Its report, once read (analysed with the same settings).
+    pub report: Option<Rc<Report>>,
+    /// Why it could not be read.
+    pub failure: Option<String>,
+    /// The changes, once both captures are read.
+    pub diff: Option<Rc<Diff>>,
+    /// Align the two timelines by time of day (else at their starts).
+    pub by_time_of_day: bool,
+}
+
+impl Compare {
+    /// How far to move the baseline's times to lay them under the
+    /// incident's: to the same start, or to the same time of day.
+    pub fn shift(&self, incident: &Report) -> i64 {
+        const DAY: i64 = 86_400_000_000;
+        let first = |r: &Report| r.capture.first_ts.unwrap_or(0);
+        let Some(b) = &self.report else {
+            return 0;
+        };
+        let d = first(incident) - first(b);
+        if self.by_time_of_day {
+            (d as f64 / DAY as f64).round() as i64 * DAY
+        } else {
+            d
+        }
+    }
 }
 
 /// A window of the capture re-read at a finer bin width.
@@ -130,6 +166,20 @@ pub enum Action {
     Fine(Option<Rc<Fine>>),
     Saved(Option<String>),
     Link(Rc<Packed>),
+    /// A baseline is being read (its name).
+    CompareStart(String),
+    /// The baseline's report.
+    CompareDone(Box<Report>),
+    /// The baseline could not be read.
+    CompareFailed(String),
+    /// The SHA-256 of the baseline's file `.0`.
+    CompareHashed(usize, String),
+    /// Align the timelines by time of day (true) or at their starts.
+    CompareAlign(bool),
+    /// Stop comparing.
+    CompareClear,
+    /// Select a port by its label (`tcp/445`), from the diff.
+    SelectPort(String),
 }
 
 impl State {
@@ -157,6 +207,20 @@ impl State {
             fine: None,
             saved: None,
             link: None,
+            compare: None,
+        }
+    }
+
+    /// The diff again, once both captures are read (and after either changes).
+    fn rediff(&mut self) {
+        let incident = self.report.clone().filter(|_| self.phase == Phase::Done);
+        if let Some(c) = &mut self.compare {
+            c.diff = match (&c.report, incident) {
+                (Some(b), Some(i)) if !self.shared => {
+                    Some(Rc::new(portspike_core::diff::diff(b, &i)))
+                }
+                _ => None,
+            };
         }
     }
 
@@ -324,11 +388,32 @@ impl State {
     }
 }
 
+/// A report with file `i`'s SHA-256 set.
+fn with_sha(r: &Report, i: usize, sha: String) -> Report {
+    let mut r = r.clone();
+    if let Some(f) = r.capture.files.get_mut(i) {
+        f.sha256 = Some(sha);
+    }
+    r
+}
+
 impl Reducible for State {
     type Action = Action;
 
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
         let mut s = (*self).clone();
+        // What the diff is made of changed.
+        let rediff = matches!(
+            action,
+            Action::Start(_)
+                | Action::Done(_)
+                | Action::Failed(_)
+                | Action::Shared(_)
+                | Action::Fragment(_)
+                | Action::Hashed(..)
+                | Action::CompareDone(_)
+                | Action::CompareHashed(..)
+        );
         match action {
             Action::Start(name) => {
                 s.phase = Phase::Loading {
@@ -413,13 +498,54 @@ impl Reducible for State {
             Action::Link(l) => s.link = Some(l),
             Action::Hashed(i, sha) => {
                 if let Some(r) = &s.report {
-                    let mut r = (**r).clone();
-                    if let Some(f) = r.capture.files.get_mut(i) {
-                        f.sha256 = Some(sha);
-                    }
-                    s.report = Some(Rc::new(r));
+                    s.report = Some(Rc::new(with_sha(r, i, sha)));
                 }
             }
+            Action::CompareStart(name) => {
+                let by_time_of_day = s.compare.as_ref().is_some_and(|c| c.by_time_of_day);
+                s.compare = Some(Compare {
+                    name,
+                    report: None,
+                    failure: None,
+                    diff: None,
+                    by_time_of_day,
+                });
+            }
+            Action::CompareDone(r) => {
+                if let Some(c) = &mut s.compare {
+                    c.report = Some(Rc::new(*r));
+                }
+            }
+            Action::CompareFailed(e) => {
+                if let Some(c) = &mut s.compare {
+                    c.failure = Some(e);
+                }
+            }
+            Action::CompareHashed(i, sha) => {
+                if let Some(c) = &mut s.compare {
+                    c.report = c.report.as_ref().map(|r| Rc::new(with_sha(r, i, sha)));
+                }
+            }
+            Action::CompareAlign(tod) => {
+                if let Some(c) = &mut s.compare {
+                    c.by_time_of_day = tod;
+                }
+            }
+            Action::CompareClear => s.compare = None,
+            Action::SelectPort(label) => {
+                if let Some(i) = s
+                    .report
+                    .as_ref()
+                    .and_then(|r| r.ports.iter().position(|p| port_label(p) == label))
+                {
+                    s.selected = i;
+                    s.spike = None;
+                    s.view = None;
+                }
+            }
+        }
+        if rediff {
+            s.rediff();
         }
         Rc::new(s)
     }

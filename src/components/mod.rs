@@ -9,6 +9,8 @@ mod copy;
 #[cfg(target_arch = "wasm32")]
 mod detail;
 #[cfg(target_arch = "wasm32")]
+mod diff;
+#[cfg(target_arch = "wasm32")]
 mod findings;
 #[cfg(target_arch = "wasm32")]
 mod ports;
@@ -25,6 +27,7 @@ mod summary;
 pub use {
     copy::CopyButton,
     detail::{ScannerDetail, SpikeDetail},
+    diff::DiffPanel,
     findings::{scanner_clicks, Findings},
     ports::PortTable,
     settings::SettingsPanel,

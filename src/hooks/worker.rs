@@ -27,6 +27,15 @@ pub struct Running {
     spare: Option<Spare>,
     /// Number of the newest window request: older answers are dropped.
     latest: u32,
+    /// The baseline's worker and files, while comparing.
+    baseline: Option<Baseline>,
+}
+
+/// A baseline capture being read (or read) by a worker of its own.
+struct Baseline {
+    files: Vec<(Blob, String)>,
+    worker: Worker,
+    _onmessage: Closure<dyn FnMut(MessageEvent)>,
 }
 
 /// The worker client, shared by the page's callbacks.
@@ -57,9 +66,11 @@ impl Running {
         self._onmessage = None;
     }
 
-    /// Whether a capture is open that can be analysed again.
-    pub fn has_input(&self) -> bool {
-        !self.files.is_empty() || self.url.is_some()
+    /// Stop comparing: the baseline's worker ends.
+    pub fn clear_baseline(&mut self) {
+        if let Some(b) = self.baseline.take() {
+            b.worker.terminate();
+        }
     }
 
     /// Start the next analysis's worker now (while the page is idle).
@@ -195,6 +206,63 @@ pub fn analyze_again(
     if !files.is_empty() || url.is_some() {
         analyze(running, dispatch, files, url, settings);
     }
+    let baseline = running.borrow().baseline.as_ref().map(|b| b.files.clone());
+    if let Some(files) = baseline {
+        compare(running, dispatch, files, settings);
+    }
+}
+
+/// Read `files` as the baseline to compare the capture with, in a worker of
+/// its own, with the same settings.
+pub fn compare(
+    running: &Client,
+    dispatch: &UseReducerDispatcher<State>,
+    files: Vec<(Blob, String)>,
+    settings: &protocol::Settings,
+) {
+    running.borrow_mut().clear_baseline();
+    let name = match files.as_slice() {
+        [(_, name)] => name.clone(),
+        many => format!("{} files", many.len()),
+    };
+    dispatch.dispatch(Action::CompareStart(name));
+    let worker = match spawn_worker() {
+        Ok(w) => w,
+        Err(e) => {
+            dispatch.dispatch(Action::CompareFailed(format!(
+                "could not start a worker for the baseline: {e:?}"
+            )));
+            return;
+        }
+    };
+    let request = ToWorker::Analyze {
+        files: files.clone(),
+        url: None,
+        settings: settings.clone(),
+    }
+    .encode();
+    let w = worker.clone();
+    let mut inbox = Inbox {
+        later: Later::new(dispatch.clone()),
+        running: Weak::new(),
+        pages: Ok(Vec::new()),
+        baseline: true,
+    };
+    let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+        match FromWorker::decode(&ev.data()) {
+            Some(FromWorker::Ready) => {
+                let _ = w.post_message(&request);
+            }
+            Some(m) => inbox.take(m),
+            None => {}
+        }
+    });
+    worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+    running.borrow_mut().baseline = Some(Baseline {
+        files,
+        worker,
+        _onmessage: onmessage,
+    });
 }
 
 /// Start analysing local files (one capture, or a rotated set), or (with
@@ -256,6 +324,7 @@ pub fn analyze(
         later: d,
         running: Rc::downgrade(running),
         pages: Ok(Vec::new()),
+        baseline: false,
     };
     let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
         match FromWorker::decode(&ev.data()) {
@@ -296,11 +365,17 @@ struct Inbox {
     running: Weak<RefCell<Running>>,
     /// The final report's ports, as their pages arrive (or why one did not parse).
     pages: Result<Vec<PortReport>, String>,
+    /// The messages are about the baseline of a comparison: only its report,
+    /// hashes and failure matter.
+    baseline: bool,
 }
 
 impl Inbox {
     fn take(&mut self, m: FromWorker) {
-        let d = &self.later;
+        if self.baseline {
+            return self.take_baseline(m);
+        }
+        let d = self.later.clone();
         match m {
             FromWorker::Ready => {}
             FromWorker::Progress {
@@ -321,17 +396,7 @@ impl Inbox {
                     d.dispatch(Action::Partial(Box::new(r)));
                 }
             }
-            FromWorker::Ports { json } => {
-                if let Ok(ports) = self.pages.as_mut() {
-                    match serde_json::from_str::<Vec<PortReport>>(&json) {
-                        Ok(mut page) => ports.append(&mut page),
-                        // Said once the report is complete.
-                        Err(e) => {
-                            self.pages = Err(format!("a page of its ports did not parse: {e}"))
-                        }
-                    }
-                }
-            }
+            FromWorker::Ports { json } => self.page(&json),
             FromWorker::Done {
                 report,
                 ports: paged,
@@ -343,18 +408,7 @@ impl Inbox {
                 // The worker's phase timings of the run, for the benchmarks.
                 html_attr("data-worker-phases", Some(&phases));
                 warm_later(self.running.clone());
-                let ports = std::mem::replace(&mut self.pages, Ok(Vec::new()));
-                let parsed = serde_json::from_str::<Report>(&report)
-                    .map_err(|e| e.to_string())
-                    .and_then(|r| Ok((r, ports?)))
-                    .and_then(|(mut r, ports)| {
-                        if ports.len() != paged {
-                            return Err(format!("{} of its {paged} ports arrived", ports.len()));
-                        }
-                        r.ports = ports;
-                        Ok(r)
-                    });
-                match parsed {
+                match self.assemble(&report, paged) {
                     Ok(r) => {
                         d.dispatch(Action::Done(Box::new(r)));
                         d.dispatch(Action::ZoomLimit((!why.is_empty()).then_some(why)));
@@ -403,6 +457,51 @@ impl Inbox {
                 d.dispatch(Action::Failed(message))
             }
             FromWorker::Bench { .. } => {}
+        }
+    }
+}
+
+impl Inbox {
+    /// A page of the final report's ports.
+    fn page(&mut self, json: &str) {
+        if let Ok(ports) = self.pages.as_mut() {
+            match serde_json::from_str::<Vec<PortReport>>(json) {
+                Ok(mut page) => ports.append(&mut page),
+                // Said once the report is complete.
+                Err(e) => self.pages = Err(format!("a page of its ports did not parse: {e}")),
+            }
+        }
+    }
+
+    /// The final report: its JSON with the `paged` ports that came before it.
+    fn assemble(&mut self, json: &str, paged: usize) -> Result<Report, String> {
+        let ports = std::mem::replace(&mut self.pages, Ok(Vec::new()))?;
+        let mut r = serde_json::from_str::<Report>(json).map_err(|e| e.to_string())?;
+        if ports.len() != paged {
+            return Err(format!("{} of its {paged} ports arrived", ports.len()));
+        }
+        r.ports = ports;
+        Ok(r)
+    }
+
+    fn take_baseline(&mut self, m: FromWorker) {
+        match m {
+            FromWorker::Ports { json } => self.page(&json),
+            FromWorker::Done { report, ports, .. } => {
+                let parsed = self.assemble(&report, ports);
+                let d = &self.later;
+                match parsed {
+                    Ok(r) => d.dispatch(Action::CompareDone(Box::new(r))),
+                    Err(e) => d.dispatch(Action::CompareFailed(format!(
+                        "the baseline's report did not parse: {e}"
+                    ))),
+                }
+            }
+            FromWorker::Hashed { index, sha256 } => {
+                self.later.dispatch(Action::CompareHashed(index, sha256))
+            }
+            FromWorker::Failed { message } => self.later.dispatch(Action::CompareFailed(message)),
+            _ => {}
         }
     }
 }

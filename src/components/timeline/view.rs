@@ -29,6 +29,12 @@ pub struct TimelineProps {
     pub on_utc: Callback<()>,
     pub fine: Option<Shared<Fine>>,
     pub zoom_limit: Option<String>,
+    /// A baseline capture's report, its port drawn beneath this one's,
+    /// moved by `baseline_shift` µs.
+    #[prop_or_default]
+    pub baseline: Option<Shared<Report>>,
+    #[prop_or_default]
+    pub baseline_shift: i64,
 }
 
 /// A drag on the timeline: a brush (zoom to the selection) or, with Shift or
@@ -50,6 +56,8 @@ struct Shown {
     fine: bool,
     overlaid: Vec<(String, Box<SeriesReport>)>,
     stored_width: i64,
+    /// The same port in the baseline (its stored timeline).
+    baseline: Option<Box<SeriesReport>>,
 }
 
 fn shown(props: &TimelineProps, (t0, t1): (i64, i64)) -> Shown {
@@ -92,6 +100,12 @@ fn shown(props: &TimelineProps, (t0, t1): (i64, i64)) -> Shown {
         fine: fine.is_some(),
         overlaid,
         stored_width: stored.map_or(1, |s| s.bin_width_us.max(1) as i64),
+        baseline: props.baseline.as_ref().zip(port).and_then(|(b, p)| {
+            b.ports
+                .iter()
+                .find(|x| x.proto == p.proto && x.port == p.port)
+                .and_then(|x| x.series.clone())
+        }),
     }
 }
 
@@ -129,10 +143,11 @@ fn use_draw(
         props.log,
         tz,
         s.overlaid.clone(),
+        (s.baseline.clone(), props.baseline_shift),
     );
     use_effect_with(
         deps,
-        move |(port, metric, t0, t1, bands, log, tz, overlaid)| {
+        move |(port, metric, t0, t1, bands, log, tz, overlaid, base)| {
             let (Some(c), Some(p)) = (canvas.cast::<HtmlCanvasElement>(), port) else {
                 return;
             };
@@ -159,6 +174,7 @@ fn use_draw(
                 bands,
                 log: *log,
                 tz_offset_min: *tz,
+                baseline: base.0.as_deref().map(|b| (b, base.1)),
             };
             let perf = web_sys::window().and_then(|w| w.performance());
             let started = perf.as_ref().map_or(0.0, |p| p.now());
@@ -317,6 +333,7 @@ pub fn timeline(props: &TimelineProps) -> Html {
                     data-t0={t0.to_string()} data-t1={t1.to_string()}
                     data-metric={props.metric.as_str()} data-scale={if props.log { "log" } else { "linear" }}
                     data-tz={chart::zone_name(tz)} data-ports={labels.join(",")}
+                    data-baseline={s.baseline.as_ref().and(s.port.as_ref()).map(port_label)}
                     data-bin-width={shown_width.to_string()}
                     role="img" aria-label={s.port.as_ref().map(|p| format!("timeline of {}: wheel to zoom, drag to select a range, shift-drag to pan, double-click to reset; keys + - arrows 0", port_label(p))).unwrap_or_default()}
                     {onwheel} {onmousedown} {onmousemove} {onmouseup} {onmouseleave} {ondblclick} {onkeydown}>

@@ -1,0 +1,109 @@
+// Compare: the sample against a baseline cut from its own first 8 minutes
+// (before the sweep). The diff ranks tcp/445 first, its timeline draws both
+// captures, the page's diff equals the CLI's, and nothing leaves the origin.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { serve, launch, dropFile, waitState, root } from './harness.mjs';
+
+let server, browser;
+const cli = path.join(root, 'target', 'debug', 'portspike');
+const sample = path.join(root, 'static', 'sample.pcap');
+
+/** The records of a classic pcap from before `seconds` after its first packet. */
+function cutPcap(bytes, seconds) {
+  const le = bytes.readUInt32LE(0) === 0xa1b2c3d4 || bytes.readUInt32LE(0) === 0xa1b23c4d;
+  const u32 = (at) => (le ? bytes.readUInt32LE(at) : bytes.readUInt32BE(at));
+  const parts = [bytes.subarray(0, 24)];
+  let at = 24;
+  let first = null;
+  while (at + 16 <= bytes.length) {
+    const sec = u32(at);
+    const len = u32(at + 8);
+    first ??= sec;
+    if (sec - first >= seconds) break;
+    parts.push(bytes.subarray(at, at + 16 + len));
+    at += 16 + len;
+  }
+  return Buffer.concat(parts);
+}
+
+before(async () => {
+  assert.ok(fs.existsSync(path.join(root, 'dist', 'index.html')), 'dist/ is built');
+  assert.ok(fs.existsSync(cli), 'the CLI is built (cargo build)');
+  server = await serve();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+test('the sample against its first 8 minutes: tcp/445 grew, drawn over its baseline, as the CLI says', async () => {
+  const full = fs.readFileSync(sample);
+  const base = cutPcap(full, 8 * 60);
+  assert.ok(base.length > 24 && base.length < full.length, 'the baseline is a proper part of the sample');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portspike-compare-'));
+  const basePath = path.join(dir, 'before.pcap');
+  fs.writeFileSync(basePath, base);
+
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const foreign = [];
+  const errors = [];
+  page.on('request', (r) => {
+    const u = r.url();
+    if (!u.startsWith(server.origin) && !u.startsWith('blob:') && !u.startsWith('data:')) foreign.push(u);
+  });
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(server.url);
+  await dropFile(page, 'sample.pcap', full);
+  assert.equal(await waitState(page, ['done', 'error']), 'done');
+
+  // "Compare with a baseline…", then the baseline through its file input.
+  await page.click('[data-testid="compare-button"]');
+  await page.waitForSelector('[data-testid="compare-armed"]');
+  await page.setInputFiles('[data-testid="compare-input"]', basePath);
+  await page.waitForSelector('[data-testid="diff-row"]', { timeout: 60000 });
+  const rows = await page.$$eval('[data-testid="diff-row"]', (rs) => rs.map((r) => ({ port: r.dataset.port, change: r.dataset.change })));
+  assert.equal(rows[0].port, 'tcp/445', `tcp/445 first: ${JSON.stringify(rows.slice(0, 5))}`);
+  assert.ok(['grew', 'new'].includes(rows[0].change), rows[0].change);
+
+  // The same ranking as the CLI's diff of the same pair.
+  const cliDiff = JSON.parse(execFileSync(cli, ['diff', basePath, sample, '--json'], { maxBuffer: 1 << 26 }).toString());
+  assert.deepEqual(rows.map((r) => `${r.port} ${r.change}`),
+    cliDiff.ports.slice(0, rows.length).map((p) => `${p.proto}/${p.port} ${p.change}`));
+
+  // Its Export JSON is the diff the CLI writes (files named as dropped).
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-diff-json"]')]);
+  const exported = JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
+  assert.equal(exported.schema, 'portspike.diff/1');
+  assert.deepEqual(exported.ports, cliDiff.ports);
+  assert.deepEqual(exported.new_sources, cliDiff.new_sources);
+  assert.deepEqual(exported.new_findings.map((f) => `${f.kind} ${f.proto}/${f.port}`),
+    cliDiff.new_findings.map((f) => `${f.kind} ${f.proto}/${f.port}`));
+
+  // A row opens the port's timeline with the baseline drawn beneath it.
+  await page.click('[data-testid="diff-row"][data-port="tcp/445"]');
+  await page.waitForSelector('[data-testid="timeline"][data-baseline="tcp/445"]');
+  assert.equal(await page.getAttribute('[data-testid="timeline"]', 'data-ports'), 'tcp/445');
+
+  // Aligned at their starts: the baseline's ink sits under the incident's first 8 minutes.
+  await page.click('[data-testid="diff-align"]');
+  assert.equal(await page.isChecked('[data-testid="diff-align"]'), true);
+
+  // The sample against itself: nothing changed.
+  await page.setInputFiles('[data-testid="compare-input"]', sample);
+  await page.waitForSelector('[data-testid="diff-none"]', { timeout: 60000 });
+  assert.equal(await page.$$eval('[data-testid="diff-row"]', (r) => r.length), 0);
+
+  await page.click('[data-testid="compare-clear"]');
+  await page.waitForSelector('[data-testid="diff"]', { state: 'detached' });
+  assert.deepEqual(foreign, [], 'no request leaves the page origin');
+  assert.deepEqual(errors, []);
+  await page.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
