@@ -14,6 +14,7 @@ use crate::hooks::worker::{analyze, analyze_again, compare, post, use_worker, Cl
 use crate::protocol::{self, Target, ToWorker};
 use crate::share;
 use crate::state::{Action, Phase, State};
+use portspike_core::report::Annotation;
 use web_sys::{Blob, HtmlInputElement};
 use yew::prelude::*;
 
@@ -51,6 +52,8 @@ pub struct Handlers {
     pub align: Callback<bool>,
     /// Stop comparing.
     pub clear_compare: Callback<()>,
+    pub add_note: Callback<Annotation>,
+    pub remove_note: Callback<usize>,
 }
 
 /// A callback that dispatches the action `f` makes of its argument.
@@ -124,6 +127,8 @@ fn handlers(state: &UseReducerHandle<State>, running: &Client) -> Handlers {
         utc: to(&d, |_| Action::ToggleUtc),
         scanner: to(&d, Action::SelectScanner),
         select_port: to(&d, Action::SelectPort),
+        add_note: to(&d, Action::AddNote),
+        remove_note: to(&d, Action::RemoveNote),
         align: to(&d, Action::CompareAlign),
         clear_compare: {
             let (running, d) = (running.clone(), d.clone());
@@ -321,6 +326,7 @@ fn result_view(state: &State, h: Handlers) -> Html {
         metric: Some(state.metric.as_str().to_string()),
         range: state.view,
         url: state.source_url.clone(),
+        notes: state.notes.clone(),
     };
     let can_save = state.zoom_limit.is_none();
     html! {
@@ -360,7 +366,8 @@ fn result_view(state: &State, h: Handlers) -> Html {
                     on_metric={h.metric.clone()} on_view={h.view.clone()}
                     on_log={h.log.clone()} on_utc={h.utc.clone()}
                     baseline={state.compare.as_ref().and_then(|c| c.report.clone()).map(Shared)}
-                    baseline_shift={state.compare.as_ref().map_or(0, |c| c.shift(&report))} />
+                    baseline_shift={state.compare.as_ref().map_or(0, |c| c.shift(&report))}
+                    notes={state.notes.clone()} on_note={h.add_note.clone()} on_remove_note={h.remove_note.clone()} />
             </div>
             <crate::heatmap::Heatmap report={report} metric={state.metric} view={state.view}
                 selected={state.selected} on_select={h.select.clone()} on_view={h.view.clone()} />

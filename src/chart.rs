@@ -250,6 +250,8 @@ pub struct View<'a> {
     /// The same port in a baseline capture, drawn beneath the main series,
     /// with its times moved by `.1` µs (to align the two captures).
     pub baseline: Option<(&'a SeriesReport, i64)>,
+    /// Notes: (start, end) in µs, marked along the top of the plot.
+    pub marks: &'a [(i64, i64)],
 }
 
 /// Line colours of overlaid ports.
@@ -420,6 +422,23 @@ pub fn draw(canvas: &HtmlCanvasElement, v: &View<'_>) -> Result<PlotArea, String
             .label("baseline")
             .legend(move |(x, y)| Rectangle::new([(x, y - 4), (x + 14, y + 4)], muted.filled()));
     }
+    // Notes: an amber strip along the top over each one's range (a point
+    // gets a bin's width).
+    let amber = RGBColor(217, 119, 6);
+    chart
+        .draw_series(
+            v.marks
+                .iter()
+                .filter(|(a, b)| *b >= t0 && *a <= t1)
+                .map(|(a, b)| {
+                    let b = (*b).max(a + w);
+                    Rectangle::new(
+                        [(secs(*a).max(0.0), ymax * 0.95), (secs(b).min(span), ymax)],
+                        amber.mix(0.8).filled(),
+                    )
+                }),
+        )
+        .map_err(|e| e.to_string())?;
     // At most about two points per pixel: runs of bins drawn as their peak
     // (so a one-bin spike never disappears when zoomed out).
     let (xr, _) = chart.plotting_area().get_pixel_range();

@@ -1,7 +1,8 @@
 //! How the page writes numbers, sizes, widths and names: one formatter of
 //! each, shared by every component (and tested natively).
 
-use portspike_core::report::PortReport;
+use portspike_core::export::{csv_cell, iso8601};
+use portspike_core::report::{Annotation, PortReport};
 
 /// Human bin width: `1 s`, `500 ms`, `5 min`.
 pub fn fmt_width(us: u64) -> String {
@@ -67,6 +68,26 @@ pub fn pcap_name(what: &str, start_us: i64) -> String {
     )
 }
 
+/// Notes as CSV (the capture's comments and the analyst's), one a row:
+/// times in µs and ISO 8601, source, text; every cell through `csv_cell`.
+pub fn notes_csv(notes: &[Annotation]) -> String {
+    let mut out = String::from("start_ts,end_ts,start,end,source,text\n");
+    for n in notes {
+        let cells = [
+            n.start_ts.to_string(),
+            n.end_ts.to_string(),
+            iso8601(n.start_ts),
+            iso8601(n.end_ts),
+            n.source.clone(),
+            n.text.clone(),
+        ];
+        let row: Vec<String> = cells.iter().map(|c| csv_cell(c).into_owned()).collect();
+        out.push_str(&row.join(","));
+        out.push('\n');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,5 +123,31 @@ mod tests {
             pcap_name("tcp445", 0),
             "portspike-tcp445-19700101T000000.000000Z.pcap"
         );
+    }
+
+    #[test]
+    fn notes_export_as_csv_that_a_spreadsheet_cannot_run() {
+        let n = |t: &str, source: &str| Annotation {
+            start_ts: 0,
+            end_ts: 1_000_000,
+            text: t.into(),
+            source: source.into(),
+        };
+        let csv = notes_csv(&[
+            n("sweep, then \"quiet\"", "analyst"),
+            n("=HYPERLINK(1)", "capture"),
+        ]);
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines[0], "start_ts,end_ts,start,end,source,text");
+        assert_eq!(
+            lines[1],
+            "0,1000000,1970-01-01T00:00:00.000000Z,1970-01-01T00:00:01.000000Z,analyst,\"sweep, then \"\"quiet\"\"\""
+        );
+        assert!(
+            lines[2].ends_with(",capture,\"'=HYPERLINK(1)\""),
+            "{}",
+            lines[2]
+        );
+        assert_eq!(lines.len(), 3);
     }
 }

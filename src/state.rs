@@ -6,7 +6,7 @@ use crate::format::port_label;
 use crate::protocol::{self, Packed};
 use crate::share;
 use portspike_core::diff::Diff;
-use portspike_core::report::Report;
+use portspike_core::report::{Annotation, Report};
 use std::rc::Rc;
 use yew::prelude::*;
 
@@ -80,6 +80,8 @@ pub struct State {
     pub link: Option<Rc<Packed>>,
     /// A baseline to compare the capture with.
     pub compare: Option<Compare>,
+    /// The analyst's notes on the capture (source `analyst`).
+    pub notes: Vec<Annotation>,
 }
 
 /// A baseline capture and what changed from it to the capture on screen.
@@ -180,6 +182,10 @@ pub enum Action {
     CompareClear,
     /// Select a port by its label (`tcp/445`), from the diff.
     SelectPort(String),
+    /// A note on a point or range of the capture.
+    AddNote(Annotation),
+    /// Take the analyst's note `.0` away.
+    RemoveNote(usize),
 }
 
 impl State {
@@ -208,6 +214,7 @@ impl State {
             saved: None,
             link: None,
             compare: None,
+            notes: Vec::new(),
         }
     }
 
@@ -262,6 +269,9 @@ impl State {
             self.metric = Metric::parse(m);
         }
         self.view = v.range;
+        if !v.notes.is_empty() {
+            self.notes = v.notes.clone();
+        }
     }
 
     /// Apply the pending view of the page's link, if any.
@@ -426,6 +436,7 @@ impl Reducible for State {
                 s.report = None;
                 s.failure = None;
                 s.link = None;
+                s.notes.clear();
                 s.zoom_limit = Some("the capture is still being read".into());
             }
             Action::Progress {
@@ -532,6 +543,17 @@ impl Reducible for State {
                 }
             }
             Action::CompareClear => s.compare = None,
+            Action::AddNote(n) => {
+                if s.notes.len() < share::MAX_NOTES {
+                    s.notes.push(n);
+                    s.notes.sort_by_key(|n| (n.start_ts, n.end_ts));
+                }
+            }
+            Action::RemoveNote(i) => {
+                if i < s.notes.len() {
+                    s.notes.remove(i);
+                }
+            }
             Action::SelectPort(label) => {
                 if let Some(i) = s
                     .report

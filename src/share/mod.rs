@@ -8,6 +8,7 @@
 //! `v` (the generator version) and `sha256` (of the capture) beside it.
 
 use crate::protocol::{cidr_list, Settings};
+use portspike_core::report::Annotation;
 
 mod result;
 #[cfg(test)]
@@ -28,6 +29,8 @@ pub struct View {
     pub range: Option<(i64, i64)>,
     /// Where the capture came from, when it was opened from a URL.
     pub url: Option<String>,
+    /// The analyst's notes (`note=t0~t1~text`, one pair each).
+    pub notes: Vec<Annotation>,
 }
 
 /// What a fragment holds.
@@ -54,6 +57,9 @@ const MAX_BASELINE: usize = 100_000;
 const MAX_NETWORKS: usize = 1024;
 /// Longest value accepted for `port`, `metric`, `url`.
 const MAX_TEXT: usize = 4096;
+/// Most notes a link carries, and the longest text of one (characters).
+pub const MAX_NOTES: usize = 100;
+pub const MAX_NOTE_TEXT: usize = 1024;
 
 fn enc(s: &str) -> String {
     let mut out = String::new();
@@ -114,6 +120,9 @@ pub fn view_fragment(view: &View, s: &Settings) -> String {
     if let Some(u) = &view.url {
         pairs.push(("url", u.clone()));
     }
+    for n in view.notes.iter().take(MAX_NOTES) {
+        pairs.push(("note", format!("{}~{}~{}", n.start_ts, n.end_ts, n.text)));
+    }
     pairs.push(("key", s.key.clone()));
     if !s.bin.is_empty() {
         pairs.push(("bin", s.bin.clone()));
@@ -170,6 +179,28 @@ fn number<T: std::str::FromStr + PartialOrd + std::fmt::Display>(
             "{field}: {v:?} is not a number from {lo} to {hi}; the default was kept"
         )),
     }
+}
+
+/// An analyst's note from a link: `t0~t1~text`, times within bounds and in
+/// order, the text at most [`MAX_NOTE_TEXT`] characters.
+fn note(v: &str) -> Result<Annotation, String> {
+    let mut it = v.splitn(3, '~');
+    let (Some(a), Some(b), Some(text)) = (it.next(), it.next(), it.next()) else {
+        return Err(format!("note: {v:?} is not t0~t1~text; left out"));
+    };
+    let start_ts = number("note", a, -MAX_TS_US, MAX_TS_US)?;
+    let end_ts = number("note", b, start_ts, MAX_TS_US)?;
+    if text.chars().count() > MAX_NOTE_TEXT {
+        return Err(format!(
+            "note: longer than {MAX_NOTE_TEXT} characters; left out"
+        ));
+    }
+    Ok(Annotation {
+        start_ts,
+        end_ts,
+        text: text.to_string(),
+        source: "analyst".into(),
+    })
 }
 
 /// Read a fragment (with or without `#`). Every value is checked: one that
@@ -262,6 +293,13 @@ pub fn parse(fragment: &str) -> Fragment {
                     d.allow = keep;
                 }
             }
+            "note" => check(note(&v).and_then(|n| {
+                if f.view.notes.len() >= MAX_NOTES {
+                    return Err(format!("note: only the first {MAX_NOTES} notes were kept"));
+                }
+                f.view.notes.push(n);
+                Ok(())
+            })),
             "result" => f.result = Some(v),
             _ => {}
         }

@@ -3,6 +3,7 @@
 
 use super::result::*;
 use super::*;
+use portspike_core::report::Annotation;
 use std::io::Read;
 
 #[test]
@@ -16,6 +17,7 @@ fn view_round_trips() {
         metric: Some("attempts".into()),
         range: Some((1, 2)),
         url: Some("https://example.org/a b.pcap?x=1&y=2".into()),
+        notes: Vec::new(),
     };
     let f = parse(&format!("#{}", view_fragment(&v, &s)));
     assert_eq!(f.view, v);
@@ -199,4 +201,41 @@ fn a_link_to_every_port_busy_lists_the_top_ones() {
     // Addresses hashed, as asked.
     assert!(!back.scanners.is_empty());
     assert!(back.scanners.iter().all(|s| s.source.starts_with("h-")));
+}
+
+#[test]
+fn notes_ride_in_view_links_and_hostile_ones_are_refused() {
+    let note = |a: i64, b: i64, t: &str| Annotation {
+        start_ts: a,
+        end_ts: b,
+        text: t.into(),
+        source: "analyst".into(),
+    };
+    let v = View {
+        notes: vec![
+            note(
+                1_000,
+                2_000,
+                "first probe from 10.0.0.5 & friends ~ see ticket #42",
+            ),
+            note(5_000, 5_000, "ünïcode; = & % # ~"),
+        ],
+        ..View::default()
+    };
+    let f = parse(&view_fragment(&v, &Settings::default()));
+    assert_eq!(f.view.notes, v.notes);
+    assert!(f.problems.is_empty(), "{:?}", f.problems);
+
+    // Out of order, out of range, too long, too many, malformed: left out and named.
+    let long = "x".repeat(MAX_NOTE_TEXT + 1);
+    let mut frag =
+        format!("note=5~4~back&note=0~99999999999999999999~far&note=1~2~{long}&note=nope");
+    for i in 0..MAX_NOTES + 3 {
+        frag.push_str(&format!("&note={i}~{i}~n{i}"));
+    }
+    let f = parse(&frag);
+    assert_eq!(f.view.notes.len(), MAX_NOTES);
+    assert_eq!(f.view.notes[0].text, "n0");
+    assert_eq!(f.problems.len(), 4 + 3, "{:?}", f.problems);
+    assert!(f.problems.iter().all(|p| p.starts_with("note")));
 }

@@ -60,6 +60,7 @@ test('the sample against its first 8 minutes: tcp/445 grew, drawn over its basel
   });
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(server.url);
+  await page.waitForSelector('[data-testid="drop-zone"]');
   await dropFile(page, 'sample.pcap', full);
   assert.equal(await waitState(page, ['done', 'error']), 'done');
 

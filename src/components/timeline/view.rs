@@ -1,6 +1,7 @@
 //! The timeline component: the canvas, its toolbar and its pointer and key
 //! handling (the arithmetic is in [`super::zoom`]).
 
+use super::notes::Notes;
 use super::parts::{table_view, tooltip, zoom_note};
 use super::zoom::{finest, grid_span, silent, span_of, time_at, Bounds};
 use crate::chart::{self, Metric};
@@ -8,7 +9,7 @@ use crate::components::Shared;
 use crate::dom::{download_url, save, zone_at};
 use crate::format::port_label;
 use crate::state::Fine;
-use portspike_core::report::{PortReport, Report, SeriesReport};
+use portspike_core::report::{Annotation, PortReport, Report, SeriesReport};
 use std::cell::RefCell;
 use std::rc::Rc;
 use web_sys::{HtmlCanvasElement, HtmlSelectElement};
@@ -35,6 +36,11 @@ pub struct TimelineProps {
     pub baseline: Option<Shared<Report>>,
     #[prop_or_default]
     pub baseline_shift: i64,
+    /// The analyst's notes.
+    #[prop_or_default]
+    pub notes: Vec<Annotation>,
+    pub on_note: Callback<Annotation>,
+    pub on_remove_note: Callback<usize>,
 }
 
 /// A drag on the timeline: a brush (zoom to the selection) or, with Shift or
@@ -144,10 +150,11 @@ fn use_draw(
         tz,
         s.overlaid.clone(),
         (s.baseline.clone(), props.baseline_shift),
+        marks(props),
     );
     use_effect_with(
         deps,
-        move |(port, metric, t0, t1, bands, log, tz, overlaid, base)| {
+        move |(port, metric, t0, t1, bands, log, tz, overlaid, base, marks)| {
             let (Some(c), Some(p)) = (canvas.cast::<HtmlCanvasElement>(), port) else {
                 return;
             };
@@ -175,6 +182,7 @@ fn use_draw(
                 log: *log,
                 tz_offset_min: *tz,
                 baseline: base.0.as_deref().map(|b| (b, base.1)),
+                marks,
             };
             let perf = web_sys::window().and_then(|w| w.performance());
             let started = perf.as_ref().map_or(0.0, |p| p.now());
@@ -188,6 +196,17 @@ fn use_draw(
             }
         },
     );
+}
+
+/// The ranges of every note, the capture's and the analyst's.
+fn marks(props: &TimelineProps) -> Vec<(i64, i64)> {
+    props
+        .report
+        .annotations
+        .iter()
+        .chain(&props.notes)
+        .map(|n| (n.start_ts, n.end_ts))
+        .collect()
 }
 
 #[function_component(Timeline)]
@@ -343,6 +362,9 @@ pub fn timeline(props: &TimelineProps) -> Html {
             </div>
             { zoom_note(props.zoom_limit.as_deref(), props.view, s.fine, shown_width, s.stored_width) }
             <p class="note legend" data-testid="timeline-legend">{"Blue: the selected port's metric per bin; red band: a finding's window; other colours: ports added with ctrl-click. Hover a bin for its values."}</p>
+            <Notes capture={props.report.annotations.clone()} notes={props.notes.clone()}
+                range={(t0, t1)} utc={props.utc} on_note={props.on_note.clone()}
+                on_remove={props.on_remove_note.clone()} on_view={props.on_view.clone()} />
             { table_view(series, props.metric, (t0, t1), tz, &table_open) }
         </section>
     }
@@ -364,12 +386,15 @@ fn toolbar(props: &TimelineProps, canvas: &NodeRef) -> Html {
         let on_view = props.on_view.clone();
         Callback::from(move |_: MouseEvent| on_view.emit(None))
     };
-    let report = props.report.clone();
+    let (report, notes) = (props.report.clone(), props.notes.clone());
     let export = Callback::from(move |_: MouseEvent| {
+        // The report with the analyst's notes beside the capture's comments.
+        let mut r = (*report).clone();
+        r.annotations.extend(notes.iter().cloned());
         save(
             "portspike-report.json",
             "application/json",
-            &report.to_json_pretty(),
+            &r.to_json_pretty(),
         )
     });
     let report = props.report.clone();
