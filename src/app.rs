@@ -143,6 +143,15 @@ fn handlers(state: &UseReducerHandle<State>, running: &Client) -> Handlers {
     }
 }
 
+/// The comparison a result link carries, if any, on screen (or why not).
+fn shared_diff(d: &UseReducerDispatcher<State>, value: Option<&str>) {
+    match value.map(share::decode_diff) {
+        Some(Ok(diff)) => d.dispatch(Action::CompareShared(Box::new(diff))),
+        Some(Err(e)) => d.dispatch(Action::CompareFailed(e)),
+        None => {}
+    }
+}
+
 #[function_component(App)]
 pub fn app() -> Html {
     // The address's fragment: a view to restore, settings, maybe a result.
@@ -162,13 +171,20 @@ pub fn app() -> Html {
                     Ok(r) => d.dispatch(Action::Shared(Box::new(r))),
                     Err(e) => d.dispatch(Action::Failed(e)),
                 }
+                shared_diff(&d, f.diff.as_deref());
             }
         });
     }
     // A link pasted into this tab changes only the fragment: follow it.
-    use_hash_change(to(&d, |hash: String| {
-        Action::Fragment(Box::new(share::parse(&hash)))
-    }));
+    {
+        let d = d.clone();
+        use_hash_change(Callback::from(move |hash: String| {
+            let f = share::parse(&hash);
+            let diff = f.diff.clone().filter(|_| f.result.is_some());
+            d.dispatch(Action::Fragment(Box::new(f)));
+            shared_diff(&d, diff.as_deref());
+        }));
+    }
     // Keys: j / k move through the findings (not while typing).
     use_step_keys(to(&d, Action::StepSpike));
     // <html data-state=…>
@@ -334,7 +350,8 @@ fn result_view(state: &State, h: Handlers) -> Html {
             <Summary report={report.clone()} shared={state.shared} />
             <Share report={report.clone()} settings={state.settings.clone()} shared={state.shared}
                 partial={!state.shared && !matches!(state.phase, Phase::Done)}
-                link={state.link.clone().map(Shared)} on_anonymise={h.anonymise.clone()} {view} />
+                link={state.link.clone().map(Shared)} on_anonymise={h.anonymise.clone()} {view}
+                diff={state.compare.as_ref().and_then(|c| c.diff.clone()).map(Shared)} />
             if let Some(c) = &state.compare {
                 <DiffPanel name={c.name.clone()} diff={c.diff.clone().map(Shared)}
                     failure={c.failure.clone().map(AttrValue::from)}

@@ -180,6 +180,8 @@ pub enum Action {
     CompareAlign(bool),
     /// Stop comparing.
     CompareClear,
+    /// A comparison from a result link (no baseline capture behind it).
+    CompareShared(Box<Diff>),
     /// Select a port by its label (`tcp/445`), from the diff.
     SelectPort(String),
     /// A note on a point or range of the capture.
@@ -221,6 +223,18 @@ impl State {
     /// The diff again, once both captures are read (and after either changes).
     fn rediff(&mut self) {
         let incident = self.report.clone().filter(|_| self.phase == Phase::Done);
+        // A comparison from a link has no baseline to compare again with: it
+        // stays while its result is shown, and goes with it.
+        if self
+            .compare
+            .as_ref()
+            .is_some_and(|c| c.report.is_none() && c.failure.is_none() && c.diff.is_some())
+        {
+            if !self.shared {
+                self.compare = None;
+            }
+            return;
+        }
         if let Some(c) = &mut self.compare {
             c.diff = match (&c.report, incident) {
                 (Some(b), Some(i)) if !self.shared => {
@@ -527,11 +541,11 @@ impl Reducible for State {
                     c.report = Some(Rc::new(*r));
                 }
             }
-            Action::CompareFailed(e) => {
-                if let Some(c) = &mut s.compare {
-                    c.failure = Some(e);
-                }
-            }
+            Action::CompareFailed(e) => match &mut s.compare {
+                Some(c) => c.failure = Some(e),
+                // A link's comparison that could not be read.
+                None => s.link_problems.push(format!("diff: {e}; left out")),
+            },
             Action::CompareHashed(i, sha) => {
                 if let Some(c) = &mut s.compare {
                     c.report = c.report.as_ref().map(|r| Rc::new(with_sha(r, i, sha)));
@@ -543,6 +557,16 @@ impl Reducible for State {
                 }
             }
             Action::CompareClear => s.compare = None,
+            Action::CompareShared(d) => {
+                let names: Vec<String> = d.baseline.files.iter().map(|f| f.name.clone()).collect();
+                s.compare = Some(Compare {
+                    name: names.join(", "),
+                    report: None,
+                    failure: None,
+                    diff: Some(Rc::new(*d)),
+                    by_time_of_day: false,
+                });
+            }
             Action::AddNote(n) => {
                 if s.notes.len() < share::MAX_NOTES {
                     s.notes.push(n);

@@ -5,6 +5,7 @@ use super::Shared;
 use crate::dom::{copy_text, next_task, page_base};
 use crate::protocol::{self, Packed};
 use crate::share;
+use portspike_core::diff::Diff;
 use portspike_core::report::Report;
 use std::rc::Rc;
 use yew::prelude::*;
@@ -20,6 +21,9 @@ pub struct ShareProps {
     pub on_anonymise: Callback<bool>,
     pub settings: protocol::Settings,
     pub view: share::View,
+    /// A comparison to carry in the result link.
+    #[prop_or_default]
+    pub diff: Option<Shared<Diff>>,
     pub shared: bool,
 }
 
@@ -90,6 +94,11 @@ pub fn share_panel(props: &ShareProps) -> Html {
         .filter(|p| p.series.is_some())
         .count();
     let listed = props.report.ports.len();
+    // The comparison packed once per diff (the result link carries it).
+    let diff = use_memo(props.diff.clone(), |d| {
+        d.as_ref().and_then(|d| share::encode_diff(d))
+    });
+    let diff: Option<String> = (*diff).clone();
     let result_link = result.as_ref().map(|(value, kept, ports, sha)| {
         let link = format!(
             "{base}#{}",
@@ -98,7 +107,8 @@ pub fn share_panel(props: &ShareProps) -> Html {
                 &props.settings,
                 &props.report.generator.version,
                 sha,
-                value
+                value,
+                diff.as_deref(),
             ),
         );
         let what = if *ports < listed {

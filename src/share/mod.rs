@@ -14,7 +14,9 @@ mod result;
 #[cfg(test)]
 mod tests;
 
-pub use result::{anonymise, check_report, decode_result, encode_result, Packed};
+pub use result::{
+    anonymise, check_report, decode_diff, decode_result, encode_diff, encode_result, Packed,
+};
 
 /// Longest `result=` value put in a link (characters). Past it the series
 /// of the lowest-ranked ports are dropped until it fits, and if the port
@@ -39,6 +41,8 @@ pub struct Fragment {
     pub view: View,
     pub settings: Settings,
     pub result: Option<String>,
+    /// A comparison packed beside the result (`diff=`).
+    pub diff: Option<String>,
     /// Values of the link that were out of range or malformed, each naming
     /// its field: they were left out (the default kept), nothing else was.
     pub problems: Vec<String>,
@@ -156,13 +160,16 @@ pub fn result_fragment(
     version: &str,
     sha256: &str,
     value: &str,
+    diff: Option<&str>,
 ) -> String {
     format!(
-        "{}&v={}&sha256={}&result={}",
+        "{}&v={}&sha256={}&result={}{}",
         view_fragment(view, s),
         enc(version),
         enc(sha256),
-        enc(value)
+        enc(value),
+        diff.map(|d| format!("&diff={}", enc(d)))
+            .unwrap_or_default()
     )
 }
 
@@ -301,6 +308,7 @@ pub fn parse(fragment: &str) -> Fragment {
                 Ok(())
             })),
             "result" => f.result = Some(v),
+            "diff" => f.diff = Some(v),
             _ => {}
         }
     }

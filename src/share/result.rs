@@ -3,6 +3,7 @@
 //! unpacked again with bounds on what it may expand to.
 
 use super::{MAX_TS_US, RESULT_LIMIT};
+use portspike_core::diff::Diff;
 use portspike_core::report::{
     Annotation, CaptureSummary, Generator, ParamsEcho, Pattern, PortReport, Problem, Report,
     ScannerReport, SeriesReport, Sketch, SpikeReport, Totals,
@@ -314,32 +315,80 @@ fn pack(head: &Report, ports: &[PortReport], series: usize) -> String {
         scanners,
         annotations,
     };
+    deflate_b64(&out)
+}
+
+/// A value as deflate-compressed, base64url-encoded JSON.
+fn deflate_b64(v: &impl Serialize) -> String {
     let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
-    let packed = serde_json::to_writer(&mut z, &out)
+    let packed = serde_json::to_writer(&mut z, v)
         .map_err(std::io::Error::from)
         .and_then(|_| z.finish())
         .unwrap_or_default();
     b64url(&packed)
 }
 
-/// Decode a `result` value back into a report.
-pub fn decode_result(value: &str) -> Result<Report, String> {
-    let packed = unb64url(value).ok_or("the link's result is not base64url")?;
+/// The JSON a packed link value holds, at most [`RESULT_JSON_LIMIT`] bytes;
+/// `what` names it in errors.
+fn inflate_b64(value: &str, what: &str) -> Result<String, String> {
+    let packed = unb64url(value).ok_or_else(|| format!("the link's {what} is not base64url"))?;
     let mut json = String::new();
     flate2::read::DeflateDecoder::new(packed.as_slice())
         .take(RESULT_JSON_LIMIT + 1)
         .read_to_string(&mut json)
-        .map_err(|e| format!("the link's result does not decompress: {e}"))?;
+        .map_err(|e| format!("the link's {what} does not decompress: {e}"))?;
     if json.len() as u64 > RESULT_JSON_LIMIT {
         return Err(format!(
-            "the link's result unpacks to more than {} MB",
+            "the link's {what} unpacks to more than {} MB",
             RESULT_JSON_LIMIT >> 20
         ));
     }
+    Ok(json)
+}
+
+/// Decode a `result` value back into a report.
+pub fn decode_result(value: &str) -> Result<Report, String> {
+    let json = inflate_b64(value, "result")?;
     let r: Report = serde_json::from_str(&json)
         .map_err(|e| format!("the link's result is not a report: {e}"))?;
     check_report(&r)?;
     Ok(r)
+}
+
+/// A comparison packed for a result link (`diff=`): the changed ports, new
+/// scanners and findings within [`RESULT_LIMIT`] characters (the lowest
+/// ranked left out first), or `None` if even its head does not fit.
+pub fn encode_diff(d: &Diff) -> Option<String> {
+    let mut d = d.clone();
+    loop {
+        let v = deflate_b64(&d);
+        if v.len() <= RESULT_LIMIT {
+            return Some(v);
+        }
+        if d.ports.is_empty() && d.new_scanners.is_empty() && d.new_findings.is_empty() {
+            return None;
+        }
+        let half = |n: usize| n / 2;
+        d.ports.truncate(half(d.ports.len()));
+        d.new_scanners.truncate(half(d.new_scanners.len()));
+        d.new_findings.truncate(half(d.new_findings.len()));
+        d.new_sources.truncate(half(d.new_sources.len()));
+    }
+}
+
+/// Decode a `diff` value back into a comparison.
+pub fn decode_diff(value: &str) -> Result<Diff, String> {
+    let json = inflate_b64(value, "comparison")?;
+    let d: Diff = serde_json::from_str(&json)
+        .map_err(|e| format!("the link's comparison is not a diff: {e}"))?;
+    if d.schema != portspike_core::diff::SCHEMA {
+        return Err(format!(
+            "the link's comparison is {:?}, not {}",
+            d.schema,
+            portspike_core::diff::SCHEMA
+        ));
+    }
+    Ok(d)
 }
 
 /// Most JSON a result link may unpack to (its 60,000 characters of deflate

@@ -72,10 +72,12 @@ fn a_result_link_encodes_what_a_shared_report_carries() {
         "1.0&threshold=99&home=0.0.0.0/0",
         "ab#cd&bin=1s",
         "AAAA",
+        Some("BB&x=1"),
     );
     let f = parse(&frag);
     assert_eq!(f.settings, s);
     assert_eq!(f.result.as_deref(), Some("AAAA"));
+    assert_eq!(f.diff.as_deref(), Some("BB&x=1"));
     assert!(f.problems.is_empty(), "{:?}", f.problems);
     assert!(!frag.contains("&threshold=99") && !frag.contains('#'));
 }
@@ -238,4 +240,36 @@ fn notes_ride_in_view_links_and_hostile_ones_are_refused() {
     assert_eq!(f.view.notes[0].text, "n0");
     assert_eq!(f.problems.len(), 4 + 3, "{:?}", f.problems);
     assert!(f.problems.iter().all(|p| p.starts_with("note")));
+}
+
+#[test]
+fn a_comparison_rides_in_a_result_link_within_its_bound() {
+    let sample = portspike_core::synth::sample();
+    let r = portspike_core::analyze_bytes(&sample, Default::default());
+    // A baseline with nothing on tcp/445: the sweep's port is new.
+    let mut base = r.clone();
+    base.ports.retain(|p| p.port != 445);
+    base.spikes.clear();
+    base.scanners.clear();
+    let d = portspike_core::diff::diff(&base, &r);
+    assert!(d.ports.iter().any(|p| p.port == 445 && p.change == "new"));
+    let v = encode_diff(&d).unwrap();
+    assert!(v.len() <= RESULT_LIMIT);
+    assert_eq!(decode_diff(&v).unwrap(), d);
+    // Too big for a link: the lowest-ranked changes go first.
+    let mut big = d.clone();
+    for i in 0..40_000u32 {
+        let mut p = big.ports[0].clone();
+        p.port = (i % 65_536) as u16;
+        p.service = Some(format!("svc-{i}-{}", i.wrapping_mul(2_654_435_761)));
+        big.ports.push(p);
+    }
+    let v = encode_diff(&big).unwrap();
+    assert!(v.len() <= RESULT_LIMIT);
+    let back = decode_diff(&v).unwrap();
+    assert!(back.ports.len() < big.ports.len() && back.ports[0] == big.ports[0]);
+    // Not a diff, or not packed at all: refused, saying so.
+    let report = encode_result(&r, None).value;
+    assert!(decode_diff(&report).unwrap_err().contains("comparison"));
+    assert!(decode_diff("!!").unwrap_err().contains("base64url"));
 }

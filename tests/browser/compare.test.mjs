@@ -96,6 +96,20 @@ test('the sample against its first 8 minutes: tcp/445 grew, drawn over its basel
   await page.click('[data-testid="diff-align"]');
   assert.equal(await page.isChecked('[data-testid="diff-align"]'), true);
 
+  // The result link carries the comparison: opened elsewhere, without
+  // either capture, the same changes are listed.
+  await page.waitForFunction(() => /[#&]diff=/.test(document.querySelector('[data-testid="share-result"]')?.href || ''), null, { timeout: 30000 });
+  const resultLink = await page.$eval('[data-testid="share-result"]', (a) => a.href);
+  const shared = await browser.newPage({ viewport: { width: 390, height: 844 } });
+  const fetched = [];
+  shared.on('request', (r) => fetched.push(r.url()));
+  await shared.goto(resultLink);
+  await shared.waitForSelector('[data-testid="diff-row"]');
+  const sharedRows = await shared.$$eval('[data-testid="diff-row"]', (rs) => rs.map((r) => `${r.dataset.port} ${r.dataset.change}`));
+  assert.deepEqual(sharedRows, rows.map((r) => `${r.port} ${r.change}`));
+  assert.ok(!fetched.some((u) => u.endsWith('.pcap')), 'no capture was fetched');
+  await shared.close();
+
   // The sample against itself: nothing changed.
   await page.setInputFiles('[data-testid="compare-input"]', sample);
   await page.waitForSelector('[data-testid="diff-none"]', { timeout: 60000 });
