@@ -90,5 +90,8 @@ mkdir -p target/bench
 cargo test --release --locked -q -p portspike-core --test labeled real_background -- --nocapture 2>&1 \
   | grep -E '^\||scenarios: recall' >target/bench/precision.md || true
 
+# The heatmap's redraw and the diff (target/bench/views.md).
+bash scripts/bench_views.sh >/dev/null
+
 python3 scripts/benchmarks_md.py "$results" >BENCHMARKS.md
 echo "wrote BENCHMARKS.md (raw figures in $results)"

@@ -343,6 +343,9 @@ out.insert(7, "| target | goal | this run | met |\n|---|---:|---:|:---:|\n" + "\
     f"| {a} | {b} | {c} | {'yes' if ok else '**no**'} |" for a, b, c, ok in tgt) + "\n\n"
     "Where a target is missed, the section \"Where the time goes\" below says why.\n")
 out.append(WHERE)
+# The views (bench_views.sh): the heatmap's redraw and the diff.
+if os.path.exists("target/bench/views.md"):
+    out.append(open("target/bench/views.md").read())
 # The labeled benchmark on real background (bench.sh saves the test's table).
 if os.path.exists("target/bench/precision.md"):
     out.append(PRECISION + open("target/bench/precision.md").read())
