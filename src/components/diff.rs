@@ -35,6 +35,11 @@ fn rate(r: &Rates, metric: &str) -> f64 {
     }
 }
 
+/// `1 port`, `3 ports`.
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// `×12.5` for growth, `÷4` for a fall.
 fn factor(ratio: f64) -> String {
     if ratio >= 1.0 {
@@ -131,8 +136,10 @@ pub fn diff_panel(props: &DiffProps) -> Html {
         <section class="diff" data-testid="diff" aria-label="Compared with a baseline">
             {head}
             <p class="note">{format!(
-                "{} ports changed by {}× or more in their rate per minute; {} sources, {} scanners and {} findings are seen only now.",
-                d.ports.len(), portspike_core::diff::CHANGE_FACTOR, d.new_sources.len(), d.new_scanners.len(), d.new_findings.len())}
+                "{} changed by {}× or more in rate per minute; seen only now: {}, {}, {}.",
+                count(d.ports.len(), "port", "ports"), portspike_core::diff::CHANGE_FACTOR,
+                count(d.new_sources.len(), "source", "sources"), count(d.new_scanners.len(), "scanner", "scanners"),
+                count(d.new_findings.len(), "finding", "findings"))}
                 <label class="inline"><input type="checkbox" data-testid="diff-align" checked={props.by_time_of_day} onchange={on_align} />
                     {" align the timelines by time of day (else at their starts)"}</label></p>
             if d.ports.is_empty() {

@@ -7,29 +7,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { serve, launch, dropFile, waitState, root } from './harness.mjs';
+import { serve, launch, dropFile, waitState, root, cutPcap } from './harness.mjs';
 
 let server, browser;
 const cli = path.join(root, 'target', 'debug', 'portspike');
 const sample = path.join(root, 'static', 'sample.pcap');
-
-/** The records of a classic pcap from before `seconds` after its first packet. */
-function cutPcap(bytes, seconds) {
-  const le = bytes.readUInt32LE(0) === 0xa1b2c3d4 || bytes.readUInt32LE(0) === 0xa1b23c4d;
-  const u32 = (at) => (le ? bytes.readUInt32LE(at) : bytes.readUInt32BE(at));
-  const parts = [bytes.subarray(0, 24)];
-  let at = 24;
-  let first = null;
-  while (at + 16 <= bytes.length) {
-    const sec = u32(at);
-    const len = u32(at + 8);
-    first ??= sec;
-    if (sec - first >= seconds) break;
-    parts.push(bytes.subarray(at, at + 16 + len));
-    at += 16 + len;
-  }
-  return Buffer.concat(parts);
-}
 
 before(async () => {
   assert.ok(fs.existsSync(path.join(root, 'dist', 'index.html')), 'dist/ is built');

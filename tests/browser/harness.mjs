@@ -103,3 +103,21 @@ export async function inkedPixels(page, sel = '[data-testid="timeline"]') {
     return { inked: n, total: data.length / 4, width: c.width, height: c.height };
   }, sel);
 }
+
+/** The records of a classic pcap from before `seconds` after its first packet. */
+export function cutPcap(bytes, seconds) {
+  const le = bytes.readUInt32LE(0) === 0xa1b2c3d4 || bytes.readUInt32LE(0) === 0xa1b23c4d;
+  const u32 = (at) => (le ? bytes.readUInt32LE(at) : bytes.readUInt32BE(at));
+  const parts = [bytes.subarray(0, 24)];
+  let at = 24;
+  let first = null;
+  while (at + 16 <= bytes.length) {
+    const sec = u32(at);
+    const len = u32(at + 8);
+    first ??= sec;
+    if (sec - first >= seconds) break;
+    parts.push(bytes.subarray(at, at + 16 + len));
+    at += 16 + len;
+  }
+  return Buffer.concat(parts);
+}

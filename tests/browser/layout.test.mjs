@@ -125,6 +125,14 @@ for (const width of [1280, 390]) {
       await page.click('[data-testid="spike-row"]');
       await page.waitForSelector('[data-testid="spike-detail"]');
       assert.deepEqual(await problems(page), [], 'with a finding open');
+      // A note with a long text, and a comparison with another capture.
+      await page.click('[data-testid="annotate"]');
+      await page.fill('[data-testid="annotation-text"]', `${LONG_NAME} `.repeat(4));
+      await page.click('[data-testid="annotation-save"]');
+      await page.waitForSelector('[data-testid="annotation"]');
+      await page.setInputFiles('[data-testid="compare-input"]', capture === 'busy' ? path.join(root, 'static', 'sample.pcap') : busy);
+      await page.waitForSelector('[data-testid="diff-row"]', { timeout: 60000 });
+      assert.deepEqual(await problems(page), [], 'with a note and a comparison');
       await page.close();
     });
   }
