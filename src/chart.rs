@@ -273,6 +273,46 @@ pub struct PlotArea {
     pub y1: f64,
 }
 
+/// Background, text, grid and accent colours, following the system's light
+/// or dark theme.
+fn theme() -> (RGBColor, RGBColor, RGBColor, RGBColor) {
+    let dark = web_sys::window()
+        .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
+        .is_some_and(|m| m.matches());
+    if dark {
+        (
+            RGBColor(26, 31, 37),
+            RGBColor(230, 233, 237),
+            RGBColor(44, 51, 59),
+            RGBColor(91, 141, 239),
+        )
+    } else {
+        (
+            WHITE,
+            RGBColor(27, 31, 36),
+            RGBColor(235, 238, 243),
+            RGBColor(37, 99, 235),
+        )
+    }
+}
+
+/// The baseline's bins in `[t0, t1)` on its own grid, moved by its shift:
+/// (start, end, value).
+fn baseline_bins(v: &View<'_>, t0: i64, t1: i64) -> Vec<(i64, i64, u64)> {
+    let Some((b, shift)) = v.baseline else {
+        return Vec::new();
+    };
+    let bw = b.bin_width_us.max(1) as i64;
+    v.metric
+        .values(b)
+        .iter()
+        .enumerate()
+        .map(|(i, y)| (b.start_ts + shift + i as i64 * bw, *y))
+        .filter(|(a, _)| a + bw > t0 && *a < t1)
+        .map(|(a, y)| (a, a + bw, y))
+        .collect()
+}
+
 /// Draw on `canvas`, sized to its CSS box at the screen's pixel density.
 pub fn draw(canvas: &HtmlCanvasElement, v: &View<'_>) -> Result<PlotArea, String> {
     let dpr = web_sys::window()
@@ -295,25 +335,7 @@ pub fn draw(canvas: &HtmlCanvasElement, v: &View<'_>) -> Result<PlotArea, String
         .ok_or_else(|| "the browser gave no 2D canvas context".to_string())?;
     let backend = Canvas { inner, ctx };
     let root = backend.into_drawing_area();
-    // Follow the system's light or dark theme.
-    let dark = web_sys::window()
-        .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
-        .is_some_and(|m| m.matches());
-    let (bg, fg, grid, accent) = if dark {
-        (
-            RGBColor(26, 31, 37),
-            RGBColor(230, 233, 237),
-            RGBColor(44, 51, 59),
-            RGBColor(91, 141, 239),
-        )
-    } else {
-        (
-            WHITE,
-            RGBColor(27, 31, 36),
-            RGBColor(235, 238, 243),
-            RGBColor(37, 99, 235),
-        )
-    };
+    let (bg, fg, grid, accent) = theme();
     root.fill(&bg).map_err(|e| e.to_string())?;
 
     let s = v.series;
@@ -335,21 +357,7 @@ pub fn draw(canvas: &HtmlCanvasElement, v: &View<'_>) -> Result<PlotArea, String
             .max()
             .unwrap_or(0)
     };
-    // The baseline's bins (its own grid, moved by the shift) in the view.
-    let base_steps: Vec<(i64, i64, u64)> = v
-        .baseline
-        .map(|(b, shift)| {
-            let bw = b.bin_width_us.max(1) as i64;
-            v.metric
-                .values(b)
-                .iter()
-                .enumerate()
-                .map(|(i, y)| (b.start_ts + shift + i as i64 * bw, bw, *y))
-                .filter(|(a, bw, _)| a + bw > t0 && *a < t1)
-                .map(|(a, bw, y)| (a, a + bw, y))
-                .collect()
-        })
-        .unwrap_or_default();
+    let base_steps = baseline_bins(v, t0, t1);
     let top = v
         .overlay
         .iter()

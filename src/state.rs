@@ -220,6 +220,54 @@ impl State {
         }
     }
 
+    /// The actions of a comparison.
+    fn compare_action(&mut self, action: Action) {
+        match action {
+            Action::CompareStart(name) => {
+                let by_time_of_day = self.compare.as_ref().is_some_and(|c| c.by_time_of_day);
+                self.compare = Some(Compare {
+                    name,
+                    report: None,
+                    failure: None,
+                    diff: None,
+                    by_time_of_day,
+                });
+            }
+            Action::CompareDone(r) => {
+                if let Some(c) = &mut self.compare {
+                    c.report = Some(Rc::new(*r));
+                }
+            }
+            Action::CompareFailed(e) => match &mut self.compare {
+                Some(c) => c.failure = Some(e),
+                // A link's comparison that could not be read.
+                None => self.link_problems.push(format!("diff: {e}; left out")),
+            },
+            Action::CompareHashed(i, sha) => {
+                if let Some(c) = &mut self.compare {
+                    c.report = c.report.as_ref().map(|r| Rc::new(with_sha(r, i, sha)));
+                }
+            }
+            Action::CompareAlign(tod) => {
+                if let Some(c) = &mut self.compare {
+                    c.by_time_of_day = tod;
+                }
+            }
+            Action::CompareClear => self.compare = None,
+            Action::CompareShared(d) => {
+                let names: Vec<String> = d.baseline.files.iter().map(|f| f.name.clone()).collect();
+                self.compare = Some(Compare {
+                    name: names.join(", "),
+                    report: None,
+                    failure: None,
+                    diff: Some(Rc::new(*d)),
+                    by_time_of_day: false,
+                });
+            }
+            _ => {}
+        }
+    }
+
     /// The diff again, once both captures are read (and after either changes).
     fn rediff(&mut self) {
         let incident = self.report.clone().filter(|_| self.phase == Phase::Done);
@@ -526,47 +574,13 @@ impl Reducible for State {
                     s.report = Some(Rc::new(with_sha(r, i, sha)));
                 }
             }
-            Action::CompareStart(name) => {
-                let by_time_of_day = s.compare.as_ref().is_some_and(|c| c.by_time_of_day);
-                s.compare = Some(Compare {
-                    name,
-                    report: None,
-                    failure: None,
-                    diff: None,
-                    by_time_of_day,
-                });
-            }
-            Action::CompareDone(r) => {
-                if let Some(c) = &mut s.compare {
-                    c.report = Some(Rc::new(*r));
-                }
-            }
-            Action::CompareFailed(e) => match &mut s.compare {
-                Some(c) => c.failure = Some(e),
-                // A link's comparison that could not be read.
-                None => s.link_problems.push(format!("diff: {e}; left out")),
-            },
-            Action::CompareHashed(i, sha) => {
-                if let Some(c) = &mut s.compare {
-                    c.report = c.report.as_ref().map(|r| Rc::new(with_sha(r, i, sha)));
-                }
-            }
-            Action::CompareAlign(tod) => {
-                if let Some(c) = &mut s.compare {
-                    c.by_time_of_day = tod;
-                }
-            }
-            Action::CompareClear => s.compare = None,
-            Action::CompareShared(d) => {
-                let names: Vec<String> = d.baseline.files.iter().map(|f| f.name.clone()).collect();
-                s.compare = Some(Compare {
-                    name: names.join(", "),
-                    report: None,
-                    failure: None,
-                    diff: Some(Rc::new(*d)),
-                    by_time_of_day: false,
-                });
-            }
+            a @ (Action::CompareStart(_)
+            | Action::CompareDone(_)
+            | Action::CompareFailed(_)
+            | Action::CompareHashed(..)
+            | Action::CompareAlign(_)
+            | Action::CompareClear
+            | Action::CompareShared(_)) => s.compare_action(a),
             Action::AddNote(n) => {
                 if s.notes.len() < share::MAX_NOTES {
                     s.notes.push(n);
