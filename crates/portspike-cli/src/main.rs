@@ -1081,38 +1081,57 @@ fn report_key(r: &Report) -> Key {
 }
 
 /// Feed one capture file to a new analyzer (streaming, in 8 MiB reads),
-/// its SHA-256 computed on a thread of its own unless `hash` is false.
+/// its SHA-256 computed on a thread of its own unless `hash` is false: each
+/// read goes to the hasher first and is then analysed here, and the hasher
+/// hands the buffer back for the next read, so neither waits on the other
+/// and no buffer is allocated (or zeroed) per read.
 fn read_file(file: &std::path::Path, name: &str, params: Params, hash: bool) -> Result<Analyzer> {
+    const READ: usize = 8 << 20;
     let mut f =
         std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
     let len = f.metadata().map(|m| m.len()).unwrap_or(0);
     let mut a = Analyzer::new(params);
     a.set_file(name, len, None);
     let (tx, rx) = std::sync::mpsc::sync_channel::<Arc<Vec<u8>>>(4);
+    let (back_tx, back_rx) = std::sync::mpsc::channel::<Arc<Vec<u8>>>();
     let hasher = hash.then(|| {
         std::thread::spawn(move || {
             let mut h = sha2::Sha256::new();
             for chunk in rx {
                 h.update(&chunk[..]);
+                let _ = back_tx.send(chunk);
             }
             portspike_core::export::hex(&h.finalize())
         })
     });
+    let mut spare: Option<Vec<u8>> = None;
     loop {
-        let mut buf = vec![0u8; 8 << 20];
+        // A buffer the hasher is done with, or a new one.
+        let mut buf = spare
+            .take()
+            .or_else(|| back_rx.try_iter().find_map(|b| Arc::try_unwrap(b).ok()))
+            .unwrap_or_else(|| vec![0u8; READ]);
+        buf.resize(READ, 0);
         let n = match f.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {
+                spare = Some(buf);
+                continue;
+            }
             Err(e) => {
                 a.read_failed(&e.to_string());
                 break;
             }
         };
         buf.truncate(n);
-        a.feed(&buf);
         if hasher.is_some() {
-            let _ = tx.send(Arc::new(buf));
+            let chunk = Arc::new(buf);
+            let _ = tx.send(chunk.clone());
+            a.feed(&chunk);
+        } else {
+            a.feed(&buf);
+            spare = Some(buf);
         }
     }
     drop(tx);
