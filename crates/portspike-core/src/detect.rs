@@ -2,104 +2,10 @@
 
 use crate::bins::Cell;
 use crate::engine::{Engine, PortState, SourceState};
-use crate::flows::Key;
+use crate::params::Key;
+pub use crate::params::{Cidr, Detection};
 use crate::report::{AddrCount, Episode, Flags, Pattern, PortAttempts, ScannerReport, SpikeReport};
-use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
-
-/// An address block, `10.0.0.0/8` or `2001:db8::/32`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Cidr {
-    pub addr: IpAddr,
-    pub prefix: u8,
-}
-
-impl Cidr {
-    pub fn parse(s: &str) -> Result<Cidr, String> {
-        let (a, p) = match s.split_once('/') {
-            Some((a, p)) => (a, Some(p)),
-            None => (s, None),
-        };
-        let addr: IpAddr = a
-            .trim()
-            .parse()
-            .map_err(|_| format!("{s:?} is not an address or CIDR block"))?;
-        let max = if addr.is_ipv4() { 32 } else { 128 };
-        let prefix = match p {
-            Some(p) => p
-                .trim()
-                .parse::<u8>()
-                .map_err(|_| format!("{s:?}: bad prefix length"))?,
-            None => max,
-        };
-        if prefix > max {
-            return Err(format!("{s:?}: prefix longer than {max}"));
-        }
-        Ok(Cidr { addr, prefix })
-    }
-
-    pub fn contains(&self, a: &IpAddr) -> bool {
-        match (self.addr, a) {
-            (IpAddr::V4(n), IpAddr::V4(x)) => {
-                let mask = u32::MAX
-                    .checked_shl(32 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u32::from(n) & mask == u32::from(*x) & mask
-            }
-            (IpAddr::V6(n), IpAddr::V6(x)) => {
-                let mask = u128::MAX
-                    .checked_shl(128 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u128::from(n) & mask == u128::from(*x) & mask
-            }
-            _ => false,
-        }
-    }
-}
-
-impl std::fmt::Display for Cidr {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.addr, self.prefix)
-    }
-}
-
-/// Detection settings; every one is echoed in `params.detection`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Detection {
-    /// Robust z-score a bin must reach to be hot.
-    pub threshold: f64,
-    /// A spike needs `persistence_k` hot bins within any `persistence_n` consecutive bins…
-    pub persistence_k: usize,
-    pub persistence_n: usize,
-    /// …or one bin at `single_bin_factor` × threshold.
-    pub single_bin_factor: f64,
-    /// How many preceding (not hot) bins form the baseline.
-    pub baseline_bins: usize,
-    /// A hot bin must exceed its baseline by at least this many events.
-    pub min_excess: f64,
-    /// Ports with fewer events than this are not examined.
-    pub min_events: u64,
-    /// Networks counted as home (to tell inbound from outbound).
-    pub home: Vec<String>,
-    /// Known scanners: their findings are marked, not hidden.
-    pub allow: Vec<String>,
-}
-
-impl Default for Detection {
-    fn default() -> Self {
-        Detection {
-            threshold: 6.0,
-            persistence_k: 2,
-            persistence_n: 3,
-            single_bin_factor: 3.0,
-            baseline_bins: 60,
-            min_excess: 8.0,
-            min_events: 20,
-            home: Vec::new(),
-            allow: Vec::new(),
-        }
-    }
-}
 
 fn median(v: &mut [f64]) -> f64 {
     if v.is_empty() {
@@ -676,17 +582,6 @@ fn scanner(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cidr_contains() {
-        let c = Cidr::parse("10.1.0.0/16").unwrap();
-        assert!(c.contains(&"10.1.200.3".parse().unwrap()));
-        assert!(!c.contains(&"10.2.0.1".parse().unwrap()));
-        assert!(Cidr::parse("::/0")
-            .unwrap()
-            .contains(&"2001:db8::1".parse().unwrap()));
-        assert!(Cidr::parse("10.0.0.0/33").is_err());
-    }
 
     #[test]
     fn a_burst_over_a_flat_baseline_is_one_spike_single_bins_are_not() {

@@ -3,8 +3,9 @@
 
 use crate::bins::{Cell, Grid, Series};
 use crate::decode::{tcp_flags as F, Packet, Proto, L4};
-use crate::flows::{self, Key};
+use crate::flows;
 use crate::fxhash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use crate::params::Key;
 use crate::pending::Table;
 use crate::report::Totals;
 use crate::sketch::{hash_addr, hash_u64, Distinct};

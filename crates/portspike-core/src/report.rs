@@ -48,7 +48,7 @@ pub struct ParamsEcho {
     pub bin_width_fixed: bool,
     /// How many top ports carry a series.
     pub series_top: usize,
-    pub detection: crate::detect::Detection,
+    pub detection: crate::params::Detection,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

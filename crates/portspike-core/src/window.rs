@@ -5,7 +5,7 @@
 
 use crate::capture::{Index, Reader};
 use crate::decode::{self, Decoded, Proto, L4};
-use crate::flows::Key;
+use crate::params::Key;
 use crate::writer::{PcapWriter, PcapngWriter};
 use std::net::IpAddr;
 
