@@ -720,7 +720,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         })
                         .with_context(|| format!("not a port: {p:?} (like tcp/445)"))?;
                     portspike_core::window::Selection::port(
-                        report_key(&report),
+                        report.params.key,
                         proto,
                         n,
                         whole.0,
@@ -736,11 +736,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     let s = report.spikes.get(i).with_context(|| {
                         format!("no finding {i}: the report has {}", report.spikes.len())
                     })?;
-                    let proto = portspike_core::decode::Proto::parse(&s.proto)
-                        .context("a finding on an unknown protocol")?;
                     portspike_core::window::Selection::port(
-                        report_key(&report),
-                        proto,
+                        report.params.key,
+                        s.proto,
                         s.port,
                         s.start_ts,
                         s.end_ts,
@@ -1073,11 +1071,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
-}
-
-/// The timeline key a report was made with.
-fn report_key(r: &Report) -> Key {
-    Key::parse(&r.params.key).unwrap_or_default()
 }
 
 /// Feed one capture file to a new analyzer (streaming, in 8 MiB reads),

@@ -375,7 +375,7 @@ impl Analyzer {
             {
                 let cells = series.view(grid_start, grid_len);
                 detect::port_spikes(
-                    k.0.as_str(),
+                    k.0,
                     k.1,
                     st,
                     &cells,
@@ -405,14 +405,14 @@ impl Analyzer {
                 .then(a.proto.cmp(&b.proto))
                 .then(a.port.cmp(&b.port))
         });
-        let with_finding: std::collections::HashSet<(String, u16)> =
-            spikes.iter().map(|s| (s.proto.clone(), s.port)).collect();
+        let with_finding: std::collections::HashSet<(Proto, u16)> =
+            spikes.iter().map(|s| (s.proto, s.port)).collect();
         let ports: Vec<PortReport> = scored
             .into_iter()
             .take(max_ports)
             .enumerate()
             .map(|(rank, ((proto, port), st, best))| {
-                let finding = with_finding.contains(&(proto.as_str().to_string(), port));
+                let finding = with_finding.contains(&(proto, port));
                 let series = st
                     .detail
                     .as_ref()
@@ -439,7 +439,7 @@ impl Analyzer {
                 totals.sources = st.sources.estimate();
                 totals.destinations = st.destinations.estimate();
                 PortReport {
-                    proto: proto.as_str().to_string(),
+                    proto,
                     port,
                     service: services::name(proto, port).map(str::to_string),
                     score: best,
@@ -618,7 +618,7 @@ impl Analyzer {
                 version: env!("CARGO_PKG_VERSION").into(),
             },
             params: ParamsEcho {
-                key: self.params.key.as_str().into(),
+                key: self.params.key,
                 bin_width_us: width,
                 bin_width_fixed: self.params.bin_width_us.is_some(),
                 series_top: self.params.series_top,

@@ -1,10 +1,13 @@
 //! Spike detection on per-port series, spike kinds, and scanner verdicts.
 
 use crate::bins::Cell;
+use crate::decode::Proto;
 use crate::engine::{Engine, PortState, SourceState};
 use crate::params::Key;
 pub use crate::params::{Cidr, Detection};
-use crate::report::{AddrCount, Episode, Flags, Pattern, PortAttempts, ScannerReport, SpikeReport};
+use crate::report::{
+    AddrCount, Episode, Flags, Metric, Pattern, PortAttempts, ScannerReport, SpikeKind, SpikeReport,
+};
 use std::net::IpAddr;
 
 fn median(v: &mut [f64]) -> f64 {
@@ -131,16 +134,16 @@ pub fn segments(s: &Scored, d: &Detection) -> Vec<(usize, usize)> {
 /// The metric a port's spikes are found on: new connections (attempts) where
 /// there are enough of them to judge — they are far less bursty than packets,
 /// which come in sessions — else packets (backscatter has no attempts).
-pub fn metric_of(st: &PortState) -> &'static str {
+pub fn metric_of(st: &PortState) -> Metric {
     if st.totals.attempts >= 10 {
-        "attempts"
+        Metric::Attempts
     } else {
-        "packets"
+        Metric::Packets
     }
 }
 
 /// Spike kind from the window's evidence.
-pub fn kind(w: &Cell) -> &'static str {
+pub fn kind(w: &Cell) -> SpikeKind {
     let (pk, syn, synack, rst) = (
         u64::from(w.packets),
         u64::from(w.syn),
@@ -158,16 +161,16 @@ pub fn kind(w: &Cell) -> &'static str {
         && syn * 5 <= synack + rst
         && (synack + rst) * 10 >= pk * 6
     {
-        return "backscatter";
+        return SpikeKind::Backscatter;
     }
     let failing = a > 0 && (f * 2 >= a || c * 5 < a);
     if d >= 20 && d >= 5 * s.max(1) && failing {
-        return "sweep";
+        return SpikeKind::Sweep;
     }
     if s >= 20 && s >= 5 * d.max(1) && a > 0 && c * 2 < a {
-        return "flood";
+        return SpikeKind::Flood;
     }
-    "surge"
+    SpikeKind::Surge
 }
 
 pub(crate) fn epoch(us: i64) -> String {
@@ -208,8 +211,8 @@ pub const PATTERN_MIN_BURSTS: usize = 3;
 /// or failing attempts ([`SURGE_MIN_FAILED_SHARE`]), and it comes after the
 /// capture's first [`SURGE_MIN_HISTORY_BINS`] bins. Anything else is the
 /// port's rhythm: counted in its pattern, never a finding.
-pub fn is_news(kind: &str, w: &Cell, peak: f64, earlier_peak: f64, history: usize) -> bool {
-    if kind != "surge" {
+pub fn is_news(kind: SpikeKind, w: &Cell, peak: f64, earlier_peak: f64, history: usize) -> bool {
+    if kind.is_attack() {
         return true;
     }
     if history < SURGE_MIN_HISTORY_BINS {
@@ -227,7 +230,7 @@ struct Stretch {
     a: usize,
     b: usize,
     peak: usize,
-    kind: &'static str,
+    kind: SpikeKind,
     cell: Cell,
     observed: f64,
     baseline: f64,
@@ -242,7 +245,7 @@ fn median_of(mut v: Vec<f64>) -> f64 {
 /// its rhythm (see [`is_news`]).
 #[allow(clippy::too_many_arguments)]
 pub fn port_spikes(
-    proto: &str,
+    proto: Proto,
     port: u16,
     st: &PortState,
     cells: &crate::bins::View<'_>,
@@ -256,8 +259,7 @@ pub fn port_spikes(
         return (Vec::new(), 0.0, None);
     }
     let metric = metric_of(st);
-    let attempts = metric == "attempts";
-    let x = cells.column(|c| f64::from(if attempts { c.attempts } else { c.packets }));
+    let x = cells.column(|c| f64::from(metric.of(c)));
     let s = score(&x, d);
     // Below the threshold: the best bin's score, capped under it.
     let mut best =
@@ -281,7 +283,7 @@ pub fn port_spikes(
             a,
             b,
             peak: a,
-            kind: "surge",
+            kind: SpikeKind::Surge,
             cell: Cell::default(),
             observed: 0.0,
             baseline: 0.0,
@@ -328,10 +330,10 @@ pub fn port_spikes(
         }
     }
     let field = match (key, proto) {
-        (Key::Service, "tcp") => "tcp.port",
-        (Key::Service, _) => "udp.port",
-        (Key::DstPort, "tcp") => "tcp.dstport",
-        (Key::DstPort, _) => "udp.dstport",
+        (Key::Service, Proto::Tcp) => "tcp.port",
+        (Key::Service, Proto::Udp) => "udp.port",
+        (Key::DstPort, Proto::Tcp) => "tcp.dstport",
+        (Key::DstPort, Proto::Udp) => "udp.dstport",
     };
     let top = |v: Vec<(IpAddr, u64)>| -> Vec<AddrCount> {
         v.into_iter()
@@ -373,11 +375,11 @@ pub fn port_spikes(
             Vec::new()
         };
         spikes.push(SpikeReport {
-            proto: proto.to_string(),
+            proto,
             port,
-            kind: first.kind.to_string(),
+            kind: first.kind,
             new_port: first.new_port,
-            metric: metric.to_string(),
+            metric,
             start_ts: t0,
             end_ts: t1,
             peak_ts: bin_ts(peak),
@@ -424,7 +426,7 @@ pub fn port_spikes(
             })
             .collect();
         Pattern {
-            metric: metric.to_string(),
+            metric,
             bursts: rhythm.len() as u64,
             period_us: median_of(gaps).round() as i64,
             typical: median_of(rhythm.iter().map(|r| r.1).collect()),
@@ -509,7 +511,7 @@ fn scanner(
         .top_ports
         .iter()
         .map(|((p, n), c)| PortAttempts {
-            proto: p.as_str().to_string(),
+            proto: *p,
             port: *n,
             attempts: *c,
         })

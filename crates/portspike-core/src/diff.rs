@@ -4,6 +4,7 @@
 //! findings seen only in the incident. Rates are per minute of each
 //! capture's own span, since captures differ in length.
 
+use crate::decode::Proto;
 use crate::report::{
     CaptureSummary, Generator, ParamsEcho, PortReport, Report, ScannerReport, SpikeReport, Totals,
 };
@@ -38,7 +39,7 @@ pub struct Side {
 /// One changed port.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PortChange {
-    pub proto: String,
+    pub proto: Proto,
     pub port: u16,
     pub service: Option<String>,
     /// `new`, `grew`, `shrank` or `gone`.
@@ -100,12 +101,12 @@ fn named(r: &Report) -> BTreeSet<String> {
 /// The changes from `baseline` to `incident` (analysed with the same settings).
 pub fn diff(baseline: &Report, incident: &Report) -> Diff {
     let (mb, mi) = (minutes(&baseline.capture), minutes(&incident.capture));
-    let key = |p: &PortReport| (p.proto.clone(), p.port);
-    let base: HashMap<(String, u16), &PortReport> =
+    let key = |p: &PortReport| (p.proto, p.port);
+    let base: HashMap<(Proto, u16), &PortReport> =
         baseline.ports.iter().map(|p| (key(p), p)).collect();
-    let inc: HashMap<(String, u16), &PortReport> =
+    let inc: HashMap<(Proto, u16), &PortReport> =
         incident.ports.iter().map(|p| (key(p), p)).collect();
-    let mut keys: Vec<(String, u16)> = base.keys().chain(inc.keys()).cloned().collect();
+    let mut keys: Vec<(Proto, u16)> = base.keys().chain(inc.keys()).copied().collect();
     keys.sort();
     keys.dedup();
     let mut ports = Vec::new();
@@ -200,7 +201,7 @@ pub fn csv(d: &Diff) -> String {
     );
     for p in &d.ports {
         let cells = [
-            p.proto.clone(),
+            p.proto.to_string(),
             p.port.to_string(),
             p.service.clone().unwrap_or_default(),
             p.change.clone(),

@@ -261,13 +261,16 @@ mod tests {
 
     #[test]
     fn a_shared_report_s_strings_cannot_break_the_exports() {
-        let mut r = crate::analyze_bytes(&crate::synth::sample(), Default::default());
+        let mut r = crate::analyze_bytes(&crate::fixture::incident(), Default::default());
         assert!(!r.spikes.is_empty() && !r.scanners.is_empty());
+        // Protocols, kinds and metrics are enums (a shared report naming
+        // anything else does not parse); every free-text field is hostile.
         let evil = "=HYPERLINK(\"http://evil\",\"x\"),\n+cmd|calc";
         for s in &mut r.spikes {
-            s.proto = evil.into();
-            s.kind = "@x".into();
-            s.metric = "-1+1".into();
+            s.wireshark_filter = evil.into();
+            for a in &mut s.top_sources {
+                a.addr = "@x".into();
+            }
         }
         for s in &mut r.scanners {
             s.source = evil.into();
@@ -276,7 +279,6 @@ mod tests {
             s.direction = Some("\tx".into());
         }
         for p in &mut r.ports {
-            p.proto = evil.into();
             p.service = Some("=1,2".into());
         }
         for text in [series_csv(&r), spikes_csv(&r), scanners_csv(&r)] {

@@ -34,6 +34,7 @@ pub mod export;
 mod fixture;
 pub mod flows;
 pub mod fxhash;
+mod names;
 pub mod params;
 pub mod pending;
 pub mod replay;

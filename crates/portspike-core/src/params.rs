@@ -32,7 +32,7 @@ impl Default for Params {
 }
 
 /// Key of a per-port timeline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Key {
     /// The flow's service port (DESIGN.md's rule).
     #[default]
@@ -41,14 +41,13 @@ pub enum Key {
     DstPort,
 }
 
-impl Key {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Key::Service => "service",
-            Key::DstPort => "dst-port",
-        }
-    }
+crate::names::named_enum!(Key {
+    Service => "service",
+    DstPort => "dst-port",
+});
 
+impl Key {
+    /// The key a command line or a link names: its name, or a short form.
     pub fn parse(s: &str) -> Option<Key> {
         match s {
             "service" => Some(Key::Service),

@@ -202,18 +202,10 @@ mod tests {
             assert_eq!((&a.proto, a.port, &a.totals), (&b.proto, b.port, &b.totals));
             assert_eq!(a.series, b.series, "{}/{}", a.proto, a.port);
         }
-        let key = |r: &Report| -> Vec<(String, u16, String, i64, i64)> {
+        let key = |r: &Report| -> Vec<(Proto, u16, crate::report::SpikeKind, i64, i64)> {
             r.spikes
                 .iter()
-                .map(|s| {
-                    (
-                        s.proto.clone(),
-                        s.port,
-                        s.kind.clone(),
-                        s.start_ts,
-                        s.end_ts,
-                    )
-                })
+                .map(|s| (s.proto, s.port, s.kind, s.start_ts, s.end_ts))
                 .collect()
         };
         assert_eq!(key(&merged), key(&whole));

@@ -20,7 +20,7 @@ fn found(r: &Report, t: &Truth) -> bool {
     let (t0, t1) = (t.start_ts - tol, t.end_ts + tol);
     match t.finding.as_str() {
         "spike" => r.spikes.iter().any(|s| {
-            Some(&s.proto) == t.proto.as_ref()
+            t.proto.as_deref() == Some(s.proto.as_str())
                 && Some(s.port) == t.port
                 && s.kind == t.kind
                 && s.start_ts < t1
@@ -41,7 +41,9 @@ fn false_positives(r: &Report, truth: &[Truth]) -> Vec<String> {
     let mut fp = Vec::new();
     for s in r.spikes.iter().filter(|s| s.is_attack()) {
         let explained = truth.iter().any(|t| {
-            t.finding == "spike" && t.port == Some(s.port) && t.proto.as_deref() == Some(&s.proto)
+            t.finding == "spike"
+                && t.port == Some(s.port)
+                && t.proto.as_deref() == Some(s.proto.as_str())
         });
         if !explained {
             fp.push(format!("spike {} on {}/{}", s.kind, s.proto, s.port));
@@ -286,7 +288,7 @@ fn extra_findings(r: &Report, truth: &[Truth]) -> Vec<String> {
             !truth.iter().any(|t| {
                 t.finding == "spike"
                     && t.port == Some(s.port)
-                    && t.proto.as_deref() == Some(&s.proto)
+                    && t.proto.as_deref() == Some(s.proto.as_str())
             })
         })
         .map(|s| format!("{} {}/{}", s.kind, s.proto, s.port))

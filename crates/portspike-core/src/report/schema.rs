@@ -1,6 +1,9 @@
 //! Report, schema v1 (`portspike.report/1`). Serialised field names and
 //! order are an interface: extend, never rename.
 
+use super::kinds::{Metric, SpikeKind};
+use crate::decode::Proto;
+use crate::params::Key;
 use serde::{Deserialize, Serialize};
 
 pub const SCHEMA: &str = "portspike.report/1";
@@ -42,7 +45,7 @@ pub struct Generator {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ParamsEcho {
     /// `"service"` or `"dst-port"`.
-    pub key: String,
+    pub key: Key,
     pub bin_width_us: u64,
     /// The width was chosen by the user rather than from the capture's span.
     pub bin_width_fixed: bool,
@@ -122,7 +125,7 @@ pub struct SeriesReport {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PortReport {
-    pub proto: String,
+    pub proto: Proto,
     pub port: u16,
     pub service: Option<String>,
     pub score: f64,
@@ -138,7 +141,7 @@ pub struct PortReport {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Pattern {
     /// The series the bursts were found on: `attempts` or `packets`.
-    pub metric: String,
+    pub metric: Metric,
     /// Bursts judged ordinary.
     pub bursts: u64,
     /// Median time from one burst's start to the next, µs.
@@ -176,7 +179,7 @@ pub struct AddrAttempts {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PortAttempts {
-    pub proto: String,
+    pub proto: Proto,
     pub port: u16,
     pub attempts: u64,
 }
@@ -193,13 +196,13 @@ pub struct Flags {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SpikeReport {
-    pub proto: String,
+    pub proto: Proto,
     pub port: u16,
     /// `sweep`, `flood`, `backscatter` or `surge`.
-    pub kind: String,
+    pub kind: SpikeKind,
     pub new_port: bool,
     /// The series the spike was found on: `attempts` or `packets`.
-    pub metric: String,
+    pub metric: Metric,
     pub start_ts: i64,
     pub end_ts: i64,
     pub peak_ts: i64,
@@ -288,13 +291,10 @@ pub struct ProbeCount {
     pub contacts: u64,
 }
 
-/// Spike kinds that are attacks (a `surge` is ordinary growth).
-pub const ATTACK_KINDS: &[&str] = &["sweep", "flood", "backscatter"];
-
 impl SpikeReport {
-    /// An attack kind (sweep, flood, backscatter), not ordinary growth.
+    /// An attack kind (see [`SpikeKind::is_attack`]), not ordinary growth.
     pub fn is_attack(&self) -> bool {
-        ATTACK_KINDS.contains(&self.kind.as_str())
+        self.kind.is_attack()
     }
 }
 
