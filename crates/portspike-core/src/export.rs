@@ -106,7 +106,7 @@ pub fn series_csv(r: &Report) -> String {
                 .start_ts
                 .saturating_add((i as i64).saturating_mul(s.bin_width_us as i64));
             let v = |c: &[u64]| c.get(i).copied().unwrap_or(0);
-            csv.cell(&p.proto)
+            csv.cell(p.proto)
                 .cell(p.port)
                 .cell(svc)
                 .cell(iso8601(ts))
@@ -134,11 +134,11 @@ pub fn spikes_csv(r: &Report) -> String {
             .iter()
             .map(|a| format!("{} ({})", a.addr, a.packets))
             .collect();
-        csv.cell(&s.proto)
+        csv.cell(s.proto)
             .cell(s.port)
-            .cell(&s.kind)
+            .cell(s.kind)
             .cell(s.new_port)
-            .cell(&s.metric)
+            .cell(s.metric)
             .cell(iso8601(s.start_ts))
             .cell(iso8601(s.end_ts))
             .cell(s.start_ts)

@@ -115,10 +115,13 @@ mod tests {
         assert_eq!(back, Colour::Red);
         let e = serde_json::from_str::<Colour>("\"green\"").unwrap_err();
         assert!(e.to_string().contains("unknown variant `green`"), "{e}");
-        assert!(Colour::Red == "red" && "red" == Colour::Red);
+        assert!(Colour::Red == "red");
+        assert!("red" == Colour::Red);
         assert!(Colour::Red != "Red");
         assert!(Colour::DarkBlue == *"dark-blue");
-        assert!(String::from("red") == Colour::Red && Colour::Red == String::from("red"));
+        let owned = String::from("red");
+        assert!(owned == Colour::Red);
+        assert!(Colour::Red == owned);
         assert_eq!(
             format!("[{:<5}][{:>6}]", Colour::Red, Colour::Red),
             "[red  ][   red]"
