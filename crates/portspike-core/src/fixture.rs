@@ -131,3 +131,15 @@ pub fn incident() -> Vec<u8> {
     }
     c.pcap()
 }
+
+/// An engine keyed by service port with 1 s bins and the full bounds.
+pub fn engine() -> crate::engine::Engine {
+    crate::engine::Engine::new(
+        crate::params::Key::Service,
+        Some(1_000_000),
+        crate::engine::Limits::FULL,
+    )
+}
+
+/// µs, for the engine's timestamps.
+pub const US: i64 = 1_000_000;
