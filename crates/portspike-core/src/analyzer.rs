@@ -7,28 +7,20 @@
 //! [`Analyzer::finish`] turns the counts into the report.
 
 use crate::capture::{self, Frame, Reader};
-use crate::decode::{self, Decoded, Proto};
-use crate::engine::{self, Engine, PortState};
+use crate::decode::{self, Decoded};
+use crate::engine::{self, Engine};
 use crate::params::Params;
-use crate::report::{
-    self, CaptureSummary, FileEntry, Generator, LinkTypeCount, ParamsEcho, PortReport, Problem,
-    Report, SeriesReport, Sketch,
-};
-use crate::{bins, compress, detect, services, sketch, summary, timegate};
+use crate::report::build::{self, FileOutcome, LinkCount};
+use crate::report::{FileEntry, Problem, Report};
+use crate::{compress, summary, timegate};
 use crate::{PREVIEW_PORTS, PREVIEW_SERIES};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// Progress so far, for a progress bar.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Progress {
     pub bytes: u64,
     pub packets: u64,
-}
-
-#[derive(Debug, Default, Clone, Copy)]
-pub(crate) struct LinkCount {
-    pub(crate) packets: u64,
-    pub(crate) decoded: u64,
 }
 
 /// Everything counted from decoded frames (kept apart from the reader so the
@@ -110,22 +102,6 @@ struct FileState {
     bytes: u64,
     /// Reading the file itself failed here (see [`Analyzer::read_failed`]).
     read_error: Option<Problem>,
-}
-
-/// What one finished file contributed to the capture summary.
-#[derive(Debug)]
-struct FileOutcome {
-    name: Option<String>,
-    format: Option<capture::Format>,
-    compression: Option<compress::Compression>,
-    error: Option<Problem>,
-    warnings: Vec<Problem>,
-    dropped: Option<u64>,
-    /// Comments in the file (time in ns, `None` for a section's), and how many past the bound.
-    comments: Vec<(Option<i64>, String)>,
-    comments_dropped: u64,
-    /// The time → offset index, for uncompressed input.
-    index: Option<capture::Index>,
 }
 
 impl FileState {
@@ -359,306 +335,25 @@ impl Analyzer {
     /// `series_top` first with their timelines (and any with a finding).
     pub(crate) fn build(&self, max_ports: usize, series_top: usize) -> Report {
         let c = &self.counts;
-        let width = c.engine.grid.width_us;
-        let grid_start = c.engine.grid.min_bin.unwrap_or(0);
-        let grid_len = c.engine.grid.len();
-
-        // Spikes per port (ports with enough events), then rank by score.
-        let d = &self.params.detection;
-        let mut spikes = Vec::new();
-        let mut scored: Vec<((Proto, u16), &PortState, f64)> = Vec::new();
-        let mut patterns: HashMap<(Proto, u16), report::Pattern> = HashMap::new();
-        for (k, st) in c.engine.ports.iter() {
-            let series = st.detail.as_ref().map(|d| &d.series);
-            let (mut sp, best, pattern) = if let Some(series) =
-                series.filter(|s| st.totals.packets >= d.min_events && s.cells() > 0)
-            {
-                let cells = series.view(grid_start, grid_len);
-                detect::port_spikes(
-                    k.0,
-                    k.1,
-                    st,
-                    &cells,
-                    grid_start.saturating_mul(width as i64),
-                    width as i64,
-                    self.params.key,
-                    d,
-                )
-            } else {
-                (Vec::new(), 0.0, None)
-            };
-            if let Some(p) = pattern {
-                patterns.insert(k, p);
-            }
-            spikes.append(&mut sp);
-            scored.push((k, st, best));
-        }
-        scored.sort_by(|a, b| {
-            b.2.total_cmp(&a.2)
-                .then(b.1.totals.packets.cmp(&a.1.totals.packets))
-                .then(a.0.cmp(&b.0))
-        });
-        spikes.sort_by(|a, b| {
-            b.score
-                .total_cmp(&a.score)
-                .then(a.start_ts.cmp(&b.start_ts))
-                .then(a.proto.cmp(&b.proto))
-                .then(a.port.cmp(&b.port))
-        });
-        let with_finding: std::collections::HashSet<(Proto, u16)> =
-            spikes.iter().map(|s| (s.proto, s.port)).collect();
-        let ports: Vec<PortReport> = scored
-            .into_iter()
-            .take(max_ports)
-            .enumerate()
-            .map(|(rank, ((proto, port), st, best))| {
-                let finding = with_finding.contains(&(proto, port));
-                let series = st
-                    .detail
-                    .as_ref()
-                    .filter(|_| {
-                        rank < series_top || finding || c.engine.is_protected((proto, port))
-                    })
-                    .map(|d| {
-                        let cells = d.series.dense(grid_start, grid_len);
-                        let col = |f: &dyn Fn(&bins::Cell) -> u64| {
-                            cells.iter().map(f).collect::<Vec<u64>>()
-                        };
-                        Box::new(SeriesReport {
-                            start_ts: grid_start.saturating_mul(width as i64),
-                            bin_width_us: width,
-                            packets: col(&|c| u64::from(c.packets)),
-                            bytes: col(&|c| c.bytes),
-                            attempts: col(&|c| u64::from(c.attempts)),
-                            failures: col(&|c| u64::from(c.failures)),
-                            sources: col(&|c| c.sources.estimate()),
-                            destinations: col(&|c| c.destinations.estimate()),
-                        })
-                    });
-                let mut totals = st.totals.clone();
-                totals.sources = st.sources.estimate();
-                totals.destinations = st.destinations.estimate();
-                PortReport {
-                    proto,
-                    port,
-                    service: services::name(proto, port).map(str::to_string),
-                    score: best,
-                    totals,
-                    series,
-                    pattern: patterns.remove(&(proto, port)),
-                }
-            })
-            .collect();
-        let one_way = c.engine.one_way();
-        let scanners = detect::scanners(&c.engine, d);
-
-        let several = self.outcomes.len() > 1;
-        let mut warnings: Vec<Problem> = Vec::new();
-        let mut error: Option<Problem> = None;
-        for o in &self.outcomes {
-            let prefix = match (&o.name, several) {
-                (Some(n), true) => format!("{n}: "),
-                _ => String::new(),
-            };
-            warnings.extend(o.warnings.iter().map(|w| Problem {
-                message: format!("{prefix}{}", w.message),
-                ..w.clone()
-            }));
-            if let Some(e) = &o.error {
-                let e = Problem {
-                    message: format!("{prefix}{}", e.message),
-                    ..e.clone()
-                };
-                if error.is_none() {
-                    error = Some(e);
-                } else {
-                    warnings.push(e);
-                }
-            }
-        }
-        for (lt, n) in &c.links {
-            if !decode::link_supported(*lt) {
-                warnings.push(Problem {
-                    code: "unsupported_link_type".into(),
-                    message: format!(
-                        "{} packets of link type {} ({}) were counted but not decoded",
-                        n.packets,
-                        lt,
-                        decode::link_name(*lt)
-                    ),
-                    offset: None,
-                });
-            }
-        }
-        if c.too_deep > 0 {
-            warnings.push(Problem {
-                code: "tunnel_depth".into(),
-                message: format!(
-                    "{} packets nest deeper than the decoder follows (more than {} tunnel layers, or more VLAN tags than it reads): they are counted by an outer layer, without the ports of the packet inside",
-                    c.too_deep,
-                    decode::MAX_DEPTH
-                ),
-                offset: None,
-            });
-        }
-        if let Some(t) = c.gate.first_outlier_ts() {
-            warnings.push(Problem {
-                code: "ts_outliers".into(),
-                message: format!(
-                    "{} packets are dated far from the rest of the capture (the first at {} µs since the epoch); they are counted in the totals but kept off the timeline",
-                    c.gate.outliers(),
-                    t
-                ),
-                offset: None,
-            });
-        }
-        if one_way {
-            warnings.push(Problem {
-                code: "one_direction".into(),
-                message: format!(
-                    "{} of {} first contacts got an answer: the capture seems to hold one direction only (or every target was silent), so failures cannot be judged; scanners are convicted by spread alone ({} ports of one host or {} hosts on one port within 5 minutes)",
-                    c.engine.stats.answered_contacts,
-                    c.engine.stats.first_contacts,
-                    engine::ZEEK_PORTS,
-                    engine::ZEEK_HOSTS,
-                ),
-                offset: None,
-            });
-        }
-        let st = c.engine.stats;
-        if st.evicted_pending + st.evicted_udp + st.untracked_sources + st.evicted_sources > 0 {
-            warnings.push(Problem {
-                code: "state_bounded".into(),
-                message: format!(
-                    "connection state hit its memory bound: {} pending attempts judged early, {} UDP flows forgotten, {} sources forgotten, {} sources not tracked",
-                    st.evicted_pending, st.evicted_udp, st.evicted_sources, st.untracked_sources
-                ),
-                offset: None,
-            });
-        }
-        if st.trimmed_series > 0 {
-            let kept = c.engine.ports.values().filter(|p| !p.series_off()).count();
-            let off = c.engine.ports.len() - kept;
-            warnings.push(Problem {
-                code: "series_bounded".into(),
-                message: format!(
-                    "time series are kept for the {kept} busiest ports only: {off} quieter ports have totals but no timeline, and their distinct sources and destinations are counted to within {:.0}% (the memory bounds are {} cells and {} ports with a timeline)",
-                    sketch::REL_ERROR_SMALL * 100.0,
-                    c.engine.limits().cells,
-                    c.engine.limits().details,
-                ),
-                offset: None,
-            });
-        }
-        if st.unremembered_contacts > 0 {
-            warnings.push(Problem {
-                code: "contacts_bounded".into(),
-                message: format!(
-                    "{} contacts were not remembered (memory bound): sources past it may count a target more than once",
-                    st.unremembered_contacts
-                ),
-                offset: None,
-            });
-        }
-        let mut formats: Vec<&str> = self
-            .outcomes
-            .iter()
-            .filter_map(|o| o.format)
-            .map(|f| match f {
-                capture::Format::Pcap => "pcap",
-                capture::Format::Pcapng => "pcapng",
-            })
-            .collect();
-        formats.dedup();
-        let format = match formats.as_slice() {
-            [] => None,
-            [one] => Some(one.to_string()),
-            _ => Some("mixed".to_string()),
-        };
-        let compression = self
-            .outcomes
-            .iter()
-            .find_map(|o| o.compression)
-            .map(|c| c.as_str().to_string());
-        let mut annotations = Vec::new();
-        let mut comments_dropped = 0;
-        for o in &self.outcomes {
-            comments_dropped += o.comments_dropped;
-            for (ts, text) in &o.comments {
-                let (start_ts, end_ts) = match ts {
-                    Some(t) => (t.div_euclid(1000), t.div_euclid(1000)),
-                    // A section's comment is about the whole capture.
-                    None => (c.first_ts_us.unwrap_or(0), c.last_ts_us.unwrap_or(0)),
-                };
-                annotations.push(report::Annotation {
-                    start_ts,
-                    end_ts,
-                    text: text.clone(),
-                    source: "capture".into(),
-                });
-            }
-        }
-        if comments_dropped > 0 {
-            warnings.push(Problem {
-                code: "comments_bounded".into(),
-                message: format!(
-                    "{comments_dropped} more comments in the capture were not kept (at most {} a file)",
-                    capture::MAX_COMMENTS
-                ),
-                offset: None,
-            });
-        }
-        let drops: Vec<u64> = self.outcomes.iter().filter_map(|o| o.dropped).collect();
-        let dropped_by_capture = (!drops.is_empty()).then(|| drops.iter().sum());
-
-        Report {
-            schema: report::SCHEMA.to_string(),
-            generator: Generator {
-                name: "portspike".into(),
-                version: env!("CARGO_PKG_VERSION").into(),
-            },
-            params: ParamsEcho {
-                key: self.params.key,
-                bin_width_us: width,
-                bin_width_fixed: self.params.bin_width_us.is_some(),
-                series_top: self.params.series_top,
-                detection: self.params.detection.clone(),
-            },
-            capture: CaptureSummary {
-                format,
-                compression,
-                files: self.files.clone(),
-                file_bytes: self.bytes,
+        let inputs = build::Inputs {
+            params: &self.params,
+            engine: &c.engine,
+            tally: build::Tally {
                 packets: c.packets,
                 wire_bytes: c.wire_bytes,
-                first_ts: c.first_ts_us,
-                last_ts: c.last_ts_us,
-                link_types: c
-                    .links
-                    .iter()
-                    .map(|(lt, n)| LinkTypeCount {
-                        linktype: *lt,
-                        name: decode::link_name(*lt),
-                        packets: n.packets,
-                        decoded: n.decoded,
-                    })
-                    .collect(),
+                first_ts_us: c.first_ts_us,
+                last_ts_us: c.last_ts_us,
+                links: &c.links,
                 decode_errors: c.decode_errors,
-                dropped_by_capture,
-                ts_outliers: c.gate.outliers(),
-                warnings,
-                error,
+                too_deep: c.too_deep,
+                outliers: c.gate.outliers(),
+                first_outlier_ts: c.gate.first_outlier_ts(),
             },
-            bin_width_us: width,
-            sketch: Sketch {
-                distinct_exact_up_to: sketch::EXACT as u64,
-                distinct_rel_error: sketch::REL_ERROR,
-            },
-            ports,
-            spikes,
-            scanners,
-            annotations,
-        }
+            files: &self.files,
+            file_bytes: self.bytes,
+            outcomes: &self.outcomes,
+        };
+        build::build(&inputs, max_ports, series_top)
     }
 }
 

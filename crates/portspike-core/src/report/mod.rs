@@ -1,6 +1,8 @@
 //! Report, schema v1 (`portspike.report/1`): its types ([`schema`]), the
-//! names it gives kinds and metrics ([`kinds`]).
+//! names it gives kinds and metrics ([`kinds`]), and how the analyzer's
+//! counts become one (`build`, inside the crate).
 
+pub(crate) mod build;
 pub mod kinds;
 pub mod schema;
 

@@ -320,3 +320,50 @@ impl Report {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report() -> Report {
+        crate::analyze_bytes(&crate::fixture::incident(), crate::Params::default())
+    }
+
+    #[test]
+    fn attack_findings_are_listed_first_each_in_report_order() {
+        let mut r = report();
+        let sweep = r.spikes.iter().position(|s| s.kind == "sweep").unwrap();
+        let mut surge = r.spikes[sweep].clone();
+        surge.kind = SpikeKind::Surge;
+        surge.score += 100.0;
+        r.spikes.insert(0, surge.clone());
+        r.spikes.insert(0, surge);
+        let order = r.finding_order();
+        assert_eq!(order.len(), r.spikes.len());
+        assert!(r.spikes[order[0]].is_attack());
+        assert_eq!(order[order.len() - 2..], [0, 1]);
+    }
+
+    #[test]
+    fn a_report_reads_back_as_written() {
+        let mut r = report();
+        assert_eq!(r.sha256(), None);
+        let json = r.to_json();
+        assert!(json.starts_with(r#"{"schema":"portspike.report/1","#));
+        assert!(json.contains(
+            r#""proto":"tcp","port":445,"kind":"sweep","new_port":true,"metric":"attempts""#
+        ));
+        assert!(json.contains(r#""key":"service""#));
+        let back: Report = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, r);
+        r.capture.files.push(FileEntry {
+            name: "a.pcap".into(),
+            file_bytes: 1,
+            sha256: Some("ab".into()),
+        });
+        assert_eq!(r.sha256(), Some("ab"));
+        // A report naming a protocol schema v1 does not know is refused.
+        let odd = json.replacen(r#""proto":"tcp""#, r#""proto":"sctp""#, 1);
+        assert!(serde_json::from_str::<Report>(&odd).is_err());
+    }
+}
