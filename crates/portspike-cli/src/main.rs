@@ -86,8 +86,8 @@ enum Cmd {
         seed: u64,
         /// Keep one direction only, as a one-way tap records it: `client` (packets towards
         /// the service port), `server` (packets from it, and ICMP) or `from=ADDRESS`.
-        #[arg(long, value_parser = portspike_core::replay::Side::parse)]
-        one_way: Option<portspike_core::replay::Side>,
+        #[arg(long, value_parser = portspike_gen::replay::Side::parse)]
+        one_way: Option<portspike_gen::replay::Side>,
     },
     /// Save the packets a finding's (or a scanner's) Wireshark filter selects
     /// as a pcap, as the page's "save these packets" does: the capture's time
@@ -623,8 +623,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             seed,
             one_way,
         } => {
-            use portspike_core::replay::{Background, Placement, Tile};
-            use portspike_core::synth;
+            use portspike_gen::replay::{Background, Placement, Tile};
+            use portspike_gen::synth;
             let made = if background.is_empty() {
                 synth::scenario(&scenario).ok_or_else(|| {
                     anyhow::anyhow!(
@@ -657,8 +657,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             let (mut bytes, truth) = made;
             if let Some(side) = one_way {
-                bytes =
-                    portspike_core::replay::one_way(&bytes, side).map_err(anyhow::Error::msg)?;
+                bytes = portspike_gen::replay::one_way(&bytes, side).map_err(anyhow::Error::msg)?;
             }
             std::fs::write(&output, bytes)
                 .with_context(|| format!("writing {}", output.display()))?;
@@ -1015,9 +1014,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             format,
             output,
         } => {
-            use portspike_core::bulk::{Bulk, Container, Mix};
+            use portspike_gen::bulk::{Bulk, Container, Mix};
             if !from.is_empty() {
-                use portspike_core::replay::{Repeat, Tile};
+                use portspike_gen::replay::{Repeat, Tile};
                 if format != "pcap" {
                     anyhow::bail!("--from writes pcap only");
                 }

@@ -234,7 +234,7 @@ mod tests {
 
     #[test]
     fn a_capture_against_itself_has_no_changes() {
-        let r = analyze_bytes(&crate::synth::sample(), Params::default());
+        let r = analyze_bytes(&crate::fixture::incident(), Params::default());
         let d = diff(&r, &r);
         assert!(d.ports.is_empty(), "{:?}", d.ports);
         assert!(d.new_sources.is_empty() && d.new_scanners.is_empty() && d.new_findings.is_empty());
@@ -243,13 +243,8 @@ mod tests {
 
     #[test]
     fn ordinary_traffic_against_the_sweep_puts_445_first() {
-        let s = 1_000_000_000i64;
-        let t0 = crate::synth::SAMPLE_START_NS;
-        let mut rng = crate::synth::Rng::new(3);
-        let mut tr = crate::synth::Trace::new();
-        crate::synth::background(&mut tr, &mut rng, t0, t0 + 480 * s);
-        let baseline = analyze_bytes(&tr.into_pcap(128), Params::default());
-        let incident = analyze_bytes(&crate::synth::sample(), Params::default());
+        let baseline = analyze_bytes(&crate::fixture::quiet().pcap(), Params::default());
+        let incident = analyze_bytes(&crate::fixture::incident(), Params::default());
         let d = diff(&baseline, &incident);
         let first = &d.ports[0];
         assert_eq!(
@@ -258,8 +253,9 @@ mod tests {
             "{:?}",
             d.ports
         );
-        assert!(first.change == "grew" || first.change == "new");
-        assert_eq!(d.new_scanners.len(), 3);
+        assert_eq!(first.change, "new");
+        assert_eq!(d.new_scanners.len(), 1);
+        assert_eq!(d.new_sources, ["10.9.9.9"]);
         assert!(d
             .new_findings
             .iter()

@@ -22,7 +22,6 @@
 
 pub mod analyzer;
 pub mod bins;
-pub mod bulk;
 pub mod capture;
 pub mod compress;
 pub mod decode;
@@ -37,12 +36,10 @@ pub mod fxhash;
 mod names;
 pub mod params;
 pub mod pending;
-pub mod replay;
 pub mod report;
 pub mod services;
 pub mod sketch;
 pub mod summary;
-pub mod synth;
 pub mod timegate;
 pub mod window;
 pub mod writer;

@@ -194,7 +194,7 @@ mod tests {
 
     #[test]
     fn one_capture_summarised_detects_as_analysed() {
-        let sample = crate::synth::sample();
+        let sample = crate::fixture::incident();
         let (whole, s) = summarise(&sample, "sample.parquet");
         let merged = detect(Params::default(), &[s]).unwrap();
         assert_eq!(merged.ports.len(), whole.ports.len());
@@ -216,7 +216,7 @@ mod tests {
 
     #[test]
     fn summaries_must_share_their_bin_width() {
-        let (_, a) = summarise(&crate::synth::sample(), "a");
+        let (_, a) = summarise(&crate::fixture::incident(), "a");
         let mut b = a.clone();
         b.name = "b".into();
         b.bin_width_us = 1_000_000;

@@ -12,8 +12,8 @@
 )]
 
 use portspike_core::report::Report;
-use portspike_core::synth::{self, Truth};
 use portspike_core::{analyze_bytes, Params};
+use portspike_gen::synth::{self, Truth};
 
 fn found(r: &Report, t: &Truth) -> bool {
     let tol = 2 * r.bin_width_us as i64;
@@ -218,7 +218,7 @@ fn a_flood_of_spoofed_sources_stays_bounded_and_is_still_found() {
 
 #[test]
 fn one_way_copies_of_scans_still_convict_by_spread() {
-    use portspike_core::replay::{one_way, Side};
+    use portspike_gen::replay::{one_way, Side};
     for (file, probe) in [
         ("markofu-pcaps__UDP_SCAN.pcap", "udp"),
         ("markofu-pcaps__TCP_SYN_SCAN.pcap", "syn"),
@@ -304,7 +304,7 @@ fn extra_findings(r: &Report, truth: &[Truth]) -> Vec<String> {
 
 #[test]
 fn on_real_background_the_findings_are_the_injected_events() {
-    use portspike_core::replay::{one_way, Background, Placement, Side, Tile};
+    use portspike_gen::replay::{one_way, Background, Placement, Side, Tile};
     // Per ten-minute scenario: findings that are not an injected event.
     const MAX_EXTRA: usize = 1;
     let mut rows = Vec::new();
@@ -374,7 +374,7 @@ fn on_real_background_the_findings_are_the_injected_events() {
 
 #[test]
 fn recurring_bursts_of_one_shape_are_the_ports_pattern_not_findings() {
-    use portspike_core::replay::{Background, Placement, Tile};
+    use portspike_gen::replay::{Background, Placement, Tile};
     let f = "pcapplusplus__pcapng-example.pcapng";
     let bg = Background {
         tiles: vec![Tile::load(f, &corpus(f)).unwrap()],
