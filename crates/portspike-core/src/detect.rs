@@ -134,7 +134,7 @@ pub fn segments(s: &Scored, d: &Detection) -> Vec<(usize, usize)> {
 /// The metric a port's spikes are found on: new connections (attempts) where
 /// there are enough of them to judge — they are far less bursty than packets,
 /// which come in sessions — else packets (backscatter has no attempts).
-pub fn metric_of(st: &PortState) -> Metric {
+pub(crate) fn metric_of(st: &PortState) -> Metric {
     if st.totals.attempts >= 10 {
         Metric::Attempts
     } else {
@@ -244,7 +244,7 @@ fn median_of(mut v: Vec<f64>) -> f64 {
 /// Find the findings of one port. Returns them, the port's best score, and
 /// its rhythm (see [`is_news`]).
 #[allow(clippy::too_many_arguments)]
-pub fn port_spikes(
+pub(crate) fn port_spikes(
     proto: Proto,
     port: u16,
     st: &PortState,
@@ -443,7 +443,7 @@ pub fn port_spikes(
 /// thresholds: [`crate::engine::ZEEK_PORTS`] ports on one host or
 /// [`crate::engine::ZEEK_HOSTS`] hosts on one port within five minutes),
 /// with `method: "threshold"` and the evidence saying no answers were seen.
-pub fn scanners(e: &Engine, d: &Detection) -> Vec<ScannerReport> {
+pub(crate) fn scanners(e: &Engine, d: &Detection) -> Vec<ScannerReport> {
     use crate::engine::{ZEEK_HOSTS, ZEEK_PORTS, ZEEK_WINDOW_US};
     let home: Vec<Cidr> = d.home.iter().filter_map(|c| Cidr::parse(c).ok()).collect();
     let allow: Vec<Cidr> = d.allow.iter().filter_map(|c| Cidr::parse(c).ok()).collect();

@@ -32,15 +32,15 @@ pub mod export;
 #[cfg(test)]
 mod fixture;
 pub mod flows;
-pub mod fxhash;
+pub(crate) mod fxhash;
 mod names;
 pub mod params;
-pub mod pending;
+pub(crate) mod pending;
 pub mod report;
 pub mod services;
 pub mod sketch;
 pub mod summary;
-pub mod timegate;
+pub(crate) mod timegate;
 pub mod window;
 pub mod writer;
 

@@ -18,7 +18,7 @@ pub const CONV_IDLE_US: i64 = 600_000_000;
 
 /// A contact kind, for `probes`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Probe {
+pub(crate) enum Probe {
     Syn,
     Connect,
     Fin,

@@ -12,17 +12,19 @@ mod ports;
 mod sources;
 mod topk;
 
-pub use attempts::{Probe, ANSWER_US, CONV_IDLE_US, UDP_IDLE_US};
+pub use attempts::{ANSWER_US, CONV_IDLE_US, UDP_IDLE_US};
 pub use limits::{
     Limits, CELL_BUDGET, CONTACT_BUDGET, DETAIL_BUDGET, MAX_CONTACTS_PER_SOURCE, MAX_SOURCES,
     MAX_UDP_FLOWS, PENDING_SLOTS,
 };
-pub use ports::{Detail, PortMap, PortState};
+pub(crate) use ports::{Detail, PortMap, PortState};
+pub(crate) use sources::SourceState;
 pub use sources::{
-    SourceState, Spread, BURST_GAP_US, MAX_BURSTS, P_D, P_F, THETA0, THETA1, TOP_PER_SOURCE,
-    ZEEK_HOSTS, ZEEK_MAX_PAIRS, ZEEK_PORTS, ZEEK_WINDOW_US,
+    BURST_GAP_US, MAX_BURSTS, P_D, P_F, THETA0, THETA1, TOP_PER_SOURCE, ZEEK_HOSTS, ZEEK_MAX_PAIRS,
+    ZEEK_PORTS, ZEEK_WINDOW_US,
 };
-pub use topk::{Hit, TopK, TOP_K};
+pub use topk::TOP_K;
+pub(crate) use topk::{Hit, TopK};
 
 use crate::bins::{Cell, Grid};
 use crate::decode::{tcp_flags as F, Packet, Proto, L4};
@@ -37,7 +39,7 @@ use std::net::IpAddr;
 
 /// Counters for the capture-level warnings.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct EngineStats {
+pub(crate) struct EngineStats {
     pub first_contacts: u64,
     pub answered_contacts: u64,
     pub tcp_packets: u64,
@@ -54,7 +56,7 @@ pub struct EngineStats {
 }
 
 #[derive(Debug)]
-pub struct Engine {
+pub(crate) struct Engine {
     pub key: Key,
     pub grid: Grid,
     pub ports: PortMap,

@@ -13,7 +13,7 @@ use std::net::IpAddr;
 
 /// Everything kept per port.
 #[derive(Debug)]
-pub struct PortState {
+pub(crate) struct PortState {
     pub totals: Totals,
     pub sources: Distinct,
     pub destinations: Distinct,
@@ -26,7 +26,7 @@ pub struct PortState {
 /// found through a flat table indexed by protocol and port number (a lookup
 /// is two array reads, not a hash; an unused port costs four bytes).
 #[derive(Debug, Default)]
-pub struct PortMap {
+pub(crate) struct PortMap {
     /// For each (protocol, port): 1 + its position in `states`, or 0.
     index: Vec<u32>,
     keys: Vec<(Proto, u16)>,
@@ -46,10 +46,6 @@ impl PortMap {
     /// Ports seen.
     pub fn len(&self) -> usize {
         self.states.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.states.is_empty()
     }
 
     pub fn get(&self, port: (Proto, u16)) -> Option<&PortState> {
@@ -106,7 +102,7 @@ impl PortMap {
 
 /// What a port keeps while it has a timeline.
 #[derive(Debug, Default)]
-pub struct Detail {
+pub(crate) struct Detail {
     pub series: Series,
     pub top_sources: TopK,
     pub top_destinations: TopK,
@@ -243,7 +239,8 @@ mod tests {
     #[test]
     fn the_port_table_keeps_ports_in_the_order_first_seen() {
         let mut m = PortMap::default();
-        assert!(m.is_empty() && m.get((Proto::Tcp, 80)).is_none());
+        assert_eq!(m.len(), 0);
+        assert!(m.get((Proto::Tcp, 80)).is_none());
         for k in [(Proto::Udp, 53), (Proto::Tcp, 53), (Proto::Tcp, 80)] {
             m.get_or_insert_with(k, PortState::new)
                 .unwrap()

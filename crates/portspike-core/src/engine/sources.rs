@@ -31,7 +31,7 @@ pub const P_F: f64 = 0.01;
 
 /// Per-source scan evidence.
 #[derive(Debug, Default)]
-pub struct SourceState {
+pub(crate) struct SourceState {
     pub(super) contacts: HashSet<u64>,
     pub targets: Distinct,
     pub ports: Distinct,
@@ -71,7 +71,7 @@ pub struct SourceState {
 /// A source's spread verdict: distinct hosts on one port or ports on one
 /// host within [`ZEEK_WINDOW_US`].
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Spread {
+pub(crate) struct Spread {
     pub ts: i64,
     pub contacts: u64,
     pub hosts: usize,

@@ -14,7 +14,7 @@ pub const TOP_K: usize = 32;
 /// the last replacement (counts only grow, so a full turn of the cursor
 /// without a slot at the known minimum means the minimum has grown).
 #[derive(Debug, Default, Clone)]
-pub struct TopK {
+pub(crate) struct TopK {
     pub(super) hashes: Vec<u64>,
     pub(super) items: Vec<(IpAddr, Hit)>,
     pub(super) min: u64,
@@ -22,7 +22,7 @@ pub struct TopK {
 }
 
 #[derive(Debug, Clone, Copy)]
-pub struct Hit {
+pub(crate) struct Hit {
     pub count: u64,
     pub first_ts: i64,
     pub last_ts: i64,
