@@ -109,7 +109,7 @@ pub(crate) struct Detail {
 }
 
 impl PortState {
-    pub(super) fn new() -> Self {
+    pub(crate) fn new() -> Self {
         PortState {
             totals: Totals::default(),
             sources: Distinct::default(),
