@@ -86,8 +86,8 @@ enum Cmd {
         seed: u64,
         /// Keep one direction only, as a one-way tap records it: `client` (packets towards
         /// the service port), `server` (packets from it, and ICMP) or `from=ADDRESS`.
-        #[arg(long, value_parser = portspike_core::replay::Side::parse)]
-        one_way: Option<portspike_core::replay::Side>,
+        #[arg(long, value_parser = portspike_gen::replay::Side::parse)]
+        one_way: Option<portspike_gen::replay::Side>,
     },
     /// Save the packets a finding's (or a scanner's) Wireshark filter selects
     /// as a pcap, as the page's "save these packets" does: the capture's time
@@ -623,8 +623,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             seed,
             one_way,
         } => {
-            use portspike_core::replay::{Background, Placement, Tile};
-            use portspike_core::synth;
+            use portspike_gen::replay::{Background, Placement, Tile};
+            use portspike_gen::synth;
             let made = if background.is_empty() {
                 synth::scenario(&scenario).ok_or_else(|| {
                     anyhow::anyhow!(
@@ -657,8 +657,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             let (mut bytes, truth) = made;
             if let Some(side) = one_way {
-                bytes =
-                    portspike_core::replay::one_way(&bytes, side).map_err(anyhow::Error::msg)?;
+                bytes = portspike_gen::replay::one_way(&bytes, side).map_err(anyhow::Error::msg)?;
             }
             std::fs::write(&output, bytes)
                 .with_context(|| format!("writing {}", output.display()))?;
@@ -720,7 +719,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         })
                         .with_context(|| format!("not a port: {p:?} (like tcp/445)"))?;
                     portspike_core::window::Selection::port(
-                        report_key(&report),
+                        report.params.key,
                         proto,
                         n,
                         whole.0,
@@ -736,11 +735,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     let s = report.spikes.get(i).with_context(|| {
                         format!("no finding {i}: the report has {}", report.spikes.len())
                     })?;
-                    let proto = portspike_core::decode::Proto::parse(&s.proto)
-                        .context("a finding on an unknown protocol")?;
                     portspike_core::window::Selection::port(
-                        report_key(&report),
-                        proto,
+                        report.params.key,
+                        s.proto,
                         s.port,
                         s.start_ts,
                         s.end_ts,
@@ -1017,9 +1014,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             format,
             output,
         } => {
-            use portspike_core::bulk::{Bulk, Container, Mix};
+            use portspike_gen::bulk::{Bulk, Container, Mix};
             if !from.is_empty() {
-                use portspike_core::replay::{Repeat, Tile};
+                use portspike_gen::replay::{Repeat, Tile};
                 if format != "pcap" {
                     anyhow::bail!("--from writes pcap only");
                 }
@@ -1073,11 +1070,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
-}
-
-/// The timeline key a report was made with.
-fn report_key(r: &Report) -> Key {
-    Key::parse(&r.params.key).unwrap_or_default()
 }
 
 /// Feed one capture file to a new analyzer (streaming, in 8 MiB reads),

@@ -32,7 +32,7 @@ fn json(stdout: &str) -> serde_json::Value {
 fn a_file_given_twice_is_read_once_and_said() {
     let dir = tempdir();
     let f = dir.join("twice.pcap");
-    std::fs::write(&f, portspike_core::synth::sample()).unwrap();
+    std::fs::write(&f, portspike_gen::synth::sample()).unwrap();
     let copy = dir.join("copy.pcap");
     std::fs::copy(&f, &copy).unwrap();
     let s = f.to_str().unwrap();
@@ -69,7 +69,7 @@ fn the_error_of_one_file_of_several_names_that_file() {
     let dir = tempdir();
     let good = dir.join("good.pcap");
     let bad = dir.join("bad.pcap");
-    let sample = portspike_core::synth::sample();
+    let sample = portspike_gen::synth::sample();
     std::fs::write(&good, &sample).unwrap();
     std::fs::write(&bad, &sample[..sample.len() / 2 + 3]).unwrap();
     let (code, _, err) = run(&[

@@ -21,9 +21,10 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use etherparse::{SlicedPacket, TransportSlice};
-use portspike_core::bulk::{Bulk, Container, Mix};
 use portspike_core::capture::Reader;
-use portspike_core::{analyze_bytes, decode, synth, Params};
+use portspike_core::{analyze_bytes, decode, Params};
+use portspike_gen::bulk::{Bulk, Container, Mix};
+use portspike_gen::synth;
 use std::hint::black_box;
 
 const SIZE: u64 = 64 << 20;

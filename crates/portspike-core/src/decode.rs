@@ -27,21 +27,15 @@ pub enum Proto {
     Udp,
 }
 
-impl Proto {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Proto::Tcp => "tcp",
-            Proto::Udp => "udp",
-        }
-    }
+crate::names::named_enum!(Proto {
+    Tcp => "tcp",
+    Udp => "udp",
+});
 
+impl Proto {
     /// The protocol [`Proto::as_str`] names.
     pub fn parse(s: &str) -> Option<Proto> {
-        match s {
-            "tcp" => Some(Proto::Tcp),
-            "udp" => Some(Proto::Udp),
-            _ => None,
-        }
+        Proto::from_name(s)
     }
 }
 

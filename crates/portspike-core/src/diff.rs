@@ -4,6 +4,7 @@
 //! findings seen only in the incident. Rates are per minute of each
 //! capture's own span, since captures differ in length.
 
+use crate::decode::Proto;
 use crate::report::{
     CaptureSummary, Generator, ParamsEcho, PortReport, Report, ScannerReport, SpikeReport, Totals,
 };
@@ -38,7 +39,7 @@ pub struct Side {
 /// One changed port.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PortChange {
-    pub proto: String,
+    pub proto: Proto,
     pub port: u16,
     pub service: Option<String>,
     /// `new`, `grew`, `shrank` or `gone`.
@@ -100,12 +101,12 @@ fn named(r: &Report) -> BTreeSet<String> {
 /// The changes from `baseline` to `incident` (analysed with the same settings).
 pub fn diff(baseline: &Report, incident: &Report) -> Diff {
     let (mb, mi) = (minutes(&baseline.capture), minutes(&incident.capture));
-    let key = |p: &PortReport| (p.proto.clone(), p.port);
-    let base: HashMap<(String, u16), &PortReport> =
+    let key = |p: &PortReport| (p.proto, p.port);
+    let base: HashMap<(Proto, u16), &PortReport> =
         baseline.ports.iter().map(|p| (key(p), p)).collect();
-    let inc: HashMap<(String, u16), &PortReport> =
+    let inc: HashMap<(Proto, u16), &PortReport> =
         incident.ports.iter().map(|p| (key(p), p)).collect();
-    let mut keys: Vec<(String, u16)> = base.keys().chain(inc.keys()).cloned().collect();
+    let mut keys: Vec<(Proto, u16)> = base.keys().chain(inc.keys()).copied().collect();
     keys.sort();
     keys.dedup();
     let mut ports = Vec::new();
@@ -200,7 +201,7 @@ pub fn csv(d: &Diff) -> String {
     );
     for p in &d.ports {
         let cells = [
-            p.proto.clone(),
+            p.proto.to_string(),
             p.port.to_string(),
             p.service.clone().unwrap_or_default(),
             p.change.clone(),
@@ -233,7 +234,7 @@ mod tests {
 
     #[test]
     fn a_capture_against_itself_has_no_changes() {
-        let r = analyze_bytes(&crate::synth::sample(), Params::default());
+        let r = analyze_bytes(&crate::fixture::incident(), Params::default());
         let d = diff(&r, &r);
         assert!(d.ports.is_empty(), "{:?}", d.ports);
         assert!(d.new_sources.is_empty() && d.new_scanners.is_empty() && d.new_findings.is_empty());
@@ -242,13 +243,8 @@ mod tests {
 
     #[test]
     fn ordinary_traffic_against_the_sweep_puts_445_first() {
-        let s = 1_000_000_000i64;
-        let t0 = crate::synth::SAMPLE_START_NS;
-        let mut rng = crate::synth::Rng::new(3);
-        let mut tr = crate::synth::Trace::new();
-        crate::synth::background(&mut tr, &mut rng, t0, t0 + 480 * s);
-        let baseline = analyze_bytes(&tr.into_pcap(128), Params::default());
-        let incident = analyze_bytes(&crate::synth::sample(), Params::default());
+        let baseline = analyze_bytes(&crate::fixture::quiet().pcap(), Params::default());
+        let incident = analyze_bytes(&crate::fixture::incident(), Params::default());
         let d = diff(&baseline, &incident);
         let first = &d.ports[0];
         assert_eq!(
@@ -257,8 +253,9 @@ mod tests {
             "{:?}",
             d.ports
         );
-        assert!(first.change == "grew" || first.change == "new");
-        assert_eq!(d.new_scanners.len(), 3);
+        assert_eq!(first.change, "new");
+        assert_eq!(d.new_scanners.len(), 1);
+        assert_eq!(d.new_sources, ["10.9.9.9"]);
         assert!(d
             .new_findings
             .iter()

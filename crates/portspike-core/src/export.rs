@@ -106,7 +106,7 @@ pub fn series_csv(r: &Report) -> String {
                 .start_ts
                 .saturating_add((i as i64).saturating_mul(s.bin_width_us as i64));
             let v = |c: &[u64]| c.get(i).copied().unwrap_or(0);
-            csv.cell(&p.proto)
+            csv.cell(p.proto)
                 .cell(p.port)
                 .cell(svc)
                 .cell(iso8601(ts))
@@ -134,11 +134,11 @@ pub fn spikes_csv(r: &Report) -> String {
             .iter()
             .map(|a| format!("{} ({})", a.addr, a.packets))
             .collect();
-        csv.cell(&s.proto)
+        csv.cell(s.proto)
             .cell(s.port)
-            .cell(&s.kind)
+            .cell(s.kind)
             .cell(s.new_port)
-            .cell(&s.metric)
+            .cell(s.metric)
             .cell(iso8601(s.start_ts))
             .cell(iso8601(s.end_ts))
             .cell(s.start_ts)
@@ -261,13 +261,16 @@ mod tests {
 
     #[test]
     fn a_shared_report_s_strings_cannot_break_the_exports() {
-        let mut r = crate::analyze_bytes(&crate::synth::sample(), Default::default());
+        let mut r = crate::analyze_bytes(&crate::fixture::incident(), Default::default());
         assert!(!r.spikes.is_empty() && !r.scanners.is_empty());
+        // Protocols, kinds and metrics are enums (a shared report naming
+        // anything else does not parse); every free-text field is hostile.
         let evil = "=HYPERLINK(\"http://evil\",\"x\"),\n+cmd|calc";
         for s in &mut r.spikes {
-            s.proto = evil.into();
-            s.kind = "@x".into();
-            s.metric = "-1+1".into();
+            s.wireshark_filter = evil.into();
+            for a in &mut s.top_sources {
+                a.addr = "@x".into();
+            }
         }
         for s in &mut r.scanners {
             s.source = evil.into();
@@ -276,7 +279,6 @@ mod tests {
             s.direction = Some("\tx".into());
         }
         for p in &mut r.ports {
-            p.proto = evil.into();
             p.service = Some("=1,2".into());
         }
         for text in [series_csv(&r), spikes_csv(&r), scanners_csv(&r)] {

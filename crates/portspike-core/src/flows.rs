@@ -3,32 +3,7 @@
 use crate::decode::{tcp_flags, Proto};
 use crate::services;
 
-/// Key of a per-port timeline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Key {
-    /// The flow's service port (DESIGN.md's rule).
-    #[default]
-    Service,
-    /// The raw destination port (what tshark's `tcp.dstport` shows).
-    DstPort,
-}
-
-impl Key {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Key::Service => "service",
-            Key::DstPort => "dst-port",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Key> {
-        match s {
-            "service" => Some(Key::Service),
-            "dst-port" | "dstport" | "dst" => Some(Key::DstPort),
-            _ => None,
-        }
-    }
-}
+pub use crate::params::Key;
 
 fn ephemeral(port: u16) -> bool {
     (32768..=60999).contains(&port) || port >= 49152

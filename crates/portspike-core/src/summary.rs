@@ -194,7 +194,7 @@ mod tests {
 
     #[test]
     fn one_capture_summarised_detects_as_analysed() {
-        let sample = crate::synth::sample();
+        let sample = crate::fixture::incident();
         let (whole, s) = summarise(&sample, "sample.parquet");
         let merged = detect(Params::default(), &[s]).unwrap();
         assert_eq!(merged.ports.len(), whole.ports.len());
@@ -202,18 +202,10 @@ mod tests {
             assert_eq!((&a.proto, a.port, &a.totals), (&b.proto, b.port, &b.totals));
             assert_eq!(a.series, b.series, "{}/{}", a.proto, a.port);
         }
-        let key = |r: &Report| -> Vec<(String, u16, String, i64, i64)> {
+        let key = |r: &Report| -> Vec<(Proto, u16, crate::report::SpikeKind, i64, i64)> {
             r.spikes
                 .iter()
-                .map(|s| {
-                    (
-                        s.proto.clone(),
-                        s.port,
-                        s.kind.clone(),
-                        s.start_ts,
-                        s.end_ts,
-                    )
-                })
+                .map(|s| (s.proto, s.port, s.kind, s.start_ts, s.end_ts))
                 .collect()
         };
         assert_eq!(key(&merged), key(&whole));
@@ -224,7 +216,7 @@ mod tests {
 
     #[test]
     fn summaries_must_share_their_bin_width() {
-        let (_, a) = summarise(&crate::synth::sample(), "a");
+        let (_, a) = summarise(&crate::fixture::incident(), "a");
         let mut b = a.clone();
         b.name = "b".into();
         b.bin_width_us = 1_000_000;

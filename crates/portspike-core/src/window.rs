@@ -5,7 +5,7 @@
 
 use crate::capture::{Index, Reader};
 use crate::decode::{self, Decoded, Proto, L4};
-use crate::flows::Key;
+use crate::params::Key;
 use crate::writer::{PcapWriter, PcapngWriter};
 use std::net::IpAddr;
 
@@ -304,7 +304,9 @@ impl Extract {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{synth, Analyzer, Params};
+    use crate::{Analyzer, Params};
+    // Generated captures (bytes only) from the generator crate.
+    use portspike_gen::synth;
 
     /// Index the sample as one file, fed in uneven chunks.
     fn indexed(bytes: &[u8]) -> (crate::report::Report, Vec<Option<Index>>) {
@@ -414,8 +416,8 @@ mod tests {
 
     #[test]
     fn a_full_index_merges_neighbours_and_still_covers_everything() {
-        use crate::bulk::{Bulk, Container, Mix};
         use crate::capture::SEGMENT_BYTES;
+        use portspike_gen::bulk::{Bulk, Container, Mix};
         const LIMIT: usize = 64;
         let size = SEGMENT_BYTES * LIMIT as u64 * 5 / 2;
         let bytes = Bulk::new(Mix::Scan, Container::Pcap, size).to_vec();
@@ -503,7 +505,7 @@ mod tests {
 
     #[test]
     fn pcapng_sections_keep_their_interfaces() {
-        use crate::bulk::{Bulk, Container, Mix};
+        use portspike_gen::bulk::{Bulk, Container, Mix};
         // Two sections back to back: the second range needs the second preamble.
         let mut two = Bulk::new(Mix::Mixed, Container::Pcapng, 3 << 20).to_vec();
         two.extend(Bulk::new(Mix::Scan, Container::Pcapng, 3 << 20).to_vec());

@@ -65,7 +65,7 @@ fn a_section_comment_spans_the_capture_and_reports_without_comments_are_unchange
         (Some(shb.start_ts), Some(shb.end_ts)),
         (r.capture.first_ts, r.capture.last_ts)
     );
-    let plain = analyze_bytes(&portspike_core::synth::sample(), Params::default());
+    let plain = analyze_bytes(&portspike_gen::synth::sample(), Params::default());
     assert!(plain.annotations.is_empty());
     assert!(
         !plain.to_json().contains("annotations"),

@@ -8,8 +8,8 @@
     clippy::panic
 )]
 
-use portspike_core::synth::{self, Rng, Trace};
 use portspike_core::{analyze_bytes, Analyzer, Key, Params};
+use portspike_gen::synth::{self, Rng, Trace};
 use proptest::prelude::*;
 
 /// A small capture with a few kinds of traffic (a minute of background and a sweep).

@@ -13,8 +13,8 @@
 )]
 
 use portspike_core::report::Report;
-use portspike_core::synth::{self, Rng, Trace, ACK, PSHACK, RST, RSTACK, SYN, SYNACK};
 use portspike_core::{analyze_bytes, Params};
+use portspike_gen::synth::{self, Rng, Trace, ACK, PSHACK, RST, RSTACK, SYN, SYNACK};
 
 const S: i64 = 1_000_000_000;
 const T0: i64 = 1_772_442_000 * S;

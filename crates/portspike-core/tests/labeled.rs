@@ -12,15 +12,15 @@
 )]
 
 use portspike_core::report::Report;
-use portspike_core::synth::{self, Truth};
 use portspike_core::{analyze_bytes, Params};
+use portspike_gen::synth::{self, Truth};
 
 fn found(r: &Report, t: &Truth) -> bool {
     let tol = 2 * r.bin_width_us as i64;
     let (t0, t1) = (t.start_ts - tol, t.end_ts + tol);
     match t.finding.as_str() {
         "spike" => r.spikes.iter().any(|s| {
-            Some(&s.proto) == t.proto.as_ref()
+            t.proto.as_deref() == Some(s.proto.as_str())
                 && Some(s.port) == t.port
                 && s.kind == t.kind
                 && s.start_ts < t1
@@ -41,7 +41,9 @@ fn false_positives(r: &Report, truth: &[Truth]) -> Vec<String> {
     let mut fp = Vec::new();
     for s in r.spikes.iter().filter(|s| s.is_attack()) {
         let explained = truth.iter().any(|t| {
-            t.finding == "spike" && t.port == Some(s.port) && t.proto.as_deref() == Some(&s.proto)
+            t.finding == "spike"
+                && t.port == Some(s.port)
+                && t.proto.as_deref() == Some(s.proto.as_str())
         });
         if !explained {
             fp.push(format!("spike {} on {}/{}", s.kind, s.proto, s.port));
@@ -216,7 +218,7 @@ fn a_flood_of_spoofed_sources_stays_bounded_and_is_still_found() {
 
 #[test]
 fn one_way_copies_of_scans_still_convict_by_spread() {
-    use portspike_core::replay::{one_way, Side};
+    use portspike_gen::replay::{one_way, Side};
     for (file, probe) in [
         ("markofu-pcaps__UDP_SCAN.pcap", "udp"),
         ("markofu-pcaps__TCP_SYN_SCAN.pcap", "syn"),
@@ -286,7 +288,7 @@ fn extra_findings(r: &Report, truth: &[Truth]) -> Vec<String> {
             !truth.iter().any(|t| {
                 t.finding == "spike"
                     && t.port == Some(s.port)
-                    && t.proto.as_deref() == Some(&s.proto)
+                    && t.proto.as_deref() == Some(s.proto.as_str())
             })
         })
         .map(|s| format!("{} {}/{}", s.kind, s.proto, s.port))
@@ -302,7 +304,7 @@ fn extra_findings(r: &Report, truth: &[Truth]) -> Vec<String> {
 
 #[test]
 fn on_real_background_the_findings_are_the_injected_events() {
-    use portspike_core::replay::{one_way, Background, Placement, Side, Tile};
+    use portspike_gen::replay::{one_way, Background, Placement, Side, Tile};
     // Per ten-minute scenario: findings that are not an injected event.
     const MAX_EXTRA: usize = 1;
     let mut rows = Vec::new();
@@ -372,7 +374,7 @@ fn on_real_background_the_findings_are_the_injected_events() {
 
 #[test]
 fn recurring_bursts_of_one_shape_are_the_ports_pattern_not_findings() {
-    use portspike_core::replay::{Background, Placement, Tile};
+    use portspike_gen::replay::{Background, Placement, Tile};
     let f = "pcapplusplus__pcapng-example.pcapng";
     let bg = Background {
         tiles: vec![Tile::load(f, &corpus(f)).unwrap()],

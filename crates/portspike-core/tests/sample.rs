@@ -8,7 +8,8 @@
     clippy::panic
 )]
 
-use portspike_core::{analyze_bytes, synth, Params};
+use portspike_core::{analyze_bytes, Params};
+use portspike_gen::synth;
 
 fn bundled() -> Vec<u8> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../static/sample.pcap");

@@ -16,10 +16,10 @@
 // from a fixed-size array); frames too short for a header are left as they are.
 #![allow(clippy::indexing_slicing)]
 
-use crate::capture::Reader;
-use crate::compress::Input;
 use crate::synth::{Rng, Trace};
-use crate::writer::PcapWriter;
+use portspike_core::capture::Reader;
+use portspike_core::compress::Input;
+use portspike_core::writer::PcapWriter;
 
 /// Ethernet header put in front of frames of other link types.
 const ETH_MACS: [u8; 12] = [2, 0, 0, 0, 0, 0xfe, 2, 0, 0, 0, 0, 1];
@@ -140,7 +140,7 @@ fn frames(bytes: &[u8]) -> Vec<(i64, Vec<u8>)> {
     reader.set_index_limit(0);
     let mut raw: Vec<(i64, Vec<u8>)> = Vec::new();
     {
-        let mut on_frame = |f: crate::capture::Frame<'_>| {
+        let mut on_frame = |f: portspike_core::capture::Frame<'_>| {
             if let Some(eth) = to_ethernet(f.linktype, f.data) {
                 raw.push((f.ts_ns, eth));
             }
@@ -396,8 +396,8 @@ impl Side {
 
 /// Whether `side` keeps this Ethernet frame.
 fn keeps(f: &[u8], side: Side) -> bool {
-    use crate::decode::{Decoded, L4};
-    let Decoded::Ip(p) = crate::decode::decode(1, f) else {
+    use portspike_core::decode::{Decoded, L4};
+    let Decoded::Ip(p) = portspike_core::decode::decode(1, f) else {
         return false;
     };
     match side {
@@ -411,7 +411,7 @@ fn keeps(f: &[u8], side: Side) -> bool {
                     flags,
                     ..
                 } => {
-                    crate::flows::service_port(proto, sport, dport, flags) == dport
+                    portspike_core::flows::service_port(proto, sport, dport, flags) == dport
                         && sport != dport
                 }
                 _ => false,
@@ -462,7 +462,8 @@ mod tests {
         let mut tr = Trace::new();
         let n = bg.fill(&mut tr, &mut Rng::new(1), 0, 3_000_000_000);
         assert_eq!(n, 3);
-        let r = crate::analyze_bytes(&tr.into_pcap(256), crate::Params::default());
+        let r =
+            portspike_core::analyze_bytes(&tr.into_pcap(256), portspike_core::Params::default());
         assert!(r.capture.error.is_none());
         assert_eq!(r.capture.decode_errors, 0);
         let http = r.ports.iter().find(|p| p.port == 80).unwrap();
@@ -507,7 +508,7 @@ mod tests {
         let ts: Vec<i64> = frames(&out).iter().map(|(t, _)| *t).collect();
         assert!(ts.windows(2).all(|w| w[0] < w[1]));
         assert_eq!(ts[3] - ts[0], tile.span_ns() + REPEAT_GAP_NS);
-        let r = crate::analyze_bytes(&out, crate::Params::default());
+        let r = portspike_core::analyze_bytes(&out, portspike_core::Params::default());
         assert!(r.capture.error.is_none());
         assert_eq!(r.capture.decode_errors, 0);
         let http = r.ports.iter().find(|p| p.port == 80).unwrap();
@@ -527,19 +528,22 @@ mod tests {
     #[test]
     fn one_way_keeps_one_direction() {
         let only = Side::parse("from=10.0.0.1").unwrap();
-        let r = crate::analyze_bytes(&one_way(&tiny(), only).unwrap(), crate::Params::default());
+        let r = portspike_core::analyze_bytes(
+            &one_way(&tiny(), only).unwrap(),
+            portspike_core::Params::default(),
+        );
         assert_eq!(r.capture.packets, 2);
-        let r = crate::analyze_bytes(
+        let r = portspike_core::analyze_bytes(
             &one_way(&tiny(), Side::Client).unwrap(),
-            crate::Params::default(),
+            portspike_core::Params::default(),
         );
         assert_eq!(
             r.capture.packets, 1,
             "the SYN to port 80 (mDNS has no service side)"
         );
-        let r = crate::analyze_bytes(
+        let r = portspike_core::analyze_bytes(
             &one_way(&tiny(), Side::Server).unwrap(),
-            crate::Params::default(),
+            portspike_core::Params::default(),
         );
         assert_eq!(r.capture.packets, 2, "the ICMP error and the mDNS datagram");
     }

@@ -334,7 +334,7 @@ fn pcapng_header(out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::capture::Reader;
+    use portspike_core::capture::Reader;
 
     fn frames(bytes: &[u8]) -> (u64, u64, u64) {
         let mut r = Reader::new();
@@ -367,8 +367,8 @@ mod tests {
 
     #[test]
     fn series_memory_stays_bounded_and_a_late_surge_still_gets_its_timeline() {
-        use crate::engine::CELL_BUDGET;
         use crate::synth::{Trace, SYN};
+        use portspike_core::engine::CELL_BUDGET;
         let mut bytes = Bulk::new(Mix::Wide, Container::Pcap, 64 << 20).to_vec();
         // After ~45 minutes of every port being busy, a sweep on 445.
         let at = START_NS + 2_900 * 1_000_000_000;
@@ -386,7 +386,7 @@ mod tests {
             );
         }
         bytes.extend_from_slice(&t.into_pcap(65535)[24..]);
-        let mut a = crate::Analyzer::new(crate::Params::default());
+        let mut a = portspike_core::Analyzer::new(portspike_core::Params::default());
         let mut most = 0;
         for c in bytes.chunks(1 << 20) {
             a.feed(c);
@@ -401,12 +401,12 @@ mod tests {
         assert!(most > 16 << 20, "the footprint counts what is held: {most}");
         // A preview lists the top ports only; the report has them all.
         let p = a.preview();
-        assert_eq!(p.ports.len(), crate::PREVIEW_PORTS);
+        assert_eq!(p.ports.len(), portspike_core::PREVIEW_PORTS);
         // Timelines for the top ports only (and any with a finding).
         let timelines = p.ports.iter().filter(|x| x.series.is_some()).count();
         assert!(
-            timelines >= crate::PREVIEW_SERIES
-                && timelines <= crate::PREVIEW_SERIES + p.spikes.len(),
+            timelines >= portspike_core::PREVIEW_SERIES
+                && timelines <= portspike_core::PREVIEW_SERIES + p.spikes.len(),
             "{timelines} timelines, {} findings",
             p.spikes.len()
         );
@@ -432,10 +432,13 @@ mod tests {
 
     #[test]
     fn a_browser_tab_keeps_a_quarter_of_the_timelines_and_the_ports_asked_for() {
-        use crate::engine::Limits;
+        use portspike_core::engine::Limits;
         let bytes = Bulk::new(Mix::Wide, Container::Pcap, 16 << 20).to_vec();
-        let run = |protect: &[(crate::decode::Proto, u16)]| {
-            let mut a = crate::Analyzer::with_limits(crate::Params::default(), Limits::COMPACT);
+        let run = |protect: &[(portspike_core::decode::Proto, u16)]| {
+            let mut a = portspike_core::Analyzer::with_limits(
+                portspike_core::Params::default(),
+                Limits::COMPACT,
+            );
             a.protect(protect);
             let mut most = 0;
             for c in bytes.chunks(1 << 20) {
@@ -460,7 +463,7 @@ mod tests {
         assert!(w.is_some_and(|w| w.message.contains(&expected)), "{w:?}");
         // A quiet port without a timeline gets one when asked for.
         let quiet = r.ports.iter().rev().find(|p| p.series.is_none()).unwrap();
-        let port = (crate::decode::Proto::Udp, quiet.port);
+        let port = (portspike_core::decode::Proto::Udp, quiet.port);
         assert_eq!(quiet.proto, "udp");
         let (again, _) = run(&[port]);
         let p = again
@@ -482,9 +485,9 @@ mod tests {
 
     #[test]
     fn the_engine_sees_the_traffic() {
-        let r = crate::analyze_bytes(
+        let r = portspike_core::analyze_bytes(
             &Bulk::new(Mix::Mixed, Container::Pcap, 4 << 20).to_vec(),
-            crate::Params::default(),
+            portspike_core::Params::default(),
         );
         let https = r
             .ports

@@ -1,6 +1,9 @@
 //! Report, schema v1 (`portspike.report/1`). Serialised field names and
 //! order are an interface: extend, never rename.
 
+use super::kinds::{Metric, SpikeKind};
+use crate::decode::Proto;
+use crate::params::Key;
 use serde::{Deserialize, Serialize};
 
 pub const SCHEMA: &str = "portspike.report/1";
@@ -42,13 +45,13 @@ pub struct Generator {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ParamsEcho {
     /// `"service"` or `"dst-port"`.
-    pub key: String,
+    pub key: Key,
     pub bin_width_us: u64,
     /// The width was chosen by the user rather than from the capture's span.
     pub bin_width_fixed: bool,
     /// How many top ports carry a series.
     pub series_top: usize,
-    pub detection: crate::detect::Detection,
+    pub detection: crate::params::Detection,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -122,7 +125,7 @@ pub struct SeriesReport {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PortReport {
-    pub proto: String,
+    pub proto: Proto,
     pub port: u16,
     pub service: Option<String>,
     pub score: f64,
@@ -138,7 +141,7 @@ pub struct PortReport {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Pattern {
     /// The series the bursts were found on: `attempts` or `packets`.
-    pub metric: String,
+    pub metric: Metric,
     /// Bursts judged ordinary.
     pub bursts: u64,
     /// Median time from one burst's start to the next, µs.
@@ -176,7 +179,7 @@ pub struct AddrAttempts {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PortAttempts {
-    pub proto: String,
+    pub proto: Proto,
     pub port: u16,
     pub attempts: u64,
 }
@@ -193,13 +196,13 @@ pub struct Flags {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SpikeReport {
-    pub proto: String,
+    pub proto: Proto,
     pub port: u16,
     /// `sweep`, `flood`, `backscatter` or `surge`.
-    pub kind: String,
+    pub kind: SpikeKind,
     pub new_port: bool,
     /// The series the spike was found on: `attempts` or `packets`.
-    pub metric: String,
+    pub metric: Metric,
     pub start_ts: i64,
     pub end_ts: i64,
     pub peak_ts: i64,
@@ -288,13 +291,10 @@ pub struct ProbeCount {
     pub contacts: u64,
 }
 
-/// Spike kinds that are attacks (a `surge` is ordinary growth).
-pub const ATTACK_KINDS: &[&str] = &["sweep", "flood", "backscatter"];
-
 impl SpikeReport {
-    /// An attack kind (sweep, flood, backscatter), not ordinary growth.
+    /// An attack kind (see [`SpikeKind::is_attack`]), not ordinary growth.
     pub fn is_attack(&self) -> bool {
-        ATTACK_KINDS.contains(&self.kind.as_str())
+        self.kind.is_attack()
     }
 }
 
@@ -318,5 +318,52 @@ impl Report {
 
     pub fn to_json_pretty(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report() -> Report {
+        crate::analyze_bytes(&crate::fixture::incident(), crate::Params::default())
+    }
+
+    #[test]
+    fn attack_findings_are_listed_first_each_in_report_order() {
+        let mut r = report();
+        let sweep = r.spikes.iter().position(|s| s.kind == "sweep").unwrap();
+        let mut surge = r.spikes[sweep].clone();
+        surge.kind = SpikeKind::Surge;
+        surge.score += 100.0;
+        r.spikes.insert(0, surge.clone());
+        r.spikes.insert(0, surge);
+        let order = r.finding_order();
+        assert_eq!(order.len(), r.spikes.len());
+        assert!(r.spikes[order[0]].is_attack());
+        assert_eq!(order[order.len() - 2..], [0, 1]);
+    }
+
+    #[test]
+    fn a_report_reads_back_as_written() {
+        let mut r = report();
+        assert_eq!(r.sha256(), None);
+        let json = r.to_json();
+        assert!(json.starts_with(r#"{"schema":"portspike.report/1","#));
+        assert!(json.contains(
+            r#""proto":"tcp","port":445,"kind":"sweep","new_port":true,"metric":"attempts""#
+        ));
+        assert!(json.contains(r#""key":"service""#));
+        let back: Report = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, r);
+        r.capture.files.push(FileEntry {
+            name: "a.pcap".into(),
+            file_bytes: 1,
+            sha256: Some("ab".into()),
+        });
+        assert_eq!(r.sha256(), Some("ab"));
+        // A report naming a protocol schema v1 does not know is refused.
+        let odd = json.replacen(r#""proto":"tcp""#, r#""proto":"sctp""#, 1);
+        assert!(serde_json::from_str::<Report>(&odd).is_err());
     }
 }

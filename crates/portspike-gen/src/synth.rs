@@ -9,8 +9,8 @@
 // over the bounds of the arrays they index.
 #![allow(clippy::indexing_slicing)]
 
-use crate::writer::PcapWriter;
 use etherparse::PacketBuilder;
+use portspike_core::writer::PcapWriter;
 
 /// Start of the sample capture: 2026-03-02 09:00:00 UTC, in ns.
 pub const SAMPLE_START_NS: i64 = 1_772_442_000 * 1_000_000_000;

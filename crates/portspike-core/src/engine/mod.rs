@@ -1,0 +1,445 @@
+//! The per-packet engine: port metrics, connection outcomes, first contacts
+//! and per-source scan evidence. Time comes only from packet timestamps.
+//!
+//! By concern: [`ports`] (per-port counts and the table of ports),
+//! [`attempts`] (attempts, probes and their outcomes), [`sources`] (first
+//! contacts and scan verdicts), [`limits`] (memory bounds and what gives
+//! way), [`topk`] (heavy hitters per port).
+
+mod attempts;
+mod limits;
+mod ports;
+mod sources;
+mod topk;
+
+pub use attempts::{ANSWER_US, CONV_IDLE_US, UDP_IDLE_US};
+pub use limits::{
+    Limits, CELL_BUDGET, CONTACT_BUDGET, DETAIL_BUDGET, MAX_CONTACTS_PER_SOURCE, MAX_SOURCES,
+    MAX_UDP_FLOWS, PENDING_SLOTS,
+};
+pub(crate) use ports::{Detail, PortMap, PortState};
+pub(crate) use sources::SourceState;
+pub use sources::{
+    BURST_GAP_US, MAX_BURSTS, P_D, P_F, THETA0, THETA1, TOP_PER_SOURCE, ZEEK_HOSTS, ZEEK_MAX_PAIRS,
+    ZEEK_PORTS, ZEEK_WINDOW_US,
+};
+pub use topk::TOP_K;
+pub(crate) use topk::{Hit, TopK};
+
+use crate::bins::{Cell, Grid};
+use crate::decode::{tcp_flags as F, Packet, Proto, L4};
+use crate::flows;
+use crate::fxhash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use crate::params::Key;
+use crate::pending::Table;
+use crate::sketch::{hash_addr, Distinct};
+use attempts::{flow_id, FlowKey, Pending};
+use ports::Counted;
+use std::net::IpAddr;
+
+/// Counters for the capture-level warnings.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct EngineStats {
+    pub first_contacts: u64,
+    pub answered_contacts: u64,
+    pub tcp_packets: u64,
+    /// TCP packets inside a conversation (ACK, no SYN or RST).
+    pub tcp_midflow: u64,
+    pub evicted_pending: u64,
+    pub evicted_udp: u64,
+    pub untracked_sources: u64,
+    pub evicted_sources: u64,
+    /// Ports whose series were given up (counted once each time).
+    pub trimmed_series: u64,
+    /// Contacts not remembered for lack of room.
+    pub unremembered_contacts: u64,
+}
+
+#[derive(Debug)]
+pub(crate) struct Engine {
+    pub key: Key,
+    pub grid: Grid,
+    pub ports: PortMap,
+    /// Open attempts by [`FlowKey::id`], oldest first.
+    pending: Table<FlowKey, Pending>,
+    /// UDP flows by [`FlowKey::id`]: when each was last seen.
+    udp: HashMap<u64, i64>,
+    /// TCP conversations by the [`FlowKey::id`] of the side that sent the
+    /// SYN: when it was sent. The other side's packets in them are answers,
+    /// never its probes (bounded like the UDP flows).
+    convs: HashMap<u64, i64>,
+    pub sources: HashMap<IpAddr, SourceState>,
+    pub stats: EngineStats,
+    now: i64,
+    /// Cells held by all series.
+    cells: usize,
+    /// A port without a series gets one again once it has more packets than this.
+    readmit: u64,
+    /// Contacts remembered by all sources.
+    contacts: usize,
+    /// Ports holding a series and heavy hitters.
+    detailed: usize,
+    /// New sources to leave untracked before shedding again.
+    shed_backoff: usize,
+    limits: Limits,
+    /// Ports that keep their series whatever the budgets (see [`Engine::protect`]).
+    protected: Vec<(Proto, u16)>,
+}
+
+impl Engine {
+    pub fn new(key: Key, bin_width_us: Option<u64>, limits: Limits) -> Self {
+        Engine {
+            limits,
+            protected: Vec::new(),
+            key,
+            grid: Grid::new(bin_width_us),
+            ports: PortMap::default(),
+            pending: Table::default(),
+            udp: HashMap::default(),
+            convs: HashMap::default(),
+            sources: HashMap::default(),
+            stats: EngineStats::default(),
+            now: i64::MIN,
+            cells: 0,
+            readmit: 0,
+            contacts: 0,
+            detailed: 0,
+            shed_backoff: 0,
+        }
+    }
+
+    /// The bounds this engine works within.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Keep the series of `ports` whatever the budgets (a re-read window
+    /// asked for these ports' timelines); the budgets bound the others.
+    pub fn protect(&mut self, ports: &[(Proto, u16)]) {
+        self.protected = ports.to_vec();
+    }
+
+    /// Whether `port` keeps its series whatever the budgets.
+    pub fn is_protected(&self, port: (Proto, u16)) -> bool {
+        self.protected.contains(&port)
+    }
+
+    /// Cells held by all series (bounded by [`Limits::cells`]).
+    pub fn cells_held(&self) -> usize {
+        self.cells
+    }
+
+    /// Count one packet; `binned` is false for timestamp outliers, which count
+    /// in the totals only.
+    pub fn packet(&mut self, ts: i64, len: u32, p: &Packet, binned: bool) {
+        if binned {
+            self.expire(ts);
+        }
+        match p.l4 {
+            L4::Ports {
+                proto,
+                sport,
+                dport,
+                flags,
+                payload,
+            } => self.ports_packet(ts, len, p, proto, (sport, dport), flags, payload, binned),
+            L4::Icmp {
+                quoted: Some(q), ..
+            } if binned => {
+                let k = FlowKey {
+                    proto: q.proto,
+                    src: q.src,
+                    dst: q.dst,
+                    sport: q.sport,
+                    dport: q.dport,
+                };
+                self.resolve(k, k.id(), false, true);
+            }
+            _ => {}
+        }
+    }
+
+    /// A TCP or UDP packet: its port, its outcome bookkeeping (which may
+    /// count into earlier bins), then the packet itself.
+    #[allow(clippy::too_many_arguments)]
+    fn ports_packet(
+        &mut self,
+        ts: i64,
+        len: u32,
+        p: &Packet,
+        proto: Proto,
+        (sport, dport): (u16, u16),
+        flags: u8,
+        payload: u16,
+        binned: bool,
+    ) {
+        let (h_src, h_dst) = (hash_addr(&p.src), hash_addr(&p.dst));
+        let id = flow_id(proto, h_src, h_dst, sport, dport);
+        let rid = flow_id(proto, h_dst, h_src, dport, sport);
+        let port_num = self.port_of(proto, (sport, dport), flags, rid);
+        let port = (proto, port_num);
+        if !binned {
+            let Some(st) = self.port(port) else {
+                return;
+            };
+            st.totals.packets += 1;
+            st.totals.bytes += u64::from(len);
+            return;
+        }
+        let k = FlowKey {
+            proto,
+            src: p.src,
+            dst: p.dst,
+            sport,
+            dport,
+        };
+        let outcome = match proto {
+            Proto::Tcp => self.tcp_outcome(k, (id, rid), ts, port, flags, payload),
+            Proto::Udp => self.udp_outcome(k, (id, rid), ts, port),
+        };
+        // Sources are the service's clients, destinations its servers: a reply
+        // (from the service port) counts its receiver as the source.
+        let (client, server) = if self.key == Key::Service && sport == port_num && dport != port_num
+        {
+            ((p.dst, h_dst), (p.src, h_src))
+        } else {
+            ((p.src, h_src), (p.dst, h_dst))
+        };
+        self.count(
+            port,
+            &Counted {
+                ts,
+                len,
+                flags: (proto == Proto::Tcp).then_some(flags),
+                client,
+                server,
+                outcome,
+            },
+        );
+    }
+
+    /// The port number a packet counts on: its service port (see
+    /// [`flows::service_port`]) or its destination port, by [`Key`].
+    fn port_of(&self, proto: Proto, (sport, dport): (u16, u16), flags: u8, rid: u64) -> u16 {
+        match self.key {
+            Key::Service => {
+                let port = flows::service_port(proto, sport, dport, flags);
+                // A reset answering an open attempt (a refused SYN, a
+                // probe's answer) is that attempt's: counted on the port it
+                // tried, never on the prober's own port.
+                if proto == Proto::Tcp && flags & F::RST != 0 && port != sport {
+                    self.pending.get(rid).map_or(port, |pd| pd.port.1)
+                } else {
+                    port
+                }
+            }
+            Key::DstPort => dport,
+        }
+    }
+
+    /// End of capture: attempts still open are judged unanswered if the
+    /// capture ran on for at least a third of the answer time after them
+    /// (a short capture of a scan still gets its verdicts).
+    pub fn finish(&mut self) {
+        let now = self.now;
+        while let Some(s) = self.pending.pop_front() {
+            if s.live && s.value.ts + ANSWER_US / 3 <= now {
+                self.judge(s.key, s.value, false, false);
+            }
+        }
+        // What only served to follow the traffic is let go before the
+        // report is built (a browser tab's memory never shrinks: the room
+        // is reused).
+        self.pending = Table::default();
+        self.udp = HashMap::default();
+        self.convs = HashMap::default();
+        for s in self.sources.values_mut() {
+            s.contacts = HashSet::default();
+            s.zeek_pairs = HashSet::default();
+            s.zeek_hosts = HashMap::default();
+            s.zeek_ports = HashMap::default();
+        }
+        self.contacts = 0;
+    }
+
+    /// Heap bytes held, by part (approximate: tables by capacity, sketches
+    /// by their boxes; allocator overhead not counted).
+    pub fn footprint(&self) -> Vec<(&'static str, usize)> {
+        use std::mem::size_of;
+        let distinct = Distinct::heap_bytes;
+        let topk =
+            |t: &TopK| t.hashes.capacity() * 8 + t.items.capacity() * size_of::<(IpAddr, Hit)>();
+        let table = |cap: usize, entry: usize| cap * (entry + 1);
+        let ports = self.ports.heap_bytes()
+            + self
+                .ports
+                .values()
+                .map(|p| distinct(&p.sources) + distinct(&p.destinations))
+                .sum::<usize>();
+        let (mut details, mut cells) = (0, 0);
+        for d in self.ports.values().filter_map(|p| p.detail.as_ref()) {
+            details += size_of::<Detail>() + topk(&d.top_sources) + topk(&d.top_destinations);
+            cells += d.series.heap_bytes();
+        }
+        let mut sources = table(self.sources.capacity(), size_of::<(IpAddr, SourceState)>());
+        let mut contacts = 0;
+        for s in self.sources.values() {
+            contacts += table(s.contacts.capacity(), 8);
+            sources += distinct(&s.targets)
+                + distinct(&s.ports)
+                + table(s.probes.capacity(), 16)
+                + table(s.top_ports.capacity(), 16)
+                + table(s.top_targets.capacity(), 32)
+                + table(s.zeek_pairs.capacity(), 8)
+                + table(s.zeek_hosts.capacity(), 8)
+                + table(s.zeek_ports.capacity(), 16);
+        }
+        vec![
+            ("ports", ports),
+            ("details", details),
+            ("cells", cells),
+            ("sources", sources),
+            ("contacts", contacts),
+            ("pending", self.pending.heap_bytes()),
+            ("udp", table(self.udp.capacity(), size_of::<(u64, i64)>())),
+            (
+                "convs",
+                table(self.convs.capacity(), size_of::<(u64, i64)>()),
+            ),
+        ]
+    }
+
+    /// Count a summarised cell of `port` starting at `ts_us` as if its
+    /// packets had been seen: totals, distinct counts and the series (see
+    /// [`crate::summary`]). The grid places it at its current width, which
+    /// may have grown coarser than the summary's to span every summary.
+    pub(crate) fn absorb(&mut self, port: (Proto, u16), ts_us: i64, cell: &Cell) {
+        let (factor, bin) = self.grid.place(ts_us);
+        if factor > 1 {
+            self.coarsen_all(factor);
+        }
+        let Some(st) = self.ports.get_or_insert_with(port, PortState::new) else {
+            return;
+        };
+        st.totals.packets += u64::from(cell.packets);
+        st.totals.bytes += cell.bytes;
+        st.totals.attempts += u64::from(cell.attempts);
+        st.totals.failures += u64::from(cell.failures);
+        st.sources.merge(&cell.sources);
+        st.destinations.merge(&cell.destinations);
+        if let Some(c) = st.detail.as_mut().and_then(|d| d.series.cell(bin)) {
+            c.add(cell);
+        }
+    }
+
+    /// A capture without answers: first contacts got (almost) none — one
+    /// direction of a tap, a network telescope, or probes into silence. TRW
+    /// cannot judge there (every contact looks failed); spread alone can.
+    pub fn one_way(&self) -> bool {
+        let st = &self.stats;
+        st.first_contacts >= 20 && st.answered_contacts * 100 < st.first_contacts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixture::{self, SYN, US};
+
+    #[test]
+    fn the_key_decides_which_port_a_reply_counts_on() {
+        let reply = fixture::tcp([10, 0, 0, 1], [10, 0, 0, 2], 80, 50000, F::ACK);
+        let mut by_service = fixture::engine();
+        by_service.packet(0, 60, &reply, true);
+        assert!(by_service.ports.get((Proto::Tcp, 80)).is_some());
+        let mut by_dst = Engine::new(Key::DstPort, Some(US as u64), Limits::FULL);
+        by_dst.packet(0, 60, &reply, true);
+        assert!(by_dst.ports.get((Proto::Tcp, 80)).is_none());
+        assert!(by_dst.ports.get((Proto::Tcp, 50000)).is_some());
+    }
+
+    #[test]
+    fn an_outlier_counts_in_the_totals_only() {
+        let mut e = fixture::engine();
+        e.packet(
+            0,
+            60,
+            &fixture::tcp([10, 0, 0, 2], [10, 0, 0, 1], 40000, 22, SYN),
+            false,
+        );
+        let st = e.ports.get((Proto::Tcp, 22)).unwrap();
+        assert_eq!((st.totals.packets, st.totals.attempts), (1, 0));
+        assert_eq!(st.cells(), 0);
+        assert!(e.sources.is_empty() && e.grid.is_empty());
+    }
+
+    #[test]
+    fn a_capture_without_answers_is_one_way() {
+        let mut e = fixture::engine();
+        for i in 0..20u8 {
+            let p = fixture::tcp([10, 9, 9, 9], [10, 0, 1, i], 50000, 445, SYN);
+            e.packet(i64::from(i), 60, &p, true);
+        }
+        e.packet(
+            ANSWER_US + 100,
+            60,
+            &fixture::udp([10, 0, 0, 3], [10, 0, 0, 4], 1, 2),
+            true,
+        );
+        assert_eq!(e.stats.first_contacts, 21);
+        assert_eq!(e.stats.answered_contacts, 0);
+        assert!(e.one_way());
+    }
+
+    #[test]
+    fn finishing_lets_go_of_what_only_followed_the_traffic() {
+        let mut e = fixture::engine();
+        for i in 0..50u8 {
+            let p = fixture::udp([10, 0, 0, 2], [10, 0, 1, i], 40000, 53);
+            e.packet(i64::from(i), 60, &p, true);
+        }
+        let part = |e: &Engine, name: &str| {
+            e.footprint()
+                .into_iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, b)| b)
+                .unwrap()
+        };
+        assert!(part(&e, "udp") > 0 && part(&e, "contacts") > 0 && part(&e, "pending") > 0);
+        e.finish();
+        assert_eq!(
+            (part(&e, "udp"), part(&e, "contacts"), part(&e, "pending")),
+            (0, 0, 0)
+        );
+        // What the report needs stays.
+        assert_eq!(e.ports.get((Proto::Udp, 53)).unwrap().totals.attempts, 50);
+        assert_eq!(e.sources.len(), 1);
+    }
+
+    #[test]
+    fn an_absorbed_summary_cell_counts_as_its_packets() {
+        let mut e = fixture::engine();
+        let mut cell = Cell {
+            packets: 7,
+            bytes: 700,
+            attempts: 3,
+            failures: 1,
+            ..Default::default()
+        };
+        cell.sources.insert(1);
+        e.absorb((Proto::Udp, 514), 5 * US, &cell);
+        e.absorb((Proto::Udp, 514), 5 * US, &cell);
+        let st = e.ports.get((Proto::Udp, 514)).unwrap();
+        assert_eq!(
+            (
+                st.totals.packets,
+                st.totals.bytes,
+                st.totals.attempts,
+                st.totals.failures
+            ),
+            (14, 1400, 6, 2)
+        );
+        assert_eq!(st.sources.estimate(), 1);
+        assert_eq!(st.cells(), 1);
+    }
+}

@@ -1,0 +1,208 @@
+//! Analysis settings: what the [`Analyzer`](crate::Analyzer) is asked to do.
+//!
+//! [`Params`] (how ports are keyed, the bin width, how many timelines the
+//! report carries) and its [`Detection`] settings, with the address blocks
+//! ([`Cidr`]) those name. Everything else in the core reads these; they read
+//! nothing of it, so the engine, detection and the report build on them
+//! without depending on one another's settings.
+
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+
+/// Analysis settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Params {
+    pub key: Key,
+    /// Fixed bin width in µs; `None` picks one from the capture's span.
+    pub bin_width_us: Option<u64>,
+    /// How many of the top ports carry a series in the report.
+    pub series_top: usize,
+    pub detection: Detection,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            key: Key::Service,
+            bin_width_us: None,
+            series_top: 100,
+            detection: Detection::default(),
+        }
+    }
+}
+
+/// Key of a per-port timeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Key {
+    /// The flow's service port (DESIGN.md's rule).
+    #[default]
+    Service,
+    /// The raw destination port (what tshark's `tcp.dstport` shows).
+    DstPort,
+}
+
+crate::names::named_enum!(Key {
+    Service => "service",
+    DstPort => "dst-port",
+});
+
+impl Key {
+    /// The key a command line or a link names: its name, or a short form.
+    pub fn parse(s: &str) -> Option<Key> {
+        match s {
+            "service" => Some(Key::Service),
+            "dst-port" | "dstport" | "dst" => Some(Key::DstPort),
+            _ => None,
+        }
+    }
+}
+
+/// An address block, `10.0.0.0/8` or `2001:db8::/32`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cidr {
+    pub addr: IpAddr,
+    pub prefix: u8,
+}
+
+impl Cidr {
+    pub fn parse(s: &str) -> Result<Cidr, String> {
+        let (a, p) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s, None),
+        };
+        let addr: IpAddr = a
+            .trim()
+            .parse()
+            .map_err(|_| format!("{s:?} is not an address or CIDR block"))?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match p {
+            Some(p) => p
+                .trim()
+                .parse::<u8>()
+                .map_err(|_| format!("{s:?}: bad prefix length"))?,
+            None => max,
+        };
+        if prefix > max {
+            return Err(format!("{s:?}: prefix longer than {max}"));
+        }
+        Ok(Cidr { addr, prefix })
+    }
+
+    pub fn contains(&self, a: &IpAddr) -> bool {
+        match (self.addr, a) {
+            (IpAddr::V4(n), IpAddr::V4(x)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(n) & mask == u32::from(*x) & mask
+            }
+            (IpAddr::V6(n), IpAddr::V6(x)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(n) & mask == u128::from(*x) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl std::fmt::Display for Cidr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.addr, self.prefix)
+    }
+}
+
+/// Detection settings; every one is echoed in `params.detection`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Detection {
+    /// Robust z-score a bin must reach to be hot.
+    pub threshold: f64,
+    /// A spike needs `persistence_k` hot bins within any `persistence_n` consecutive bins…
+    pub persistence_k: usize,
+    pub persistence_n: usize,
+    /// …or one bin at `single_bin_factor` × threshold.
+    pub single_bin_factor: f64,
+    /// How many preceding (not hot) bins form the baseline.
+    pub baseline_bins: usize,
+    /// A hot bin must exceed its baseline by at least this many events.
+    pub min_excess: f64,
+    /// Ports with fewer events than this are not examined.
+    pub min_events: u64,
+    /// Networks counted as home (to tell inbound from outbound).
+    pub home: Vec<String>,
+    /// Known scanners: their findings are marked, not hidden.
+    pub allow: Vec<String>,
+}
+
+impl Default for Detection {
+    fn default() -> Self {
+        Detection {
+            threshold: 6.0,
+            persistence_k: 2,
+            persistence_n: 3,
+            single_bin_factor: 3.0,
+            baseline_bins: 60,
+            min_excess: 8.0,
+            min_events: 20,
+            home: Vec::new(),
+            allow: Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_names_round_trip_and_accept_the_short_forms() {
+        for k in [Key::Service, Key::DstPort] {
+            assert_eq!(Key::parse(k.as_str()), Some(k));
+        }
+        assert_eq!(Key::DstPort.as_str(), "dst-port");
+        assert_eq!(Key::parse("dstport"), Some(Key::DstPort));
+        assert_eq!(Key::parse("dst"), Some(Key::DstPort));
+        assert_eq!(Key::parse("source"), None);
+        assert_eq!(Key::default(), Key::Service);
+    }
+
+    #[test]
+    fn default_params_pick_the_width_and_keep_a_hundred_timelines() {
+        let p = Params::default();
+        assert_eq!(p.key, Key::Service);
+        assert_eq!(p.bin_width_us, None);
+        assert_eq!(p.series_top, 100);
+        assert_eq!(p.detection.threshold, 6.0);
+        assert_eq!(
+            (p.detection.persistence_k, p.detection.persistence_n),
+            (2, 3)
+        );
+    }
+
+    #[test]
+    fn cidr_parses_bare_addresses_as_hosts_and_prints_back() {
+        let c = Cidr::parse(" 192.0.2.7 ").unwrap();
+        assert_eq!(c.prefix, 32);
+        assert!(c.contains(&"192.0.2.7".parse().unwrap()));
+        assert!(!c.contains(&"192.0.2.8".parse().unwrap()));
+        assert_eq!(Cidr::parse("10.0.0.0/8").unwrap().to_string(), "10.0.0.0/8");
+        // Families never match each other.
+        assert!(!Cidr::parse("0.0.0.0/0")
+            .unwrap()
+            .contains(&"::1".parse().unwrap()));
+        assert!(Cidr::parse("10.0.0.0/x").is_err());
+        assert!(Cidr::parse("nonsense").is_err());
+    }
+
+    #[test]
+    fn cidr_contains() {
+        let c = Cidr::parse("10.1.0.0/16").unwrap();
+        assert!(c.contains(&"10.1.200.3".parse().unwrap()));
+        assert!(!c.contains(&"10.2.0.1".parse().unwrap()));
+        assert!(Cidr::parse("::/0")
+            .unwrap()
+            .contains(&"2001:db8::1".parse().unwrap()));
+        assert!(Cidr::parse("10.0.0.0/33").is_err());
+    }
+}

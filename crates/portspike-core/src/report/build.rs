@@ -1,0 +1,609 @@
+//! Building a [`Report`] from what the analyzer counted, in steps: each
+//! port's findings and rank ([`ranked_ports`]), the files' own problems
+//! ([`file_problems`]), the capture-level warnings ([`capture_warnings`]),
+//! the capture's comments ([`annotations`]), then the summary around them.
+
+use super::{
+    Annotation, CaptureSummary, FileEntry, Generator, LinkTypeCount, ParamsEcho, Pattern,
+    PortReport, Problem, Report, SeriesReport, Sketch, SpikeReport, SCHEMA,
+};
+use crate::bins::Cell;
+use crate::capture::{self, Format};
+use crate::compress::Compression;
+use crate::decode::{self, Proto};
+use crate::engine::{self, Detail, Engine, PortState};
+use crate::params::Params;
+use crate::{detect, services, sketch};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// Packets of one link type, and how many of them were decoded.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct LinkCount {
+    pub(crate) packets: u64,
+    pub(crate) decoded: u64,
+}
+
+/// What one finished file contributed to the capture summary.
+#[derive(Debug)]
+pub(crate) struct FileOutcome {
+    pub(crate) name: Option<String>,
+    pub(crate) format: Option<Format>,
+    pub(crate) compression: Option<Compression>,
+    pub(crate) error: Option<Problem>,
+    pub(crate) warnings: Vec<Problem>,
+    pub(crate) dropped: Option<u64>,
+    /// Comments in the file (time in ns, `None` for a section's), and how many past the bound.
+    pub(crate) comments: Vec<(Option<i64>, String)>,
+    pub(crate) comments_dropped: u64,
+    /// The time → offset index, for uncompressed input.
+    pub(crate) index: Option<capture::Index>,
+}
+
+/// The capture-level counts a report is built from.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Tally<'a> {
+    pub(crate) packets: u64,
+    pub(crate) wire_bytes: u64,
+    pub(crate) first_ts_us: Option<i64>,
+    pub(crate) last_ts_us: Option<i64>,
+    pub(crate) links: &'a BTreeMap<u32, LinkCount>,
+    pub(crate) decode_errors: u64,
+    /// Frames nested deeper than the decoder follows.
+    pub(crate) too_deep: u64,
+    /// Packets kept off the timeline, and the first one's time (µs).
+    pub(crate) outliers: u64,
+    pub(crate) first_outlier_ts: Option<i64>,
+}
+
+/// Everything a report is built from.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Inputs<'a> {
+    pub(crate) params: &'a Params,
+    pub(crate) engine: &'a Engine,
+    pub(crate) tally: Tally<'a>,
+    pub(crate) files: &'a [FileEntry],
+    /// Bytes fed, over all files.
+    pub(crate) file_bytes: u64,
+    pub(crate) outcomes: &'a [FileOutcome],
+}
+
+/// The report, with at most `max_ports` ports (the highest ranked), the
+/// `series_top` first with their timelines (and any with a finding).
+pub(crate) fn build(i: &Inputs<'_>, max_ports: usize, series_top: usize) -> Report {
+    let width = i.engine.grid.width_us;
+    let (ports, spikes) = ranked_ports(i.engine, i.params, max_ports, series_top);
+    let scanners = detect::scanners(i.engine, &i.params.detection);
+    let (mut warnings, error) = file_problems(i.outcomes);
+    warnings.extend(capture_warnings(&i.tally, i.engine));
+    let (annotations, comments_bounded) = annotations(i.outcomes, &i.tally);
+    warnings.extend(comments_bounded);
+    let drops: Vec<u64> = i.outcomes.iter().filter_map(|o| o.dropped).collect();
+    let t = &i.tally;
+    Report {
+        schema: SCHEMA.to_string(),
+        generator: Generator {
+            name: "portspike".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        },
+        params: ParamsEcho {
+            key: i.params.key,
+            bin_width_us: width,
+            bin_width_fixed: i.params.bin_width_us.is_some(),
+            series_top: i.params.series_top,
+            detection: i.params.detection.clone(),
+        },
+        capture: CaptureSummary {
+            format: format_of(i.outcomes),
+            compression: i
+                .outcomes
+                .iter()
+                .find_map(|o| o.compression)
+                .map(|c| c.as_str().to_string()),
+            files: i.files.to_vec(),
+            file_bytes: i.file_bytes,
+            packets: t.packets,
+            wire_bytes: t.wire_bytes,
+            first_ts: t.first_ts_us,
+            last_ts: t.last_ts_us,
+            link_types: t
+                .links
+                .iter()
+                .map(|(lt, n)| LinkTypeCount {
+                    linktype: *lt,
+                    name: decode::link_name(*lt),
+                    packets: n.packets,
+                    decoded: n.decoded,
+                })
+                .collect(),
+            decode_errors: t.decode_errors,
+            dropped_by_capture: (!drops.is_empty()).then(|| drops.iter().sum()),
+            ts_outliers: t.outliers,
+            warnings,
+            error,
+        },
+        bin_width_us: width,
+        sketch: Sketch {
+            distinct_exact_up_to: sketch::EXACT as u64,
+            distinct_rel_error: sketch::REL_ERROR,
+        },
+        ports,
+        spikes,
+        scanners,
+        annotations,
+    }
+}
+
+/// A port with its best score.
+type Scored<'a> = ((Proto, u16), &'a PortState, f64);
+
+/// Every port's findings (ports with enough events and a timeline), the
+/// ports ranked by their best score then packets, and the findings by score.
+/// The first `max_ports` ports are listed; the first `series_top`, those
+/// with a finding and the protected ones carry their timeline.
+pub(crate) fn ranked_ports(
+    e: &Engine,
+    params: &Params,
+    max_ports: usize,
+    series_top: usize,
+) -> (Vec<PortReport>, Vec<SpikeReport>) {
+    let (mut scored, mut spikes, mut patterns) = port_findings(e, params);
+    scored.sort_by(|a, b| {
+        b.2.total_cmp(&a.2)
+            .then(b.1.totals.packets.cmp(&a.1.totals.packets))
+            .then(a.0.cmp(&b.0))
+    });
+    spikes.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then(a.start_ts.cmp(&b.start_ts))
+            .then(a.proto.cmp(&b.proto))
+            .then(a.port.cmp(&b.port))
+    });
+    let with_finding: HashSet<(Proto, u16)> = spikes.iter().map(|s| (s.proto, s.port)).collect();
+    let ports = scored
+        .into_iter()
+        .take(max_ports)
+        .enumerate()
+        .map(|(rank, (key, st, best))| {
+            let timeline = rank < series_top || with_finding.contains(&key) || e.is_protected(key);
+            let series = st
+                .detail
+                .as_ref()
+                .filter(|_| timeline)
+                .map(|d| Box::new(series_report(e, d)));
+            let mut totals = st.totals.clone();
+            totals.sources = st.sources.estimate();
+            totals.destinations = st.destinations.estimate();
+            PortReport {
+                proto: key.0,
+                port: key.1,
+                service: services::name(key.0, key.1).map(str::to_string),
+                score: best,
+                totals,
+                series,
+                pattern: patterns.remove(&key),
+            }
+        })
+        .collect();
+    (ports, spikes)
+}
+
+/// Each port with its best score, the findings of all, and the ports' rhythms.
+#[allow(clippy::type_complexity)]
+fn port_findings<'a>(
+    e: &'a Engine,
+    params: &Params,
+) -> (
+    Vec<Scored<'a>>,
+    Vec<SpikeReport>,
+    HashMap<(Proto, u16), Pattern>,
+) {
+    let d = &params.detection;
+    let width = e.grid.width_us;
+    let grid_start = e.grid.min_bin.unwrap_or(0);
+    let mut spikes = Vec::new();
+    let mut scored = Vec::new();
+    let mut patterns = HashMap::new();
+    for (k, st) in e.ports.iter() {
+        let series = st.detail.as_ref().map(|d| &d.series);
+        let (mut sp, best, pattern) = if let Some(series) =
+            series.filter(|s| st.totals.packets >= d.min_events && s.cells() > 0)
+        {
+            let cells = series.view(grid_start, e.grid.len());
+            detect::port_spikes(
+                k.0,
+                k.1,
+                st,
+                &cells,
+                grid_start.saturating_mul(width as i64),
+                width as i64,
+                params.key,
+                d,
+            )
+        } else {
+            (Vec::new(), 0.0, None)
+        };
+        if let Some(p) = pattern {
+            patterns.insert(k, p);
+        }
+        spikes.append(&mut sp);
+        scored.push((k, st, best));
+    }
+    (scored, spikes, patterns)
+}
+
+/// A port's timeline over the whole grid.
+fn series_report(e: &Engine, d: &Detail) -> SeriesReport {
+    let grid_start = e.grid.min_bin.unwrap_or(0);
+    let cells = d.series.dense(grid_start, e.grid.len());
+    let col = |f: &dyn Fn(&Cell) -> u64| cells.iter().map(f).collect::<Vec<u64>>();
+    SeriesReport {
+        start_ts: grid_start.saturating_mul(e.grid.width_us as i64),
+        bin_width_us: e.grid.width_us,
+        packets: col(&|c| u64::from(c.packets)),
+        bytes: col(&|c| c.bytes),
+        attempts: col(&|c| u64::from(c.attempts)),
+        failures: col(&|c| u64::from(c.failures)),
+        sources: col(&|c| c.sources.estimate()),
+        destinations: col(&|c| c.destinations.estimate()),
+    }
+}
+
+/// The files' warnings and errors, in file order, each named by its file
+/// when there are several: the first error is the capture's, the others
+/// become warnings.
+pub(crate) fn file_problems(outcomes: &[FileOutcome]) -> (Vec<Problem>, Option<Problem>) {
+    let several = outcomes.len() > 1;
+    let mut warnings: Vec<Problem> = Vec::new();
+    let mut error: Option<Problem> = None;
+    for o in outcomes {
+        let prefix = match (&o.name, several) {
+            (Some(n), true) => format!("{n}: "),
+            _ => String::new(),
+        };
+        warnings.extend(o.warnings.iter().map(|w| Problem {
+            message: format!("{prefix}{}", w.message),
+            ..w.clone()
+        }));
+        if let Some(e) = &o.error {
+            let e = Problem {
+                message: format!("{prefix}{}", e.message),
+                ..e.clone()
+            };
+            if error.is_none() {
+                error = Some(e);
+            } else {
+                warnings.push(e);
+            }
+        }
+    }
+    (warnings, error)
+}
+
+fn warning(code: &str, message: String) -> Problem {
+    Problem {
+        code: code.into(),
+        message,
+        offset: None,
+    }
+}
+
+/// Warnings about the capture as a whole: what was not decoded, kept off
+/// the timeline, or could not be judged, and every memory bound hit.
+pub(crate) fn capture_warnings(t: &Tally<'_>, e: &Engine) -> Vec<Problem> {
+    let mut warnings = Vec::new();
+    for (lt, n) in t.links {
+        if !decode::link_supported(*lt) {
+            warnings.push(warning(
+                "unsupported_link_type",
+                format!(
+                    "{} packets of link type {} ({}) were counted but not decoded",
+                    n.packets,
+                    lt,
+                    decode::link_name(*lt)
+                ),
+            ));
+        }
+    }
+    if t.too_deep > 0 {
+        warnings.push(warning(
+            "tunnel_depth",
+            format!(
+                "{} packets nest deeper than the decoder follows (more than {} tunnel layers, or more VLAN tags than it reads): they are counted by an outer layer, without the ports of the packet inside",
+                t.too_deep,
+                decode::MAX_DEPTH
+            ),
+        ));
+    }
+    if let Some(ts) = t.first_outlier_ts {
+        warnings.push(warning(
+            "ts_outliers",
+            format!(
+                "{} packets are dated far from the rest of the capture (the first at {} µs since the epoch); they are counted in the totals but kept off the timeline",
+                t.outliers, ts
+            ),
+        ));
+    }
+    if e.one_way() {
+        warnings.push(warning(
+            "one_direction",
+            format!(
+                "{} of {} first contacts got an answer: the capture seems to hold one direction only (or every target was silent), so failures cannot be judged; scanners are convicted by spread alone ({} ports of one host or {} hosts on one port within 5 minutes)",
+                e.stats.answered_contacts,
+                e.stats.first_contacts,
+                engine::ZEEK_PORTS,
+                engine::ZEEK_HOSTS,
+            ),
+        ));
+    }
+    warnings.extend(bound_warnings(e));
+    warnings
+}
+
+/// The memory bounds the engine hit.
+fn bound_warnings(e: &Engine) -> Vec<Problem> {
+    let mut warnings = Vec::new();
+    let st = e.stats;
+    if st.evicted_pending + st.evicted_udp + st.untracked_sources + st.evicted_sources > 0 {
+        warnings.push(warning(
+            "state_bounded",
+            format!(
+                "connection state hit its memory bound: {} pending attempts judged early, {} UDP flows forgotten, {} sources forgotten, {} sources not tracked",
+                st.evicted_pending, st.evicted_udp, st.evicted_sources, st.untracked_sources
+            ),
+        ));
+    }
+    if st.trimmed_series > 0 {
+        let kept = e.ports.values().filter(|p| !p.series_off()).count();
+        let off = e.ports.len() - kept;
+        warnings.push(warning(
+            "series_bounded",
+            format!(
+                "time series are kept for the {kept} busiest ports only: {off} quieter ports have totals but no timeline, and their distinct sources and destinations are counted to within {:.0}% (the memory bounds are {} cells and {} ports with a timeline)",
+                sketch::REL_ERROR_SMALL * 100.0,
+                e.limits().cells,
+                e.limits().details,
+            ),
+        ));
+    }
+    if st.unremembered_contacts > 0 {
+        warnings.push(warning(
+            "contacts_bounded",
+            format!(
+                "{} contacts were not remembered (memory bound): sources past it may count a target more than once",
+                st.unremembered_contacts
+            ),
+        ));
+    }
+    warnings
+}
+
+/// `pcap`, `pcapng`, or `mixed` for files of both; `None` when no file
+/// could be read.
+pub(crate) fn format_of(outcomes: &[FileOutcome]) -> Option<String> {
+    let mut formats: Vec<&str> = outcomes
+        .iter()
+        .filter_map(|o| o.format)
+        .map(|f| match f {
+            Format::Pcap => "pcap",
+            Format::Pcapng => "pcapng",
+        })
+        .collect();
+    formats.dedup();
+    match formats.as_slice() {
+        [] => None,
+        [one] => Some(one.to_string()),
+        _ => Some("mixed".to_string()),
+    }
+}
+
+/// The comments found in the files as annotations (a section's comment
+/// spans the whole capture), and a warning if some were not kept.
+pub(crate) fn annotations(
+    outcomes: &[FileOutcome],
+    t: &Tally<'_>,
+) -> (Vec<Annotation>, Option<Problem>) {
+    let mut annotations = Vec::new();
+    let mut dropped = 0;
+    for o in outcomes {
+        dropped += o.comments_dropped;
+        for (ts, text) in &o.comments {
+            let (start_ts, end_ts) = match ts {
+                Some(t) => (t.div_euclid(1000), t.div_euclid(1000)),
+                // A section's comment is about the whole capture.
+                None => (t.first_ts_us.unwrap_or(0), t.last_ts_us.unwrap_or(0)),
+            };
+            annotations.push(Annotation {
+                start_ts,
+                end_ts,
+                text: text.clone(),
+                source: "capture".into(),
+            });
+        }
+    }
+    let bounded = (dropped > 0).then(|| {
+        warning(
+            "comments_bounded",
+            format!(
+                "{dropped} more comments in the capture were not kept (at most {} a file)",
+                capture::MAX_COMMENTS
+            ),
+        )
+    });
+    (annotations, bounded)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixture::{self, US};
+
+    fn outcome(name: &str) -> FileOutcome {
+        FileOutcome {
+            name: Some(name.into()),
+            format: Some(Format::Pcap),
+            compression: None,
+            error: None,
+            warnings: Vec::new(),
+            dropped: None,
+            comments: Vec::new(),
+            comments_dropped: 0,
+            index: None,
+        }
+    }
+
+    fn problem(code: &str) -> Problem {
+        Problem {
+            code: code.into(),
+            message: code.into(),
+            offset: Some(1),
+        }
+    }
+
+    fn tally(links: &BTreeMap<u32, LinkCount>) -> Tally<'_> {
+        Tally {
+            packets: 0,
+            wire_bytes: 0,
+            first_ts_us: Some(10),
+            last_ts_us: Some(20),
+            links,
+            decode_errors: 0,
+            too_deep: 0,
+            outliers: 0,
+            first_outlier_ts: None,
+        }
+    }
+
+    #[test]
+    fn the_first_file_error_is_the_capture_s_and_the_rest_are_warnings() {
+        let mut a = outcome("a.pcap");
+        a.warnings.push(problem("w"));
+        a.error = Some(problem("cut_short"));
+        let mut b = outcome("b.pcap");
+        b.error = Some(problem("bad_magic"));
+        let (w, e) = file_problems(&[a, b]);
+        assert_eq!(e.unwrap().message, "a.pcap: cut_short");
+        let w: Vec<_> = w
+            .iter()
+            .map(|p| (p.code.as_str(), p.message.as_str()))
+            .collect();
+        assert_eq!(w, [("w", "a.pcap: w"), ("bad_magic", "b.pcap: bad_magic")]);
+        // One file: no name in front.
+        let mut one = outcome("a.pcap");
+        one.error = Some(problem("cut_short"));
+        assert_eq!(file_problems(&[one]).1.unwrap().message, "cut_short");
+    }
+
+    #[test]
+    fn files_of_both_formats_are_mixed() {
+        let (a, mut b) = (outcome("a"), outcome("b"));
+        assert_eq!(
+            format_of(&[outcome("x"), outcome("y")]).as_deref(),
+            Some("pcap")
+        );
+        b.format = Some(Format::Pcapng);
+        assert_eq!(format_of(&[a, b]).as_deref(), Some("mixed"));
+        let mut none = outcome("c");
+        none.format = None;
+        assert_eq!(format_of(&[none]), None);
+    }
+
+    #[test]
+    fn a_section_comment_spans_the_capture_and_dropped_ones_are_told() {
+        let links = BTreeMap::new();
+        let mut o = outcome("a");
+        o.comments = vec![(None, "whole".into()), (Some(15_000), "at 15".into())];
+        let (notes, bounded) = annotations(std::slice::from_ref(&o), &tally(&links));
+        assert_eq!(
+            notes
+                .iter()
+                .map(|n| (n.start_ts, n.end_ts))
+                .collect::<Vec<_>>(),
+            [(10, 20), (15, 15)]
+        );
+        assert!(notes.iter().all(|n| n.source == "capture"));
+        assert!(bounded.is_none());
+        o.comments_dropped = 3;
+        let (_, bounded) = annotations(&[o], &tally(&links));
+        assert!(bounded.unwrap().message.starts_with("3 more comments"));
+    }
+
+    #[test]
+    fn undecoded_link_types_and_outliers_are_warned_of() {
+        let mut links = BTreeMap::new();
+        links.insert(
+            1,
+            LinkCount {
+                packets: 5,
+                decoded: 5,
+            },
+        );
+        links.insert(
+            147,
+            LinkCount {
+                packets: 2,
+                decoded: 0,
+            },
+        );
+        let mut t = tally(&links);
+        t.outliers = 4;
+        t.first_outlier_ts = Some(99);
+        let codes: Vec<String> = capture_warnings(&t, &fixture::engine())
+            .into_iter()
+            .map(|p| p.code)
+            .collect();
+        assert_eq!(codes, ["unsupported_link_type", "ts_outliers"]);
+    }
+
+    /// Port 1000 + i with 10 × i datagrams from as many sources.
+    fn ports(n: u16) -> Engine {
+        let mut e = fixture::engine();
+        for i in 1..=n {
+            for j in 0..10 * i {
+                let p = fixture::udp([10, 0, 0, 2], [10, 0, 0, 1], 40000 + j, 1000 + i);
+                e.packet(i64::from(j) * US, 40, &p, true);
+            }
+        }
+        e
+    }
+
+    #[test]
+    fn ports_rank_by_score_then_packets_and_only_the_top_keep_timelines() {
+        let e = ports(4);
+        let (ports, spikes) = ranked_ports(&e, &Params::default(), 3, 2);
+        assert!(spikes.is_empty());
+        let listed: Vec<(u16, bool)> = ports.iter().map(|p| (p.port, p.series.is_some())).collect();
+        assert_eq!(listed, [(1004, true), (1003, true), (1002, false)]);
+        let s = ports[0].series.as_ref().unwrap();
+        assert_eq!(s.packets.iter().sum::<u64>(), 40);
+        assert_eq!(s.bin_width_us, 1_000_000);
+        assert_eq!(ports[0].totals.sources, 1);
+    }
+
+    #[test]
+    fn a_port_with_a_finding_keeps_its_timeline_whatever_its_rank() {
+        let mut e = ports(3);
+        // A sweep of tcp/445 from one source: few packets, a finding.
+        for i in 0..200u8 {
+            let p = fixture::tcp([10, 9, 9, 9], [10, 0, 1, i], 50000, 445, fixture::SYN);
+            e.packet(40 * US + i64::from(i) * US / 20, 60, &p, true);
+        }
+        e.packet(
+            60 * US,
+            40,
+            &fixture::udp([10, 0, 0, 3], [10, 0, 0, 1], 1, 1001),
+            true,
+        );
+        e.finish();
+        let (ports, spikes) = ranked_ports(&e, &Params::default(), usize::MAX, 0);
+        assert_eq!(spikes.len(), 1);
+        assert_eq!((spikes[0].port, spikes[0].kind.as_str()), (445, "sweep"));
+        let with_series: Vec<u16> = ports
+            .iter()
+            .filter(|p| p.series.is_some())
+            .map(|p| p.port)
+            .collect();
+        assert_eq!(with_series, [445]);
+        assert_eq!(ports[0].port, 445, "the finding ranks first");
+    }
+}

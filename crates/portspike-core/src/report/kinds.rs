@@ -1,0 +1,97 @@
+//! The names a report gives what was found: a spike's kind and the series
+//! it was found on. (A port's protocol is [`Proto`](crate::decode::Proto),
+//! the timelines' key [`Key`](crate::params::Key): same treatment.)
+
+use crate::names::named_enum;
+
+/// What a spike looks like, from its window's evidence (see
+/// [`crate::detect::kind`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SpikeKind {
+    /// Many destinations from few sources, failing or never completing.
+    Sweep,
+    /// Many sources at few destinations, under half completing.
+    Flood,
+    /// Unsolicited SYN-ACKs: answers to SYNs spoofed from our addresses.
+    Backscatter,
+    /// Ordinary growth (a flash crowd, a backup job).
+    Surge,
+}
+
+named_enum!(SpikeKind {
+    Sweep => "sweep",
+    Flood => "flood",
+    Backscatter => "backscatter",
+    Surge => "surge",
+});
+
+impl SpikeKind {
+    /// An attack kind (sweep, flood, backscatter), not ordinary growth:
+    /// the one list of attack kinds (findings of these kinds are always
+    /// news; `--fail-on-findings` and the page's ordering use it).
+    pub const fn is_attack(self) -> bool {
+        match self {
+            SpikeKind::Sweep | SpikeKind::Flood | SpikeKind::Backscatter => true,
+            SpikeKind::Surge => false,
+        }
+    }
+}
+
+/// The series a port's spikes are found on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Metric {
+    /// New connections (SYNs, new UDP flows).
+    Attempts,
+    Packets,
+}
+
+named_enum!(Metric {
+    Attempts => "attempts",
+    Packets => "packets",
+});
+
+impl Metric {
+    /// The metric's value in one bin.
+    pub fn of(self, c: &crate::bins::Cell) -> u32 {
+        match self {
+            Metric::Attempts => c.attempts,
+            Metric::Packets => c.packets,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_surges_are_not_attacks() {
+        let attacks: Vec<&str> = SpikeKind::ALL
+            .iter()
+            .filter(|k| k.is_attack())
+            .map(|k| k.as_str())
+            .collect();
+        assert_eq!(attacks, ["sweep", "flood", "backscatter"]);
+        assert!(!SpikeKind::Surge.is_attack());
+    }
+
+    #[test]
+    fn kinds_and_metrics_keep_their_schema_v1_names() {
+        let json = serde_json::to_string(&(SpikeKind::Backscatter, Metric::Attempts)).unwrap();
+        assert_eq!(json, r#"["backscatter","attempts"]"#);
+        let back: (SpikeKind, Metric) = serde_json::from_str(r#"["surge","packets"]"#).unwrap();
+        assert_eq!(back, (SpikeKind::Surge, Metric::Packets));
+        assert!(serde_json::from_str::<SpikeKind>(r#""Sweep""#).is_err());
+    }
+
+    #[test]
+    fn a_metric_reads_its_own_column() {
+        let c = crate::bins::Cell {
+            packets: 9,
+            attempts: 4,
+            ..Default::default()
+        };
+        assert_eq!(Metric::Attempts.of(&c), 4);
+        assert_eq!(Metric::Packets.of(&c), 9);
+    }
+}
