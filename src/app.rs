@@ -96,7 +96,7 @@ fn handlers(state: &UseReducerHandle<State>, running: &Client) -> Handlers {
             if let Some(sp) = report.as_ref().and_then(|r| r.spikes.get(i)) {
                 let name = pcap_name(&format!("{}{}", sp.proto, sp.port), sp.start_ts);
                 let target = Target::Port {
-                    proto: sp.proto.clone(),
+                    proto: sp.proto.to_string(),
                     port: sp.port,
                 };
                 extract(&running, &d, name, target, sp.start_ts, sp.end_ts);

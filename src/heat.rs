@@ -155,7 +155,7 @@ mod tests {
     use super::*;
 
     fn report() -> Report {
-        portspike_core::analyze_bytes(&portspike_core::synth::sample(), Default::default())
+        portspike_core::analyze_bytes(&portspike_gen::synth::sample(), Default::default())
     }
 
     #[test]

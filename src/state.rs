@@ -359,7 +359,7 @@ impl State {
         let Some(sp) = r.spikes.get(i) else {
             return;
         };
-        if let Some(pi) = self.port_index(&sp.proto, sp.port) {
+        if let Some(pi) = self.port_index(sp.proto.as_str(), sp.port) {
             self.selected = pi;
         }
         // The finding with as much context again on each side.
@@ -383,7 +383,7 @@ impl State {
         if let Some(pi) = sc
             .top_ports
             .first()
-            .and_then(|tp| self.port_index(&tp.proto, tp.port))
+            .and_then(|tp| self.port_index(tp.proto.as_str(), tp.port))
         {
             self.selected = pi;
         }
@@ -432,7 +432,7 @@ impl State {
             .clone()
             .and_then(|r| {
                 let sp = r.spikes.first()?;
-                self.port_index(&sp.proto, sp.port)
+                self.port_index(sp.proto.as_str(), sp.port)
             })
             .unwrap_or(0);
         self.apply_pending();

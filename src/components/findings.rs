@@ -50,12 +50,12 @@ pub fn findings(props: &FindingsProps) -> Html {
         let label = format!("{}/{}", sp.proto, sp.port);
         let episodes = sp.episodes.len();
         html! {
-            <tr data-testid="spike-row" data-port={label.clone()} data-kind={sp.kind.clone()}
+            <tr data-testid="spike-row" data-port={label.clone()} data-kind={sp.kind.as_str()}
                 class={classes!((props.selected == Some(i)).then_some("selected"))}
                 tabindex="0" {onclick} {onkeydown}>
-                <td data-label="Kind"><span class={classes!("badge", sp.kind.clone())} title={kind_help(&sp.kind)}>{&sp.kind}</span>
+                <td data-label="Kind"><span class={classes!("badge", sp.kind.as_str())} title={kind_help(sp.kind.as_str())}>{sp.kind.as_str()}</span>
                     if sp.new_port { <span class="badge new" title="Nothing came to this port before the finding">{"new port"}</span> }</td>
-                <td data-label="Port"><strong>{label}</strong>{service(&sp.proto, sp.port).map(|n| format!(" {n}")).unwrap_or_default()}</td>
+                <td data-label="Port"><strong>{label}</strong>{service(sp.proto.as_str(), sp.port).map(|n| format!(" {n}")).unwrap_or_default()}</td>
                 <td data-label="When">{window_text(sp.start_ts, sp.end_ts, props.utc)}
                     if episodes > 1 { <span class="episodes" title="Bursts of one kind on this port close in time: one incident">{format!(" · {episodes} episodes")}</span> }</td>
                 <td data-label="Observed" class="num">{format!("{} {} vs {:.0} expected", sp.observed, sp.metric, sp.baseline)}</td>

@@ -292,7 +292,7 @@ fn pack(head: &Report, ports: &[PortReport], series: usize) -> String {
                     seen <= self.1
                 });
                 Port {
-                    proto,
+                    proto: proto.as_str(),
                     port: *port,
                     service,
                     score: *score,

@@ -84,16 +84,16 @@ fn a_result_link_encodes_what_a_shared_report_carries() {
 
 #[test]
 fn a_shared_report_out_of_range_is_refused_naming_the_field() {
-    let mut r = portspike_core::analyze_bytes(&portspike_core::synth::sample(), Default::default());
+    let mut r = portspike_core::analyze_bytes(&portspike_gen::synth::sample(), Default::default());
     assert!(check_report(&r).is_ok());
     r.capture.first_ts = Some(-9_000_000_000_000_000_000);
     let value = encode_result(&r, None).value;
     let e = decode_result(&value).unwrap_err();
     assert!(e.contains("capture.first_ts"), "{e}");
-    let mut r = portspike_core::analyze_bytes(&portspike_core::synth::sample(), Default::default());
+    let mut r = portspike_core::analyze_bytes(&portspike_gen::synth::sample(), Default::default());
     r.spikes[0].peak_ts = i64::MAX;
     assert!(check_report(&r).unwrap_err().contains("spikes[0].peak_ts"));
-    let mut r = portspike_core::analyze_bytes(&portspike_core::synth::sample(), Default::default());
+    let mut r = portspike_core::analyze_bytes(&portspike_gen::synth::sample(), Default::default());
     r.ports[0].series.as_mut().unwrap().bin_width_us = 0;
     assert!(check_report(&r).unwrap_err().contains("bin_width_us"));
 }
@@ -118,7 +118,7 @@ fn base64url_round_trips() {
 
 #[test]
 fn anonymised_results_hide_every_address_consistently() {
-    let mut r = portspike_core::analyze_bytes(&portspike_core::synth::sample(), Default::default());
+    let mut r = portspike_core::analyze_bytes(&portspike_gen::synth::sample(), Default::default());
     let before = r.to_json();
     assert!(before.contains("10.1.1.23"));
     anonymise(&mut r, 42);
@@ -131,7 +131,7 @@ fn anonymised_results_hide_every_address_consistently() {
     assert!(r.scanners.iter().any(|s| &s.source == top));
     assert!(!after.contains("10.1.1.23") && !after.contains("10.1.1.37"));
     let mut again =
-        portspike_core::analyze_bytes(&portspike_core::synth::sample(), Default::default());
+        portspike_core::analyze_bytes(&portspike_gen::synth::sample(), Default::default());
     anonymise(&mut again, 43);
     assert_ne!(
         again.scanners[0].source, r.scanners[0].source,
@@ -141,7 +141,7 @@ fn anonymised_results_hide_every_address_consistently() {
 
 #[test]
 fn result_round_trips_and_fits() {
-    let r = portspike_core::analyze_bytes(&portspike_core::synth::sample(), Default::default());
+    let r = portspike_core::analyze_bytes(&portspike_gen::synth::sample(), Default::default());
     let p = encode_result(&r, None);
     assert!(p.value.len() <= RESULT_LIMIT);
     assert!(p.series >= 1);
@@ -153,7 +153,7 @@ fn result_round_trips_and_fits() {
 
 #[test]
 fn a_report_that_fits_comes_back_whole() {
-    let mut r = portspike_core::analyze_bytes(&portspike_core::synth::sample(), Default::default());
+    let mut r = portspike_core::analyze_bytes(&portspike_gen::synth::sample(), Default::default());
     r.ports.truncate(3);
     assert!(r.ports.iter().all(|p| p.series.is_some()));
     let p = encode_result(&r, None);
@@ -170,7 +170,7 @@ fn a_report_that_fits_comes_back_whole() {
 
 #[test]
 fn a_link_to_every_port_busy_lists_the_top_ones() {
-    let mut r = portspike_core::analyze_bytes(&portspike_core::synth::sample(), Default::default());
+    let mut r = portspike_core::analyze_bytes(&portspike_gen::synth::sample(), Default::default());
     let first = r.ports[0].clone();
     for i in 0..20_000u16 {
         let mut p = first.clone();
@@ -244,7 +244,7 @@ fn notes_ride_in_view_links_and_hostile_ones_are_refused() {
 
 #[test]
 fn a_comparison_rides_in_a_result_link_within_its_bound() {
-    let sample = portspike_core::synth::sample();
+    let sample = portspike_gen::synth::sample();
     let r = portspike_core::analyze_bytes(&sample, Default::default());
     // A baseline with nothing on tcp/445: the sweep's port is new.
     let mut base = r.clone();

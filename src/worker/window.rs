@@ -94,9 +94,7 @@ pub(crate) async fn window(s: &Shared, ask: WindowAsk) {
     .await;
     let report = res.map(|()| {
         let mut r = a.into_inner().finish();
-        r.ports.retain(|p| {
-            Proto::parse(&p.proto).is_some_and(|proto| asked.contains(&(proto, p.port)))
-        });
+        r.ports.retain(|p| asked.contains(&(p.proto, p.port)));
         r.spikes.clear();
         r.scanners.clear();
         r.to_json()
