@@ -13,7 +13,7 @@ use crate::hooks::fine::use_fine_window;
 use crate::hooks::worker::{analyze, analyze_again, compare, post, use_worker, Client};
 use crate::protocol::{self, Target, ToWorker};
 use crate::share;
-use crate::state::{Action, Phase, State};
+use crate::state::{Action, Phase, Source, State};
 use portspike_core::report::Annotation;
 use web_sys::{Blob, HtmlInputElement};
 use yew::prelude::*;
@@ -52,6 +52,8 @@ pub struct Handlers {
     pub align: Callback<bool>,
     /// Stop comparing.
     pub clear_compare: Callback<()>,
+    /// Compare the capture before a moment with what follows.
+    pub split: Callback<i64>,
     pub add_note: Callback<Annotation>,
     pub remove_note: Callback<usize>,
 }
@@ -127,6 +129,14 @@ fn handlers(state: &UseReducerHandle<State>, running: &Client) -> Handlers {
         utc: to(&d, |_| Action::ToggleUtc),
         scanner: to(&d, Action::SelectScanner),
         select_port: to(&d, Action::SelectPort),
+        split: {
+            let (running, d) = (running.clone(), d.clone());
+            Callback::from(move |at: i64| {
+                running.borrow_mut().clear_baseline();
+                d.dispatch(Action::CompareSplit(at));
+                post(&running, ToWorker::Split { at });
+            })
+        },
         add_note: to(&d, Action::AddNote),
         remove_note: to(&d, Action::RemoveNote),
         align: to(&d, Action::CompareAlign),
@@ -355,6 +365,10 @@ fn result_view(state: &State, h: Handlers) -> Html {
             if let Some(c) = &state.compare {
                 <DiffPanel name={c.name.clone()} diff={c.diff.clone().map(Shared)}
                     failure={c.failure.clone().map(AttrValue::from)}
+                    waiting={match c.source {
+                        Source::Split(_) => "Reading the capture again to compare the part before this moment with what follows…",
+                        _ => "Reading the baseline with the same settings…",
+                    }}
                     selected={report.ports.get(state.selected).map(|p| AttrValue::from(port_label(p)))}
                     by_time_of_day={c.by_time_of_day} on_select={h.select_port.clone()}
                     on_align={h.align.clone()} on_clear={h.clear_compare.clone()} />
@@ -384,7 +398,8 @@ fn result_view(state: &State, h: Handlers) -> Html {
                     on_log={h.log.clone()} on_utc={h.utc.clone()}
                     baseline={state.compare.as_ref().and_then(|c| c.report.clone()).map(Shared)}
                     baseline_shift={state.compare.as_ref().map_or(0, |c| c.shift(&report))}
-                    notes={state.notes.clone()} on_note={h.add_note.clone()} on_remove_note={h.remove_note.clone()} />
+                    notes={state.notes.clone()} on_note={h.add_note.clone()} on_remove_note={h.remove_note.clone()}
+                    on_split={(can_save && !state.shared).then(|| h.split.clone())} />
             </div>
             <crate::heatmap::Heatmap report={report} metric={state.metric} view={state.view}
                 selected={state.selected} on_select={h.select.clone()} on_view={h.view.clone()} />

@@ -97,6 +97,20 @@ pub struct Compare {
     pub diff: Option<Rc<Diff>>,
     /// Align the two timelines by time of day (else at their starts).
     pub by_time_of_day: bool,
+    /// Where the comparison comes from.
+    pub source: Source,
+}
+
+/// What a comparison compares.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Source {
+    /// A baseline capture against the capture on screen (compared again
+    /// whenever either report changes).
+    Capture,
+    /// The capture on screen before a moment (µs) against what follows.
+    Split(i64),
+    /// A link's comparison: neither capture is here.
+    Link,
 }
 
 impl Compare {
@@ -182,6 +196,10 @@ pub enum Action {
     CompareClear,
     /// A comparison from a result link (no baseline capture behind it).
     CompareShared(Box<Diff>),
+    /// Compare the capture before a moment (µs) with what follows.
+    CompareSplit(i64),
+    /// The diff of the split at `.0`.
+    CompareDiff(i64, Box<Diff>),
     /// Select a port by its label (`tcp/445`), from the diff.
     SelectPort(String),
     /// A note on a point or range of the capture.
@@ -231,7 +249,27 @@ impl State {
                     failure: None,
                     diff: None,
                     by_time_of_day,
+                    source: Source::Capture,
                 });
+            }
+            Action::CompareSplit(at) => {
+                self.compare = Some(Compare {
+                    name: format!("the capture before {}", portspike_core::export::human(at)),
+                    report: None,
+                    failure: None,
+                    diff: None,
+                    by_time_of_day: false,
+                    source: Source::Split(at),
+                });
+            }
+            Action::CompareDiff(at, d) => {
+                if let Some(c) = self
+                    .compare
+                    .as_mut()
+                    .filter(|c| c.source == Source::Split(at))
+                {
+                    c.diff = Some(Rc::new(*d));
+                }
             }
             Action::CompareDone(r) => {
                 if let Some(c) = &mut self.compare {
@@ -262,6 +300,7 @@ impl State {
                     failure: None,
                     diff: Some(Rc::new(*d)),
                     by_time_of_day: false,
+                    source: Source::Link,
                 });
             }
             _ => {}
@@ -271,17 +310,12 @@ impl State {
     /// The diff again, once both captures are read (and after either changes).
     fn rediff(&mut self) {
         let incident = self.report.clone().filter(|_| self.phase == Phase::Done);
-        // A comparison from a link has no baseline to compare again with: it
-        // stays while its result is shown, and goes with it.
-        if self
-            .compare
-            .as_ref()
-            .is_some_and(|c| c.report.is_none() && c.failure.is_none() && c.diff.is_some())
-        {
-            if !self.shared {
-                self.compare = None;
-            }
-            return;
+        match self.compare.as_ref().map(|c| c.source) {
+            // A split belongs to the capture it split.
+            Some(Source::Split(_)) if incident.is_none() => self.compare = None,
+            // A link's comparison stays until another is made or it is closed.
+            Some(Source::Split(_) | Source::Link) | None => return,
+            Some(Source::Capture) => {}
         }
         if let Some(c) = &mut self.compare {
             c.diff = match (&c.report, incident) {
@@ -580,7 +614,9 @@ impl Reducible for State {
             | Action::CompareHashed(..)
             | Action::CompareAlign(_)
             | Action::CompareClear
-            | Action::CompareShared(_)) => s.compare_action(a),
+            | Action::CompareShared(_)
+            | Action::CompareSplit(_)
+            | Action::CompareDiff(..)) => s.compare_action(a),
             Action::AddNote(n) => {
                 if s.notes.len() < share::MAX_NOTES {
                     s.notes.push(n);

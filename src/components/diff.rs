@@ -15,6 +15,8 @@ pub struct DiffProps {
     pub diff: Option<Shared<Diff>>,
     /// Why the baseline could not be read.
     pub failure: Option<AttrValue>,
+    /// What is being done while the diff is not there yet.
+    pub waiting: AttrValue,
     /// The port on the timeline (`tcp/445`).
     pub selected: Option<AttrValue>,
     pub by_time_of_day: bool,
@@ -114,10 +116,10 @@ pub fn diff_panel(props: &DiffProps) -> Html {
     let Some(d) = &props.diff else {
         let status = match &props.failure {
             Some(e) => {
-                html! { <p class="error" role="alert">{format!("The baseline could not be read: {e}.")}</p> }
+                html! { <p class="error" role="alert">{format!("The comparison could not be made: {e}.")}</p> }
             }
             None => {
-                html! { <p class="note" role="status">{"Reading the baseline with the same settings…"}</p> }
+                html! { <p class="note" role="status" data-testid="diff-waiting">{props.waiting.clone()}</p> }
             }
         };
         return html! { <section class="diff" data-testid="diff" aria-label="Compared with a baseline">{head}{status}</section> };

@@ -456,6 +456,16 @@ impl Inbox {
                 warm_later(self.running.clone());
                 d.dispatch(Action::Failed(message))
             }
+            FromWorker::Split { at, diff } => {
+                let parsed = diff.and_then(|json| {
+                    serde_json::from_str::<portspike_core::diff::Diff>(&json)
+                        .map_err(|e| format!("the comparison did not parse: {e}"))
+                });
+                match parsed {
+                    Ok(diff) => d.dispatch(Action::CompareDiff(at, Box::new(diff))),
+                    Err(e) => d.dispatch(Action::CompareFailed(e)),
+                }
+            }
             FromWorker::Bench { .. } => {}
         }
     }

@@ -94,6 +94,7 @@ impl ToWorker {
                 .done()
             }
             ToWorker::Bench { blob } => Obj::new("bench").set("blob", blob.clone()).done(),
+            ToWorker::Split { at } => Obj::new("split").set("at", *at as f64).done(),
         }
     }
 
@@ -154,6 +155,7 @@ impl ToWorker {
                 t0: t("t0"),
                 t1: t("t1"),
             },
+            Some("split") => ToWorker::Split { at: t("at") },
             Some("bench") => match get(data, "blob").dyn_into::<Blob>() {
                 Ok(blob) => ToWorker::Bench { blob },
                 Err(_) => return Ok(None),
@@ -245,6 +247,14 @@ impl FromWorker {
             FromWorker::Failed { message } => {
                 Obj::new("failed").set("message", message.as_str()).done()
             }
+            FromWorker::Split { at, diff } => {
+                let o = Obj::new("split").set("at", *at as f64);
+                match diff {
+                    Ok(d) => o.set("diff", d.as_str()),
+                    Err(e) => o.set("error", e.as_str()),
+                }
+                .done()
+            }
         }
     }
 
@@ -308,6 +318,10 @@ impl FromWorker {
                 bytes: n("bytes"),
                 packets: n("packets"),
                 memory: n("memory"),
+            },
+            "split" => FromWorker::Split {
+                at: n("at") as i64,
+                diff: answer("diff"),
             },
             "failed" => FromWorker::Failed {
                 message: text(data, "message").unwrap_or_else(|| "analysis failed".into()),

@@ -30,6 +30,9 @@ pub enum ToWorker {
     },
     /// Time the engine over the blob held in memory (best of three).
     Bench { blob: Blob },
+    /// Compare the capture before `at` (µs) with what follows; answered by
+    /// [`FromWorker::Split`].
+    Split { at: i64 },
 }
 
 /// A window of the capture to read again at `width` µs bins, with timelines
@@ -107,6 +110,12 @@ pub enum FromWorker {
     },
     /// The worker itself failed.
     Failed { message: String },
+    /// The capture before `at` against what follows: the diff as JSON
+    /// (schema `portspike.diff/1`), or why there is none.
+    Split {
+        at: i64,
+        diff: Result<String, String>,
+    },
 }
 
 /// A report packed for a result link.

@@ -115,6 +115,9 @@ fn handle(s: &Shared, m: ToWorker) {
             window::extract(&s, name, target, t0, t1).await
         }),
         ToWorker::Bench { blob } => wasm_bindgen_futures::spawn_local(window::bench(blob)),
+        ToWorker::Split { at } => {
+            wasm_bindgen_futures::spawn_local(async move { window::split(&s, at).await })
+        }
     }
 }
 

@@ -104,3 +104,34 @@ test('the sample against its first 8 minutes: tcp/445 grew, drawn over its basel
   await page.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test('before / after a moment: the sample split at 8 minutes, as the CLI compares its two parts', async () => {
+  const full = fs.readFileSync(sample);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portspike-split-'));
+  const before = path.join(dir, 'before.pcap');
+  const afterPath = path.join(dir, 'after.pcap');
+  fs.writeFileSync(before, cutPcap(full, 8 * 60));
+  fs.writeFileSync(afterPath, cutPcap(full, 8 * 60, true));
+  const cliDiff = JSON.parse(execFileSync(cli, ['diff', before, afterPath, '--json'], { maxBuffer: 1 << 26 }).toString());
+  const first = JSON.parse(execFileSync(cli, ['analyze', sample, '--json', '--no-hash'], { maxBuffer: 1 << 26 }).toString()).capture.first_ts;
+  const at = (Math.floor(first / 1e6) + 8 * 60) * 1e6;
+
+  // A view link zoomed from that moment: "Before / after" splits there.
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(`${server.url}#t0=${at}&t1=${at + 120e6}`);
+  await page.waitForSelector('[data-testid="drop-zone"]');
+  await dropFile(page, 'sample.pcap', full);
+  assert.equal(await waitState(page, ['done', 'error']), 'done');
+  assert.equal(Number(await page.getAttribute('[data-testid="timeline"]', 'data-t0')), at);
+  await page.click('[data-testid="compare-split"]');
+  await page.waitForSelector('[data-testid="diff-row"]', { timeout: 60000 });
+  const rows = await page.$$eval('[data-testid="diff-row"]', (rs) => rs.map((r) => `${r.dataset.port} ${r.dataset.change}`));
+  assert.equal(rows[0].split(' ')[0], 'tcp/445');
+  assert.deepEqual(rows, cliDiff.ports.slice(0, rows.length).map((p) => `${p.proto}/${p.port} ${p.change}`));
+  // A new capture ends the split.
+  await dropFile(page, 'sample.pcap', full);
+  assert.equal(await waitState(page, ['done', 'error']), 'done');
+  assert.equal(await page.$('[data-testid="diff"]'), null);
+  await page.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});

@@ -104,8 +104,9 @@ export async function inkedPixels(page, sel = '[data-testid="timeline"]') {
   }, sel);
 }
 
-/** The records of a classic pcap from before `seconds` after its first packet. */
-export function cutPcap(bytes, seconds) {
+/** The records of a classic pcap from before `seconds` after its first
+ * packet (or, with `after`, from then on). */
+export function cutPcap(bytes, seconds, after = false) {
   const le = bytes.readUInt32LE(0) === 0xa1b2c3d4 || bytes.readUInt32LE(0) === 0xa1b23c4d;
   const u32 = (at) => (le ? bytes.readUInt32LE(at) : bytes.readUInt32BE(at));
   const parts = [bytes.subarray(0, 24)];
@@ -115,8 +116,9 @@ export function cutPcap(bytes, seconds) {
     const sec = u32(at);
     const len = u32(at + 8);
     first ??= sec;
-    if (sec - first >= seconds) break;
-    parts.push(bytes.subarray(at, at + 16 + len));
+    const later = sec - first >= seconds;
+    if (later && !after) break;
+    if (later === after) parts.push(bytes.subarray(at, at + 16 + len));
     at += 16 + len;
   }
   return Buffer.concat(parts);

@@ -37,11 +37,17 @@ pub(crate) struct Counts {
     pub(crate) too_deep: u64,
     pub(crate) gate: timegate::TimeGate<Rec>,
     pub(crate) engine: Engine,
+    /// Only packets with times in `[.0, .1)` µs are counted (see
+    /// [`Analyzer::keep_between`]).
+    pub(crate) keep: Option<(i64, i64)>,
 }
 
 impl Counts {
     fn frame(&mut self, f: Frame<'_>) {
         let ts_us = f.ts_ns.div_euclid(1000);
+        if self.keep.is_some_and(|(a, b)| ts_us < a || ts_us >= b) {
+            return;
+        }
         self.packets += 1;
         self.wire_bytes += u64::from(f.orig_len);
         self.first_ts_us = Some(self.first_ts_us.map_or(ts_us, |t| t.min(ts_us)));
@@ -185,6 +191,7 @@ impl Analyzer {
             too_deep: 0,
             gate: timegate::TimeGate::default(),
             engine: Engine::new(params.key, params.bin_width_us, limits),
+            keep: None,
         };
         Analyzer {
             params,
@@ -254,6 +261,13 @@ impl Analyzer {
                 offset: Some(self.file.bytes),
             });
         }
+    }
+
+    /// Count only the packets from `t0_us` (included) to `t1_us` (excluded),
+    /// as if the capture held no others: the part of a capture before or
+    /// after a moment, to compare the two.
+    pub fn keep_between(&mut self, t0_us: i64, t1_us: i64) {
+        self.counts.keep = Some((t0_us, t1_us));
     }
 
     /// Keep the timelines of `ports` whatever the memory bounds, and put

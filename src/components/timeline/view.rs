@@ -41,6 +41,10 @@ pub struct TimelineProps {
     pub notes: Vec<Annotation>,
     pub on_note: Callback<Annotation>,
     pub on_remove_note: Callback<usize>,
+    /// Compare the capture before a moment with what follows (`None`: the
+    /// capture cannot be read again).
+    #[prop_or_default]
+    pub on_split: Option<Callback<i64>>,
 }
 
 /// A drag on the timeline: a brush (zoom to the selection) or, with Shift or
@@ -196,6 +200,18 @@ fn use_draw(
             }
         },
     );
+}
+
+/// The moment a "before / after" comparison splits at: the start of the view,
+/// or the middle of the capture when it is not zoomed.
+fn split_at(props: &TimelineProps) -> i64 {
+    match (props.view, &props.report.capture) {
+        (Some((t0, _)), _) => t0,
+        (None, c) => match (c.first_ts, c.last_ts) {
+            (Some(a), Some(b)) => a + (b - a) / 2,
+            _ => 0,
+        },
+    }
 }
 
 /// The ranges of every note, the capture's and the analyst's.
@@ -428,6 +444,12 @@ fn toolbar(props: &TimelineProps, canvas: &NodeRef) -> Html {
             <button class="button secondary small" data-testid="tz-toggle" onclick={emit(&props.on_utc)}
                 aria-pressed={(!props.utc).to_string()}>{if props.utc { "UTC" } else { "Local time" }}</button>
             <button class="button secondary small" data-testid="reset-zoom" onclick={on_reset} disabled={props.view.is_none()}>{"Show whole capture"}</button>
+            if let Some(on) = props.on_split.clone() {
+                <button class="button secondary small" data-testid="compare-split" onclick={
+                    let at = split_at(props);
+                    Callback::from(move |_: MouseEvent| on.emit(at))
+                } title="Compare the capture before the start of the view with what follows (zoom first to choose the moment; unzoomed, its middle)">{"Before / after"}</button>
+            }
             <button class="button secondary small" data-testid="export-json" onclick={export}>{"Export JSON"}</button>
             <button class="button secondary small" data-testid="export-csv" onclick={export_csv}>{"Export CSV"}</button>
             <button class="button secondary small" data-testid="export-png" onclick={export_png}>{"Export PNG"}</button>
