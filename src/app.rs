@@ -172,7 +172,8 @@ pub fn app() -> Html {
     };
     let running = use_worker();
     let d = state.dispatcher();
-    // A result link: show the result it carries, no capture needed.
+    // A result link: show the result it carries, no capture needed; a
+    // comparison (in a result or a view link) is shown either way.
     {
         let (d, f) = (d.clone(), fragment.clone());
         use_effect_with((), move |_| {
@@ -181,8 +182,8 @@ pub fn app() -> Html {
                     Ok(r) => d.dispatch(Action::Shared(Box::new(r))),
                     Err(e) => d.dispatch(Action::Failed(e)),
                 }
-                shared_diff(&d, f.diff.as_deref());
             }
+            shared_diff(&d, f.diff.as_deref());
         });
     }
     // A link pasted into this tab changes only the fragment: follow it.
@@ -190,7 +191,7 @@ pub fn app() -> Html {
         let d = d.clone();
         use_hash_change(Callback::from(move |hash: String| {
             let f = share::parse(&hash);
-            let diff = f.diff.clone().filter(|_| f.result.is_some());
+            let diff = f.diff.clone();
             d.dispatch(Action::Fragment(Box::new(f)));
             shared_diff(&d, diff.as_deref());
         }));

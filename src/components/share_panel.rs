@@ -32,9 +32,17 @@ pub struct ShareProps {
 pub fn share_panel(props: &ShareProps) -> Html {
     let anonymise = use_state(|| false);
     let base = page_base();
+    // The comparison packed once per diff (both links carry it).
+    let diff = use_memo(props.diff.clone(), |d| {
+        d.as_ref().and_then(|d| share::encode_diff(d))
+    });
+    let diff: Option<String> = (*diff).clone();
     let view_link = format!(
-        "{base}#{}",
-        share::view_fragment(&props.view, &props.settings)
+        "{base}#{}{}",
+        share::view_fragment(&props.view, &props.settings),
+        diff.as_deref()
+            .map(|d| format!("&diff={}", share::enc(d)))
+            .unwrap_or_default()
     );
     // The result link: the worker packs the report (deflate of the JSON) and
     // sends it after the report; a shared result (no worker) is packed here,
@@ -94,11 +102,6 @@ pub fn share_panel(props: &ShareProps) -> Html {
         .filter(|p| p.series.is_some())
         .count();
     let listed = props.report.ports.len();
-    // The comparison packed once per diff (the result link carries it).
-    let diff = use_memo(props.diff.clone(), |d| {
-        d.as_ref().and_then(|d| share::encode_diff(d))
-    });
-    let diff: Option<String> = (*diff).clone();
     let result_link = result.as_ref().map(|(value, kept, ports, sha)| {
         let link = format!(
             "{base}#{}",

@@ -65,7 +65,8 @@ const MAX_TEXT: usize = 4096;
 pub const MAX_NOTES: usize = 100;
 pub const MAX_NOTE_TEXT: usize = 1024;
 
-fn enc(s: &str) -> String {
+/// A value percent-encoded for a fragment.
+pub fn enc(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         match b {

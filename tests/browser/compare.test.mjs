@@ -91,6 +91,18 @@ test('the sample against its first 8 minutes: tcp/445 grew, drawn over its basel
   assert.deepEqual(sharedRows, rows.map((r) => `${r.port} ${r.change}`));
   assert.ok(!fetched.some((u) => u.endsWith('.pcap')), 'no capture was fetched');
   await shared.close();
+  // So does the view link: the changes are listed with the capture once it
+  // is dropped again.
+  const viewLink = await page.$eval('[data-testid="share-link"]', (a) => a.href);
+  assert.ok(/[#&]diff=/.test(viewLink), viewLink);
+  const viewed = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await viewed.goto(viewLink);
+  await viewed.waitForSelector('[data-testid="drop-zone"]');
+  await dropFile(viewed, 'sample.pcap', full);
+  assert.equal(await waitState(viewed, ['done', 'error']), 'done');
+  assert.deepEqual(await viewed.$$eval('[data-testid="diff-row"]', (rs) => rs.map((r) => `${r.dataset.port} ${r.dataset.change}`)),
+    rows.map((r) => `${r.port} ${r.change}`));
+  await viewed.close();
 
   // The sample against itself: nothing changed.
   await page.setInputFiles('[data-testid="compare-input"]', sample);
