@@ -6,6 +6,7 @@
 
 use crate::chart::{self, Metric};
 use crate::components::Shared;
+use crate::format::port_label;
 use crate::heat;
 use portspike_core::report::Report;
 use wasm_bindgen::{Clamped, JsCast, JsValue};
@@ -174,16 +175,18 @@ pub fn heatmap(props: &HeatmapProps) -> Html {
     let brush = drag.and_then(|(a, b)| {
         ((a - b).abs() >= 6.0).then(|| format!("left: {}px; width: {}px", a.min(b), (a - b).abs()))
     });
-    let selected = r
-        .ports
-        .get(props.selected)
-        .map(|p| format!("{}/{}", p.proto, p.port));
+    let selected = r.ports.get(props.selected).map(port_label);
+    // Its rows, top to bottom (`tcp/445,udp/53,…`), as the timeline names its ports.
+    let labels: Vec<String> = rows
+        .iter()
+        .filter_map(|i| r.ports.get(*i).map(port_label))
+        .collect();
     html! {
         <section class="heatmap-panel" aria-label="Every port at once">
             <h2>{format!("Every port at once ({} of {} with a timeline) · {}", rows.len(), total, props.metric.as_str())}</h2>
             <div class="plot">
                 <canvas ref={canvas} class="heatmap" data-testid="heatmap"
-                    data-ports={rows.len().to_string()} data-t0={t0.to_string()} data-t1={t1.to_string()}
+                    data-ports={labels.join(",")} data-t0={t0.to_string()} data-t1={t1.to_string()}
                     data-selected={selected}
                     style={format!("height: {height}px")}
                     role="img" aria-label="Ports by time; colour is the metric on a log scale"

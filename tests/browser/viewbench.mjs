@@ -23,7 +23,7 @@ try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await page.goto(`${server.url}#result=${value}`);
   await page.waitForSelector('[data-testid="heatmap"][data-draw-ms]', { timeout: 120000 });
-  const rows = Number(await page.getAttribute('[data-testid="heatmap"]', 'data-ports'));
+  const rows = (await page.getAttribute('[data-testid="heatmap"]', 'data-ports')).split(',').length;
   const ms = await page.evaluate(async () => {
     const timeline = document.querySelector('[data-testid="timeline"]');
     const heat = document.querySelector('[data-testid="heatmap"]');
