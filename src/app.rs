@@ -153,6 +153,19 @@ fn handlers(state: &UseReducerHandle<State>, running: &Client) -> Handlers {
     }
 }
 
+/// A file input's `change`: the files chosen go to `open`, and the input is
+/// cleared so choosing the same file again is a change too.
+fn chosen(open: Callback<Vec<(Blob, String)>>) -> Callback<Event> {
+    Callback::from(move |e: Event| {
+        let input: HtmlInputElement = e.target_unchecked_into();
+        let files = input.files().map(file_list).unwrap_or_default();
+        if !files.is_empty() {
+            open.emit(files);
+        }
+        input.set_value("");
+    })
+}
+
 /// The comparison a result link carries, if any, on screen (or why not).
 fn shared_diff(d: &UseReducerDispatcher<State>, value: Option<&str>) {
     match value.map(share::decode_diff) {
@@ -233,28 +246,8 @@ pub fn app() -> Html {
     });
     use_fine_window(&state, &running);
 
-    let on_file = {
-        let open = open.clone();
-        Callback::from(move |e: Event| {
-            let input: HtmlInputElement = e.target_unchecked_into();
-            let files = input.files().map(file_list).unwrap_or_default();
-            if !files.is_empty() {
-                open.emit(files);
-            }
-            input.set_value("");
-        })
-    };
-    let on_compare_file = {
-        let open_baseline = open_baseline.clone();
-        Callback::from(move |e: Event| {
-            let input: HtmlInputElement = e.target_unchecked_into();
-            let files = input.files().map(file_list).unwrap_or_default();
-            if !files.is_empty() {
-                open_baseline.emit(files);
-            }
-            input.set_value("");
-        })
-    };
+    let on_file = chosen(open.clone());
+    let on_compare_file = chosen(open_baseline.clone());
     let on_compare = {
         let (armed, input) = (armed.clone(), compare_input.clone());
         Callback::from(move |_: MouseEvent| {
