@@ -8,7 +8,7 @@ use crate::chart::{self, Metric};
 use crate::components::Shared;
 use crate::format::port_label;
 use crate::heat;
-use portspike_core::report::Report;
+use portspike_core::report::{Annotation, Report};
 use wasm_bindgen::{Clamped, JsCast, JsValue};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 use yew::prelude::*;
@@ -28,6 +28,9 @@ pub struct HeatmapProps {
     pub selected: usize,
     pub on_select: Callback<usize>,
     pub on_view: Callback<Option<(i64, i64)>>,
+    /// Notes (the capture's and the analyst's), marked along the top.
+    #[prop_or_default]
+    pub notes: Vec<Annotation>,
 }
 
 #[function_component(Heatmap)]
@@ -192,12 +195,20 @@ pub fn heatmap(props: &HeatmapProps) -> Html {
                     role="img" aria-label="Ports by time; colour is the metric on a log scale"
                     {onmousemove} {onmouseleave} {onmousedown} {onmouseup}></canvas>
                 if let Some(style) = brush { <div class="brush" style={style}></div> }
+                { for props.notes.iter().filter(|n| n.end_ts >= t0 && n.start_ts < t1).map(|n| {
+                    let span = (t1 - t0).max(1) as f64;
+                    let left = ((n.start_ts.max(t0) - t0) as f64 / span * 100.0).clamp(0.0, 100.0);
+                    let right = ((n.end_ts.min(t1) - t0) as f64 / span * 100.0).clamp(left, 100.0);
+                    html! { <div class="heat-note" data-testid="heatmap-note"
+                        data-t0={n.start_ts.to_string()} data-t1={n.end_ts.to_string()}
+                        style={format!("left: {left:.3}%; width: {:.3}%", right - left)}></div> }
+                }) }
                 if let Some((x, y, text)) = (*tip).clone() {
                     <div class="tooltip" data-testid="heatmap-tooltip"
                         style={format!("left: {}px; top: {}px", x + 12.0, y + 12.0)}>{text}</div>
                 }
             </div>
-            <p class="note legend">{"Light to dark blue to red: more, on a log scale. Red outline: a finding; dashed grey: a port's ordinary rhythm."}</p>
+            <p class="note legend">{"Light to dark blue to red: more, on a log scale. Red outline: a finding; dashed grey: a port's ordinary rhythm; amber along the top: a note."}</p>
             if total > rows.len() {
                 <button class="button secondary small" data-testid="heatmap-more" onclick={more}>
                     {format!("Show {} more ports", (total - rows.len()).min(heat::ROWS_STEP))}</button>

@@ -47,6 +47,9 @@ test('a note on the sweep survives a view link, a result link and Export JSON', 
   await page.click('[data-testid="annotation-save"]');
   await page.waitForSelector('[data-testid="annotation"]');
   assert.deepEqual(await notes(page), [{ t0, t1, source: 'analyst', text }]);
+  // The heatmap marks it too, over the same range.
+  const marked = await page.$$eval('[data-testid="heatmap-note"]', (ms) => ms.map((m) => [Number(m.dataset.t0), Number(m.dataset.t1)]));
+  assert.deepEqual(marked, [[t0, t1]]);
 
   // Export JSON carries it beside the capture's own (none in a pcap).
   const [json] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-json"]')]);
