@@ -395,9 +395,9 @@ fn result_view(state: &State, h: Handlers) -> Html {
                     notes={state.notes.clone()} on_note={h.add_note.clone()} on_remove_note={h.remove_note.clone()}
                     on_split={(can_save && !state.shared).then(|| h.split.clone())} />
             </div>
-            <crate::heatmap::Heatmap report={report.clone()} metric={state.metric} view={state.view}
+            <crate::heatmap::Heatmap report={report} metric={state.metric} view={state.view}
                 selected={state.selected} on_select={h.select.clone()} on_view={h.view.clone()}
-                notes={report.annotations.iter().chain(&state.notes).cloned().collect::<Vec<_>>()} />
+                notes={state.notes.clone()} />
         </>
     }
 }

@@ -28,7 +28,8 @@ pub struct HeatmapProps {
     pub selected: usize,
     pub on_select: Callback<usize>,
     pub on_view: Callback<Option<(i64, i64)>>,
-    /// Notes (the capture's and the analyst's), marked along the top.
+    /// The analyst's notes; they and the capture's (the report's
+    /// `annotations`) are marked along the top.
     #[prop_or_default]
     pub notes: Vec<Annotation>,
 }
@@ -195,7 +196,7 @@ pub fn heatmap(props: &HeatmapProps) -> Html {
                     role="img" aria-label="Ports by time; colour is the metric on a log scale"
                     {onmousemove} {onmouseleave} {onmousedown} {onmouseup}></canvas>
                 if let Some(style) = brush { <div class="brush" style={style}></div> }
-                { for props.notes.iter().filter(|n| n.end_ts >= t0 && n.start_ts < t1).map(|n| {
+                { for r.annotations.iter().chain(&props.notes).filter(|n| n.end_ts >= t0 && n.start_ts < t1).map(|n| {
                     let span = (t1 - t0).max(1) as f64;
                     let left = ((n.start_ts.max(t0) - t0) as f64 / span * 100.0).clamp(0.0, 100.0);
                     let right = ((n.end_ts.min(t1) - t0) as f64 / span * 100.0).clamp(left, 100.0);

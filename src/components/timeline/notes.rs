@@ -2,16 +2,18 @@
 //! listed under the chart (a click zooms to one), added for the range in
 //! view, exported as CSV.
 
+use crate::components::Shared;
 use crate::dom::{save, window_text};
 use crate::format::notes_csv;
-use portspike_core::report::Annotation;
+use portspike_core::report::{Annotation, Report};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
 pub struct NotesProps {
-    /// Comments in the capture (source `capture`).
-    pub capture: Vec<Annotation>,
+    /// The report, whose `annotations` are the capture's comments (source
+    /// `capture`); compared by identity, so a render does not copy them.
+    pub report: Shared<Report>,
     /// The analyst's notes.
     pub notes: Vec<Annotation>,
     /// The range a new note is for (the view).
@@ -81,10 +83,13 @@ pub fn notes(props: &NotesProps) -> Html {
         let editing = editing.clone();
         Callback::from(move |_: MouseEvent| editing.set(false))
     };
-    let all: Vec<Annotation> = props.capture.iter().chain(&props.notes).cloned().collect();
+    let capture = &props.report.annotations;
+    let any = !capture.is_empty() || !props.notes.is_empty();
     let export = {
-        let all = all.clone();
+        let (report, notes) = (props.report.clone(), props.notes.clone());
+        // The list is put together when asked for, not at every render.
         Callback::from(move |_: MouseEvent| {
+            let all: Vec<Annotation> = report.annotations.iter().chain(&notes).cloned().collect();
             save("portspike-annotations.csv", "text/csv", &notes_csv(&all))
         })
     };
@@ -98,7 +103,7 @@ pub fn notes(props: &NotesProps) -> Html {
             <div class="toolbar">
                 <button class="button secondary small" data-testid="annotate" onclick={open}
                     title="Write a note on the range in view (zoom first to mark a moment)">{"Annotate"}</button>
-                if !all.is_empty() {
+                if any {
                     <button class="button secondary small" data-testid="export-csv-annotations" onclick={export}>{"Notes CSV"}</button>
                 }
             </div>
@@ -111,9 +116,9 @@ pub fn notes(props: &NotesProps) -> Html {
                     <button class="button secondary small" type="button" onclick={cancel}>{"Cancel"}</button>
                 </form>
             }
-            if !all.is_empty() {
+            if any {
                 <ol class="note-list">
-                    { for props.capture.iter().map(|n| item(n, props.utc, &props.on_view, html! {})) }
+                    { for capture.iter().map(|n| item(n, props.utc, &props.on_view, html! {})) }
                     { for props.notes.iter().enumerate().map(|(i, n)| item(n, props.utc, &props.on_view, removable(i))) }
                 </ol>
             }

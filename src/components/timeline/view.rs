@@ -378,7 +378,7 @@ pub fn timeline(props: &TimelineProps) -> Html {
             </div>
             { zoom_note(props.zoom_limit.as_deref(), props.view, s.fine, shown_width, s.stored_width) }
             <p class="note legend" data-testid="timeline-legend">{"Blue: the selected port's metric per bin; red band: a finding's window; other colours: ports added with ctrl-click. Hover a bin for its values."}</p>
-            <Notes capture={props.report.annotations.clone()} notes={props.notes.clone()}
+            <Notes report={props.report.clone()} notes={props.notes.clone()}
                 range={(t0, t1)} utc={props.utc} on_note={props.on_note.clone()}
                 on_remove={props.on_remove_note.clone()} on_view={props.on_view.clone()} />
             { table_view(series, props.metric, (t0, t1), tz, &table_open) }
