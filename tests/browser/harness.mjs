@@ -4,6 +4,7 @@ import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -122,4 +123,35 @@ export function cutPcap(bytes, seconds, after = false) {
     at += 16 + len;
   }
   return Buffer.concat(parts);
+}
+
+/** Packets tshark reads from `file` (those `filter` selects, if given). */
+export function tsharkCount(file, filter) {
+  const args = ['-r', file, '-T', 'fields', '-e', 'frame.number'];
+  if (filter) args.push('-Y', filter);
+  const out = execFileSync('tshark', args, { maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+  return out.split('\n').filter((l) => l.trim()).length;
+}
+
+/** Drop a 400 MB pcap built in the page (one 64-byte SYN, 5.2 M times):
+ * nothing to find, and long to read. */
+export async function dropBigSynCapture(page) {
+  await page.evaluate(() => {
+    const rec = new Uint8Array(16 + 60);
+    const dv = new DataView(rec.buffer);
+    dv.setUint32(0, 1700000000, true); dv.setUint32(8, 60, true); dv.setUint32(12, 60, true);
+    rec.set([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x08, 0x00, 0x45, 0, 0, 46, 0, 0, 0, 0, 64, 6, 0, 0,
+      10, 0, 0, 1, 10, 0, 0, 2, 0xc3, 0x50, 0x01, 0xbd, 0, 0, 0, 0, 0, 0, 0, 0, 0x50, 0x02], 16);
+    const block = new Uint8Array(rec.length * 65536);
+    for (let i = 0; i < 65536; i++) block.set(rec, i * rec.length);
+    const hdr = new Uint8Array(24);
+    const h = new DataView(hdr.buffer);
+    h.setUint32(0, 0xa1b2c3d4, true); h.setUint16(4, 2, true); h.setUint16(6, 4, true);
+    h.setUint32(16, 65535, true); h.setUint32(20, 1, true);
+    const parts = [hdr];
+    for (let i = 0; i < 80; i++) parts.push(block);
+    const dt = new DataTransfer();
+    dt.items.add(new File(parts, 'big.pcap'));
+    document.body.dispatchEvent(new DragEvent('drop', { bubbles: true, cancelable: true, dataTransfer: dt }));
+  });
 }

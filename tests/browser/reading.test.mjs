@@ -3,7 +3,7 @@
 // waits for the end of the analysis.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serve, launch, waitState } from './harness.mjs';
+import { serve, launch, waitState, dropBigSynCapture } from './harness.mjs';
 
 let server, browser;
 
@@ -68,24 +68,7 @@ test('no "nothing found" while the capture is still being read', async () => {
   await page.goto(server.url);
   await page.waitForSelector('[data-testid="drop-zone"]');
   // A 400 MB pcap of one repeated SYN: nothing to find, and long to read.
-  await page.evaluate(() => {
-    const rec = new Uint8Array(16 + 60);
-    const dv = new DataView(rec.buffer);
-    dv.setUint32(0, 1700000000, true); dv.setUint32(8, 60, true); dv.setUint32(12, 60, true);
-    rec.set([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x08, 0x00, 0x45, 0, 0, 46, 0, 0, 0, 0, 64, 6, 0, 0,
-      10, 0, 0, 1, 10, 0, 0, 2, 0xc3, 0x50, 0x01, 0xbd, 0, 0, 0, 0, 0, 0, 0, 0, 0x50, 0x02], 16);
-    const block = new Uint8Array(rec.length * 65536);
-    for (let i = 0; i < 65536; i++) block.set(rec, i * rec.length);
-    const hdr = new Uint8Array(24);
-    const h = new DataView(hdr.buffer);
-    h.setUint32(0, 0xa1b2c3d4, true); h.setUint16(4, 2, true); h.setUint16(6, 4, true);
-    h.setUint32(16, 65535, true); h.setUint32(20, 1, true);
-    const parts = [hdr];
-    for (let i = 0; i < 80; i++) parts.push(block);
-    const dt = new DataTransfer();
-    dt.items.add(new File(parts, 'big.pcap'));
-    document.body.dispatchEvent(new DragEvent('drop', { bubbles: true, cancelable: true, dataTransfer: dt }));
-  });
+  await dropBigSynCapture(page);
   // The preview is on the page (its summary and ports) while reading goes on.
   await page.waitForSelector('[data-testid="port-row"][data-port="tcp/445"]');
   assert.equal(await page.evaluate(() => document.documentElement.dataset.state), 'loading');

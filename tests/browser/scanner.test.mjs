@@ -7,8 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
-import { serve, launch, dropFile, waitState, root, captures } from './harness.mjs';
+import { serve, launch, dropFile, waitState, root, captures, tsharkCount } from './harness.mjs';
 
 const sample = path.join(root, 'static', 'sample.pcap');
 let server, browser;
@@ -22,13 +21,6 @@ after(async () => {
   await browser?.close();
   await server?.close();
 });
-
-function tsharkCount(file, filter) {
-  const args = ['-r', file, '-T', 'fields', '-e', 'frame.number'];
-  if (filter) args.push('-Y', filter);
-  const out = execFileSync('tshark', args, { maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'ignore'] }).toString();
-  return out.split('\n').filter((l) => l.trim()).length;
-}
 
 async function open(file) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });

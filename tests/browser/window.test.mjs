@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import zlib from 'node:zlib';
-import { serve, launch, dropFile, waitState, root } from './harness.mjs';
+import { serve, launch, dropFile, waitState, root, tsharkCount } from './harness.mjs';
 
 const cli = path.join(root, 'target', 'debug', 'portspike');
 const sample = path.join(root, 'static', 'sample.pcap');
@@ -23,13 +23,6 @@ after(async () => {
   await browser?.close();
   await server?.close();
 });
-
-function tsharkCount(file, filter) {
-  const args = ['-r', file, '-T', 'fields', '-e', 'frame.number'];
-  if (filter) args.push('-Y', filter);
-  const out = execFileSync('tshark', args, { maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'ignore'] }).toString();
-  return out.split('\n').filter((l) => l.trim()).length;
-}
 
 async function openSample() {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
