@@ -1027,18 +1027,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     let name = f.display().to_string();
                     tiles.push(Tile::load(&name, &bytes).map_err(anyhow::Error::msg)?);
                 }
-                let file = std::fs::File::create(&output)
-                    .with_context(|| format!("creating {}", output.display()))?;
-                let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
                 let mut g = Repeat::new(tiles, size);
-                let mut buf = Vec::with_capacity(9 << 20);
-                while g.fill(&mut buf, 8 << 20) {
-                    w.write_all(&buf)
-                        .with_context(|| format!("writing {}", output.display()))?;
-                    buf.clear();
-                }
-                w.flush()
-                    .with_context(|| format!("writing {}", output.display()))?;
+                write_generated(&output, |buf| g.fill(buf, 8 << 20))?;
                 eprintln!(
                     "wrote {} ({} packets, {} repetitions)",
                     output.display(),
@@ -1054,22 +1044,31 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 "pcapng" => Container::Pcapng,
                 other => anyhow::bail!("unknown format {other:?} (known: pcap, pcapng)"),
             };
-            let file = std::fs::File::create(&output)
-                .with_context(|| format!("creating {}", output.display()))?;
-            let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
             let mut g = Bulk::new(mix, container, size);
-            let mut buf = Vec::with_capacity(9 << 20);
-            while g.fill(&mut buf, 8 << 20) {
-                w.write_all(&buf)
-                    .with_context(|| format!("writing {}", output.display()))?;
-                buf.clear();
-            }
-            w.flush()
-                .with_context(|| format!("writing {}", output.display()))?;
+            write_generated(&output, |buf| g.fill(buf, 8 << 20))?;
             eprintln!("wrote {} ({} packets)", output.display(), g.packets);
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Write a generated capture to `output`: `fill` appends the next part to
+/// its buffer and says whether it did (false: the capture is complete).
+fn write_generated(
+    output: &std::path::Path,
+    mut fill: impl FnMut(&mut Vec<u8>) -> bool,
+) -> Result<()> {
+    let file =
+        std::fs::File::create(output).with_context(|| format!("creating {}", output.display()))?;
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+    let mut buf = Vec::with_capacity(9 << 20);
+    while fill(&mut buf) {
+        w.write_all(&buf)
+            .with_context(|| format!("writing {}", output.display()))?;
+        buf.clear();
+    }
+    w.flush()
+        .with_context(|| format!("writing {}", output.display()))
 }
 
 /// Feed one capture file to a new analyzer (streaming, in 8 MiB reads),
