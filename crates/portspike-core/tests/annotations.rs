@@ -8,15 +8,9 @@
     clippy::panic
 )]
 
+mod common;
+use common::corpus;
 use portspike_core::{analyze_bytes, Params};
-
-fn corpus(name: &str) -> Vec<u8> {
-    let p = format!(
-        "{}/../../../shared/captures/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read(&p).unwrap_or_else(|e| panic!("{p}: {e}"))
-}
 
 #[test]
 fn packet_comments_are_annotations_at_their_packets() {

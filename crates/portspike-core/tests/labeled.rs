@@ -11,6 +11,8 @@
     clippy::panic
 )]
 
+mod common;
+use common::corpus;
 use portspike_core::report::Report;
 use portspike_core::{analyze_bytes, Params};
 use portspike_gen::synth::{self, Truth};
@@ -95,14 +97,6 @@ fn every_scenario_gives_exactly_its_findings() {
     eprintln!("recall {hits}/{events}");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     assert!(events >= 20, "{events} events");
-}
-
-fn corpus(name: &str) -> Vec<u8> {
-    let p = format!(
-        "{}/../../../shared/captures/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read(&p).unwrap_or_else(|e| panic!("{p}: {e}"))
 }
 
 #[test]
