@@ -267,8 +267,7 @@ impl Engine {
     pub fn footprint(&self) -> Vec<(&'static str, usize)> {
         use std::mem::size_of;
         let distinct = Distinct::heap_bytes;
-        let topk =
-            |t: &TopK| t.hashes.capacity() * 8 + t.items.capacity() * size_of::<(IpAddr, Hit)>();
+        let topk = |t: &TopK| t.items.capacity() * size_of::<(IpAddr, Hit)>();
         let table = |cap: usize, entry: usize| cap * (entry + 1);
         let ports = self.ports.heap_bytes()
             + self

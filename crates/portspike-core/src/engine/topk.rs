@@ -6,19 +6,35 @@ use std::net::IpAddr;
 
 /// Heavy hitters kept per port (Space-Saving).
 pub const TOP_K: usize = 32;
+// The slots' match mask is a u32.
+const _: () = assert!(TOP_K <= 32);
 
 /// Space-Saving heavy hitters with the time range each was seen in.
 ///
-/// A flat table of [`TOP_K`] slots searched by address hash; a miss replaces
-/// a slot holding the smallest count, found by a cursor that moves on from
-/// the last replacement (counts only grow, so a full turn of the cursor
-/// without a slot at the known minimum means the minimum has grown).
-#[derive(Debug, Default, Clone)]
+/// A flat table of [`TOP_K`] slots searched by a 32-bit tag of the address
+/// hash (the tags sit in one fixed array, compared all at once; a tag that
+/// matches is confirmed by the address); a miss replaces a slot holding the
+/// smallest count, found by a cursor that moves on from the last
+/// replacement (counts only grow, so a full turn of the cursor without a
+/// slot at the known minimum means the minimum has grown).
+#[derive(Debug, Clone)]
 pub(crate) struct TopK {
-    pub(super) hashes: Vec<u64>,
+    /// Tags of `items`, in the same order (past `items.len()`: unused).
+    pub(super) tags: [u32; TOP_K],
     pub(super) items: Vec<(IpAddr, Hit)>,
     pub(super) min: u64,
     pub(super) cursor: usize,
+}
+
+impl Default for TopK {
+    fn default() -> Self {
+        TopK {
+            tags: [0; TOP_K],
+            items: Vec::new(),
+            min: 0,
+            cursor: 0,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -28,23 +44,37 @@ pub(crate) struct Hit {
     pub last_ts: i64,
 }
 
+/// The tag of an address hash (its high half: the low bits pick buckets
+/// elsewhere, so the two stay independent).
+fn tag(h: u64) -> u32 {
+    (h >> 32) as u32
+}
+
 impl TopK {
-    /// Count one packet of `a` (whose [`hash_addr`] is `h`) at `ts`.
-    pub(super) fn add(&mut self, a: IpAddr, h: u64, ts: i64) {
-        // A mask of the matching slots, without early exit (a full table
-        // is a fixed-size array: the loop unrolls).
-        let mut found = 0u64;
-        if let Ok(full) = <&[u64; TOP_K]>::try_from(self.hashes.as_slice()) {
-            for (i, x) in full.iter().enumerate() {
-                found |= u64::from(*x == h) << i;
-            }
-        } else {
-            for (i, x) in self.hashes.iter().enumerate() {
-                found |= u64::from(*x == h) << (i & 63);
-            }
+    /// The slots whose tag is `t`, as a bit mask (only slots in use).
+    fn matching(&self, t: u32) -> u32 {
+        // Without early exit over a fixed-size array: compiled to a few
+        // vector compares.
+        let mut found = 0u32;
+        for (i, x) in self.tags.iter().enumerate() {
+            found |= u32::from(*x == t) << i;
         }
-        if found != 0 {
+        let used = self.items.len();
+        if used < TOP_K {
+            found &= (1u32 << used) - 1;
+        }
+        found
+    }
+
+    /// Count one packet of `a` (whose [`hash_addr`] is `h`) at `ts`.
+    ///
+    /// [`hash_addr`]: crate::sketch::hash_addr
+    pub(super) fn add(&mut self, a: IpAddr, h: u64, ts: i64) {
+        let t = tag(h);
+        let mut found = self.matching(t);
+        while found != 0 {
             let i = found.trailing_zeros() as usize;
+            found &= found - 1;
             if let Some((b, hit)) = self.items.get_mut(i) {
                 if *b == a {
                     hit.count += 1;
@@ -53,8 +83,11 @@ impl TopK {
                 }
             }
         }
-        if self.items.len() < TOP_K {
-            self.hashes.push(h);
+        let n = self.items.len();
+        if n < TOP_K {
+            if let Some(x) = self.tags.get_mut(n) {
+                *x = t;
+            }
             self.items.push((
                 a,
                 Hit {
@@ -67,14 +100,13 @@ impl TopK {
             return;
         }
         // Replace a slot at the minimum, inheriting its count (Space-Saving).
-        let n = self.items.len();
         let mut seen = 0;
         loop {
             let i = if self.cursor < n { self.cursor } else { 0 };
             self.cursor = if i + 1 < n { i + 1 } else { 0 };
             let at_min = self.items.get(i).is_some_and(|x| x.1.count <= self.min);
             if at_min {
-                if let (Some(slot), Some(hs)) = (self.items.get_mut(i), self.hashes.get_mut(i)) {
+                if let (Some(slot), Some(x)) = (self.items.get_mut(i), self.tags.get_mut(i)) {
                     *slot = (
                         a,
                         Hit {
@@ -83,7 +115,7 @@ impl TopK {
                             last_ts: ts,
                         },
                     );
-                    *hs = h;
+                    *x = t;
                 }
                 return;
             }
@@ -148,6 +180,23 @@ mod tests {
     }
 
     #[test]
+    fn addresses_sharing_a_tag_keep_slots_of_their_own() {
+        let mut t = TopK::default();
+        // The same hash for three addresses: only the address tells them apart.
+        let h = 0xDEAD_BEEF_0000_0001;
+        for _ in 0..2 {
+            t.add(a(1), h, 10);
+        }
+        t.add(a(2), h, 20);
+        for _ in 0..3 {
+            t.add(a(3), h, 30);
+        }
+        t.add(a(2), h, 40);
+        assert_eq!(t.items.len(), 3);
+        assert_eq!(t.within(0, 100, 5), vec![(a(3), 3), (a(1), 2), (a(2), 2)]);
+    }
+
+    #[test]
     fn a_late_heavy_hitter_takes_a_slot_and_the_table_stays_bounded() {
         let mut t = TopK::default();
         for i in 0..TOP_K as u32 {
@@ -157,7 +206,6 @@ mod tests {
             add(&mut t, 1000, 5);
         }
         assert_eq!(t.items.len(), TOP_K);
-        assert_eq!(t.hashes.len(), TOP_K);
         let top = t.within(0, 10, 1);
         assert_eq!(top[0].0, a(1000));
         // Space-Saving overestimates by at most the count it inherited.
