@@ -126,6 +126,17 @@ impl Distinct {
         }
     }
 
+    /// No values, keeping the room of an exact list.
+    pub fn emptied(self) -> Distinct {
+        match self {
+            Distinct::Exact(mut v) => {
+                v.clear();
+                Distinct::Exact(v)
+            }
+            _ => Distinct::default(),
+        }
+    }
+
     /// Heap bytes held.
     pub fn heap_bytes(&self) -> usize {
         match self {

@@ -81,6 +81,13 @@ pub(crate) struct Engine {
     detailed: usize,
     /// New sources to leave untracked before shedding again.
     shed_backoff: usize,
+    /// Room reused by [`Engine::shed_sources`] for the sources' last times
+    /// (allocating it anew at every shedding cost more than the shedding).
+    shed_scratch: Vec<i64>,
+    /// States of shed single-contact sources, whose (small) tables a new
+    /// source reuses: where every packet brings a new source, making and
+    /// dropping a dozen small tables per source was most of the time.
+    source_pool: Vec<SourceState>,
     limits: Limits,
     /// Ports that keep their series whatever the budgets (see [`Engine::protect`]).
     protected: Vec<(Proto, u16)>,
@@ -105,6 +112,8 @@ impl Engine {
             contacts: 0,
             detailed: 0,
             shed_backoff: 0,
+            shed_scratch: Vec::new(),
+            source_pool: Vec::new(),
         }
     }
 
@@ -260,6 +269,8 @@ impl Engine {
             s.zeek_ports = HashMap::default();
         }
         self.contacts = 0;
+        self.source_pool = Vec::new();
+        self.shed_scratch = Vec::new();
     }
 
     /// Heap bytes held, by part (approximate: tables by capacity, sketches
@@ -282,7 +293,9 @@ impl Engine {
         }
         let mut sources = table(self.sources.capacity(), size_of::<(IpAddr, SourceState)>());
         let mut contacts = 0;
-        for s in self.sources.values() {
+        sources += self.source_pool.capacity() * size_of::<SourceState>()
+            + self.shed_scratch.capacity() * 8;
+        for s in self.sources.values().chain(&self.source_pool) {
             contacts += table(s.contacts.capacity(), 8);
             sources += distinct(&s.targets)
                 + distinct(&s.ports)

@@ -106,13 +106,11 @@ impl Engine {
                 return false;
             }
         }
-        let s = self.sources.entry(k.src).or_insert_with(|| SourceState {
-            lambda: 1.0,
-            first_ts: ts,
-            last_ts: ts,
-            zeek_start: ts,
-            ..SourceState::default()
-        });
+        let pool = &mut self.source_pool;
+        let s = self
+            .sources
+            .entry(k.src)
+            .or_insert_with(|| SourceState::fresh(pool.pop(), ts));
         // Files of a rotated set may come in any order: the span is the
         // earliest and the latest contact, whatever the order they were read.
         s.first_ts = s.first_ts.min(ts);
@@ -146,22 +144,33 @@ impl Engine {
     /// to half the table.
     pub(super) fn shed_sources(&mut self) {
         let before = self.sources.len();
-        self.sources
-            .retain(|_, s| s.convicted.is_some() || s.first_contacts > 1);
+        let room = self.limits.sources / 2;
+        let pool = &mut self.source_pool;
+        self.sources.retain(|_, s| {
+            let keep = s.convicted.is_some() || s.first_contacts > 1;
+            if !keep && pool.len() < room {
+                pool.push(std::mem::take(s));
+            }
+            keep
+        });
         if self.sources.len() > self.limits.sources / 2 {
-            let mut last: Vec<i64> = self
-                .sources
-                .values()
-                .filter(|s| s.convicted.is_none())
-                .map(|s| s.last_ts)
-                .collect();
-            last.sort_unstable();
+            let mut last = std::mem::take(&mut self.shed_scratch);
+            last.clear();
+            last.extend(
+                self.sources
+                    .values()
+                    .filter(|s| s.convicted.is_none())
+                    .map(|s| s.last_ts),
+            );
             // Keep the most recent, down to half the table (so shedding is rare).
             let keep = (self.limits.sources / 2).saturating_sub(self.sources.len() - last.len());
-            let cut = last
-                .get(last.len().saturating_sub(keep))
-                .copied()
-                .unwrap_or(i64::MIN);
+            let at = last.len().saturating_sub(keep);
+            let cut = if at < last.len() {
+                *last.select_nth_unstable(at).1
+            } else {
+                i64::MIN
+            };
+            self.shed_scratch = last;
             self.sources
                 .retain(|_, s| s.convicted.is_some() || s.last_ts > cut);
         }
@@ -237,6 +246,57 @@ impl Engine {
 }
 
 impl SourceState {
+    /// The state of a new source first seen at `ts`, reusing the tables of
+    /// `old` (a shed source with a single contact: each table holds at most
+    /// one entry, in the room a new table takes for its first, so the tables
+    /// behave exactly as new ones, iteration order included).
+    pub(super) fn fresh(old: Option<SourceState>, ts: i64) -> SourceState {
+        let new = SourceState {
+            lambda: 1.0,
+            first_ts: ts,
+            last_ts: ts,
+            zeek_start: ts,
+            ..SourceState::default()
+        };
+        let Some(old) = old else {
+            return new;
+        };
+        let SourceState {
+            mut contacts,
+            mut probes,
+            mut top_ports,
+            mut top_targets,
+            mut zeek_pairs,
+            mut zeek_hosts,
+            mut zeek_ports,
+            mut bursts,
+            targets,
+            ports,
+            ..
+        } = old;
+        contacts.clear();
+        probes.clear();
+        top_ports.clear();
+        top_targets.clear();
+        zeek_pairs.clear();
+        zeek_hosts.clear();
+        zeek_ports.clear();
+        bursts.clear();
+        SourceState {
+            contacts,
+            probes,
+            top_ports,
+            top_targets,
+            zeek_pairs,
+            zeek_hosts,
+            zeek_ports,
+            bursts,
+            targets: targets.emptied(),
+            ports: ports.emptied(),
+            ..new
+        }
+    }
+
     /// A first contact at `ts`: it extends the burst it falls in (or next
     /// to), or starts one; past [`MAX_BURSTS`] the two closest of the later
     /// bursts merge, so the first and the latest stay as they were.
@@ -312,7 +372,10 @@ fn bump<K: std::hash::Hash + Eq>(m: &mut HashMap<K, u64>, k: K) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decode::tcp_flags;
+    use crate::engine::{Limits, ANSWER_US};
     use crate::fixture::{self, ip, RSTACK, SYN, SYNACK, US};
+    use crate::params::Key;
 
     const SCANNER: [u8; 4] = [10, 9, 9, 9];
 
@@ -461,5 +524,75 @@ mod tests {
         assert_eq!(m.len(), TOP_PER_SOURCE);
         assert_eq!(m[&0], 2);
         assert!(!m.contains_key(&999));
+    }
+
+    /// What a source's state shows: its probes in their order, its top
+    /// ports and targets in table order, bursts, spread and counts.
+    fn seen(s: &SourceState) -> String {
+        format!(
+            "{:?} {:?} {:?} {:?} {:?} {:?} {:?} {} {} {} {}",
+            s.probe_counts(),
+            s.probe_kinds(),
+            s.top_ports.iter().collect::<Vec<_>>(),
+            s.top_targets.iter().collect::<Vec<_>>(),
+            s.bursts,
+            s.targets,
+            s.ports,
+            s.contacts.len(),
+            s.first_contacts,
+            s.failures,
+            s.zeek_pairs.len(),
+        )
+    }
+
+    /// A scanner's mixed probes: SYN, FIN, NULL and UDP to several hosts and ports.
+    fn probes(e: &mut Engine, t0: i64) {
+        let flags = [SYN, tcp_flags::FIN, 0, SYN, SYN];
+        for (i, f) in flags.iter().enumerate() {
+            let n = i as u8;
+            let t = t0 + i64::from(n) * 1000;
+            e.packet(
+                t,
+                60,
+                &fixture::tcp(SCANNER, [10, 0, 2, n], 50000, 20 + u16::from(n), *f),
+                true,
+            );
+        }
+        e.packet(
+            t0 + 9000,
+            60,
+            &fixture::udp(SCANNER, [10, 0, 2, 9], 50001, 161),
+            true,
+        );
+        e.packet(
+            t0 + 4 * ANSWER_US,
+            60,
+            &fixture::udp([10, 0, 0, 1], [10, 0, 0, 2], 1, 2),
+            true,
+        );
+    }
+
+    #[test]
+    fn a_new_source_on_reused_tables_is_counted_as_on_new_ones() {
+        let small = Limits {
+            sources: 8,
+            ..Limits::FULL
+        };
+        // A spoofed flood: one contact per source, one source more than
+        // the table holds, so the single-contact sources are shed and their
+        // tables kept for reuse.
+        let mut reused = Engine::new(Key::Service, Some(US as u64), small);
+        for i in 0..9u8 {
+            let p = fixture::udp([172, 16, 0, i], [10, 0, 0, 1], 40000, 53);
+            reused.packet(i64::from(i), 60, &p, true);
+        }
+        assert_eq!(reused.stats.evicted_sources, 8);
+        assert!(!reused.source_pool.is_empty());
+        let mut fresh = Engine::new(Key::Service, Some(US as u64), small);
+        probes(&mut reused, 100);
+        probes(&mut fresh, 100);
+        let (a, b) = (&reused.sources[&ip(SCANNER)], &fresh.sources[&ip(SCANNER)]);
+        assert_eq!(seen(a), seen(b));
+        assert_eq!(a.probe_kinds().len(), 4, "{:?}", a.probe_kinds());
     }
 }
