@@ -10,41 +10,51 @@ import time
 
 WHERE = """## Where the time goes (profiles: `perf record -e cpu-clock` on the CLI, Chromium's profiler and traces for the page)
 
-- **Scan traffic, native engine in memory (4.2–5.7 M packets/s from run to run on this
-  shared machine, against 10 M; 2.5 M at the start).** The engine is bound by memory latency: every SYN is a first
-  contact (a lookup in its source's contact set, up to 64 Ki entries) and opens an attempt
-  (a line of the pending index); every answer looks one up. `perf annotate` of
-  `Engine::open` puts 55% of its samples on the two loads of the contact set's hash table
-  (control bytes, then the slot). Done: open attempts in a ring in arrival order with a
-  set-associative index keyed by a 64-bit flow hash, judged from the ring's old end; the
-  reader reads 64 KiB ahead into cache in order (42 → 9 ms to walk 256 MiB of records);
-  heavy hitters over a fixed-size table; the HyperLogLog estimate without `powi`; the
-  engine crate built at `opt-level = 3` (the page's other code stays optimised for size:
-  +8%). Tried and not kept: counting packets in batches of 16 after first reading the
-  table lines they need (so the misses overlap): no gain measurable above the noise
-  (4.9–5.0 against 4.8–5.7 M packets/s); a touch-ahead stride of 128 bytes (−20%) and of
-  16 or 256 KiB (no gain); a single-array contact set. The profile: first-contact
-  bookkeeping ~15%, the pending index ~13%, per-packet port work ~12%, heavy hitters ~9%,
-  distinct counts ~7%, framing and decoding ~8%. End to end the CLI can do better than the
-  engine in memory (3.5–6.5 M packets/s on the 1 GB scan file from run to run): its reader
-  thread's copy leaves each 1 MiB chunk in cache, while the in-memory run also pays for
-  reading 256 MiB from RAM. The engine in wasm runs at 0.71–0.91× native on scan traffic
-  from run to run (the same memory-bound hot spots). Next: a first-contact table of our own, one cache line per lookup, whose lines can
-  be read ahead for a batch (hashbrown's layout cannot be).
+- **Scan traffic, native engine in memory (2.1–2.9 M packets/s from run to run on
+  2026-11-30, against 10 M; 2.5 M at the start).** This machine is shared and its speed
+  drifts: the build that measured 4.2–5.7 M on 2026-11-27 measures 2.5–2.7 M on
+  2026-11-30. Counted with `valgrind --tool=cachegrind` on the first 32 MiB of
+  `scan-256M.pcap` (419,430 packets; the same count whatever the machine's load): 7,772
+  instructions a packet for the whole run (8,314 before heavy hitters compared 32-bit
+  tags in one fixed array), and, with the last-level cache set to this CPU's 4 MiB L2,
+  about 24 misses a packet: the pending index ~5, the input ~4 (read in order, which the
+  hardware fetches ahead), the contact sets and the conversations' table most of the
+  rest. The engine is bound by memory latency: every SYN is a first contact (a lookup in
+  its source's contact set, up to 64 Ki entries), opens an attempt (a line of the pending
+  index) and records a conversation; every answer looks one up. Done: open attempts in a
+  ring in arrival order with a set-associative index keyed by a 64-bit flow hash, judged
+  from the ring's old end; the reader reads 64 KiB ahead into cache in order (42 → 9 ms
+  to walk 256 MiB of records); heavy hitters over a fixed-size table, found by tags; the
+  HyperLogLog estimate without `powi`; the engine crate built at `opt-level = 3`. Tried
+  and not kept, each against the code before it in paired runs: counting packets in
+  batches of 16 after first reading the table lines they need (no gain above the noise);
+  a touch-ahead stride of 128 bytes (−20%) and of 16 or 256 KiB (no gain); a single-array
+  contact set; index buckets aligned to their cache line (9% fewer simulated misses, 5%
+  slower); a table of our own for the UDP flows and conversations, one array probed in
+  order, one line a lookup where the map reads two (2.5% slower, while leaving the
+  conversation out altogether, which changes results, measured 11% faster: the cost is
+  not the lines it reads). Prefetch instructions proper need `unsafe`, which the
+  workspace forbids. The engine in wasm runs at 0.77–0.91× native on scan traffic from
+  run to run (the same memory-bound hot spots). 10 M packets/s would need about 100 ns a
+  packet on this machine: under two misses to memory.
 - **The default command (with SHA-256) on real traffic.** The release profile's
   `opt-level = "s"` (for the wasm) applied to `sha2` and to the CLI itself: the default
   command spent 2.38 s of CPU on `real-1G.pcap`, most of it hashing. The CLI and every
   dependency are now built at `opt-level = 3` (the page's own package, and so its
-  link-time pass, stays at "s": the gzipped wasm grew from 0.54 to 0.57 MB), and the hash
-  runs on a thread of its own over the reader's buffers, shared, each handed back by
-  whichever of hash and analysis is done last: 1.18 s of CPU, the hash itself at
-  ~1.76 GB/s (sha2 0.10 uses the CPU's SHA instructions when it finds them; ring's
-  assembly measured the same: ~1.9 GB/s over a buffer in cache, ~1.05 GB/s streaming from
-  RAM; OpenSSL ~1.77 GB/s). The 1.25× target is not met and cannot be with one SHA-256
-  stream: the hash takes ~0.6 s of one core per GB, more than the whole analysis of real
-  traffic (~0.43 s per GB), so two free cores give ~1.4× at best; on this shared machine,
-  with the second core busy, 2.4×. The page hashes after the answer, in wasm without SHA
-  instructions: ~210 MB/s.
+  link-time pass, stays at "s"), and the hash runs on a thread of its own over the
+  reader's buffers, shared, each handed back by whichever of hash and analysis is done
+  last. The 1.25× target cannot be met on this CPU: SHA-256 is one sequential stream,
+  and one core here hashes at most 1.78 GB/s (`openssl speed -evp sha256`, 1 MiB
+  blocks; sha2 0.10 uses the same SHA instructions and ring's assembly measured the
+  same), 0.60 s for `real-1G.pcap`, while the whole analysis of it takes 0.31–0.33 s:
+  the hash alone is 1.8× the analysis, and 1.25× would need 2.6 GB/s. In the default
+  command the hashing thread runs at 1.2–1.4 GB/s (its data arrive from the other core's
+  cache, and the two threads share the machine's two cores with the kernel's copies).
+  Tried and not kept: reads of 1 MiB instead of 8 MiB (1.006× in paired runs), and the
+  hashing thread reading the file on its own into a buffer that stays in its own cache
+  (1.01×; it would also hash bytes other than those analysed if the file changed
+  between the two reads). The page hashes after the answer, in wasm without SHA
+  instructions: ~250 MB/s.
 - **Mixed traffic, native engine in memory (3.0–3.4 GB/s; 4.0–4.9 GB/s end to end on 1 GB).**
   The in-memory run streams the whole input from RAM (the touch-ahead reads every line:
   ~18% of the profile); heavy hitters ~8%; coarsening merges ~5% (the grid steps up from
@@ -59,6 +69,20 @@ WHERE = """## Where the time goes (profiles: `perf record -e cpu-clock` on the C
   (0.42 s) is within 10% of the bare 8 MiB-slice reader (0.39 s) but not of
   `file.stream()` (0.34 s in this run; the two bare readers trade places from run to run).
   On scan traffic the app is engine-bound (about 1 s of its 1.26 s).
+- **Time on the `wide` capture (every packet a new source).** `perf` put 45% of the
+  engine's time in glibc's allocator (`_int_malloc` 19%, `malloc_consolidate` 11%, frees
+  the rest), and DHAT counted 12 allocations a packet: each new source made a dozen small
+  tables (its contacts, probes, top ports and targets, bursts, spread windows), and
+  shedding the single-contact sources freed them again. A new source now takes the
+  tables of a shed single-contact source (each holds at most one entry, in the room a new
+  table takes for its first, so they behave as new ones, iteration order included; a
+  test checks a reused state against a new one): the engine in memory went from 0.39 to
+  0.69 M packets/s, `wide-1G.pcap` through the CLI from 27.3 to 13.6 s (paired runs),
+  peak RSS unchanged (100 → 101 MiB), reports byte-identical on every shared capture and
+  on the benchmark files. Tried and not kept: mimalloc as the CLI's allocator (1.64× on
+  the engine in memory, but its return of freed memory to the system made each 8 MiB
+  read fault its pages in again: mixed-1G.pcap end to end 0.41 → 2.34 s; turning that
+  off needs an environment variable or `unsafe`, and doubled the RSS of mixed).
 - **Memory and responsiveness on the `wide` capture (every port busy, 65 Ki sources).**
   CLI: 101 MiB RSS at 1 GB (201 MiB at the start), 14–16 s (186 s). In the browser:
   42–52 MiB of wasm memory (117 MiB before), first chart 97–136 ms (324 ms), no task
