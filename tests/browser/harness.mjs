@@ -68,6 +68,10 @@ export async function dropFile(page, name, bytes, target = '[data-testid="drop-z
 
 /** Drop several files at once (a rotated capture set). */
 export async function dropFiles(page, files, target = '[data-testid="drop-zone"]') {
+  // As a person would: onto a page that shows its drop zone and listens for
+  // drops (a busy machine can take seconds to start the app).
+  await page.waitForSelector(target, { state: 'attached' });
+  await page.waitForSelector('html[data-drop="ready"]', { state: 'attached' });
   const payload = files.map((f) => ({ name: f.name, b64: Buffer.from(f.bytes).toString('base64') }));
   await page.evaluate(({ payload, target }) => {
     const dt = new DataTransfer();

@@ -176,7 +176,8 @@ test('the analyst path: drop, top finding, save its packets, its scanners, copy 
   let actions = 0;
   const act = async (f) => { actions += 1; return f(); };
   await act(() => dropFile(page, 'sample.pcap', fs.readFileSync(sample)));
-  assert.equal(await waitState(page, ['done']), 'done');
+  const state = await waitState(page, ['done', 'error']);
+  if (state !== 'done') assert.fail(await page.textContent('[data-testid="error"]'));
   // The top finding is the sweep; its detail opens in view.
   await act(() => page.click('[data-testid="spike-row"]'));
   await page.waitForSelector('[data-testid="spike-detail"]');
