@@ -144,16 +144,16 @@ impl Engine {
     /// to half the table.
     pub(super) fn shed_sources(&mut self) {
         let before = self.sources.len();
-        let room = self.limits.sources / 2;
+        let half = self.limits.sources / 2;
         let pool = &mut self.source_pool;
         self.sources.retain(|_, s| {
             let keep = s.convicted.is_some() || s.first_contacts > 1;
-            if !keep && pool.len() < room {
+            if !keep && pool.len() < half {
                 pool.push(std::mem::take(s));
             }
             keep
         });
-        if self.sources.len() > self.limits.sources / 2 {
+        if self.sources.len() > half {
             let mut last = std::mem::take(&mut self.shed_scratch);
             last.clear();
             last.extend(
@@ -163,7 +163,7 @@ impl Engine {
                     .map(|s| s.last_ts),
             );
             // Keep the most recent, down to half the table (so shedding is rare).
-            let keep = (self.limits.sources / 2).saturating_sub(self.sources.len() - last.len());
+            let keep = half.saturating_sub(self.sources.len() - last.len());
             let at = last.len().saturating_sub(keep);
             let cut = if at < last.len() {
                 *last.select_nth_unstable(at).1

@@ -17,24 +17,13 @@ const _: () = assert!(TOP_K <= 32);
 /// smallest count, found by a cursor that moves on from the last
 /// replacement (counts only grow, so a full turn of the cursor without a
 /// slot at the known minimum means the minimum has grown).
-#[derive(Debug, Clone)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct TopK {
     /// Tags of `items`, in the same order (past `items.len()`: unused).
     pub(super) tags: [u32; TOP_K],
     pub(super) items: Vec<(IpAddr, Hit)>,
     pub(super) min: u64,
     pub(super) cursor: usize,
-}
-
-impl Default for TopK {
-    fn default() -> Self {
-        TopK {
-            tags: [0; TOP_K],
-            items: Vec::new(),
-            min: 0,
-            cursor: 0,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy)]
