@@ -3,8 +3,8 @@
 
 use crate::chart::Metric;
 use crate::components::{
-    confirm_view, failure_view, progress_view, scanner_clicks, DiffPanel, Findings, PortTable,
-    ScannerDetail, SettingsPanel, Share, Shared, SpikeDetail, Summary, Timeline,
+    confirm_view, failure_view, partial_view, progress_view, scanner_clicks, DiffPanel, Findings,
+    PortTable, ScannerDetail, SettingsPanel, Share, Shared, SpikeDetail, Summary, Timeline,
 };
 use crate::dom::{fetch_blob, fetch_target, file_list, html_attr, location_hash};
 use crate::format::{pcap_name, port_label};
@@ -215,6 +215,21 @@ pub fn app() -> Html {
     use_effect_with(state.phase.as_str(), |phase| {
         html_attr("data-state", Some(phase))
     });
+    // <html data-evidence=…>: `exact` once the evidence pass has counted the
+    // findings, `estimates` where it could not, `pending` until then.
+    let evidence = state.report.as_ref().map(|r| match &r.evidence {
+        Some(e) if e.exact => "exact",
+        Some(_) => "estimates",
+        None => "pending",
+    });
+    use_effect_with(evidence, |e| html_attr("data-evidence", *e));
+    // The same for a comparison's baseline.
+    let base_evidence = state
+        .compare
+        .as_ref()
+        .and_then(|c| c.report.as_ref())
+        .map(|r| if r.exact() { "exact" } else { "pending" });
+    use_effect_with(base_evidence, |e| html_attr("data-compare-evidence", *e));
     // After "Compare with a baseline…", the next file dropped or chosen is
     // the baseline.
     let armed = use_state(|| false);
@@ -331,6 +346,7 @@ pub fn app() -> Html {
             <SettingsPanel on_apply={on_settings} initial={fragment.settings.clone()} />
             { progress_view(&state, on_cancel) }
             { failure_view(&state) }
+            { partial_view(&state) }
             { result_view(&state, handlers(&state, &running)) }
             <div class="overlay" aria-hidden="true">{"Drop to analyse"}</div>
         </div>
@@ -351,7 +367,7 @@ fn result_view(state: &State, h: Handlers) -> Html {
     let can_save = state.zoom_limit.is_none();
     html! {
         <>
-            <Summary report={report.clone()} shared={state.shared} />
+            <Summary report={report.clone()} shared={state.shared} cut={state.cut.is_some()} />
             <Share report={report.clone()} settings={state.settings.clone()} shared={state.shared}
                 partial={!state.shared && !matches!(state.phase, Phase::Done)}
                 link={state.link.clone().map(Shared)} on_anonymise={h.anonymise.clone()} {view}
@@ -371,7 +387,8 @@ fn result_view(state: &State, h: Handlers) -> Html {
             // the section waits for the first finding or the end.
             if !matches!(state.phase, Phase::Loading { .. }) || !report.spikes.is_empty() || !report.scanners.is_empty() {
                 <div class="findings-wrap" onclick={scanner_clicks(&report, h.scanner.clone())}>
-                    <Findings report={report.clone()} selected={state.spike} on_spike={h.spike.clone()} utc={state.utc} />
+                    <Findings report={report.clone()} selected={state.spike} on_spike={h.spike.clone()} utc={state.utc}
+                        partial={state.cut.is_some()} />
                 </div>
             }
             if let Some(i) = state.scanner {

@@ -29,6 +29,30 @@ pub fn fmt_bytes(b: u64) -> String {
     }
 }
 
+/// A count, or an estimate marked as one: `1500`, `≈1687`.
+pub fn fmt_count(n: u64, estimated: bool) -> String {
+    if estimated {
+        format!("≈{n}")
+    } else {
+        n.to_string()
+    }
+}
+
+/// A rate of packets or bits per second: `22/s`, `9.5 k/s`, `1.20 M/s`.
+pub fn fmt_rate(x: f64) -> String {
+    if x >= 1e9 {
+        format!("{:.2} G", x / 1e9)
+    } else if x >= 1e6 {
+        format!("{:.2} M", x / 1e6)
+    } else if x >= 1e3 {
+        format!("{:.1} k", x / 1e3)
+    } else if x >= 10.0 || x == x.trunc() {
+        format!("{x:.0} ")
+    } else {
+        format!("{x:.1} ")
+    }
+}
+
 /// `tcp/445`: how the page names a port (table rows, links, chart labels).
 pub fn port_label(p: &PortReport) -> String {
     format!("{}/{}", p.proto, p.port)
@@ -91,6 +115,16 @@ pub fn notes_csv(notes: &[Annotation]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn estimates_say_so_and_rates_read_in_units() {
+        assert_eq!(fmt_count(1500, false), "1500");
+        assert_eq!(fmt_count(1687, true), "≈1687");
+        assert_eq!(fmt_rate(22.0), "22 ");
+        assert_eq!(fmt_rate(2.5), "2.5 ");
+        assert_eq!(fmt_rate(9504.0), "9.5 k");
+        assert_eq!(fmt_rate(1_200_000.0), "1.20 M");
+    }
 
     #[test]
     fn widths_and_sizes_read_as_a_person_would_write_them() {

@@ -4,7 +4,9 @@
 use super::{CopyButton, Shared};
 use crate::chart;
 use crate::dom::{window_text, zone_at};
+use crate::format::{fmt_bytes, fmt_count, fmt_rate};
 use crate::hooks::use_scrolled_into_view;
+use portspike_core::decode::Proto;
 use portspike_core::report::{AddrCount, Report};
 use yew::prelude::*;
 
@@ -26,9 +28,42 @@ pub fn spike_detail(props: &DetailProps) -> Html {
     let Some(sp) = props.report.spikes.get(props.index) else {
         return html! {};
     };
-    let list = |v: &[AddrCount]| -> Html {
-        html! { <ol>{ for v.iter().map(|a| html!{ <li>{format!("{} ({} packets)", a.addr, a.packets)}</li> }) }</ol> }
+    let list = |v: &[AddrCount], est: bool| -> Html {
+        html! { <ol>{ for v.iter().map(|a| {
+            let bytes = a.bytes.map(|b| format!(", {}", fmt_bytes(b))).unwrap_or_default();
+            html!{ <li data-testid="talker" data-addr={a.addr.clone()} data-packets={a.packets.to_string()}
+                title={a.wireshark_filter.clone()}>
+                {format!("{} ({} packets{bytes})", a.addr, fmt_count(a.packets, est))}</li> }
+        }) }</ol> }
     };
+    let exact = props.report.exact();
+    // Which way the talkers count: to the port, or (backscatter) from it.
+    let way = if sp.direction.as_deref() == Some("from_port") {
+        "from"
+    } else {
+        "to"
+    };
+    let port = format!("{}/{}", sp.proto, sp.port);
+    let (src_head, dst_head) = if exact {
+        (
+            format!("Top sources (packets {way} {port} in this window)"),
+            format!("Top destinations (packets {way} {port} in this window)"),
+        )
+    } else {
+        (
+            "Top sources (≈ estimates until counted)".to_string(),
+            "Top destinations (≈ estimates until counted)".to_string(),
+        )
+    };
+    let rates = sp.rates.as_ref().map(|r| {
+        format!(
+            "peak {}packets/s · {}bit/s; mean {}packets/s · {}bit/s",
+            fmt_rate(r.peak_pps),
+            fmt_rate(r.peak_bps),
+            fmt_rate(r.mean_pps),
+            fmt_rate(r.mean_bps)
+        )
+    });
     let f = &sp.flags;
     let save = {
         let on_save = props.on_save.clone();
@@ -39,17 +74,31 @@ pub fn spike_detail(props: &DetailProps) -> Html {
         <section class="detail" data-testid="spike-detail" aria-label="Finding detail" ref={node}>
             <h2>{format!("{} on {}/{} · {}", sp.kind, sp.proto, sp.port, window_text(sp.start_ts, sp.end_ts, props.utc))}</h2>
             <div class="detail-grid">
-                <div><h3 title="The busiest clients active in the window; their counts are over the whole capture">{"Top sources (packets in the whole capture)"}</h3>{list(&sp.top_sources)}</div>
-                <div><h3 title="The busiest servers active in the window; their counts are over the whole capture">{"Top destinations (packets in the whole capture)"}</h3>{list(&sp.top_destinations)}</div>
+                <div><h3 title="Each address's packets as its own filter selects them (hover an address for the filter)">{src_head}</h3>{list(&sp.top_sources, sp.estimated("top_sources"))}</div>
+                <div><h3 title="Each address's packets as its own filter selects them (hover an address for the filter)">{dst_head}</h3>{list(&sp.top_destinations, sp.estimated("top_destinations"))}</div>
                 <div><h3>{"In this window"}</h3>
                     <ul>
-                        <li>{format!("{} packets, {} attempts, {} failed, {} completed", sp.packets, sp.attempts, sp.failures, sp.completed)}</li>
+                        <li data-testid="finding-packets">{format!("{} packets{}, {} attempts, {} failed, {} completed", sp.packets,
+                            sp.bytes.map(|b| format!(" ({})", fmt_bytes(b))).unwrap_or_default(), sp.attempts, sp.failures, sp.completed)}</li>
                         <li>{format!("{} {} observed vs {:.1} expected (score {:.1})", sp.observed, sp.metric, sp.baseline, sp.score)}</li>
-                        <li>{format!("{} sources → {} destinations", sp.sources, sp.destinations)}</li>
-                        <li>{format!("flags: SYN {} · SYN-ACK {} · RST {} · FIN {} · other {}", f.syn, f.synack, f.rst, f.fin, f.other)}</li>
+                        <li data-testid="finding-spread">{format!("{} sources → {} destinations", fmt_count(sp.sources, sp.estimated("sources")), fmt_count(sp.destinations, sp.estimated("destinations")))}</li>
+                        if sp.proto == Proto::Tcp {
+                            <li>{format!("flags: SYN {} · SYN-ACK {} · RST {} · FIN {} · other {}", f.syn, f.synack, f.rst, f.fin, f.other)}</li>
+                        }
+                        if let Some(n) = sp.answers {
+                            <li data-testid="finding-answers">{format!("{n} packets the other way ({} {port})", if way == "to" { "from" } else { "to" })}</li>
+                        }
+                        if let Some(r) = rates { <li data-testid="finding-rates">{r}</li> }
                     </ul>
                 </div>
             </div>
+            <p class="evidence-state" data-testid="evidence-state" data-exact={exact.to_string()}>{
+                match &props.report.evidence {
+                    Some(e) if e.exact => "Every number here is the count its Wireshark filter selects in this window.".to_string(),
+                    Some(e) => format!("≈ marks estimates: {}", e.note.clone().unwrap_or_default()),
+                    None => "≈ marks estimates: counting each finding's packets exactly…".to_string(),
+                }
+            }</p>
             if sp.episodes.len() > 1 {
                 <div class="episodes">
                     <h3 title="Bursts of one kind on this port closer than ten minutes are one incident">{format!("{} episodes of one incident", sp.episodes.len())}</h3>
@@ -120,19 +169,22 @@ pub fn scanner_detail(props: &ScannerDetailProps) -> Html {
                             {format!("{}–{} {zone}: {} first contacts", at(b.first_ts), at(b.last_ts), b.contacts)}</li>
                     }) }</ol>
                     <p>{format!("detected {} {zone} by {} after {} first contacts", at(sc.detected_ts), sc.method, sc.contacts_at_detection)}</p></div>
-                <div><h3 title="Hosts it contacted, by first contacts (the busiest 10)">{format!("Targets ({})", sc.targets)}</h3>
+                <div><h3 title="Hosts it contacted, by first contacts (the busiest 10)">{format!("Targets ({})", fmt_count(sc.targets, sc.estimated("targets")))}</h3>
                     <ol>{ for sc.top_targets.iter().map(|t| html! {
                         <li data-testid="scanner-target" data-addr={t.addr.clone()}>{format!("{} ({} first contacts)", t.addr, t.attempts)}</li>
                     }) }</ol></div>
-                <div><h3 title="Ports it contacted, by first contacts (the busiest 10)">{format!("Ports ({})", sc.ports)}</h3>
+                <div><h3 title="Ports it contacted, by first contacts (the busiest 10)">{format!("Ports ({})", fmt_count(sc.ports, sc.estimated("ports")))}</h3>
                     <ol>{ for sc.top_ports.iter().map(|p| html! {
                         <li data-testid="scanner-port" data-port={format!("{}/{}", p.proto, p.port)}>{format!("{}/{} ({} first contacts)", p.proto, p.port, p.attempts)}</li>
                     }) }</ol></div>
-                <div><h3 title="How it probed, and what came back (counts over the whole capture)">{"Probes and outcomes"}</h3>
+                <div><h3 title="How it probed (the packets its probe filter selects), and what came back">{"Probes and outcomes"}</h3>
                     <ul>
                         <li data-testid="scanner-probes">{ if sc.probe_counts.is_empty() { sc.probes.join(", ") } else {
                             sc.probe_counts.iter().map(|p| format!("{} {}", p.probe, p.contacts)).collect::<Vec<_>>().join(" · ") } }</li>
                         <li data-testid="scanner-outcomes">{format!("{} first contacts: {} answered, {} failed", sc.attempts, answered, sc.failures)}</li>
+                        if !sc.open_ports.is_empty() {
+                            <li data-testid="scanner-open">{format!("answered on {}", sc.open_ports.iter().map(|o| format!("{}/{} ({} hosts)", o.proto, o.port, o.hosts)).collect::<Vec<_>>().join(", "))}</li>
+                        }
                         if let Some(e) = &sc.evidence { <li>{e.clone()}</li> }
                     </ul></div>
             </div>

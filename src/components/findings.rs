@@ -4,7 +4,7 @@
 use super::Shared;
 use crate::chart;
 use crate::dom::{save, window_text, zone_at};
-use crate::format::kind_help;
+use crate::format::{fmt_count, kind_help};
 use portspike_core::report::{Report, SpikeReport};
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
@@ -17,6 +17,9 @@ pub struct FindingsProps {
     pub on_spike: Callback<usize>,
     /// Times in UTC (else the browser's zone).
     pub utc: bool,
+    /// Only part of the capture was read (a cancelled read).
+    #[prop_or_default]
+    pub partial: bool,
 }
 
 /// Surges listed as they are; more are folded behind their count.
@@ -59,7 +62,7 @@ pub fn findings(props: &FindingsProps) -> Html {
                 <td data-label="When">{window_text(sp.start_ts, sp.end_ts, props.utc)}
                     if episodes > 1 { <span class="episodes" title="Bursts of one kind on this port close in time: one incident">{format!(" · {episodes} episodes")}</span> }</td>
                 <td data-label="Observed" class="num">{format!("{} {} vs {:.0} expected", sp.observed, sp.metric, sp.baseline)}</td>
-                <td data-label="Sources → destinations" class="num">{format!("{} → {}", sp.sources, sp.destinations)}</td>
+                <td data-label="Sources → destinations" class="num">{format!("{} → {}", fmt_count(sp.sources, sp.estimated("sources")), fmt_count(sp.destinations, sp.estimated("destinations")))}</td>
                 <td data-label="Top sources" class="long">{who.join(", ")}</td>
                 <td data-label="Score" class="num">{format!("{:.1}", sp.score)}</td>
             </tr>
@@ -109,7 +112,7 @@ pub fn findings(props: &FindingsProps) -> Html {
                 <td><strong>{&sc.source}</strong></td>
                 <td title="How it probed: syn (half-open), connect (full handshakes), fin, null, xmas, ack, udp">{sc.probes.join(", ")}</td>
                 <td class="num" title="Contacts: the first packets to a new (host, port); failed: refused, unreachable or unanswered">{format!("{} contacts, {} failed", sc.attempts, sc.failures)}</td>
-                <td class="num" title="Distinct hosts and ports it contacted">{format!("{} targets, {} ports", sc.targets, sc.ports)}</td>
+                <td class="num" title="Distinct hosts and ports it contacted">{format!("{} targets, {} ports", fmt_count(sc.targets, sc.estimated("targets")), fmt_count(sc.ports, sc.estimated("ports")))}</td>
                 <td>{{
                     let tz = zone_at(sc.detected_ts, props.utc);
                     format!("detected {} {} ({})", chart::hms_at(sc.detected_ts, tz), chart::zone_name(tz), sc.method)
@@ -124,7 +127,11 @@ pub fn findings(props: &FindingsProps) -> Html {
                 <button class="button secondary small" data-testid="export-csv-scanners" onclick={export_scanners}>{"Scanners CSV"}</button>
             </h2>
             if r.spikes.is_empty() && r.scanners.is_empty() {
-                <p class="note">{"No port spikes and no scanners in this capture."}</p>
+                <p class="note" data-testid="no-findings">{ if props.partial {
+                    "No port spikes and no scanners in the part read; the rest of the capture was never read."
+                } else {
+                    "No port spikes and no scanners in this capture."
+                } }</p>
             }
             if !attacks.is_empty() {
                 <div class="table-scroll"><table class="cards">{head.clone()}<tbody>{rows(&attacks)}</tbody></table></div>

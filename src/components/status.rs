@@ -61,6 +61,26 @@ pub fn progress_view(state: &State, on_cancel: Callback<MouseEvent>) -> Html {
     }
 }
 
+/// A read cancelled part-way: how much of the capture the results cover,
+/// and that the rest was never read (so never "clean").
+pub fn partial_view(state: &State) -> Html {
+    let (Some((bytes, total)), Phase::Cancelled) = (state.cut, &state.phase) else {
+        return html! {};
+    };
+    let upto = state
+        .report
+        .as_ref()
+        .and_then(|r| r.capture.last_ts)
+        .map(|t| format!(", up to {}", crate::dom::iso(t)))
+        .unwrap_or_default();
+    html! {
+        <section class="partial" data-testid="partial" role="status">
+            <p>{format!("Partial: {} of {} read{upto}. Cancelled: what follows covers only that part, with its numbers as first estimates; the rest of the capture was never read.",
+                fmt_bytes(bytes as u64), fmt_bytes(total as u64))}</p>
+        </section>
+    }
+}
+
 pub fn failure_view(state: &State) -> Html {
     let capture_error = state
         .report

@@ -12,6 +12,9 @@ pub struct SummaryProps {
     pub report: Shared<Report>,
     /// From a result link: no capture here to hash.
     pub shared: bool,
+    /// The read was cancelled part-way: no hash will come.
+    #[prop_or_default]
+    pub cut: bool,
 }
 
 #[function_component(Summary)]
@@ -32,6 +35,8 @@ pub fn summary(props: &SummaryProps) -> Html {
             .join(", ")
     } else if props.shared {
         "–".to_string()
+    } else if props.cut {
+        "not computed (the read was cancelled)".to_string()
     } else {
         "computing…".to_string()
     };

@@ -451,6 +451,12 @@ impl Inbox {
                 note_memory(p.memory);
                 d.dispatch(Action::Link(Rc::new(p)));
             }
+            FromWorker::Evidence { json } => match serde_json::from_str(&json) {
+                Ok(x) => d.dispatch(Action::Evidence(Box::new(x))),
+                Err(e) => d.dispatch(Action::Failed(format!(
+                    "the worker's exact counts did not parse: {e}"
+                ))),
+            },
             FromWorker::Hashed { index, sha256 } => d.dispatch(Action::Hashed(index, sha256)),
             FromWorker::Failed { message } => {
                 warm_later(self.running.clone());
@@ -509,6 +515,11 @@ impl Inbox {
             }
             FromWorker::Hashed { index, sha256 } => {
                 self.later.dispatch(Action::CompareHashed(index, sha256))
+            }
+            FromWorker::Evidence { json } => {
+                if let Ok(x) = serde_json::from_str(&json) {
+                    self.later.dispatch(Action::CompareEvidence(Box::new(x)));
+                }
             }
             FromWorker::Failed { message } => self.later.dispatch(Action::CompareFailed(message)),
             _ => {}

@@ -197,6 +197,7 @@ impl FromWorker {
                 .set("phases", phases.as_str())
                 .set("memory", *memory)
                 .done(),
+            FromWorker::Evidence { json } => Obj::new("evidence").set("json", json.as_str()).done(),
             FromWorker::Hashed { index, sha256 } => Obj::new("hashed")
                 .set("index", *index as f64)
                 .set("sha256", sha256.as_str())
@@ -282,6 +283,7 @@ impl FromWorker {
                 phases: s("phases"),
                 memory: n("memory"),
             },
+            "evidence" => FromWorker::Evidence { json: s("json") },
             "hashed" => FromWorker::Hashed {
                 index: n("index") as usize,
                 sha256: text(data, "sha256")?,

@@ -85,6 +85,9 @@ pub enum FromWorker {
         phases: String,
         memory: f64,
     },
+    /// The findings counted exactly (the evidence pass, after `Done`): JSON
+    /// of [`Exact`](super::Exact).
+    Evidence { json: String },
     /// The SHA-256 of file `index`, hashed in a second read after the answer.
     Hashed { index: usize, sha256: String },
     /// The report packed for a result link (`share::encode_result`).

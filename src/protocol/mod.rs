@@ -30,6 +30,19 @@ pub const PORTS_PAGE: usize = 4096;
 /// Largest pcap an extract produces.
 pub const EXTRACT_LIMIT: usize = 256 << 20;
 
+/// Entries each evidence table holds exactly in the page (a tenth of the
+/// command line's: the worker's memory is bounded).
+pub const EVIDENCE_EXACT_UP_TO: usize = 100_000;
+
+/// What the evidence pass changes in a report: its findings and scanners
+/// counted exactly, and whether it could.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Exact {
+    pub spikes: Vec<portspike_core::report::SpikeReport>,
+    pub scanners: Vec<portspike_core::report::ScannerReport>,
+    pub evidence: Option<portspike_core::report::EvidenceState>,
+}
+
 /// The page's analysis settings, as the user typed them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Settings {

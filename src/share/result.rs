@@ -5,8 +5,8 @@
 use super::{MAX_TS_US, RESULT_LIMIT};
 use portspike_core::diff::Diff;
 use portspike_core::report::{
-    Annotation, CaptureSummary, Generator, ParamsEcho, Pattern, PortReport, Problem, Report,
-    ScannerReport, SeriesReport, Sketch, SpikeReport, Totals,
+    Annotation, CaptureSummary, EvidenceState, Generator, ParamsEcho, Pattern, PortReport, Problem,
+    Report, ScannerReport, SeriesReport, Sketch, SpikeReport, Totals,
 };
 use serde::Serialize;
 use std::io::Read;
@@ -126,6 +126,8 @@ pub fn anonymise(r: &mut Report, salt: u64) {
             .chain(s.top_destinations.iter_mut())
         {
             a.addr = name(&a.addr);
+            // A talker's filter names its address.
+            a.wireshark_filter = String::new();
         }
     }
     for s in &mut r.scanners {
@@ -135,6 +137,7 @@ pub fn anonymise(r: &mut Report, salt: u64) {
         }
         // A filter names the scanner's address: it cannot travel hashed.
         s.wireshark_filter = String::new();
+        s.probe_filter = String::new();
     }
     r.params.detection.home.clear();
     r.params.detection.allow.clear();
@@ -167,6 +170,7 @@ pub fn encode_result(r: &Report, salt: Option<u64>) -> Packed {
         spikes: r.spikes.clone(),
         scanners: r.scanners.clone(),
         annotations: r.annotations.clone(),
+        evidence: r.evidence.clone(),
     };
     if let Some(salt) = salt {
         anonymise(&mut head, salt);
@@ -247,6 +251,7 @@ fn pack(head: &Report, ports: &[PortReport], series: usize) -> String {
         spikes,
         scanners,
         annotations,
+        evidence,
     } = head;
     #[derive(Serialize)]
     struct Out<'a> {
@@ -261,6 +266,8 @@ fn pack(head: &Report, ports: &[PortReport], series: usize) -> String {
         scanners: &'a [ScannerReport],
         #[serde(skip_serializing_if = "<[Annotation]>::is_empty")]
         annotations: &'a [Annotation],
+        #[serde(skip_serializing_if = "Option::is_none")]
+        evidence: &'a Option<EvidenceState>,
     }
     struct Ports<'a>(&'a [PortReport], usize);
     impl Serialize for Ports<'_> {
@@ -314,6 +321,7 @@ fn pack(head: &Report, ports: &[PortReport], series: usize) -> String {
         spikes,
         scanners,
         annotations,
+        evidence,
     };
     deflate_b64(&out)
 }

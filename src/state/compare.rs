@@ -2,7 +2,7 @@
 //! capture before a moment against what follows, or a link's diff; and the
 //! actions that make, fill and end them.
 
-use super::{with_sha, Action, Phase, State};
+use super::{with_exact, with_sha, Action, Phase, State};
 use portspike_core::diff::Diff;
 use portspike_core::report::Report;
 use std::rc::Rc;
@@ -101,6 +101,11 @@ impl State {
             Action::CompareHashed(i, sha) => {
                 if let Some(c) = &mut self.compare {
                     c.report = c.report.as_ref().map(|r| Rc::new(with_sha(r, i, sha)));
+                }
+            }
+            Action::CompareEvidence(x) => {
+                if let Some(c) = &mut self.compare {
+                    c.report = c.report.as_ref().map(|r| Rc::new(with_exact(r, *x)));
                 }
             }
             Action::CompareAlign(tod) => {

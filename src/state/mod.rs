@@ -86,6 +86,8 @@ pub struct State {
     pub compare: Option<Compare>,
     /// The analyst's notes on the capture (source `analyst`).
     pub notes: Vec<Annotation>,
+    /// A read cancelled part-way: bytes read of the total.
+    pub cut: Option<(f64, f64)>,
 }
 
 /// A window of the capture re-read at a finer bin width.
@@ -133,6 +135,8 @@ pub enum Action {
     Shared(Box<Report>),
     /// The SHA-256 of file `.0`, computed after the report.
     Hashed(usize, String),
+    /// The findings counted exactly, after the report.
+    Evidence(Box<protocol::Exact>),
     ZoomLimit(Option<String>),
     /// The address's fragment changed (a link pasted into an open tab).
     Fragment(Box<share::Fragment>),
@@ -147,6 +151,8 @@ pub enum Action {
     CompareFailed(String),
     /// The SHA-256 of the baseline's file `.0`.
     CompareHashed(usize, String),
+    /// The baseline's findings counted exactly.
+    CompareEvidence(Box<protocol::Exact>),
     /// Align the timelines by time of day (true) or at their starts.
     CompareAlign(bool),
     /// Stop comparing.
@@ -192,6 +198,7 @@ impl State {
             link: None,
             compare: None,
             notes: Vec::new(),
+            cut: None,
         }
     }
 
@@ -362,6 +369,18 @@ impl State {
     }
 }
 
+/// A report with its findings counted exactly (the same findings in the
+/// same order, so a selection stays; anything else leaves it as it was).
+fn with_exact(r: &Report, x: protocol::Exact) -> Report {
+    let mut r = r.clone();
+    if x.spikes.len() == r.spikes.len() && x.scanners.len() == r.scanners.len() {
+        r.spikes = x.spikes;
+        r.scanners = x.scanners;
+        r.evidence = x.evidence;
+    }
+    r
+}
+
 /// A report with file `i`'s SHA-256 set.
 fn with_sha(r: &Report, i: usize, sha: String) -> Report {
     let mut r = r.clone();
@@ -385,11 +404,14 @@ impl Reducible for State {
                 | Action::Shared(_)
                 | Action::Fragment(_)
                 | Action::Hashed(..)
+                | Action::Evidence(_)
                 | Action::CompareDone(_)
                 | Action::CompareHashed(..)
+                | Action::CompareEvidence(_)
         );
         match action {
             Action::Start(name) => {
+                s.cut = None;
                 s.phase = Phase::Loading {
                     name,
                     bytes: 0.0,
@@ -433,8 +455,19 @@ impl Reducible for State {
                 s.failure = Some(msg);
             }
             Action::Cancel => {
-                if matches!(s.phase, Phase::Loading { .. }) {
+                if let Phase::Loading { bytes, total, .. } = s.phase {
                     s.phase = Phase::Cancelled;
+                    // What was read stays on screen, said to be only that:
+                    // its numbers are the first pass's, the rest unread.
+                    s.cut = Some((bytes, total));
+                    if let Some(r) = &s.report {
+                        let mut r = (**r).clone();
+                        portspike_core::evidence::unavailable(
+                            &mut r,
+                            "the read was cancelled: the findings' numbers are the first pass's estimates over the part read",
+                        );
+                        s.report = Some(Rc::new(r));
+                    }
                 }
             }
             Action::Select(i) => {
@@ -476,10 +509,16 @@ impl Reducible for State {
                     s.report = Some(Rc::new(with_sha(r, i, sha)));
                 }
             }
+            Action::Evidence(x) => {
+                if let Some(r) = &s.report {
+                    s.report = Some(Rc::new(with_exact(r, *x)));
+                }
+            }
             a @ (Action::CompareStart(_)
             | Action::CompareDone(_)
             | Action::CompareFailed(_)
             | Action::CompareHashed(..)
+            | Action::CompareEvidence(_)
             | Action::CompareAlign(_)
             | Action::CompareClear
             | Action::CompareShared(_)

@@ -100,6 +100,9 @@ pub(crate) async fn analyze(
     if !readable {
         return Ok(());
     }
+    // The findings are out; now each finding's window read again and
+    // counted exactly, then the result link with those numbers.
+    super::window::evidence(s).await;
     // The answer is out; now each file's SHA-256, read a second time so the
     // hash never slows the analysis down.
     for (k, (blob, _)) in files.iter().enumerate() {
@@ -250,6 +253,12 @@ impl Run {
         let p = &mut self.phases;
         p.wait = t0 - self.started - p.first_slice - p.copy - p.engine - p.preview;
         let (mut report, index) = self.a.finish_with_index();
+        if files.is_empty() {
+            portspike_core::evidence::unavailable(
+                &mut report,
+                "a capture fetched from an address is read once: the findings' numbers are the first pass's estimates",
+            );
+        }
         // The ports first, a page at a time; then the rest of the report.
         let ports = std::mem::take(&mut report.ports);
         for page in ports.chunks(protocol::PORTS_PAGE) {

@@ -8,6 +8,7 @@ use crate::protocol::{self, Extracted, FromWorker, Target, WindowAsk};
 use js_sys::Uint8Array;
 use portspike_core::decode::Proto;
 use portspike_core::engine::Limits;
+use portspike_core::evidence::Evidence;
 use portspike_core::window::{Extract, Selection};
 use portspike_core::Analyzer;
 use std::cell::RefCell;
@@ -152,6 +153,81 @@ pub(crate) async fn extract(s: &Shared, name: String, target: Target, t0: i64, t
         note,
     });
     post(FromWorker::Extract { name, result });
+}
+
+/// The evidence pass: each finding's window read again (the byte ranges
+/// the index names, or the whole file where it is compressed) and counted
+/// exactly; the kept report takes the counts and the page gets them.
+pub(crate) async fn evidence(s: &Shared) {
+    type Plan = Vec<(Blob, Vec<u8>, Option<(u64, u64)>)>;
+    let (mut e, plan): (Evidence, Plan) = {
+        let s = s.borrow();
+        let Some(kept) = s.kept.as_ref() else {
+            return;
+        };
+        let e = Evidence::new(&kept.report, protocol::EVIDENCE_EXACT_UP_TO);
+        let mut plan = Vec::new();
+        // Nothing to count: no finding, no scanner.
+        let files = if e.is_empty() {
+            &[][..]
+        } else {
+            &kept.files[..]
+        };
+        for ((blob, _), index) in files.iter().zip(&kept.index) {
+            match index.as_ref().and_then(|ix| e.ranges(ix)) {
+                Some(ranges) => plan.extend(
+                    ranges
+                        .into_iter()
+                        .map(|(pre, a, b)| (blob.clone(), pre.to_vec(), Some((a, b)))),
+                ),
+                None => plan.push((blob.clone(), Vec::new(), None)),
+            }
+        }
+        (e, plan)
+    };
+    let mut bytes = Vec::new();
+    let mut failed = None;
+    for (blob, pre, range) in plan {
+        let part = match range {
+            Some((a, b)) => blob.slice_with_f64_and_f64(a as f64, b as f64),
+            None => Ok(blob.clone()),
+        };
+        e.begin(&pre);
+        let read = match part {
+            Ok(part) => {
+                read_slices(s, &part, |arr, _| {
+                    in_pieces(arr, &mut bytes, |piece, _| e.feed(piece))
+                })
+                .await
+            }
+            Err(err) => Err(err),
+        };
+        if let Err(err) = read {
+            failed = Some(format!(
+                "the capture could not be read again ({}): the findings' numbers are the first pass's estimates",
+                error_text(&err)
+            ));
+            break;
+        }
+    }
+    let exact = {
+        let mut s = s.borrow_mut();
+        let Some(kept) = s.kept.as_mut() else {
+            return;
+        };
+        match failed {
+            None => e.apply(&mut kept.report),
+            Some(why) => portspike_core::evidence::unavailable(&mut kept.report, &why),
+        }
+        protocol::Exact {
+            spikes: kept.report.spikes.clone(),
+            scanners: kept.report.scanners.clone(),
+            evidence: kept.report.evidence.clone(),
+        }
+    };
+    post(FromWorker::Evidence {
+        json: serde_json::to_string(&exact).unwrap_or_default(),
+    });
 }
 
 /// The capture before `at` against what follows: both parts analysed with

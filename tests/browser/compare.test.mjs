@@ -60,7 +60,9 @@ test('the sample against its first 8 minutes: tcp/445 grew, drawn over its basel
   assert.deepEqual(rows.map((r) => `${r.port} ${r.change}`),
     cliDiff.ports.slice(0, rows.length).map((p) => `${p.proto}/${p.port} ${p.change}`));
 
-  // Its Export JSON is the diff the CLI writes (files named as dropped).
+  // Its Export JSON is the diff the CLI writes (files named as dropped),
+  // once both captures' findings are counted exactly.
+  await page.waitForSelector('html[data-evidence="exact"][data-compare-evidence="exact"]', { state: 'attached' });
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-diff-json"]')]);
   const exported = JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
   assert.equal(exported.schema, 'portspike.diff/1');

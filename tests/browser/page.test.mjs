@@ -158,9 +158,17 @@ test('a long analysis shows progress and can be cancelled', async () => {
   await page.click('[data-testid="cancel"]');
   assert.equal(await waitState(page, ['cancelled']), 'cancelled');
   assert.equal(await page.$('[data-testid="progress"]'), null);
+  // It says what was read, and never that the rest is clean.
+  const partial = await page.textContent('[data-testid="partial"]');
+  assert.match(partial, /^Partial: [\d.]+ [kMG]?B of 4\d\d\.\d\d MB read, up to \d{4}-\d\d-\d\dT/);
+  assert.match(partial, /the rest of the capture was never read/);
+  assert.doesNotMatch(await page.textContent('body'), /in this capture\./);
+  assert.match(await page.textContent('[data-testid="summary"]'), /not computed \(the read was cancelled\)/);
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.evidence), 'estimates');
   // The page stays usable.
   await page.click('[data-testid="sample-button"]');
   assert.equal(await waitState(page, ['done']), 'done');
+  assert.equal(await page.$('[data-testid="partial"]'), null);
   await page.close();
 });
 
@@ -217,6 +225,8 @@ test('findings: the sample sweep is explained, zooms the timeline, and exports l
   await page.click('[data-testid="reset-zoom"]');
   await page.waitForFunction((t) => document.querySelector('[data-testid="timeline"]').dataset.t0 === t, String(full[0]));
 
+  // Exported once the findings are counted exactly (as the CLI counts them).
+  await page.waitForSelector('html[data-evidence="exact"]', { state: 'attached' });
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-json"]')]);
   const exported = JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
   assert.deepEqual(exported, expected);
@@ -256,6 +266,7 @@ test('CSV and PNG exports: the CSV equals the CLI, the PNG has the canvas size a
   await page.goto(server.url);
   await page.click('[data-testid="sample-button"]');
   await waitState(page, ['done']);
+  await page.waitForSelector('html[data-evidence="exact"]', { state: 'attached' });
   const [d1] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-csv"]')]);
   assert.equal(fs.readFileSync(await d1.path(), 'utf8'), csv);
   const [d2] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-png"]')]);

@@ -1,5 +1,6 @@
 //! `portspike`: the port-spike engine on the command line.
 
+mod evidence;
 mod fleet;
 
 use anyhow::{Context, Result};
@@ -496,6 +497,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             // would double every figure without a word.
             let mut seen = std::collections::HashSet::new();
             let mut skipped: Vec<String> = Vec::new();
+            // The files read, in order, to read each finding's window again.
+            let mut read: Vec<&std::path::Path> = Vec::new();
+            let mut stdin = false;
             for file in &files {
                 let name = file.display().to_string();
                 if name != "-" {
@@ -508,6 +512,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
                 let input: Box<dyn Read + Send> = if name == "-" {
                     a.begin_file("-", 0, None);
+                    stdin = true;
                     Box::new(std::io::stdin())
                 } else {
                     if file.is_dir() {
@@ -521,6 +526,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         .map(|n| n.to_string_lossy().into_owned())
                         .unwrap_or(name.clone());
                     a.begin_file(&base, len, None);
+                    read.push(file);
                     Box::new(f)
                 };
                 // Reading runs on its own thread, a few chunks ahead, into
@@ -588,8 +594,24 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 .collect::<Vec<_>>()
                 .join(", ");
             progress.clear();
-            let mut report = a.finish();
+            let (mut report, index) = a.finish_with_index();
             duplicate_warnings(&mut report, &skipped);
+            if read_failed {
+                evidence::unavailable(
+                    &mut report,
+                    "the capture could not be read to its end: the findings' numbers are the first pass's estimates",
+                );
+            } else if stdin {
+                evidence::unavailable(
+                    &mut report,
+                    "standard input cannot be read twice: the findings' numbers are the first pass's estimates",
+                );
+            } else {
+                let with_index: Vec<_> = read.iter().copied().zip(index).collect();
+                if let Err(e) = evidence::exact(&mut report, &with_index) {
+                    evidence::unavailable(&mut report, &format!("{e:#}"));
+                }
+            }
             print_report(&report, json, csv, top)?;
             if let Some(e) = &report.capture.error {
                 let at = e
@@ -911,7 +933,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
-                let r = read_file(file, &name, params.clone(), !no_hash)?.finish();
+                let (mut r, index) =
+                    read_file(file, &name, params.clone(), !no_hash)?.finish_with_index();
+                if let Err(e) = evidence::exact(
+                    &mut r,
+                    &[(file.as_path(), index.into_iter().next().flatten())],
+                ) {
+                    evidence::unavailable(&mut r, &format!("{e:#}"));
+                }
                 if let Some(e) = &r.capture.error {
                     eprintln!(
                         "portspike: {name}: {} (what came before is compared)",
@@ -987,13 +1016,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Cmd::Bench { file, repeat } => {
             let bytes =
                 std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            let mut best = f64::INFINITY;
-            let mut packets = 0;
+            // The detection pass, and apart from it the evidence pass (each
+            // finding's window counted again, here from memory).
+            let (mut best, mut evidence) = (f64::INFINITY, f64::INFINITY);
+            let (mut packets, mut findings) = (0, 0);
             for _ in 0..repeat.max(1) {
                 let t = std::time::Instant::now();
-                let r = portspike_core::analyze_bytes(&bytes, Params::default());
+                let mut a = Analyzer::new(Params::default());
+                a.feed(&bytes);
+                let mut r = a.finish();
                 best = best.min(t.elapsed().as_secs_f64());
+                let t = std::time::Instant::now();
+                portspike_core::evidence::over_bytes(
+                    &mut r,
+                    &bytes,
+                    portspike_core::evidence::EXACT_UP_TO,
+                );
+                evidence = evidence.min(t.elapsed().as_secs_f64());
                 packets = r.capture.packets;
+                findings = r.spikes.len() + r.scanners.len();
             }
             println!(
                 "{}",
@@ -1003,6 +1044,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     "seconds": best,
                     "bytes_per_s": bytes.len() as f64 / best,
                     "packets_per_s": packets as f64 / best,
+                    "findings": findings,
+                    "evidence_seconds": evidence,
                 })
             );
             Ok(ExitCode::SUCCESS)
@@ -1180,6 +1223,15 @@ fn print_report(report: &Report, json: bool, csv: Option<CsvKind>, top: usize) -
     Ok(())
 }
 
+/// A count, or an estimate marked as one (`≈1687`).
+fn count(n: u64, estimated: bool) -> String {
+    if estimated {
+        format!("≈{n}")
+    } else {
+        n.to_string()
+    }
+}
+
 fn fmt_ts(us: i64) -> String {
     portspike_core::export::human(us)
 }
@@ -1273,8 +1325,8 @@ fn write_table(out: &mut impl Write, r: &Report, top: usize) -> std::io::Result<
             s.metric,
             s.baseline,
             s.score,
-            s.sources,
-            s.destinations,
+            count(s.sources, s.estimated("sources")),
+            count(s.destinations, s.estimated("destinations")),
             who.join(", ")
         )?;
     }
@@ -1287,11 +1339,21 @@ fn write_table(out: &mut impl Write, r: &Report, top: usize) -> std::io::Result<
             s.probes.join("/"),
             s.attempts,
             s.failures,
-            s.targets,
-            s.ports,
+            count(s.targets, s.estimated("targets")),
+            count(s.ports, s.estimated("ports")),
             fmt_ts(s.detected_ts),
             s.method,
             if s.allowlisted { "  [allowlisted]" } else { "" }
+        )?;
+    }
+    if let Some(e) = r.evidence.as_ref().filter(|e| !e.exact) {
+        // Said where the numbers are: they are not all counts.
+        writeln!(
+            out,
+            "estimates ≈ {}",
+            e.note
+                .as_deref()
+                .unwrap_or("the findings were not counted again")
         )?;
     }
     writeln!(out)?;

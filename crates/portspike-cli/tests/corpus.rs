@@ -89,6 +89,24 @@ fn stdin_gives_the_same_report_as_the_file() {
     let b: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(a["ports"], b["ports"]);
     assert_eq!(a["capture"]["packets"], b["capture"]["packets"]);
+    // Standard input cannot be read twice: its findings keep the first
+    // pass's estimates, marked, and the report says why.
+    assert_eq!(a["evidence"]["exact"], true);
+    assert_eq!(b["evidence"]["exact"], false);
+    assert!(b["evidence"]["note"]
+        .as_str()
+        .unwrap()
+        .starts_with("standard input cannot be read twice"));
+    let scanner = &b["scanners"][0];
+    assert!(scanner["estimated"]
+        .as_array()
+        .is_some_and(|e| !e.is_empty()));
+    let table = Command::new(env!("CARGO_BIN_EXE_portspike"))
+        .args(["analyze", "-"])
+        .stdin(std::fs::File::open(&f).unwrap())
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&table.stdout).contains("estimates ≈ standard input"));
 }
 
 #[test]

@@ -393,7 +393,9 @@ mod tests {
     #[test]
     fn chunk_sizes_do_not_change_the_report() {
         let bytes = fixture::incident();
-        let whole = crate::analyze_bytes(&bytes, Params::default());
+        let mut one = Analyzer::new(Params::default());
+        one.feed(&bytes);
+        let whole = one.finish();
         for size in [1, 7, 4096] {
             let mut a = Analyzer::new(Params::default());
             for c in bytes.chunks(size) {

@@ -28,6 +28,7 @@ pub mod decode;
 pub mod detect;
 pub mod diff;
 pub mod engine;
+pub mod evidence;
 pub mod export;
 #[cfg(test)]
 mod fixture;
@@ -55,9 +56,12 @@ pub const PREVIEW_PORTS: usize = 2000;
 /// that a preview is quick to build, send and parse.
 pub const PREVIEW_SERIES: usize = 20;
 
-/// Analyse a whole in-memory capture in one call.
+/// Analyse a whole in-memory capture in one call, its findings' numbers
+/// counted exactly (the [`evidence`] pass).
 pub fn analyze_bytes(bytes: &[u8], params: Params) -> Report {
     let mut a = Analyzer::new(params);
     a.feed(bytes);
-    a.finish()
+    let mut report = a.finish();
+    evidence::over_bytes(&mut report, bytes, evidence::EXACT_UP_TO);
+    report
 }

@@ -79,7 +79,10 @@ fn chunked(bytes: &[u8], cuts: &[usize], params: Params) -> portspike_core::repo
         a.feed(&bytes[prev..c]);
         prev = c;
     }
-    a.finish()
+    // Complete as `analyze_bytes` makes it: the findings counted exactly.
+    let mut r = a.finish();
+    portspike_core::evidence::over_bytes(&mut r, bytes, portspike_core::evidence::EXACT_UP_TO);
+    r
 }
 
 #[test]
@@ -181,7 +184,15 @@ proptest! {
         for b in bytes.chunks(1) {
             a.feed(b);
         }
-        prop_assert_eq!(a.finish(), whole);
+        // The evidence pass fed a byte at a time too.
+        let mut r = a.finish();
+        let mut e = portspike_core::evidence::Evidence::new(&r, portspike_core::evidence::EXACT_UP_TO);
+        e.begin(&[]);
+        for b in bytes.chunks(1) {
+            e.feed(b);
+        }
+        e.apply(&mut r);
+        prop_assert_eq!(r, whole);
     }
 
     #[test]

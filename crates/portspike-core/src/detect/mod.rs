@@ -7,8 +7,8 @@
 mod scanners;
 mod spikes;
 
-pub(crate) use scanners::scanners;
 pub use scanners::sort_scanners;
+pub(crate) use scanners::{scan_kind, scanners};
 pub(crate) use spikes::port_spikes;
 
 use crate::bins::Cell;

@@ -54,6 +54,27 @@ pub fn sort_scanners(v: &mut [ScannerReport]) {
     });
 }
 
+/// `vertical` (many ports of few hosts), `horizontal` (one port of many
+/// hosts) or `mixed`, from the distinct targets and ports, the first
+/// contacts and those of the busiest port and the busiest target.
+pub(crate) fn scan_kind(
+    targets: u64,
+    ports: u64,
+    contacts: u64,
+    port_max: u64,
+    target_max: u64,
+) -> &'static str {
+    let n = contacts.max(1) as f64;
+    let (port_share, target_share) = (port_max as f64 / n, target_max as f64 / n);
+    if ports >= 5 && (targets <= 2 || target_share >= 0.8) {
+        "vertical"
+    } else if targets >= 5 && (ports <= 2 || port_share >= 0.8) {
+        "horizontal"
+    } else {
+        "mixed"
+    }
+}
+
 fn scanner(
     addr: &IpAddr,
     s: &SourceState,
@@ -64,17 +85,13 @@ fn scanner(
 ) -> ScannerReport {
     let targets = s.targets.estimate();
     let ports = s.ports.estimate();
-    // Shares of the busiest port and target among the first contacts.
-    let n = s.first_contacts.max(1) as f64;
-    let port_share = s.top_ports.values().copied().max().unwrap_or(0) as f64 / n;
-    let target_share = s.top_targets.values().copied().max().unwrap_or(0) as f64 / n;
-    let kind = if ports >= 5 && (targets <= 2 || target_share >= 0.8) {
-        "vertical"
-    } else if targets >= 5 && (ports <= 2 || port_share >= 0.8) {
-        "horizontal"
-    } else {
-        "mixed"
-    };
+    let kind = scan_kind(
+        targets,
+        ports,
+        s.first_contacts,
+        s.top_ports.values().copied().max().unwrap_or(0),
+        s.top_targets.values().copied().max().unwrap_or(0),
+    );
     let mut top_ports: Vec<PortAttempts> = s
         .top_ports
         .iter()
@@ -146,6 +163,16 @@ fn scanner(
         answered: Some(s.answered),
         wireshark_filter: crate::window::Selection::host(*addr, s.first_ts, s.last_ts + 1)
             .wireshark_filter(),
+        probe_filter: String::new(),
+        open_ports: Vec::new(),
+        // Until the evidence pass counts them: distinct counts from sketches,
+        // the first ports and targets a source tried.
+        estimated: super::spikes::sketched(&[
+            ("targets", targets, Some(crate::sketch::REL_ERROR)),
+            ("ports", ports, Some(crate::sketch::REL_ERROR)),
+            ("top_ports", u64::MAX, None),
+            ("top_targets", u64::MAX, None),
+        ]),
     }
 }
 

@@ -224,6 +224,8 @@ fn finding(
             .map(|(addr, packets)| AddrCount {
                 addr: addr.to_string(),
                 packets,
+                bytes: None,
+                wireshark_filter: String::new(),
             })
             .collect()
     };
@@ -267,7 +269,50 @@ fn finding(
         failures: u64::from(w.failures),
         completed: u64::from(w.completed),
         episodes,
+        bytes: None,
+        direction: Some(direction_of(first.kind).into()),
+        answers: None,
+        rates: None,
+        // Until the evidence pass counts them: distinct counts from the
+        // window's sketches, talkers from the port's heavy hitters.
+        estimated: sketched(&[
+            (
+                "sources",
+                w.sources.estimate(),
+                Some(crate::sketch::REL_ERROR),
+            ),
+            (
+                "destinations",
+                w.destinations.estimate(),
+                Some(crate::sketch::REL_ERROR),
+            ),
+            ("top_sources", u64::MAX, None),
+            ("top_destinations", u64::MAX, None),
+        ]),
     })
+}
+
+/// Which way a finding's talkers count: backscatter is about the answers a
+/// port sends, every other kind about the packets sent to it.
+pub(crate) fn direction_of(kind: SpikeKind) -> &'static str {
+    if kind == SpikeKind::Backscatter {
+        "from_port"
+    } else {
+        "to_port"
+    }
+}
+
+/// Fields marked as estimates: those of `(field, value, bound)` whose value
+/// is past what a sketch counts exactly.
+pub(crate) fn sketched(fields: &[(&str, u64, Option<f64>)]) -> Vec<crate::report::Estimate> {
+    fields
+        .iter()
+        .filter(|(_, v, _)| *v > crate::sketch::EXACT as u64)
+        .map(|(f, _, e)| crate::report::Estimate {
+            field: (*f).to_string(),
+            rel_error: *e,
+        })
+        .collect()
 }
 
 /// A port's rhythm: its ordinary bursts (start, size), when there are at

@@ -130,6 +130,7 @@ pub(crate) fn build(i: &Inputs<'_>, max_ports: usize, series_top: usize) -> Repo
         spikes,
         scanners,
         annotations,
+        evidence: None,
     }
 }
 

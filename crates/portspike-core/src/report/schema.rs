@@ -23,6 +23,42 @@ pub struct Report {
     /// (pcapng `opt_comment`, `source: "capture"`) and an analyst's own.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub annotations: Vec<Annotation>,
+    /// Extension: whether the findings' numbers were counted exactly by the
+    /// evidence pass (see [`crate::evidence`]); absent in reports from before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<EvidenceState>,
+}
+
+/// Whether the evidence pass ran: every number on a finding is then the
+/// count its own Wireshark filter selects, except the fields a finding
+/// lists in its `estimated`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceState {
+    /// The pass read every finding's window again.
+    pub exact: bool,
+    /// Why it did not, or what it could not cover.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A field of a finding whose number is an estimate, not a count, with its
+/// relative error bound where one is known.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Estimate {
+    pub field: String,
+    pub rel_error: Option<f64>,
+}
+
+/// Packet and bit rates of a finding's packets in its window: the mean over
+/// the window, and the peak over intervals of `interval_us` from its start.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Rates {
+    pub interval_us: u64,
+    pub peak_ts: i64,
+    pub peak_pps: f64,
+    pub peak_bps: f64,
+    pub mean_pps: f64,
+    pub mean_bps: f64,
 }
 
 /// A note on a point or a stretch of the timeline.
@@ -169,12 +205,25 @@ pub struct Episode {
 pub struct AddrCount {
     pub addr: String,
     pub packets: u64,
+    /// Extension: the bytes of those packets, and the filter selecting them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub wireshark_filter: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AddrAttempts {
     pub addr: String,
     pub attempts: u64,
+}
+
+/// A port that answered a scanner, and how many of the hosts it probed there did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenPort {
+    pub proto: Proto,
+    pub port: u16,
+    pub hosts: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -228,6 +277,23 @@ pub struct SpikeReport {
     /// lists them; the finding's window spans them all. Empty for one episode.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub episodes: Vec<Episode>,
+    /// Extension (evidence pass): the bytes of the packets the filter selects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
+    /// Extension: which way `sources`, `destinations` and the top talkers
+    /// count: `to_port` (packets to the port) or `from_port` (from it, for
+    /// backscatter: the answers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direction: Option<String>,
+    /// Extension (evidence pass): packets the other way (answers to a
+    /// `to_port` finding).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answers: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rates: Option<Rates>,
+    /// Extension: the fields above that are estimates, not counts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub estimated: Vec<Estimate>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -274,6 +340,16 @@ pub struct ScannerReport {
     /// its last contact in Wireshark/tshark.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub wireshark_filter: String,
+    /// Extension (evidence pass): selects its probes, the packets its
+    /// `attempts`, `targets`, `ports` and top lists count.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub probe_filter: String,
+    /// Extension (evidence pass): the ports that answered its probes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub open_ports: Vec<OpenPort>,
+    /// Extension: the fields that are estimates, not counts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub estimated: Vec<Estimate>,
 }
 
 /// A stretch of a scanner's activity.
@@ -296,6 +372,18 @@ impl SpikeReport {
     pub fn is_attack(&self) -> bool {
         self.kind.is_attack()
     }
+
+    /// `field` is an estimate (listed in `estimated`), not a count.
+    pub fn estimated(&self, field: &str) -> bool {
+        self.estimated.iter().any(|e| e.field == field)
+    }
+}
+
+impl ScannerReport {
+    /// `field` is an estimate (listed in `estimated`), not a count.
+    pub fn estimated(&self, field: &str) -> bool {
+        self.estimated.iter().any(|e| e.field == field)
+    }
 }
 
 impl Report {
@@ -305,6 +393,11 @@ impl Report {
         let mut order: Vec<usize> = (0..self.spikes.len()).collect();
         order.sort_by_key(|i| !self.spikes.get(*i).is_some_and(SpikeReport::is_attack));
         order
+    }
+
+    /// Every number on its findings is a count (the evidence pass ran).
+    pub fn exact(&self) -> bool {
+        self.evidence.as_ref().is_some_and(|e| e.exact)
     }
 
     /// The (first) capture file's SHA-256, once known.

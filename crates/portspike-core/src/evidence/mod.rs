@@ -1,0 +1,713 @@
+//! The evidence pass: every number on a finding counted exactly.
+//!
+//! Detection runs in one streaming pass on sketches: distinct counts from
+//! HyperLogLog, talkers from a port's heavy hitters over the whole capture.
+//! Once the findings are known, [`Evidence`] reads each finding's window
+//! again (the byte ranges the capture's time index names, see
+//! [`Evidence::ranges`], or the whole input where there is no index) and
+//! counts, in the finding's own Wireshark filter and direction, what the
+//! report then says: packets and bytes, distinct sources and destinations,
+//! the top talkers with their own filters, the TCP flag mix, the packets the
+//! other way, peak and mean rates; for a scanner, its probes (the packets
+//! its `probe_filter` selects), the hosts and ports they tried and which
+//! answered. Each table holds at most [`EXACT_UP_TO`] entries per finding;
+//! past that the count is a sketch's, and the field is listed in the
+//! finding's `estimated`.
+
+use crate::capture::{Index, Reader};
+use crate::compress::Input;
+use crate::decode::{self, tcp_flags as F, Decoded, Packet, Proto, L4};
+use crate::detect::epoch;
+use crate::params::Key;
+use crate::report::{
+    AddrAttempts, AddrCount, Estimate, EvidenceState, Flags, OpenPort, PortAttempts, ProbeCount,
+    Rates, Report, ScannerReport, SpikeKind, SpikeReport,
+};
+use crate::sketch::{hash_addr, Distinct, REL_ERROR};
+use crate::window::Selection;
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+/// Entries each table of a finding holds exactly (addresses of a finding's
+/// talkers, a scanner's contacts): past it, counts are estimates.
+pub const EXACT_UP_TO: usize = 1_000_000;
+
+/// Talkers listed per finding, and ports and targets per scanner.
+pub const TOP: usize = 10;
+
+/// At most this many rate intervals per finding (a longer window gets
+/// longer intervals).
+const MAX_INTERVALS: i64 = 100_000;
+
+/// The evidence pass over one report's findings and scanners.
+#[derive(Debug)]
+pub struct Evidence {
+    spikes: Vec<SpikeTally>,
+    scanners: Vec<ScannerTally>,
+    input: Input,
+    reader: Reader,
+}
+
+impl Evidence {
+    /// A pass for `report`'s findings, each table exact up to `limit`
+    /// entries ([`EXACT_UP_TO`] unless memory is tighter).
+    pub fn new(report: &Report, limit: usize) -> Self {
+        let key = report.params.key;
+        Evidence {
+            spikes: report
+                .spikes
+                .iter()
+                .map(|s| SpikeTally::new(s, key, limit))
+                .collect(),
+            scanners: report
+                .scanners
+                .iter()
+                .filter_map(|s| ScannerTally::new(s, limit))
+                .collect(),
+            input: Input::new(),
+            reader: Reader::new(),
+        }
+    }
+
+    /// Nothing to count: the report has no finding and no scanner.
+    pub fn is_empty(&self) -> bool {
+        self.spikes.is_empty() && self.scanners.is_empty()
+    }
+
+    /// The time windows to read, `[t0, t1)` µs.
+    pub fn windows(&self) -> Vec<(i64, i64)> {
+        self.spikes
+            .iter()
+            .map(|s| (s.sel.t0_us, s.sel.t1_us))
+            .chain(self.scanners.iter().map(|s| (s.t0, s.t1)))
+            .collect()
+    }
+
+    /// The byte ranges of one file holding every window, each with its
+    /// preamble, overlapping ranges merged so no packet is read twice;
+    /// `None` when the index cannot serve (read the whole file then).
+    pub fn ranges<'a>(&self, index: &'a Index) -> Option<Vec<(&'a [u8], u64, u64)>> {
+        let mut all: Vec<(usize, u64, u64)> = Vec::new();
+        for (t0, t1) in self.windows() {
+            all.extend(index.ranges(t0, t1)?);
+        }
+        all.sort_by_key(|r| (r.1, r.2));
+        let mut merged: Vec<(usize, u64, u64)> = Vec::new();
+        for r in all {
+            match merged.last_mut() {
+                Some(last) if last.0 == r.0 && r.1 <= last.2 => last.2 = last.2.max(r.2),
+                _ => merged.push(r),
+            }
+        }
+        Some(
+            merged
+                .into_iter()
+                .map(|(p, a, b)| {
+                    let pre = index.preambles.get(p).map(Vec::as_slice);
+                    (pre.unwrap_or_default(), a, b)
+                })
+                .collect(),
+        )
+    }
+
+    /// Start a byte range (or a whole file, with an empty preamble): a fresh
+    /// reader, given the range's preamble.
+    pub fn begin(&mut self, preamble: &[u8]) {
+        self.end();
+        self.input = Input::new();
+        self.reader = Reader::new();
+        self.feed(preamble);
+    }
+
+    /// The next bytes of the current range or file.
+    pub fn feed(&mut self, bytes: &[u8]) {
+        let Evidence {
+            spikes,
+            scanners,
+            input,
+            reader,
+        } = self;
+        input.feed(bytes, &mut |b| {
+            reader.feed(b, &mut |f| {
+                count_frame(spikes, scanners, f.ts_ns, f.orig_len, f.linktype, f.data)
+            })
+        });
+    }
+
+    /// End of the current range or file (a record cut at its end is judged
+    /// as the first pass judged it).
+    fn end(&mut self) {
+        let Evidence {
+            spikes,
+            scanners,
+            input,
+            reader,
+        } = self;
+        input.finish(&mut |b| {
+            reader.feed(b, &mut |f| {
+                count_frame(spikes, scanners, f.ts_ns, f.orig_len, f.linktype, f.data)
+            })
+        });
+        reader.finish_with(&mut |f| {
+            count_frame(spikes, scanners, f.ts_ns, f.orig_len, f.linktype, f.data)
+        });
+    }
+
+    /// Put the exact figures into the report the pass was made for.
+    pub fn apply(mut self, report: &mut Report) {
+        self.end();
+        for (s, t) in report.spikes.iter_mut().zip(self.spikes) {
+            t.apply(s);
+        }
+        let mut tallies = self.scanners.into_iter().peekable();
+        for s in &mut report.scanners {
+            if tallies.peek().is_some_and(|t| t.source == s.source) {
+                if let Some(t) = tallies.next() {
+                    t.apply(s);
+                }
+            }
+        }
+        report.evidence = Some(EvidenceState {
+            exact: true,
+            note: None,
+        });
+    }
+}
+
+/// The pass over a whole capture held in memory.
+pub fn over_bytes(report: &mut Report, bytes: &[u8], limit: usize) {
+    let mut e = Evidence::new(report, limit);
+    e.begin(&[]);
+    e.feed(bytes);
+    e.apply(report);
+}
+
+/// Mark a report whose findings could not be read again (input that cannot
+/// be read twice, a read cut short): its numbers stay the sketches'.
+pub fn unavailable(report: &mut Report, why: &str) {
+    report.evidence = Some(EvidenceState {
+        exact: false,
+        note: Some(why.to_string()),
+    });
+}
+
+fn count_frame(
+    spikes: &mut [SpikeTally],
+    scanners: &mut [ScannerTally],
+    ts_ns: i64,
+    len: u32,
+    linktype: u32,
+    data: &[u8],
+) {
+    let Decoded::Ip(p) = decode::decode(linktype, data) else {
+        return;
+    };
+    for s in spikes.iter_mut() {
+        s.packet(ts_ns, u64::from(len), &p);
+    }
+    let ts = ts_ns.div_euclid(1000);
+    for s in scanners.iter_mut() {
+        s.packet(ts, &p);
+    }
+}
+
+/// Addresses with their packets and bytes, exact up to a bound, then a
+/// sketch for the distinct count.
+#[derive(Debug)]
+struct Talkers {
+    map: HashMap<IpAddr, (u64, u64)>,
+    limit: usize,
+    /// Fed once the table is full (with every address it holds).
+    sketch: Option<Distinct>,
+}
+
+impl Talkers {
+    fn new(limit: usize) -> Self {
+        Talkers {
+            map: HashMap::new(),
+            limit,
+            sketch: None,
+        }
+    }
+
+    fn add(&mut self, a: IpAddr, bytes: u64) {
+        if let Some(e) = self.map.get_mut(&a) {
+            e.0 += 1;
+            e.1 += bytes;
+            return;
+        }
+        if self.map.len() < self.limit {
+            self.map.insert(a, (1, bytes));
+            return;
+        }
+        let map = &self.map;
+        let sk = self.sketch.get_or_insert_with(|| {
+            let mut d = Distinct::default();
+            for k in map.keys() {
+                d.insert(hash_addr(k));
+            }
+            d
+        });
+        sk.insert(hash_addr(&a));
+    }
+
+    /// Distinct addresses, and whether that is an estimate.
+    fn count(&self) -> (u64, bool) {
+        match &self.sketch {
+            Some(s) => (s.estimate().max(self.map.len() as u64), true),
+            None => (self.map.len() as u64, false),
+        }
+    }
+
+    /// The `n` with the most packets (ties by address).
+    fn top(&self, n: usize) -> Vec<(IpAddr, u64, u64)> {
+        let mut v: Vec<(IpAddr, u64, u64)> =
+            self.map.iter().map(|(a, (p, b))| (*a, *p, *b)).collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        v.truncate(n);
+        v
+    }
+}
+
+/// What a finding's window holds, as its filter selects it.
+#[derive(Debug)]
+struct SpikeTally {
+    sel: Selection,
+    proto: Proto,
+    port: u16,
+    /// Talkers count packets from the port (backscatter), else to it.
+    from_port: bool,
+    packets: u64,
+    bytes: u64,
+    flags: Flags,
+    answers: u64,
+    sources: Talkers,
+    destinations: Talkers,
+    interval: i64,
+    rates: HashMap<i64, (u64, u64)>,
+}
+
+impl SpikeTally {
+    fn new(s: &SpikeReport, key: Key, limit: usize) -> Self {
+        let span = (s.end_ts - s.start_ts).max(1);
+        SpikeTally {
+            sel: Selection::port(key, s.proto, s.port, s.start_ts, s.end_ts),
+            proto: s.proto,
+            port: s.port,
+            from_port: key == Key::Service && s.kind == SpikeKind::Backscatter,
+            packets: 0,
+            bytes: 0,
+            flags: Flags::default(),
+            answers: 0,
+            sources: Talkers::new(limit),
+            destinations: Talkers::new(limit),
+            interval: span
+                .min(1_000_000)
+                .max((span + MAX_INTERVALS - 1) / MAX_INTERVALS)
+                .max(1),
+            rates: HashMap::new(),
+        }
+    }
+
+    fn packet(&mut self, ts_ns: i64, len: u64, p: &Packet) {
+        if !self.sel.matches(ts_ns, p) {
+            return;
+        }
+        self.packets += 1;
+        self.bytes += len;
+        let at = (ts_ns.div_euclid(1000) - self.sel.t0_us) / self.interval;
+        let r = self.rates.entry(at).or_default();
+        r.0 += 1;
+        r.1 += len;
+        // Talkers, flags and answers: the packet itself, not an ICMP error
+        // quoting one.
+        let L4::Ports {
+            proto,
+            sport,
+            dport,
+            flags,
+            ..
+        } = p.l4
+        else {
+            return;
+        };
+        if proto != self.proto {
+            return;
+        }
+        if proto == Proto::Tcp {
+            count_flags(&mut self.flags, flags);
+        }
+        let along = if self.from_port {
+            sport == self.port
+        } else {
+            dport == self.port
+        };
+        if along {
+            self.sources.add(p.src, len);
+            self.destinations.add(p.dst, len);
+        } else {
+            self.answers += 1;
+        }
+    }
+
+    fn apply(self, s: &mut SpikeReport) {
+        let field = if self.from_port { "srcport" } else { "dstport" };
+        let (t0, t1) = (self.sel.t0_us, self.sel.t1_us);
+        let talker = |role: &str, v: Vec<(IpAddr, u64, u64)>| -> Vec<AddrCount> {
+            v.into_iter()
+                .map(|(a, packets, bytes)| AddrCount {
+                    addr: a.to_string(),
+                    packets,
+                    bytes: Some(bytes),
+                    wireshark_filter: talker_filter(a, role, self.proto, field, self.port, t0, t1),
+                })
+                .collect()
+        };
+        let mut estimated = Vec::new();
+        let (sources, est_s) = self.sources.count();
+        let (destinations, est_d) = self.destinations.count();
+        for (field, est) in [
+            ("sources", est_s),
+            ("destinations", est_d),
+            ("top_sources", est_s),
+            ("top_destinations", est_d),
+        ] {
+            if est {
+                estimated.push(Estimate {
+                    field: field.into(),
+                    rel_error: (!field.starts_with("top")).then_some(REL_ERROR),
+                });
+            }
+        }
+        s.top_sources = talker("src", self.sources.top(TOP));
+        s.top_destinations = talker("dst", self.destinations.top(TOP));
+        s.sources = sources;
+        s.destinations = destinations;
+        s.packets = self.packets;
+        s.bytes = Some(self.bytes);
+        s.flags = self.flags;
+        s.answers = Some(self.answers);
+        s.direction = Some(
+            if self.from_port {
+                "from_port"
+            } else {
+                "to_port"
+            }
+            .into(),
+        );
+        let span = (t1 - t0).max(1) as f64;
+        let (peak_at, peak) = self
+            .rates
+            .iter()
+            .max_by(|a, b| a.1 .0.cmp(&b.1 .0).then(b.0.cmp(a.0)))
+            .map_or((0, (0, 0)), |(k, v)| (*k, *v));
+        let iv = self.interval as f64;
+        s.rates = Some(Rates {
+            interval_us: self.interval as u64,
+            peak_ts: t0 + peak_at * self.interval,
+            peak_pps: round2(peak.0 as f64 * 1e6 / iv),
+            peak_bps: round2(peak.1 as f64 * 8e6 / iv),
+            mean_pps: round2(self.packets as f64 * 1e6 / span),
+            mean_bps: round2(self.bytes as f64 * 8e6 / span),
+        });
+        s.estimated = estimated;
+    }
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// The flag mix: each TCP packet once, by its first flag of SYN, SYN-ACK,
+/// RST, FIN; anything else is `other`.
+fn count_flags(c: &mut Flags, f: u8) {
+    let (syn, ack, rst, fin) = (
+        f & F::SYN != 0,
+        f & F::ACK != 0,
+        f & F::RST != 0,
+        f & F::FIN != 0,
+    );
+    if syn && !ack {
+        c.syn += 1;
+    } else if syn {
+        c.synack += 1;
+    } else if rst {
+        c.rst += 1;
+    } else if fin {
+        c.fin += 1;
+    } else {
+        c.other += 1;
+    }
+}
+
+/// `ip.src == A && tcp.dstport == P && !icmp && frame.time_epoch …`: one
+/// talker's packets of a finding (an ICMP error quoting one is not its).
+pub fn talker_filter(
+    a: IpAddr,
+    role: &str,
+    proto: Proto,
+    field: &str,
+    port: u16,
+    t0: i64,
+    t1: i64,
+) -> String {
+    let (ip, icmp) = match a {
+        IpAddr::V4(_) => ("ip", "icmp"),
+        IpAddr::V6(_) => ("ipv6", "icmpv6"),
+    };
+    format!(
+        "{ip}.{role} == {a} && {}.{field} == {port} && !{icmp} && frame.time_epoch >= {} && frame.time_epoch < {}",
+        proto.as_str(),
+        epoch(t0),
+        epoch(t1)
+    )
+}
+
+/// A scanner's probe: UDP, or TCP with neither ACK nor RST (SYN, FIN,
+/// NULL, Xmas), to a unicast address; for a scanner the first pass saw
+/// send ACK probes, also a bare ACK without payload.
+fn probe_kind(proto: Proto, flags: u8, payload: u16, acks: bool) -> Option<&'static str> {
+    match proto {
+        Proto::Udp => Some("udp"),
+        Proto::Tcp if acks && flags & (F::SYN | F::FIN | F::RST | F::ACK) == F::ACK => {
+            (payload == 0).then_some("ack")
+        }
+        Proto::Tcp if flags & (F::ACK | F::RST) != 0 => None,
+        Proto::Tcp if flags & F::SYN != 0 => Some("syn"),
+        Proto::Tcp if flags & (F::FIN | F::PSH | F::URG) == F::FIN | F::PSH | F::URG => {
+            Some("xmas")
+        }
+        Proto::Tcp if flags & F::FIN != 0 => Some("fin"),
+        Proto::Tcp => Some("null"),
+    }
+}
+
+fn multicast(a: &IpAddr) -> bool {
+    match a {
+        IpAddr::V4(a) => a.is_multicast() || a.is_broadcast(),
+        IpAddr::V6(a) => a.is_multicast(),
+    }
+}
+
+/// `ip.src == A && (udp || (tcp.flags.ack == 0 && tcp.flags.reset == 0)) …`:
+/// a scanner's probes in its window (bare ACKs too for an ACK scanner).
+pub fn probe_filter(a: IpAddr, acks: bool, t0: i64, t1: i64) -> String {
+    let unicast = match a {
+        IpAddr::V4(_) => "!(ip.dst == 224.0.0.0/4) && ip.dst != 255.255.255.255 && !icmp",
+        IpAddr::V6(_) => "!(ipv6.dst == ff00::/8) && !icmpv6",
+    };
+    let ip = if a.is_ipv4() { "ip" } else { "ipv6" };
+    let ack = if acks {
+        " || (tcp.flags.ack == 1 && tcp.flags.syn == 0 && tcp.flags.fin == 0 && tcp.flags.reset == 0 && tcp.len == 0)"
+    } else {
+        ""
+    };
+    format!(
+        "{ip}.src == {a} && (udp || (tcp.flags.ack == 0 && tcp.flags.reset == 0){ack}) && {unicast} && frame.time_epoch >= {} && frame.time_epoch < {}",
+        epoch(t0),
+        epoch(t1)
+    )
+}
+
+/// One (host, port) a scanner tried.
+#[derive(Debug, Clone, Copy)]
+struct Contact {
+    probe: &'static str,
+    /// A SYN-ACK or a UDP reply came back from it.
+    answered: bool,
+    /// The scanner acknowledged the SYN-ACK: a full (connect) handshake.
+    completed: bool,
+}
+
+/// What a scanner did in its window, as its probe filter selects it.
+#[derive(Debug)]
+struct ScannerTally {
+    source: String,
+    addr: IpAddr,
+    t0: i64,
+    t1: i64,
+    contacts: HashMap<(IpAddr, Proto, u16), Contact>,
+    /// The first pass saw it send ACK probes: bare ACKs are probes too.
+    acks: bool,
+    limit: usize,
+    full: bool,
+}
+
+impl ScannerTally {
+    fn new(s: &ScannerReport, limit: usize) -> Option<Self> {
+        Some(ScannerTally {
+            source: s.source.clone(),
+            addr: s.source.parse().ok()?,
+            t0: s.first_ts,
+            t1: s.last_ts.saturating_add(1),
+            contacts: HashMap::new(),
+            acks: s.probe_counts.iter().any(|p| p.probe == "ack"),
+            limit,
+            full: false,
+        })
+    }
+
+    fn packet(&mut self, ts: i64, p: &Packet) {
+        if ts < self.t0 || ts >= self.t1 {
+            return;
+        }
+        let L4::Ports {
+            proto,
+            sport,
+            dport,
+            flags,
+            payload,
+        } = p.l4
+        else {
+            return;
+        };
+        let tcp = proto == Proto::Tcp;
+        if p.src == self.addr {
+            let k = (p.dst, proto, dport);
+            if let Some(c) = self.contacts.get_mut(&k) {
+                // A bare ACK after the answer completes the handshake.
+                let bare_ack = tcp && flags & (F::SYN | F::RST | F::FIN | F::ACK) == F::ACK;
+                c.completed |= bare_ack && c.answered;
+                return;
+            }
+            let Some(probe) = probe_kind(proto, flags, payload, self.acks) else {
+                return;
+            };
+            if multicast(&p.dst) {
+                return;
+            }
+            if self.contacts.len() >= self.limit {
+                self.full = true;
+                return;
+            }
+            self.contacts.insert(
+                k,
+                Contact {
+                    probe,
+                    answered: false,
+                    completed: false,
+                },
+            );
+        } else if p.dst == self.addr {
+            let answer = !tcp || flags & (F::SYN | F::ACK | F::RST) == F::SYN | F::ACK;
+            if let Some(c) = self.contacts.get_mut(&(p.src, proto, sport)) {
+                c.answered |= answer;
+            }
+        }
+    }
+
+    fn apply(self, s: &mut ScannerReport) {
+        s.probe_filter = probe_filter(self.addr, self.acks, self.t0, self.t1);
+        if self.full {
+            // Past the bound: the sketches' figures stay, marked as such.
+            return;
+        }
+        let mut ports: HashMap<(Proto, u16), (u64, u64)> = HashMap::new();
+        let mut targets: HashMap<IpAddr, u64> = HashMap::new();
+        let mut probes: HashMap<&'static str, u64> = HashMap::new();
+        let mut answered = 0u64;
+        // A scanner that completes handshakes and never leaves one half-open
+        // connects (every SYN of it, refused ones included); one that resets
+        // after the SYN-ACK is a half-open (SYN) scanner.
+        let completed = self.contacts.values().filter(|c| c.completed).count();
+        let half_open = self
+            .contacts
+            .values()
+            .filter(|c| c.probe == "syn" && c.answered && !c.completed)
+            .count();
+        let connects = completed > 0 && half_open < 2;
+        for ((dst, proto, port), c) in &self.contacts {
+            let e = ports.entry((*proto, *port)).or_default();
+            e.0 += 1;
+            e.1 += u64::from(c.answered);
+            *targets.entry(*dst).or_default() += 1;
+            let probe = if c.probe == "syn" && connects {
+                "connect"
+            } else {
+                c.probe
+            };
+            *probes.entry(probe).or_default() += 1;
+            answered += u64::from(c.answered);
+        }
+        let attempts = self.contacts.len() as u64;
+        let mut top_ports: Vec<PortAttempts> = ports
+            .iter()
+            .map(|((proto, port), (n, _))| PortAttempts {
+                proto: *proto,
+                port: *port,
+                attempts: *n,
+            })
+            .collect();
+        top_ports.sort_by(|a, b| {
+            b.attempts
+                .cmp(&a.attempts)
+                .then(a.port.cmp(&b.port))
+                .then(a.proto.as_str().cmp(b.proto.as_str()))
+        });
+        let mut open: Vec<OpenPort> = ports
+            .iter()
+            .filter(|(_, (_, a))| *a > 0)
+            .map(|((proto, port), (_, a))| OpenPort {
+                proto: *proto,
+                port: *port,
+                hosts: *a,
+            })
+            .collect();
+        open.sort_by(|a, b| {
+            b.hosts
+                .cmp(&a.hosts)
+                .then(a.port.cmp(&b.port))
+                .then(a.proto.as_str().cmp(b.proto.as_str()))
+        });
+        open.truncate(TOP * 2);
+        let mut top_targets: Vec<(IpAddr, u64)> = targets.iter().map(|(a, n)| (*a, *n)).collect();
+        top_targets.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let port_max = top_ports.first().map_or(0, |p| p.attempts);
+        let target_max = top_targets.first().map_or(0, |t| t.1);
+        s.kind = crate::detect::scan_kind(
+            targets.len() as u64,
+            ports.len() as u64,
+            attempts,
+            port_max,
+            target_max,
+        )
+        .to_string();
+        top_ports.truncate(TOP);
+        top_targets.truncate(TOP);
+        s.targets = targets.len() as u64;
+        s.ports = ports.len() as u64;
+        s.attempts = attempts;
+        s.answered = Some(answered);
+        s.failures = attempts - answered;
+        s.top_ports = top_ports;
+        s.top_targets = top_targets
+            .into_iter()
+            .map(|(a, n)| AddrAttempts {
+                addr: a.to_string(),
+                attempts: n,
+            })
+            .collect();
+        s.open_ports = open;
+        let mut counts: Vec<ProbeCount> = probes
+            .into_iter()
+            .map(|(probe, contacts)| ProbeCount {
+                probe: probe.to_string(),
+                contacts,
+            })
+            .collect();
+        counts.sort_by(|a, b| b.contacts.cmp(&a.contacts).then(a.probe.cmp(&b.probe)));
+        // Probe types making up at least 5% of its contacts.
+        let mut kinds: Vec<String> = counts
+            .iter()
+            .filter(|c| c.contacts * 20 >= attempts)
+            .map(|c| c.probe.clone())
+            .collect();
+        kinds.sort();
+        s.probes = kinds;
+        s.probe_counts = counts;
+        s.estimated = Vec::new();
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,96 @@
+// The numbers on a finding are the ones the CLI reports (each the count its
+// own Wireshark filter selects): the page shows its findings at once, says
+// its figures are estimates until the evidence pass has counted them, then
+// shows exactly the CLI's, for a plain capture and for the same gzipped.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { execFileSync } from 'node:child_process';
+import { serve, launch, dropFile, waitState, root } from './harness.mjs';
+
+const cli = path.join(root, 'target', 'debug', 'portspike');
+const sample = path.join(root, 'static', 'sample.pcap');
+let server, browser;
+
+before(async () => {
+  server = await serve();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+function cliReport(file) {
+  return JSON.parse(execFileSync(cli, ['analyze', file, '--json', '--no-hash', '-q'], { maxBuffer: 1 << 28 }).toString());
+}
+
+/** Drop `bytes` as `name`; wait until the findings are counted exactly. */
+async function analysed(name, bytes) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(server.url);
+  await page.waitForSelector('[data-testid="drop-zone"]');
+  await dropFile(page, name, bytes);
+  assert.equal(await waitState(page, ['done', 'error']), 'done');
+  await page.waitForSelector('html[data-evidence="exact"]', { state: 'attached', timeout: 60000 });
+  return page;
+}
+
+/** What the open finding's detail says. */
+async function detail(page) {
+  return page.$eval('[data-testid="spike-detail"]', (d) => ({
+    talkers: [...d.querySelectorAll('[data-testid="talker"]')].map((t) => [t.dataset.addr, Number(t.dataset.packets), t.title]),
+    spread: d.querySelector('[data-testid="finding-spread"]').textContent,
+    packets: d.querySelector('[data-testid="finding-packets"]').textContent,
+    state: d.querySelector('[data-testid="evidence-state"]').dataset.exact,
+  }));
+}
+
+async function sameAsCli(page, expected) {
+  const rows = await page.$$eval('[data-testid="spike-row"]', (r) => r.map((x) => x.dataset.port));
+  assert.ok(rows.length > 0, 'findings listed');
+  for (const port of rows) {
+    const sp = expected.spikes.find((s) => `${s.proto}/${s.port}` === port);
+    await page.click(`[data-testid="spike-row"][data-port="${port}"]`);
+    await page.waitForSelector('[data-testid="spike-detail"]');
+    const d = await detail(page);
+    assert.equal(d.state, 'true', 'the page says its numbers are counts');
+    const listed = [...sp.top_sources, ...sp.top_destinations].map((t) => [t.addr, t.packets, t.wireshark_filter]);
+    assert.deepEqual(d.talkers, listed, `${port}: talkers, counts and filters`);
+    assert.equal(d.spread, `${sp.sources} sources → ${sp.destinations} destinations`);
+    assert.match(d.packets, new RegExp(`^${sp.packets} packets`));
+  }
+  // Scanners: targets, ports and outcomes as the CLI counts them.
+  for (const sc of expected.scanners.slice(0, 3)) {
+    await page.click(`[data-testid="scanner-row"][data-source="${sc.source}"]`);
+    await page.waitForSelector(`[data-testid="scanner-detail"][data-source="${sc.source}"]`);
+    const text = await page.textContent('[data-testid="scanner-detail"]');
+    assert.ok(text.includes(`Targets (${sc.targets})`), `${sc.source}: targets ${sc.targets}`);
+    assert.ok(text.includes(`Ports (${sc.ports})`), `${sc.source}: ports ${sc.ports}`);
+    assert.equal(await page.textContent('[data-testid="scanner-outcomes"]'),
+      `${sc.attempts} first contacts: ${sc.answered} answered, ${sc.failures} failed`);
+  }
+}
+
+test('each finding shows the counts the CLI reports, talkers with their own filters', async () => {
+  const expected = cliReport(sample);
+  assert.equal(expected.evidence.exact, true);
+  const page = await analysed('sample.pcap', fs.readFileSync(sample));
+  await sameAsCli(page, expected);
+  // The export is the CLI's report (the same exact numbers).
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-json"]')]);
+  const exported = JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
+  assert.deepEqual(exported.spikes, expected.spikes);
+  assert.deepEqual(exported.scanners, expected.scanners);
+  await page.close();
+});
+
+test('a gzipped capture is counted too (read again from its start)', async () => {
+  const expected = cliReport(sample);
+  const page = await analysed('sample.pcap.gz', zlib.gzipSync(fs.readFileSync(sample)));
+  await sameAsCli(page, expected);
+  await page.close();
+});
