@@ -10,7 +10,9 @@ use crate::dom::{fetch_blob, fetch_target, file_list, html_attr, location_hash};
 use crate::format::{pcap_name, port_label};
 use crate::hooks::events::{use_hash_change, use_step_keys, use_window_drop};
 use crate::hooks::fine::use_fine_window;
-use crate::hooks::worker::{analyze, analyze_again, compare, post, use_worker, Client};
+use crate::hooks::worker::{
+    analyze, analyze_again, ask_baseline, compare, post, use_worker, Client,
+};
 use crate::protocol::{self, Target, ToWorker};
 use crate::share;
 use crate::state::{Action, Phase, Source, State};
@@ -223,13 +225,34 @@ pub fn app() -> Html {
         None => "pending",
     });
     use_effect_with(evidence, |e| html_attr("data-evidence", *e));
-    // The same for a comparison's baseline.
+    // A comparison's "seen only now" is exact membership: the baseline's
+    // worker counts what each address the diff names as new sent there.
+    let unasked = match (&state.compare, &state.report) {
+        (Some(c), Some(r)) => c.unasked(r),
+        _ => Vec::new(),
+    };
+    // `exact` once the baseline's findings are counted and every new
+    // address was looked up in it.
     let base_evidence = state
         .compare
         .as_ref()
         .and_then(|c| c.report.as_ref())
-        .map(|r| if r.exact() { "exact" } else { "pending" });
+        .map(|r| {
+            if r.exact() && unasked.is_empty() {
+                "exact"
+            } else {
+                "pending"
+            }
+        });
     use_effect_with(base_evidence, |e| html_attr("data-compare-evidence", *e));
+    {
+        let running = running.clone();
+        use_effect_with(unasked, move |u| {
+            if !u.is_empty() {
+                ask_baseline(&running, u);
+            }
+        });
+    }
     // After "Compare with a baseline…", the next file dropped or chosen is
     // the baseline.
     let armed = use_state(|| false);

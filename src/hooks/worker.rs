@@ -138,6 +138,17 @@ pub fn use_worker() -> Client {
     running
 }
 
+/// Ask the baseline's worker what `addrs` sent there (answered as
+/// [`Action::CompareSent`]).
+pub fn ask_baseline(running: &Client, addrs: &[String]) {
+    if let Some(b) = &running.borrow().baseline {
+        let m = ToWorker::Senders {
+            addrs: serde_json::to_string(addrs).unwrap_or_default(),
+        };
+        let _ = b.worker.post_message(&m.encode());
+    }
+}
+
 /// Send a request to the worker of the current analysis.
 pub fn post(running: &Client, m: ToWorker) {
     if let Some(w) = &running.borrow().worker {
@@ -472,7 +483,7 @@ impl Inbox {
                     Err(e) => d.dispatch(Action::CompareFailed(e)),
                 }
             }
-            FromWorker::Bench { .. } => {}
+            FromWorker::Bench { .. } | FromWorker::Sent { .. } => {}
         }
     }
 }
@@ -519,6 +530,11 @@ impl Inbox {
             FromWorker::Evidence { json } => {
                 if let Ok(x) = serde_json::from_str(&json) {
                     self.later.dispatch(Action::CompareEvidence(Box::new(x)));
+                }
+            }
+            FromWorker::Sent { json } => {
+                if let Ok(sent) = serde_json::from_str(&json) {
+                    self.later.dispatch(Action::CompareSent(Rc::new(sent)));
                 }
             }
             FromWorker::Failed { message } => self.later.dispatch(Action::CompareFailed(message)),

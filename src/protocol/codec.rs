@@ -95,6 +95,7 @@ impl ToWorker {
             }
             ToWorker::Bench { blob } => Obj::new("bench").set("blob", blob.clone()).done(),
             ToWorker::Split { at } => Obj::new("split").set("at", *at as f64).done(),
+            ToWorker::Senders { addrs } => Obj::new("senders").set("addrs", addrs.as_str()).done(),
         }
     }
 
@@ -156,6 +157,9 @@ impl ToWorker {
                 t1: t("t1"),
             },
             Some("split") => ToWorker::Split { at: t("at") },
+            Some("senders") => ToWorker::Senders {
+                addrs: text(data, "addrs").unwrap_or_default(),
+            },
             Some("bench") => match get(data, "blob").dyn_into::<Blob>() {
                 Ok(blob) => ToWorker::Bench { blob },
                 Err(_) => return Ok(None),
@@ -248,6 +252,7 @@ impl FromWorker {
             FromWorker::Failed { message } => {
                 Obj::new("failed").set("message", message.as_str()).done()
             }
+            FromWorker::Sent { json } => Obj::new("sent").set("json", json.as_str()).done(),
             FromWorker::Split { at, diff } => {
                 let o = Obj::new("split").set("at", *at as f64);
                 match diff {
@@ -321,6 +326,7 @@ impl FromWorker {
                 packets: n("packets"),
                 memory: n("memory"),
             },
+            "sent" => FromWorker::Sent { json: s("json") },
             "split" => FromWorker::Split {
                 at: n("at") as i64,
                 diff: answer("diff"),

@@ -33,6 +33,10 @@ pub enum ToWorker {
     /// Compare the capture before `at` (µs) with what follows; answered by
     /// [`FromWorker::Split`].
     Split { at: i64 },
+    /// Count the packets each address (JSON array of strings) sent anywhere
+    /// in the capture; answered by [`FromWorker::Sent`] (a comparison's
+    /// baseline: is an address named in the incident new there?).
+    Senders { addrs: String },
 }
 
 /// A window of the capture to read again at `width` µs bins, with timelines
@@ -119,6 +123,8 @@ pub enum FromWorker {
         at: i64,
         diff: Result<String, String>,
     },
+    /// Packets sent by each address asked about: JSON object address → count.
+    Sent { json: String },
 }
 
 /// A report packed for a result link.

@@ -5,6 +5,7 @@
 use super::{with_exact, with_sha, Action, Phase, State};
 use portspike_core::diff::Diff;
 use portspike_core::report::Report;
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 /// A baseline capture and what changed from it to the capture on screen.
@@ -22,6 +23,9 @@ pub struct Compare {
     pub by_time_of_day: bool,
     /// Where the comparison comes from.
     pub source: Source,
+    /// Packets each address named in the incident sent in the baseline
+    /// (asked once the diff names them): "new" is exact membership.
+    pub sent: Option<Rc<BTreeMap<String, u64>>>,
 }
 
 /// What a comparison compares.
@@ -37,6 +41,23 @@ pub enum Source {
 }
 
 impl Compare {
+    /// Addresses the diff names as new that the baseline was not yet asked
+    /// about (once both captures' findings are counted exactly).
+    pub fn unasked(&self, incident: &Report) -> Vec<String> {
+        let ready = self.source == Source::Capture
+            && incident.exact()
+            && self.report.as_ref().is_some_and(|r| r.exact());
+        match &self.diff {
+            Some(d) if ready => d
+                .new_sources
+                .iter()
+                .filter(|a| self.sent.as_ref().is_none_or(|s| !s.contains_key(*a)))
+                .cloned()
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// How far to move the baseline's times to lay them under the
     /// incident's: to the same start, or to the same time of day.
     pub fn shift(&self, incident: &Report) -> i64 {
@@ -67,6 +88,7 @@ impl State {
                     diff: None,
                     by_time_of_day,
                     source: Source::Capture,
+                    sent: None,
                 });
             }
             Action::CompareSplit(at) => {
@@ -77,6 +99,7 @@ impl State {
                     diff: None,
                     by_time_of_day: false,
                     source: Source::Split(at),
+                    sent: None,
                 });
             }
             Action::CompareDiff(at, d) => {
@@ -108,6 +131,15 @@ impl State {
                     c.report = c.report.as_ref().map(|r| Rc::new(with_exact(r, *x)));
                 }
             }
+            Action::CompareSent(sent) => {
+                if let Some(c) = &mut self.compare {
+                    // Added to what was asked before (the incident's names
+                    // change once its findings are counted exactly).
+                    let mut all = c.sent.as_deref().cloned().unwrap_or_default();
+                    all.extend(sent.iter().map(|(a, n)| (a.clone(), *n)));
+                    c.sent = Some(Rc::new(all));
+                }
+            }
             Action::CompareAlign(tod) => {
                 if let Some(c) = &mut self.compare {
                     c.by_time_of_day = tod;
@@ -123,6 +155,7 @@ impl State {
                     diff: Some(Rc::new(*d)),
                     by_time_of_day: false,
                     source: Source::Link,
+                    sent: None,
                 });
             }
             _ => {}
@@ -142,7 +175,11 @@ impl State {
         if let Some(c) = &mut self.compare {
             c.diff = match (&c.report, incident) {
                 (Some(b), Some(i)) if !self.shared => {
-                    Some(Rc::new(portspike_core::diff::diff(b, &i)))
+                    let mut d = portspike_core::diff::diff(b, &i);
+                    if let Some(sent) = &c.sent {
+                        portspike_core::diff::seen_in_baseline(&mut d, sent);
+                    }
+                    Some(Rc::new(d))
                 }
                 _ => None,
             };

@@ -153,6 +153,8 @@ pub enum Action {
     CompareHashed(usize, String),
     /// The baseline's findings counted exactly.
     CompareEvidence(Box<protocol::Exact>),
+    /// Packets each address named in the incident sent in the baseline.
+    CompareSent(Rc<std::collections::BTreeMap<String, u64>>),
     /// Align the timelines by time of day (true) or at their starts.
     CompareAlign(bool),
     /// Stop comparing.
@@ -408,6 +410,7 @@ impl Reducible for State {
                 | Action::CompareDone(_)
                 | Action::CompareHashed(..)
                 | Action::CompareEvidence(_)
+                | Action::CompareSent(_)
         );
         match action {
             Action::Start(name) => {
@@ -519,6 +522,7 @@ impl Reducible for State {
             | Action::CompareFailed(_)
             | Action::CompareHashed(..)
             | Action::CompareEvidence(_)
+            | Action::CompareSent(_)
             | Action::CompareAlign(_)
             | Action::CompareClear
             | Action::CompareShared(_)

@@ -118,6 +118,9 @@ fn handle(s: &Shared, m: ToWorker) {
         ToWorker::Split { at } => {
             wasm_bindgen_futures::spawn_local(async move { window::split(&s, at).await })
         }
+        ToWorker::Senders { addrs } => {
+            wasm_bindgen_futures::spawn_local(async move { window::senders(&s, &addrs).await })
+        }
     }
 }
 

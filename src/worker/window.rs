@@ -230,6 +230,36 @@ pub(crate) async fn evidence(s: &Shared) {
     });
 }
 
+/// Packets each of `addrs` (a JSON array) sent anywhere in the kept files,
+/// read whole: whether an address named in an incident is new in this
+/// baseline is exact membership, not a sketch's overlap.
+pub(crate) async fn senders(s: &Shared, addrs: &str) {
+    let addrs: Vec<std::net::IpAddr> = serde_json::from_str::<Vec<String>>(addrs)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let Some(files) = s.borrow().kept.as_ref().map(|k| k.files.clone()) else {
+        return;
+    };
+    let mut e = Evidence::senders(&addrs);
+    let mut bytes = Vec::new();
+    for (blob, _) in &files {
+        e.begin(&[]);
+        let read = read_slices(s, blob, |arr, _| {
+            in_pieces(arr, &mut bytes, |piece, _| e.feed(piece))
+        })
+        .await;
+        if read.is_err() {
+            // Unread: every address stays "new" rather than guessed.
+            return;
+        }
+    }
+    post(FromWorker::Sent {
+        json: serde_json::to_string(&e.sent()).unwrap_or_default(),
+    });
+}
+
 /// The capture before `at` against what follows: both parts analysed with
 /// the capture's settings in one read of its files, and compared.
 pub(crate) async fn split(s: &Shared, at: i64) {

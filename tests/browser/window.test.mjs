@@ -101,7 +101,8 @@ test('"save these packets as pcap": tshark reads exactly what the Wireshark filt
   const selected = tsharkCount(sample, filter);
   assert.ok(selected > 1000, `${selected} packets in the sweep`);
   // The detail's packet count is the filter's in tshark.
-  assert.match(await page.textContent('[data-testid="spike-detail"]'), new RegExp(`(^|\\D)${selected} packets,`));
+  await page.waitForSelector('html[data-evidence="exact"]', { state: 'attached' });
+  assert.match(await page.textContent('[data-testid="finding-packets"]'), new RegExp(`^${selected} packets[ ,]`));
 
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="save-pcap"]')]);
   assert.match(download.suggestedFilename(), /^portspike-tcp445-\d{8}T\d{6}\.\d{6}Z\.pcap$/);

@@ -53,6 +53,28 @@ pub fn exact(report: &mut Report, files: &[(&Path, Option<Index>)]) -> Result<()
     Ok(())
 }
 
+/// Packets each of `addrs` sent anywhere in `file` (read whole).
+pub fn sent(
+    file: &Path,
+    addrs: &[std::net::IpAddr],
+) -> Result<std::collections::BTreeMap<String, u64>> {
+    let mut e = Evidence::senders(addrs);
+    let name = file.display();
+    let mut f = std::fs::File::open(file).with_context(|| format!("cannot open {name}"))?;
+    let mut buf = vec![0u8; CHUNK];
+    e.begin(&[]);
+    loop {
+        let n = f
+            .read(&mut buf)
+            .with_context(|| format!("reading {name} again"))?;
+        if n == 0 {
+            break;
+        }
+        e.feed(buf.get(..n).unwrap_or_default());
+    }
+    Ok(e.sent())
+}
+
 /// The findings' numbers stay the sketches', and the report says why.
 pub fn unavailable(report: &mut Report, why: &str) {
     evidence::unavailable(report, why);

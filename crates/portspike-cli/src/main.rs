@@ -952,7 +952,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let (Some(b), Some(i)) = (reports.first(), reports.get(1)) else {
                 anyhow::bail!("two captures are needed");
             };
-            let d = portspike_core::diff::diff(b, i);
+            let mut d = portspike_core::diff::diff(b, i);
+            // An address is new only if it sent nothing in the baseline.
+            let named: Vec<std::net::IpAddr> = d
+                .new_sources
+                .iter()
+                .filter_map(|a| a.parse().ok())
+                .collect();
+            if !named.is_empty() {
+                let sent = evidence::sent(&baseline, &named)?;
+                portspike_core::diff::seen_in_baseline(&mut d, &sent);
+            }
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
             if json {

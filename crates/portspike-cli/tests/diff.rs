@@ -98,6 +98,52 @@ fn the_sweep_is_the_first_change_against_the_quiet_minutes() {
     ]))
     .unwrap();
     assert!(csv.lines().nth(1).unwrap().starts_with("tcp,445,"), "{csv}");
+    // "Seen only now" is exact membership: every address named in the
+    // incident's findings is new if and only if it sent nothing in the
+    // baseline (tshark's count of its packets there).
+    let incident: Value = serde_json::from_slice(&portspike(&[
+        "analyze",
+        "--no-hash",
+        "--json",
+        s.to_str().unwrap(),
+    ]))
+    .unwrap();
+    let mut named: Vec<String> = incident["spikes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["top_sources"].as_array().unwrap().iter())
+        .chain(
+            incident["scanners"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| &s["source"]),
+        )
+        .map(|a| a.get("addr").unwrap_or(a).as_str().unwrap().to_string())
+        .collect();
+    named.sort();
+    named.dedup();
+    let new: Vec<&str> = d["new_sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert!(named.len() >= 3, "{named:?}");
+    for a in &named {
+        let out = Command::new("tshark")
+            .args(["-n", "-r", b, "-Y", &format!("ip.src == {a}")])
+            .args(["-T", "fields", "-e", "frame.number"])
+            .output()
+            .expect("tshark is needed (apt-get install tshark)");
+        let sent = String::from_utf8_lossy(&out.stdout).lines().count();
+        assert_eq!(
+            new.contains(&a.as_str()),
+            sent == 0,
+            "{a} sent {sent} in the baseline"
+        );
+    }
     let _ = std::fs::remove_file(&baseline);
 }
 

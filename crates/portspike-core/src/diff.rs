@@ -98,6 +98,14 @@ fn named(r: &Report) -> BTreeSet<String> {
         .collect()
 }
 
+/// Addresses named in the incident are new only if they sent nothing in
+/// the baseline: `sent` counts, for the candidates, the packets each sent
+/// anywhere in the baseline capture (see [`crate::evidence::Evidence::senders`]).
+pub fn seen_in_baseline(d: &mut Diff, sent: &std::collections::BTreeMap<String, u64>) {
+    d.new_sources
+        .retain(|a| sent.get(a).is_none_or(|n| *n == 0));
+}
+
 /// The changes from `baseline` to `incident` (analysed with the same settings).
 pub fn diff(baseline: &Report, incident: &Report) -> Diff {
     let (mb, mi) = (minutes(&baseline.capture), minutes(&incident.capture));

@@ -25,7 +25,7 @@ use crate::report::{
 };
 use crate::sketch::{hash_addr, Distinct, REL_ERROR};
 use crate::window::Selection;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
 /// Entries each table of a finding holds exactly (addresses of a finding's
@@ -44,6 +44,8 @@ const MAX_INTERVALS: i64 = 100_000;
 pub struct Evidence {
     spikes: Vec<SpikeTally>,
     scanners: Vec<ScannerTally>,
+    /// Packets each of these addresses sent (anywhere in the capture).
+    senders: HashMap<IpAddr, u64>,
     input: Input,
     reader: Reader,
 }
@@ -64,14 +66,37 @@ impl Evidence {
                 .iter()
                 .filter_map(|s| ScannerTally::new(s, limit))
                 .collect(),
+            senders: HashMap::new(),
             input: Input::new(),
             reader: Reader::new(),
         }
     }
 
+    /// A pass that counts the packets each of `addrs` sent anywhere in the
+    /// capture (is an address named in an incident new in its baseline?).
+    /// It reads whole files: [`Evidence::ranges`] is `None`.
+    pub fn senders(addrs: &[IpAddr]) -> Self {
+        Evidence {
+            spikes: Vec::new(),
+            scanners: Vec::new(),
+            senders: addrs.iter().map(|a| (*a, 0)).collect(),
+            input: Input::new(),
+            reader: Reader::new(),
+        }
+    }
+
+    /// What [`Evidence::senders`] counted: packets sent, by address.
+    pub fn sent(mut self) -> BTreeMap<String, u64> {
+        self.end();
+        self.senders
+            .into_iter()
+            .map(|(a, n)| (a.to_string(), n))
+            .collect()
+    }
+
     /// Nothing to count: the report has no finding and no scanner.
     pub fn is_empty(&self) -> bool {
-        self.spikes.is_empty() && self.scanners.is_empty()
+        self.spikes.is_empty() && self.scanners.is_empty() && self.senders.is_empty()
     }
 
     /// The time windows to read, `[t0, t1)` µs.
@@ -87,6 +112,9 @@ impl Evidence {
     /// preamble, overlapping ranges merged so no packet is read twice;
     /// `None` when the index cannot serve (read the whole file then).
     pub fn ranges<'a>(&self, index: &'a Index) -> Option<Vec<(&'a [u8], u64, u64)>> {
+        if !self.senders.is_empty() {
+            return None;
+        }
         let mut all: Vec<(usize, u64, u64)> = Vec::new();
         for (t0, t1) in self.windows() {
             all.extend(index.ranges(t0, t1)?);
@@ -124,14 +152,16 @@ impl Evidence {
         let Evidence {
             spikes,
             scanners,
+            senders,
             input,
             reader,
         } = self;
-        input.feed(bytes, &mut |b| {
-            reader.feed(b, &mut |f| {
-                count_frame(spikes, scanners, f.ts_ns, f.orig_len, f.linktype, f.data)
-            })
-        });
+        let mut each = |f: crate::capture::Frame<'_>| {
+            count_frame(
+                spikes, scanners, senders, f.ts_ns, f.orig_len, f.linktype, f.data,
+            )
+        };
+        input.feed(bytes, &mut |b| reader.feed(b, &mut each));
     }
 
     /// End of the current range or file (a record cut at its end is judged
@@ -140,17 +170,17 @@ impl Evidence {
         let Evidence {
             spikes,
             scanners,
+            senders,
             input,
             reader,
         } = self;
-        input.finish(&mut |b| {
-            reader.feed(b, &mut |f| {
-                count_frame(spikes, scanners, f.ts_ns, f.orig_len, f.linktype, f.data)
-            })
-        });
-        reader.finish_with(&mut |f| {
-            count_frame(spikes, scanners, f.ts_ns, f.orig_len, f.linktype, f.data)
-        });
+        let mut each = |f: crate::capture::Frame<'_>| {
+            count_frame(
+                spikes, scanners, senders, f.ts_ns, f.orig_len, f.linktype, f.data,
+            )
+        };
+        input.finish(&mut |b| reader.feed(b, &mut each));
+        reader.finish_with(&mut each);
     }
 
     /// Put the exact figures into the report the pass was made for.
@@ -194,6 +224,7 @@ pub fn unavailable(report: &mut Report, why: &str) {
 fn count_frame(
     spikes: &mut [SpikeTally],
     scanners: &mut [ScannerTally],
+    senders: &mut HashMap<IpAddr, u64>,
     ts_ns: i64,
     len: u32,
     linktype: u32,
@@ -202,6 +233,9 @@ fn count_frame(
     let Decoded::Ip(p) = decode::decode(linktype, data) else {
         return;
     };
+    if let Some(n) = senders.get_mut(&p.src) {
+        *n += 1;
+    }
     for s in spikes.iter_mut() {
         s.packet(ts_ns, u64::from(len), &p);
     }
@@ -706,6 +740,16 @@ impl ScannerTally {
         s.probes = kinds;
         s.probe_counts = counts;
         s.estimated = Vec::new();
+        // Convicted by spread where almost nothing answered: say how many did.
+        if answered > 0 {
+            s.evidence = s.evidence.as_ref().map(|e| {
+                e.replacen(
+                    "no answers seen",
+                    &format!("{answered} of its {attempts} contacts answered"),
+                    1,
+                )
+            });
+        }
     }
 }
 

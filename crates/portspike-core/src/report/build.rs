@@ -329,7 +329,7 @@ pub(crate) fn capture_warnings(t: &Tally<'_>, e: &Engine) -> Vec<Problem> {
         warnings.push(warning(
             "one_direction",
             format!(
-                "{} of {} first contacts got an answer: the capture seems to hold one direction only (or every target was silent), so failures cannot be judged; scanners are convicted by spread alone ({} ports of one host or {} hosts on one port within 5 minutes)",
+                "{} of the {} first contacts of all sources in the capture got an answer: the capture seems to hold one direction only (or every target was silent), so failures cannot be judged; scanners are convicted by spread alone ({} ports of one host or {} hosts on one port within 5 minutes)",
                 e.stats.answered_contacts,
                 e.stats.first_contacts,
                 engine::ZEEK_PORTS,
