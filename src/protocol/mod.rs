@@ -30,9 +30,10 @@ pub const PORTS_PAGE: usize = 4096;
 /// Largest pcap an extract produces.
 pub const EXTRACT_LIMIT: usize = 256 << 20;
 
-/// Entries each evidence table holds exactly in the page (a tenth of the
-/// command line's: the worker's memory is bounded).
-pub const EVIDENCE_EXACT_UP_TO: usize = 100_000;
+/// Entries the evidence pass's tables hold exactly in the page, all
+/// findings together (a tenth of the command line's, about 18 MB: the
+/// worker's memory is bounded).
+pub const EVIDENCE_EXACT_TOTAL: usize = 400_000;
 
 /// What the evidence pass changes in a report: its findings and scanners
 /// counted exactly, and whether it could.

@@ -165,7 +165,7 @@ pub(crate) async fn evidence(s: &Shared) {
         let Some(kept) = s.kept.as_ref() else {
             return;
         };
-        let e = Evidence::new(&kept.report, protocol::EVIDENCE_EXACT_UP_TO);
+        let e = Evidence::new(&kept.report, protocol::EVIDENCE_EXACT_TOTAL);
         let mut plan = Vec::new();
         // Nothing to count: no finding, no scanner.
         let files = if e.is_empty() {

@@ -5,7 +5,7 @@
 
 use anyhow::{Context, Result};
 use portspike_core::capture::Index;
-use portspike_core::evidence::{self, Evidence, EXACT_UP_TO};
+use portspike_core::evidence::{self, Evidence, EXACT_TOTAL};
 use portspike_core::report::Report;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
@@ -15,7 +15,7 @@ const CHUNK: usize = 1 << 20;
 /// Count the findings of `report` exactly, reading `files` (the ones the
 /// analysis read, in its order, each with its index) again.
 pub fn exact(report: &mut Report, files: &[(&Path, Option<Index>)]) -> Result<()> {
-    let mut e = Evidence::new(report, EXACT_UP_TO);
+    let mut e = Evidence::new(report, EXACT_TOTAL);
     // Nothing to count (no finding, no scanner): nothing to read.
     let files = if e.is_empty() { &[][..] } else { files };
     let mut buf = vec![0u8; CHUNK];

@@ -1040,7 +1040,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 portspike_core::evidence::over_bytes(
                     &mut r,
                     &bytes,
-                    portspike_core::evidence::EXACT_UP_TO,
+                    portspike_core::evidence::EXACT_TOTAL,
                 );
                 evidence = evidence.min(t.elapsed().as_secs_f64());
                 packets = r.capture.packets;

@@ -62,6 +62,6 @@ pub fn analyze_bytes(bytes: &[u8], params: Params) -> Report {
     let mut a = Analyzer::new(params);
     a.feed(bytes);
     let mut report = a.finish();
-    evidence::over_bytes(&mut report, bytes, evidence::EXACT_UP_TO);
+    evidence::over_bytes(&mut report, bytes, evidence::EXACT_TOTAL);
     report
 }

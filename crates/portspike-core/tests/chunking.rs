@@ -81,7 +81,7 @@ fn chunked(bytes: &[u8], cuts: &[usize], params: Params) -> portspike_core::repo
     }
     // Complete as `analyze_bytes` makes it: the findings counted exactly.
     let mut r = a.finish();
-    portspike_core::evidence::over_bytes(&mut r, bytes, portspike_core::evidence::EXACT_UP_TO);
+    portspike_core::evidence::over_bytes(&mut r, bytes, portspike_core::evidence::EXACT_TOTAL);
     r
 }
 
@@ -186,7 +186,7 @@ proptest! {
         }
         // The evidence pass fed a byte at a time too.
         let mut r = a.finish();
-        let mut e = portspike_core::evidence::Evidence::new(&r, portspike_core::evidence::EXACT_UP_TO);
+        let mut e = portspike_core::evidence::Evidence::new(&r, portspike_core::evidence::EXACT_TOTAL);
         e.begin(&[]);
         for b in bytes.chunks(1) {
             e.feed(b);

@@ -100,6 +100,6 @@ fn a_preview_while_reading_shows_what_has_been_counted() {
     }
     a.feed(&bytes[bytes.len() / 2..]);
     let mut r = a.finish();
-    portspike_core::evidence::over_bytes(&mut r, &bytes, portspike_core::evidence::EXACT_UP_TO);
+    portspike_core::evidence::over_bytes(&mut r, &bytes, portspike_core::evidence::EXACT_TOTAL);
     assert_eq!(r, whole, "previews do not change the final report");
 }

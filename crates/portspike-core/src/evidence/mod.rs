@@ -10,14 +10,16 @@
 //! the top talkers with their own filters, the TCP flag mix, the packets the
 //! other way, peak and mean rates; for a scanner, its probes (the packets
 //! its `probe_filter` selects), the hosts and ports they tried and which
-//! answered. Each table holds at most [`EXACT_UP_TO`] entries per finding;
-//! past that the count is a sketch's, and the field is listed in the
-//! finding's `estimated`.
+//! answered. Each table holds at most [`EXACT_UP_TO`] entries, and all of
+//! them together at most the total the caller gives ([`EXACT_TOTAL`] on the
+//! command line); past that a count is a sketch's, and the field is listed
+//! in the finding's `estimated`.
 
 use crate::capture::{Index, Reader};
 use crate::compress::Input;
 use crate::decode::{self, tcp_flags as F, Decoded, Packet, Proto, L4};
 use crate::detect::epoch;
+use crate::fxhash::FxHashMap as HashMap;
 use crate::params::Key;
 use crate::report::{
     AddrAttempts, AddrCount, Estimate, EvidenceState, Flags, OpenPort, PortAttempts, ProbeCount,
@@ -25,19 +27,24 @@ use crate::report::{
 };
 use crate::sketch::{hash_addr, Distinct, REL_ERROR};
 use crate::window::Selection;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 /// Entries each table of a finding holds exactly (addresses of a finding's
 /// talkers, a scanner's contacts): past it, counts are estimates.
 pub const EXACT_UP_TO: usize = 1_000_000;
 
+/// Entries all of a report's tables hold together on the command line
+/// (about 45 bytes each): many findings share it, each table up to
+/// [`EXACT_UP_TO`].
+pub const EXACT_TOTAL: usize = 4_000_000;
+
 /// Talkers listed per finding, and ports and targets per scanner.
 pub const TOP: usize = 10;
 
-/// At most this many rate intervals per finding (a longer window gets
-/// longer intervals).
-const MAX_INTERVALS: i64 = 100_000;
+/// At most this many rate intervals per finding (a window longer than
+/// this many seconds gets longer intervals).
+const MAX_INTERVALS: i64 = 10_000;
 
 /// The evidence pass over one report's findings and scanners.
 #[derive(Debug)]
@@ -51,10 +58,13 @@ pub struct Evidence {
 }
 
 impl Evidence {
-    /// A pass for `report`'s findings, each table exact up to `limit`
-    /// entries ([`EXACT_UP_TO`] unless memory is tighter).
-    pub fn new(report: &Report, limit: usize) -> Self {
+    /// A pass for `report`'s findings, its tables (two per finding, one
+    /// per scanner) exact up to `total` entries together, each up to
+    /// [`EXACT_UP_TO`]: memory stays bounded whatever the findings.
+    pub fn new(report: &Report, total: usize) -> Self {
         let key = report.params.key;
+        let tables = (2 * report.spikes.len() + report.scanners.len()).max(1);
+        let limit = (total / tables).min(EXACT_UP_TO);
         Evidence {
             spikes: report
                 .spikes
@@ -66,7 +76,7 @@ impl Evidence {
                 .iter()
                 .filter_map(|s| ScannerTally::new(s, limit))
                 .collect(),
-            senders: HashMap::new(),
+            senders: HashMap::default(),
             input: Input::new(),
             reader: Reader::new(),
         }
@@ -204,9 +214,10 @@ impl Evidence {
     }
 }
 
-/// The pass over a whole capture held in memory.
-pub fn over_bytes(report: &mut Report, bytes: &[u8], limit: usize) {
-    let mut e = Evidence::new(report, limit);
+/// The pass over a whole capture held in memory (`total` as in
+/// [`Evidence::new`]).
+pub fn over_bytes(report: &mut Report, bytes: &[u8], total: usize) {
+    let mut e = Evidence::new(report, total);
     e.begin(&[]);
     e.feed(bytes);
     e.apply(report);
@@ -258,7 +269,7 @@ struct Talkers {
 impl Talkers {
     fn new(limit: usize) -> Self {
         Talkers {
-            map: HashMap::new(),
+            map: HashMap::default(),
             limit,
             sketch: None,
         }
@@ -318,7 +329,8 @@ struct SpikeTally {
     sources: Talkers,
     destinations: Talkers,
     interval: i64,
-    rates: HashMap<i64, (u64, u64)>,
+    /// Packets and bytes per interval from the window's start.
+    rates: Vec<(u64, u64)>,
 }
 
 impl SpikeTally {
@@ -339,7 +351,7 @@ impl SpikeTally {
                 .min(1_000_000)
                 .max((span + MAX_INTERVALS - 1) / MAX_INTERVALS)
                 .max(1),
-            rates: HashMap::new(),
+            rates: Vec::new(),
         }
     }
 
@@ -349,10 +361,15 @@ impl SpikeTally {
         }
         self.packets += 1;
         self.bytes += len;
-        let at = (ts_ns.div_euclid(1000) - self.sel.t0_us) / self.interval;
-        let r = self.rates.entry(at).or_default();
-        r.0 += 1;
-        r.1 += len;
+        let at =
+            usize::try_from((ts_ns.div_euclid(1000) - self.sel.t0_us) / self.interval).unwrap_or(0);
+        if at >= self.rates.len() {
+            self.rates.resize(at + 1, (0, 0));
+        }
+        if let Some(r) = self.rates.get_mut(at) {
+            r.0 += 1;
+            r.1 += len;
+        }
         // Talkers, flags and answers: the packet itself, not an ICMP error
         // quoting one.
         let L4::Ports {
@@ -430,11 +447,18 @@ impl SpikeTally {
             .into(),
         );
         let span = (t1 - t0).max(1) as f64;
+        // The first interval with the most packets.
         let (peak_at, peak) = self
             .rates
             .iter()
-            .max_by(|a, b| a.1 .0.cmp(&b.1 .0).then(b.0.cmp(a.0)))
-            .map_or((0, (0, 0)), |(k, v)| (*k, *v));
+            .enumerate()
+            .fold((0, (0, 0)), |best, (i, r)| {
+                if r.0 > best.1 .0 {
+                    (i as i64, *r)
+                } else {
+                    best
+                }
+            });
         let iv = self.interval as f64;
         s.rates = Some(Rates {
             interval_us: self.interval as u64,
@@ -574,7 +598,7 @@ impl ScannerTally {
             addr: s.source.parse().ok()?,
             t0: s.first_ts,
             t1: s.last_ts.saturating_add(1),
-            contacts: HashMap::new(),
+            contacts: HashMap::default(),
             acks: s.probe_counts.iter().any(|p| p.probe == "ack"),
             limit,
             full: false,
@@ -633,12 +657,28 @@ impl ScannerTally {
     fn apply(self, s: &mut ScannerReport) {
         s.probe_filter = probe_filter(self.addr, self.acks, self.t0, self.t1);
         if self.full {
-            // Past the bound: the sketches' figures stay, marked as such.
+            // Past the bound: the first pass's figures stay, marked as such.
+            let engine = |f: &'static str| (f, u64::MAX, None);
+            let mut fields = vec![
+                ("targets", u64::MAX, Some(REL_ERROR)),
+                ("ports", u64::MAX, Some(REL_ERROR)),
+            ];
+            fields.extend(
+                [
+                    "attempts",
+                    "failures",
+                    "answered",
+                    "top_ports",
+                    "top_targets",
+                ]
+                .map(engine),
+            );
+            s.estimated = crate::detect::sketched(&fields);
             return;
         }
-        let mut ports: HashMap<(Proto, u16), (u64, u64)> = HashMap::new();
-        let mut targets: HashMap<IpAddr, u64> = HashMap::new();
-        let mut probes: HashMap<&'static str, u64> = HashMap::new();
+        let mut ports: HashMap<(Proto, u16), (u64, u64)> = HashMap::default();
+        let mut targets: HashMap<IpAddr, u64> = HashMap::default();
+        let mut probes: HashMap<&'static str, u64> = HashMap::default();
         let mut answered = 0u64;
         // A scanner that completes handshakes and never leaves one half-open
         // connects (every SYN of it, refused ones included); one that resets

@@ -1,4 +1,5 @@
 use super::*;
+use crate::evidence::EXACT_TOTAL;
 use crate::fixture::{self, RSTACK, S, SYN, SYNACK, T0};
 use crate::{Analyzer, Params};
 
@@ -21,7 +22,7 @@ fn finding<'a>(r: &'a Report, kind: &str) -> &'a SpikeReport {
 #[test]
 fn a_sweep_counts_its_sweeper_its_targets_and_the_answers_in_its_window() {
     let bytes = fixture::incident();
-    let (first, r) = sketched_and_exact(&bytes, EXACT_UP_TO);
+    let (first, r) = sketched_and_exact(&bytes, EXACT_TOTAL);
     let before = finding(&first, "sweep");
     assert!(!before.estimated.is_empty(), "sketch figures are marked");
     let s = finding(&r, "sweep");
@@ -57,7 +58,7 @@ fn a_spoofed_flood_names_each_source_with_its_own_packets_in_the_window() {
         let src = [172, 16, (i / 250) as u8, (i % 250) as u8 + 1];
         c.tcp(t, src, [10, 0, 0, 1], 1024 + i as u16, 80, SYN);
     }
-    let (_, r) = sketched_and_exact(&c.pcap(), EXACT_UP_TO);
+    let (_, r) = sketched_and_exact(&c.pcap(), EXACT_TOTAL);
     let s = finding(&r, "flood");
     assert_eq!(s.destinations, 1);
     assert_eq!(s.sources, 2000 + 3);
@@ -89,7 +90,7 @@ fn a_connect_scan_is_connect_and_a_half_open_one_syn_with_its_open_ports() {
                 c.tcp(t + S / 100, target, me, port, 40000, RSTACK);
             }
         }
-        let (_, r) = sketched_and_exact(&c.pcap(), EXACT_UP_TO);
+        let (_, r) = sketched_and_exact(&c.pcap(), EXACT_TOTAL);
         r.scanners
             .into_iter()
             .find(|s| s.source == "10.9.9.9")
@@ -110,7 +111,8 @@ fn a_connect_scan_is_connect_and_a_half_open_one_syn_with_its_open_ports() {
 
 #[test]
 fn past_the_bound_a_count_is_marked_estimated() {
-    let (_, r) = sketched_and_exact(&fixture::incident(), 50);
+    // One finding (two tables) and one scanner share 150: 50 each.
+    let (_, r) = sketched_and_exact(&fixture::incident(), 150);
     let s = finding(&r, "sweep");
     let fields: Vec<&str> = s.estimated.iter().map(|e| e.field.as_str()).collect();
     assert_eq!(fields, ["destinations", "top_destinations"]);
@@ -130,7 +132,7 @@ fn the_index_ranges_give_what_the_whole_capture_gives() {
     }
     let (first, index) = a.finish_with_index();
     let ix = index[0].as_ref().unwrap();
-    let mut e = Evidence::new(&first, EXACT_UP_TO);
+    let mut e = Evidence::new(&first, EXACT_TOTAL);
     let ranges = e.ranges(ix).unwrap();
     // Windows of the finding and the scanner overlap: read once.
     for w in ranges.windows(2) {
@@ -145,7 +147,7 @@ fn the_index_ranges_give_what_the_whole_capture_gives() {
     let mut by_ranges = first.clone();
     e.apply(&mut by_ranges);
     let mut whole = first;
-    over_bytes(&mut whole, &bytes, EXACT_UP_TO);
+    over_bytes(&mut whole, &bytes, EXACT_TOTAL);
     assert_eq!(by_ranges, whole);
 }
 
@@ -156,7 +158,7 @@ fn a_udp_finding_has_no_tcp_flags() {
         let t = T0 + 360 * S + i64::from(i) * S / 20;
         c.udp(t, [10, 9, 9, 9], [10, 0, 1, i], 50000, 161);
     }
-    let (_, r) = sketched_and_exact(&c.pcap(), EXACT_UP_TO);
+    let (_, r) = sketched_and_exact(&c.pcap(), EXACT_TOTAL);
     let s = r
         .spikes
         .iter()
