@@ -1,7 +1,16 @@
 //! `portspike`: the port-spike engine on the command line.
 
+/// `eprintln!` for text that may carry a capture's or a file's strings:
+/// their control characters are shown, not obeyed ([`terminal::printable`]).
+macro_rules! say {
+    ($($t:tt)*) => {
+        eprintln!("{}", $crate::terminal::printable(&format!($($t)*)))
+    };
+}
+
 mod evidence;
 mod fleet;
+mod terminal;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -343,7 +352,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("portspike: {e:#}");
+            say!("portspike: {e:#}");
             ExitCode::from(2)
         }
     }
@@ -619,11 +628,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     .map(|o| format!(" at byte offset {o}"))
                     .unwrap_or_default();
                 // With several files the message begins with the file it is about.
-                if report.capture.files.len() > 1 {
-                    eprintln!("portspike: {}{at}", e.message);
+                let line = if report.capture.files.len() > 1 {
+                    format!("portspike: {}{at}", e.message)
                 } else {
-                    eprintln!("portspike: {name}: {}{at}", e.message);
-                }
+                    format!("portspike: {name}: {}{at}", e.message)
+                };
+                say!("{line}");
                 return Ok(ExitCode::from(if report.capture.packets == 0 {
                     2
                 } else {
@@ -691,7 +701,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let json = serde_json::to_string_pretty(&truth)?;
             std::fs::write(&truth_path, json + "\n")
                 .with_context(|| format!("writing {}", truth_path.display()))?;
-            eprintln!("wrote {} and {}", output.display(), truth_path.display());
+            say!("wrote {} and {}", output.display(), truth_path.display());
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Extract {
@@ -710,6 +720,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 detection: detection.into_detection(),
                 ..Params::default()
             };
+            // Never write the evidence over the capture it comes from.
+            if let Ok(out) = std::fs::canonicalize(&output) {
+                if files
+                    .iter()
+                    .any(|f| std::fs::canonicalize(f).is_ok_and(|f| f == out))
+                {
+                    anyhow::bail!(
+                        "refusing to write {} over the capture it is read from: name another file with -o",
+                        output.display()
+                    );
+                }
+            }
             let mut a = Analyzer::new(params);
             for file in &files {
                 let mut f = std::fs::File::open(file)
@@ -856,19 +878,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     .iter()
                     .find(|w| w.code == "series_bounded")
                 {
-                    eprintln!(
+                    say!(
                         "portspike: {name}: the summary leaves out ports without a timeline: {}",
                         w.message
                     );
                 }
                 if let Some(e) = &report.capture.error {
-                    eprintln!(
+                    say!(
                         "portspike: {name}: {} (what came before is summarised)",
                         e.message
                     );
                 }
                 if !quiet {
-                    eprintln!(
+                    say!(
                         "{name}: {} packets, {} rows → {}",
                         report.capture.packets,
                         rows.len(),
@@ -942,7 +964,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     evidence::unavailable(&mut r, &format!("{e:#}"));
                 }
                 if let Some(e) = &r.capture.error {
-                    eprintln!(
+                    say!(
                         "portspike: {name}: {} (what came before is compared)",
                         e.message
                     );
@@ -1082,7 +1104,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
                 let mut g = Repeat::new(tiles, size);
                 write_generated(&output, |buf| g.fill(buf, 8 << 20))?;
-                eprintln!(
+                say!(
                     "wrote {} ({} packets, {} repetitions)",
                     output.display(),
                     g.packets,
@@ -1099,7 +1121,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             let mut g = Bulk::new(mix, container, size);
             write_generated(&output, |buf| g.fill(buf, 8 << 20))?;
-            eprintln!("wrote {} ({} packets)", output.display(), g.packets);
+            say!("wrote {} ({} packets)", output.display(), g.packets);
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -1228,7 +1250,8 @@ fn print_report(report: &Report, json: bool, csv: Option<CsvKind>, top: usize) -
         };
         out.write_all(text.as_bytes())?;
     } else {
-        write_table(&mut out, report, top)?;
+        // Capture-derived text (comments, names) never drives the terminal.
+        write_table(&mut terminal::Printable(&mut out), report, top)?;
     }
     Ok(())
 }

@@ -281,3 +281,29 @@ fn packets_of_several_link_types_are_saved_whole_as_a_pcapng() {
         "a selection spanning link types is saved as pcapng"
     );
 }
+
+#[test]
+fn an_extract_never_overwrites_its_own_capture() {
+    let dir = std::env::temp_dir().join(format!("portspike-extract-self-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("scan.pcap");
+    std::fs::copy(corpus().join("markofu-pcaps__TCP_SYN_SCAN.pcap"), &f).unwrap();
+    let before = std::fs::read(&f).unwrap();
+    // The same file, by its name and through another path to it.
+    let other = dir.join(".").join("scan.pcap");
+    for out in [&f, &other] {
+        let res = portspike(
+            &["extract", "--scanner", "0", "-o", out.to_str().unwrap()],
+            std::slice::from_ref(&f),
+        );
+        assert!(!res.status.success());
+        let err = String::from_utf8_lossy(&res.stderr);
+        assert!(err.contains("refusing to write"), "{err}");
+        assert_eq!(
+            std::fs::read(&f).unwrap(),
+            before,
+            "the capture is untouched"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

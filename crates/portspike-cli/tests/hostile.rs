@@ -82,3 +82,73 @@ fn the_error_of_one_file_of_several_names_that_file() {
     assert!(err.starts_with("portspike: bad.pcap: "), "{err}");
     assert!(!err.contains("good.pcap"), "{err}");
 }
+
+/// A pcapng block: type, body, lengths around it.
+fn block(ty: u32, body: &[u8]) -> Vec<u8> {
+    let len = (12 + body.len()) as u32;
+    let mut b = ty.to_le_bytes().to_vec();
+    b.extend(len.to_le_bytes());
+    b.extend(body);
+    b.extend(len.to_le_bytes());
+    b
+}
+
+/// An option (code, value) padded to 4 bytes.
+fn opt(code: u16, v: &[u8]) -> Vec<u8> {
+    let mut o = code.to_le_bytes().to_vec();
+    o.extend((v.len() as u16).to_le_bytes());
+    o.extend(v);
+    o.resize(o.len().div_ceil(4) * 4, 0);
+    o
+}
+
+#[test]
+fn terminal_escapes_in_a_capture_or_a_name_are_shown_not_obeyed() {
+    // Clear the screen, set a colour, write the clipboard (OSC 52), a C1 CSI.
+    let evil = "\u{1b}[2J\u{1b}[31mOWNED\u{1b}]52;c;aGk=\u{7}\u{9b}1m";
+    let mut shb = 0x1a2b_3c4du32.to_le_bytes().to_vec();
+    shb.extend(1u16.to_le_bytes());
+    shb.extend(0u16.to_le_bytes());
+    shb.extend((-1i64).to_le_bytes());
+    shb.extend(opt(1, evil.as_bytes()));
+    shb.extend(opt(0, &[]));
+    let mut idb = 1u16.to_le_bytes().to_vec();
+    idb.extend(0u16.to_le_bytes());
+    idb.extend(65535u32.to_le_bytes());
+    let frame = [0u8; 60];
+    let mut epb = 0u32.to_le_bytes().to_vec();
+    let ts: u64 = 1_772_442_000_000_000;
+    epb.extend(((ts >> 32) as u32).to_le_bytes());
+    epb.extend((ts as u32).to_le_bytes());
+    epb.extend(60u32.to_le_bytes());
+    epb.extend(60u32.to_le_bytes());
+    epb.extend(frame);
+    epb.extend(opt(1, evil.as_bytes()));
+    epb.extend(opt(0, &[]));
+    let mut cap = block(0x0a0d_0d0a, &shb);
+    cap.extend(block(1, &idb));
+    cap.extend(block(6, &epb));
+    let dir = tempdir();
+    let f = dir.join(format!("name{evil}.pcapng"));
+    std::fs::write(&f, &cap).unwrap();
+    let (code, out, err) = run(&["analyze", f.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    for text in [&out, &err] {
+        assert!(!text.contains('\u{1b}') && !text.contains('\u{7}') && !text.contains('\u{9b}'));
+    }
+    // Shown, so a reader sees what the capture holds.
+    assert!(
+        out.contains("\\x1b[2J\\x1b[31mOWNED\\x1b]52;c;aGk=\\x07\\u{9b}1m"),
+        "{out}"
+    );
+    // JSON keeps the text as it is (escaped by JSON itself).
+    let (_, js, _) = run(&["analyze", f.to_str().unwrap(), "--json"]);
+    assert_eq!(json(&js)["annotations"][0]["text"], evil);
+    // An error naming the file: its name is shown escaped too.
+    let bad = dir.join(format!("bad{evil}.pcap"));
+    std::fs::write(&bad, b"not a capture at all").unwrap();
+    let (code, _, err) = run(&["analyze", bad.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(!err.contains('\u{1b}'), "{err:?}");
+    assert!(err.contains("bad\\x1b[2J"), "{err}");
+}

@@ -154,6 +154,9 @@ pub struct Extract {
     /// in `over_limit` and left out.
     pub limit: usize,
     pub over_limit: u64,
+    /// Matching packets dated before 1970, which neither pcap nor pcapng
+    /// holds: left out, and said so.
+    pub before_1970: u64,
 }
 
 /// Where an extract writes: a pcap while its packets share one link type.
@@ -173,11 +176,12 @@ impl Out {
 
     fn packet(&mut self, linktype: u32, ts_ns: i64, data: &[u8], orig_len: u32) {
         if let Out::Pcap(lt, w) = self {
-            if *lt == linktype {
+            if *lt == linktype && fits_pcap(ts_ns) {
                 w.packet_with_len(ts_ns, data, orig_len);
                 return;
             }
-            // A second link type: what was written moves to a pcapng.
+            // A second link type, or a time past pcap's 32-bit seconds
+            // (after 2106): what was written moves to a pcapng.
             let mut ng = PcapngWriter::new(SNAPLEN);
             let bytes = std::mem::replace(w, PcapWriter::new_nanos(*lt, SNAPLEN)).into_bytes();
             let mut at = 24;
@@ -205,6 +209,11 @@ impl Out {
     }
 }
 
+/// A pcap record's time holds seconds from 1970 to 2106 (unsigned 32 bits).
+fn fits_pcap(ts_ns: i64) -> bool {
+    (0..=i64::from(u32::MAX)).contains(&ts_ns.div_euclid(1_000_000_000))
+}
+
 /// Snapshot length of saved captures.
 const SNAPLEN: u32 = 262_144;
 
@@ -217,12 +226,13 @@ impl Extract {
             packets: 0,
             limit,
             over_limit: 0,
+            before_1970: 0,
         }
     }
 
     /// Packets the selection matched: written, or left out (and counted why).
     pub fn matched(&self) -> u64 {
-        self.packets + self.over_limit
+        self.packets + self.over_limit + self.before_1970
     }
 
     /// Start a byte range: a fresh reader, given the range's preamble.
@@ -241,6 +251,7 @@ impl Extract {
             writer,
             packets,
             over_limit,
+            before_1970,
             ..
         } = self;
         reader.feed(bytes, &mut |f| {
@@ -248,6 +259,10 @@ impl Extract {
                 return;
             };
             if !sel.matches(f.ts_ns, &p) {
+                return;
+            }
+            if f.ts_ns < 0 {
+                *before_1970 += 1;
                 return;
             }
             let w = writer.get_or_insert_with(|| {
@@ -279,6 +294,12 @@ impl Extract {
                 format!("{} KiB", self.limit >> 10)
             };
             notes.push(format!("{} past the {limit} size limit", self.over_limit));
+        }
+        if self.before_1970 > 0 {
+            notes.push(format!(
+                "{} dated before 1970, which a pcap or pcapng cannot hold",
+                self.before_1970
+            ));
         }
         notes
     }
@@ -513,5 +534,42 @@ mod tests {
         let ix = ix[0].as_ref().unwrap();
         assert_eq!(ix.preambles.len(), 2);
         assert_eq!(reread(ix, &two), r.capture.packets);
+    }
+
+    #[test]
+    fn times_past_2106_are_saved_as_pcapng_and_keep_their_time() {
+        // The incident's packets, the second half moved past pcap's 32-bit
+        // seconds (to 2200), in a pcapng (64-bit times).
+        let pcap = crate::fixture::incident();
+        let mut frames = Vec::new();
+        Reader::new().feed(&pcap, &mut |f| {
+            frames.push((f.ts_ns, f.data.to_vec()));
+        });
+        let late = 7_258_118_400 * 1_000_000_000i64; // 2200-01-01
+        let half = frames.len() / 2;
+        let mut ng = PcapngWriter::new(65535);
+        for (i, (ts, data)) in frames.iter().enumerate() {
+            let t = if i < half {
+                *ts
+            } else {
+                late + ts % 1_000_000_000_000
+            };
+            ng.packet(1, t, data, data.len() as u32);
+        }
+        let bytes = ng.into_bytes();
+        let sel = Selection::host("10.9.9.9".parse().unwrap(), i64::MIN, i64::MAX);
+        let mut x = Extract::new(sel, 1 << 30);
+        x.range(&[], &bytes);
+        assert_eq!(x.format(), "pcapng");
+        assert_eq!(x.notes(), Vec::<String>::new());
+        let n = x.packets;
+        assert!(n >= 200, "{n}");
+        let saved = x.finish();
+        // Read back: the same packets, the late ones still in 2200.
+        let mut times = Vec::new();
+        Reader::new().feed(&saved, &mut |f| times.push(f.ts_ns));
+        assert_eq!(times.len() as u64, n);
+        assert!(times.iter().any(|t| *t >= late), "2200 kept");
+        assert!(times.iter().any(|t| *t < late), "the early ones too");
     }
 }
