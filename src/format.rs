@@ -77,6 +77,7 @@ pub fn kind_help(kind: &str) -> &'static str {
         "sweep" => "Sweep: few sources probing many addresses on this port, mostly failing (a worm, a scanner)",
         "flood" => "Flood: many sources on few targets, handshakes not completing (a SYN flood)",
         "backscatter" => "Backscatter: answers (SYN-ACKs, resets) to packets never sent from here: someone spoofs these addresses",
+        "reflection" => "Reflection: many servers answering from this service port to one or a few victims who never asked (amplification); the sources are the reflectors, the destinations the victims",
         _ => "Surge: growth far beyond this port's normal with answered connections (a flash crowd, a busy job)",
     }
 }

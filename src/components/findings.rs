@@ -77,7 +77,7 @@ pub fn findings(props: &FindingsProps) -> Html {
     };
     let head = html! {
         <thead><tr>
-            <th title="sweep: few sources to many addresses, failing; flood: many sources to few targets, handshakes not completing; backscatter: answers to SYNs never sent; surge: ordinary growth">{"Kind"}</th>
+            <th title="sweep: few sources to many addresses, failing; flood: many sources to few targets, handshakes not completing; backscatter: answers to SYNs never sent; reflection: many servers answering one or a few victims from a service port; surge: ordinary growth">{"Kind"}</th>
             <th title="Protocol and port">{"Port"}</th>
             <th title="The finding's window (all its episodes)">{"When"}</th>
             <th class="num" title="The metric summed over the window, against what the port's own baseline expected">{"Observed"}</th>

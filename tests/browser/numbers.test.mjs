@@ -94,3 +94,20 @@ test('a gzipped capture is counted too (read again from its start)', async () =>
   await sameAsCli(page, expected);
   await page.close();
 });
+
+test('a reflection names its reflectors as sources and its victim as the destination', async () => {
+  const file = path.join(root, '..', 'shared', 'captures', 'stopddos__amp.TCP.reflection.SYNACK.pcap');
+  const expected = cliReport(file);
+  const page = await analysed(path.basename(file), fs.readFileSync(file));
+  const rows = await page.$$eval('[data-testid="spike-row"]', (r) => r.map((x) => [x.dataset.port, x.dataset.kind]));
+  assert.deepEqual(rows, [['tcp/80', 'reflection']]);
+  await sameAsCli(page, expected);
+  const heads = await page.$$eval('[data-testid="spike-detail"] h3', (h) => h.map((x) => x.textContent));
+  assert.ok(heads.includes('Top sources (packets from tcp/80 in this window)'), heads.join(' | '));
+  const talkers = await page.$$eval('[data-testid="spike-detail"] [data-testid="talker"]', (t) => t.map((x) => x.dataset.addr));
+  const sp = expected.spikes[0];
+  assert.equal(sp.top_destinations[0].addr, '10.10.10.10');
+  assert.ok(!sp.top_sources.some((t) => t.addr === '10.10.10.10'), 'the victim is not a reflector');
+  assert.ok(talkers.includes('10.10.10.10'));
+  await page.close();
+});

@@ -441,6 +441,9 @@ pub fn read_summaries(files: &[PathBuf], root: &Path) -> Result<Vec<Summary>> {
                             fin: c("fin"),
                             other: c("other"),
                             unsolicited: c("unsolicited"),
+                            // Not in the summaries' schema: a reflection is
+                            // told from the capture, not from summaries.
+                            replies: 0,
                             sources: distinct(
                                 f.get("sources_exact").copied(),
                                 f.get("sources_hll").copied(),

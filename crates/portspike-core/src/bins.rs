@@ -62,6 +62,9 @@ pub struct Cell {
     pub other: u32,
     /// SYN-ACKs answering no SYN seen in the capture.
     pub unsolicited: u32,
+    /// Packets sent from the service port (its answers, or reflected
+    /// traffic); the rest of `packets` went to it.
+    pub replies: u32,
     pub sources: Distinct,
     pub destinations: Distinct,
 }
@@ -79,6 +82,7 @@ impl Cell {
         self.fin = self.fin.saturating_add(o.fin);
         self.other = self.other.saturating_add(o.other);
         self.unsolicited = self.unsolicited.saturating_add(o.unsolicited);
+        self.replies = self.replies.saturating_add(o.replies);
         self.sources.merge(&o.sources);
         self.destinations.merge(&o.destinations);
     }

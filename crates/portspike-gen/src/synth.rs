@@ -573,6 +573,42 @@ pub fn backscatter(trace: &mut Trace, rng: &mut Rng, port: u16, start: i64, secs
     }
 }
 
+/// A reflection (amplification) attack: `reflectors` servers answer from
+/// UDP `port` to one victim's random ports, `payload` bytes each, at `rate`
+/// packets a second; the spoofed requests never reach the capture.
+#[allow(clippy::too_many_arguments)]
+pub fn reflection(
+    trace: &mut Trace,
+    rng: &mut Rng,
+    victim: [u8; 4],
+    port: u16,
+    start: i64,
+    secs: i64,
+    rate: f64,
+    reflectors: u32,
+) {
+    let pool: Vec<[u8; 4]> = (0..reflectors)
+        .map(|_| {
+            [
+                rng.range(1, 223) as u8,
+                rng.range(0, 255) as u8,
+                rng.range(0, 255) as u8,
+                rng.range(1, 254) as u8,
+            ]
+        })
+        .collect();
+    let mut t = start;
+    while t < start + secs * S {
+        t += rng.exp_ns(rate);
+        let r = pool
+            .get(rng.range(0, u64::from(reflectors.max(1)) - 1) as usize)
+            .copied()
+            .unwrap_or([192, 0, 2, 1]);
+        let dp = rng.range(1024, 65535) as u16;
+        trace.udp(t, r, victim, port, dp, 1200);
+    }
+}
+
 /// One injected event and the finding it must produce.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Truth {
@@ -610,6 +646,7 @@ pub const SCENARIOS: &[&str] = &[
     "ackscan",
     "flood",
     "backscatter",
+    "reflection",
     "waves",
     "crowds",
     "busy",
@@ -634,6 +671,13 @@ fn spike(kind: &str, port: u16, t0: i64, t1: i64) -> Truth {
         probe: None,
         start_ts: us(t0),
         end_ts: us(t1),
+    }
+}
+
+fn udp_spike(kind: &str, port: u16, t0: i64, t1: i64) -> Truth {
+    Truth {
+        proto: Some("udp".into()),
+        ..spike(kind, port, t0, t1)
     }
 }
 
@@ -760,6 +804,13 @@ pub fn scenario(name: &str) -> Option<(Vec<u8>, Scenario)> {
         events.push(spike("backscatter", 3389, t0, t0 + 60 * S));
         description.push("SYN-ACK backscatter from servers on TCP 3389".into());
     }
+    if name == "reflection" || all {
+        let t0 = at(28);
+        reflection(&mut tr, &mut rng, [10, 1, 0, 30], 53, t0, 60, 300.0, 400);
+        events.push(udp_spike("reflection", 53, t0, t0 + 60 * S));
+        description
+            .push("a DNS reflection: 400 resolvers answer one victim who never asked".into());
+    }
     if name == "waves" {
         // One incident: three waves two minutes apart are one finding.
         let t0 = at(10);
@@ -815,6 +866,7 @@ pub const BACKGROUND_SCENARIOS: &[&str] = &[
     "ackscan",
     "flood",
     "backscatter",
+    "reflection",
 ];
 
 /// Length of a scenario over real background: ten minutes.
@@ -883,6 +935,11 @@ pub fn scenario_on(
             backscatter(&mut tr, &mut arng, 3389, t0, 60, 60.0);
             events.push(spike("backscatter", 3389, t0, t0 + 60 * S));
             description.push("SYN-ACK backscatter on TCP 3389".into());
+        }
+        "reflection" => {
+            reflection(&mut tr, &mut arng, [10, 1, 0, 30], 53, t0, 60, 300.0, 400);
+            events.push(udp_spike("reflection", 53, t0, t0 + 60 * S));
+            description.push("a DNS reflection onto one victim".into());
         }
         _ => {}
     }

@@ -149,7 +149,7 @@ pub(crate) fn metric_of(st: &PortState) -> Metric {
 }
 
 /// Spike kind from the window's evidence.
-pub fn kind(w: &Cell) -> SpikeKind {
+pub fn kind(w: &Cell, proto: crate::decode::Proto) -> SpikeKind {
     let (pk, syn, synack, rst) = (
         u64::from(w.packets),
         u64::from(w.syn),
@@ -162,12 +162,28 @@ pub fn kind(w: &Cell) -> SpikeKind {
         u64::from(w.completed),
     );
     let (s, d) = (w.sources.estimate(), w.destinations.estimate());
+    // Sources are the service's clients, destinations its servers: many
+    // servers answering one or a few clients is a reflection's shape.
+    let reflected = d >= REFLECTORS_MIN && s <= VICTIMS_MAX.max(d / 20);
+    // UDP: nearly all of it sent from the service port, to clients far fewer
+    // than the senders (a victim's own few lookups may share the window).
+    let udp_reflected = proto == crate::decode::Proto::Udp
+        && d >= REFLECTORS_MIN
+        && s * 5 <= d
+        && u64::from(w.replies) * 10 >= pk * 9;
     if synack > 0
         && u64::from(w.unsolicited) * 2 >= synack
         && syn * 5 <= synack + rst
         && (synack + rst) * 10 >= pk * 6
     {
-        return SpikeKind::Backscatter;
+        return if reflected {
+            SpikeKind::Reflection
+        } else {
+            SpikeKind::Backscatter
+        };
+    }
+    if udp_reflected {
+        return SpikeKind::Reflection;
     }
     let failing = a > 0 && (f * 2 >= a || c * 5 < a);
     if d >= 20 && d >= 5 * s.max(1) && failing {
@@ -178,6 +194,11 @@ pub fn kind(w: &Cell) -> SpikeKind {
     }
     SpikeKind::Surge
 }
+
+/// A reflection has at least this many reflectors…
+pub const REFLECTORS_MIN: u64 = 20;
+/// …and at most this many victims (or one for every 20 reflectors).
+pub const VICTIMS_MAX: u64 = 4;
 
 pub(crate) fn epoch(us: i64) -> String {
     format!(
@@ -234,6 +255,50 @@ pub fn is_news(kind: SpikeKind, w: &Cell, peak: f64, earlier_peak: f64, history:
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decode::Proto;
+
+    /// A window of `pk` packets, `replies` of them from the service port,
+    /// `clients` receivers and `servers` senders.
+    fn window(pk: u32, replies: u32, clients: u64, servers: u64) -> Cell {
+        let mut w = Cell {
+            packets: pk,
+            other: pk,
+            replies,
+            ..Cell::default()
+        };
+        (0..clients).for_each(|c| w.sources.insert(crate::sketch::hash_u64(c)));
+        (0..servers).for_each(|s| w.destinations.insert(crate::sketch::hash_u64(1 << 40 | s)));
+        w
+    }
+
+    #[test]
+    fn many_servers_answering_one_victim_unasked_is_a_reflection() {
+        // 400 resolvers answer one victim (and a few lookups of its own).
+        let w = window(18_000, 17_900, 3, 400);
+        assert_eq!(kind(&w, Proto::Udp), SpikeKind::Reflection);
+        // A resolver's own traffic asks as much as it is answered.
+        assert_ne!(
+            kind(&window(18_000, 9_000, 3, 400), Proto::Udp),
+            SpikeKind::Reflection
+        );
+        // Answers spread over as many clients as servers are not one.
+        assert_ne!(
+            kind(&window(18_000, 17_900, 300, 400), Proto::Udp),
+            SpikeKind::Reflection
+        );
+        // TCP needs its SYN-ACK signature, whatever the shares.
+        assert_ne!(kind(&w, Proto::Tcp), SpikeKind::Reflection);
+        // SYN-ACKs nobody asked for: from many to one is a reflection, from
+        // few to many (a telescope's view) backscatter.
+        let syn_acks = |clients, servers| {
+            let mut w = window(1000, 1000, clients, servers);
+            (w.other, w.synack, w.unsolicited) = (0, 1000, 1000);
+            kind(&w, Proto::Tcp)
+        };
+        assert_eq!(syn_acks(1, 300), SpikeKind::Reflection);
+        assert_eq!(syn_acks(700, 2), SpikeKind::Backscatter);
+        assert_eq!(syn_acks(700, 3000), SpikeKind::Backscatter);
+    }
 
     #[test]
     fn a_burst_over_a_flat_baseline_is_one_spike_single_bins_are_not() {

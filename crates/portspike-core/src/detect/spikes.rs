@@ -50,7 +50,7 @@ pub(crate) fn port_spikes(
     let x = cells.column(|c| f64::from(metric.of(c)));
     let s = score(&x, d);
     let bins = Bins { start_ts, width };
-    let (news, rhythm) = stretches(&x, &s, cells, d);
+    let (news, rhythm) = stretches(&x, &s, cells, d, proto);
     // Below the threshold: the best bin's score, capped under it.
     let below =
         s.z.iter()
@@ -117,6 +117,7 @@ fn stretches(
     s: &super::Scored,
     cells: &crate::bins::View<'_>,
     d: &Detection,
+    proto: Proto,
 ) -> (Vec<Stretch>, Vec<(usize, f64)>) {
     // The largest bin before each one: the port's burst envelope so far.
     let mut earlier = Vec::with_capacity(x.len());
@@ -148,7 +149,7 @@ fn stretches(
                 st.peak = i;
             }
         }
-        st.kind = kind(&st.cell);
+        st.kind = kind(&st.cell, proto);
         let peak = x.get(st.peak).copied().unwrap_or(0.0);
         if is_news(
             st.kind,
@@ -292,10 +293,11 @@ fn finding(
     })
 }
 
-/// Which way a finding's talkers count: backscatter is about the answers a
-/// port sends, every other kind about the packets sent to it.
+/// Which way a finding's talkers count: backscatter and reflection are
+/// about what a port sends (reflectors → victims), every other kind about
+/// the packets sent to it.
 pub(crate) fn direction_of(kind: SpikeKind) -> &'static str {
-    if kind == SpikeKind::Backscatter {
+    if matches!(kind, SpikeKind::Backscatter | SpikeKind::Reflection) {
         "from_port"
     } else {
         "to_port"

@@ -208,8 +208,8 @@ impl Engine {
         };
         // Sources are the service's clients, destinations its servers: a reply
         // (from the service port) counts its receiver as the source.
-        let (client, server) = if self.key == Key::Service && sport == port_num && dport != port_num
-        {
+        let reply = self.key == Key::Service && sport == port_num && dport != port_num;
+        let (client, server) = if reply {
             ((p.dst, h_dst), (p.src, h_src))
         } else {
             ((p.src, h_src), (p.dst, h_dst))
@@ -223,6 +223,7 @@ impl Engine {
                 client,
                 server,
                 outcome,
+                reply,
             },
         );
     }

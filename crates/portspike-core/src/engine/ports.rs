@@ -140,6 +140,8 @@ pub(super) struct Counted {
     pub client: (IpAddr, u64),
     pub server: (IpAddr, u64),
     pub outcome: Outcome,
+    /// Sent from the service port (an answer, or reflected traffic).
+    pub reply: bool,
 }
 
 impl Engine {
@@ -188,6 +190,7 @@ impl Engine {
                 if c.outcome.attempt {
                     cell.attempts += 1;
                 }
+                cell.replies += u32::from(c.reply);
                 if c.outcome.unsolicited {
                     cell.unsolicited += 1;
                 }

@@ -340,7 +340,8 @@ impl SpikeTally {
             sel: Selection::port(key, s.proto, s.port, s.start_ts, s.end_ts),
             proto: s.proto,
             port: s.port,
-            from_port: key == Key::Service && s.kind == SpikeKind::Backscatter,
+            from_port: key == Key::Service
+                && matches!(s.kind, SpikeKind::Backscatter | SpikeKind::Reflection),
             packets: 0,
             bytes: 0,
             flags: Flags::default(),

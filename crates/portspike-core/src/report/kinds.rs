@@ -12,8 +12,13 @@ pub enum SpikeKind {
     Sweep,
     /// Many sources at few destinations, under half completing.
     Flood,
-    /// Unsolicited SYN-ACKs: answers to SYNs spoofed from our addresses.
+    /// Unsolicited SYN-ACKs from few senders to many addresses: answers to
+    /// SYNs spoofed from them, as a telescope sees them.
     Backscatter,
+    /// Many senders answering from one service port to one or a few
+    /// victims who never asked: a reflection (amplification) attack, keyed
+    /// on the reflected service (`udp/53`, `tcp/80`…).
+    Reflection,
     /// Ordinary growth (a flash crowd, a backup job).
     Surge,
 }
@@ -22,6 +27,7 @@ named_enum!(SpikeKind {
     Sweep => "sweep",
     Flood => "flood",
     Backscatter => "backscatter",
+    Reflection => "reflection",
     Surge => "surge",
 });
 
@@ -31,7 +37,10 @@ impl SpikeKind {
     /// news; `--fail-on-findings` and the page's ordering use it).
     pub const fn is_attack(self) -> bool {
         match self {
-            SpikeKind::Sweep | SpikeKind::Flood | SpikeKind::Backscatter => true,
+            SpikeKind::Sweep
+            | SpikeKind::Flood
+            | SpikeKind::Backscatter
+            | SpikeKind::Reflection => true,
             SpikeKind::Surge => false,
         }
     }
@@ -71,7 +80,7 @@ mod tests {
             .filter(|k| k.is_attack())
             .map(|k| k.as_str())
             .collect();
-        assert_eq!(attacks, ["sweep", "flood", "backscatter"]);
+        assert_eq!(attacks, ["sweep", "flood", "backscatter", "reflection"]);
         assert!(!SpikeKind::Surge.is_attack());
     }
 
