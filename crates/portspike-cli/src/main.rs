@@ -1345,9 +1345,15 @@ fn write_table(out: &mut impl Write, r: &Report, top: usize) -> std::io::Result<
         } else {
             String::new()
         };
+        // Its size: peak packets and bits a second (the evidence pass's).
+        let rate = s
+            .rates
+            .as_ref()
+            .map(|r| format!("  peak {:.0} pps, {:.0} bps", r.peak_pps, r.peak_bps))
+            .unwrap_or_default();
         writeln!(
             out,
-            "spike     {}/{}{svc}  {}{}{episodes}  {} → {}  {} {} vs baseline {:.1}  score {:.1}  {} sources → {} destinations  from {}",
+            "spike     {}/{}{svc}  {}{}{episodes}  {} → {}  {} {} vs baseline {:.1}  score {:.1}  {} sources → {} destinations  from {}{rate}",
             s.proto,
             s.port,
             s.kind,

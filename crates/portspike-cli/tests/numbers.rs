@@ -447,3 +447,47 @@ fn every_number_on_a_scenario_finding_is_tsharks() {
     std::fs::remove_dir_all(&dir).ok();
     eprintln!("{found} findings and scanners, {numbers} numbers equal to tshark's");
 }
+
+#[test]
+fn the_spikes_csv_carries_the_counted_bytes_and_rates() {
+    let dir = std::env::temp_dir().join(format!("portspike-numbers-csv-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("sample.pcap");
+    let res = portspike(&["synth", "--scenario", "sample", "-o", f.to_str().unwrap()]);
+    assert!(res.status.success());
+    let r = report(&f);
+    let csv = portspike(&[
+        "analyze",
+        "-q",
+        "--no-hash",
+        "--csv",
+        "spikes",
+        f.to_str().unwrap(),
+    ]);
+    let csv_path = dir.join("spikes.csv");
+    std::fs::write(&csv_path, &csv.stdout).unwrap();
+    // Read with Python's csv module, as a spreadsheet or a script would.
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import csv, json, sys; print(json.dumps(list(csv.DictReader(open(sys.argv[1])))))",
+        ])
+        .arg(&csv_path)
+        .output()
+        .unwrap();
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let spikes = r["spikes"].as_array().unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), spikes.len());
+    for (row, s) in rows.as_array().unwrap().iter().zip(spikes) {
+        assert_eq!(row["bytes"].as_str().unwrap(), s["bytes"].to_string());
+        assert_eq!(
+            row["direction"].as_str().unwrap(),
+            s["direction"].as_str().unwrap()
+        );
+        for k in ["peak_pps", "peak_bps", "mean_pps", "mean_bps"] {
+            let v: f64 = row[k].as_str().unwrap().parse().unwrap();
+            assert_eq!(v, s["rates"][k].as_f64().unwrap(), "{k}");
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

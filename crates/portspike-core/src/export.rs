@@ -126,7 +126,7 @@ pub fn series_csv(r: &Report) -> String {
 /// One row per spike.
 pub fn spikes_csv(r: &Report) -> String {
     let mut csv = Csv::new(
-        "proto,port,kind,new_port,metric,start_utc,end_utc,start_ts,end_ts,peak_ts,score,observed,baseline,packets,attempts,failures,completed,sources,destinations,syn,synack,rst,fin,other,top_sources,wireshark_filter",
+        "proto,port,kind,new_port,metric,start_utc,end_utc,start_ts,end_ts,peak_ts,score,observed,baseline,packets,attempts,failures,completed,sources,destinations,syn,synack,rst,fin,other,top_sources,wireshark_filter,bytes,direction,answers,peak_pps,peak_bps,mean_pps,mean_bps,estimated",
     );
     for s in &r.spikes {
         let top: Vec<String> = s
@@ -159,7 +159,20 @@ pub fn spikes_csv(r: &Report) -> String {
             .cell(s.flags.fin)
             .cell(s.flags.other)
             .cell(top.join("; "))
-            .cell(&s.wireshark_filter)
+            .cell(&s.wireshark_filter);
+        // The evidence pass's figures (empty where it did not run).
+        let opt = |v: Option<String>| v.unwrap_or_default();
+        let rate =
+            |f: fn(&crate::report::Rates) -> f64| opt(s.rates.as_ref().map(|r| f(r).to_string()));
+        let estimated: Vec<&str> = s.estimated.iter().map(|e| e.field.as_str()).collect();
+        csv.cell(opt(s.bytes.map(|b| b.to_string())))
+            .cell(opt(s.direction.clone()))
+            .cell(opt(s.answers.map(|a| a.to_string())))
+            .cell(rate(|r| r.peak_pps))
+            .cell(rate(|r| r.peak_bps))
+            .cell(rate(|r| r.mean_pps))
+            .cell(rate(|r| r.mean_bps))
+            .cell(estimated.join(" "))
             .end();
     }
     csv.out
