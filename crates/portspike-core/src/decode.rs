@@ -11,6 +11,30 @@ use etherparse::{EtherType, IpNumber, LaxNetSlice, LaxSlicedPacket};
 use std::net::IpAddr;
 
 /// TCP flag bits as in the header's 13th byte.
+/// How a TCP packet counts in a flag mix: by its first flag of SYN,
+/// SYN-ACK, RST, FIN; anything else is `Other`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlagMix {
+    Syn,
+    SynAck,
+    Rst,
+    Fin,
+    Other,
+}
+
+impl FlagMix {
+    pub fn of(f: u8) -> Self {
+        let has = |bit: u8| f & bit != 0;
+        match () {
+            _ if has(tcp_flags::SYN) && !has(tcp_flags::ACK) => FlagMix::Syn,
+            _ if has(tcp_flags::SYN) => FlagMix::SynAck,
+            _ if has(tcp_flags::RST) => FlagMix::Rst,
+            _ if has(tcp_flags::FIN) => FlagMix::Fin,
+            _ => FlagMix::Other,
+        }
+    }
+}
+
 pub mod tcp_flags {
     pub const FIN: u8 = 0x01;
     pub const SYN: u8 = 0x02;

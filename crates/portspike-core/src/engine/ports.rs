@@ -6,7 +6,7 @@ use super::attempts::Outcome;
 use super::topk::TopK;
 use super::Engine;
 use crate::bins::{Cell, Series};
-use crate::decode::{tcp_flags as F, Proto};
+use crate::decode::{FlagMix, Proto};
 use crate::report::Totals;
 use crate::sketch::Distinct;
 use std::net::IpAddr;
@@ -211,32 +211,20 @@ impl Engine {
 /// The flag mix of a bin: each TCP packet counts once, by its first flag of
 /// SYN, SYN-ACK, RST, FIN; anything else (UDP too) is `other`.
 fn count_flags(c: &mut Cell, flags: Option<u8>) {
-    let Some(f) = flags else {
-        c.other += 1;
-        return;
+    let n = match flags.map(FlagMix::of) {
+        Some(FlagMix::Syn) => &mut c.syn,
+        Some(FlagMix::SynAck) => &mut c.synack,
+        Some(FlagMix::Rst) => &mut c.rst,
+        Some(FlagMix::Fin) => &mut c.fin,
+        Some(FlagMix::Other) | None => &mut c.other,
     };
-    let (syn, ack, rst, fin) = (
-        f & F::SYN != 0,
-        f & F::ACK != 0,
-        f & F::RST != 0,
-        f & F::FIN != 0,
-    );
-    if syn && !ack {
-        c.syn += 1;
-    } else if syn && ack {
-        c.synack += 1;
-    } else if rst {
-        c.rst += 1;
-    } else if fin {
-        c.fin += 1;
-    } else {
-        c.other += 1;
-    }
+    *n += 1;
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decode::tcp_flags as F;
     use crate::fixture::{self, ip, SYN, SYNACK, US};
 
     #[test]

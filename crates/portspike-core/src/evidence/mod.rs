@@ -17,7 +17,7 @@
 
 use crate::capture::{Index, Reader};
 use crate::compress::Input;
-use crate::decode::{self, tcp_flags as F, Decoded, Packet, Proto, L4};
+use crate::decode::{self, tcp_flags as F, Decoded, FlagMix, Packet, Proto, L4};
 use crate::detect::epoch;
 use crate::fxhash::FxHashMap as HashMap;
 use crate::params::Key;
@@ -159,24 +159,18 @@ impl Evidence {
 
     /// The next bytes of the current range or file.
     pub fn feed(&mut self, bytes: &[u8]) {
-        let Evidence {
-            spikes,
-            scanners,
-            senders,
-            input,
-            reader,
-        } = self;
-        let mut each = |f: crate::capture::Frame<'_>| {
-            count_frame(
-                spikes, scanners, senders, f.ts_ns, f.orig_len, f.linktype, f.data,
-            )
-        };
-        input.feed(bytes, &mut |b| reader.feed(b, &mut each));
+        self.pump(Some(bytes));
     }
 
     /// End of the current range or file (a record cut at its end is judged
     /// as the first pass judged it).
     fn end(&mut self) {
+        self.pump(None);
+    }
+
+    /// Bytes through decompression and framing into the tallies; `None`
+    /// ends the input.
+    fn pump(&mut self, bytes: Option<&[u8]>) {
         let Evidence {
             spikes,
             scanners,
@@ -189,8 +183,13 @@ impl Evidence {
                 spikes, scanners, senders, f.ts_ns, f.orig_len, f.linktype, f.data,
             )
         };
-        input.finish(&mut |b| reader.feed(b, &mut each));
-        reader.finish_with(&mut each);
+        match bytes {
+            Some(b) => input.feed(b, &mut |b| reader.feed(b, &mut each)),
+            None => {
+                input.finish(&mut |b| reader.feed(b, &mut each));
+                reader.finish_with(&mut each);
+            }
+        }
     }
 
     /// Put the exact figures into the report the pass was made for.
@@ -477,26 +476,16 @@ fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
-/// The flag mix: each TCP packet once, by its first flag of SYN, SYN-ACK,
-/// RST, FIN; anything else is `other`.
+/// The flag mix: each TCP packet once (see [`FlagMix`]).
 fn count_flags(c: &mut Flags, f: u8) {
-    let (syn, ack, rst, fin) = (
-        f & F::SYN != 0,
-        f & F::ACK != 0,
-        f & F::RST != 0,
-        f & F::FIN != 0,
-    );
-    if syn && !ack {
-        c.syn += 1;
-    } else if syn {
-        c.synack += 1;
-    } else if rst {
-        c.rst += 1;
-    } else if fin {
-        c.fin += 1;
-    } else {
-        c.other += 1;
-    }
+    let n = match FlagMix::of(f) {
+        FlagMix::Syn => &mut c.syn,
+        FlagMix::SynAck => &mut c.synack,
+        FlagMix::Rst => &mut c.rst,
+        FlagMix::Fin => &mut c.fin,
+        FlagMix::Other => &mut c.other,
+    };
+    *n += 1;
 }
 
 /// `ip.src == A && tcp.dstport == P && !icmp && frame.time_epoch …`: one
@@ -566,6 +555,17 @@ pub fn probe_filter(a: IpAddr, acks: bool, t0: i64, t1: i64) -> String {
         epoch(t0),
         epoch(t1)
     )
+}
+
+/// Ports with their counts, the largest first (then by port and protocol).
+fn busiest(v: impl Iterator<Item = ((Proto, u16), u64)>) -> Vec<((Proto, u16), u64)> {
+    let mut v: Vec<_> = v.collect();
+    v.sort_by(|a, b| {
+        b.1.cmp(&a.1)
+            .then(a.0 .1.cmp(&b.0 .1))
+            .then(a.0 .0.as_str().cmp(b.0 .0.as_str()))
+    });
+    v
 }
 
 /// One (host, port) a scanner tried.
@@ -705,36 +705,23 @@ impl ScannerTally {
             answered += u64::from(c.answered);
         }
         let attempts = self.contacts.len() as u64;
-        let mut top_ports: Vec<PortAttempts> = ports
-            .iter()
-            .map(|((proto, port), (n, _))| PortAttempts {
-                proto: *proto,
-                port: *port,
-                attempts: *n,
+        // Ports by contacts, and those that answered by hosts answering.
+        let tried = busiest(ports.iter().map(|(p, (n, _))| (*p, *n)));
+        let answering = busiest(ports.iter().map(|(p, (_, a))| (*p, *a)));
+        let mut top_ports: Vec<PortAttempts> = tried
+            .into_iter()
+            .map(|((proto, port), attempts)| PortAttempts {
+                proto,
+                port,
+                attempts,
             })
             .collect();
-        top_ports.sort_by(|a, b| {
-            b.attempts
-                .cmp(&a.attempts)
-                .then(a.port.cmp(&b.port))
-                .then(a.proto.as_str().cmp(b.proto.as_str()))
-        });
-        let mut open: Vec<OpenPort> = ports
-            .iter()
-            .filter(|(_, (_, a))| *a > 0)
-            .map(|((proto, port), (_, a))| OpenPort {
-                proto: *proto,
-                port: *port,
-                hosts: *a,
-            })
+        let open: Vec<OpenPort> = answering
+            .into_iter()
+            .filter(|(_, hosts)| *hosts > 0)
+            .take(TOP * 2)
+            .map(|((proto, port), hosts)| OpenPort { proto, port, hosts })
             .collect();
-        open.sort_by(|a, b| {
-            b.hosts
-                .cmp(&a.hosts)
-                .then(a.port.cmp(&b.port))
-                .then(a.proto.as_str().cmp(b.proto.as_str()))
-        });
-        open.truncate(TOP * 2);
         let mut top_targets: Vec<(IpAddr, u64)> = targets.iter().map(|(a, n)| (*a, *n)).collect();
         top_targets.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let port_max = top_ports.first().map_or(0, |p| p.attempts);
