@@ -1316,10 +1316,27 @@ fn write_table(out: &mut impl Write, r: &Report, top: usize) -> std::io::Result<
             .map(|o| format!(" (byte offset {o})"))
             .unwrap_or_default();
         writeln!(out, "error     {}{at}", e.message)?;
+        // Said as the page says it: what was read, and that the rest was not.
+        let upto = c
+            .last_ts
+            .map(|t| format!(", up to {}", fmt_ts(t)))
+            .unwrap_or_default();
+        let read = e
+            .offset
+            .map(|o| format!("{o} of {} bytes read", c.file_bytes))
+            .unwrap_or_else(|| "read in part".into());
+        writeln!(
+            out,
+            "partial   {read}{upto}: what follows covers only that part; the rest of the capture was never read"
+        )?;
     }
     writeln!(out)?;
     if r.spikes.is_empty() && r.scanners.is_empty() {
-        writeln!(out, "findings  none")?;
+        if c.error.is_some() {
+            writeln!(out, "findings  none in the part read")?;
+        } else {
+            writeln!(out, "findings  none")?;
+        }
     }
     // Attack kinds first, then ordinary growth; each in the report's order.
     for s in r

@@ -232,6 +232,14 @@ fn exit_codes_say_how_far_reading_got() {
         out.contains("error") && err.contains("byte offset"),
         "{err}"
     );
+    // It says how much was read, up to when, and never that the rest is clean.
+    let partial = out.lines().find(|l| l.starts_with("partial ")).unwrap();
+    assert!(
+        partial.contains(&format!("of {} bytes read, up to 2026-", bytes.len() / 3)),
+        "{partial}"
+    );
+    assert!(partial.ends_with("the rest of the capture was never read"));
+    assert!(!out.contains("findings  none\n"));
     let text = dir.join("exit-text.pcap");
     std::fs::write(&text, "not a capture").unwrap();
     assert_eq!(run(&["analyze", text.to_str().unwrap()]).0, 2);
