@@ -1327,7 +1327,7 @@ fn write_table(out: &mut impl Write, r: &Report, top: usize) -> std::io::Result<
             .unwrap_or_else(|| "read in part".into());
         writeln!(
             out,
-            "partial   {read}{upto}: what follows covers only that part; the rest of the capture was never read"
+            "partial   {read}{upto}: the findings cover only that part, never what came after it"
         )?;
     }
     writeln!(out)?;
