@@ -423,6 +423,7 @@ fn every_number_on_a_scenario_finding_is_tsharks() {
         "ackscan",
         "flood",
         "backscatter",
+        "reflection",
     ] {
         let out = dir.join(format!("bg-{scenario}.pcap"));
         let mut args = vec!["synth", "--scenario", scenario, "-o", out.to_str().unwrap()];
