@@ -319,7 +319,7 @@ struct SpikeTally {
     sel: Selection,
     proto: Proto,
     port: u16,
-    /// Talkers count packets from the port (backscatter), else to it.
+    /// Talkers count packets from the port (backscatter, reflection), else to it.
     from_port: bool,
     packets: u64,
     bytes: u64,
