@@ -13,7 +13,15 @@ use std::net::IpAddr;
 /// preamble to feed a new reader before it; `None` when the index cannot
 /// serve (it overflowed).
 pub fn ranges_for(index: &Index, t0: i64, t1: i64) -> Option<Vec<(&[u8], u64, u64)>> {
-    let ranges = index.ranges(t0, t1)?;
+    ranges_for_any(index, &[(t0, t1)])
+}
+
+/// [`ranges_for`] of several windows at once: each byte read once.
+pub fn ranges_for_any<'a>(
+    index: &'a Index,
+    windows: &[(i64, i64)],
+) -> Option<Vec<(&'a [u8], u64, u64)>> {
+    let ranges = index.ranges_any(windows)?;
     Some(
         ranges
             .into_iter()

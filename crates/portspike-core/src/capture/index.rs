@@ -66,12 +66,21 @@ impl Index {
     /// The byte ranges (with their preamble) holding packets of `[t0, t1)`
     /// µs, adjacent segments merged; `None` if the index overflowed.
     pub fn ranges(&self, t0: i64, t1: i64) -> Option<Vec<(usize, u64, u64)>> {
+        self.ranges_any(&[(t0, t1)])
+    }
+
+    /// The byte ranges holding packets of any of `windows`: each segment
+    /// once, in file order, however the windows overlap.
+    pub fn ranges_any(&self, windows: &[(i64, i64)]) -> Option<Vec<(usize, u64, u64)>> {
         if self.overflow {
             return None;
         }
         let mut out: Vec<(usize, u64, u64)> = Vec::new();
         for sg in &self.segments {
-            if sg.max_ts_us < t0 || sg.min_ts_us >= t1 {
+            if !windows
+                .iter()
+                .any(|&(t0, t1)| sg.max_ts_us >= t0 && sg.min_ts_us < t1)
+            {
                 continue;
             }
             match out.last_mut() {

@@ -9,7 +9,7 @@ mod spikes;
 
 pub use scanners::sort_scanners;
 pub(crate) use scanners::{scan_kind, scanners};
-pub(crate) use spikes::{port_spikes, sketched};
+pub(crate) use spikes::{direction_of, port_spikes, sketched};
 
 use crate::bins::Cell;
 use crate::engine::PortState;

@@ -66,6 +66,7 @@ pub(crate) fn port_spikes(
         port,
         st,
         field: filter_field(key, proto),
+        key,
         metric,
     };
     let spikes = incidents(news, &bins)
@@ -98,6 +99,7 @@ struct Port<'a> {
     st: &'a PortState,
     /// The Wireshark field of its port (`tcp.port`, `udp.dstport`…).
     field: &'static str,
+    key: Key,
     metric: Metric,
 }
 
@@ -271,7 +273,7 @@ fn finding(
         completed: u64::from(w.completed),
         episodes,
         bytes: None,
-        direction: Some(direction_of(first.kind).into()),
+        direction: Some(direction_of(first.kind, port.key).into()),
         answers: None,
         rates: None,
         // Until the evidence pass counts them: distinct counts from the
@@ -293,11 +295,11 @@ fn finding(
     })
 }
 
-/// Which way a finding's talkers count: backscatter and reflection are
-/// about what a port sends (reflectors → victims), every other kind about
-/// the packets sent to it.
-pub(crate) fn direction_of(kind: SpikeKind) -> &'static str {
-    if matches!(kind, SpikeKind::Backscatter | SpikeKind::Reflection) {
+/// Which way a finding's talkers count: from the port for the kinds about
+/// what it sends ([`SpikeKind::from_port`]) when ports are keyed by service
+/// (a destination-port key counts every packet to its port), else to it.
+pub(crate) fn direction_of(kind: SpikeKind, key: Key) -> &'static str {
+    if key == Key::Service && kind.from_port() {
         "from_port"
     } else {
         "to_port"
@@ -394,6 +396,7 @@ mod tests {
             port: 53,
             st: &st,
             field: filter_field(Key::DstPort, Proto::Udp),
+            key: Key::DstPort,
             metric: Metric::Packets,
         };
         let mut a = stretch(2, 3, SpikeKind::Flood);

@@ -23,7 +23,7 @@ use crate::fxhash::FxHashMap as HashMap;
 use crate::params::Key;
 use crate::report::{
     AddrAttempts, AddrCount, Estimate, EvidenceState, Flags, OpenPort, PortAttempts, ProbeCount,
-    Rates, Report, ScannerReport, SpikeKind, SpikeReport,
+    Rates, Report, ScannerReport, SpikeReport,
 };
 use crate::sketch::{hash_addr, Distinct, REL_ERROR};
 use crate::window::Selection;
@@ -50,7 +50,8 @@ const MAX_INTERVALS: i64 = 10_000;
 #[derive(Debug)]
 pub struct Evidence {
     spikes: Vec<SpikeTally>,
-    scanners: Vec<ScannerTally>,
+    /// One per scanner of the report (`None`: not an address).
+    scanners: Vec<Option<ScannerTally>>,
     /// Packets each of these addresses sent (anywhere in the capture).
     senders: HashMap<IpAddr, u64>,
     input: Input,
@@ -74,7 +75,7 @@ impl Evidence {
             scanners: report
                 .scanners
                 .iter()
-                .filter_map(|s| ScannerTally::new(s, limit))
+                .map(|s| ScannerTally::new(s, limit))
                 .collect(),
             senders: HashMap::default(),
             input: Input::new(),
@@ -110,11 +111,11 @@ impl Evidence {
     }
 
     /// The time windows to read, `[t0, t1)` µs.
-    pub fn windows(&self) -> Vec<(i64, i64)> {
+    fn windows(&self) -> Vec<(i64, i64)> {
         self.spikes
             .iter()
             .map(|s| (s.sel.t0_us, s.sel.t1_us))
-            .chain(self.scanners.iter().map(|s| (s.t0, s.t1)))
+            .chain(self.scanners.iter().flatten().map(|s| (s.t0, s.t1)))
             .collect()
     }
 
@@ -125,27 +126,7 @@ impl Evidence {
         if !self.senders.is_empty() {
             return None;
         }
-        let mut all: Vec<(usize, u64, u64)> = Vec::new();
-        for (t0, t1) in self.windows() {
-            all.extend(index.ranges(t0, t1)?);
-        }
-        all.sort_by_key(|r| (r.1, r.2));
-        let mut merged: Vec<(usize, u64, u64)> = Vec::new();
-        for r in all {
-            match merged.last_mut() {
-                Some(last) if last.0 == r.0 && r.1 <= last.2 => last.2 = last.2.max(r.2),
-                _ => merged.push(r),
-            }
-        }
-        Some(
-            merged
-                .into_iter()
-                .map(|(p, a, b)| {
-                    let pre = index.preambles.get(p).map(Vec::as_slice);
-                    (pre.unwrap_or_default(), a, b)
-                })
-                .collect(),
-        )
+        crate::window::ranges_for_any(index, &self.windows())
     }
 
     /// Start a byte range (or a whole file, with an empty preamble): a fresh
@@ -198,12 +179,9 @@ impl Evidence {
         for (s, t) in report.spikes.iter_mut().zip(self.spikes) {
             t.apply(s);
         }
-        let mut tallies = self.scanners.into_iter().peekable();
-        for s in &mut report.scanners {
-            if tallies.peek().is_some_and(|t| t.source == s.source) {
-                if let Some(t) = tallies.next() {
-                    t.apply(s);
-                }
+        for (s, t) in report.scanners.iter_mut().zip(self.scanners) {
+            if let Some(t) = t {
+                t.apply(s);
             }
         }
         report.evidence = Some(EvidenceState {
@@ -233,7 +211,7 @@ pub fn unavailable(report: &mut Report, why: &str) {
 
 fn count_frame(
     spikes: &mut [SpikeTally],
-    scanners: &mut [ScannerTally],
+    scanners: &mut [Option<ScannerTally>],
     senders: &mut HashMap<IpAddr, u64>,
     ts_ns: i64,
     len: u32,
@@ -250,7 +228,7 @@ fn count_frame(
         s.packet(ts_ns, u64::from(len), &p);
     }
     let ts = ts_ns.div_euclid(1000);
-    for s in scanners.iter_mut() {
+    for s in scanners.iter_mut().flatten() {
         s.packet(ts, &p);
     }
 }
@@ -339,8 +317,7 @@ impl SpikeTally {
             sel: Selection::port(key, s.proto, s.port, s.start_ts, s.end_ts),
             proto: s.proto,
             port: s.port,
-            from_port: key == Key::Service
-                && matches!(s.kind, SpikeKind::Backscatter | SpikeKind::Reflection),
+            from_port: crate::detect::direction_of(s.kind, key) == "from_port",
             packets: 0,
             bytes: 0,
             flags: Flags::default(),
@@ -438,14 +415,6 @@ impl SpikeTally {
         s.bytes = Some(self.bytes);
         s.flags = self.flags;
         s.answers = Some(self.answers);
-        s.direction = Some(
-            if self.from_port {
-                "from_port"
-            } else {
-                "to_port"
-            }
-            .into(),
-        );
         let span = (t1 - t0).max(1) as f64;
         // The first interval with the most packets.
         let (peak_at, peak) = self
@@ -581,7 +550,6 @@ struct Contact {
 /// What a scanner did in its window, as its probe filter selects it.
 #[derive(Debug)]
 struct ScannerTally {
-    source: String,
     addr: IpAddr,
     t0: i64,
     t1: i64,
@@ -595,7 +563,6 @@ struct ScannerTally {
 impl ScannerTally {
     fn new(s: &ScannerReport, limit: usize) -> Option<Self> {
         Some(ScannerTally {
-            source: s.source.clone(),
             addr: s.source.parse().ok()?,
             t0: s.first_ts,
             t1: s.last_ts.saturating_add(1),

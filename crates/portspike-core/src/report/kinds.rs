@@ -46,6 +46,15 @@ impl SpikeKind {
     }
 }
 
+impl SpikeKind {
+    /// A finding of this kind is about what its port sends (answers nobody
+    /// asked for: backscatter, reflection), not what is sent to it: its
+    /// talkers count that way.
+    pub const fn from_port(self) -> bool {
+        matches!(self, SpikeKind::Backscatter | SpikeKind::Reflection)
+    }
+}
+
 /// The series a port's spikes are found on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Metric {
