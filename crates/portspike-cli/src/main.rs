@@ -813,23 +813,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     .with_context(|| {
                         format!("{} has too many sections to index", file.display())
                     })?;
-                let mut f = std::fs::File::open(file)
-                    .with_context(|| format!("cannot open {}", file.display()))?;
-                for (pre, start, end) in ranges {
-                    use std::io::Seek;
-                    f.seek(std::io::SeekFrom::Start(start))?;
-                    x.begin(pre);
-                    let mut left = end - start;
-                    let mut buf = vec![0u8; CHUNK];
-                    while left > 0 {
-                        let want = (left as usize).min(CHUNK);
-                        let piece = buf.get_mut(..want).unwrap_or_default();
-                        f.read_exact(piece)
-                            .with_context(|| format!("reading {}", file.display()))?;
-                        x.feed(piece);
-                        left -= want as u64;
-                    }
-                }
+                let parts: Vec<_> = ranges
+                    .into_iter()
+                    .map(|(p, a, b)| (p, a, Some(b)))
+                    .collect();
+                evidence::read_parts(file, &parts, &mut x)?;
             }
             let summary = serde_json::json!({
                 "filter": sel.wireshark_filter(),
