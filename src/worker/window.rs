@@ -12,19 +12,47 @@ use portspike_core::evidence::Evidence;
 use portspike_core::window::{Extract, Selection};
 use portspike_core::Analyzer;
 use std::cell::RefCell;
+use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::Blob;
 
-/// The byte ranges (per file) of a window, read in turn, each in pieces:
-/// `each(Some(preamble), bytes)` for a range's first piece, `each(None,
-/// bytes)` for the pieces that continue it.
+/// What to read: a file, the preamble a fresh reader needs first, and a
+/// byte range of it (`None`: the whole file).
+type Plan = Vec<(Blob, Vec<u8>, Option<(u64, u64)>)>;
+
+/// Read a plan's parts in turn, each in pieces: `each(Some(preamble),
+/// bytes)` for a part's first piece, `each(None, bytes)` for the pieces
+/// that continue it.
+async fn read_plan(
+    s: &Shared,
+    plan: Plan,
+    mut each: impl FnMut(Option<&[u8]>, &[u8]),
+) -> Result<(), JsValue> {
+    let mut bytes = Vec::new();
+    for (blob, pre, range) in plan {
+        let part = match range {
+            Some((a, b)) => blob.slice_with_f64_and_f64(a as f64, b as f64)?,
+            None => blob,
+        };
+        let mut first = true;
+        read_slices(s, &part, |arr, _| {
+            in_pieces(arr, &mut bytes, |piece, _| {
+                each(first.then_some(pre.as_slice()), piece);
+                first = false;
+            })
+        })
+        .await?;
+    }
+    Ok(())
+}
+
+/// The byte ranges (per file) of a window, read in turn (see [`read_plan`]).
 async fn read_window(
     s: &Shared,
     t0: i64,
     t1: i64,
-    mut each: impl FnMut(Option<&[u8]>, &[u8]),
+    each: impl FnMut(Option<&[u8]>, &[u8]),
 ) -> Result<(), String> {
-    type Plan = Vec<(Blob, Vec<u8>, u64, u64)>;
     let plan: Plan = {
         let s = s.borrow();
         let Some(kept) = s.kept.as_ref() else {
@@ -38,28 +66,14 @@ async fn read_window(
             let ranges = portspike_core::window::ranges_for(index, t0, t1)
                 .ok_or_else(|| format!("{name} has too many sections to index"))?;
             for (pre, a, b) in ranges {
-                plan.push((blob.clone(), pre.to_vec(), a, b));
+                plan.push((blob.clone(), pre.to_vec(), Some((a, b))));
             }
         }
         plan
     };
-    let err = |e: wasm_bindgen::JsValue| format!("reading the file failed: {}", error_text(&e));
-    let mut bytes = Vec::new();
-    for (blob, pre, a, b) in plan {
-        let range = blob
-            .slice_with_f64_and_f64(a as f64, b as f64)
-            .map_err(err)?;
-        let mut first = true;
-        read_slices(s, &range, |arr, _| {
-            in_pieces(arr, &mut bytes, |piece, _| {
-                each(first.then_some(pre.as_slice()), piece);
-                first = false;
-            })
-        })
+    read_plan(s, plan, each)
         .await
-        .map_err(err)?;
-    }
-    Ok(())
+        .map_err(|e| format!("reading the file failed: {}", error_text(&e)))
 }
 
 /// The window's report at a finer bin width, series only for the ports asked for.
@@ -159,8 +173,7 @@ pub(crate) async fn extract(s: &Shared, name: String, target: Target, t0: i64, t
 /// the index names, or the whole file where it is compressed) and counted
 /// exactly; the kept report takes the counts and the page gets them.
 pub(crate) async fn evidence(s: &Shared) {
-    type Plan = Vec<(Blob, Vec<u8>, Option<(u64, u64)>)>;
-    let (mut e, plan): (Evidence, Plan) = {
+    let (e, plan): (Evidence, Plan) = {
         let s = s.borrow();
         let Some(kept) = s.kept.as_ref() else {
             return;
@@ -185,31 +198,23 @@ pub(crate) async fn evidence(s: &Shared) {
         }
         (e, plan)
     };
-    let mut bytes = Vec::new();
-    let mut failed = None;
-    for (blob, pre, range) in plan {
-        let part = match range {
-            Some((a, b)) => blob.slice_with_f64_and_f64(a as f64, b as f64),
-            None => Ok(blob.clone()),
-        };
-        e.begin(&pre);
-        let read = match part {
-            Ok(part) => {
-                read_slices(s, &part, |arr, _| {
-                    in_pieces(arr, &mut bytes, |piece, _| e.feed(piece))
-                })
-                .await
-            }
-            Err(err) => Err(err),
-        };
-        if let Err(err) = read {
-            failed = Some(format!(
-                "the capture could not be read again ({}): the findings' numbers are the first pass's estimates",
-                error_text(&err)
-            ));
-            break;
+    let e = RefCell::new(e);
+    let failed = read_plan(s, plan, |pre, bytes| {
+        let mut e = e.borrow_mut();
+        if let Some(pre) = pre {
+            e.begin(pre);
         }
-    }
+        e.feed(bytes);
+    })
+    .await
+    .err()
+    .map(|err| {
+        format!(
+            "the capture could not be read again ({}): the findings' numbers are the first pass's estimates",
+            error_text(&err)
+        )
+    });
+    let e = e.into_inner();
     let exact = {
         let mut s = s.borrow_mut();
         let Some(kept) = s.kept.as_mut() else {
@@ -242,19 +247,24 @@ pub(crate) async fn senders(s: &Shared, addrs: &str) {
     let Some(files) = s.borrow().kept.as_ref().map(|k| k.files.clone()) else {
         return;
     };
-    let mut e = Evidence::senders(&addrs);
-    let mut bytes = Vec::new();
-    for (blob, _) in &files {
-        e.begin(&[]);
-        let read = read_slices(s, blob, |arr, _| {
-            in_pieces(arr, &mut bytes, |piece, _| e.feed(piece))
-        })
-        .await;
-        if read.is_err() {
-            // Unread: every address stays "new" rather than guessed.
-            return;
+    let e = RefCell::new(Evidence::senders(&addrs));
+    let plan = files
+        .into_iter()
+        .map(|(b, _)| (b, Vec::new(), None))
+        .collect();
+    let read = read_plan(s, plan, |pre, bytes| {
+        let mut e = e.borrow_mut();
+        if let Some(pre) = pre {
+            e.begin(pre);
         }
+        e.feed(bytes);
+    })
+    .await;
+    if read.is_err() {
+        // Unread: every address stays "new" rather than guessed.
+        return;
     }
+    let e = e.into_inner();
     post(FromWorker::Sent {
         json: serde_json::to_string(&e.sent()).unwrap_or_default(),
     });
