@@ -416,15 +416,11 @@ fn every_number_on_a_scenario_finding_is_tsharks() {
         String::from_utf8_lossy(&res.stderr)
     );
     made.push(("sample".to_string(), sample));
-    for scenario in [
-        "sweep",
-        "vertical",
-        "udpscan",
-        "ackscan",
-        "flood",
-        "backscatter",
-        "reflection",
-    ] {
+    // Every attack the generator injects over real traffic.
+    for &scenario in portspike_gen::synth::BACKGROUND_SCENARIOS
+        .iter()
+        .filter(|s| **s != "background")
+    {
         let out = dir.join(format!("bg-{scenario}.pcap"));
         let mut args = vec!["synth", "--scenario", scenario, "-o", out.to_str().unwrap()];
         for b in &bg {
