@@ -105,7 +105,15 @@ const PACKET: &[&str] = &[
     "tcp.flags",
     "icmp.type",
     "icmpv6.type",
+    "frame.time_epoch",
 ];
+
+/// `1772442540.123456789` as µs since the epoch.
+fn epoch_us(v: &str) -> i64 {
+    let (sec, frac) = v.split_once('.').unwrap_or((v, "0"));
+    let frac: String = frac.chars().chain(std::iter::repeat('0')).take(6).collect();
+    sec.parse::<i64>().unwrap() * 1_000_000 + frac.parse::<i64>().unwrap()
+}
 
 /// A count the report gives, against the reference: equal, or within the
 /// bound where the report marks the field estimated.
@@ -192,6 +200,34 @@ fn spike(file: &Path, label: &str, s: &serde_json::Value) -> usize {
         "{label}: packets"
     );
     assert_eq!(s["bytes"].as_u64(), Some(bytes), "{label}: bytes");
+    // Rates: the busiest interval from the window's start, and the mean.
+    let r = &s["rates"];
+    let (t0, t1) = (
+        s["start_ts"].as_i64().unwrap(),
+        s["end_ts"].as_i64().unwrap(),
+    );
+    let iv = r["interval_us"].as_i64().unwrap();
+    let mut per: BTreeMap<i64, (u64, u64)> = BTreeMap::new();
+    for p in &pk {
+        let at = (epoch_us(get(p, "frame.time_epoch").unwrap()) - t0) / iv;
+        let e = per.entry(at).or_default();
+        e.0 += 1;
+        e.1 += get(p, "frame.len").unwrap().parse::<u64>().unwrap();
+    }
+    // The first interval with the most packets.
+    let peak = per
+        .values()
+        .fold((0, 0), |best, v| if v.0 > best.0 { *v } else { best });
+    let round2 = |x: f64| (x * 100.0).round() / 100.0;
+    let span = (t1 - t0) as f64;
+    for (k, want) in [
+        ("peak_pps", round2(peak.0 as f64 * 1e6 / iv as f64)),
+        ("peak_bps", round2(peak.1 as f64 * 8e6 / iv as f64)),
+        ("mean_pps", round2(pk.len() as f64 * 1e6 / span)),
+        ("mean_bps", round2(bytes as f64 * 8e6 / span)),
+    ] {
+        assert_eq!(r[k].as_f64(), Some(want), "{label}: {k}");
+    }
     assert_eq!(s["answers"].as_u64(), Some(answers), "{label}: answers");
     let f = &s["flags"];
     let ours = ["syn", "synack", "rst", "fin", "other"].map(|k| f[k].as_u64().unwrap());
