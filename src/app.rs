@@ -102,6 +102,7 @@ fn handlers(state: &UseReducerHandle<State>, running: &Client) -> Handlers {
                 let target = Target::Port {
                     proto: sp.proto.to_string(),
                     port: sp.port,
+                    aim: sp.aimed_at.clone().unwrap_or_default(),
                 };
                 extract(&running, &d, name, target, sp.start_ts, sp.end_ts);
             }

@@ -7,7 +7,7 @@ use crate::dom::{window_text, zone_at};
 use crate::format::{fmt_bytes, fmt_count, fmt_rate};
 use crate::hooks::use_scrolled_into_view;
 use portspike_core::decode::Proto;
-use portspike_core::report::{AddrCount, Report};
+use portspike_core::report::{AddrCount, Report, SpikeKind};
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
@@ -28,8 +28,8 @@ pub fn spike_detail(props: &DetailProps) -> Html {
     let Some(sp) = props.report.spikes.get(props.index) else {
         return html! {};
     };
-    let list = |v: &[AddrCount], est: bool| -> Html {
-        html! { <ol>{ for v.iter().map(|a| {
+    let list = |v: &[AddrCount], est: bool, role: &'static str| -> Html {
+        html! { <ol data-role={role}>{ for v.iter().map(|a| {
             let bytes = a.bytes.map(|b| format!(", {}", fmt_bytes(b))).unwrap_or_default();
             html!{ <li data-testid="talker" data-addr={a.addr.clone()} data-packets={a.packets.to_string()}
                 title={a.wireshark_filter.clone()}>
@@ -44,15 +44,28 @@ pub fn spike_detail(props: &DetailProps) -> Html {
         "to"
     };
     let port = format!("{}/{}", sp.proto, sp.port);
+    // What the two sides are in an attack: a reflection's senders are its
+    // reflectors, a flood's or reflection's receivers its victims.
+    let (src_role, dst_role) = match sp.kind {
+        SpikeKind::Reflection => ("reflectors", "victims"),
+        SpikeKind::Flood => ("sources", "victims"),
+        _ => ("sources", "destinations"),
+    };
+    let title = |role: &str| {
+        let mut c = role.chars();
+        c.next()
+            .map(|f| f.to_uppercase().chain(c).collect::<String>())
+            .unwrap_or_default()
+    };
     let (src_head, dst_head) = if exact {
         (
-            format!("Top sources (packets {way} {port} in this window)"),
-            format!("Top destinations (packets {way} {port} in this window)"),
+            format!("Top {src_role} (packets {way} {port} in this window)"),
+            format!("Top {dst_role} (packets {way} {port} in this window)"),
         )
     } else {
         (
-            "Top sources (≈ estimates until counted)".to_string(),
-            "Top destinations (≈ estimates until counted)".to_string(),
+            format!("{} (≈ estimates until counted)", title(src_role)),
+            format!("{} (≈ estimates until counted)", title(dst_role)),
         )
     };
     let rates = sp.rates.as_ref().map(|r| {
@@ -74,14 +87,17 @@ pub fn spike_detail(props: &DetailProps) -> Html {
         <section class="detail" data-testid="spike-detail" aria-label="Finding detail" ref={node}>
             <h2>{format!("{} on {}/{} · {}", sp.kind, sp.proto, sp.port, window_text(sp.start_ts, sp.end_ts, props.utc))}</h2>
             <div class="detail-grid">
-                <div><h3 title="Each address's packets as its own filter selects them (hover an address for the filter)">{src_head}</h3>{list(&sp.top_sources, sp.estimated("top_sources"))}</div>
-                <div><h3 title="Each address's packets as its own filter selects them (hover an address for the filter)">{dst_head}</h3>{list(&sp.top_destinations, sp.estimated("top_destinations"))}</div>
+                <div><h3 title="Each address's packets as its own filter selects them (hover an address for the filter)">{src_head}</h3>{list(&sp.top_sources, sp.estimated("top_sources"), src_role)}</div>
+                <div><h3 title="Each address's packets as its own filter selects them (hover an address for the filter)">{dst_head}</h3>{list(&sp.top_destinations, sp.estimated("top_destinations"), dst_role)}</div>
                 <div><h3>{"In this window"}</h3>
                     <ul>
                         <li data-testid="finding-packets">{format!("{} packets{}, {} attempts, {} failed, {} completed", sp.packets,
                             sp.bytes.map(|b| format!(" ({})", fmt_bytes(b))).unwrap_or_default(), sp.attempts, sp.failures, sp.completed)}</li>
                         <li>{format!("{} {} observed vs {:.1} expected (score {:.1})", sp.observed, sp.metric, sp.baseline, sp.score)}</li>
-                        <li data-testid="finding-spread">{format!("{} sources → {} destinations", fmt_count(sp.sources, sp.estimated("sources")), fmt_count(sp.destinations, sp.estimated("destinations")))}</li>
+                        <li data-testid="finding-spread">{format!("{} {src_role} → {} {dst_role}", fmt_count(sp.sources, sp.estimated("sources")), fmt_count(sp.destinations, sp.estimated("destinations")))}</li>
+                        if let Some(p) = &sp.victim_prefix {
+                            <li data-testid="victim-prefix" data-prefix={p.clone()} title="Carpet bombing: the victims are spread over one prefix">{format!("{} victims, all in {p}", sp.destinations)}</li>
+                        }
                         if sp.proto == Proto::Tcp {
                             <li>{format!("flags: SYN {} · SYN-ACK {} · RST {} · FIN {} · other {}", f.syn, f.synack, f.rst, f.fin, f.other)}</li>
                         }
@@ -89,6 +105,10 @@ pub fn spike_detail(props: &DetailProps) -> Html {
                             <li data-testid="finding-answers">{format!("{n} packets the other way ({} {port})", if way == "to" { "from" } else { "to" })}</li>
                         }
                         if let Some(r) = rates { <li data-testid="finding-rates">{r}</li> }
+                        if let (Some(n), Some(share)) = (sp.incident, sp.byte_share) {
+                            <li data-testid="finding-share" data-incident={n.to_string()} title="Attack findings aimed at one target at one time are one incident: one finding per vector">
+                                {format!("incident {n}: {:.1} % of its bytes", share * 100.0)}</li>
+                        }
                     </ul>
                 </div>
             </div>

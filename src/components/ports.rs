@@ -110,9 +110,13 @@ pub fn port_table(props: &PortProps) -> Html {
             <div class="port-tools">
                 <input type="search" placeholder="port or service" aria-label="filter ports" data-testid="port-filter" oninput={on_filter} />
                 <select aria-label="protocol" data-testid="proto-filter" onchange={on_proto}>
-                    <option value="all" selected={*proto == "all"}>{"tcp+udp"}</option>
+                    <option value="all" selected={*proto == "all"}>{"all"}</option>
                     <option value="tcp" selected={*proto == "tcp"}>{"tcp"}</option>
                     <option value="udp" selected={*proto == "udp"}>{"udp"}</option>
+                    <option value="icmp" selected={*proto == "icmp"}>{"icmp"}</option>
+                    <option value="icmpv6" selected={*proto == "icmpv6"}>{"icmpv6"}</option>
+                    <option value="ip" selected={*proto == "ip"}>{"other ip"}</option>
+                    <option value="fragment" selected={*proto == "fragment"}>{"fragments"}</option>
                 </select>
                 <span class="muted">{"sort:"}</span>
                 { sort_button(SortBy::Score, "Score") }

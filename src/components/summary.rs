@@ -59,6 +59,10 @@ pub fn summary(props: &SummaryProps) -> Html {
                 <div><dt>{"Format"}</dt><dd>{format!("{}{}", c.format.clone().unwrap_or_else(|| "unknown".into()), c.compression.as_ref().map(|z| format!(" ({z})")).unwrap_or_default())}</dd></div>
                 <div><dt>{"Packets"}</dt><dd data-field="packets">{c.packets}</dd></div>
                 <div><dt>{"Bytes on the wire"}</dt><dd>{fmt_bytes(c.wire_bytes)}</dd></div>
+                if let Some(n) = c.no_row {
+                    <div title="Every IP packet counts in a row (a TCP or UDP port, an ICMP type, an IP protocol, later fragments); these frames carry no IP (ARP, LLDP…) or could not be decoded">
+                        <dt>{"In no row"}</dt><dd data-field="no-row" data-packets={n.packets.to_string()}>{format!("{} packets ({})", n.packets, fmt_bytes(n.bytes))}</dd></div>
+                }
                 <div><dt>{"Duration"}</dt><dd>{duration}</dd></div>
                 <div><dt>{"First packet"}</dt><dd>{c.first_ts.map(iso).unwrap_or_default()}</dd></div>
                 <div><dt>{"Last packet"}</dt><dd>{c.last_ts.map(iso).unwrap_or_default()}</dd></div>

@@ -86,9 +86,10 @@ impl ToWorker {
                     .set("t0", *t0 as f64)
                     .set("t1", *t1 as f64);
                 match target {
-                    Target::Port { proto, port } => {
-                        o.set("proto", proto.as_str()).set("port", *port)
-                    }
+                    Target::Port { proto, port, aim } => o
+                        .set("proto", proto.as_str())
+                        .set("port", *port)
+                        .set("aim", aim.as_str()),
                     Target::Host(h) => o.set("host", h.as_str()),
                 }
                 .done()
@@ -151,6 +152,7 @@ impl ToWorker {
                     None => Target::Port {
                         proto: text(data, "proto").unwrap_or_default(),
                         port: num(data, "port") as u16,
+                        aim: text(data, "aim").unwrap_or_default(),
                     },
                 },
                 t0: t("t0"),

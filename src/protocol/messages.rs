@@ -55,7 +55,12 @@ pub struct WindowAsk {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Target {
     /// The packets of a port (as the report keys ports).
-    Port { proto: String, port: u16 },
+    /// `aim`: a reflection's victims as its report names them (`aimed_at`), or empty.
+    Port {
+        proto: String,
+        port: u16,
+        aim: String,
+    },
     /// The packets a host sent or received.
     Host(String),
 }

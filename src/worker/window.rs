@@ -9,6 +9,7 @@ use js_sys::Uint8Array;
 use portspike_core::decode::Proto;
 use portspike_core::engine::Limits;
 use portspike_core::evidence::Evidence;
+use portspike_core::filter::Aim;
 use portspike_core::window::{Extract, Selection};
 use portspike_core::Analyzer;
 use std::cell::RefCell;
@@ -139,13 +140,14 @@ pub(crate) async fn extract(s: &Shared, name: String, target: Target, t0: i64, t
                 })
             }
         },
-        Target::Port { proto, port } => Selection::port(
+        Target::Port { proto, port, aim } => Selection::port(
             key,
             Proto::parse(&proto).unwrap_or(Proto::Tcp),
             port,
             t0,
             t1,
-        ),
+        )
+        .aimed(Aim::parse(&aim)),
     };
     let x = RefCell::new(Extract::new(sel, protocol::EXTRACT_LIMIT));
     let res = read_window(s, sel.t0_us, sel.t1_us, |pre, bytes| {

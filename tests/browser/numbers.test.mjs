@@ -60,7 +60,8 @@ async function sameAsCli(page, expected) {
     assert.equal(d.state, 'true', 'the page says its numbers are counts');
     const listed = [...sp.top_sources, ...sp.top_destinations].map((t) => [t.addr, t.packets, t.wireshark_filter]);
     assert.deepEqual(d.talkers, listed, `${port}: talkers, counts and filters`);
-    assert.equal(d.spread, `${sp.sources} sources → ${sp.destinations} destinations`);
+    const [from, to] = { reflection: ['reflectors', 'victims'], flood: ['sources', 'victims'] }[sp.kind] ?? ['sources', 'destinations'];
+    assert.equal(d.spread, `${sp.sources} ${from} → ${sp.destinations} ${to}`);
     assert.match(d.packets, new RegExp(`^${sp.packets} packets`));
   }
   // Scanners: targets, ports and outcomes as the CLI counts them.
@@ -103,11 +104,30 @@ test('a reflection names its reflectors as sources and its victim as the destina
   assert.deepEqual(rows, [['tcp/80', 'reflection']]);
   await sameAsCli(page, expected);
   const heads = await page.$$eval('[data-testid="spike-detail"] h3', (h) => h.map((x) => x.textContent));
-  assert.ok(heads.includes('Top sources (packets from tcp/80 in this window)'), heads.join(' | '));
-  const talkers = await page.$$eval('[data-testid="spike-detail"] [data-testid="talker"]', (t) => t.map((x) => x.dataset.addr));
+  assert.ok(heads.includes('Top reflectors (packets from tcp/80 in this window)'), heads.join(' | '));
+  assert.ok(heads.includes('Top victims (packets from tcp/80 in this window)'), heads.join(' | '));
+  const role = (r) => page.$$eval(`[data-testid="spike-detail"] ol[data-role="${r}"] [data-testid="talker"]`, (t) => t.map((x) => x.dataset.addr));
+  const [reflectors, victims] = [await role('reflectors'), await role('victims')];
   const sp = expected.spikes[0];
   assert.equal(sp.top_destinations[0].addr, '10.10.10.10');
-  assert.ok(!sp.top_sources.some((t) => t.addr === '10.10.10.10'), 'the victim is not a reflector');
-  assert.ok(talkers.includes('10.10.10.10'));
+  assert.deepEqual(victims, sp.top_destinations.map((t) => t.addr));
+  assert.deepEqual(reflectors, sp.top_sources.map((t) => t.addr));
+  assert.ok(!reflectors.includes('10.10.10.10'), 'the victim is not a reflector');
+  assert.equal(victims[0], '10.10.10.10');
+  await page.close();
+});
+
+test('ICMP and other protocols get rows of their own, with their counts', async () => {
+  const file = path.join(root, '..', 'shared', 'captures', 'pcapplusplus__IcmpPackets.pcap');
+  const expected = cliReport(file);
+  const page = await analysed(path.basename(file), fs.readFileSync(file));
+  await page.selectOption('[data-testid="proto-filter"]', 'icmp');
+  const rows = await page.$$eval('[data-testid="port-row"]', (r) => r.map((x) => x.dataset.port));
+  const icmp = expected.ports.filter((p) => p.proto === 'icmp').map((p) => `icmp/${p.port}`);
+  assert.ok(icmp.includes('icmp/8'), icmp.join(' '));
+  assert.deepEqual(rows.slice().sort(), icmp.slice().sort());
+  // Every packet is in a row: the summary says how many are not.
+  assert.equal(expected.capture.no_row.packets, 0);
+  assert.equal(await page.getAttribute('[data-testid="summary"] [data-field="no-row"]', 'data-packets'), '0');
   await page.close();
 });

@@ -444,6 +444,7 @@ pub fn read_summaries(files: &[PathBuf], root: &Path) -> Result<Vec<Summary>> {
                             // Not in the summaries' schema: a reflection is
                             // told from the capture, not from summaries.
                             replies: 0,
+                            victims: Default::default(),
                             sources: distinct(
                                 f.get("sources_exact").copied(),
                                 f.get("sources_hll").copied(),

@@ -14,7 +14,7 @@ mod terminal;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
-use portspike_core::report::Report;
+use portspike_core::report::{Report, SpikeKind};
 use portspike_core::{bins, Analyzer, Key, Params};
 use sha2::Digest;
 use std::io::{IsTerminal, Read, Write};
@@ -47,6 +47,11 @@ enum Cmd {
         /// Print a CSV table instead: the per-(port, bin) series (default), the spikes, or the scanners.
         #[arg(long, value_enum, num_args = 0..=1, default_missing_value = "series")]
         csv: Option<CsvKind>,
+        /// Also write the attack findings (flood, reflection, backscatter) as a DDoS
+        /// Clearing House fingerprint (the dissector's JSON) to FILE, `-` for standard
+        /// output (instead of the table); nothing is written when there is no attack finding.
+        #[arg(long, value_name = "FILE")]
+        fingerprint: Option<PathBuf>,
         /// Exit with status 1 when there is an attack-kind spike (sweep, flood, backscatter)
         /// or a scanner that is not allowlisted.
         #[arg(long)]
@@ -77,15 +82,17 @@ enum Cmd {
     /// (`NAME.truth.json`).
     Synth {
         /// Scenario: sample, background, sweep, vertical, slowscan, udpscan, ackscan, flood, backscatter,
-        /// waves, crowds, all.
+        /// reflection, waves, crowds, busy, all; over `--background` also ntp, snmp, cldap,
+        /// ssdp, ubnt, bacnet, memcached (in fragments), synack (TCP SYN-ACK reflection),
+        /// carpet (SSDP reflection over a /24), icmpflood, protoflood, fragflood.
         #[arg(long, default_value = "sample")]
         scenario: String,
         /// Output capture file.
         #[arg(short, long)]
         output: PathBuf,
         /// Real captures to replay as the background (ten minutes of their sessions,
-        /// addresses remapped per tile) instead of generated office traffic; scenarios:
-        /// background, sweep, vertical, udpscan, ackscan, flood, backscatter.
+        /// addresses remapped per tile) instead of generated office traffic; every
+        /// scenario but sample, slowscan, waves, crowds, busy and all.
         #[arg(long, num_args = 1..)]
         background: Vec<PathBuf>,
         /// Tiles follow each other at this period (seconds) instead of random 2–12 s gaps.
@@ -479,6 +486,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             files,
             json,
             csv,
+            fingerprint,
             fail_on_findings,
             quiet,
             no_hash,
@@ -488,6 +496,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             top,
             detection,
         } => {
+            let fingerprint_out = fingerprint.as_deref().is_some_and(|f| f.as_os_str() == "-");
+            if fingerprint_out && (json || csv.is_some()) {
+                anyhow::bail!(
+                    "--fingerprint - and --{} would both write to standard output",
+                    if json { "json" } else { "csv" }
+                );
+            }
             let params = Params {
                 key: by.into(),
                 bin_width_us: bin,
@@ -621,7 +636,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     evidence::unavailable(&mut report, &format!("{e:#}"));
                 }
             }
-            print_report(&report, json, csv, top)?;
+            if !fingerprint_out {
+                print_report(&report, json, csv, top)?;
+            }
+            if let Some(path) = &fingerprint {
+                write_fingerprint(&report, path)?;
+            }
             if let Some(e) = &report.capture.error {
                 let at = e
                     .offset
@@ -786,6 +806,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         s.start_ts,
                         s.end_ts,
                     )
+                    .aimed(portspike_core::filter::Aim::parse(
+                        s.aimed_at.as_deref().unwrap_or(""),
+                    ))
                 }
                 (None, Some(i)) => {
                     let s = report.scanners.get(i).with_context(|| {
@@ -1221,6 +1244,22 @@ fn common_root(paths: &[PathBuf]) -> PathBuf {
     root
 }
 
+/// Write the report's attack findings as a DDoS Clearing House fingerprint
+/// to `path` (`-`: standard output); with none, say so and write nothing.
+fn write_fingerprint(report: &Report, path: &std::path::Path) -> Result<()> {
+    let Some(fp) = portspike_core::fingerprint::fingerprint(report) else {
+        say!("portspike: no attack finding: no fingerprint written");
+        return Ok(());
+    };
+    let text = fp.to_json_pretty() + "\n";
+    if path.as_os_str() == "-" {
+        std::io::stdout().lock().write_all(text.as_bytes())?;
+    } else {
+        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
 /// Print a report as `analyze` and `detect` do: JSON, a CSV table or the ranked table.
 fn print_report(report: &Report, json: bool, csv: Option<CsvKind>, top: usize) -> Result<()> {
     let mut out = std::io::stdout().lock();
@@ -1339,26 +1378,46 @@ fn write_table(out: &mut impl Write, r: &Report, top: usize) -> std::io::Result<
             .and_then(|p| p.service.clone())
             .map(|n| format!(" {n}"))
             .unwrap_or_default();
-        let who: Vec<&str> = s
-            .top_sources
-            .iter()
-            .take(3)
-            .map(|a| a.addr.as_str())
-            .collect();
+        // An attack on victims names them (and the prefix they spread
+        // over); anything else its busiest sources.
+        let (src_role, dst_role) = match s.kind {
+            SpikeKind::Reflection => ("reflectors", "victims"),
+            SpikeKind::Flood => ("sources", "victims"),
+            _ => ("sources", "destinations"),
+        };
+        let onto = dst_role == "victims";
+        let talkers = if onto {
+            &s.top_destinations
+        } else {
+            &s.top_sources
+        };
+        let who: Vec<&str> = talkers.iter().take(3).map(|a| a.addr.as_str()).collect();
+        let who = match (&s.victim_prefix, onto) {
+            (Some(p), true) => format!("onto {p} ({})", who.join(", ")),
+            (None, true) => format!("onto {}", who.join(", ")),
+            _ => format!("from {}", who.join(", ")),
+        };
         let episodes = if s.episodes.len() > 1 {
             format!(" ({} episodes)", s.episodes.len())
         } else {
             String::new()
         };
-        // Its size: peak packets and bits a second (the evidence pass's).
-        let rate = s
+        // Its size: peak packets and bits a second (the evidence pass's),
+        // and its share of its incident's bytes.
+        let mut rate = s
             .rates
             .as_ref()
             .map(|r| format!("  peak {:.0} pps, {:.0} bps", r.peak_pps, r.peak_bps))
             .unwrap_or_default();
+        if let (Some(n), Some(share)) = (s.incident, s.byte_share) {
+            rate.push_str(&format!(
+                "  incident {n}: {:.1} % of its bytes",
+                share * 100.0
+            ));
+        }
         writeln!(
             out,
-            "spike     {}/{}{svc}  {}{}{episodes}  {} → {}  {} {} vs baseline {:.1}  score {:.1}  {} sources → {} destinations  from {}{rate}",
+            "spike     {}/{}{svc}  {}{}{episodes}  {} → {}  {} {} vs baseline {:.1}  score {:.1}  {} {src_role} → {} {dst_role}  {who}{rate}",
             s.proto,
             s.port,
             s.kind,
@@ -1371,7 +1430,6 @@ fn write_table(out: &mut impl Write, r: &Report, top: usize) -> std::io::Result<
             s.score,
             count(s.sources, s.estimated("sources")),
             count(s.destinations, s.estimated("destinations")),
-            who.join(", ")
         )?;
     }
     for s in &r.scanners {

@@ -152,15 +152,18 @@ fn spike(file: &Path, label: &str, s: &serde_json::Value) -> usize {
     let (mut flags, mut answers) = ([0u64; 5], 0u64);
     let mut srcs: BTreeMap<String, u64> = BTreeMap::new();
     let mut dsts: BTreeMap<String, u64> = BTreeMap::new();
+    // A row without ports (ICMP, another protocol, fragments): every packet
+    // its filter selects counts its sender and receiver.
+    let ported = proto == "tcp" || proto == "udp";
     for p in &pk {
-        if p.contains_key("icmp.type") || p.contains_key("icmpv6.type") {
+        if ported && (p.contains_key("icmp.type") || p.contains_key("icmpv6.type")) {
             continue;
         }
         let (sp, dp) = (
             get(p, &format!("{proto}.srcport")),
             get(p, &format!("{proto}.dstport")),
         );
-        if sp.is_none() && dp.is_none() {
+        if ported && sp.is_none() && dp.is_none() {
             continue;
         }
         if let Some(f) = get(p, "tcp.flags").map(hex).filter(|_| proto == "tcp") {
@@ -178,7 +181,9 @@ fn spike(file: &Path, label: &str, s: &serde_json::Value) -> usize {
             };
             flags[i] += 1;
         }
-        let along = if from_port {
+        let along = if !ported {
+            true
+        } else if from_port {
             sp == Some(port.as_str())
         } else {
             dp == Some(port.as_str())

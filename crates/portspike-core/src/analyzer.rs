@@ -35,6 +35,8 @@ pub(crate) struct Counts {
     pub(crate) decode_errors: u64,
     /// Frames nested deeper than the decoder follows.
     pub(crate) too_deep: u64,
+    /// Frames counted in no row (no IP in them, or not decoded), and their wire bytes.
+    pub(crate) no_row: (u64, u64),
     pub(crate) gate: timegate::TimeGate<Rec>,
     pub(crate) engine: Engine,
     /// Only packets with times in `[.0, .1)` µs are counted (see
@@ -58,13 +60,14 @@ impl Counts {
         self.too_deep += u64::from(deep);
         let packet = match decoded {
             Decoded::Ip(p) => p,
-            Decoded::NotIp => {
-                link.decoded += 1;
-                return;
-            }
-            Decoded::UnsupportedLink => return,
-            Decoded::Malformed => {
-                self.decode_errors += 1;
+            other => {
+                match other {
+                    Decoded::NotIp => link.decoded += 1,
+                    Decoded::Malformed => self.decode_errors += 1,
+                    _ => {}
+                }
+                self.no_row.0 += 1;
+                self.no_row.1 += u64::from(f.orig_len);
                 return;
             }
         };
@@ -87,6 +90,9 @@ impl Counts {
             &mut |ts, r| outliers.push((ts, r)),
         );
         self.engine.finish();
+        if let (Some(a), Some(b)) = (self.first_ts_us, self.last_ts_us) {
+            self.engine.settle_width(self.packets, b - a);
+        }
         for (ts, r) in outliers {
             self.engine.packet(ts, r.len, &r.packet, false);
         }
@@ -189,6 +195,7 @@ impl Analyzer {
             links: BTreeMap::new(),
             decode_errors: 0,
             too_deep: 0,
+            no_row: (0, 0),
             gate: timegate::TimeGate::default(),
             engine: Engine::new(params.key, params.bin_width_us, limits),
             keep: None,
@@ -360,6 +367,7 @@ impl Analyzer {
                 links: &c.links,
                 decode_errors: c.decode_errors,
                 too_deep: c.too_deep,
+                no_row: c.no_row,
                 outliers: c.gate.outliers(),
                 first_outlier_ts: c.gate.first_outlier_ts(),
             },

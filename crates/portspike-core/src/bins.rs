@@ -36,6 +36,15 @@ pub const LADDER: &[u64] = &[
 /// Most bins a series spans.
 pub const MAX_BINS: i64 = 2000;
 
+/// A capture shorter than this (10 s)…
+pub const SHORT_CAPTURE_US: i64 = 10_000_000;
+/// …is binned so that an average bin holds this many packets, at the
+/// finest, an attack that is the whole capture has bins well above an
+/// empty baseline from its first…
+pub const SHORT_PACKETS_PER_BIN: i64 = 50;
+/// …but keeps at least this many bins.
+pub const SHORT_MIN_BINS: i64 = 20;
+
 /// Most bins a fixed (user-chosen) width may span before it is coarsened anyway.
 pub const MAX_FIXED_BINS: i64 = 200_000;
 
@@ -67,6 +76,52 @@ pub struct Cell {
     pub replies: u32,
     pub sources: Distinct,
     pub destinations: Distinct,
+    /// Which /22 the receivers of packets from the service port mostly
+    /// fall in (a reflection's victims: one prefix when carpet-bombed).
+    pub victims: Vote,
+}
+
+/// A majority vote (Boyer–Moore) over the /22 prefixes of IPv4 receivers:
+/// when `votes * 2 >= total`, at least three in four of them fall in `pfx`.
+/// Two votes merge into one that keeps that bound.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Vote {
+    pub pfx: u32,
+    pub votes: u32,
+    pub total: u32,
+}
+
+impl Vote {
+    /// The prefix length voted on.
+    pub const BITS: u32 = 22;
+
+    pub fn add(&mut self, a: std::net::IpAddr) {
+        if let std::net::IpAddr::V4(v4) = a {
+            self.merge(&Vote {
+                pfx: u32::from(v4) >> (32 - Self::BITS),
+                votes: 1,
+                total: 1,
+            });
+        }
+    }
+
+    pub fn merge(&mut self, o: &Vote) {
+        self.total = self.total.saturating_add(o.total);
+        if self.pfx == o.pfx || self.votes == 0 {
+            self.pfx = o.pfx;
+            self.votes = self.votes.saturating_add(o.votes);
+        } else if o.votes > self.votes {
+            self.pfx = o.pfx;
+            self.votes = o.votes - self.votes;
+        } else {
+            self.votes -= o.votes;
+        }
+    }
+
+    /// At least three in four receivers in one /22, of at least `min`.
+    pub fn one_prefix(&self, min: u32) -> bool {
+        self.total >= min && self.votes.saturating_mul(2) >= self.total
+    }
 }
 
 impl Cell {
@@ -85,6 +140,7 @@ impl Cell {
         self.replies = self.replies.saturating_add(o.replies);
         self.sources.merge(&o.sources);
         self.destinations.merge(&o.destinations);
+        self.victims.merge(&o.victims);
     }
 }
 
@@ -345,6 +401,27 @@ impl Grid {
         }
     }
 
+    /// Step up the ladder while the width is under `want` and the next step
+    /// leaves at least `max_width` (a grid of a fixed width stays); returns the
+    /// coarsening factor to apply to every series (1 = none).
+    pub fn widen(&mut self, want: u64, max_width: u64) -> i64 {
+        let mut factor = 1i64;
+        while !self.fixed && self.width_us < want {
+            let next = self.next_width();
+            if next > max_width {
+                break;
+            }
+            let k = (next / self.width_us) as i64;
+            self.width_us = next;
+            if let Some(m) = self.min_bin {
+                self.min_bin = Some(m.div_euclid(k));
+                self.max_bin = self.max_bin.div_euclid(k);
+            }
+            factor *= k;
+        }
+        factor
+    }
+
     fn next_width(&self) -> u64 {
         LADDER
             .iter()
@@ -400,6 +477,35 @@ pub fn parse_width(s: &str) -> Result<u64, String> {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
+
+    #[test]
+    fn a_majority_of_one_prefix_survives_any_order_and_merging() {
+        let mut one = Vote::default();
+        let mut parts = [Vote::default(), Vote::default()];
+        for i in 0..300u32 {
+            // Three in four to 10.20.30.0/24, the rest anywhere.
+            let a = if i % 4 == 0 {
+                std::net::IpAddr::from([(i % 200) as u8 + 1, 9, 9, 9])
+            } else {
+                std::net::IpAddr::from([10, 20, 30, (i % 250) as u8])
+            };
+            one.add(a);
+            parts[(i % 2) as usize].add(a);
+        }
+        let [mut a, b] = parts;
+        a.merge(&b);
+        for v in [one, a] {
+            assert_eq!(v.pfx, u32::from_be_bytes([10, 20, 30, 0]) >> 10);
+            assert!(v.one_prefix(20), "{v:?}");
+        }
+        let mut spread = Vote::default();
+        for i in 0..300u32 {
+            spread.add(std::net::IpAddr::from(std::net::Ipv4Addr::from(
+                i.wrapping_mul(2_654_435_761),
+            )));
+        }
+        assert!(!spread.one_prefix(20), "{spread:?}");
+    }
 
     #[test]
     fn ladder_steps_divide() {

@@ -44,22 +44,44 @@ pub mod tcp_flags {
     pub const URG: u8 = 0x20;
 }
 
-/// Transport protocol of a port.
+/// What a row of the ports table counts: a TCP or UDP port, or, for
+/// packets without ports, an ICMP type, an IP protocol number, or the IP
+/// protocol of later fragments. Every IP packet counts in one row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Proto {
     Tcp,
     Udp,
+    /// ICMP for IPv4; the row's "port" is the message type (8: echo request).
+    Icmp,
+    /// ICMPv6; the row's "port" is the message type (128: echo request).
+    Icmpv6,
+    /// Any other IP protocol; the row's "port" is its number (47: GRE), or
+    /// [`crate::services::OTHER_IP`] for the numbers without a row of their own.
+    Ip,
+    /// Later fragments of a fragmented datagram (no transport header); the
+    /// row's "port" is the datagram's IP protocol (17: UDP), as for `Ip`.
+    Fragment,
 }
 
 crate::names::named_enum!(Proto {
     Tcp => "tcp",
     Udp => "udp",
+    Icmp => "icmp",
+    Icmpv6 => "icmpv6",
+    Ip => "ip",
+    Fragment => "fragment",
 });
 
 impl Proto {
     /// The protocol [`Proto::as_str`] names.
     pub fn parse(s: &str) -> Option<Proto> {
         Proto::from_name(s)
+    }
+
+    /// A transport protocol with ports (TCP, UDP), whose rows count
+    /// connections, answers and scans; the others count packets only.
+    pub const fn has_ports(self) -> bool {
+        matches!(self, Proto::Tcp | Proto::Udp)
     }
 }
 
@@ -87,6 +109,22 @@ pub enum L4 {
     Fragment { ip_proto: u8 },
     /// Another IP protocol, or a transport header too short to read.
     Other { ip_proto: u8 },
+}
+
+impl L4 {
+    /// The row of the ports table a packet without ports counts in: ICMP
+    /// and ICMPv6 by message type, later fragments and any other IP
+    /// protocol by protocol number. `None` for TCP and UDP, whose row is
+    /// a port chosen by the engine.
+    pub fn portless_row(&self) -> Option<(Proto, u16)> {
+        match *self {
+            L4::Ports { .. } => None,
+            L4::Icmp { v6: false, ty, .. } => Some((Proto::Icmp, u16::from(ty))),
+            L4::Icmp { v6: true, ty, .. } => Some((Proto::Icmpv6, u16::from(ty))),
+            L4::Fragment { ip_proto } => Some((Proto::Fragment, crate::services::ip_row(ip_proto))),
+            L4::Other { ip_proto } => Some((Proto::Ip, crate::services::ip_row(ip_proto))),
+        }
+    }
 }
 
 /// One decoded IP packet.
@@ -198,7 +236,7 @@ fn fast_ethernet_ipv4(data: &[u8]) -> Option<Decoded> {
     Some(Decoded::Ip(Packet {
         src,
         dst,
-        l4: transport(IpNumber(proto), payload, total - 20, true, false),
+        l4: transport(IpNumber(proto), payload, total - 20, true),
     }))
 }
 
@@ -384,7 +422,7 @@ fn ip(data: &[u8], depth: u8) -> Decoded {
 }
 
 fn sliced(s: &LaxSlicedPacket<'_>, depth: u8) -> Decoded {
-    let (src, dst, ip_number, payload, announced, first, v6) = match &s.net {
+    let (src, dst, ip_number, payload, announced, first) = match &s.net {
         Some(LaxNetSlice::Ipv4(ip)) => {
             let h = ip.header();
             let p = ip.payload();
@@ -396,7 +434,6 @@ fn sliced(s: &LaxSlicedPacket<'_>, depth: u8) -> Decoded {
                 p.payload,
                 announced,
                 h.fragments_offset().value() == 0,
-                false,
             )
         }
         Some(LaxNetSlice::Ipv6(ip)) => {
@@ -412,11 +449,16 @@ fn sliced(s: &LaxSlicedPacket<'_>, depth: u8) -> Decoded {
                 p.payload,
                 announced,
                 first,
-                true,
             )
         }
         Some(LaxNetSlice::Arp(_)) => return Decoded::NotIp,
         None => {
+            if let Some(p) = s
+                .ether_payload()
+                .filter(|p| matches!(p.ether_type.0, 0x8847 | 0x8848))
+            {
+                return mpls(p.payload, depth + 1);
+            }
             if s.link_exts.is_full()
                 && s.ether_payload()
                     .is_some_and(|p| matches!(p.ether_type.0, 0x8100 | 0x88a8 | 0x9100))
@@ -446,8 +488,28 @@ fn sliced(s: &LaxSlicedPacket<'_>, depth: u8) -> Decoded {
     Decoded::Ip(Packet {
         src,
         dst,
-        l4: transport(ip_number, payload, announced, first, v6),
+        l4: transport(ip_number, payload, announced, first),
     })
+}
+
+/// MPLS: labels of 4 bytes up to the one marked bottom of stack, then an
+/// IP packet (by its version nibble; anything else is not followed).
+fn mpls(data: &[u8], depth: u8) -> Decoded {
+    let mut at = 0;
+    loop {
+        let Some(label) = data.get(at..at + 4) else {
+            return Decoded::Malformed;
+        };
+        at += 4;
+        if label.get(2).is_some_and(|b| b & 1 == 1) {
+            break;
+        }
+    }
+    match data.get(at..) {
+        Some(ip4) if ip4.first().is_some_and(|b| b >> 4 == 4 || b >> 4 == 6) => ip(ip4, depth),
+        Some(_) => Decoded::NotIp,
+        None => Decoded::Malformed,
+    }
 }
 
 /// Walk raw IPv6 extension headers: is this the first (or only) fragment?
@@ -518,6 +580,12 @@ fn gre(data: &[u8], depth: u8) -> Decoded {
         0x88be => rest
             .get(8..)
             .map_or(Decoded::Malformed, |e| link(1, e, depth + 1)),
+        // Cisco MetaData: the inner EtherType, version, length, options and
+        // security group tag (8 bytes), then the packet.
+        0x8909 => match (be16(rest, 0), rest.get(8..)) {
+            (Some(et), Some(inner)) => ether_type(et, inner, depth + 1),
+            _ => Decoded::Malformed,
+        },
         // PPP (PPTP): optional address/control, then a 1- or 2-byte protocol.
         0x880b => {
             let ppp = match rest {
@@ -596,7 +664,6 @@ fn transport(
     payload: &[u8],
     ip_payload_len: usize,
     first_fragment: bool,
-    v6: bool,
 ) -> L4 {
     let ip_proto = ip_number.0;
     if !first_fragment {
@@ -606,7 +673,8 @@ fn transport(
         IpNumber::TCP => Proto::Tcp,
         IpNumber::UDP => Proto::Udp,
         IpNumber::ICMP | IpNumber::IPV6_ICMP => {
-            let v6 = v6 || ip_number == IpNumber::IPV6_ICMP;
+            // ICMPv6 by its own protocol number, whichever IP carries it.
+            let v6 = ip_number == IpNumber::IPV6_ICMP;
             return match payload.get(..2) {
                 Some(&[ty, code]) => L4::Icmp {
                     v6,
@@ -631,7 +699,7 @@ fn transport(
             payload.get(13).copied().unwrap_or(0),
             payload.get(12).map_or(20, |b| usize::from(b >> 4) * 4),
         ),
-        Proto::Udp => (0, 8),
+        _ => (0, 8),
     };
     L4::Ports {
         proto,
@@ -795,6 +863,69 @@ mod tests {
             panic!("not decoded")
         };
         assert_eq!(p.l4, L4::Fragment { ip_proto: 6 });
+    }
+
+    #[test]
+    fn packets_without_ports_have_rows_of_their_own() {
+        let b = PacketBuilder::ethernet2([1; 6], [2; 6]).ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64);
+        let mut echo = Vec::new();
+        b.icmpv4_echo_request(1, 1)
+            .write(&mut echo, &[0; 8])
+            .unwrap();
+        let row = |f: &[u8]| match decode(1, f) {
+            Decoded::Ip(p) => p.l4.portless_row(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(row(&echo), Some((Proto::Icmp, 8)));
+        // IPv4 with protocol 47 (GRE) and nothing after; with 200 (unnamed).
+        let mut gre = tcp_frame(1, 2, true)[..34].to_vec();
+        gre[16..18].copy_from_slice(&20u16.to_be_bytes());
+        gre[23] = 47;
+        assert_eq!(row(&gre), Some((Proto::Ip, 47)));
+        gre[23] = 200;
+        assert_eq!(row(&gre), Some((Proto::Ip, crate::services::OTHER_IP)));
+        // A later UDP fragment.
+        let mut frag = tcp_frame(1, 2, true);
+        frag[20..22].copy_from_slice(&0x0010u16.to_be_bytes());
+        frag[23] = 17;
+        assert_eq!(row(&frag), Some((Proto::Fragment, 17)));
+        assert_eq!(row(&tcp_frame(1, 2, true)), None);
+    }
+
+    #[test]
+    fn mpls_and_cisco_metadata_are_followed_to_the_ip_packet() {
+        let f = tcp_frame(40000, 445, true);
+        let ip4 = &f[14..];
+        // Two MPLS labels, the second at the bottom of the stack.
+        let mut mpls = f[..12].to_vec();
+        mpls.extend_from_slice(&[0x88, 0x47, 0, 0, 0x10, 64, 0, 0, 0x21, 64]);
+        mpls.extend_from_slice(ip4);
+        assert!(matches!(
+            decode(1, &mpls),
+            Decoded::Ip(Packet {
+                l4: L4::Ports { dport: 445, .. },
+                ..
+            })
+        ));
+        // GRE (no options) carrying Cisco MetaData, then IPv4.
+        let mut gre = vec![0, 0, 0x89, 0x09, 0x08, 0x00, 1, 1, 0, 1, 0, 0];
+        gre.extend_from_slice(ip4);
+        assert!(matches!(
+            gre_frame(&gre),
+            Decoded::Ip(Packet {
+                l4: L4::Ports { dport: 445, .. },
+                ..
+            })
+        ));
+    }
+
+    fn gre_frame(gre: &[u8]) -> Decoded {
+        let mut v = tcp_frame(1, 2, true)[..34].to_vec();
+        let total = u16::try_from(20 + gre.len()).unwrap();
+        v[16..18].copy_from_slice(&total.to_be_bytes());
+        v[23] = 47;
+        v.extend_from_slice(gre);
+        decode(1, &v)
     }
 
     #[test]

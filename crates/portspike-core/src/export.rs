@@ -126,7 +126,7 @@ pub fn series_csv(r: &Report) -> String {
 /// One row per spike.
 pub fn spikes_csv(r: &Report) -> String {
     let mut csv = Csv::new(
-        "proto,port,kind,new_port,metric,start_utc,end_utc,start_ts,end_ts,peak_ts,score,observed,baseline,packets,attempts,failures,completed,sources,destinations,syn,synack,rst,fin,other,top_sources,wireshark_filter,bytes,direction,answers,peak_pps,peak_bps,mean_pps,mean_bps,estimated",
+        "proto,port,kind,new_port,metric,start_utc,end_utc,start_ts,end_ts,peak_ts,score,observed,baseline,packets,attempts,failures,completed,sources,destinations,syn,synack,rst,fin,other,top_sources,wireshark_filter,bytes,direction,answers,peak_pps,peak_bps,mean_pps,mean_bps,estimated,victim_prefix,incident,byte_share",
     );
     for s in &r.spikes {
         let top: Vec<String> = s
@@ -173,6 +173,9 @@ pub fn spikes_csv(r: &Report) -> String {
             .cell(rate(|r| r.mean_pps))
             .cell(rate(|r| r.mean_bps))
             .cell(estimated.join(" "))
+            .cell(opt(s.victim_prefix.clone()))
+            .cell(opt(s.incident.map(|i| i.to_string())))
+            .cell(opt(s.byte_share.map(|b| b.to_string())))
             .end();
     }
     csv.out

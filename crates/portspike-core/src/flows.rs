@@ -13,10 +13,13 @@ fn listed(proto: Proto, port: u16) -> bool {
     services::name(proto, port).is_some() && !ephemeral(port)
 }
 
-/// The service port of a packet, in DESIGN.md's order: destination of a SYN
-/// (no ACK); source of a SYN-ACK; the side below 1024; a listed, non-ephemeral
-/// side; else the lower port.
-pub fn service_port(proto: Proto, sport: u16, dport: u16, flags: u8) -> u16 {
+/// The service port of a packet: destination of a SYN (no ACK); source of a
+/// SYN-ACK; the side many hosts hold where the other is held by few
+/// (`shared`, see the engine's holders: reflected traffic), unless it is a
+/// high unlisted port against a low or listed one (spoofed floods from random
+/// source ports give every port number holders); the side below 1024; a
+/// listed, non-ephemeral side; else the lower port.
+pub fn service_port(proto: Proto, sport: u16, dport: u16, flags: u8, shared: Option<u16>) -> u16 {
     if proto == Proto::Tcp {
         let syn = flags & tcp_flags::SYN != 0;
         let ack = flags & tcp_flags::ACK != 0;
@@ -25,6 +28,13 @@ pub fn service_port(proto: Proto, sport: u16, dport: u16, flags: u8) -> u16 {
         }
         if syn && ack {
             return sport;
+        }
+    }
+    if let Some(p) = shared {
+        let other = if p == sport { dport } else { sport };
+        let known = |x: u16| x < 1024 || listed(proto, x);
+        if known(p) || !known(other) {
+            return p;
         }
     }
     match (sport < 1024, dport < 1024) {
@@ -57,14 +67,25 @@ mod tests {
 
     #[test]
     fn attribution_order() {
-        assert_eq!(service_port(Proto::Tcp, 50000, 445, SYN), 445);
-        assert_eq!(service_port(Proto::Tcp, 445, 50000, SYN | ACK), 445);
-        assert_eq!(service_port(Proto::Tcp, 50000, 8080, ACK), 8080);
-        assert_eq!(service_port(Proto::Tcp, 8080, 50000, ACK), 8080);
-        assert_eq!(service_port(Proto::Udp, 53, 40000, 0), 53);
-        assert_eq!(service_port(Proto::Tcp, 40001, 5001, ACK), 5001);
+        assert_eq!(service_port(Proto::Tcp, 50000, 445, SYN, None), 445);
+        assert_eq!(service_port(Proto::Tcp, 445, 50000, SYN | ACK, None), 445);
+        assert_eq!(service_port(Proto::Tcp, 50000, 8080, ACK, None), 8080);
+        assert_eq!(service_port(Proto::Tcp, 8080, 50000, ACK, None), 8080);
+        assert_eq!(service_port(Proto::Udp, 53, 40000, 0, None), 53);
+        assert_eq!(service_port(Proto::Tcp, 40001, 5001, ACK, None), 5001);
         // A SYN to a high port is still that port's attempt.
-        assert_eq!(service_port(Proto::Tcp, 80, 50000, SYN), 50000);
+        assert_eq!(service_port(Proto::Tcp, 80, 50000, SYN, None), 50000);
+        // Reflected answers count on the port the reflectors share, even
+        // where the victim's port is lower or below 1024.
+        assert_eq!(
+            service_port(Proto::Udp, 47808, 30120, 0, Some(47808)),
+            47808
+        );
+        assert_eq!(service_port(Proto::Udp, 53, 22, 0, Some(53)), 53);
+        assert_eq!(service_port(Proto::Udp, 53, 22, 0, None), 22);
+        // A random source port many spoofed hosts happened to use never
+        // outranks a low or listed destination.
+        assert_eq!(service_port(Proto::Udp, 40000, 53, 0, Some(40000)), 53);
     }
 
     #[test]

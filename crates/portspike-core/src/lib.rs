@@ -30,6 +30,8 @@ pub mod diff;
 pub mod engine;
 pub mod evidence;
 pub mod export;
+pub mod filter;
+pub mod fingerprint;
 #[cfg(test)]
 mod fixture;
 pub mod flows;

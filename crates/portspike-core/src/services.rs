@@ -101,7 +101,106 @@ pub fn name(proto: Proto, port: u16) -> Option<&'static str> {
     match proto {
         Proto::Tcp => *tcp,
         Proto::Udp => *udp,
+        Proto::Icmp => icmp_name(port),
+        Proto::Icmpv6 => icmpv6_name(port),
+        Proto::Ip | Proto::Fragment => ip_name(port),
     }
+}
+
+/// ICMP message types (RFC 792 and successors) as Wireshark names them, shortened.
+fn icmp_name(ty: u16) -> Option<&'static str> {
+    Some(match ty {
+        0 => "echo-reply",
+        3 => "unreachable",
+        4 => "source-quench",
+        5 => "redirect",
+        8 => "echo-request",
+        9 => "router-advert",
+        10 => "router-solicit",
+        11 => "time-exceeded",
+        12 => "parameter-problem",
+        13 => "timestamp",
+        14 => "timestamp-reply",
+        17 => "mask-request",
+        18 => "mask-reply",
+        _ => return None,
+    })
+}
+
+/// ICMPv6 message types (RFC 4443, 4861, MLD).
+fn icmpv6_name(ty: u16) -> Option<&'static str> {
+    Some(match ty {
+        1 => "unreachable",
+        2 => "packet-too-big",
+        3 => "time-exceeded",
+        4 => "parameter-problem",
+        128 => "echo-request",
+        129 => "echo-reply",
+        130 => "mld-query",
+        131 => "mld-report",
+        133 => "router-solicit",
+        134 => "router-advert",
+        135 => "neighbor-solicit",
+        136 => "neighbor-advert",
+        137 => "redirect",
+        143 => "mldv2-report",
+        _ => return None,
+    })
+}
+
+/// IP protocol numbers with a row of their own (IANA keywords, lower
+/// case); every other number counts in the row [`OTHER_IP`].
+const IP_PROTOCOLS: &[(u16, &str)] = &[
+    (1, "icmp"),
+    (2, "igmp"),
+    (4, "ipip"),
+    (6, "tcp"),
+    (17, "udp"),
+    (41, "ipv6"),
+    (46, "rsvp"),
+    (47, "gre"),
+    (50, "esp"),
+    (51, "ah"),
+    (58, "ipv6-icmp"),
+    (88, "eigrp"),
+    (89, "ospf"),
+    (103, "pim"),
+    (108, "ipcomp"),
+    (112, "vrrp"),
+    (115, "l2tp"),
+    (132, "sctp"),
+    (136, "udplite"),
+    (137, "mpls-in-ip"),
+];
+
+/// The row of IP protocols without one of their own: a flood of random
+/// protocol numbers is one row, not 250 small ones.
+pub const OTHER_IP: u16 = 256;
+
+/// The numbers of [`IP_PROTOCOLS`], as a Wireshark set (`{1, 2, 4, …}`).
+pub fn ip_protocols_set() -> String {
+    let v: Vec<String> = IP_PROTOCOLS.iter().map(|(n, _)| n.to_string()).collect();
+    format!("{{{}}}", v.join(", "))
+}
+
+/// The row an IP protocol number counts in.
+pub fn ip_row(n: u8) -> u16 {
+    let n = u16::from(n);
+    if IP_PROTOCOLS.iter().any(|(p, _)| *p == n) {
+        n
+    } else {
+        OTHER_IP
+    }
+}
+
+fn ip_name(n: u16) -> Option<&'static str> {
+    if n == OTHER_IP {
+        return Some("other");
+    }
+    IP_PROTOCOLS
+        .iter()
+        .find(|(p, _)| *p == n)
+        .map(|(_, name)| *name)
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 
 use crate::capture::{Index, Reader};
 use crate::decode::{self, Decoded, Proto, L4};
+use crate::filter::{row_predicate, Aim, Side};
 use crate::params::Key;
 use crate::writer::{PcapWriter, PcapngWriter};
 use std::net::IpAddr;
@@ -47,6 +48,8 @@ pub struct Selection {
     pub what: Target,
     pub t0_us: i64,
     pub t1_us: i64,
+    /// Only packets to or from these (a reflection's victims).
+    pub aim: Aim,
 }
 
 /// What a selection keeps, in the window.
@@ -69,6 +72,7 @@ impl Selection {
             what: Target::Port { key, proto, port },
             t0_us,
             t1_us,
+            aim: Aim::Any,
         }
     }
 
@@ -78,7 +82,13 @@ impl Selection {
             what: Target::Host(addr),
             t0_us,
             t1_us,
+            aim: Aim::Any,
         }
+    }
+
+    /// The same, to or from `aim` only.
+    pub fn aimed(self, aim: Aim) -> Self {
+        Selection { aim, ..self }
     }
 
     pub fn matches(&self, ts_ns: i64, p: &decode::Packet) -> bool {
@@ -86,7 +96,21 @@ impl Selection {
         if ts < self.t0_us || ts >= self.t1_us {
             return false;
         }
+        if self.aim != Aim::Any {
+            let quoted = match p.l4 {
+                L4::Icmp {
+                    quoted: Some(q), ..
+                } => self.aim.holds(q.src) || self.aim.holds(q.dst),
+                _ => false,
+            };
+            if !(self.aim.holds(p.src) || self.aim.holds(p.dst) || quoted) {
+                return false;
+            }
+        }
         match self.what {
+            Target::Port { proto, port, .. } if !proto.has_ports() => {
+                p.l4.portless_row() == Some((proto, port))
+            }
             Target::Port { key, proto, port } => {
                 let (p_proto, sport, dport) = match p.l4 {
                     L4::Ports {
@@ -118,14 +142,19 @@ impl Selection {
     /// time bounds for the whole capture, `i64::MIN..i64::MAX`).
     pub fn wireshark_filter(&self) -> String {
         let what = match self.what {
-            Target::Port { key, proto, port } => {
-                let field = match key {
-                    Key::Service => "port",
-                    Key::DstPort => "dstport",
-                };
-                format!("{}.{field} == {port}", proto.as_str())
-            }
+            Target::Port { key, proto, port } => row_predicate(
+                proto,
+                port,
+                match key {
+                    Key::Service => Side::Either,
+                    Key::DstPort => Side::Dst,
+                },
+            ),
             Target::Host(a) => host_filter(a),
+        };
+        let what = match self.aim.predicate() {
+            Some(aim) => format!("{what} && {aim}"),
+            None => what,
         };
         if self.t0_us == i64::MIN && self.t1_us == i64::MAX {
             // The whole capture: no time bounds.

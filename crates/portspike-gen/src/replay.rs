@@ -411,7 +411,7 @@ fn keeps(f: &[u8], side: Side) -> bool {
                     flags,
                     ..
                 } => {
-                    portspike_core::flows::service_port(proto, sport, dport, flags) == dport
+                    portspike_core::flows::service_port(proto, sport, dport, flags, None) == dport
                         && sport != dport
                 }
                 _ => false,

@@ -196,6 +196,88 @@ impl Trace {
         }
     }
 
+    /// An IPv4 packet of protocol `proto` carrying `payload` (already
+    /// holding any transport header), with IP id `id`, the more-fragments
+    /// flag `mf` and fragment offset `offset` (bytes, a multiple of 8); its
+    /// frame is cut to `keep` bytes of payload (the rest counts in the
+    /// frame's length only through the IP header's total length).
+    #[allow(clippy::too_many_arguments)]
+    pub fn ipv4(
+        &mut self,
+        ts: i64,
+        src: [u8; 4],
+        dst: [u8; 4],
+        proto: u8,
+        (id, mf, offset): (u16, bool, usize),
+        payload: &[u8],
+    ) {
+        let total = u16::try_from(20 + payload.len()).unwrap_or(u16::MAX);
+        let frag = u16::try_from(offset / 8).unwrap_or(0) | if mf { 0x2000 } else { 0 };
+        let mut h = vec![0x45, 0];
+        h.extend_from_slice(&total.to_be_bytes());
+        h.extend_from_slice(&id.to_be_bytes());
+        h.extend_from_slice(&frag.to_be_bytes());
+        h.extend_from_slice(&[64, proto, 0, 0]);
+        h.extend_from_slice(&src);
+        h.extend_from_slice(&dst);
+        let sum = h
+            .chunks(2)
+            .map(|c| u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)])))
+            .sum::<u32>();
+        let sum = (sum & 0xffff) + (sum >> 16);
+        let sum = !((sum & 0xffff) + (sum >> 16)) as u16;
+        h[10..12].copy_from_slice(&sum.to_be_bytes());
+        let mut out = Vec::with_capacity(14 + h.len() + payload.len());
+        out.extend_from_slice(&GATEWAY_MAC);
+        out.extend_from_slice(&CLIENT_MAC);
+        out.extend_from_slice(&[0x08, 0x00]);
+        out.extend_from_slice(&h);
+        out.extend_from_slice(payload);
+        self.packets.push((ts, out));
+    }
+
+    /// A UDP datagram of `payload` bytes sent in IPv4 fragments of at most
+    /// `mtu` bytes: the first with the UDP header, then the later ones.
+    #[allow(clippy::too_many_arguments)]
+    pub fn udp_fragmented(
+        &mut self,
+        ts: i64,
+        src: [u8; 4],
+        dst: [u8; 4],
+        (sport, dport): (u16, u16),
+        id: u16,
+        payload: usize,
+        mtu: usize,
+    ) {
+        let len = u16::try_from(8 + payload).unwrap_or(u16::MAX);
+        let mut dgram = Vec::with_capacity(8 + payload);
+        dgram.extend_from_slice(&sport.to_be_bytes());
+        dgram.extend_from_slice(&dport.to_be_bytes());
+        dgram.extend_from_slice(&len.to_be_bytes());
+        dgram.extend_from_slice(&[0, 0]);
+        dgram.resize(8 + payload, 0);
+        let step = (mtu.saturating_sub(20) / 8).max(1) * 8;
+        let mut at = 0;
+        while at < dgram.len() {
+            let end = (at + step).min(dgram.len());
+            let mf = end < dgram.len();
+            self.ipv4(ts + at as i64, src, dst, 17, (id, mf, at), &dgram[at..end]);
+            at = end;
+        }
+    }
+
+    /// An ICMP echo request (type 8) with `payload` bytes.
+    pub fn icmp_echo(&mut self, ts: i64, src: [u8; 4], dst: [u8; 4], payload: usize) {
+        let b = PacketBuilder::ethernet2(CLIENT_MAC, GATEWAY_MAC)
+            .ipv4(src, dst, 64)
+            .icmpv4_echo_request(1, 1);
+        let data = vec![0u8; payload];
+        let mut out = Vec::new();
+        if b.write(&mut out, &data).is_ok() {
+            self.packets.push((ts, out));
+        }
+    }
+
     /// An ICMP port unreachable from `src` quoting a UDP datagram `dst:qsport → src:qdport`.
     pub fn icmp_unreachable(
         &mut self,
@@ -574,38 +656,113 @@ pub fn backscatter(trace: &mut Trace, rng: &mut Rng, port: u16, start: i64, secs
 }
 
 /// A reflection (amplification) attack: `reflectors` servers answer from
-/// UDP `port` to one victim's random ports, `payload` bytes each, at `rate`
-/// packets a second; the spoofed requests never reach the capture.
-#[allow(clippy::too_many_arguments)]
-pub fn reflection(
+/// `port` to the victims' ports (random, or `victim_port`), `payload` bytes
+/// each (sent in fragments of `mtu` bytes when larger; TCP: a SYN-ACK), at
+/// `rate` packets a second; the spoofed requests never reach the capture.
+#[derive(Debug, Clone)]
+pub struct Reflect {
+    pub tcp: bool,
+    pub port: u16,
+    pub victims: Vec<[u8; 4]>,
+    pub victim_port: Option<u16>,
+    pub reflectors: u32,
+    pub payload: usize,
+    pub mtu: usize,
+}
+
+impl Reflect {
+    /// A UDP reflection from `port` onto one victim.
+    pub fn udp(port: u16, victim: [u8; 4], reflectors: u32, payload: usize) -> Self {
+        Reflect {
+            tcp: false,
+            port,
+            victims: vec![victim],
+            victim_port: None,
+            reflectors,
+            payload,
+            mtu: 1500,
+        }
+    }
+
+    /// Send it; the reflectors' addresses.
+    pub fn run(
+        &self,
+        trace: &mut Trace,
+        rng: &mut Rng,
+        start: i64,
+        secs: i64,
+        rate: f64,
+    ) -> Vec<[u8; 4]> {
+        let pool: Vec<[u8; 4]> = (0..self.reflectors)
+            .map(|_| {
+                [
+                    rng.range(1, 223) as u8,
+                    rng.range(0, 255) as u8,
+                    rng.range(0, 255) as u8,
+                    rng.range(1, 254) as u8,
+                ]
+            })
+            .collect();
+        let pick = |rng: &mut Rng, v: &[[u8; 4]]| {
+            v.get(rng.range(0, (v.len() as u64).max(1) - 1) as usize)
+                .copied()
+                .unwrap_or([192, 0, 2, 1])
+        };
+        let mut t = start;
+        let mut id = 0u16;
+        while t < start + secs * S {
+            t += rng.exp_ns(rate);
+            let r = pick(rng, &pool);
+            let v = pick(rng, &self.victims);
+            let dp = self
+                .victim_port
+                .unwrap_or_else(|| rng.range(1024, 65535) as u16);
+            id = id.wrapping_add(1);
+            if self.tcp {
+                trace.tcp(t, r, v, self.port, dp, SYNACK, 0);
+            } else if self.payload + 28 > self.mtu {
+                trace.udp_fragmented(t, r, v, (self.port, dp), id, self.payload, self.mtu);
+            } else {
+                trace.udp(t, r, v, self.port, dp, self.payload);
+            }
+        }
+        pool
+    }
+}
+
+/// A flood of packets without ports from spoofed sources onto `victim`:
+/// ICMP echo requests (`kind` "icmp"), IP packets of random unassigned
+/// protocol numbers ("proto"), or later UDP fragments ("fragment").
+pub fn portless_flood(
     trace: &mut Trace,
     rng: &mut Rng,
+    kind: &str,
     victim: [u8; 4],
-    port: u16,
-    start: i64,
-    secs: i64,
+    (start, secs): (i64, i64),
     rate: f64,
-    reflectors: u32,
 ) {
-    let pool: Vec<[u8; 4]> = (0..reflectors)
-        .map(|_| {
-            [
-                rng.range(1, 223) as u8,
-                rng.range(0, 255) as u8,
-                rng.range(0, 255) as u8,
-                rng.range(1, 254) as u8,
-            ]
-        })
-        .collect();
     let mut t = start;
     while t < start + secs * S {
         t += rng.exp_ns(rate);
-        let r = pool
-            .get(rng.range(0, u64::from(reflectors.max(1)) - 1) as usize)
-            .copied()
-            .unwrap_or([192, 0, 2, 1]);
-        let dp = rng.range(1024, 65535) as u16;
-        trace.udp(t, r, victim, port, dp, 1200);
+        let src = [
+            rng.range(1, 223) as u8,
+            rng.range(0, 255) as u8,
+            rng.range(0, 255) as u8,
+            rng.range(1, 254) as u8,
+        ];
+        let id = rng.range(0, 65535) as u16;
+        match kind {
+            "icmp" => trace.icmp_echo(t, src, victim, 56),
+            "proto" => {
+                // 143–252: unassigned protocol numbers.
+                let proto = rng.range(143, 252) as u8;
+                trace.ipv4(t, src, victim, proto, (id, false, 0), &[0u8; 200]);
+            }
+            _ => {
+                let offset = rng.range(1, 100) as usize * 8;
+                trace.ipv4(t, src, victim, 17, (id, false, offset), &[0u8; 1000]);
+            }
+        }
     }
 }
 
@@ -624,6 +781,15 @@ pub struct Truth {
     pub probe: Option<String>,
     pub start_ts: i64,
     pub end_ts: i64,
+    /// The attack's victims (a flood's or reflection's receivers).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub victims: Vec<String>,
+    /// A reflection's reflectors (its senders).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reflectors: Vec<String>,
+    /// Carpet bombing: the prefix the victims spread over.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub victim_prefix: Option<String>,
 }
 
 /// Ground truth of a scenario, written beside its capture as JSON.
@@ -671,13 +837,19 @@ fn spike(kind: &str, port: u16, t0: i64, t1: i64) -> Truth {
         probe: None,
         start_ts: us(t0),
         end_ts: us(t1),
+        victims: Vec::new(),
+        reflectors: Vec::new(),
+        victim_prefix: None,
     }
 }
 
-fn udp_spike(kind: &str, port: u16, t0: i64, t1: i64) -> Truth {
+/// A reflection's truth: its service, victims and reflectors.
+fn reflected(proto: &str, port: u16, t0: i64, t1: i64, r: &Reflect, pool: &[[u8; 4]]) -> Truth {
     Truth {
-        proto: Some("udp".into()),
-        ..spike(kind, port, t0, t1)
+        proto: Some(proto.into()),
+        victims: r.victims.iter().map(|v| ip(*v)).collect(),
+        reflectors: pool.iter().map(|v| ip(*v)).collect(),
+        ..spike("reflection", port, t0, t1)
     }
 }
 
@@ -691,6 +863,9 @@ fn scanner(kind: &str, src: [u8; 4], probe: &str, t0: i64, t1: i64) -> Truth {
         probe: Some(probe.into()),
         start_ts: us(t0),
         end_ts: us(t1),
+        victims: Vec::new(),
+        reflectors: Vec::new(),
+        victim_prefix: None,
     }
 }
 
@@ -806,8 +981,9 @@ pub fn scenario(name: &str) -> Option<(Vec<u8>, Scenario)> {
     }
     if name == "reflection" || all {
         let t0 = at(28);
-        reflection(&mut tr, &mut rng, [10, 1, 0, 30], 53, t0, 60, 300.0, 400);
-        events.push(udp_spike("reflection", 53, t0, t0 + 60 * S));
+        let r = Reflect::udp(53, [10, 1, 0, 30], 400, 1200);
+        let pool = r.run(&mut tr, &mut rng, t0, 60, 300.0);
+        events.push(reflected("udp", 53, t0, t0 + 60 * S, &r, &pool));
         description
             .push("a DNS reflection: 400 resolvers answer one victim who never asked".into());
     }
@@ -867,6 +1043,18 @@ pub const BACKGROUND_SCENARIOS: &[&str] = &[
     "flood",
     "backscatter",
     "reflection",
+    "ntp",
+    "snmp",
+    "cldap",
+    "ssdp",
+    "ubnt",
+    "bacnet",
+    "memcached",
+    "synack",
+    "carpet",
+    "icmpflood",
+    "protoflood",
+    "fragflood",
 ];
 
 /// Length of a scenario over real background: ten minutes.
@@ -936,10 +1124,61 @@ pub fn scenario_on(
             events.push(spike("backscatter", 3389, t0, t0 + 60 * S));
             description.push("SYN-ACK backscatter on TCP 3389".into());
         }
-        "reflection" => {
-            reflection(&mut tr, &mut arng, [10, 1, 0, 30], 53, t0, 60, 300.0, 400);
-            events.push(udp_spike("reflection", 53, t0, t0 + 60 * S));
-            description.push("a DNS reflection onto one victim".into());
+        "reflection" | "ntp" | "snmp" | "cldap" | "ssdp" | "ubnt" | "bacnet" | "memcached"
+        | "synack" | "carpet" => {
+            let victim = [10, 1, 0, 30];
+            // (service port, reflected bytes, what it is)
+            let (port, payload, what) = match name {
+                "ntp" => (123, 440, "an NTP monlist reflection"),
+                "snmp" => (161, 1400, "an SNMP GetBulk reflection"),
+                "cldap" => (389, 1400, "a CLDAP reflection"),
+                "ssdp" | "carpet" => (1900, 300, "an SSDP reflection"),
+                "ubnt" => (10001, 150, "a Ubiquiti discovery (udp/10001) reflection"),
+                "bacnet" => (47808, 500, "a BACnet reflection onto one fixed victim port"),
+                "memcached" => (11211, 2900, "a memcached reflection in fragments"),
+                "synack" => (80, 0, "a TCP SYN-ACK reflection from tcp/80"),
+                _ => (53, 1200, "a DNS reflection"),
+            };
+            let mut r = Reflect::udp(port, victim, 400, payload);
+            r.tcp = name == "synack";
+            if name == "bacnet" {
+                r.victim_port = Some(30120);
+            }
+            if name == "carpet" {
+                r.victims = (1..=254).map(|h| [10, 20, 30, h]).collect();
+            }
+            let pool = r.run(&mut tr, &mut arng, t0, 60, 300.0);
+            let proto = if r.tcp { "tcp" } else { "udp" };
+            let mut t = reflected(proto, port, t0, t0 + 60 * S, &r, &pool);
+            if name == "carpet" {
+                t.victim_prefix = Some("10.20.30.0/24".into());
+                description.push(format!("{what} carpet-bombing 10.20.30.0/24"));
+            } else {
+                description.push(format!("{what} onto one victim"));
+            }
+            if name == "memcached" {
+                // The datagrams' later fragments carry no ports: a second
+                // vector, from the same reflectors onto the same victim.
+                let mut f = t.clone();
+                (f.kind, f.proto, f.port) = ("flood".into(), Some("fragment".into()), Some(17));
+                f.reflectors = Vec::new();
+                events.push(f);
+            }
+            events.push(t);
+        }
+        "icmpflood" | "protoflood" | "fragflood" => {
+            let victim = [10, 1, 0, 80];
+            let (kind, proto, port, what) = match name {
+                "icmpflood" => ("icmp", "icmp", 8, "an ICMP echo flood"),
+                "protoflood" => ("proto", "ip", 256, "a flood of random IP protocol numbers"),
+                _ => ("fragment", "fragment", 17, "a flood of later UDP fragments"),
+            };
+            portless_flood(&mut tr, &mut arng, kind, victim, (t0, 60), 300.0);
+            let mut t = spike("flood", port, t0, t0 + 60 * S);
+            t.proto = Some(proto.into());
+            t.victims = vec![ip(victim)];
+            events.push(t);
+            description.push(format!("{what} from spoofed sources onto one host"));
         }
         _ => {}
     }

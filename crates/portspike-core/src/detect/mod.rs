@@ -162,14 +162,25 @@ pub fn kind(w: &Cell, proto: crate::decode::Proto) -> SpikeKind {
         u64::from(w.completed),
     );
     let (s, d) = (w.sources.estimate(), w.destinations.estimate());
+    if !proto.has_ports() {
+        // ICMP, another IP protocol, later fragments: no connections to
+        // judge, so the shape alone: many senders at few receivers.
+        return if s >= 20 && s >= 5 * d.max(1) {
+            SpikeKind::Flood
+        } else {
+            SpikeKind::Surge
+        };
+    }
     // Sources are the service's clients, destinations its servers: many
-    // servers answering one or a few clients is a reflection's shape.
+    // servers answering one or a few clients is a reflection's shape, or
+    // answering clients all in one prefix (carpet bombing).
+    let carpet = w.victims.one_prefix(REFLECTORS_MIN as u32);
     let reflected = d >= REFLECTORS_MIN && s <= VICTIMS_MAX.max(d / 20);
     // UDP: nearly all of it sent from the service port, to clients far fewer
     // than the senders (a victim's own few lookups may share the window).
     let udp_reflected = proto == crate::decode::Proto::Udp
         && d >= REFLECTORS_MIN
-        && s * 5 <= d
+        && (s * 5 <= d || carpet)
         && u64::from(w.replies) * 10 >= pk * 9;
     if synack > 0
         && u64::from(w.unsolicited) * 2 >= synack
@@ -195,18 +206,19 @@ pub fn kind(w: &Cell, proto: crate::decode::Proto) -> SpikeKind {
     SpikeKind::Surge
 }
 
+/// Victims within a prefix at least this long (a /22 or narrower: up to
+/// 1,024 addresses) are one target, however many they are: carpet bombing
+/// (found when three in four answers go to one /22; reported with the
+/// narrowest prefix holding [`CARPET_SHARE`] of the packets).
+pub const CARPET_PREFIX_MIN: u32 = 22;
+/// The share of a finding's packets its `victim_prefix` holds at least.
+pub const CARPET_SHARE: f64 = 0.95;
 /// A reflection has at least this many reflectors…
 pub const REFLECTORS_MIN: u64 = 20;
 /// …and at most this many victims (or one for every 20 reflectors).
 pub const VICTIMS_MAX: u64 = 4;
 
-pub(crate) fn epoch(us: i64) -> String {
-    format!(
-        "{}.{:06}",
-        us.div_euclid(1_000_000),
-        us.rem_euclid(1_000_000)
-    )
-}
+pub(crate) use crate::filter::epoch;
 
 /// A surge (ordinary growth) is news only when its peak bin is more than
 /// this many times the largest bin the port showed before it in the capture:

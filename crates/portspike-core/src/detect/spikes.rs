@@ -9,6 +9,7 @@ use super::{
 use crate::bins::Cell;
 use crate::decode::Proto;
 use crate::engine::PortState;
+use crate::filter::{row_predicate, Aim, Side};
 use crate::params::Key;
 use crate::report::{AddrCount, Episode, Flags, Metric, Pattern, SpikeKind, SpikeReport};
 use std::net::IpAddr;
@@ -65,14 +66,24 @@ pub(crate) fn port_spikes(
         proto,
         port,
         st,
-        field: filter_field(key, proto),
+        predicate: predicate(key, proto, port),
         key,
         metric,
     };
-    let spikes = incidents(news, &bins)
+    // Answers make no attempts: on a port judged on attempts, reflection
+    // and backscatter are found on its answers' own series instead.
+    let judged_on_attempts = metric == Metric::Attempts;
+    let news: Vec<Stretch> = news
+        .into_iter()
+        .filter(|st| !(judged_on_attempts && answer_kind(st.kind)))
+        .collect();
+    let mut spikes: Vec<SpikeReport> = incidents(news, &bins)
         .iter()
         .filter_map(|inc| finding(&port, inc, &bins, &z_of))
         .collect();
+    if judged_on_attempts {
+        spikes.extend(answers_spikes(&port, cells, &bins, d, &spikes));
+    }
     (
         spikes,
         (best * 100.0).round() / 100.0,
@@ -97,19 +108,18 @@ struct Port<'a> {
     proto: Proto,
     port: u16,
     st: &'a PortState,
-    /// The Wireshark field of its port (`tcp.port`, `udp.dstport`…).
-    field: &'static str,
+    /// The Wireshark filter of its row (`tcp.port == 445`, `icmp.type#1 == 8`…).
+    predicate: String,
     key: Key,
     metric: Metric,
 }
 
-fn filter_field(key: Key, proto: Proto) -> &'static str {
-    match (key, proto) {
-        (Key::Service, Proto::Tcp) => "tcp.port",
-        (Key::Service, Proto::Udp) => "udp.port",
-        (Key::DstPort, Proto::Tcp) => "tcp.dstport",
-        (Key::DstPort, Proto::Udp) => "udp.dstport",
-    }
+fn predicate(key: Key, proto: Proto, port: u16) -> String {
+    let side = match key {
+        Key::Service => Side::Either,
+        Key::DstPort => Side::Dst,
+    };
+    row_predicate(proto, port, side)
 }
 
 /// The hot stretches of a series that pass the persistence rule, split into
@@ -166,6 +176,81 @@ fn stretches(
         }
     }
     (news, rhythm)
+}
+
+/// A reflection's victims, from its window: its port's busiest clients
+/// (those who received answers) holding a tenth of the window's packets
+/// and a quarter of the busiest one's each, up to four, when together they
+/// hold most of them; else the /22 most of its answers went to (carpet
+/// bombing).
+fn aim_of(w: &Cell, clients: Vec<(IpAddr, u64)>) -> Aim {
+    let packets = u64::from(w.packets);
+    let busiest = clients.iter().map(|c| c.1).max().unwrap_or(0);
+    let mut v = [None; 4];
+    let mut held = 0;
+    let big = clients
+        .into_iter()
+        .filter(|(_, n)| *n * 10 >= packets && *n * 4 >= busiest);
+    for (slot, (a, n)) in v.iter_mut().zip(big) {
+        *slot = Some(a);
+        held += n;
+    }
+    if v[0].is_some() && held * 10 >= packets * 8 {
+        return Aim::Addrs(v);
+    }
+    if w.victims.one_prefix(super::REFLECTORS_MIN as u32) {
+        let net = std::net::Ipv4Addr::from(w.victims.pfx << (32 - crate::bins::Vote::BITS));
+        return Aim::Prefix(net, crate::bins::Vote::BITS as u8);
+    }
+    if v[0].is_some() {
+        Aim::Addrs(v)
+    } else {
+        Aim::Any
+    }
+}
+
+/// Kinds made of answers nobody asked for, which make no attempts.
+fn answer_kind(k: SpikeKind) -> bool {
+    matches!(k, SpikeKind::Reflection | SpikeKind::Backscatter)
+}
+
+/// A port busy with attempts is judged on them, where a reflection or
+/// backscatter makes none (SYN-ACKs, answers): those are judged on their
+/// own series (for TCP its SYN-ACKs answering no SYN seen, for UDP its
+/// packets), and their stretches that no other finding covers are findings
+/// of their own (on the packets metric).
+fn answers_spikes(
+    port: &Port<'_>,
+    cells: &crate::bins::View<'_>,
+    bins: &Bins,
+    d: &Detection,
+    found: &[SpikeReport],
+) -> Vec<SpikeReport> {
+    let x = if port.proto == Proto::Tcp {
+        cells.column(|c| f64::from(c.unsolicited))
+    } else {
+        cells.column(|c| f64::from(Metric::Packets.of(c)))
+    };
+    let s = score(&x, d);
+    let (news, _) = stretches(&x, &s, cells, d, port.proto);
+    let news: Vec<Stretch> = news
+        .into_iter()
+        .filter(|st| answer_kind(st.kind))
+        .filter(|st| {
+            let (t0, t1) = (bins.ts(st.a), bins.ts(st.b + 1));
+            !found.iter().any(|f| f.start_ts < t1 && t0 < f.end_ts)
+        })
+        .collect();
+    let z_of = |i: usize| s.z.get(i).copied().unwrap_or(0.0);
+    let by_packets = Port {
+        predicate: port.predicate.clone(),
+        metric: Metric::Packets,
+        ..*port
+    };
+    incidents(news, bins)
+        .iter()
+        .filter_map(|inc| finding(&by_packets, inc, bins, &z_of))
+        .collect()
 }
 
 /// One finding per incident: episodes of one kind closer than
@@ -233,6 +318,20 @@ fn finding(
             .collect()
     };
     let detail = port.st.detail.as_ref();
+    let aim = if first.kind == SpikeKind::Reflection && port.key == Key::Service {
+        aim_of(
+            &w,
+            detail
+                .map(|d| d.top_sources.within(t0, t1, 8))
+                .unwrap_or_default(),
+        )
+    } else {
+        Aim::Any
+    };
+    let aimed = aim
+        .predicate()
+        .map(|a| format!(" && {a}"))
+        .unwrap_or_default();
     Some(SpikeReport {
         proto: port.proto,
         port: port.port,
@@ -261,9 +360,8 @@ fn finding(
             .map(|d| d.top_destinations.within(t0, t1, 5))
             .unwrap_or_default()),
         wireshark_filter: format!(
-            "{} == {} && frame.time_epoch >= {} && frame.time_epoch < {}",
-            port.field,
-            port.port,
+            "{}{aimed} && frame.time_epoch >= {} && frame.time_epoch < {}",
+            port.predicate,
             epoch(t0),
             epoch(t1)
         ),
@@ -276,6 +374,11 @@ fn finding(
         direction: Some(direction_of(first.kind, port.key).into()),
         answers: None,
         rates: None,
+        aimed_at: aim.text(),
+        // Counted by the evidence pass.
+        victim_prefix: None,
+        incident: None,
+        byte_share: None,
         // Until the evidence pass counts them: distinct counts from the
         // window's sketches, talkers from the port's heavy hitters.
         estimated: sketched(&[
@@ -395,7 +498,7 @@ mod tests {
             proto: Proto::Udp,
             port: 53,
             st: &st,
-            field: filter_field(Key::DstPort, Proto::Udp),
+            predicate: predicate(Key::DstPort, Proto::Udp, 53),
             key: Key::DstPort,
             metric: Metric::Packets,
         };

@@ -280,7 +280,8 @@ impl Engine {
         // A packet from the service port to an ephemeral one answers the
         // peer: it is never its sender's contact (a resolver's answers, a
         // server's bare ACKs).
-        let answer = crate::flows::answers(k.proto, k.sport, k.dport, probe == Probe::Syn);
+        let answer = self.from_shared
+            || crate::flows::answers(k.proto, k.sport, k.dport, probe == Probe::Syn);
         let first_contact = !answer && self.contact(k, ts, probe);
         if !attempt && !first_contact {
             // A probe-like packet in a known pairing: nothing to judge.

@@ -7,12 +7,14 @@
 //! way), [`topk`] (heavy hitters per port).
 
 mod attempts;
+mod holders;
 mod limits;
 mod ports;
 mod sources;
 mod topk;
 
 pub use attempts::{ANSWER_US, CONV_IDLE_US, UDP_IDLE_US};
+pub use holders::{SHARED_MIN_BITS, SHARED_OVER_OTHER};
 pub use limits::{
     Limits, CELL_BUDGET, CONTACT_BUDGET, DETAIL_BUDGET, MAX_CONTACTS_PER_SOURCE, MAX_SOURCES,
     MAX_UDP_FLOWS, PENDING_SLOTS,
@@ -91,6 +93,11 @@ pub(crate) struct Engine {
     limits: Limits,
     /// Ports that keep their series whatever the budgets (see [`Engine::protect`]).
     protected: Vec<(Proto, u16)>,
+    /// Which port numbers many hosts hold (the service side of reflected traffic).
+    holders: holders::Holders,
+    /// This packet was sent from a port many hosts hold to one few do: an
+    /// answer (reflected traffic), never its sender's probe.
+    from_shared: bool,
 }
 
 impl Engine {
@@ -114,6 +121,8 @@ impl Engine {
             shed_backoff: 0,
             shed_scratch: Vec::new(),
             source_pool: Vec::new(),
+            holders: holders::Holders::default(),
+            from_shared: false,
         }
     }
 
@@ -152,20 +161,52 @@ impl Engine {
                 flags,
                 payload,
             } => self.ports_packet(ts, len, p, proto, (sport, dport), flags, payload, binned),
-            L4::Icmp {
-                quoted: Some(q), ..
-            } if binned => {
-                let k = FlowKey {
-                    proto: q.proto,
-                    src: q.src,
-                    dst: q.dst,
-                    sport: q.sport,
-                    dport: q.dport,
-                };
-                self.resolve(k, k.id(), false, true);
+            l4 => {
+                if let (
+                    L4::Icmp {
+                        quoted: Some(q), ..
+                    },
+                    true,
+                ) = (l4, binned)
+                {
+                    // An error quoting an attempt settles it.
+                    let k = FlowKey {
+                        proto: q.proto,
+                        src: q.src,
+                        dst: q.dst,
+                        sport: q.sport,
+                        dport: q.dport,
+                    };
+                    self.resolve(k, k.id(), false, true);
+                }
+                if let Some(row) = l4.portless_row() {
+                    self.portless_packet(ts, len, p, row, binned);
+                }
             }
-            _ => {}
         }
+    }
+
+    /// A packet without ports (ICMP, another IP protocol, a later
+    /// fragment): counted in its row by sender and receiver, with no
+    /// attempts or answers.
+    fn portless_packet(&mut self, ts: i64, len: u32, p: &Packet, row: (Proto, u16), binned: bool) {
+        if !binned {
+            if let Some(st) = self.port(row) {
+                st.totals.packets += 1;
+                st.totals.bytes += u64::from(len);
+            }
+            return;
+        }
+        let c = Counted {
+            ts,
+            len,
+            flags: None,
+            client: (p.src, hash_addr(&p.src)),
+            server: (p.dst, hash_addr(&p.dst)),
+            outcome: attempts::Outcome::default(),
+            reply: false,
+        };
+        self.count(row, &c);
     }
 
     /// A TCP or UDP packet: its port, its outcome bookkeeping (which may
@@ -185,7 +226,16 @@ impl Engine {
         let (h_src, h_dst) = (hash_addr(&p.src), hash_addr(&p.dst));
         let id = flow_id(proto, h_src, h_dst, sport, dport);
         let rid = flow_id(proto, h_dst, h_src, dport, sport);
-        let port_num = self.port_of(proto, (sport, dport), flags, rid);
+        let shared = match self.key {
+            Key::Service => {
+                self.holders.see(proto, sport, h_src);
+                self.holders.see(proto, dport, h_dst);
+                self.holders.shared(proto, sport, dport)
+            }
+            Key::DstPort => None,
+        };
+        let port_num = self.port_of(proto, (sport, dport), flags, rid, shared);
+        self.from_shared = shared == Some(sport) && port_num == sport;
         let port = (proto, port_num);
         if !binned {
             let Some(st) = self.port(port) else {
@@ -204,7 +254,7 @@ impl Engine {
         };
         let outcome = match proto {
             Proto::Tcp => self.tcp_outcome(k, (id, rid), ts, port, flags, payload),
-            Proto::Udp => self.udp_outcome(k, (id, rid), ts, port),
+            _ => self.udp_outcome(k, (id, rid), ts, port),
         };
         // Sources are the service's clients, destinations its servers: a reply
         // (from the service port) counts its receiver as the source.
@@ -230,10 +280,17 @@ impl Engine {
 
     /// The port number a packet counts on: its service port (see
     /// [`flows::service_port`]) or its destination port, by [`Key`].
-    fn port_of(&self, proto: Proto, (sport, dport): (u16, u16), flags: u8, rid: u64) -> u16 {
+    fn port_of(
+        &self,
+        proto: Proto,
+        (sport, dport): (u16, u16),
+        flags: u8,
+        rid: u64,
+        shared: Option<u16>,
+    ) -> u16 {
         match self.key {
             Key::Service => {
-                let port = flows::service_port(proto, sport, dport, flags);
+                let port = flows::service_port(proto, sport, dport, flags, shared);
                 // A reset answering an open attempt (a refused SYN, a
                 // probe's answer) is that attempt's: counted on the port it
                 // tried, never on the prober's own port.
@@ -272,6 +329,26 @@ impl Engine {
         self.contacts = 0;
         self.source_pool = Vec::new();
         self.shed_scratch = Vec::new();
+        self.holders = holders::Holders::default();
+    }
+
+    /// A short capture, binned where no width was chosen (see
+    /// [`crate::bins::SHORT_CAPTURE_US`]): coarser bins, so that one whose
+    /// whole span is an attack still shows it against its start.
+    pub fn settle_width(&mut self, packets: u64, span_us: i64) {
+        use crate::bins::{SHORT_CAPTURE_US, SHORT_MIN_BINS, SHORT_PACKETS_PER_BIN};
+        if span_us <= 0 || span_us >= SHORT_CAPTURE_US || packets == 0 {
+            return;
+        }
+        let per = i64::try_from(packets).unwrap_or(i64::MAX);
+        let want = span_us.saturating_mul(SHORT_PACKETS_PER_BIN) / per;
+        let factor = self.grid.widen(
+            u64::try_from(want).unwrap_or(0),
+            u64::try_from(span_us / SHORT_MIN_BINS).unwrap_or(0),
+        );
+        if factor > 1 {
+            self.coarsen_all(factor);
+        }
     }
 
     /// Heap bytes held, by part (approximate: tables by capacity, sketches
@@ -314,6 +391,7 @@ impl Engine {
             ("sources", sources),
             ("contacts", contacts),
             ("pending", self.pending.heap_bytes()),
+            ("holders", self.holders.heap_bytes()),
             ("udp", table(self.udp.capacity(), size_of::<(u64, i64)>())),
             (
                 "convs",
@@ -369,6 +447,46 @@ mod tests {
         by_dst.packet(0, 60, &reply, true);
         assert!(by_dst.ports.get((Proto::Tcp, 80)).is_none());
         assert!(by_dst.ports.get((Proto::Tcp, 50000)).is_some());
+    }
+
+    #[test]
+    fn reflected_answers_count_on_the_port_the_reflectors_share() {
+        // Ordinary clients first, then 300 reflectors answering from
+        // udp/47808 to one victim's fixed port 30120 (lower, but held by one
+        // host): after the first few, every answer counts on udp/47808, and
+        // none is a probe of its reflector.
+        let mut e = fixture::engine();
+        let mut ts = 0;
+        for c in 0..200u16 {
+            let p = fixture::udp([10, 0, 1, c as u8], [10, 0, 0, 53], 40000 + c, 53);
+            e.packet(ts, 80, &p, true);
+            ts += 1000;
+        }
+        for i in 0..3000u32 {
+            let r = [198, 18, (i % 300 / 250) as u8, (i % 300 % 250) as u8];
+            e.packet(ts, 500, &fixture::udp(r, [10, 0, 0, 9], 47808, 30120), true);
+            ts += 1000;
+        }
+        let at = |port| {
+            e.ports
+                .get((Proto::Udp, port))
+                .map_or(0, |s| s.totals.packets)
+        };
+        assert!(
+            at(47808) >= 2980,
+            "{} on 47808, {} on 30120",
+            at(47808),
+            at(30120)
+        );
+        let reflectors = e
+            .sources
+            .iter()
+            .filter(|(a, st)| a.to_string().starts_with("198.18.") && st.first_contacts > 0)
+            .count();
+        assert!(
+            reflectors <= 10,
+            "{reflectors} reflectors made first contacts"
+        );
     }
 
     #[test]

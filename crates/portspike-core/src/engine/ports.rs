@@ -34,9 +34,22 @@ pub(crate) struct PortMap {
 }
 
 impl PortMap {
+    /// TCP and UDP ports first, then the rows without ports (numbered
+    /// up to 256: ICMP types, IP protocol numbers and the other protocols').
     pub(super) fn index((proto, port): (Proto, u16)) -> usize {
-        usize::from(proto == Proto::Udp) << 16 | usize::from(port)
+        let small = usize::from(port & 0x1ff);
+        match proto {
+            Proto::Tcp => usize::from(port),
+            Proto::Udp => 1 << 16 | usize::from(port),
+            Proto::Icmp => 2 << 16 | small,
+            Proto::Icmpv6 => 2 << 16 | 1 << 9 | small,
+            Proto::Ip => 2 << 16 | 2 << 9 | small,
+            Proto::Fragment => 2 << 16 | 3 << 9 | small,
+        }
     }
+
+    /// Entries of the index.
+    const SLOTS: usize = 2 << 16 | 4 << 9;
 
     pub(super) fn position(&self, port: (Proto, u16)) -> Option<usize> {
         let at = *self.index.get(Self::index(port))?;
@@ -67,7 +80,7 @@ impl PortMap {
             Some(at) => at,
             None => {
                 if self.index.is_empty() {
-                    self.index = vec![0; 2 << 16];
+                    self.index = vec![0; Self::SLOTS];
                 }
                 let at = self.states.len();
                 *self.index.get_mut(Self::index(port))? = u32::try_from(at + 1).ok()?;
@@ -186,6 +199,9 @@ impl Engine {
                 cell.packets += 1;
                 cell.bytes += u64::from(c.len);
                 cell.sources.insert(hs);
+                if c.reply {
+                    cell.victims.add(client);
+                }
                 cell.destinations.insert(hd);
                 if c.outcome.attempt {
                     cell.attempts += 1;

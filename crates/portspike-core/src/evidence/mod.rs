@@ -18,7 +18,7 @@
 use crate::capture::{Index, Reader};
 use crate::compress::Input;
 use crate::decode::{self, tcp_flags as F, Decoded, FlagMix, Packet, Proto, L4};
-use crate::detect::epoch;
+use crate::filter::{epoch, row_predicate, Aim, Side};
 use crate::fxhash::FxHashMap as HashMap;
 use crate::params::Key;
 use crate::report::{
@@ -184,10 +184,72 @@ impl Evidence {
                 t.apply(s);
             }
         }
+        incidents(report);
         report.evidence = Some(EvidenceState {
             exact: true,
             note: None,
         });
+    }
+}
+
+/// Group the attack findings aimed at one target at one time into
+/// incidents (a multi-vector attack: a reflection and the flood of its
+/// later fragments, DNS and NTP onto one victim): findings whose windows
+/// overlap and whose busiest victim (or victims' prefix) is the same. Each
+/// gets its incident's number (from 1, in the report's order) and its share
+/// of the incident's bytes. Sweeps are scans, not aimed at a victim.
+pub fn incidents(report: &mut Report) {
+    let target = |s: &SpikeReport| {
+        s.victim_prefix
+            .clone()
+            .or_else(|| s.top_destinations.first().map(|d| d.addr.clone()))
+    };
+    let attacks: Vec<usize> = (0..report.spikes.len())
+        .filter(|i| {
+            report
+                .spikes
+                .get(*i)
+                .is_some_and(|s| s.kind.is_attack() && s.kind != crate::report::SpikeKind::Sweep)
+        })
+        .collect();
+    let mut group: Vec<Option<usize>> = vec![None; report.spikes.len()];
+    let mut next = 0;
+    for (n, &i) in attacks.iter().enumerate() {
+        let Some(a) = report.spikes.get(i) else {
+            continue;
+        };
+        let joined = attacks.iter().take(n).find_map(|&j| {
+            let b = report.spikes.get(j)?;
+            let same = target(a).is_some() && target(a) == target(b);
+            (same && a.start_ts < b.end_ts && b.start_ts < a.end_ts)
+                .then(|| group.get(j).copied().flatten())
+                .flatten()
+        });
+        let g = joined.unwrap_or_else(|| {
+            next += 1;
+            next
+        });
+        if let Some(slot) = group.get_mut(i) {
+            *slot = Some(g);
+        }
+    }
+    for g in 1..=next {
+        let members: Vec<usize> = (0..group.len())
+            .filter(|i| group.get(*i).copied().flatten() == Some(g))
+            .collect();
+        let total: Option<u64> = members
+            .iter()
+            .map(|i| report.spikes.get(*i).and_then(|s| s.bytes))
+            .sum();
+        for i in members {
+            if let Some(s) = report.spikes.get_mut(i) {
+                s.incident = Some(g as u32);
+                s.byte_share = total
+                    .filter(|t| *t > 0)
+                    .zip(s.bytes)
+                    .map(|(t, b)| round2(b as f64 * 100.0 / t as f64) / 100.0);
+            }
+        }
     }
 }
 
@@ -314,7 +376,8 @@ impl SpikeTally {
     fn new(s: &SpikeReport, key: Key, limit: usize) -> Self {
         let span = (s.end_ts - s.start_ts).max(1);
         SpikeTally {
-            sel: Selection::port(key, s.proto, s.port, s.start_ts, s.end_ts),
+            sel: Selection::port(key, s.proto, s.port, s.start_ts, s.end_ts)
+                .aimed(Aim::parse(s.aimed_at.as_deref().unwrap_or(""))),
             proto: s.proto,
             port: s.port,
             from_port: crate::detect::direction_of(s.kind, key) == "from_port",
@@ -346,6 +409,12 @@ impl SpikeTally {
         if let Some(r) = self.rates.get_mut(at) {
             r.0 += 1;
             r.1 += len;
+        }
+        if !self.proto.has_ports() {
+            // A row without ports: senders and receivers, nothing answers.
+            self.sources.add(p.src, len);
+            self.destinations.add(p.dst, len);
+            return;
         }
         // Talkers, flags and answers: the packet itself, not an ICMP error
         // quoting one.
@@ -379,15 +448,21 @@ impl SpikeTally {
     }
 
     fn apply(self, s: &mut SpikeReport) {
-        let field = if self.from_port { "srcport" } else { "dstport" };
+        let side = if self.from_port { Side::Src } else { Side::Dst };
         let (t0, t1) = (self.sel.t0_us, self.sel.t1_us);
+        // A reflection's talkers are counted towards its victims only.
+        let aimed = match self.sel.aim.predicate() {
+            Some(a) => format!(" && {a} && frame.time_epoch"),
+            None => " && frame.time_epoch".to_string(),
+        };
         let talker = |role: &str, v: Vec<(IpAddr, u64, u64)>| -> Vec<AddrCount> {
             v.into_iter()
                 .map(|(a, packets, bytes)| AddrCount {
                     addr: a.to_string(),
                     packets,
                     bytes: Some(bytes),
-                    wireshark_filter: talker_filter(a, role, self.proto, field, self.port, t0, t1),
+                    wireshark_filter: talker_filter(a, role, self.proto, side, self.port, t0, t1)
+                        .replacen(" && frame.time_epoch", &aimed, 1),
                 })
                 .collect()
         };
@@ -407,6 +482,7 @@ impl SpikeTally {
                 });
             }
         }
+        s.victim_prefix = victim_prefix(s.kind, &self.destinations.map);
         s.top_sources = talker("src", self.sources.top(TOP));
         s.top_destinations = talker("dst", self.destinations.top(TOP));
         s.sources = sources;
@@ -441,6 +517,47 @@ impl SpikeTally {
     }
 }
 
+/// The prefix of an attack's victims (its destinations, with their
+/// packets): the narrowest IPv4 prefix, a /22 or narrower, around the
+/// busiest victim that holds [`crate::detect::CARPET_SHARE`] of the packets
+/// and more than one victim (none when the busiest alone holds that share).
+pub(crate) fn victim_prefix(
+    kind: crate::report::SpikeKind,
+    victims: &HashMap<IpAddr, (u64, u64)>,
+) -> Option<String> {
+    use crate::detect::{CARPET_PREFIX_MIN, CARPET_SHARE};
+    if !kind.is_attack() || kind == crate::report::SpikeKind::Sweep || victims.len() < 2 {
+        return None;
+    }
+    let total: u64 = victims.values().map(|v| v.0).sum();
+    let (top, (top_packets, _)) = victims
+        .iter()
+        .max_by_key(|(a, v)| (v.0, std::cmp::Reverse(**a)))?;
+    if *top_packets as f64 >= CARPET_SHARE * total as f64 {
+        return None; // one victim
+    }
+    let IpAddr::V4(top) = top else {
+        return None;
+    };
+    let top = u32::from(*top);
+    for len in (CARPET_PREFIX_MIN..32).rev() {
+        let mask = u32::MAX << (32 - len);
+        let (mut n, mut inside) = (0u64, 0usize);
+        for (a, v) in victims {
+            if let IpAddr::V4(a) = a {
+                if u32::from(*a) & mask == top & mask {
+                    n += v.0;
+                    inside += 1;
+                }
+            }
+        }
+        if inside > 1 && n as f64 >= CARPET_SHARE * total as f64 {
+            return Some(format!("{}/{len}", std::net::Ipv4Addr::from(top & mask)));
+        }
+    }
+    None
+}
+
 fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
@@ -463,7 +580,7 @@ pub fn talker_filter(
     a: IpAddr,
     role: &str,
     proto: Proto,
-    field: &str,
+    side: Side,
     port: u16,
     t0: i64,
     t1: i64,
@@ -472,9 +589,14 @@ pub fn talker_filter(
         IpAddr::V4(_) => ("ip", "icmp"),
         IpAddr::V6(_) => ("ipv6", "icmpv6"),
     };
+    let row = row_predicate(proto, port, side);
+    let not_quoted = if proto.has_ports() {
+        format!(" && !{icmp}")
+    } else {
+        String::new()
+    };
     format!(
-        "{ip}.{role} == {a} && {}.{field} == {port} && !{icmp} && frame.time_epoch >= {} && frame.time_epoch < {}",
-        proto.as_str(),
+        "{ip}.{role} == {a} && {row}{not_quoted} && frame.time_epoch >= {} && frame.time_epoch < {}",
         epoch(t0),
         epoch(t1)
     )
@@ -496,6 +618,7 @@ fn probe_kind(proto: Proto, flags: u8, payload: u16, acks: bool) -> Option<&'sta
         }
         Proto::Tcp if flags & F::FIN != 0 => Some("fin"),
         Proto::Tcp => Some("null"),
+        _ => None,
     }
 }
 

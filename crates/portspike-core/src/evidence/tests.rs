@@ -168,3 +168,58 @@ fn a_udp_finding_has_no_tcp_flags() {
     assert_eq!(s.packets, 200);
     assert_eq!(s.destinations, 200);
 }
+
+#[test]
+fn carpet_bombing_names_the_prefix_and_one_victim_does_not() {
+    use crate::report::SpikeKind;
+    let mut m: HashMap<IpAddr, (u64, u64)> = HashMap::default();
+    for h in 1..=254u8 {
+        m.insert(IpAddr::from([10, 20, 30, h]), (10 + u64::from(h % 3), 0));
+    }
+    // A stray receiver elsewhere: under 5 % of the packets.
+    m.insert(IpAddr::from([192, 0, 2, 1]), (5, 0));
+    assert_eq!(
+        victim_prefix(SpikeKind::Reflection, &m).as_deref(),
+        Some("10.20.30.0/24")
+    );
+    assert_eq!(victim_prefix(SpikeKind::Sweep, &m), None);
+    // One victim with nearly all packets, a neighbour with a few: one victim.
+    let mut one: HashMap<IpAddr, (u64, u64)> = HashMap::default();
+    one.insert(IpAddr::from([10, 1, 0, 30]), (1000, 0));
+    one.insert(IpAddr::from([10, 1, 0, 53]), (3, 0));
+    assert_eq!(victim_prefix(SpikeKind::Flood, &one), None);
+}
+
+#[test]
+fn vectors_onto_one_victim_at_one_time_are_one_incident_with_their_shares() {
+    let bytes = fixture::incident();
+    let (_, mut r) = sketched_and_exact(&bytes, EXACT_TOTAL);
+    let mut a = r.spikes[0].clone();
+    a.kind = crate::report::SpikeKind::Reflection;
+    a.top_destinations = vec![AddrCount {
+        addr: "10.1.0.30".into(),
+        packets: 1,
+        bytes: None,
+        wireshark_filter: String::new(),
+    }];
+    let (mut b, mut c) = (a.clone(), a.clone());
+    (a.bytes, b.bytes, c.bytes) = (Some(300), Some(100), Some(50));
+    // Later and elsewhere: its own incident.
+    c.start_ts = a.end_ts + 1;
+    c.end_ts = a.end_ts + 10;
+    r.spikes = vec![a, b, c];
+    incidents(&mut r);
+    let got: Vec<_> = r
+        .spikes
+        .iter()
+        .map(|s| (s.incident, s.byte_share))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (Some(1), Some(0.75)),
+            (Some(1), Some(0.25)),
+            (Some(2), Some(1.0))
+        ]
+    );
+}

@@ -4,7 +4,7 @@
 //! the capture's comments ([`annotations`]), then the summary around them.
 
 use super::{
-    Annotation, CaptureSummary, FileEntry, Generator, LinkTypeCount, ParamsEcho, Pattern,
+    Annotation, CaptureSummary, FileEntry, Generator, LinkTypeCount, NoRow, ParamsEcho, Pattern,
     PortReport, Problem, Report, SeriesReport, Sketch, SpikeReport, SCHEMA,
 };
 use crate::bins::Cell;
@@ -50,6 +50,8 @@ pub(crate) struct Tally<'a> {
     pub(crate) decode_errors: u64,
     /// Frames nested deeper than the decoder follows.
     pub(crate) too_deep: u64,
+    /// Frames in no row, and their wire bytes.
+    pub(crate) no_row: (u64, u64),
     /// Packets kept off the timeline, and the first one's time (µs).
     pub(crate) outliers: u64,
     pub(crate) first_outlier_ts: Option<i64>,
@@ -118,6 +120,10 @@ pub(crate) fn build(i: &Inputs<'_>, max_ports: usize, series_top: usize) -> Repo
             decode_errors: t.decode_errors,
             dropped_by_capture: (!drops.is_empty()).then(|| drops.iter().sum()),
             ts_outliers: t.outliers,
+            no_row: Some(NoRow {
+                packets: t.no_row.0,
+                bytes: t.no_row.1,
+            }),
             warnings,
             error,
         },
@@ -470,6 +476,7 @@ mod tests {
             links,
             decode_errors: 0,
             too_deep: 0,
+            no_row: (0, 0),
             outliers: 0,
             first_outlier_ts: None,
         }

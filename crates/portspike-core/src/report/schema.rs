@@ -127,8 +127,21 @@ pub struct CaptureSummary {
     pub decode_errors: u64,
     pub dropped_by_capture: Option<u64>,
     pub ts_outliers: u64,
+    /// Extension: packets counted in no row of the ports table (frames
+    /// without IP such as ARP, and frames that could not be decoded), with
+    /// their wire bytes. Every IP packet has a row: a TCP or UDP port, an
+    /// ICMP type, an IP protocol, or later fragments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_row: Option<NoRow>,
     pub warnings: Vec<Problem>,
     pub error: Option<Problem>,
+}
+
+/// Packets in no row, and their wire bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoRow {
+    pub packets: u64,
+    pub bytes: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -291,6 +304,26 @@ pub struct SpikeReport {
     pub answers: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rates: Option<Rates>,
+    /// Extension: the victims a reflection's filter and counts are
+    /// restricted to (`10.1.0.30`, several separated by spaces, or a prefix
+    /// such as `10.20.28.0/22` for carpet bombing), so that servers
+    /// answering their own clients in the window are not counted as
+    /// reflectors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aimed_at: Option<String>,
+    /// Extension: the prefix a flood's or reflection's victims all fall in,
+    /// when there are several and it is a /22 or narrower (carpet bombing:
+    /// `10.20.30.0/24`); `destinations` counts them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub victim_prefix: Option<String>,
+    /// Extension (evidence pass): the attack findings aimed at one target
+    /// at one time share an incident number (a multi-vector attack: one
+    /// finding per vector)…
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident: Option<u32>,
+    /// …and this is the finding's share of its incident's bytes (0–1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub byte_share: Option<f64>,
     /// Extension: the fields above that are estimates, not counts.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub estimated: Vec<Estimate>,
