@@ -96,6 +96,12 @@ pub fn findings(props: &FindingsProps) -> Html {
             &portspike_core::export::spikes_csv(&rep),
         )
     });
+    // Only once the counts are exact: a fingerprint's numbers are counts.
+    let fingerprint = r
+        .exact()
+        .then(|| portspike_core::fingerprint::fingerprint(r))
+        .flatten()
+        .and_then(|f| serde_json::to_string_pretty(&f).ok());
     let rep = props.report.clone();
     let export_scanners = Callback::from(move |_: MouseEvent| {
         save(
@@ -125,6 +131,11 @@ pub fn findings(props: &FindingsProps) -> Html {
             <h2>{"Findings"}
                 <button class="button secondary small" data-testid="export-csv-spikes" onclick={export_spikes}>{"Spikes CSV"}</button>
                 <button class="button secondary small" data-testid="export-csv-scanners" onclick={export_scanners}>{"Scanners CSV"}</button>
+                if let Some(fp) = fingerprint {
+                    <button class="button secondary small" data-testid="export-fingerprint"
+                        title="The attack findings (floods, reflections, backscatter) as a DDoS Clearing House fingerprint, for DDoS-DB or MISP; what the report does not hold is left out"
+                        onclick={Callback::from(move |_: MouseEvent| save("portspike-fingerprint.json", "application/json", &fp))}>{"Export fingerprint"}</button>
+                }
             </h2>
             if r.spikes.is_empty() && r.scanners.is_empty() {
                 <p class="note" data-testid="no-findings">{ if props.partial {

@@ -114,6 +114,14 @@ test('a reflection names its reflectors as sources and its victim as the destina
   assert.deepEqual(reflectors, sp.top_sources.map((t) => t.addr));
   assert.ok(!reflectors.includes('10.10.10.10'), 'the victim is not a reflector');
   assert.equal(victims[0], '10.10.10.10');
+  // The fingerprint export: one vector, the reflected service, the counts.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-fingerprint"]')]);
+  const fp = JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
+  assert.equal(fp.attack_vectors.length, 1);
+  assert.equal(fp.attack_vectors[0].protocol, 'TCP');
+  assert.equal(fp.attack_vectors[0].source_port, 80);
+  assert.equal(fp.attack_vectors[0].nr_packets, sp.packets);
+  assert.equal(fp.total_packets, sp.packets);
   await page.close();
 });
 

@@ -13,6 +13,18 @@ fn listed(proto: Proto, port: u16) -> bool {
     services::name(proto, port).is_some() && !ephemeral(port)
 }
 
+/// A port below 1024 or listed.
+fn known(proto: Proto, port: u16) -> bool {
+    port < 1024 || listed(proto, port)
+}
+
+/// Whether the port number's holders could decide a packet's service side
+/// (see [`service_port`]): not when exactly one side is below 1024 or
+/// listed (that side wins whatever they say).
+pub fn holders_decide(proto: Proto, sport: u16, dport: u16) -> bool {
+    known(proto, sport) == known(proto, dport)
+}
+
 /// The service port of a packet: destination of a SYN (no ACK); source of a
 /// SYN-ACK; the side many hosts hold where the other is held by few
 /// (`shared`, see the engine's holders: reflected traffic), unless it is a
@@ -32,8 +44,7 @@ pub fn service_port(proto: Proto, sport: u16, dport: u16, flags: u8, shared: Opt
     }
     if let Some(p) = shared {
         let other = if p == sport { dport } else { sport };
-        let known = |x: u16| x < 1024 || listed(proto, x);
-        if known(p) || !known(other) {
+        if known(proto, p) || !known(proto, other) {
             return p;
         }
     }

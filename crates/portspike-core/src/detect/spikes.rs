@@ -226,6 +226,19 @@ fn answers_spikes(
     d: &Detection,
     found: &[SpikeReport],
 ) -> Vec<SpikeReport> {
+    // Answers nobody asked for: unsolicited SYN-ACKs, or UDP sent from the
+    // port. Too few of them over the whole capture, or in every bin, and
+    // there is nothing to judge (most ports: no second scoring).
+    let unasked = cells.column(|c| {
+        f64::from(match port.proto {
+            Proto::Tcp => c.unsolicited,
+            _ => c.replies,
+        })
+    });
+    let most = unasked.iter().copied().fold(0.0, f64::max);
+    if unasked.iter().sum::<f64>() < d.min_events as f64 || most < d.min_excess {
+        return Vec::new();
+    }
     let x = if port.proto == Proto::Tcp {
         cells.column(|c| f64::from(c.unsolicited))
     } else {

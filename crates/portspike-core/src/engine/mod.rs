@@ -226,13 +226,18 @@ impl Engine {
         let (h_src, h_dst) = (hash_addr(&p.src), hash_addr(&p.dst));
         let id = flow_id(proto, h_src, h_dst, sport, dport);
         let rid = flow_id(proto, h_dst, h_src, dport, sport);
+        // A SYN or SYN-ACK names its service port itself, and so does a
+        // packet between a low or listed port and another: no holders needed
+        // (most packets). They are counted from the others, the packets they
+        // decide.
+        let syn = proto == Proto::Tcp && flags & F::SYN != 0;
         let shared = match self.key {
-            Key::Service => {
+            Key::Service if !syn && flows::holders_decide(proto, sport, dport) => {
                 self.holders.see(proto, sport, h_src);
                 self.holders.see(proto, dport, h_dst);
                 self.holders.shared(proto, sport, dport)
             }
-            Key::DstPort => None,
+            _ => None,
         };
         let port_num = self.port_of(proto, (sport, dport), flags, rid, shared);
         self.from_shared = shared == Some(sport) && port_num == sport;
@@ -453,8 +458,8 @@ mod tests {
     fn reflected_answers_count_on_the_port_the_reflectors_share() {
         // Ordinary clients first, then 300 reflectors answering from
         // udp/47808 to one victim's fixed port 30120 (lower, but held by one
-        // host): after the first few, every answer counts on udp/47808, and
-        // none is a probe of its reflector.
+        // host): once a dozen or so reflectors have been seen, every answer
+        // counts on udp/47808, and none is a probe of its reflector.
         let mut e = fixture::engine();
         let mut ts = 0;
         for c in 0..200u16 {
@@ -473,7 +478,7 @@ mod tests {
                 .map_or(0, |s| s.totals.packets)
         };
         assert!(
-            at(47808) >= 2980,
+            at(47808) >= 2950,
             "{} on 47808, {} on 30120",
             at(47808),
             at(30120)
@@ -484,7 +489,7 @@ mod tests {
             .filter(|(a, st)| a.to_string().starts_with("198.18.") && st.first_contacts > 0)
             .count();
         assert!(
-            reflectors <= 10,
+            reflectors <= 16,
             "{reflectors} reflectors made first contacts"
         );
     }
