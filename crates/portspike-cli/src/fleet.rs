@@ -15,9 +15,9 @@ use parquet::record::Field;
 use parquet::schema::parser::parse_message_type;
 use portspike_core::bins::Cell;
 use portspike_core::decode::Proto;
-use portspike_core::report::{CaptureSummary, ScannerReport};
+use portspike_core::report::{CaptureSummary, Problem, ScannerReport};
 use portspike_core::sketch::Distinct;
-use portspike_core::summary::{Row, Summary};
+use portspike_core::summary::Row;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -198,6 +198,36 @@ pub fn write_summary(
         by_day.insert(day(capture.first_ts.unwrap_or(0)), Vec::new());
     }
     let sensor = component(sensor);
+    // Never over another capture's summary (two captures of one name, say,
+    // summarised without their hashes), on any of its days: the same capture
+    // again replaces its own.
+    let days = out.join("ports").join(format!("sensor={sensor}"));
+    let mine: Vec<PathBuf> = std::fs::read_dir(&days)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join(format!("{stem}.parquet")))
+        .filter(|p| p.exists())
+        .collect();
+    for path in mine {
+        if let Ok(f) = footer(&path, out) {
+            let same = f.capture.as_ref().is_none_or(|c| {
+                (c.packets, c.file_bytes, c.first_ts, c.last_ts)
+                    == (
+                        capture.packets,
+                        capture.file_bytes,
+                        capture.first_ts,
+                        capture.last_ts,
+                    )
+            });
+            if !same {
+                bail!(
+                    "{}: holds the summary of another capture of the name {name:?} (not overwritten: give this one another --sensor, or name it apart)",
+                    path.display()
+                );
+            }
+        }
+    }
     let mut written = Vec::new();
     // The capture's summary goes with its first day only, so it counts once.
     for (i, (d, rows)) in by_day.iter().enumerate() {
@@ -316,12 +346,6 @@ fn long(f: &Field) -> Option<i64> {
     }
 }
 
-fn count(f: Option<&Field>) -> u32 {
-    f.and_then(long)
-        .and_then(|v| u32::try_from(v).ok())
-        .unwrap_or(0)
-}
-
 fn distinct(exact: Option<&Field>, hll: Option<&Field>) -> Distinct {
     let exact = match exact {
         Some(Field::Bytes(b)) => Some(
@@ -339,168 +363,349 @@ fn distinct(exact: Option<&Field>, hll: Option<&Field>) -> Distinct {
     Distinct::from_parts(exact, regs.as_deref()).unwrap_or_default()
 }
 
-/// Read summaries (as written by [`write_summary`]): one [`Summary`] per
-/// capture, its rows gathered from every day's file, named by its files.
-pub fn read_summaries(files: &[PathBuf], root: &Path) -> Result<Vec<Summary>> {
-    struct Part {
-        capture: Option<CaptureSummary>,
-        names: Vec<String>,
-        rows: Vec<Row>,
-        scanners: Vec<ScannerReport>,
-        width: u64,
+/// The most rows a row group may claim for each byte of its file (a
+/// summary row takes at least a bit per column): a file that claims more
+/// is refused before anything is allocated for it.
+const ROWS_PER_FILE_BYTE: i64 = 8;
+/// The most a column chunk may claim to grow when decompressed, against
+/// its stored size, and in all.
+const MAX_INFLATION: i64 = 1024;
+const MAX_CHUNK_BYTES: i64 = 1 << 30;
+
+/// One summary file's footer, read before its rows.
+struct Footer {
+    path: PathBuf,
+    name: String,
+    table: String,
+    width: Option<u64>,
+    capture: Option<CaptureSummary>,
+    /// Sensor and file stem: one capture's files share it.
+    key: String,
+}
+
+/// What a column's values are read as: whole numbers (32 or 64 bits), bytes
+/// (of any length), or itself.
+fn kind(t: parquet::basic::Type) -> parquet::basic::Type {
+    use parquet::basic::Type as T;
+    match t {
+        T::INT32 | T::INT64 => T::INT64,
+        T::FIXED_LEN_BYTE_ARRAY | T::BYTE_ARRAY => T::BYTE_ARRAY,
+        other => other,
     }
-    // Captures by SHA-256 (or by the stem of their file name).
-    let mut by: BTreeMap<String, Part> = BTreeMap::new();
-    for path in files {
-        let name = path
-            .strip_prefix(root)
-            .unwrap_or(path)
-            .display()
-            .to_string();
-        let file =
-            std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-        let reader = SerializedFileReader::new(file)
-            .with_context(|| format!("{}: not a Parquet file", path.display()))?;
-        let kv: BTreeMap<String, String> = reader
-            .metadata()
-            .file_metadata()
-            .key_value_metadata()
-            .map(|v| {
-                v.iter()
-                    .filter_map(|k| Some((k.key.clone(), k.value.clone()?)))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let table = kv.get(TABLE_KEY).cloned().unwrap_or_default();
-        // One capture: the same file name under the same sensor (its days'
-        // files, its scanners); the same capture summarised for two sensors
-        // is two.
-        let sensor = path
-            .components()
-            .filter_map(|c| c.as_os_str().to_str())
-            .find(|c| c.starts_with("sensor="))
-            .unwrap_or_default()
-            .to_string();
-        let stem = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let part = by
-            .entry(format!("{sensor}/{stem}"))
-            .or_insert_with(|| Part {
-                capture: None,
-                names: Vec::new(),
-                rows: Vec::new(),
-                scanners: Vec::new(),
-                width: 0,
-            });
-        if let Some(w) = kv.get(WIDTH_KEY).and_then(|w| w.parse().ok()) {
-            part.width = w;
+}
+
+/// The footer of `path`, its schema and its claimed sizes checked: every
+/// column a summary has, of its type, and no row group or column chunk
+/// claiming more than its file could hold.
+fn footer(path: &Path, root: &Path) -> Result<Footer> {
+    let name = path
+        .strip_prefix(root)
+        .unwrap_or(path)
+        .display()
+        .to_string();
+    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let len = i64::try_from(file.metadata().map(|m| m.len()).unwrap_or(0)).unwrap_or(i64::MAX);
+    let reader = SerializedFileReader::new(file)
+        .with_context(|| format!("{}: not a Parquet file", path.display()))?;
+    let meta = reader.metadata();
+    let kv: BTreeMap<String, String> = meta
+        .file_metadata()
+        .key_value_metadata()
+        .map(|v| {
+            v.iter()
+                .filter_map(|k| Some((k.key.clone(), k.value.clone()?)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let table = kv.get(TABLE_KEY).cloned().unwrap_or_default();
+    let expected = match table.as_str() {
+        "ports" => PORTS_SCHEMA,
+        "scanners" => SCANNERS_SCHEMA,
+        other => bail!(
+            "{}: not a portspike summary (its metadata names the table {other:?}, where a summary has \"ports\" or \"scanners\")",
+            path.display()
+        ),
+    };
+    let expected = parse_message_type(expected)?;
+    let columns = meta.file_metadata().schema_descr().columns().to_vec();
+    for f in expected.get_fields() {
+        let optional = f.get_basic_info().repetition() == parquet::basic::Repetition::OPTIONAL;
+        match columns.iter().find(|c| c.name() == f.name()) {
+            None if optional => {}
+            None => bail!(
+                "{}: column {}: missing (a portspike summary's {table} table has it)",
+                path.display(),
+                f.name()
+            ),
+            Some(c) if kind(c.physical_type()) != kind(f.get_physical_type()) => bail!(
+                "{}: column {}: {} values, where a summary has {}",
+                path.display(),
+                f.name(),
+                c.physical_type(),
+                f.get_physical_type()
+            ),
+            Some(_) => {}
         }
-        if let Some(c) = kv.get(CAPTURE_KEY) {
-            part.capture = Some(serde_json::from_str(c).with_context(|| {
-                format!("{}: its capture summary does not parse", path.display())
-            })?);
+    }
+    for (i, rg) in meta.row_groups().iter().enumerate() {
+        if !(0..=len.saturating_mul(ROWS_PER_FILE_BYTE)).contains(&rg.num_rows()) {
+            bail!(
+                "{}: row group {i} claims {} rows in a file of {len} bytes (refused unread)",
+                path.display(),
+                rg.num_rows()
+            );
         }
-        for row in reader.get_row_iter(None)? {
-            let row = row.with_context(|| format!("reading {}", path.display()))?;
-            let f: BTreeMap<&str, &Field> = row
-                .get_column_iter()
-                .map(|(k, v)| (k.as_str(), v))
-                .collect();
-            let text = |k: &str| match f.get(k) {
-                Some(Field::Str(s)) => s.clone(),
-                _ => String::new(),
-            };
-            let num = |k: &str| f.get(k).and_then(|v| long(v)).unwrap_or(0);
-            match table.as_str() {
-                "ports" => {
-                    let proto = Proto::parse(&text("proto")).with_context(|| {
-                        format!(
-                            "{}: a row with protocol {:?}",
-                            path.display(),
-                            text("proto")
-                        )
-                    })?;
-                    let width = u64::try_from(num("bin_width_us")).unwrap_or(0);
-                    let c = |k: &str| count(f.get(k).copied());
-                    part.rows.push(Row {
-                        proto,
-                        port: u16::try_from(num("port")).unwrap_or(0),
-                        start_ts: num("start_ts"),
-                        bin_width_us: width,
-                        cell: Cell {
-                            packets: c("packets"),
-                            bytes: u64::try_from(num("bytes")).unwrap_or(0),
-                            attempts: c("attempts"),
-                            failures: c("failures"),
-                            completed: c("completed"),
-                            syn: c("syn"),
-                            synack: c("synack"),
-                            rst: c("rst"),
-                            fin: c("fin"),
-                            other: c("other"),
-                            unsolicited: c("unsolicited"),
-                            // Not in the summaries' schema: a reflection is
-                            // told from the capture, not from summaries.
-                            replies: 0,
-                            victims: Default::default(),
-                            sources: distinct(
-                                f.get("sources_exact").copied(),
-                                f.get("sources_hll").copied(),
-                            ),
-                            destinations: distinct(
-                                f.get("destinations_exact").copied(),
-                                f.get("destinations_hll").copied(),
-                            ),
-                        },
-                    });
-                }
-                "scanners" => {
-                    // Through serde, so fields added to the schema later take their defaults.
-                    let v = serde_json::json!({
-                        "source": text("source"),
-                        "kind": text("kind"),
-                        "probes": text("probes").split(',').filter(|p| !p.is_empty()).collect::<Vec<_>>(),
-                        "method": text("method"),
-                        "score": match f.get("score") { Some(Field::Double(d)) => *d, _ => 0.0 },
-                        "targets": num("targets"),
-                        "ports": num("ports"),
-                        "attempts": num("attempts"),
-                        "failures": num("failures"),
-                        "top_ports": [],
-                        "top_targets": [],
-                        "first_ts": num("first_ts"),
-                        "detected_ts": num("detected_ts"),
-                        "last_ts": num("last_ts"),
-                        "allowlisted": matches!(f.get("allowlisted"), Some(Field::Bool(true))),
-                        "direction": null,
-                        "contacts_at_detection": 0,
-                    });
-                    part.scanners.push(serde_json::from_value(v)?);
-                }
-                other => bail!(
-                    "{}: not a portspike summary (table {other:?})",
-                    path.display()
-                ),
+        for c in rg.columns() {
+            let (stored, whole) = (c.compressed_size(), c.uncompressed_size());
+            if !(0..=len).contains(&stored)
+                || !(0..=MAX_CHUNK_BYTES).contains(&whole)
+                || whole > stored.saturating_mul(MAX_INFLATION).max(1 << 20)
+            {
+                bail!(
+                    "{}: column {} of row group {i} claims {whole} bytes from {stored} stored, in a file of {len} bytes (refused unread)",
+                    path.display(),
+                    c.column_path()
+                );
             }
         }
-        if table == "ports" {
-            part.names.push(name);
+    }
+    let width = match kv.get(WIDTH_KEY) {
+        Some(w) => Some(w.parse::<u64>().ok().filter(|w| *w > 0).with_context(|| {
+            format!(
+                "{}: metadata {WIDTH_KEY}: {w:?} is not a bin width in µs (a whole number above 0)",
+                path.display()
+            )
+        })?),
+        None => None,
+    };
+    let capture = match kv.get(CAPTURE_KEY) {
+        Some(c) => Some(serde_json::from_str(c).with_context(|| {
+            format!(
+                "{}: metadata {CAPTURE_KEY}: the capture summary does not parse",
+                path.display()
+            )
+        })?),
+        None => None,
+    };
+    // One capture: the same file name under the same sensor (its days'
+    // files, its scanners); the same capture summarised for two sensors
+    // is two.
+    let sensor = path
+        .components()
+        .filter_map(|c| c.as_os_str().to_str())
+        .find(|c| c.starts_with("sensor="))
+        .unwrap_or_default()
+        .to_string();
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok(Footer {
+        path: path.to_path_buf(),
+        name,
+        table,
+        width,
+        capture,
+        key: format!("{sensor}/{stem}"),
+    })
+}
+
+/// A counter column's value: a whole number from 0 to `max`, else an error
+/// naming the file, column and row.
+fn counter(path: &Path, row: usize, col: &str, f: Option<&Field>, max: i64) -> Result<i64> {
+    let v = match f {
+        None | Some(Field::Null) => 0,
+        Some(f) => long(f).with_context(|| {
+            format!(
+                "{}: row {row}, column {col}: {f:?} is not a whole number",
+                path.display()
+            )
+        })?,
+    };
+    if !(0..=max).contains(&v) {
+        bail!(
+            "{}: row {row}, column {col}: {v} is outside 0–{max}",
+            path.display()
+        );
+    }
+    Ok(v)
+}
+
+/// `detect` over summary files (as written by [`write_summary`]), merged as
+/// they are read: footers first (schemas and claimed sizes checked, the
+/// captures' summaries counted once; a capture given twice — the same
+/// SHA-256 under another name, or the same file through another path — is
+/// left out with a warning), then every file's rows streamed into the
+/// merge, so memory stays within the engine's budgets however many rows
+/// there are.
+pub fn detect_files(
+    files: &[PathBuf],
+    root: &Path,
+    params: portspike_core::Params,
+) -> Result<portspike_core::report::Report> {
+    use portspike_core::summary::Merge;
+    let mut merge = Merge::new(params);
+    let mut footers = Vec::new();
+    let mut seen_paths: BTreeMap<PathBuf, String> = BTreeMap::new();
+    for p in files {
+        let real = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
+        let f = footer(p, root)?;
+        if let Some(first) = seen_paths.get(&real) {
+            merge.warn(Problem {
+                code: "duplicate_file".into(),
+                message: format!("{}: the same file as {first}: counted once", f.name),
+                offset: None,
+            });
+            continue;
+        }
+        seen_paths.insert(real, f.name.clone());
+        footers.push(f);
+    }
+    // Captures by key; a capture whose SHA-256 another key already has is a duplicate.
+    let mut by_sha: BTreeMap<String, String> = BTreeMap::new();
+    let mut skipped: Vec<String> = Vec::new();
+    let mut captured: BTreeMap<String, bool> = BTreeMap::new();
+    for f in &footers {
+        captured.entry(f.key.clone()).or_insert(false);
+        let Some(c) = &f.capture else { continue };
+        let sha = c.files.first().and_then(|x| x.sha256.clone());
+        if let Some(sha) = sha {
+            match by_sha.get(&sha) {
+                Some(k) if *k != f.key => {
+                    merge.warn(Problem {
+                        code: "duplicate_capture".into(),
+                        message: format!(
+                            "{}: the same capture (SHA-256 {sha}) as {k}: counted once",
+                            f.name
+                        ),
+                        offset: None,
+                    });
+                    skipped.push(f.key.clone());
+                    continue;
+                }
+                _ => {
+                    by_sha.insert(sha, f.key.clone());
+                }
+            }
+        }
+        let width = f
+            .width
+            .with_context(|| format!("{}: metadata {WIDTH_KEY} is missing", f.path.display()))?;
+        merge.width(&f.name, width).map_err(anyhow::Error::msg)?;
+        merge.capture(&f.name, c).map_err(anyhow::Error::msg)?;
+        captured.insert(f.key.clone(), true);
+    }
+    if let Some((k, _)) = captured
+        .iter()
+        .find(|(k, done)| !**done && !skipped.contains(k))
+    {
+        bail!("{k}: the summary of its first day is missing (its capture summary travels with it)");
+    }
+    for f in footers.iter().filter(|f| !skipped.contains(&f.key)) {
+        read_rows(f, &mut merge)?;
+    }
+    merge.finish().map_err(anyhow::Error::msg)
+}
+
+/// Stream one file's rows into the merge, each checked.
+fn read_rows(f: &Footer, merge: &mut portspike_core::summary::Merge) -> Result<()> {
+    let path = &f.path;
+    if f.table == "ports" {
+        let width = f
+            .width
+            .with_context(|| format!("{}: metadata {WIDTH_KEY} is missing", path.display()))?;
+        merge.width(&f.name, width).map_err(anyhow::Error::msg)?;
+    }
+    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let reader = SerializedFileReader::new(file)
+        .with_context(|| format!("{}: not a Parquet file", path.display()))?;
+    for (i, row) in reader.get_row_iter(None)?.enumerate() {
+        let row = row.with_context(|| format!("reading {}", path.display()))?;
+        let fields: BTreeMap<&str, &Field> = row
+            .get_column_iter()
+            .map(|(k, v)| (k.as_str(), v))
+            .collect();
+        let text = |k: &str| match fields.get(k) {
+            Some(Field::Str(s)) => s.clone(),
+            _ => String::new(),
+        };
+        let n = |k: &str, max: i64| counter(path, i, k, fields.get(k).copied(), max);
+        let c =
+            |k: &str| -> Result<u32> { Ok(u32::try_from(n(k, i64::from(u32::MAX))?).unwrap_or(0)) };
+        match f.table.as_str() {
+            "ports" => {
+                let proto = Proto::parse(&text("proto")).with_context(|| {
+                    format!(
+                        "{}: row {i}, column proto: {:?} is not a protocol (tcp, udp, icmp, icmpv6, ip, fragment)",
+                        path.display(),
+                        text("proto")
+                    )
+                })?;
+                let start_ts = match fields.get("start_ts").copied().and_then(long) {
+                    Some(t) => t,
+                    None => bail!("{}: row {i}, column start_ts: not a time", path.display()),
+                };
+                let row = Row {
+                    proto,
+                    port: u16::try_from(n("port", i64::from(u16::MAX))?).unwrap_or(0),
+                    start_ts,
+                    bin_width_us: u64::try_from(n("bin_width_us", i64::MAX)?).unwrap_or(0),
+                    cell: Cell {
+                        packets: c("packets")?,
+                        bytes: u64::try_from(n("bytes", i64::MAX)?).unwrap_or(0),
+                        attempts: c("attempts")?,
+                        failures: c("failures")?,
+                        completed: c("completed")?,
+                        syn: c("syn")?,
+                        synack: c("synack")?,
+                        rst: c("rst")?,
+                        fin: c("fin")?,
+                        other: c("other")?,
+                        unsolicited: c("unsolicited")?,
+                        // Not in the summaries' schema: a reflection is
+                        // told from the capture, not from summaries.
+                        replies: 0,
+                        victims: Default::default(),
+                        sources: distinct(
+                            fields.get("sources_exact").copied(),
+                            fields.get("sources_hll").copied(),
+                        ),
+                        destinations: distinct(
+                            fields.get("destinations_exact").copied(),
+                            fields.get("destinations_hll").copied(),
+                        ),
+                    },
+                };
+                merge.row(&f.name, &row).map_err(anyhow::Error::msg)?;
+            }
+            _ => {
+                let num = |k: &str| fields.get(k).and_then(|v| long(v)).unwrap_or(0);
+                // Through serde, so fields added to the schema later take their defaults.
+                let v = serde_json::json!({
+                    "source": text("source"),
+                    "kind": text("kind"),
+                    "probes": text("probes").split(',').filter(|p| !p.is_empty()).collect::<Vec<_>>(),
+                    "method": text("method"),
+                    "score": match fields.get("score") { Some(Field::Double(d)) => *d, _ => 0.0 },
+                    "targets": num("targets"),
+                    "ports": num("ports"),
+                    "attempts": num("attempts"),
+                    "failures": num("failures"),
+                    "top_ports": [],
+                    "top_targets": [],
+                    "first_ts": num("first_ts"),
+                    "detected_ts": num("detected_ts"),
+                    "last_ts": num("last_ts"),
+                    "allowlisted": matches!(fields.get("allowlisted"), Some(Field::Bool(true))),
+                    "direction": null,
+                    "contacts_at_detection": 0,
+                });
+                merge.scanner(
+                    serde_json::from_value(v)
+                        .with_context(|| format!("{}: row {i}: not a scanner", path.display()))?,
+                );
+            }
         }
     }
-    let mut out = Vec::new();
-    for (stem, p) in by {
-        let Some(capture) = p.capture else {
-            bail!("{stem}: the summary of its first day is missing (its capture summary travels with it)");
-        };
-        out.push(Summary {
-            name: p.names.join(", "),
-            bin_width_us: p.width.max(1),
-            capture,
-            rows: p.rows,
-            scanners: p.scanners,
-        });
-    }
-    Ok(out)
+    Ok(())
 }

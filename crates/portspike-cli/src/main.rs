@@ -874,6 +874,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 };
                 let (report, rows) =
                     read_file(file, &name, params, !no_hash)?.finish_with_summary();
+                // Nothing read: no summary (analyze exits 2 on it too).
+                if let (Some(e), 0) = (&report.capture.error, report.capture.packets) {
+                    let at = e
+                        .offset
+                        .map(|o| format!(" at byte offset {o}"))
+                        .unwrap_or_default();
+                    anyhow::bail!("{name}: {}{at}: nothing to summarise", e.message);
+                }
                 let written = fleet::write_summary(
                     &out,
                     &sensor,
@@ -935,14 +943,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 );
             }
             let root = common_root(&summaries);
-            let sums = fleet::read_summaries(&files, &root)?;
             let params = Params {
                 series_top,
                 detection: detection.into_detection(),
                 ..Params::default()
             };
-            let report =
-                portspike_core::summary::detect(params, &sums).map_err(anyhow::Error::msg)?;
+            let report = fleet::detect_files(&files, &root, params)?;
             print_report(&report, json, csv, top)?;
             Ok(ExitCode::SUCCESS)
         }

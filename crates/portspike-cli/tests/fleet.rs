@@ -374,3 +374,362 @@ fn one_capture_summarised_for_two_sensors_counts_twice() {
     assert_eq!(merged["capture"]["files"].as_array().unwrap().len(), 2);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A value of a crafted summary's column.
+enum V {
+    I32(i32),
+    I64(i64),
+    Bytes(&'static [u8]),
+}
+
+/// Write a one-row Parquet file of `schema` with the key-value metadata
+/// given: each column gets its value from `values`, or zeros of its type.
+fn craft(path: &Path, schema: &str, kv: &[(&str, String)], values: &[(&str, V)]) {
+    use parquet::data_type::{
+        ByteArray, ByteArrayType, FixedLenByteArray, FixedLenByteArrayType, Int32Type, Int64Type,
+    };
+    use parquet::file::metadata::KeyValue;
+    use parquet::file::properties::WriterProperties;
+    use parquet::file::writer::SerializedFileWriter;
+    use std::sync::Arc;
+    let schema = Arc::new(parquet::schema::parser::parse_message_type(schema).unwrap());
+    let props = WriterProperties::builder()
+        .set_key_value_metadata(Some(
+            kv.iter()
+                .map(|(k, v)| KeyValue::new(k.to_string(), v.clone()))
+                .collect(),
+        ))
+        .build();
+    let file = std::fs::File::create(path).unwrap();
+    let mut w = SerializedFileWriter::new(file, schema.clone(), Arc::new(props)).unwrap();
+    let mut rg = w.next_row_group().unwrap();
+    for field in schema.get_fields() {
+        let mut col = rg.next_column().unwrap().unwrap();
+        let v = values
+            .iter()
+            .find(|(n, _)| *n == field.name())
+            .map(|(_, v)| v);
+        let def: Option<&[i16]> = field.is_optional().then_some(&[1]);
+        match field.get_physical_type() {
+            parquet::basic::Type::INT32 => {
+                let x = match v {
+                    Some(V::I32(x)) => *x,
+                    _ => 0,
+                };
+                col.typed::<Int32Type>()
+                    .write_batch(&[x], def, None)
+                    .unwrap();
+            }
+            parquet::basic::Type::INT64 => {
+                let x = match v {
+                    Some(V::I64(x)) => *x,
+                    _ => 0,
+                };
+                col.typed::<Int64Type>()
+                    .write_batch(&[x], def, None)
+                    .unwrap();
+            }
+            parquet::basic::Type::FIXED_LEN_BYTE_ARRAY => {
+                let b: FixedLenByteArray = ByteArray::from(vec![0u8; 256]).into();
+                col.typed::<FixedLenByteArrayType>()
+                    .write_batch(&[b], def, None)
+                    .unwrap();
+            }
+            _ => {
+                let x = match v {
+                    Some(V::Bytes(b)) => b.to_vec(),
+                    _ => b"tcp".to_vec(),
+                };
+                col.typed::<ByteArrayType>()
+                    .write_batch(&[ByteArray::from(x)], def, None)
+                    .unwrap();
+            }
+        }
+        col.close().unwrap();
+    }
+    rg.close().unwrap();
+    w.close().unwrap();
+}
+
+/// The ports table's schema as summaries write it, with `edit` applied.
+fn ports_schema(edit: impl Fn(&str) -> String) -> String {
+    let lines = [
+        "required binary proto (STRING);",
+        "required int32 port;",
+        "required int64 start_ts (TIMESTAMP(MICROS,true));",
+        "required int64 bin_width_us;",
+        "required int64 packets;",
+        "required int64 bytes;",
+        "required int64 attempts;",
+        "required int64 failures;",
+        "required int64 completed;",
+        "required int64 syn;",
+        "required int64 synack;",
+        "required int64 rst;",
+        "required int64 fin;",
+        "required int64 other;",
+        "required int64 unsolicited;",
+        "required int64 sources;",
+        "required int64 destinations;",
+        "required fixed_len_byte_array(256) sources_hll;",
+        "required fixed_len_byte_array(256) destinations_hll;",
+    ];
+    let body: Vec<String> = lines
+        .iter()
+        .map(|l| edit(l))
+        .filter(|l| !l.is_empty())
+        .collect();
+    format!("message port_bins {{ {} }}", body.join(" "))
+}
+
+#[test]
+fn detect_refuses_hostile_summaries_naming_the_file_and_column() {
+    let dir = tmp("hostile");
+    let capture = json(&[
+        "analyze",
+        "--json",
+        "--no-hash",
+        s(&corpus("tcpdump__afs.pcap")),
+    ])["capture"]
+        .to_string();
+    let kv = |table: &str| {
+        vec![
+            ("portspike.table", table.to_string()),
+            ("portspike.capture", capture.clone()),
+            ("portspike.bin_width_us", "60000000".to_string()),
+        ]
+    };
+    let same = |l: &str| l.to_string();
+    let minute = 1_772_409_600_000_000i64;
+    // (what, schema, metadata, values, what the error says)
+    type Case<'a> = (
+        &'a str,
+        String,
+        Vec<(&'a str, String)>,
+        Vec<(&'a str, V)>,
+        &'a str,
+    );
+    let cases: Vec<Case> = vec![
+        (
+            "a port past 65535",
+            ports_schema(same),
+            kv("ports"),
+            vec![
+                ("port", V::I32(70_000)),
+                ("start_ts", V::I64(minute)),
+                ("bin_width_us", V::I64(60_000_000)),
+            ],
+            "row 0, column port: 70000 is outside 0–65535",
+        ),
+        (
+            "a column of the wrong type",
+            ports_schema(|l| l.replace("required int64 packets;", "required binary packets;")),
+            kv("ports"),
+            vec![
+                ("start_ts", V::I64(minute)),
+                ("bin_width_us", V::I64(60_000_000)),
+                ("packets", V::Bytes(b"9")),
+            ],
+            "column packets: BYTE_ARRAY values, where a summary has INT64",
+        ),
+        (
+            "a missing column",
+            ports_schema(|l| {
+                if l.contains(" failures;") {
+                    String::new()
+                } else {
+                    l.to_string()
+                }
+            }),
+            kv("ports"),
+            vec![
+                ("start_ts", V::I64(minute)),
+                ("bin_width_us", V::I64(60_000_000)),
+            ],
+            "column failures: missing",
+        ),
+        (
+            "a time at the end of i64",
+            ports_schema(same),
+            kv("ports"),
+            vec![
+                ("start_ts", V::I64(i64::MAX)),
+                ("bin_width_us", V::I64(60_000_000)),
+            ],
+            "column start_ts: 9223372036854775807 µs is more than 1,100 years from 1970",
+        ),
+        (
+            "a negative count",
+            ports_schema(same),
+            kv("ports"),
+            vec![
+                ("start_ts", V::I64(minute)),
+                ("bin_width_us", V::I64(60_000_000)),
+                ("packets", V::I64(-5)),
+            ],
+            "row 0, column packets: -5 is outside",
+        ),
+        (
+            "an unknown protocol",
+            ports_schema(same),
+            kv("ports"),
+            vec![
+                ("proto", V::Bytes(b"sctp")),
+                ("start_ts", V::I64(minute)),
+                ("bin_width_us", V::I64(60_000_000)),
+            ],
+            "column proto: \"sctp\" is not a protocol",
+        ),
+        (
+            "another table",
+            ports_schema(same),
+            kv("flows"),
+            vec![],
+            "not a portspike summary",
+        ),
+    ];
+    for (what, schema, kv, values, says) in cases {
+        let f = dir.join("x.parquet");
+        craft(&f, &schema, &kv, &values);
+        let out = Command::new(bin())
+            .args(["detect", "--json", s(&f)])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{what}: accepted");
+        assert!(
+            err.contains(says) && err.contains("x.parquet"),
+            "{what}: {err}"
+        );
+    }
+}
+
+#[test]
+fn summaries_given_twice_count_once_with_a_warning() {
+    let dir = tmp("twice-given");
+    let out = dir.join("summaries");
+    run(&[
+        "summarize",
+        "-q",
+        "--out",
+        s(&out),
+        s(&corpus("tcpdump__afs.pcap")),
+    ]);
+    let once = json(&["detect", "--json", s(&out)]);
+    let link = dir.join("again");
+    std::os::unix::fs::symlink(&out, &link).unwrap();
+    for args in [vec![s(&out), s(&out)], vec![s(&out), s(&link)]] {
+        let mut a = vec!["detect", "--json"];
+        a.extend(args);
+        let twice = json(&a);
+        assert_eq!(twice["capture"]["packets"], once["capture"]["packets"]);
+        assert_eq!(twice["ports"], once["ports"]);
+        let warned = twice["capture"]["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["code"] == "duplicate_file");
+        assert!(warned, "{}", twice["capture"]["warnings"]);
+    }
+}
+
+#[test]
+fn one_capture_hashed_for_two_sensors_counts_once_with_a_warning() {
+    let dir = tmp("twice-hashed");
+    let out = dir.join("summaries");
+    let sample = root().join("static/sample.pcap");
+    for sensor in ["a", "b"] {
+        run(&[
+            "summarize",
+            "-q",
+            "--sensor",
+            sensor,
+            "--out",
+            s(&out),
+            s(&sample),
+        ]);
+    }
+    let merged = json(&["detect", "--json", s(&out)]);
+    let one = json(&["analyze", "-q", "--bin", "1m", "--json", s(&sample)]);
+    assert_eq!(merged["capture"]["packets"], one["capture"]["packets"]);
+    let w = merged["capture"]["warnings"].as_array().unwrap();
+    assert!(
+        w.iter().any(|w| w["code"] == "duplicate_capture"
+            && w["message"].as_str().unwrap().contains("counted once")),
+        "{w:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn summarize_refuses_a_non_capture_and_never_overwrites_another_capture() {
+    let dir = tmp("refuse");
+    let out = dir.join("summaries");
+    // Random bytes: no capture, no summary, exit 2 as analyze.
+    let junk = dir.join("junk.pcap");
+    std::fs::write(
+        &junk,
+        (0..100_000u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect::<Vec<u8>>(),
+    )
+    .unwrap();
+    let r = Command::new(bin())
+        .args(["summarize", "-q", "--out", s(&out), s(&junk)])
+        .output()
+        .unwrap();
+    assert_eq!(
+        r.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    assert!(String::from_utf8_lossy(&r.stderr).contains("nothing to summarise"));
+    assert!(!out.exists() || std::fs::read_dir(&out).unwrap().next().is_none());
+    // Two captures of one name from two places, without their hashes: the
+    // second would land on the first's file, and is refused.
+    for (sub, src) in [("a", "tcpdump__afs.pcap"), ("b", "tcpdump__mptcp-v0.pcap")] {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+        std::fs::copy(corpus(src), dir.join(sub).join("cap.pcap")).unwrap();
+    }
+    run(&[
+        "summarize",
+        "-q",
+        "--no-hash",
+        "--out",
+        s(&out),
+        s(&dir.join("a/cap.pcap")),
+    ]);
+    let first = json(&["detect", "--json", s(&out)]);
+    let r = Command::new(bin())
+        .args([
+            "summarize",
+            "-q",
+            "--no-hash",
+            "--out",
+            s(&out),
+            s(&dir.join("b/cap.pcap")),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(r.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&r.stderr).contains("another capture"),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    assert_eq!(
+        json(&["detect", "--json", s(&out)])["capture"],
+        first["capture"]
+    );
+    // The same capture again replaces its own summary.
+    run(&[
+        "summarize",
+        "-q",
+        "--no-hash",
+        "--out",
+        s(&out),
+        s(&dir.join("a/cap.pcap")),
+    ]);
+    let _ = std::fs::remove_dir_all(&dir);
+}

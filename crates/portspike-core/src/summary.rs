@@ -80,31 +80,76 @@ fn merge_scanners(all: impl Iterator<Item = ScannerReport>) -> Vec<ScannerReport
     out
 }
 
-/// Detection on merged summaries: the report (schema v1) `analyze` would
-/// give on the captures together at the summaries' bin width. Every summary
-/// must have the same bin width.
-pub fn detect(mut params: Params, summaries: &[Summary]) -> Result<Report, String> {
-    let Some(width) = summaries.first().map(|s| s.bin_width_us) else {
-        return Err("no summaries to detect on".into());
-    };
-    if let Some(s) = summaries.iter().find(|s| s.bin_width_us != width) {
-        return Err(format!(
-            "{}: bins of {} µs, where the first summary's are {width} µs (summaries must share one bin width)",
-            s.name, s.bin_width_us
-        ));
+/// Rows further than this from 1970 (about ±1,140 years, in µs) are
+/// refused: no capture holds them, and bins that far apart would not fit the
+/// grid's arithmetic.
+pub const MAX_ABS_TS_US: i64 = 1 << 55;
+
+/// Detection on summaries merged as they are read: captures' summaries,
+/// then their rows one at a time, so memory is bounded by the engine's
+/// budgets (ports, cells), never by how many rows the summaries hold.
+/// Every summary must have the same bin width.
+#[derive(Debug)]
+pub struct Merge {
+    params: Params,
+    a: Option<(Analyzer, u64)>,
+    warnings: Vec<Problem>,
+    error: Option<Problem>,
+    formats: Vec<String>,
+    dropped: Option<u64>,
+    outliers: u64,
+    scanners: Vec<ScannerReport>,
+}
+
+impl Merge {
+    pub fn new(params: Params) -> Self {
+        Merge {
+            params,
+            a: None,
+            warnings: Vec::new(),
+            error: None,
+            formats: Vec::new(),
+            dropped: None,
+            outliers: 0,
+            scanners: Vec::new(),
+        }
     }
-    params.bin_width_us = Some(width);
-    let mut a = Analyzer::new(params);
-    let mut warnings = Vec::new();
-    let mut error: Option<Problem> = None;
-    let mut formats: Vec<String> = Vec::new();
-    let (mut dropped, mut outliers) = (None::<u64>, 0u64);
-    for s in summaries {
-        let c = &s.capture;
+
+    /// The bin width of `name`'s rows: the first sets it, the others must
+    /// have the same.
+    pub fn width(&mut self, name: &str, width: u64) -> Result<(), String> {
+        if width == 0 {
+            return Err(format!("{name}: a bin width of 0 µs"));
+        }
+        match &self.a {
+            Some((_, w)) if *w != width => Err(format!(
+                "{name}: bins of {width} µs, where the first summary's are {w} µs (summaries must share one bin width)"
+            )),
+            Some(_) => Ok(()),
+            None => {
+                let mut params = self.params.clone();
+                params.bin_width_us = Some(width);
+                self.a = Some((Analyzer::new(params), width));
+                Ok(())
+            }
+        }
+    }
+
+    fn analyzer(&mut self, name: &str) -> Result<&mut Analyzer, String> {
+        match &mut self.a {
+            Some((a, _)) => Ok(a),
+            None => Err(format!("{name}: rows before its bin width")),
+        }
+    }
+
+    /// One capture's own summary (counted once, whatever number of its
+    /// days' files carry rows).
+    pub fn capture(&mut self, name: &str, c: &CaptureSummary) -> Result<(), String> {
+        let a = self.analyzer(name)?;
         let counts = &mut a.counts;
-        counts.packets += c.packets;
-        counts.wire_bytes += c.wire_bytes;
-        counts.decode_errors += c.decode_errors;
+        counts.packets = counts.packets.saturating_add(c.packets);
+        counts.wire_bytes = counts.wire_bytes.saturating_add(c.wire_bytes);
+        counts.decode_errors = counts.decode_errors.saturating_add(c.decode_errors);
         if let Some(t) = c.first_ts {
             counts.first_ts_us = Some(counts.first_ts_us.map_or(t, |x| x.min(t)));
         }
@@ -113,60 +158,107 @@ pub fn detect(mut params: Params, summaries: &[Summary]) -> Result<Report, Strin
         }
         for l in &c.link_types {
             let e = counts.links.entry(l.linktype).or_default();
-            e.packets += l.packets;
-            e.decoded += l.decoded;
+            e.packets = e.packets.saturating_add(l.packets);
+            e.decoded = e.decoded.saturating_add(l.decoded);
         }
-        for r in &s.rows {
-            if r.bin_width_us != width {
-                return Err(format!("{}: a row of {} µs bins", s.name, r.bin_width_us));
-            }
-            counts.engine.absorb((r.proto, r.port), r.start_ts, &r.cell);
-        }
-        warnings.extend(c.warnings.iter().map(|w| Problem {
-            message: format!("{}: {}", s.name, w.message),
+        a.files.push(FileEntry {
+            name: name.to_string(),
+            file_bytes: c.file_bytes,
+            sha256: c.files.first().and_then(|f| f.sha256.clone()),
+        });
+        a.bytes = a.bytes.saturating_add(c.file_bytes);
+        self.warnings.extend(c.warnings.iter().map(|w| Problem {
+            message: format!("{name}: {}", w.message),
             ..w.clone()
         }));
         if let Some(e) = &c.error {
             let e = Problem {
-                message: format!("{}: {}", s.name, e.message),
+                message: format!("{name}: {}", e.message),
                 ..e.clone()
             };
-            if error.is_none() {
-                error = Some(e);
+            if self.error.is_none() {
+                self.error = Some(e);
             } else {
-                warnings.push(e);
+                self.warnings.push(e);
             }
         }
         if let Some(f) = &c.format {
-            if !formats.contains(f) {
-                formats.push(f.clone());
+            if !self.formats.contains(f) {
+                self.formats.push(f.clone());
             }
         }
         if let Some(d) = c.dropped_by_capture {
-            dropped = Some(dropped.unwrap_or(0) + d);
+            self.dropped = Some(self.dropped.unwrap_or(0).saturating_add(d));
         }
-        outliers += c.ts_outliers;
-        a.files.push(FileEntry {
-            name: s.name.clone(),
-            file_bytes: c.file_bytes,
-            sha256: c.files.first().and_then(|f| f.sha256.clone()),
-        });
-        a.bytes += c.file_bytes;
+        self.outliers = self.outliers.saturating_add(c.ts_outliers);
+        Ok(())
     }
-    let series_top = a.params.series_top;
-    let mut r = a.build(usize::MAX, series_top);
-    r.capture.format = match formats.as_slice() {
-        [] => None,
-        [one] => Some(one.clone()),
-        _ => Some("mixed".into()),
-    };
-    r.capture.compression = None;
-    r.capture.dropped_by_capture = dropped;
-    r.capture.ts_outliers = outliers;
-    r.capture.warnings.extend(warnings);
-    r.capture.error = error;
-    r.scanners = merge_scanners(summaries.iter().flat_map(|s| s.scanners.iter().cloned()));
-    Ok(r)
+
+    /// One row of `name`: checked (its width, its time) and counted.
+    pub fn row(&mut self, name: &str, r: &Row) -> Result<(), String> {
+        let width = self.a.as_ref().map(|(_, w)| *w);
+        if Some(r.bin_width_us) != width {
+            return Err(format!("{name}: a row of {} µs bins", r.bin_width_us));
+        }
+        if r.start_ts.unsigned_abs() > MAX_ABS_TS_US.unsigned_abs() {
+            return Err(format!(
+                "{name}: column start_ts: {} µs is more than 1,100 years from 1970 (a time no capture holds)",
+                r.start_ts
+            ));
+        }
+        let a = self.analyzer(name)?;
+        a.counts
+            .engine
+            .absorb((r.proto, r.port), r.start_ts, &r.cell);
+        Ok(())
+    }
+
+    /// One capture's scanner verdict.
+    pub fn scanner(&mut self, s: ScannerReport) {
+        self.scanners.push(s);
+    }
+
+    /// An extra warning for the report (a duplicate left out…).
+    pub fn warn(&mut self, p: Problem) {
+        self.warnings.push(p);
+    }
+
+    pub fn finish(self) -> Result<Report, String> {
+        let Some((a, _)) = self.a else {
+            return Err("no summaries to detect on".into());
+        };
+        let series_top = a.params.series_top;
+        let mut r = a.build(usize::MAX, series_top);
+        r.capture.format = match self.formats.as_slice() {
+            [] => None,
+            [one] => Some(one.clone()),
+            _ => Some("mixed".into()),
+        };
+        r.capture.compression = None;
+        r.capture.dropped_by_capture = self.dropped;
+        r.capture.ts_outliers = self.outliers;
+        r.capture.warnings.extend(self.warnings);
+        r.capture.error = self.error;
+        r.scanners = merge_scanners(self.scanners.into_iter());
+        Ok(r)
+    }
+}
+
+/// Detection on merged summaries: the report (schema v1) `analyze` would
+/// give on the captures together at the summaries' bin width (see [`Merge`]).
+pub fn detect(params: Params, summaries: &[Summary]) -> Result<Report, String> {
+    let mut m = Merge::new(params);
+    for s in summaries {
+        m.width(&s.name, s.bin_width_us)?;
+        m.capture(&s.name, &s.capture)?;
+        for r in &s.rows {
+            m.row(&s.name, r)?;
+        }
+        for sc in &s.scanners {
+            m.scanner(sc.clone());
+        }
+    }
+    m.finish()
 }
 
 #[cfg(test)]

@@ -414,18 +414,27 @@ impl Engine {
         if factor > 1 {
             self.coarsen_all(factor);
         }
-        let Some(st) = self.ports.get_or_insert_with(port, PortState::new) else {
+        // Through the same budgets as packets: ports with a timeline, cells.
+        let Some(st) = self.port(port) else {
             return;
         };
-        st.totals.packets += u64::from(cell.packets);
-        st.totals.bytes += cell.bytes;
-        st.totals.attempts += u64::from(cell.attempts);
-        st.totals.failures += u64::from(cell.failures);
+        // Counts from files: added without wrapping, whatever they claim.
+        let t = &mut st.totals;
+        t.packets = t.packets.saturating_add(u64::from(cell.packets));
+        t.bytes = t.bytes.saturating_add(cell.bytes);
+        t.attempts = t.attempts.saturating_add(u64::from(cell.attempts));
+        t.failures = t.failures.saturating_add(u64::from(cell.failures));
         st.sources.merge(&cell.sources);
         st.destinations.merge(&cell.destinations);
-        if let Some(c) = st.detail.as_mut().and_then(|d| d.series.cell(bin)) {
-            c.add(cell);
+        let mut grown = 0;
+        if let Some(d) = st.detail.as_mut() {
+            let before = d.series.cells();
+            if let Some(c) = d.series.cell(bin) {
+                c.add(cell);
+            }
+            grown = d.series.cells().saturating_sub(before);
         }
+        self.grew(grown);
     }
 
     /// A capture without answers: first contacts got (almost) none — one
