@@ -882,12 +882,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         .unwrap_or_default();
                     anyhow::bail!("{name}: {}{at}: nothing to summarise", e.message);
                 }
+                // The width the rows have: a span past what one width may
+                // hold in bins is summarised at a coarser one, and said.
+                let width = report.bin_width_us;
+                if width != bin {
+                    say!(
+                        "portspike: {name}: its span needs more bins of {bin} µs than a timeline holds: summarised at {width} µs (detect merges it only with summaries of that width)"
+                    );
+                }
                 let written = fleet::write_summary(
                     &out,
                     &sensor,
                     &name,
                     &report.capture,
-                    bin,
+                    width,
                     &rows,
                     &report.scanners,
                 )?;

@@ -152,3 +152,49 @@ fn terminal_escapes_in_a_capture_or_a_name_are_shown_not_obeyed() {
     assert!(!err.contains('\u{1b}'), "{err:?}");
     assert!(err.contains("bad\\x1b[2J"), "{err}");
 }
+
+#[test]
+fn a_chosen_bin_width_is_coarsened_before_the_timelines_outgrow_their_bound() {
+    // 512 ports at both ends of a 139-day span: one-minute bins would be
+    // 200,160 bins for each port's timeline (it once wrote 8 GB of JSON).
+    let dir = tempdir();
+    let f = dir.join("span.pcap");
+    let mut tr = portspike_gen::synth::Trace::new();
+    let t0 = portspike_gen::synth::SAMPLE_START_NS;
+    let day = 86_400 * 1_000_000_000i64;
+    for (i, port) in (2000u16..2512).enumerate() {
+        for t in [t0, t0 + 139 * day] {
+            tr.udp(t + i as i64, [10, 0, 0, 1], [10, 0, 0, 2], 40000, port, 8);
+        }
+    }
+    std::fs::write(&f, tr.into_pcap(96)).unwrap();
+    let s = f.to_str().unwrap();
+    let (code, out, err) = run(&["analyze", "--bin", "1m", "--no-hash", "--json", s]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.len() < 64 << 20, "{} bytes of JSON", out.len());
+    let r = json(&out);
+    let width = r["bin_width_us"].as_u64().unwrap();
+    assert!(width > 60_000_000, "{width}");
+    let w = r["capture"]["warnings"].as_array().unwrap();
+    assert!(w.iter().any(|w| w["code"] == "bins_coarsened"), "{w:?}");
+    // Every port keeps its counts.
+    assert_eq!(r["ports"].as_array().unwrap().len(), 512);
+    // A summary is written at the width its rows have (past 200,000 bins of
+    // one minute, five), says so, and detect reads it.
+    let sums = dir.join("sums");
+    let (code, _, err) = run(&[
+        "summarize",
+        "-q",
+        "--no-hash",
+        "--bin",
+        "1m",
+        "--out",
+        sums.to_str().unwrap(),
+        s,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("summarised at 300000000 µs"), "{err}");
+    let (code, out, err) = run(&["detect", "--json", sums.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(json(&out)["bin_width_us"], 300_000_000);
+}

@@ -37,6 +37,9 @@ pub(crate) struct Counts {
     pub(crate) too_deep: u64,
     /// Frames counted in no row (no IP in them, or not decoded), and their wire bytes.
     pub(crate) no_row: (u64, u64),
+    /// Coarsen a chosen bin width past what the timelines may hold (not for
+    /// summaries, whose rows keep their width).
+    pub(crate) bound_grid: bool,
     pub(crate) gate: timegate::TimeGate<Rec>,
     pub(crate) engine: Engine,
     /// Only packets with times in `[.0, .1)` µs are counted (see
@@ -92,6 +95,9 @@ impl Counts {
         self.engine.finish();
         if let (Some(a), Some(b)) = (self.first_ts_us, self.last_ts_us) {
             self.engine.settle_width(self.packets, b - a);
+        }
+        if self.bound_grid {
+            self.engine.bound_grid();
         }
         for (ts, r) in outliers {
             self.engine.packet(ts, r.len, &r.packet, false);
@@ -196,6 +202,7 @@ impl Analyzer {
             decode_errors: 0,
             too_deep: 0,
             no_row: (0, 0),
+            bound_grid: true,
             gate: timegate::TimeGate::default(),
             engine: Engine::new(params.key, params.bin_width_us, limits),
             keep: None,
@@ -320,8 +327,11 @@ impl Analyzer {
     /// bin width so the rows of other captures line up with them).
     pub fn finish_with_summary(mut self) -> (Report, Vec<summary::Row>) {
         self.close_file();
+        // Rows keep the width asked for; the report (read for its capture
+        // summary and scanners) carries no timelines.
+        self.counts.bound_grid = false;
         self.counts.finish();
-        let report = self.build(usize::MAX, self.params.series_top);
+        let report = self.build(usize::MAX, 0);
         let width = self.counts.engine.grid.width_us;
         let mut rows = Vec::new();
         for ((proto, port), st) in self.counts.engine.ports.iter() {

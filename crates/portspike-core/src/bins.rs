@@ -405,8 +405,21 @@ impl Grid {
     /// leaves at least `max_width` (a grid of a fixed width stays); returns the
     /// coarsening factor to apply to every series (1 = none).
     pub fn widen(&mut self, want: u64, max_width: u64) -> i64 {
+        if self.fixed {
+            return 1;
+        }
+        self.widen_to(want, max_width)
+    }
+
+    /// Whether the width was chosen (not stepped up the ladder by the span).
+    pub fn is_fixed(&self) -> bool {
+        self.fixed
+    }
+
+    /// [`Grid::widen`], a fixed width too (past what the timelines may hold).
+    pub fn widen_to(&mut self, want: u64, max_width: u64) -> i64 {
         let mut factor = 1i64;
-        while !self.fixed && self.width_us < want {
+        while self.width_us < want {
             let next = self.next_width();
             if next > max_width {
                 break;

@@ -15,6 +15,12 @@ mod topk;
 
 pub use attempts::{ANSWER_US, CONV_IDLE_US, UDP_IDLE_US};
 pub use holders::{SHARED_MIN_BITS, SHARED_OVER_OTHER};
+
+/// Bins × ports with a timeline past which a chosen bin width is coarsened
+/// (a 139-day capture at one-minute bins is 200,000 bins a port): the
+/// timelines, their scoring and the report stay bounded whatever `--bin`
+/// or `#bin=` asks.
+pub const GRID_CELLS_MAX: usize = 4_000_000;
 pub use limits::{
     Limits, CELL_BUDGET, CONTACT_BUDGET, DETAIL_BUDGET, MAX_CONTACTS_PER_SOURCE, MAX_SOURCES,
     MAX_UDP_FLOWS, PENDING_SLOTS,
@@ -55,6 +61,8 @@ pub(crate) struct EngineStats {
     pub trimmed_series: u64,
     /// Contacts not remembered for lack of room.
     pub unremembered_contacts: u64,
+    /// A chosen bin width coarsened to bound the timelines: from, to (µs).
+    pub coarsened: Option<(u64, u64)>,
 }
 
 #[derive(Debug)]
@@ -354,6 +362,33 @@ impl Engine {
         if factor > 1 {
             self.coarsen_all(factor);
         }
+    }
+
+    /// Bound the timelines a chosen bin width makes (see
+    /// [`GRID_CELLS_MAX`]): past it the width is coarsened, as a warning
+    /// says. Returns the widths before and after.
+    pub fn bound_grid(&mut self) -> Option<(u64, u64)> {
+        let timelines = self
+            .ports
+            .values()
+            .filter(|p| p.detail.is_some())
+            .count()
+            .max(1);
+        let bins = self.grid.len();
+        // A width of the ladder's is bounded by the span already (at most
+        // MAX_BINS bins); a chosen one is not.
+        if !self.grid.is_fixed() || bins.saturating_mul(timelines) <= GRID_CELLS_MAX {
+            return None;
+        }
+        let before = self.grid.width_us;
+        let span = (bins as u64).saturating_mul(before);
+        let fit = u64::try_from((GRID_CELLS_MAX / timelines).max(1)).unwrap_or(1);
+        let factor = self.grid.widen_to(span.div_ceil(fit), u64::MAX);
+        if factor > 1 {
+            self.coarsen_all(factor);
+        }
+        self.stats.coarsened = Some((before, self.grid.width_us));
+        self.stats.coarsened
     }
 
     /// Heap bytes held, by part (approximate: tables by capacity, sketches

@@ -312,6 +312,15 @@ pub(crate) fn capture_warnings(t: &Tally<'_>, e: &Engine) -> Vec<Problem> {
             ));
         }
     }
+    if let Some((from, to)) = e.stats.coarsened {
+        warnings.push(warning(
+            "bins_coarsened",
+            format!(
+                "bins of {from} µs would have made more than {} timeline cells; the bins are {to} µs wide instead",
+                crate::engine::GRID_CELLS_MAX
+            ),
+        ));
+    }
     if t.too_deep > 0 {
         warnings.push(warning(
             "tunnel_depth",
