@@ -868,8 +868,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_else(|| "capture".into());
+                // The report is read for its capture summary and scanners
+                // only: no timelines (at a fine width over a long span they
+                // would be most of the memory).
                 let params = Params {
                     bin_width_us: Some(bin),
+                    series_top: 0,
                     ..Params::default()
                 };
                 let (report, rows) =

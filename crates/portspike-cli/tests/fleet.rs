@@ -348,31 +348,45 @@ fn a_killed_summarize_leaves_no_partial_parquet_file() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// One capture summarised for two sensors: with its SHA-256 it is known
+/// to be one and counts once, with a warning; without (`--no-hash`) it
+/// cannot be told apart and counts twice.
 #[test]
-fn one_capture_summarised_for_two_sensors_counts_twice() {
-    let dir = tmp("twice");
-    let out = dir.join("summaries");
+fn one_capture_summarised_for_two_sensors() {
     let sample = root().join("static/sample.pcap");
-    for sensor in ["a", "b"] {
-        run(&[
-            "summarize",
-            "-q",
-            "--no-hash",
-            "--sensor",
-            sensor,
-            "--out",
-            s(&out),
-            s(&sample),
-        ]);
-    }
-    let merged = json(&["detect", "--json", s(&out)]);
     let one = json(&["analyze", "-q", "--bin", "1m", "--json", s(&sample)]);
-    assert_eq!(
-        merged["capture"]["packets"].as_u64().unwrap(),
-        2 * one["capture"]["packets"].as_u64().unwrap()
-    );
-    assert_eq!(merged["capture"]["files"].as_array().unwrap().len(), 2);
-    let _ = std::fs::remove_dir_all(&dir);
+    let packets = one["capture"]["packets"].as_u64().unwrap();
+    for (hash, times) in [(false, 2), (true, 1)] {
+        let dir = tmp(if hash { "twice-hashed" } else { "twice" });
+        let out = dir.join("summaries");
+        for sensor in ["a", "b"] {
+            let mut args = vec![
+                "summarize",
+                "-q",
+                "--sensor",
+                sensor,
+                "--out",
+                s(&out),
+                s(&sample),
+            ];
+            if !hash {
+                args.push("--no-hash");
+            }
+            run(&args);
+        }
+        let merged = json(&["detect", "--json", s(&out)]);
+        assert_eq!(
+            merged["capture"]["packets"].as_u64().unwrap(),
+            times * packets
+        );
+        let w = merged["capture"]["warnings"].as_array().unwrap();
+        let said = w.iter().any(|w| {
+            w["code"] == "duplicate_capture"
+                && w["message"].as_str().unwrap().contains("counted once")
+        });
+        assert_eq!(said, hash, "{w:?}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
 
 /// A value of a crafted summary's column.
@@ -631,34 +645,6 @@ fn summaries_given_twice_count_once_with_a_warning() {
             .any(|w| w["code"] == "duplicate_file");
         assert!(warned, "{}", twice["capture"]["warnings"]);
     }
-}
-
-#[test]
-fn one_capture_hashed_for_two_sensors_counts_once_with_a_warning() {
-    let dir = tmp("twice-hashed");
-    let out = dir.join("summaries");
-    let sample = root().join("static/sample.pcap");
-    for sensor in ["a", "b"] {
-        run(&[
-            "summarize",
-            "-q",
-            "--sensor",
-            sensor,
-            "--out",
-            s(&out),
-            s(&sample),
-        ]);
-    }
-    let merged = json(&["detect", "--json", s(&out)]);
-    let one = json(&["analyze", "-q", "--bin", "1m", "--json", s(&sample)]);
-    assert_eq!(merged["capture"]["packets"], one["capture"]["packets"]);
-    let w = merged["capture"]["warnings"].as_array().unwrap();
-    assert!(
-        w.iter().any(|w| w["code"] == "duplicate_capture"
-            && w["message"].as_str().unwrap().contains("counted once")),
-        "{w:?}"
-    );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

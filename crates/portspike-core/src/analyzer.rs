@@ -327,11 +327,10 @@ impl Analyzer {
     /// bin width so the rows of other captures line up with them).
     pub fn finish_with_summary(mut self) -> (Report, Vec<summary::Row>) {
         self.close_file();
-        // Rows keep the width asked for; the report (read for its capture
-        // summary and scanners) carries no timelines.
+        // Rows keep the width asked for.
         self.counts.bound_grid = false;
         self.counts.finish();
-        let report = self.build(usize::MAX, 0);
+        let report = self.build(usize::MAX, self.params.series_top);
         let width = self.counts.engine.grid.width_us;
         let mut rows = Vec::new();
         for ((proto, port), st) in self.counts.engine.ports.iter() {

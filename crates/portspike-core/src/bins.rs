@@ -385,20 +385,26 @@ impl Grid {
                 Some(m) => (m.min(bin), self.max_bin.max(bin)),
             };
             let limit = if self.fixed { MAX_FIXED_BINS } else { MAX_BINS };
-            if hi - lo < limit {
+            if hi.saturating_sub(lo) < limit {
                 self.min_bin = Some(lo);
                 self.max_bin = hi;
                 return (factor, bin);
             }
-            let next = self.next_width();
-            let k = (next / self.width_us) as i64;
-            self.width_us = next;
-            if let Some(m) = self.min_bin {
-                self.min_bin = Some(m.div_euclid(k));
-                self.max_bin = self.max_bin.div_euclid(k);
-            }
-            factor *= k;
+            factor = factor.saturating_mul(self.step_up());
         }
+    }
+
+    /// One step up the ladder; returns the factor every series is to be
+    /// coarsened by.
+    fn step_up(&mut self) -> i64 {
+        let next = self.next_width();
+        let k = (next / self.width_us) as i64;
+        self.width_us = next;
+        if let Some(m) = self.min_bin {
+            self.min_bin = Some(m.div_euclid(k));
+            self.max_bin = self.max_bin.div_euclid(k);
+        }
+        k
     }
 
     /// Step up the ladder while the width is under `want` and the next step
@@ -419,18 +425,8 @@ impl Grid {
     /// [`Grid::widen`], a fixed width too (past what the timelines may hold).
     pub fn widen_to(&mut self, want: u64, max_width: u64) -> i64 {
         let mut factor = 1i64;
-        while self.width_us < want {
-            let next = self.next_width();
-            if next > max_width {
-                break;
-            }
-            let k = (next / self.width_us) as i64;
-            self.width_us = next;
-            if let Some(m) = self.min_bin {
-                self.min_bin = Some(m.div_euclid(k));
-                self.max_bin = self.max_bin.div_euclid(k);
-            }
-            factor *= k;
+        while self.width_us < want && self.next_width() <= max_width {
+            factor = factor.saturating_mul(self.step_up());
         }
         factor
     }
