@@ -364,7 +364,7 @@ pub fn app() -> Html {
             { confirm_view(&state, on_url_open, on_url_cancel) }
             if !state.link_problems.is_empty() {
                 <section class="note" data-testid="link-problems" role="status">
-                    {format!("Some values of this link were left out: {}.", state.link_problems.join("; "))}
+                    {crate::format::problems_text(&state.link_problems)}
                 </section>
             }
             <SettingsPanel on_apply={on_settings} initial={fragment.settings.clone()} />

@@ -85,6 +85,31 @@ pub fn kind_help(kind: &str) -> &'static str {
 /// A file name for saved packets: `portspike-<what>-<start>.pcap`, with the
 /// start as compact ISO 8601 (`20240102T030405.000000Z`) and no character a
 /// file system refuses.
+/// The link's problems as one short banner: the first few, each cut to a
+/// line, then how many more (20,000 bad notes once made a 3 MB banner).
+pub fn problems_text(problems: &[String]) -> String {
+    const SHOWN: usize = 5;
+    const LINE: usize = 200;
+    let cut = |p: &String| {
+        if p.chars().count() > LINE {
+            format!("{}…", p.chars().take(LINE).collect::<String>())
+        } else {
+            p.clone()
+        }
+    };
+    let first: Vec<String> = problems.iter().take(SHOWN).map(cut).collect();
+    let more = problems.len().saturating_sub(SHOWN);
+    let tail = if more > 0 {
+        format!("; and {more} more")
+    } else {
+        String::new()
+    };
+    format!(
+        "Some values of this link were left out: {}{tail}.",
+        first.join("; ")
+    )
+}
+
 pub fn pcap_name(what: &str, start_us: i64) -> String {
     format!(
         "portspike-{}-{}.pcap",
@@ -147,6 +172,20 @@ mod tests {
         let some = saved_text(4, 10, "x.pcap", "the 256 MiB limit");
         assert!(some.contains("Saved 4 of 10") && some.ends_with("the 256 MiB limit"));
         assert!(saved_text(4, 10, "x.pcap", "").ends_with("(no reason given)"));
+    }
+
+    #[test]
+    fn a_link_s_problems_fit_a_short_banner() {
+        let many: Vec<String> = (0..20_000)
+            .map(|i| format!("note {i}: {}", "x".repeat(900)))
+            .collect();
+        let t = problems_text(&many);
+        assert!(t.len() < 2_000, "{} bytes", t.len());
+        assert!(t.ends_with("; and 19995 more."), "{t}");
+        assert_eq!(
+            problems_text(&["t0: bad".to_string()]),
+            "Some values of this link were left out: t0: bad."
+        );
     }
 
     #[test]

@@ -327,7 +327,7 @@ fn pack(head: &Report, ports: &[PortReport], series: usize) -> String {
 }
 
 /// A value as deflate-compressed, base64url-encoded JSON.
-fn deflate_b64(v: &impl Serialize) -> String {
+pub(crate) fn deflate_b64(v: &impl Serialize) -> String {
     let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
     let packed = serde_json::to_writer(&mut z, v)
         .map_err(std::io::Error::from)
@@ -368,6 +368,10 @@ pub fn decode_result(value: &str) -> Result<Report, String> {
 /// ranked left out first), or `None` if even its head does not fit.
 pub fn encode_diff(d: &Diff) -> Option<String> {
     let mut d = d.clone();
+    d.ports.truncate(DIFF_ROWS_MAX);
+    d.new_sources.truncate(DIFF_ROWS_MAX);
+    d.new_scanners.truncate(DIFF_ROWS_MAX);
+    d.new_findings.truncate(DIFF_ROWS_MAX);
     loop {
         let v = deflate_b64(&d);
         if v.len() <= RESULT_LIMIT {
@@ -384,7 +388,13 @@ pub fn encode_diff(d: &Diff) -> Option<String> {
     }
 }
 
-/// Decode a `diff` value back into a comparison.
+/// Most rows of each list a comparison in a link carries (a link of 60,000
+/// tiny rows once made the next analysis take 52 s): the ranked changes a
+/// reader looks at, not a dump.
+pub const DIFF_ROWS_MAX: usize = 2_000;
+
+/// Decode a `diff` value back into a comparison; one past
+/// [`DIFF_ROWS_MAX`] rows in any list is refused, saying which.
 pub fn decode_diff(value: &str) -> Result<Diff, String> {
     let json = inflate_b64(value, "comparison")?;
     let d: Diff = serde_json::from_str(&json)
@@ -395,6 +405,18 @@ pub fn decode_diff(value: &str) -> Result<Diff, String> {
             d.schema,
             portspike_core::diff::SCHEMA
         ));
+    }
+    for (what, n) in [
+        ("changed ports", d.ports.len()),
+        ("new sources", d.new_sources.len()),
+        ("new scanners", d.new_scanners.len()),
+        ("new findings", d.new_findings.len()),
+    ] {
+        if n > DIFF_ROWS_MAX {
+            return Err(format!(
+                "the link's comparison lists {n} {what}, more than the {DIFF_ROWS_MAX} a link carries; it was not applied"
+            ));
+        }
     }
     Ok(d)
 }

@@ -268,6 +268,13 @@ fn a_comparison_rides_in_a_result_link_within_its_bound() {
     assert!(v.len() <= RESULT_LIMIT);
     let back = decode_diff(&v).unwrap();
     assert!(back.ports.len() < big.ports.len() && back.ports[0] == big.ports[0]);
+    assert!(back.ports.len() <= DIFF_ROWS_MAX);
+    // A link made elsewhere with more rows than any we make: refused, unread.
+    let mut many = d.clone();
+    many.ports = vec![d.ports[0].clone(); DIFF_ROWS_MAX + 1];
+    let packed = deflate_b64(&many);
+    let e = decode_diff(&packed).unwrap_err();
+    assert!(e.contains("2001 changed ports"), "{e}");
     // Not a diff, or not packed at all: refused, saying so.
     let report = encode_result(&r, None).value;
     assert!(decode_diff(&report).unwrap_err().contains("comparison"));
