@@ -266,19 +266,19 @@ fn parse_size(s: &str) -> Result<u64, String> {
 #[derive(clap::Args, Debug)]
 struct DetectionArgs {
     /// Robust z-score a bin must reach to count as hot.
-    #[arg(long, default_value_t = 6.0)]
+    #[arg(long, default_value_t = 6.0, value_parser = parse_factor)]
     threshold: f64,
     /// Persistence as K/N: a spike needs K hot bins within N consecutive bins.
     #[arg(long, default_value = "2/3", value_parser = parse_kn)]
     persistence: (usize, usize),
     /// A single bin this many times over the threshold is a spike on its own.
-    #[arg(long, default_value_t = 3.0)]
+    #[arg(long, default_value_t = 3.0, value_parser = parse_factor)]
     single_bin_factor: f64,
     /// Preceding (not hot) bins that form a port's baseline.
     #[arg(long, default_value_t = 60)]
     baseline_bins: usize,
     /// A hot bin must exceed its baseline by at least this many events.
-    #[arg(long, default_value_t = 8.0)]
+    #[arg(long, default_value_t = 8.0, value_parser = parse_excess)]
     min_excess: f64,
     /// Ports with fewer packets are not examined for spikes.
     #[arg(long, default_value_t = 20)]
@@ -289,6 +289,24 @@ struct DetectionArgs {
     /// Known scanner (address or CIDR): its findings are marked allowlisted, not hidden; repeatable.
     #[arg(long, value_parser = parse_cidr)]
     allow: Vec<String>,
+}
+
+/// A threshold or factor: a number above 0, at most a million.
+fn parse_factor(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(x) if x > 0.0 && x <= 1e6 => Ok(x),
+        _ => Err(format!(
+            "{s:?} is not a number above 0 and at most 1,000,000"
+        )),
+    }
+}
+
+/// An excess in events: a number from 0 to a trillion.
+fn parse_excess(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(x) if (0.0..=1e12).contains(&x) => Ok(x),
+        _ => Err(format!("{s:?} is not a number from 0 to 1,000,000,000,000")),
+    }
 }
 
 fn parse_kn(s: &str) -> Result<(usize, usize), String> {

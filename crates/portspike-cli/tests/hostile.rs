@@ -198,3 +198,19 @@ fn a_chosen_bin_width_is_coarsened_before_the_timelines_outgrow_their_bound() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(json(&out)["bin_width_us"], 300_000_000);
 }
+
+#[test]
+fn impossible_detection_settings_are_refused_naming_the_setting() {
+    for (flag, value) in [
+        ("--threshold", "1e309"),
+        ("--threshold", "NaN"),
+        ("--threshold", "0"),
+        ("--single-bin-factor", "inf"),
+        ("--min-excess", "-1"),
+    ] {
+        let (code, _, err) = run(&["analyze", &format!("{flag}={value}"), "static/sample.pcap"]);
+        assert_eq!(code, 2, "{flag} {value}: {err}");
+        assert!(err.contains(flag), "{flag} {value}: {err}");
+        assert!(err.len() < 400, "{flag} {value}: {err}");
+    }
+}
