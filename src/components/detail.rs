@@ -7,7 +7,7 @@ use crate::dom::{window_text, zone_at};
 use crate::format::{fmt_bytes, fmt_count, fmt_rate};
 use crate::hooks::use_scrolled_into_view;
 use portspike_core::decode::Proto;
-use portspike_core::report::{AddrCount, Report, SpikeKind};
+use portspike_core::report::{AddrCount, Report};
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
@@ -46,11 +46,7 @@ pub fn spike_detail(props: &DetailProps) -> Html {
     let port = format!("{}/{}", sp.proto, sp.port);
     // What the two sides are in an attack: a reflection's senders are its
     // reflectors, a flood's or reflection's receivers its victims.
-    let (src_role, dst_role) = match sp.kind {
-        SpikeKind::Reflection => ("reflectors", "victims"),
-        SpikeKind::Flood => ("sources", "victims"),
-        _ => ("sources", "destinations"),
-    };
+    let (src_role, dst_role) = sp.kind.roles();
     let title = |role: &str| {
         let mut c = role.chars();
         c.next()

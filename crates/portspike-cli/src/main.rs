@@ -14,7 +14,7 @@ mod terminal;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
-use portspike_core::report::{Report, SpikeKind};
+use portspike_core::report::Report;
 use portspike_core::{bins, Analyzer, Key, Params};
 use sha2::Digest;
 use std::io::{IsTerminal, Read, Write};
@@ -1416,11 +1416,7 @@ fn write_table(out: &mut impl Write, r: &Report, top: usize) -> std::io::Result<
             .unwrap_or_default();
         // An attack on victims names them (and the prefix they spread
         // over); anything else its busiest sources.
-        let (src_role, dst_role) = match s.kind {
-            SpikeKind::Reflection => ("reflectors", "victims"),
-            SpikeKind::Flood => ("sources", "victims"),
-            _ => ("sources", "destinations"),
-        };
+        let (src_role, dst_role) = s.kind.roles();
         let onto = dst_role == "victims";
         let talkers = if onto {
             &s.top_destinations

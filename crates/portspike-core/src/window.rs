@@ -41,6 +41,14 @@ pub fn ranges_for_any<'a>(
     )
 }
 
+/// Whether a packet is to or from an address `is` accepts, or (an ICMP
+/// error) quotes a packet that is: as Wireshark's `ip.addr` matches any layer.
+fn involves(p: &decode::Packet, is: impl Fn(IpAddr) -> bool) -> bool {
+    is(p.src)
+        || is(p.dst)
+        || matches!(p.l4, L4::Icmp { quoted: Some(q), .. } if is(q.src) || is(q.dst))
+}
+
 /// Which packets an extract keeps: those a Wireshark filter selects within
 /// the window `[t0_us, t1_us)` (see [`Selection::wireshark_filter`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,16 +104,8 @@ impl Selection {
         if ts < self.t0_us || ts >= self.t1_us {
             return false;
         }
-        if self.aim != Aim::Any {
-            let quoted = match p.l4 {
-                L4::Icmp {
-                    quoted: Some(q), ..
-                } => self.aim.holds(q.src) || self.aim.holds(q.dst),
-                _ => false,
-            };
-            if !(self.aim.holds(p.src) || self.aim.holds(p.dst) || quoted) {
-                return false;
-            }
+        if self.aim != Aim::Any && !involves(p, |a| self.aim.holds(a)) {
+            return false;
         }
         match self.what {
             Target::Port { proto, port, .. } if !proto.has_ports() => {
@@ -130,11 +130,7 @@ impl Selection {
                         Key::DstPort => dport == port,
                     }
             }
-            Target::Host(a) => {
-                p.src == a
-                    || p.dst == a
-                    || matches!(p.l4, L4::Icmp { quoted: Some(q), .. } if q.src == a || q.dst == a)
-            }
+            Target::Host(a) => involves(p, |x| x == a),
         }
     }
 

@@ -239,8 +239,9 @@ fn answers_spikes(
     if unasked.iter().sum::<f64>() < d.min_events as f64 || most < d.min_excess {
         return Vec::new();
     }
+    // TCP is judged on the unsolicited SYN-ACKs themselves.
     let x = if port.proto == Proto::Tcp {
-        cells.column(|c| f64::from(c.unsolicited))
+        unasked
     } else {
         cells.column(|c| f64::from(Metric::Packets.of(c)))
     };

@@ -170,14 +170,14 @@ impl Engine {
                 payload,
             } => self.ports_packet(ts, len, p, proto, (sport, dport), flags, payload, binned),
             l4 => {
+                // An error quoting an attempt settles it.
                 if let (
+                    true,
                     L4::Icmp {
                         quoted: Some(q), ..
                     },
-                    true,
-                ) = (l4, binned)
+                ) = (binned, l4)
                 {
-                    // An error quoting an attempt settles it.
                     let k = FlowKey {
                         proto: q.proto,
                         src: q.src,
@@ -194,15 +194,20 @@ impl Engine {
         }
     }
 
+    /// A timestamp outlier: counted in its row's totals only.
+    fn outlier(&mut self, row: (Proto, u16), len: u32) {
+        if let Some(st) = self.port(row) {
+            st.totals.packets += 1;
+            st.totals.bytes += u64::from(len);
+        }
+    }
+
     /// A packet without ports (ICMP, another IP protocol, a later
     /// fragment): counted in its row by sender and receiver, with no
     /// attempts or answers.
     fn portless_packet(&mut self, ts: i64, len: u32, p: &Packet, row: (Proto, u16), binned: bool) {
         if !binned {
-            if let Some(st) = self.port(row) {
-                st.totals.packets += 1;
-                st.totals.bytes += u64::from(len);
-            }
+            self.outlier(row, len);
             return;
         }
         let c = Counted {
@@ -251,11 +256,7 @@ impl Engine {
         self.from_shared = shared == Some(sport) && port_num == sport;
         let port = (proto, port_num);
         if !binned {
-            let Some(st) = self.port(port) else {
-                return;
-            };
-            st.totals.packets += 1;
-            st.totals.bytes += u64::from(len);
+            self.outlier(port, len);
             return;
         }
         let k = FlowKey {

@@ -450,19 +450,15 @@ impl SpikeTally {
     fn apply(self, s: &mut SpikeReport) {
         let side = if self.from_port { Side::Src } else { Side::Dst };
         let (t0, t1) = (self.sel.t0_us, self.sel.t1_us);
-        // A reflection's talkers are counted towards its victims only.
-        let aimed = match self.sel.aim.predicate() {
-            Some(a) => format!(" && {a} && frame.time_epoch"),
-            None => " && frame.time_epoch".to_string(),
-        };
         let talker = |role: &str, v: Vec<(IpAddr, u64, u64)>| -> Vec<AddrCount> {
             v.into_iter()
                 .map(|(a, packets, bytes)| AddrCount {
                     addr: a.to_string(),
                     packets,
                     bytes: Some(bytes),
-                    wireshark_filter: talker_filter(a, role, self.proto, side, self.port, t0, t1)
-                        .replacen(" && frame.time_epoch", &aimed, 1),
+                    wireshark_filter: talker_filter(
+                        a, role, self.proto, side, self.port, &self.sel,
+                    ),
                 })
                 .collect()
         };
@@ -575,15 +571,16 @@ fn count_flags(c: &mut Flags, f: u8) {
 }
 
 /// `ip.src == A && tcp.dstport == P && !icmp && frame.time_epoch …`: one
-/// talker's packets of a finding (an ICMP error quoting one is not its).
+/// talker's packets of a finding (an ICMP error quoting one is not its),
+/// in the finding's window and, for a reflection, towards its victims only
+/// (`sel`'s aim).
 pub fn talker_filter(
     a: IpAddr,
     role: &str,
     proto: Proto,
     side: Side,
     port: u16,
-    t0: i64,
-    t1: i64,
+    sel: &Selection,
 ) -> String {
     let (ip, icmp) = match a {
         IpAddr::V4(_) => ("ip", "icmp"),
@@ -595,10 +592,15 @@ pub fn talker_filter(
     } else {
         String::new()
     };
+    let aimed = sel
+        .aim
+        .predicate()
+        .map(|a| format!(" && {a}"))
+        .unwrap_or_default();
     format!(
-        "{ip}.{role} == {a} && {row}{not_quoted} && frame.time_epoch >= {} && frame.time_epoch < {}",
-        epoch(t0),
-        epoch(t1)
+        "{ip}.{role} == {a} && {row}{not_quoted}{aimed} && frame.time_epoch >= {} && frame.time_epoch < {}",
+        epoch(sel.t0_us),
+        epoch(sel.t1_us)
     )
 }
 

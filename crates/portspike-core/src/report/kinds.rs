@@ -32,6 +32,19 @@ named_enum!(SpikeKind {
 });
 
 impl SpikeKind {
+    /// What a finding of this kind calls its sources and its destinations:
+    /// a reflection's senders are its reflectors, a flood's or reflection's
+    /// receivers its victims.
+    pub const fn roles(self) -> (&'static str, &'static str) {
+        match self {
+            SpikeKind::Reflection => ("reflectors", "victims"),
+            SpikeKind::Flood => ("sources", "victims"),
+            SpikeKind::Sweep | SpikeKind::Backscatter | SpikeKind::Surge => {
+                ("sources", "destinations")
+            }
+        }
+    }
+
     /// An attack kind (sweep, flood, backscatter), not ordinary growth:
     /// the one list of attack kinds (findings of these kinds are always
     /// news; `--fail-on-findings` and the page's ordering use it).
