@@ -106,6 +106,42 @@ pub fn seen_in_baseline(d: &mut Diff, sent: &std::collections::BTreeMap<String, 
         .retain(|a| sent.get(a).is_none_or(|n| *n == 0));
 }
 
+/// Why `baseline` cannot stand for ordinary traffic, or `None` when it can:
+/// a capture that could not be read to its end (a truncated file, a corrupt
+/// block), one with no packets, or one none of whose packets could be
+/// decoded (a link type not read here). Compared against such a baseline,
+/// everything in the incident past what was read would show as new or
+/// grown, so the CLI and the page refuse the comparison and say this.
+pub fn unfit_baseline(c: &CaptureSummary) -> Option<String> {
+    if let Some(e) = &c.error {
+        let at = e
+            .offset
+            .map(|o| format!(" at byte {o}"))
+            .unwrap_or_default();
+        return Some(format!(
+            "the baseline could not be read to its end ({}{at}): against part of a capture, everything after that part would show as new",
+            e.message
+        ));
+    }
+    if c.packets == 0 {
+        return Some("the baseline holds no packets: everything would show as new".into());
+    }
+    let decoded: u64 = c.link_types.iter().map(|l| l.decoded).sum();
+    if decoded == 0 {
+        let links: Vec<String> = c
+            .link_types
+            .iter()
+            .map(|l| format!("{} ({})", l.name, l.linktype))
+            .collect();
+        return Some(format!(
+            "none of the baseline's {} packets could be decoded (link type {}): everything would show as new",
+            c.packets,
+            if links.is_empty() { "unknown".to_string() } else { links.join(", ") }
+        ));
+    }
+    None
+}
+
 /// The changes from `baseline` to `incident` (analysed with the same settings).
 pub fn diff(baseline: &Report, incident: &Report) -> Diff {
     let (mb, mi) = (minutes(&baseline.capture), minutes(&incident.capture));
@@ -239,6 +275,32 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
     use crate::{analyze_bytes, Params};
+
+    #[test]
+    fn a_cut_empty_or_undecodable_baseline_is_unfit_and_a_whole_one_fit() {
+        let whole = crate::fixture::quiet().pcap();
+        let r = analyze_bytes(&whole, Params::default());
+        assert_eq!(unfit_baseline(&r.capture), None);
+        let cut = analyze_bytes(&whole[..whole.len() - 7], Params::default());
+        let why = unfit_baseline(&cut.capture).unwrap();
+        assert!(
+            why.contains("could not be read to its end") && why.contains("at byte"),
+            "{why}"
+        );
+        let empty = analyze_bytes(&whole[..24], Params::default());
+        assert!(unfit_baseline(&empty.capture)
+            .unwrap()
+            .contains("no packets"));
+        // The same packets under a link type not read here (LINKTYPE 147, user 0).
+        let mut odd = whole.clone();
+        odd[20..24].copy_from_slice(&147u32.to_le_bytes());
+        let odd = analyze_bytes(&odd, Params::default());
+        let why = unfit_baseline(&odd.capture).unwrap();
+        assert!(
+            why.contains("could be decoded") && why.contains("147"),
+            "{why}"
+        );
+    }
 
     #[test]
     fn a_capture_against_itself_has_no_changes() {
