@@ -1010,7 +1010,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ) {
                     evidence::unavailable(&mut r, &format!("{e:#}"));
                 }
-                if let Some(e) = &r.capture.error {
+                if let (Some(e), true) = (&r.capture.error, file == &incident) {
                     say!(
                         "portspike: {name}: {} (what came before is compared)",
                         e.message
@@ -1021,6 +1021,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let (Some(b), Some(i)) = (reports.first(), reports.get(1)) else {
                 anyhow::bail!("two captures are needed");
             };
+            if let Some(why) = portspike_core::diff::unfit_baseline(&b.capture) {
+                anyhow::bail!("{}: {why}; not compared", baseline.display());
+            }
+            for w in &b.capture.warnings {
+                say!("portspike: baseline {}: {}", baseline.display(), w.message);
+            }
             let mut d = portspike_core::diff::diff(b, i);
             // An address is new only if it sent nothing in the baseline.
             let named: Vec<std::net::IpAddr> = d

@@ -159,3 +159,58 @@ fn a_capture_against_itself_changes_nothing() {
     let table = String::from_utf8(portspike(&["diff", "--no-hash", s, s])).unwrap();
     assert!(table.contains("no port changed"), "{table}");
 }
+
+#[test]
+fn a_baseline_read_only_in_part_or_not_decodable_is_not_compared() {
+    let whole = std::fs::read(first_seconds(480)).unwrap();
+    let dir = std::env::temp_dir().join(format!("portspike-diff-unfit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // Cut mid-record; and the same records under link type 147 (private use).
+    let cut = dir.join("cut.pcap");
+    std::fs::write(&cut, &whole[..whole.len() / 2 + 5]).unwrap();
+    let mut odd = whole.clone();
+    odd[20..24].copy_from_slice(&147u32.to_le_bytes());
+    let undecodable = dir.join("odd.pcap");
+    std::fs::write(&undecodable, odd).unwrap();
+    let s = sample();
+    for (base, says) in [
+        (&cut, "could not be read to its end"),
+        (&undecodable, "could be decoded (link type"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_portspike"))
+            .args([
+                "diff",
+                "--no-hash",
+                "--json",
+                base.to_str().unwrap(),
+                s.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{base:?}: {err}");
+        assert!(out.stdout.is_empty(), "{base:?}: a diff was printed");
+        assert!(
+            err.contains(says)
+                && err.contains(base.file_name().unwrap().to_str().unwrap())
+                && err.contains("not compared"),
+            "{base:?}: {err}"
+        );
+    }
+    // An incident cut short is still compared, as far as it was read.
+    let out = Command::new(env!("CARGO_BIN_EXE_portspike"))
+        .args([
+            "diff",
+            "--no-hash",
+            "--json",
+            s.to_str().unwrap(),
+            cut.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
