@@ -46,7 +46,8 @@ impl Sink for portspike_core::window::Extract {
 /// A bounded part the file no longer holds whole is an error.
 pub fn read_parts(file: &Path, parts: &[Part<'_>], sink: &mut impl Sink) -> Result<()> {
     let name = file.display();
-    let mut f = std::fs::File::open(file).with_context(|| format!("cannot open {name}"))?;
+    let mut f =
+        portspike_cli::files::open_seekable(file, "the packets are read again at their offsets")?;
     let mut buf = vec![0u8; CHUNK];
     for &(pre, start, end) in parts {
         f.seek(SeekFrom::Start(start))?;

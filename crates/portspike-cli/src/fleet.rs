@@ -9,7 +9,7 @@ use parquet::data_type::{
 };
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
-use parquet::file::reader::{FileReader, SerializedFileReader};
+use parquet::file::reader::{ChunkReader, FileReader, SerializedFileReader};
 use parquet::file::writer::SerializedFileWriter;
 use parquet::record::Field;
 use parquet::schema::parser::parse_message_type;
@@ -325,13 +325,13 @@ pub fn parquet_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut todo: Vec<PathBuf> = paths.to_vec();
     while let Some(p) = todo.pop() {
         if p.is_dir() {
-            for e in std::fs::read_dir(&p).with_context(|| format!("reading {}", p.display()))? {
+            for e in std::fs::read_dir(&p).map_err(|e| crate::files::open_error(&p, &e))? {
                 todo.push(e?.path());
             }
         } else if p.extension().is_some_and(|e| e == "parquet") {
             out.push(p);
-        } else if !p.exists() {
-            bail!("{}: no such file or directory", p.display());
+        } else if let Err(e) = std::fs::metadata(&p) {
+            return Err(crate::files::open_error(&p, &e));
         }
     }
     out.sort();
@@ -398,14 +398,29 @@ fn kind(t: parquet::basic::Type) -> parquet::basic::Type {
 /// column a summary has, of its type, and no row group or column chunk
 /// claiming more than its file could hold.
 fn footer(path: &Path, root: &Path) -> Result<Footer> {
+    footer_of(&|| open_file(path), path, root)
+}
+
+/// A summary file: a regular file (a Parquet reader seeks to its footer).
+fn open_file(path: &Path) -> Result<std::fs::File> {
+    crate::files::open_seekable(path, "a Parquet file is read from its footer")
+}
+
+/// [`footer`] of a summary read from any source.
+fn footer_of<R: ChunkReader + 'static>(
+    open: &dyn Fn() -> Result<R>,
+    path: &Path,
+    root: &Path,
+) -> Result<Footer> {
+    let source = open()?;
+    let pages = open()?;
     let name = path
         .strip_prefix(root)
         .unwrap_or(path)
         .display()
         .to_string();
-    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    let len = i64::try_from(file.metadata().map(|m| m.len()).unwrap_or(0)).unwrap_or(i64::MAX);
-    let reader = SerializedFileReader::new(file)
+    let len = i64::try_from(source.len()).unwrap_or(i64::MAX);
+    let reader = SerializedFileReader::new(source)
         .with_context(|| format!("{}: not a Parquet file", path.display()))?;
     let meta = reader.metadata();
     let kv: BTreeMap<String, String> = meta
@@ -467,6 +482,19 @@ fn footer(path: &Path, root: &Path) -> Result<Footer> {
                     c.column_path()
                 );
             }
+            let (start, stored) = c.byte_range();
+            crate::pages::check_chunk(
+                |at| pages.get_read(at).map_err(std::io::Error::other),
+                start,
+                stored,
+            )
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "{}: column {} of row group {i}: {e} (refused unread)",
+                    path.display(),
+                    c.column_path()
+                )
+            })?;
         }
     }
     let width = match kv.get(WIDTH_KEY) {
@@ -543,13 +571,39 @@ pub fn detect_files(
     root: &Path,
     params: portspike_core::Params,
 ) -> Result<portspike_core::report::Report> {
+    detect_with(files, root, params, &open_file)
+}
+
+/// [`detect_files`] over summaries held in memory, each with the path it
+/// would have (its sensor and day are read from it).
+pub fn detect_bytes(
+    files: &[(PathBuf, bytes::Bytes)],
+    params: portspike_core::Params,
+) -> Result<portspike_core::report::Report> {
+    let paths: Vec<PathBuf> = files.iter().map(|(p, _)| p.clone()).collect();
+    let open = |p: &Path| -> Result<bytes::Bytes> {
+        files
+            .iter()
+            .find(|(q, _)| q == p)
+            .map(|(_, b)| b.clone())
+            .with_context(|| format!("{}: not given", p.display()))
+    };
+    detect_with(&paths, Path::new(""), params, &open)
+}
+
+fn detect_with<R: ChunkReader + 'static>(
+    files: &[PathBuf],
+    root: &Path,
+    params: portspike_core::Params,
+    open: &dyn Fn(&Path) -> Result<R>,
+) -> Result<portspike_core::report::Report> {
     use portspike_core::summary::Merge;
     let mut merge = Merge::new(params);
     let mut footers = Vec::new();
     let mut seen_paths: BTreeMap<PathBuf, String> = BTreeMap::new();
     for p in files {
         let real = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
-        let f = footer(p, root)?;
+        let f = footer_of(&|| open(p), p, root)?;
         if let Some(first) = seen_paths.get(&real) {
             merge.warn(Problem {
                 code: "duplicate_file".into(),
@@ -602,13 +656,17 @@ pub fn detect_files(
         bail!("{k}: the summary of its first day is missing (its capture summary travels with it)");
     }
     for f in footers.iter().filter(|f| !skipped.contains(&f.key)) {
-        read_rows(f, &mut merge)?;
+        read_rows(open(&f.path)?, f, &mut merge)?;
     }
     merge.finish().map_err(anyhow::Error::msg)
 }
 
 /// Stream one file's rows into the merge, each checked.
-fn read_rows(f: &Footer, merge: &mut portspike_core::summary::Merge) -> Result<()> {
+fn read_rows<R: ChunkReader + 'static>(
+    source: R,
+    f: &Footer,
+    merge: &mut portspike_core::summary::Merge,
+) -> Result<()> {
     let path = &f.path;
     if f.table == "ports" {
         let width = f
@@ -616,8 +674,7 @@ fn read_rows(f: &Footer, merge: &mut portspike_core::summary::Merge) -> Result<(
             .with_context(|| format!("{}: metadata {WIDTH_KEY} is missing", path.display()))?;
         merge.width(&f.name, width).map_err(anyhow::Error::msg)?;
     }
-    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    let reader = SerializedFileReader::new(file)
+    let reader = SerializedFileReader::new(source)
         .with_context(|| format!("{}: not a Parquet file", path.display()))?;
     for (i, row) in reader.get_row_iter(None)?.enumerate() {
         let row = row.with_context(|| format!("reading {}", path.display()))?;

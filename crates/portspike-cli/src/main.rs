@@ -9,8 +9,8 @@ macro_rules! say {
 }
 
 mod evidence;
-mod fleet;
-mod terminal;
+
+use portspike_cli::{files, fleet, terminal};
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -560,8 +560,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     if file.is_dir() {
                         anyhow::bail!("cannot read {name}: it is a directory");
                     }
-                    let f =
-                        std::fs::File::open(file).with_context(|| format!("cannot open {name}"))?;
+                    let f = files::open(file)?;
                     let len = f.metadata().map(|m| m.len()).unwrap_or(0);
                     let base = file
                         .file_name()
@@ -772,8 +771,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             let mut a = Analyzer::new(params);
             for file in &files {
-                let mut f = std::fs::File::open(file)
-                    .with_context(|| format!("cannot open {}", file.display()))?;
+                let mut f = files::open(file)?;
                 let len = f.metadata().map(|m| m.len()).unwrap_or(0);
                 a.begin_file(&file.display().to_string(), len, None);
                 let mut buf = vec![0u8; CHUNK];
@@ -1206,8 +1204,7 @@ fn write_generated(
 /// and no buffer is allocated (or zeroed) per read.
 fn read_file(file: &std::path::Path, name: &str, params: Params, hash: bool) -> Result<Analyzer> {
     const READ: usize = 8 << 20;
-    let mut f =
-        std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+    let mut f = files::open(file)?;
     let len = f.metadata().map(|m| m.len()).unwrap_or(0);
     let mut a = Analyzer::new(params);
     a.set_file(name, len, None);

@@ -408,6 +408,7 @@ fn craft(path: &Path, schema: &str, kv: &[(&str, String)], values: &[(&str, V)])
     use std::sync::Arc;
     let schema = Arc::new(parquet::schema::parser::parse_message_type(schema).unwrap());
     let props = WriterProperties::builder()
+        .set_compression(parquet::basic::Compression::SNAPPY)
         .set_key_value_metadata(Some(
             kv.iter()
                 .map(|(k, v)| KeyValue::new(k.to_string(), v.clone()))
@@ -441,6 +442,16 @@ fn craft(path: &Path, schema: &str, kv: &[(&str, String)], values: &[(&str, V)])
                 };
                 col.typed::<Int64Type>()
                     .write_batch(&[x], def, None)
+                    .unwrap();
+            }
+            parquet::basic::Type::DOUBLE => {
+                col.typed::<parquet::data_type::DoubleType>()
+                    .write_batch(&[0.0], def, None)
+                    .unwrap();
+            }
+            parquet::basic::Type::BOOLEAN => {
+                col.typed::<parquet::data_type::BoolType>()
+                    .write_batch(&[false], def, None)
                     .unwrap();
             }
             parquet::basic::Type::FIXED_LEN_BYTE_ARRAY => {
@@ -718,4 +729,86 @@ fn summarize_refuses_a_non_capture_and_never_overwrites_another_capture() {
         s(&dir.join("a/cap.pcap")),
     ]);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_page_claiming_more_than_it_holds_is_refused_before_it_is_read() {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let dir = tmp("page-claims");
+    let day = |table: &str| dir.join(table).join("sensor=s").join("day=2026-03-02");
+    std::fs::create_dir_all(day("ports")).unwrap();
+    std::fs::create_dir_all(day("scanners")).unwrap();
+    let capture = json(&[
+        "analyze",
+        "--json",
+        "--no-hash",
+        s(&corpus("tcpdump__afs.pcap")),
+    ])["capture"]
+        .to_string();
+    craft(
+        &day("ports").join("c.parquet"),
+        &ports_schema(|l| l.to_string()),
+        &[
+            ("portspike.table", "ports".to_string()),
+            ("portspike.capture", capture),
+            ("portspike.bin_width_us", "60000000".to_string()),
+        ],
+        &[
+            ("start_ts", V::I64(1_772_409_600_000_000)),
+            ("bin_width_us", V::I64(60_000_000)),
+        ],
+    );
+    let f = day("scanners").join("c.parquet");
+    // One scanner whose source is 1.5 MB of one letter: a page of over
+    // 1 MiB (its size a 4-byte varint) stored in some 70 KB.
+    let big: &'static [u8] = Box::leak(vec![b'a'; 1_500_000].into_boxed_slice());
+    let schema = "message scanners { required binary source (STRING); required binary kind (STRING); \
+        required binary probes (STRING); required binary method (STRING); required double score; \
+        required int64 targets; required int64 ports; required int64 attempts; required int64 failures; \
+        required int64 first_ts (TIMESTAMP(MICROS,true)); required int64 detected_ts (TIMESTAMP(MICROS,true)); \
+        required int64 last_ts (TIMESTAMP(MICROS,true)); required boolean allowlisted; }";
+    craft(
+        &f,
+        schema,
+        &[("portspike.table", "scanners".to_string())],
+        &[("source", V::Bytes(big))],
+    );
+    let honest = Command::new(bin())
+        .args(["detect", "--json", s(&dir)])
+        .output()
+        .unwrap();
+    assert!(
+        honest.status.success(),
+        "{}",
+        String::from_utf8_lossy(&honest.stderr)
+    );
+    // Its first page now claims 128 MiB, in the same four bytes.
+    let (start, _) = {
+        let r = SerializedFileReader::new(std::fs::File::open(&f).unwrap()).unwrap();
+        r.metadata().row_group(0).column(0).byte_range()
+    };
+    let mut bytes = std::fs::read(&f).unwrap();
+    let at = start as usize;
+    assert_eq!(bytes[at], 0x15, "a page header starts with its type");
+    assert_eq!(bytes[at + 2], 0x15, "then its uncompressed size");
+    assert!(bytes[at + 3..at + 6].iter().all(|b| b & 0x80 != 0) && bytes[at + 6] & 0x80 == 0);
+    bytes[at + 3..at + 7].copy_from_slice(&[0xfe, 0xff, 0xff, 0x7f]);
+    std::fs::write(&f, &bytes).unwrap();
+    // Refused under a memory limit the claim alone would pass twice over.
+    let out = Command::new("bash")
+        .args([
+            "-c",
+            "ulimit -v 400000; exec \"$0\" detect --json \"$1\"",
+            bin(),
+            s(&f),
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("c.parquet: column \"source\" of row group 0: page 0 at byte")
+            && err.contains("claims 134217727 bytes decompressed from"),
+        "{err}"
+    );
 }
