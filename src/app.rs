@@ -313,8 +313,12 @@ pub fn app() -> Html {
     };
     let on_cancel = {
         let (running, d) = (running.clone(), d.clone());
+        let baseline_reading = state.compare.as_ref().is_some_and(|c| c.reading());
         Callback::from(move |_: MouseEvent| {
             running.borrow_mut().stop();
+            if baseline_reading {
+                running.borrow_mut().clear_baseline();
+            }
             d.dispatch(Action::Cancel);
         })
     };
@@ -399,6 +403,9 @@ fn result_view(state: &State, h: Handlers) -> Html {
             if let Some(c) = &state.compare {
                 <DiffPanel name={c.name.clone()} diff={c.diff.clone().map(Shared)}
                     failure={c.failure.clone().map(AttrValue::from)}
+                    refused={c.refused.clone().map(AttrValue::from)}
+                    problems={Some(c.baseline_problems()).filter(|p| !p.is_empty())
+                        .map(|p| AttrValue::from(crate::format::problems_list(&p)))}
                     waiting={match c.source {
                         Source::Split(_) => "Reading the capture again to compare the part before this moment with what follows…",
                         _ => "Reading the baseline with the same settings…",
@@ -431,7 +438,7 @@ fn result_view(state: &State, h: Handlers) -> Html {
                     fine={state.fine.clone().map(Shared)} zoom_limit={state.zoom_limit.clone()}
                     on_metric={h.metric.clone()} on_view={h.view.clone()}
                     on_log={h.log.clone()} on_utc={h.utc.clone()}
-                    baseline={state.compare.as_ref().and_then(|c| c.report.clone()).map(Shared)}
+                    baseline={state.compare.as_ref().filter(|c| c.refused.is_none()).and_then(|c| c.report.clone()).map(Shared)}
                     baseline_shift={state.compare.as_ref().map_or(0, |c| c.shift(&report))}
                     notes={state.notes.clone()} on_note={h.add_note.clone()} on_remove_note={h.remove_note.clone()}
                     on_split={(can_save && !state.shared).then(|| h.split.clone())} />

@@ -82,19 +82,30 @@ pub fn kind_help(kind: &str) -> &'static str {
     }
 }
 
-/// A file name for saved packets: `portspike-<what>-<start>.pcap`, with the
-/// start as compact ISO 8601 (`20240102T030405.000000Z`) and no character a
-/// file system refuses.
 /// The link's problems as one short banner: the first few, each cut to a
 /// line, then how many more (20,000 bad notes once made a 3 MB banner).
 pub fn problems_text(problems: &[String]) -> String {
+    format!(
+        "Some values of this link were left out: {}.",
+        problems_list(problems)
+    )
+}
+
+/// Problems as one short run of text: the first five, each cut to its first
+/// line and at most 200 characters, then how many more.
+pub fn problems_list(problems: &[String]) -> String {
     const SHOWN: usize = 5;
     const LINE: usize = 200;
     let cut = |p: &String| {
-        if p.chars().count() > LINE {
-            format!("{}…", p.chars().take(LINE).collect::<String>())
+        let line: String = p
+            .chars()
+            .take_while(|c| *c != '\n' && *c != '\r')
+            .take(LINE)
+            .collect();
+        if line.len() < p.len() {
+            format!("{line}…")
         } else {
-            p.clone()
+            line
         }
     };
     let first: Vec<String> = problems.iter().take(SHOWN).map(cut).collect();
@@ -104,12 +115,12 @@ pub fn problems_text(problems: &[String]) -> String {
     } else {
         String::new()
     };
-    format!(
-        "Some values of this link were left out: {}{tail}.",
-        first.join("; ")
-    )
+    format!("{}{tail}", first.join("; "))
 }
 
+/// A file name for saved packets: `portspike-<what>-<start>.pcap`, with the
+/// start as compact ISO 8601 (`20240102T030405.000000Z`) and no character a
+/// file system refuses.
 pub fn pcap_name(what: &str, start_us: i64) -> String {
     format!(
         "portspike-{}-{}.pcap",
@@ -185,6 +196,11 @@ mod tests {
         assert_eq!(
             problems_text(&["t0: bad".to_string()]),
             "Some values of this link were left out: t0: bad."
+        );
+        // Each cut to its first line.
+        assert_eq!(
+            problems_list(&["one\ntwo".to_string(), "three".to_string()]),
+            "one…; three"
         );
     }
 

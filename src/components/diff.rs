@@ -15,6 +15,12 @@ pub struct DiffProps {
     pub diff: Option<Shared<Diff>>,
     /// Why the baseline could not be read.
     pub failure: Option<AttrValue>,
+    /// Why the baseline is not compared with (not read whole): no diff.
+    #[prop_or_default]
+    pub refused: Option<AttrValue>,
+    /// The baseline's problems that do not stop the comparison, as text.
+    #[prop_or_default]
+    pub problems: Option<AttrValue>,
     /// What is being done while the diff is not there yet.
     pub waiting: AttrValue,
     /// The port on the timeline (`tcp/445`).
@@ -113,6 +119,18 @@ pub fn diff_panel(props: &DiffProps) -> Html {
             <button class="button secondary small" data-testid="compare-clear" onclick={on_clear}>{"Stop comparing"}</button>
         </h2>
     };
+    if let Some(why) = &props.refused {
+        return html! {
+            <section class="diff" data-testid="diff" aria-label="Compared with a baseline">{head}
+                <p class="error" role="alert" data-testid="compare-refused">{format!(
+                    "Not compared with {}: {why}.", props.name)}</p>
+            </section>
+        };
+    }
+    let problems = props.problems.as_ref().map(|p| html! {
+        <p class="note" role="status" data-testid="compare-baseline-problems">{format!(
+            "The baseline {} has problems; the comparison is only as good as it is: {p}.", props.name)}</p>
+    });
     let Some(d) = &props.diff else {
         let status = match &props.failure {
             Some(e) => {
@@ -137,6 +155,7 @@ pub fn diff_panel(props: &DiffProps) -> Html {
     html! {
         <section class="diff" data-testid="diff" aria-label="Compared with a baseline">
             {head}
+            {problems}
             <p class="note">{format!(
                 "{} changed by {}× or more in rate per minute; seen only now: {}, {}, {}.",
                 count(d.ports.len(), "port", "ports"), portspike_core::diff::CHANGE_FACTOR,

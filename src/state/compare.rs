@@ -26,7 +26,13 @@ pub struct Compare {
     /// Packets each address named in the incident sent in the baseline
     /// (asked once the diff names them): "new" is exact membership.
     pub sent: Option<Rc<BTreeMap<String, u64>>>,
+    /// Why the baseline is not compared with (it could not be read whole,
+    /// its read was cancelled, it holds nothing decodable): then no diff.
+    pub refused: Option<String>,
 }
+
+/// Why a baseline whose read was cancelled is not compared with.
+pub const CANCELLED: &str = "the baseline's read was cancelled before its end: against part of a capture, everything after that part would show as new";
 
 /// What a comparison compares.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -41,6 +47,39 @@ pub enum Source {
 }
 
 impl Compare {
+    /// The baseline's problems that do not stop the comparison: its
+    /// capture's warnings and packets that could not be decoded.
+    pub fn baseline_problems(&self) -> Vec<String> {
+        let capture = match (&self.report, &self.diff) {
+            (Some(r), _) => &r.capture,
+            (None, Some(d)) if self.source == Source::Link => &d.baseline,
+            _ => return Vec::new(),
+        };
+        let mut out: Vec<String> = capture
+            .warnings
+            .iter()
+            .map(|w| match w.offset {
+                Some(o) => format!("{} (at byte offset {o})", w.message),
+                None => w.message.clone(),
+            })
+            .collect();
+        if capture.decode_errors > 0 {
+            out.push(format!(
+                "{} of its packets could not be decoded",
+                capture.decode_errors
+            ));
+        }
+        out
+    }
+
+    /// The baseline is still being read (no report, no failure, no refusal).
+    pub fn reading(&self) -> bool {
+        self.source == Source::Capture
+            && self.report.is_none()
+            && self.failure.is_none()
+            && self.refused.is_none()
+    }
+
     /// Addresses the diff names as new that the baseline was not yet asked
     /// about (once both captures' findings are counted exactly).
     pub fn unasked(&self, incident: &Report) -> Vec<String> {
@@ -89,6 +128,7 @@ impl State {
                     by_time_of_day,
                     source: Source::Capture,
                     sent: None,
+                    refused: None,
                 });
             }
             Action::CompareSplit(at) => {
@@ -100,6 +140,7 @@ impl State {
                     by_time_of_day: false,
                     source: Source::Split(at),
                     sent: None,
+                    refused: None,
                 });
             }
             Action::CompareDiff(at, d) => {
@@ -146,20 +187,27 @@ impl State {
                 }
             }
             Action::CompareClear => self.compare = None,
-            Action::CompareShared(d) => {
-                let names: Vec<String> = d.baseline.files.iter().map(|f| f.name.clone()).collect();
-                self.compare = Some(Compare {
-                    name: names.join(", "),
-                    report: None,
-                    failure: None,
-                    diff: Some(Rc::new(*d)),
-                    by_time_of_day: false,
-                    source: Source::Link,
-                    sent: None,
-                });
-            }
+            Action::CompareShared(d) => self.link_compare(Rc::new(*d)),
             _ => {}
         }
+    }
+
+    /// A link's comparison on screen (no baseline capture behind it).
+    pub(super) fn link_compare(&mut self, d: Rc<Diff>) {
+        let names: Vec<String> = d.baseline.files.iter().map(|f| f.name.clone()).collect();
+        // A link's comparison made against a baseline not read whole is
+        // refused as one made here would be.
+        let refused = portspike_core::diff::unfit_baseline(&d.baseline);
+        self.compare = Some(Compare {
+            name: names.join(", "),
+            report: None,
+            failure: None,
+            diff: refused.is_none().then_some(d),
+            by_time_of_day: false,
+            source: Source::Link,
+            sent: None,
+            refused,
+        });
     }
 
     /// The diff again, once both captures are read (and after either changes).
@@ -173,7 +221,13 @@ impl State {
             Some(Source::Capture) => {}
         }
         if let Some(c) = &mut self.compare {
+            // Only a baseline read whole is compared with; its report only
+            // ever comes from a finished read (never a preview).
+            if let Some(b) = &c.report {
+                c.refused = portspike_core::diff::unfit_baseline(&b.capture);
+            }
             c.diff = match (&c.report, incident) {
+                _ if c.refused.is_some() => None,
                 (Some(b), Some(i)) if !self.shared => {
                     let mut d = portspike_core::diff::diff(b, &i);
                     if let Some(sent) = &c.sent {

@@ -458,6 +458,11 @@ impl Reducible for State {
                 s.failure = Some(msg);
             }
             Action::Cancel => {
+                // A baseline still being read is stopped with the capture
+                // (see the page's Cancel): part of a baseline is no baseline.
+                if let Some(c) = s.compare.as_mut().filter(|c| c.reading()) {
+                    c.refused = Some(compare::CANCELLED.into());
+                }
                 if let Phase::Loading { bytes, total, .. } = s.phase {
                     s.phase = Phase::Cancelled;
                     // What was read stays on screen, said to be only that:

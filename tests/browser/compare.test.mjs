@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { serve, launch, dropFile, waitState, root, cutPcap } from './harness.mjs';
+import { serve, launch, dropFile, waitState, root, cutPcap, captures } from './harness.mjs';
 
 let server, browser;
 const cli = path.join(root, 'target', 'debug', 'portspike');
@@ -148,4 +148,63 @@ test('before / after a moment: the sample split at 8 minutes, as the CLI compare
   assert.equal(await page.$('[data-testid="diff"]'), null);
   await page.close();
   fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('a baseline not read whole is refused, saying why; a fit one with warnings shows them above the diff', async () => {
+  const full = fs.readFileSync(sample);
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(server.url);
+  await page.waitForSelector('[data-testid="drop-zone"]');
+  await dropFile(page, 'sample.pcap', full);
+  assert.equal(await waitState(page, ['done', 'error']), 'done');
+  const give = async (name, bytes) => {
+    await page.click('[data-testid="compare-button"]');
+    await page.waitForSelector('[data-testid="compare-armed"]');
+    await page.setInputFiles('[data-testid="compare-input"]', { name, mimeType: 'application/octet-stream', buffer: bytes });
+  };
+
+  // The sample's first 8 minutes with its last record cut short: refused,
+  // naming the file and where reading stopped; no diff, nothing to export.
+  const cut = cutPcap(full, 8 * 60);
+  await give('cut-short.pcap', cut.subarray(0, cut.length - 7));
+  await page.waitForSelector('[data-testid="compare-refused"]', { timeout: 60000 });
+  const refused = await page.textContent('[data-testid="compare-refused"]');
+  assert.ok(refused.includes('cut-short.pcap'), refused);
+  assert.ok(refused.includes('could not be read to its end') && refused.includes('at byte'), refused);
+  assert.equal(await page.$('[data-testid="diff-row"]'), null);
+  assert.equal(await page.$('[data-testid="diff-none"]'), null);
+  assert.equal(await page.$('[data-testid="export-diff-json"]'), null);
+  // Neither link carries a comparison.
+  assert.ok(!/[#&]diff=/.test(await page.$eval('[data-testid="share-link"]', (a) => a.href)));
+  assert.equal(await page.getAttribute('[data-testid="timeline"]', 'data-baseline'), null);
+
+  // A capture none of whose packets decode (a link type not read here): refused too.
+  const odd = 'pcapplusplus__microsecs_big_endian.pcap';
+  await give(odd, fs.readFileSync(path.join(captures, odd)));
+  await page.waitForFunction((n) => document.querySelector('[data-testid="compare-refused"]')?.textContent.includes(n), odd, { timeout: 60000 });
+  assert.ok((await page.textContent('[data-testid="compare-refused"]')).includes('could be decoded'));
+
+  // A whole capture with a warning (one direction only): compared, the
+  // warning above the diff on one line.
+  const scan = 'markofu-pcaps__portscan.pcap';
+  await give(scan, fs.readFileSync(path.join(captures, scan)));
+  await page.waitForSelector('[data-testid="diff-row"]', { timeout: 60000 });
+  assert.equal(await page.$('[data-testid="compare-refused"]'), null);
+  const problems = await page.textContent('[data-testid="compare-baseline-problems"]');
+  assert.ok(problems.includes(scan), problems);
+  const cli = JSON.parse(execFileSync(path.join(root, 'target', 'debug', 'portspike'),
+    ['analyze', path.join(captures, scan), '--json', '--no-hash'], { maxBuffer: 1 << 26 }).toString());
+  assert.equal(cli.capture.warnings.length, 1);
+  assert.ok(problems.includes(cli.capture.warnings[0].message.split('\n')[0].slice(0, 100)), problems);
+  // The diff comes after the problems.
+  const order = await page.evaluate(() => {
+    const p = document.querySelector('[data-testid="compare-baseline-problems"]');
+    const r = document.querySelector('[data-testid="diff-row"]');
+    return p.compareDocumentPosition(r) & Node.DOCUMENT_POSITION_FOLLOWING;
+  });
+  assert.ok(order, 'problems above the diff');
+  assert.deepEqual(errors, []);
+  await page.close();
 });
