@@ -3,8 +3,9 @@
 
 use crate::chart::Metric;
 use crate::components::{
-    confirm_view, failure_view, partial_view, progress_view, scanner_clicks, DiffPanel, Findings,
-    PortTable, ScannerDetail, SettingsPanel, Share, Shared, SpikeDetail, Summary, Timeline,
+    confirm_view, failure_view, link_held_view, partial_view, progress_view, scanner_clicks,
+    DiffPanel, Findings, PortTable, ScannerDetail, SettingsPanel, Share, Shared, SpikeDetail,
+    Summary, Timeline,
 };
 use crate::dom::{fetch_blob, fetch_target, file_list, html_attr, location_hash};
 use crate::format::{pcap_name, port_label};
@@ -178,6 +179,25 @@ fn shared_diff(d: &UseReducerDispatcher<State>, value: Option<&str>) {
     }
 }
 
+/// The result a result link carries on screen, or why it is refused (a
+/// report that fails its checks, or of another capture than the link
+/// names); false when refused.
+fn shared_result(d: &UseReducerDispatcher<State>, f: &share::Fragment) -> bool {
+    match f
+        .result
+        .as_deref()
+        .map(|v| share::decode_shared(v, f.sha256.as_deref()))
+    {
+        Some(Ok(r)) => d.dispatch(Action::Shared(Box::new(r))),
+        Some(Err(e)) => {
+            d.dispatch(Action::Failed(e));
+            return false;
+        }
+        None => {}
+    }
+    true
+}
+
 #[function_component(App)]
 pub fn app() -> Html {
     // The address's fragment: a view to restore, settings, maybe a result.
@@ -193,13 +213,9 @@ pub fn app() -> Html {
     {
         let (d, f) = (d.clone(), fragment.clone());
         use_effect_with((), move |_| {
-            if let Some(v) = &f.result {
-                match share::decode_result(v) {
-                    Ok(r) => d.dispatch(Action::Shared(Box::new(r))),
-                    Err(e) => d.dispatch(Action::Failed(e)),
-                }
+            if shared_result(&d, &f) {
+                shared_diff(&d, f.diff.as_deref());
             }
-            shared_diff(&d, f.diff.as_deref());
         });
     }
     // A link pasted into this tab changes only the fragment: follow it.
@@ -208,8 +224,11 @@ pub fn app() -> Html {
         use_hash_change(Callback::from(move |hash: String| {
             let f = share::parse(&hash);
             let diff = f.diff.clone();
+            let shown = shared_result(&d, &f);
             d.dispatch(Action::Fragment(Box::new(f)));
-            shared_diff(&d, diff.as_deref());
+            if shown {
+                shared_diff(&d, diff.as_deref());
+            }
         }));
     }
     // Keys: j / k move through the findings (not while typing).
@@ -371,6 +390,7 @@ pub fn app() -> Html {
                     {crate::format::problems_text(&state.link_problems)}
                 </section>
             }
+            { link_held_view(&state, to(&d, |_: MouseEvent| Action::LinkHeld(true)), to(&d, |_: MouseEvent| Action::LinkHeld(false))) }
             <SettingsPanel on_apply={on_settings} initial={fragment.settings.clone()} />
             { progress_view(&state, on_cancel) }
             { failure_view(&state) }

@@ -37,12 +37,15 @@ pub fn share_panel(props: &ShareProps) -> Html {
         d.as_ref().and_then(|d| share::encode_diff(d))
     });
     let diff: Option<String> = (*diff).clone();
+    // Its notes and comparison name the capture they were made for.
     let view_link = format!(
-        "{base}#{}{}",
-        share::view_fragment(&props.view, &props.settings),
-        diff.as_deref()
-            .map(|d| format!("&diff={}", share::enc(d)))
-            .unwrap_or_default()
+        "{base}#{}",
+        share::view_link_fragment(
+            &props.view,
+            &props.settings,
+            props.report.sha256(),
+            diff.as_deref()
+        )
     );
     // The result link: the worker packs the report (deflate of the JSON) and
     // sends it after the report; a shared result (no worker) is packed here,

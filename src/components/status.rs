@@ -121,3 +121,56 @@ pub fn failure_view(state: &State) -> Html {
         _ => html! {},
     }
 }
+
+/// A view link's notes and comparison were made for another capture than
+/// the one on screen: held back, with a button to attach them anyway.
+pub fn link_held_view(
+    state: &State,
+    apply: Callback<MouseEvent>,
+    dismiss: Callback<MouseEvent>,
+) -> Html {
+    let Some(h) = state.held.as_ref().filter(|h| h.differs) else {
+        return html! {};
+    };
+    if h.notes.is_empty() && h.diff.is_none() {
+        return html! {};
+    }
+    let what = match (h.notes.len(), h.diff.is_some()) {
+        (0, _) => "comparison was".to_string(),
+        (1, false) => "note was".to_string(),
+        (n, false) => format!("{n} notes were"),
+        (1, true) => "note and comparison were".to_string(),
+        (n, true) => format!("{n} notes and comparison were"),
+    };
+    let short = |s: &str| -> String {
+        let head: String = s.chars().take(16).collect();
+        if head.len() < s.len() {
+            format!("{head}…")
+        } else {
+            head
+        }
+    };
+    let theirs = match h.name() {
+        Some(n) => format!("{n}, SHA-256 {}", short(&h.sha256)),
+        None => format!("SHA-256 {}", short(&h.sha256)),
+    };
+    let ours = match &h.capture_sha256 {
+        Some(s) => format!("this capture (SHA-256 {}) is another", short(s)),
+        None => "this capture has no SHA-256 to check it against".to_string(),
+    };
+    let settings = if h.settings.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " The link's analysis settings ({}) apply to any capture: they are in effect.",
+            h.settings.join(", ")
+        )
+    };
+    html! {
+        <section class="note" data-testid="link-mismatch" role="status">
+            <p>{format!("This link's {what} made for the capture {theirs}; {ours}, so they were not attached.{settings}")}</p>
+            <button class="button secondary small" data-testid="link-apply-anyway" onclick={apply}>{"Attach them anyway"}</button>
+            <button class="button secondary small" data-testid="link-dismiss" onclick={dismiss}>{"Dismiss"}</button>
+        </section>
+    }
+}

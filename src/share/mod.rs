@@ -3,9 +3,12 @@
 //!
 //! A view link holds `URLSearchParams`-style pairs: `port`, `metric`, `scale`,
 //! `t0`, `t1` (µs) and the analysis settings (`key`, `bin`, `threshold`,
-//! `persistence`, `baseline`, `min_excess`, `home`, `allow`). A result link adds
-//! `result`: the report as deflate-compressed, base64url-encoded JSON, with
-//! `v` (the generator version) and `sha256` (of the capture) beside it.
+//! `persistence`, `baseline`, `min_excess`, `home`, `allow`), and the
+//! analyst's notes (`note`) and a comparison (`diff`) with the SHA-256 of
+//! the capture they were made for (`sha256`): they are attached only to that
+//! capture. A result link adds `result`: the report as deflate-compressed,
+//! base64url-encoded JSON, with `v` (the generator version) and `sha256` (of
+//! the capture, which the report must hold too) beside it.
 
 use crate::protocol::{cidr_list, Settings};
 use portspike_core::report::Annotation;
@@ -15,7 +18,8 @@ mod result;
 mod tests;
 
 pub use result::{
-    anonymise, check_report, decode_diff, decode_result, encode_diff, encode_result, Packed,
+    anonymise, check_report, decode_diff, decode_result, decode_shared, encode_diff, encode_result,
+    Packed, MAX_LINK_BINS,
 };
 
 /// Longest `result=` value put in a link (characters). Past it the series
@@ -43,6 +47,9 @@ pub struct Fragment {
     pub result: Option<String>,
     /// A comparison packed beside the result (`diff=`).
     pub diff: Option<String>,
+    /// The SHA-256 of the capture the link was made from (`sha256=`): a
+    /// view link's notes and comparison belong to it alone.
+    pub sha256: Option<String>,
     /// Values of the link that were out of range or malformed, each naming
     /// its field: they were left out (the default kept), nothing else was.
     pub problems: Vec<String>,
@@ -150,6 +157,88 @@ pub fn view_fragment(view: &View, s: &Settings) -> String {
         .map(|(k, v)| format!("{k}={}", enc(&v)))
         .collect::<Vec<_>>()
         .join("&")
+}
+
+/// The fragment (without `#`) of a link to a view: the view and settings,
+/// then, when it carries notes or a comparison (`diff`, packed), the SHA-256
+/// of the capture they belong to (when known) and the comparison.
+pub fn view_link_fragment(
+    view: &View,
+    s: &Settings,
+    sha256: Option<&str>,
+    diff: Option<&str>,
+) -> String {
+    let mut out = view_fragment(view, s);
+    if let Some(sha) = sha256.filter(|x| !x.is_empty()) {
+        if !view.notes.is_empty() || diff.is_some() {
+            out.push_str(&format!("&sha256={}", enc(sha)));
+        }
+    }
+    if let Some(d) = diff {
+        out.push_str(&format!("&diff={}", enc(d)));
+    }
+    out
+}
+
+/// Whether a link's notes and comparison belong to the capture on screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Belongs {
+    /// The link names this capture's SHA-256, or names none.
+    Yes,
+    /// It names another, or this capture has no SHA-256 and will get none.
+    No,
+    /// The capture's SHA-256 is still being computed.
+    NotYet,
+}
+
+/// Whether what a link made for the capture `link` (its `sha256=`) belongs
+/// to a capture whose SHA-256 is `capture` (`None`: not computed; `hashing`:
+/// it is on its way).
+pub fn belongs(link: Option<&str>, capture: Option<&str>, hashing: bool) -> Belongs {
+    let link = link.map(str::trim).unwrap_or_default();
+    match capture {
+        _ if link.is_empty() => Belongs::Yes,
+        Some(c) if c.trim().eq_ignore_ascii_case(link) => Belongs::Yes,
+        Some(_) => Belongs::No,
+        None if hashing => Belongs::NotYet,
+        None => Belongs::No,
+    }
+}
+
+/// The analysis settings that differ from the defaults, in words
+/// (`bin 1m`, `threshold 7`): a link's settings apply to any capture.
+pub fn settings_changes(s: &Settings) -> Vec<String> {
+    let (d, z) = (&s.detection, Settings::default());
+    let dz = &z.detection;
+    let mut out = Vec::new();
+    if s.key != z.key {
+        out.push(format!("key {}", s.key));
+    }
+    if s.bin != z.bin {
+        out.push(format!("bin {}", s.bin));
+    }
+    if d.threshold != dz.threshold {
+        out.push(format!("threshold {}", d.threshold));
+    }
+    if (d.persistence_k, d.persistence_n) != (dz.persistence_k, dz.persistence_n) {
+        out.push(format!(
+            "persistence {}/{}",
+            d.persistence_k, d.persistence_n
+        ));
+    }
+    if d.baseline_bins != dz.baseline_bins {
+        out.push(format!("baseline {} bins", d.baseline_bins));
+    }
+    if d.min_excess != dz.min_excess {
+        out.push(format!("minimum excess {}", d.min_excess));
+    }
+    if d.home != dz.home {
+        out.push(format!("home networks {}", d.home.len()));
+    }
+    if d.allow != dz.allow {
+        out.push(format!("allowed networks {}", d.allow.len()));
+    }
+    out
 }
 
 /// The fragment (without `#`) of a result link: the view, then the
@@ -308,6 +397,7 @@ pub fn parse(fragment: &str) -> Fragment {
                 f.view.notes.push(n);
                 Ok(())
             })),
+            "sha256" => check(text(k, v).map(|v| f.sha256 = Some(v))),
             "result" => f.result = Some(v),
             "diff" => f.diff = Some(v),
             _ => {}

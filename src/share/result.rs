@@ -11,9 +11,33 @@ use portspike_core::report::{
 use serde::Serialize;
 use std::io::Read;
 
+/// Most timeline bins a result link's report may hold over all its ports
+/// (each bin a value in each of six series): a link of this many opens and
+/// is drawn within a second; our own links keep the timelines of as many
+/// top ports as fit (see [`encode_result`]).
+pub const MAX_LINK_BINS: u64 = 100_000;
+
+/// Bins of a timeline: its longest series (a hostile link may make them
+/// differ in length).
+fn bins(s: &SeriesReport) -> u64 {
+    [
+        &s.packets,
+        &s.bytes,
+        &s.attempts,
+        &s.failures,
+        &s.sources,
+        &s.destinations,
+    ]
+    .iter()
+    .map(|v| v.len() as u64)
+    .max()
+    .unwrap_or(0)
+}
+
 /// Check the values of a report from a link that the page computes with:
 /// times within ±[`MAX_TS_US`], bin widths above zero, timelines of a sane
-/// length. The error names the first field out of range.
+/// length, at most [`MAX_LINK_BINS`] bins in all. The error names the
+/// first field out of range.
 pub fn check_report(r: &Report) -> Result<(), String> {
     let time = |field: &str, t: i64| -> Result<(), String> {
         if (-MAX_TS_US..=MAX_TS_US).contains(&t) {
@@ -44,16 +68,23 @@ pub fn check_report(r: &Report) -> Result<(), String> {
     };
     width("bin_width_us", r.bin_width_us)?;
     width("params.bin_width_us", r.params.bin_width_us)?;
+    let mut total = 0u64;
     for p in &r.ports {
         let Some(s) = &p.series else { continue };
         let name = format!("ports[{}/{}].series", p.proto, p.port);
         time(&format!("{name}.start_ts"), s.start_ts)?;
         width(&format!("{name}.bin_width_us"), s.bin_width_us)?;
-        let bins = s.packets.len() as u64;
+        let bins = bins(s);
         let end = i128::from(s.start_ts) + i128::from(bins) * i128::from(s.bin_width_us);
         if bins > 1_000_000 || end > i128::from(MAX_TS_US) {
             return Err(format!(
                 "the link's report has {name} of {bins} bins, past the times a capture can hold"
+            ));
+        }
+        total += bins;
+        if total > MAX_LINK_BINS {
+            return Err(format!(
+                "the link's report holds more than {MAX_LINK_BINS} timeline bins in all (past {name}), more than a link carries"
             ));
         }
     }
@@ -176,7 +207,17 @@ pub fn encode_result(r: &Report, salt: Option<u64>) -> Packed {
         anonymise(&mut head, salt);
     }
     let all = r.ports.len();
-    let with_series = r.ports.iter().filter(|p| p.series.is_some()).count();
+    // The timelines of the top ports within the link's bound on bins.
+    let mut total = 0;
+    let with_series = r
+        .ports
+        .iter()
+        .filter_map(|p| p.series.as_deref())
+        .take_while(|s| {
+            total += bins(s);
+            total <= MAX_LINK_BINS
+        })
+        .count();
     // Most reports fit whole.
     let value = pack(&head, &r.ports, with_series);
     if value.len() <= RESULT_LIMIT {
@@ -360,6 +401,32 @@ pub fn decode_result(value: &str) -> Result<Report, String> {
     let r: Report = serde_json::from_str(&json)
         .map_err(|e| format!("the link's result is not a report: {e}"))?;
     check_report(&r)?;
+    Ok(r)
+}
+
+/// A result link's report, refused unless the capture SHA-256 the link
+/// names (`sha256=`, none or empty for a capture that was not hashed) is
+/// the one its report holds (`capture.files[0].sha256`, as our links make
+/// them): a link put together from two would show one capture's result
+/// under another's name.
+pub fn decode_shared(value: &str, sha256: Option<&str>) -> Result<Report, String> {
+    let r = decode_result(value)?;
+    let named = sha256.unwrap_or_default().trim();
+    let held = r.sha256().unwrap_or_default();
+    if !named.eq_ignore_ascii_case(held) {
+        let show = |s: &str| -> String {
+            if s.is_empty() {
+                "none".into()
+            } else {
+                format!("{:?}", s.chars().take(64).collect::<String>())
+            }
+        };
+        return Err(format!(
+            "the link names the capture SHA-256 {} but its result is of the capture {}: the link was altered or put together from two, so its result is not shown",
+            show(named),
+            show(held)
+        ));
+    }
     Ok(r)
 }
 

@@ -280,3 +280,140 @@ fn a_comparison_rides_in_a_result_link_within_its_bound() {
     assert!(decode_diff(&report).unwrap_err().contains("comparison"));
     assert!(decode_diff("!!").unwrap_err().contains("base64url"));
 }
+
+#[test]
+fn a_view_link_names_the_capture_its_notes_and_comparison_belong_to() {
+    let sha = "ab".repeat(32);
+    let note = Annotation {
+        start_ts: 1,
+        end_ts: 2,
+        text: "n".into(),
+        source: "analyst".into(),
+    };
+    let bare = View::default();
+    let noted = View {
+        notes: vec![note],
+        ..View::default()
+    };
+    let s = Settings::default();
+    // Nothing of the capture's own: no SHA-256 in the link.
+    assert!(!view_link_fragment(&bare, &s, Some(&sha), None).contains("sha256="));
+    // Notes, or a comparison: the capture's SHA-256 rides with them.
+    let f = parse(&view_link_fragment(&noted, &s, Some(&sha), None));
+    assert_eq!(f.sha256.as_deref(), Some(sha.as_str()));
+    assert_eq!(f.view.notes, noted.notes);
+    let f = parse(&view_link_fragment(&bare, &s, Some(&sha), Some("AAAA")));
+    assert_eq!(
+        (f.sha256.as_deref(), f.diff.as_deref()),
+        (Some(sha.as_str()), Some("AAAA"))
+    );
+    // Not hashed yet: none to name.
+    assert!(!view_link_fragment(&noted, &s, None, Some("AAAA")).contains("sha256="));
+    assert!(f.problems.is_empty(), "{:?}", f.problems);
+}
+
+#[test]
+fn a_link_s_notes_belong_only_to_the_capture_it_names() {
+    let (a, b) = ("ab".repeat(32), "cd".repeat(32));
+    assert_eq!(belongs(Some(&a), Some(&a), false), Belongs::Yes);
+    assert_eq!(
+        belongs(Some(&a.to_uppercase()), Some(&a), false),
+        Belongs::Yes
+    );
+    assert_eq!(belongs(Some(&a), Some(&b), true), Belongs::No);
+    // Not hashed yet: wait; never to be hashed: not this capture's.
+    assert_eq!(belongs(Some(&a), None, true), Belongs::NotYet);
+    assert_eq!(belongs(Some(&a), None, false), Belongs::No);
+    // A link naming no capture applies to any (links made before they named one).
+    assert_eq!(belongs(None, Some(&b), false), Belongs::Yes);
+    assert_eq!(belongs(Some(" "), None, false), Belongs::Yes);
+    // Settings differ from the defaults: said in words.
+    let mut s = Settings::default();
+    assert!(settings_changes(&s).is_empty());
+    s.bin = "1m".into();
+    s.detection.threshold = 7.0;
+    assert_eq!(settings_changes(&s), vec!["bin 1m", "threshold 7"]);
+}
+
+#[test]
+fn a_result_link_is_refused_unless_its_sha256_is_its_report_s() {
+    let mut r = portspike_core::analyze_bytes(&portspike_gen::synth::sample(), Default::default());
+    let sha = "ab".repeat(32);
+    r.capture.files = vec![portspike_core::report::FileEntry {
+        name: "sample.pcap".into(),
+        file_bytes: 1,
+        sha256: Some(sha.clone()),
+    }];
+    let value = encode_result(&r, None).value;
+    assert_eq!(
+        decode_shared(&value, Some(&sha)).unwrap(),
+        decode_result(&value).unwrap()
+    );
+    assert!(decode_shared(&value, Some(&sha.to_uppercase())).is_ok());
+    let e = decode_shared(&value, Some(&"cd".repeat(32))).unwrap_err();
+    assert!(e.contains("SHA-256") && e.contains(&sha), "{e}");
+    assert!(decode_shared(&value, None).is_err());
+    assert!(decode_shared(&value, Some("")).is_err());
+    // A capture never hashed (read cut short): none on either side agrees.
+    r.capture.files[0].sha256 = None;
+    let value = encode_result(&r, None).value;
+    assert!(decode_shared(&value, Some("")).is_ok());
+    assert!(decode_shared(&value, None).is_ok());
+    assert!(decode_shared(&value, Some(&sha)).is_err());
+    // The same through a link's fragment.
+    let frag = result_fragment(
+        &View::default(),
+        &Settings::default(),
+        "1",
+        &sha,
+        &value,
+        None,
+    );
+    let f = parse(&frag);
+    assert!(decode_shared(f.result.as_deref().unwrap(), f.sha256.as_deref()).is_err());
+}
+
+#[test]
+fn a_shared_report_holds_a_bounded_number_of_bins_in_all() {
+    let mut r = portspike_core::analyze_bytes(&portspike_gen::synth::sample(), Default::default());
+    let first = r.ports[0].clone();
+    let s = first.series.as_deref().unwrap().clone();
+    // Ports each under the per-series bound, together past the total's.
+    let per = 25_000usize;
+    let zeros = vec![0u64; per];
+    let series = portspike_core::report::SeriesReport {
+        packets: zeros.clone(),
+        bytes: zeros.clone(),
+        attempts: zeros.clone(),
+        failures: zeros.clone(),
+        sources: zeros.clone(),
+        destinations: zeros,
+        ..s
+    };
+    let n = (MAX_LINK_BINS as usize / per) + 1;
+    r.ports = (0..n)
+        .map(|i| {
+            let mut p = first.clone();
+            p.port = 40_000 + i as u16;
+            p.series = Some(Box::new(series.clone()));
+            p
+        })
+        .collect();
+    let e = check_report(&r).unwrap_err();
+    assert!(e.contains("100000 timeline bins in all"), "{e}");
+    // Our own link keeps the timelines of the top ports within the bound.
+    let p = encode_result(&r, None);
+    assert_eq!(p.series, n - 1);
+    let back = decode_result(&p.value).unwrap();
+    assert_eq!(
+        back.ports.iter().filter(|p| p.series.is_some()).count(),
+        n - 1
+    );
+    // One series whose lists differ in length counts its longest.
+    r.ports.truncate(1);
+    if let Some(s) = r.ports[0].series.as_mut() {
+        s.packets.truncate(1);
+        s.bytes = vec![0; MAX_LINK_BINS as usize + 1];
+    }
+    assert!(check_report(&r).is_err());
+}

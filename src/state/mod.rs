@@ -88,6 +88,59 @@ pub struct State {
     pub notes: Vec<Annotation>,
     /// A read cancelled part-way: bytes read of the total.
     pub cut: Option<(f64, f64)>,
+    /// A view link's notes and comparison, held until the capture on screen
+    /// is known to be the one the link names.
+    pub held: Option<Held>,
+}
+
+/// What a view link made for one capture (its notes and comparison), held
+/// back from any other.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Held {
+    /// The SHA-256 of the capture the link was made for.
+    pub sha256: String,
+    pub notes: Vec<Annotation>,
+    pub diff: Option<Rc<Diff>>,
+    /// The link's analysis settings that differ from the defaults (these
+    /// apply to any capture).
+    pub settings: Vec<String>,
+    /// The capture on screen is another: held until the user says.
+    pub differs: bool,
+    /// The SHA-256 of the capture on screen, if it has one.
+    pub capture_sha256: Option<String>,
+}
+
+impl Held {
+    /// What a link holds back until its capture is known (a view link that
+    /// names its capture and carries notes or a comparison).
+    fn of(f: &share::Fragment) -> Option<Held> {
+        let sha = f.sha256.as_deref().map(str::trim).unwrap_or_default();
+        let carries = !f.view.notes.is_empty() || f.diff.is_some();
+        (f.result.is_none() && !sha.is_empty() && carries).then(|| Held {
+            sha256: sha.to_string(),
+            notes: f.view.notes.clone(),
+            diff: None,
+            settings: share::settings_changes(&f.settings),
+            differs: false,
+            capture_sha256: None,
+        })
+    }
+
+    /// The name of the link's capture, when its comparison names it.
+    pub fn name(&self) -> Option<String> {
+        let d = self.diff.as_ref()?;
+        let names: Vec<&str> = d.incident.files.iter().map(|f| f.name.as_str()).collect();
+        (!names.is_empty()).then(|| names.join(", "))
+    }
+}
+
+/// A view without what a link holds back for its own capture.
+fn without_held(v: &share::View, held: &Option<Held>) -> share::View {
+    let mut v = v.clone();
+    if held.is_some() {
+        v.notes.clear();
+    }
+    v
 }
 
 /// A window of the capture re-read at a finer bin width.
@@ -171,11 +224,16 @@ pub enum Action {
     AddNote(Annotation),
     /// Take the analyst's note `.0` away.
     RemoveNote(usize),
+    /// Attach a link's held notes and comparison to the capture on screen
+    /// (true), or let them go (false).
+    LinkHeld(bool),
 }
 
 impl State {
     /// The page as it opens, with what its address's fragment asks for.
     pub fn new(f: &share::Fragment) -> Self {
+        let held = Held::of(f);
+        let view = without_held(&f.view, &held);
         State {
             phase: Phase::Idle,
             report: None,
@@ -185,7 +243,7 @@ impl State {
             spike: None,
             scanner: None,
             view: None,
-            pending: (f.view != share::View::default()).then(|| f.view.clone()),
+            pending: (view != share::View::default()).then_some(view),
             settings: f.settings.clone(),
             shared: false,
             overlay: Vec::new(),
@@ -201,6 +259,7 @@ impl State {
             compare: None,
             notes: Vec::new(),
             cut: None,
+            held,
         }
     }
 
@@ -347,23 +406,67 @@ impl State {
             })
             .unwrap_or(0);
         self.apply_pending();
+        self.settle_link();
     }
 
-    fn fragment(&mut self, f: &share::Fragment) {
-        self.link_problems = f.problems.clone();
-        if let Some(v) = &f.result {
-            match share::decode_result(v) {
-                Ok(r) => self.show_shared(r),
-                Err(e) => {
-                    self.failure = Some(e);
-                    self.phase = Phase::Error;
+    /// Attach a view link's held notes and comparison once the capture on
+    /// screen is known to be the link's, or say it is not (see [`Held`]).
+    fn settle_link(&mut self) {
+        let Some(h) = self.held.as_ref().filter(|h| !h.differs) else {
+            return;
+        };
+        let Some(r) = self
+            .report
+            .clone()
+            .filter(|_| matches!(self.phase, Phase::Done | Phase::Error))
+        else {
+            return;
+        };
+        // The worker hashes each file after the report, unless its read
+        // failed; a fetched capture and a shared result come hashed or not.
+        let c = &r.capture;
+        let read_failed = c
+            .error
+            .iter()
+            .chain(&c.warnings)
+            .any(|p| p.code == "read_failed");
+        let hashing = !self.shared && self.source_url.is_none() && !read_failed;
+        match share::belongs(Some(&h.sha256), r.sha256(), hashing) {
+            share::Belongs::Yes => self.attach_held(),
+            share::Belongs::No => {
+                if let Some(h) = &mut self.held {
+                    h.differs = true;
+                    h.capture_sha256 = r.sha256().map(str::to_string);
                 }
             }
+            share::Belongs::NotYet => {}
         }
+    }
+
+    /// The held notes and comparison on screen.
+    fn attach_held(&mut self) {
+        let Some(h) = self.held.take() else {
+            return;
+        };
+        if !h.notes.is_empty() {
+            self.notes = h.notes;
+        }
+        if let Some(d) = h.diff {
+            self.link_compare(d);
+        }
+    }
+
+    /// A link pasted into the open tab (its result, if any, was shown
+    /// before: [`Action::Shared`] or [`Action::Failed`]).
+    fn fragment(&mut self, f: &share::Fragment) {
+        self.link_problems = f.problems.clone();
+        self.held = Held::of(f);
+        let view = without_held(&f.view, &self.held);
         if self.report.is_some() {
-            self.apply_view(&f.view);
+            self.apply_view(&view);
+            self.settle_link();
         } else {
-            self.pending = Some(f.view.clone());
+            self.pending = Some(view);
         }
         if f.result.is_none() && f.view.url.is_some() && f.view.url != self.source_url {
             self.confirm_url = f.view.url.clone();
@@ -415,6 +518,11 @@ impl Reducible for State {
         match action {
             Action::Start(name) => {
                 s.cut = None;
+                // A link's held notes wait for this capture's SHA-256.
+                if let Some(h) = &mut s.held {
+                    h.differs = false;
+                    h.capture_sha256 = None;
+                }
                 s.phase = Phase::Loading {
                     name,
                     bytes: 0.0,
@@ -516,6 +624,22 @@ impl Reducible for State {
                 if let Some(r) = &s.report {
                     s.report = Some(Rc::new(with_sha(r, i, sha)));
                 }
+                s.settle_link();
+            }
+            Action::LinkHeld(attach) => {
+                if attach {
+                    s.attach_held();
+                } else {
+                    s.held = None;
+                }
+            }
+            // A view link's comparison waits with its notes.
+            Action::CompareShared(d) if s.held.is_some() => {
+                if let Some(h) = &mut s.held {
+                    h.diff = Some(Rc::new(*d));
+                }
+                // It came after the capture was found to be the link's.
+                s.settle_link();
             }
             Action::Evidence(x) => {
                 if let Some(r) = &s.report {

@@ -96,12 +96,14 @@ test('the sample against its first 8 minutes: tcp/445 grew, drawn over its basel
   // So does the view link: the changes are listed with the capture once it
   // is dropped again.
   const viewLink = await page.$eval('[data-testid="share-link"]', (a) => a.href);
-  assert.ok(/[#&]diff=/.test(viewLink), viewLink);
+  assert.ok(/[#&]diff=/.test(viewLink) && /[#&]sha256=[0-9a-f]{64}/.test(viewLink), viewLink);
   const viewed = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await viewed.goto(viewLink);
   await viewed.waitForSelector('[data-testid="drop-zone"]');
   await dropFile(viewed, 'sample.pcap', full);
   assert.equal(await waitState(viewed, ['done', 'error']), 'done');
+  // Attached once the capture is hashed and found to be the link's.
+  await viewed.waitForSelector('[data-testid="diff-row"]', { timeout: 30000 });
   assert.deepEqual(await viewed.$$eval('[data-testid="diff-row"]', (rs) => rs.map((r) => `${r.dataset.port} ${r.dataset.change}`)),
     rows.map((r) => `${r.port} ${r.change}`));
   await viewed.close();

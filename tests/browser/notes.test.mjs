@@ -62,16 +62,20 @@ test('a note on the sweep survives a view link, a result link and Export JSON', 
   assert.ok(lines[1].startsWith(`${t0},${t1},`) && lines[1].includes('analyst'), lines[1]);
 
   // A view link: the capture dropped again, the note is back.
-  const viewLink = await page.$eval('[data-testid="share-link"]', (a) => a.href);
+  // Once the capture is hashed, the view link names it beside the note.
   await page.waitForSelector('[data-testid="share-result"]', { timeout: 30000 });
+  const viewLink = await page.$eval('[data-testid="share-link"]', (a) => a.href);
   const resultLink = await page.$eval('[data-testid="share-result"]', (a) => a.href);
-  assert.ok(viewLink.includes('note='), viewLink);
+  assert.ok(viewLink.includes('note=') && /[#&]sha256=[0-9a-f]{64}/.test(viewLink), viewLink);
   const p2 = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await p2.goto(viewLink);
   await p2.waitForSelector('[data-testid="drop-zone"]');
   await dropFile(p2, 'sample.pcap', sample);
   assert.equal(await waitState(p2, ['done', 'error']), 'done');
+  // Attached once the capture is hashed and found to be the link's.
+  await p2.waitForSelector('[data-testid="annotation"]', { timeout: 30000 });
   assert.deepEqual(await notes(p2), [{ t0, t1, source: 'analyst', text }]);
+  assert.equal(await p2.$('[data-testid="link-mismatch"]'), null);
   // A result link: no capture at all, the note is there.
   const p3 = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await p3.goto(resultLink);
