@@ -20,9 +20,22 @@ captures=../shared/captures
 # more), and an input of at most 1 MiB is done in well under a second
 # (-timeout=10 s leaves room for a slow machine; the throughput target
 # asserts the rate itself).
-for t in reader decode analyze throughput; do
+# detect's Parquet reading, seeded with the summaries of a few shared captures.
+seed_summaries() {
+  local bin=target/debug/portspike out
+  [ -x "$bin" ] || cargo build -q --locked -p portspike-cli
+  out="$(mktemp -d)"
+  for f in tcpdump__afs.pcap markofu-pcaps__TCP_SYN_SCAN.pcap pcapplusplus__example.pcap; do
+    [ -f "$captures/$f" ] && "$bin" summarize -q --out "$out" --sensor fuzz "$captures/$f" >/dev/null 2>&1 || true
+  done
+  find "$out" -name '*.parquet' | while read -r p; do cp "$p" "fuzz/corpus/summary/$(echo "$p" | md5sum | cut -c1-12).parquet"; done
+  rm -rf "$out"
+}
+for t in reader decode analyze throughput summary; do
   mkdir -p "fuzz/corpus/$t"
-  if [ -d "$captures" ]; then
+  if [ "$t" = summary ]; then
+    seed_summaries
+  elif [ -d "$captures" ]; then
     for f in "$captures"/*; do
       case "$f" in *MANIFEST.tsv) continue ;; esac
       case "$t" in

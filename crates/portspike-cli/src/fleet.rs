@@ -482,11 +482,20 @@ fn footer_of<R: ChunkReader + 'static>(
                     c.column_path()
                 );
             }
-            let (start, stored) = c.byte_range();
+            // Where the chunk starts, checked (the crate's own byte_range
+            // asserts it is not negative).
+            let start = c.dictionary_page_offset().unwrap_or(c.data_page_offset());
+            if !(0..=len).contains(&start) || start.saturating_add(stored) > len {
+                bail!(
+                    "{}: column {} of row group {i} claims to start at byte {start} with {stored} bytes, in a file of {len} bytes (refused unread)",
+                    path.display(),
+                    c.column_path()
+                );
+            }
             crate::pages::check_chunk(
                 |at| pages.get_read(at).map_err(std::io::Error::other),
-                start,
-                stored,
+                start as u64,
+                stored as u64,
             )
             .map_err(|e| {
                 anyhow::anyhow!(
@@ -603,7 +612,7 @@ fn detect_with<R: ChunkReader + 'static>(
     let mut seen_paths: BTreeMap<PathBuf, String> = BTreeMap::new();
     for p in files {
         let real = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
-        let f = footer_of(&|| open(p), p, root)?;
+        let f = guarded(p, || footer_of(&|| open(p), p, root))?;
         if let Some(first) = seen_paths.get(&real) {
             merge.warn(Problem {
                 code: "duplicate_file".into(),
@@ -656,9 +665,35 @@ fn detect_with<R: ChunkReader + 'static>(
         bail!("{k}: the summary of its first day is missing (its capture summary travels with it)");
     }
     for f in footers.iter().filter(|f| !skipped.contains(&f.key)) {
-        read_rows(open(&f.path)?, f, &mut merge)?;
+        let source = open(&f.path)?;
+        guarded(&f.path, || read_rows(source, f, &mut merge))?;
     }
     merge.finish().map_err(anyhow::Error::msg)
+}
+
+/// Run `read` (the Parquet reader on `path`), turning a panic inside the
+/// reader into an error naming the file: the decoder still asserts on some
+/// damaged pages its headers cannot reveal (a dictionary's lengths running
+/// past its page). The panic's own report is kept off the terminal.
+fn guarded<T>(path: &Path, read: impl FnOnce() -> Result<T>) -> Result<T> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read));
+    std::panic::set_hook(hook);
+    match out {
+        Ok(r) => r,
+        Err(p) => {
+            let why = p
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| p.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            bail!(
+                "{}: damaged: the Parquet reader stopped on it ({why})",
+                path.display()
+            )
+        }
+    }
 }
 
 /// Stream one file's rows into the merge, each checked.

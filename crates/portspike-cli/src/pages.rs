@@ -110,10 +110,17 @@ impl<R: Read> Input<R> {
                 if n == 0 {
                     return Ok(());
                 }
+                // Every entry takes at least two bytes.
+                if n > self.left / 2 {
+                    return Err(format!(
+                        "claims a map of {n} entries where its chunk has {} bytes left",
+                        self.left
+                    ));
+                }
                 let kv = self.byte()?;
                 for _ in 0..n {
-                    self.value(kv >> 4, depth + 1)?;
-                    self.value(kv & 0x0f, depth + 1)?;
+                    self.element(kv >> 4, depth + 1)?;
+                    self.element(kv & 0x0f, depth + 1)?;
                 }
                 Ok(())
             }
@@ -131,12 +138,18 @@ impl<R: Read> Input<R> {
             ));
         }
         for _ in 0..n {
-            match t {
-                1 | 2 => self.skip(1)?,
-                _ => self.value(t, depth + 1)?,
-            }
+            self.element(t, depth + 1)?;
         }
         Ok(())
+    }
+
+    /// Skip one item of a list, set or map: a boolean there takes a byte
+    /// (in a struct's field header it takes none).
+    fn element(&mut self, t: u8, depth: u32) -> Result<(), String> {
+        match t {
+            1 | 2 => self.skip(1),
+            _ => self.value(t, depth),
+        }
     }
 
     /// Walk a struct's fields, handing each (id, type) to `take`, which
@@ -292,6 +305,12 @@ mod tests {
         );
         let e = check(&[0x15, 0x02, 0x19, 0xf5, 0xff, 0xff, 0xff, 0x0f]).unwrap_err();
         assert!(e.contains("claims a list of"), "{e}");
+        // A map claiming 2^63 entries of booleans, which take a byte each.
+        let e = check(&[
+            0x1b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0x11,
+        ])
+        .unwrap_err();
+        assert!(e.contains("claims a map of"), "{e}");
         let e = check(&[0x15]).unwrap_err();
         assert!(e.contains("runs past the end"), "{e}");
         let deep = vec![0x1c; 40];
