@@ -26,6 +26,9 @@ use std::sync::Arc;
 const TABLE_KEY: &str = "portspike.table";
 const CAPTURE_KEY: &str = "portspike.capture";
 const WIDTH_KEY: &str = "portspike.bin_width_us";
+/// Beside the capture's summary: every day it has a ports file for, so a set
+/// missing some (a full disk, a killed run, a copy cut short) is told.
+const DAYS_KEY: &str = "portspike.days";
 
 const PORTS_SCHEMA: &str = "
 message port_bins {
@@ -238,6 +241,8 @@ pub fn write_summary(
         ];
         if i == 0 {
             meta.push(KeyValue::new(CAPTURE_KEY.into(), capture_json.clone()));
+            let days: Vec<&str> = by_day.keys().map(String::as_str).collect();
+            meta.push(KeyValue::new(DAYS_KEY.into(), days.join(",")));
         }
         let long = |f: &dyn Fn(&Row) -> i64| -> Vec<i64> { rows.iter().map(|r| f(r)).collect() };
         let cell = |f: &dyn Fn(&Cell) -> u64| -> Vec<i64> {
@@ -379,6 +384,10 @@ struct Footer {
     table: String,
     width: Option<u64>,
     capture: Option<CaptureSummary>,
+    /// The days its capture has ports files for (beside the capture's summary).
+    days: Option<Vec<String>>,
+    /// The day in its path (`day=D`).
+    day: String,
     /// Sensor and file stem: one capture's files share it.
     key: String,
 }
@@ -533,6 +542,15 @@ fn footer_of<R: ChunkReader + 'static>(
         .find(|c| c.starts_with("sensor="))
         .unwrap_or_default()
         .to_string();
+    let day = path
+        .components()
+        .filter_map(|c| c.as_os_str().to_str())
+        .find_map(|c| c.strip_prefix("day="))
+        .unwrap_or_default()
+        .to_string();
+    let days = kv
+        .get(DAYS_KEY)
+        .map(|d| d.split(',').map(str::to_string).collect());
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -543,6 +561,8 @@ fn footer_of<R: ChunkReader + 'static>(
         table,
         width,
         capture,
+        days,
+        day,
         key: format!("{sensor}/{stem}"),
     })
 }
@@ -663,6 +683,29 @@ fn detect_with<R: ChunkReader + 'static>(
         .find(|(k, done)| !**done && !skipped.contains(k))
     {
         bail!("{k}: the summary of its first day is missing (its capture summary travels with it)");
+    }
+    // Every day a capture's summary lists must be here.
+    for f in footers.iter().filter(|f| !skipped.contains(&f.key)) {
+        let Some(days) = &f.days else { continue };
+        let missing: Vec<&str> = days
+            .iter()
+            .filter(|d| {
+                !footers
+                    .iter()
+                    .any(|g| g.key == f.key && g.table == "ports" && g.day == **d)
+            })
+            .map(String::as_str)
+            .collect();
+        if !missing.is_empty() {
+            bail!(
+                "{}: its capture has ports summaries for {} days ({}), and {} of them are not here: {} (a run cut short, or a set copied in part; give every day, or summarise the capture again)",
+                f.name,
+                days.len(),
+                days.join(", "),
+                missing.len(),
+                missing.join(", ")
+            );
+        }
     }
     for f in footers.iter().filter(|f| !skipped.contains(&f.key)) {
         let source = open(&f.path)?;

@@ -812,3 +812,66 @@ fn a_page_claiming_more_than_it_holds_is_refused_before_it_is_read() {
         "{err}"
     );
 }
+
+/// A pcap of one TCP SYN to port 80 at the start of each of `days` days.
+fn days_pcap(path: &Path, days: u32) {
+    let mut b = Vec::new();
+    for v in [0xa1b2_c3d4u32, 0x0004_0002, 0, 0, 65535, 1] {
+        if v == 0x0004_0002 {
+            b.extend_from_slice(&2u16.to_le_bytes());
+            b.extend_from_slice(&4u16.to_le_bytes());
+        } else {
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+    for d in 0..days {
+        let mut f = vec![0u8; 12];
+        f.extend_from_slice(&[0x08, 0x00]);
+        let ip = [
+            0x45, 0, 0, 40, 0, 1, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+        ];
+        f.extend_from_slice(&ip);
+        let tcp = [
+            0x30, 0x39, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0x20, 0, 0, 0, 0, 0,
+        ];
+        f.extend_from_slice(&tcp);
+        let ts = 1_772_409_600u32 + d * 86_400 + 60;
+        for v in [ts, 0, f.len() as u32, f.len() as u32] {
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+        b.extend_from_slice(&f);
+    }
+    std::fs::write(path, b).unwrap();
+}
+
+#[test]
+fn a_capture_whose_days_are_not_all_there_is_refused_naming_them() {
+    let dir = tmp("days");
+    let cap = dir.join("three.pcap");
+    days_pcap(&cap, 3);
+    let out = dir.join("summaries");
+    run(&[
+        "summarize",
+        "-q",
+        "--out",
+        s(&out),
+        "--sensor",
+        "s",
+        s(&cap),
+    ]);
+    let whole = json(&["detect", "--json", s(&out)]);
+    assert_eq!(whole["capture"]["packets"], 3);
+    let middle = out.join("ports/sensor=s/day=2026-03-03");
+    assert!(middle.is_dir(), "a ports file for each of the three days");
+    std::fs::rename(&middle, dir.join("away")).unwrap();
+    let o = Command::new(bin())
+        .args(["detect", "--json", s(&out)])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("ports summaries for 3 days (2026-03-02, 2026-03-03, 2026-03-04), and 1 of them are not here: 2026-03-03"),
+        "{err}"
+    );
+}
