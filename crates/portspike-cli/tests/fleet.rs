@@ -875,3 +875,60 @@ fn a_capture_whose_days_are_not_all_there_is_refused_naming_them() {
         "{err}"
     );
 }
+
+/// `detect` streams: a million rows (1,000 ports × 1,000 one-second bins,
+/// written by DuckDB) are read within 256 MiB of address space, where
+/// holding them took 2.5 GB for four million.
+#[test]
+fn a_million_rows_are_detected_within_256_mib() {
+    let dir = tmp("million");
+    let day = dir.join("ports/sensor=a/day=2026-03-02");
+    std::fs::create_dir_all(&day).unwrap();
+    let capture = json(&[
+        "analyze",
+        "--json",
+        "--no-hash",
+        s(&corpus("tcpdump__afs.pcap")),
+    ])["capture"]
+        .to_string();
+    let rows = 1_000_000u64;
+    let file = day.join("x.parquet");
+    let zeros = "CAST(repeat(chr(0), 256) AS BLOB)";
+    let sql = format!(
+        "COPY (SELECT 'tcp' AS proto, CAST(i % 1000 AS INTEGER) AS port,
+           make_timestamp(1772409600000000 + (i // 1000) * 1000000) AS start_ts,
+           CAST(1000000 AS BIGINT) AS bin_width_us, CAST(1 + i % 7 AS BIGINT) AS packets,
+           CAST(60 AS BIGINT) AS bytes, CAST(1 AS BIGINT) AS attempts, CAST(0 AS BIGINT) AS failures,
+           CAST(0 AS BIGINT) AS completed, CAST(1 AS BIGINT) AS syn, CAST(0 AS BIGINT) AS synack,
+           CAST(0 AS BIGINT) AS rst, CAST(0 AS BIGINT) AS fin, CAST(0 AS BIGINT) AS other,
+           CAST(0 AS BIGINT) AS unsolicited, CAST(1 AS BIGINT) AS sources, CAST(1 AS BIGINT) AS destinations,
+           {zeros} AS sources_hll, {zeros} AS destinations_hll FROM range({rows}) t(i))
+         TO '{}' (FORMAT parquet, KV_METADATA {{'portspike.table': 'ports',
+           'portspike.bin_width_us': '1000000', 'portspike.capture': '{}'}});
+         SELECT 1",
+        s(&file),
+        capture.replace('\'', "''")
+    );
+    duckdb(&sql);
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg("ulimit -v 262144 && exec \"$0\" detect --json \"$1\"")
+        .arg(bin())
+        .arg(s(&dir))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ports = r["ports"].as_array().unwrap();
+    assert_eq!(ports.len(), 1000);
+    let counted: u64 = ports
+        .iter()
+        .map(|p| p["totals"]["packets"].as_u64().unwrap())
+        .sum();
+    let written: u64 = (0..rows).map(|i| 1 + i % 7).sum();
+    assert_eq!(counted, written);
+}

@@ -18,6 +18,28 @@ fn run(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// [`run`] under a limit on the process's address space (`ulimit -v`, KiB):
+/// past it an allocation fails and the process aborts, so the limit is
+/// the bound the test asserts.
+fn run_within(kib: u64, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(format!("ulimit -v {kib} && exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_portspike"))
+        .args(args)
+        .output()
+        .expect("run portspike under bash");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The address space the dense-grid commands get: 512 MiB, where they once
+/// took 4.7 GB (summarize) and wrote 8 GB (analyze).
+const GRID_LIMIT_KIB: u64 = 512 << 10;
+
 fn tempdir() -> PathBuf {
     let d = std::env::temp_dir().join(format!("portspike-hostile-{}", std::process::id()));
     std::fs::create_dir_all(&d).unwrap();
@@ -169,7 +191,10 @@ fn a_chosen_bin_width_is_coarsened_before_the_timelines_outgrow_their_bound() {
     }
     std::fs::write(&f, tr.into_pcap(96)).unwrap();
     let s = f.to_str().unwrap();
-    let (code, out, err) = run(&["analyze", "--bin", "1m", "--no-hash", "--json", s]);
+    let (code, out, err) = run_within(
+        GRID_LIMIT_KIB,
+        &["analyze", "--bin", "1m", "--no-hash", "--json", s],
+    );
     assert_eq!(code, 0, "{err}");
     assert!(out.len() < 64 << 20, "{} bytes of JSON", out.len());
     let r = json(&out);
@@ -182,19 +207,25 @@ fn a_chosen_bin_width_is_coarsened_before_the_timelines_outgrow_their_bound() {
     // A summary is written at the width its rows have (past 200,000 bins of
     // one minute, five), says so, and detect reads it.
     let sums = dir.join("sums");
-    let (code, _, err) = run(&[
-        "summarize",
-        "-q",
-        "--no-hash",
-        "--bin",
-        "1m",
-        "--out",
-        sums.to_str().unwrap(),
-        s,
-    ]);
+    let (code, _, err) = run_within(
+        GRID_LIMIT_KIB,
+        &[
+            "summarize",
+            "-q",
+            "--no-hash",
+            "--bin",
+            "1m",
+            "--out",
+            sums.to_str().unwrap(),
+            s,
+        ],
+    );
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("summarised at 300000000 µs"), "{err}");
-    let (code, out, err) = run(&["detect", "--json", sums.to_str().unwrap()]);
+    let (code, out, err) = run_within(
+        GRID_LIMIT_KIB,
+        &["detect", "--json", sums.to_str().unwrap()],
+    );
     assert_eq!(code, 0, "{err}");
     assert_eq!(json(&out)["bin_width_us"], 300_000_000);
 }
