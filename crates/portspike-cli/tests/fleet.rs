@@ -932,3 +932,102 @@ fn a_million_rows_are_detected_within_256_mib() {
     let written: u64 = (0..rows).map(|i| 1 + i % 7).sum();
     assert_eq!(counted, written);
 }
+
+/// A summary's footer rewritten to claim what its data does not hold: a row
+/// group of 2³¹ rows, a column chunk of 2 GiB decompressed. Each is refused
+/// from the footer alone, within 256 MiB of address space (the first once
+/// climbed to 3.9 GB, the second to 6 GB).
+#[test]
+fn a_footer_claiming_rows_or_bytes_its_file_cannot_hold_is_refused_unread() {
+    use parquet::file::metadata::ParquetMetaDataWriter;
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let dir = tmp("footer-claims");
+    let capture = json(&[
+        "analyze",
+        "--json",
+        "--no-hash",
+        s(&corpus("tcpdump__afs.pcap")),
+    ])["capture"]
+        .to_string();
+    let day = dir.join("ports/sensor=s/day=2026-03-02");
+    std::fs::create_dir_all(&day).unwrap();
+    let f = day.join("c.parquet");
+    craft(
+        &f,
+        &ports_schema(|l| l.to_string()),
+        &[
+            ("portspike.table", "ports".to_string()),
+            ("portspike.capture", capture),
+            ("portspike.bin_width_us", "60000000".to_string()),
+        ],
+        &[
+            ("start_ts", V::I64(1_772_409_600_000_000)),
+            ("bin_width_us", V::I64(60_000_000)),
+        ],
+    );
+    let honest = std::fs::read(&f).unwrap();
+    let meta = SerializedFileReader::new(std::fs::File::open(&f).unwrap())
+        .unwrap()
+        .metadata()
+        .clone();
+    let n = honest.len();
+    let footer = u32::from_le_bytes(honest[n - 8..n - 4].try_into().unwrap()) as usize;
+    let data = &honest[..n - 8 - footer];
+    let rg = meta.row_group(0).clone();
+    let mut columns = rg.columns().to_vec();
+    columns[4] = columns[4]
+        .clone()
+        .into_builder()
+        .set_total_uncompressed_size(2 << 30)
+        .build()
+        .unwrap();
+    let lies = [
+        (
+            rg.clone()
+                .into_builder()
+                .set_num_rows(1 << 31)
+                .build()
+                .unwrap(),
+            "row group 0 claims 2147483648 rows in a file of",
+        ),
+        (
+            rg.into_builder()
+                .set_column_metadata(columns)
+                .build()
+                .unwrap(),
+            "column \"packets\" of row group 0 claims 2147483648 bytes from",
+        ),
+    ];
+    for (group, says) in lies {
+        let lying = meta
+            .clone()
+            .into_builder()
+            .set_row_groups(vec![group])
+            .build();
+        let mut bytes = data.to_vec();
+        ParquetMetaDataWriter::new(&mut bytes, &lying)
+            .finish()
+            .unwrap();
+        std::fs::write(&f, &bytes).unwrap();
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg("ulimit -v 262144 && exec \"$0\" detect --json \"$1\"")
+            .arg(bin())
+            .arg(s(&dir))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{says}: {err}");
+        assert!(
+            err.contains("c.parquet: ") && err.contains(says) && err.contains("refused unread"),
+            "{err}"
+        );
+    }
+    // The honest footer, written back the same way, is read.
+    let mut bytes = data.to_vec();
+    ParquetMetaDataWriter::new(&mut bytes, &meta)
+        .finish()
+        .unwrap();
+    std::fs::write(&f, &bytes).unwrap();
+    run(&["detect", "--json", s(&dir)]);
+}
