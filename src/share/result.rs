@@ -398,7 +398,7 @@ fn inflate_b64(value: &str, what: &str) -> Result<String, String> {
 /// Decode a `result` value back into a report.
 pub fn decode_result(value: &str) -> Result<Report, String> {
     let json = inflate_b64(value, "result")?;
-    let r: Report = serde_json::from_str(&json)
+    let r: Report = portspike_core::report::from_json(&json)
         .map_err(|e| format!("the link's result is not a report: {e}"))?;
     check_report(&r)?;
     Ok(r)
@@ -464,7 +464,7 @@ pub const DIFF_ROWS_MAX: usize = 2_000;
 /// [`DIFF_ROWS_MAX`] rows in any list is refused, saying which.
 pub fn decode_diff(value: &str) -> Result<Diff, String> {
     let json = inflate_b64(value, "comparison")?;
-    let d: Diff = serde_json::from_str(&json)
+    let d: Diff = portspike_core::report::from_json(&json)
         .map_err(|e| format!("the link's comparison is not a diff: {e}"))?;
     if d.schema != portspike_core::diff::SCHEMA {
         return Err(format!(

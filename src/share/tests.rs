@@ -96,6 +96,15 @@ fn a_shared_report_out_of_range_is_refused_naming_the_field() {
     let mut r = portspike_core::analyze_bytes(&portspike_gen::synth::sample(), Default::default());
     r.ports[0].series.as_mut().unwrap().bin_width_us = 0;
     assert!(check_report(&r).unwrap_err().contains("bin_width_us"));
+    // A value of the wrong type is named by its field, not only by its type.
+    let r = portspike_core::analyze_bytes(&portspike_gen::synth::sample(), Default::default());
+    let mut v = serde_json::to_value(&r).unwrap();
+    v["spikes"][0]["score"] = serde_json::Value::Null;
+    let e = decode_result(&deflate_b64(&v)).unwrap_err();
+    assert!(
+        e.contains("field spikes[0].score: invalid type: null, expected f64"),
+        "{e}"
+    );
 }
 
 #[test]

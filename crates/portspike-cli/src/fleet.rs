@@ -525,9 +525,9 @@ fn footer_of<R: ChunkReader + 'static>(
         None => None,
     };
     let capture = match kv.get(CAPTURE_KEY) {
-        Some(c) => Some(serde_json::from_str(c).with_context(|| {
-            format!(
-                "{}: metadata {CAPTURE_KEY}: the capture summary does not parse",
+        Some(c) => Some(portspike_core::report::from_json(c).map_err(|e| {
+            anyhow::anyhow!(
+                "{}: metadata {CAPTURE_KEY}: not a capture summary: {e}",
                 path.display()
             )
         })?),

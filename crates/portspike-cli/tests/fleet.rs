@@ -612,6 +612,22 @@ fn detect_refuses_hostile_summaries_naming_the_file_and_column() {
             vec![],
             "not a portspike summary",
         ),
+        (
+            "a capture summary with a null count",
+            ports_schema(same),
+            {
+                let mut c: Value = serde_json::from_str(&capture).unwrap();
+                c["packets"] = Value::Null;
+                let mut k = kv("ports");
+                k[1].1 = c.to_string();
+                k
+            },
+            vec![
+                ("start_ts", V::I64(minute)),
+                ("bin_width_us", V::I64(60_000_000)),
+            ],
+            "metadata portspike.capture: not a capture summary: field packets: invalid type: null, expected u64",
+        ),
     ];
     for (what, schema, kv, values, says) in cases {
         let f = dir.join("x.parquet");
