@@ -245,3 +245,46 @@ fn impossible_detection_settings_are_refused_naming_the_setting() {
         assert!(err.len() < 400, "{flag} {value}: {err}");
     }
 }
+
+#[test]
+fn files_that_cannot_be_read_are_named_with_what_is_wrong() {
+    let dir = tempdir().join("files");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (a, b) = (dir.join("loop-a"), dir.join("loop-b"));
+    let _ = std::fs::remove_file(&a);
+    let _ = std::fs::remove_file(&b);
+    std::os::unix::fs::symlink(&b, &a).unwrap();
+    std::os::unix::fs::symlink(&a, &b).unwrap();
+    let long = dir.join("n".repeat(300));
+    let fifo = dir.join("fifo.parquet");
+    let _ = std::fs::remove_file(&fifo);
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["analyze", a.to_str().unwrap()],
+            "loop-a: a loop of symbolic links",
+        ),
+        (
+            &["detect", a.to_str().unwrap()],
+            "loop-a: a loop of symbolic links",
+        ),
+        (
+            &["analyze", long.to_str().unwrap()],
+            "the path is longer than the system takes",
+        ),
+        // Refused before it is opened: opening a FIFO would wait for a writer.
+        (
+            &["detect", fifo.to_str().unwrap()],
+            "fifo.parquet: a FIFO (a named pipe), where a regular file is needed",
+        ),
+    ];
+    for (args, says) in cases {
+        let (code, _, err) = run(args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+}
