@@ -128,7 +128,7 @@ pub fn spike_detail(props: &DetailProps) -> Html {
                 <CopyButton text={sp.wireshark_filter.clone()} label="Copy Wireshark filter" testid="copy-filter" />
                 <button class="button secondary" data-testid="save-pcap" onclick={save}
                     disabled={!props.can_save}
-                    title={if props.can_save { "The packets this filter selects, read again from the file into a new capture" } else { "Only a local, uncompressed capture can be read again" }}>
+                    title={if props.can_save { "The packets this filter selects, read again from the file into a new capture" } else { "Only a capture opened from a file (not from a link or a URL) can be read again" }}>
                     {"Save these packets as pcap"}</button></p>
             if let Some(m) = &props.saved {
                 <p class="saved" role="status" data-testid="save-status">{m}</p>
@@ -209,7 +209,7 @@ pub fn scanner_detail(props: &ScannerDetailProps) -> Html {
                     <CopyButton text={sc.wireshark_filter.clone()} label="Copy Wireshark filter" testid="copy-filter" />
                     <button class="button secondary" data-testid="save-pcap" onclick={save}
                         disabled={!props.can_save}
-                        title={if props.can_save { "Its packets (sent or received) from its first to its last contact, read again from the file into a new capture" } else { "Only a local, uncompressed capture can be read again" }}>
+                        title={if props.can_save { "Its packets (sent or received) from its first to its last contact, read again from the file into a new capture" } else { "Only a capture opened from a file (not from a link or a URL) can be read again" }}>
                         {"Save these packets as pcap"}</button></p>
             }
             if let Some(m) = &props.saved {

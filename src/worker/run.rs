@@ -270,11 +270,11 @@ impl Run {
         let n_ports = ports.len();
         report.ports = ports;
         self.phases.report = now_ms() - t0;
-        let seekable = !files.is_empty() && index.iter().all(|i| i.is_some());
+        // A compressed file is read again whole (it has no index), so a
+        // window or a finding's packets can be had from it too, in the time
+        // a whole read takes.
         let why = if files.is_empty() {
             "the capture came from a URL, which is not read twice"
-        } else if !seekable {
-            "the capture is compressed, so it cannot be read from the middle"
         } else {
             ""
         };

@@ -61,9 +61,12 @@ async fn read_window(
         };
         let mut plan = Vec::new();
         for ((blob, name), index) in kept.files.iter().zip(&kept.index) {
-            let index = index.as_ref().ok_or_else(|| {
-                format!("{name} is compressed and cannot be read from the middle")
-            })?;
+            // A compressed file has no index: it is read again whole, from
+            // its start, through its decompressor.
+            let Some(index) = index.as_ref() else {
+                plan.push((blob.clone(), Vec::new(), None));
+                continue;
+            };
             let ranges = portspike_core::window::ranges_for(index, t0, t1)
                 .ok_or_else(|| format!("{name} has too many sections to index"))?;
             for (pre, a, b) in ranges {
@@ -158,7 +161,8 @@ pub(crate) async fn extract(s: &Shared, name: String, target: Target, t0: i64, t
         x.feed(bytes);
     })
     .await;
-    let x = x.into_inner();
+    let mut x = x.into_inner();
+    x.end();
     let note = x.notes().join("; ");
     let (packets, matched, format) = (x.packets, x.matched(), x.format());
     let result = res.map(|()| Extracted {

@@ -112,7 +112,7 @@ enum Cmd {
     /// filter and the counts as JSON: `packets` written, `matched` (all the
     /// filter selects) and `notes` (why any were left out).
     Extract {
-        /// The capture files (uncompressed), as given to `analyze`.
+        /// The capture files, as given to `analyze` (a compressed one is read again whole).
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// The finding (its place in the report's `spikes`, from 0).
@@ -842,12 +842,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             let mut x = portspike_core::window::Extract::new(sel, limit as usize);
             for (file, ix) in files.iter().zip(&index) {
-                let ix = ix.as_ref().with_context(|| {
-                    format!(
-                        "{} is compressed and cannot be read from the middle",
-                        file.display()
-                    )
-                })?;
+                // A compressed file has no index: it is read again whole,
+                // through its decompressor.
+                let Some(ix) = ix.as_ref() else {
+                    evidence::read_parts(file, &[(&[][..], 0, None)], &mut x)?;
+                    continue;
+                };
                 let ranges = portspike_core::window::ranges_for(ix, sel.t0_us, sel.t1_us)
                     .with_context(|| {
                         format!("{} has too many sections to index", file.display())
@@ -858,6 +858,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     .collect();
                 evidence::read_parts(file, &parts, &mut x)?;
             }
+            x.end();
             let summary = serde_json::json!({
                 "filter": sel.wireshark_filter(),
                 "format": x.format(),

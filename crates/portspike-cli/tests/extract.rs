@@ -307,3 +307,41 @@ fn an_extract_never_overwrites_its_own_capture() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_compressed_capture_is_read_again_whole_to_save_a_finding() {
+    let dir = std::env::temp_dir().join(format!("portspike-extract-gz-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../static/sample.pcap");
+    let gz = dir.join("sample.pcap.gz");
+    let out = Command::new("gzip")
+        .arg("-c")
+        .arg(&sample)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    std::fs::write(&gz, out.stdout).unwrap();
+    // Every finding and scanner of the gzip-compressed sample saved, each
+    // equal to tshark's selection from the compressed file.
+    let (checked, saved) = check_all(
+        std::slice::from_ref(&gz),
+        &dir.join("x.pcap"),
+        "sample.pcap.gz",
+    );
+    assert!(
+        checked >= 3 && saved > 1000,
+        "{checked} extracts, {saved} packets"
+    );
+    // And the same bytes as from the file uncompressed.
+    let plain = dir.join("plain.pcap");
+    let packed = dir.join("packed.pcap");
+    for (from, to) in [(&sample, &plain), (&gz, &packed)] {
+        let r = portspike(
+            &["extract", "--finding", "0", "-o", to.to_str().unwrap()],
+            std::slice::from_ref(from),
+        );
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    }
+    assert!(std::fs::read(&plain).unwrap() == std::fs::read(&packed).unwrap());
+    let _ = std::fs::remove_dir_all(&dir);
+}

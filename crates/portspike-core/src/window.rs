@@ -3,7 +3,8 @@
 //! new capture ([`Extract`]), or its series at a finer bin width (an
 //! [`Analyzer`](crate::Analyzer) fed the same ranges, see [`ranges_for`]).
 
-use crate::capture::{Index, Reader};
+use crate::capture::{Frame, Index, Reader};
+use crate::compress::Input;
 use crate::decode::{self, Decoded, Proto, L4};
 use crate::filter::{row_predicate, Aim, Side};
 use crate::params::Key;
@@ -179,6 +180,9 @@ pub fn host_filter(a: IpAddr) -> String {
 #[derive(Debug)]
 pub struct Extract {
     sel: Selection,
+    /// Decompression (gzip, zstd) of a whole compressed file read again
+    /// from its start; plain bytes pass through.
+    input: Input,
     reader: Reader,
     writer: Option<Out>,
     /// Packets written.
@@ -254,6 +258,7 @@ impl Extract {
     pub fn new(sel: Selection, limit: usize) -> Self {
         Extract {
             sel,
+            input: Input::new(),
             reader: Reader::new(),
             writer: None,
             packets: 0,
@@ -268,18 +273,34 @@ impl Extract {
         self.packets + self.over_limit + self.before_1970
     }
 
-    /// Start a byte range: a fresh reader, given the range's preamble.
+    /// Start a byte range (or a whole file, compressed or not, with an
+    /// empty preamble): a fresh reader, given the range's preamble.
     pub fn begin(&mut self, preamble: &[u8]) {
+        self.pump(None);
+        self.input = Input::new();
         self.reader = Reader::new();
-        self.reader.feed(preamble, &mut |_| {});
+        self.pump(Some(preamble));
     }
 
     /// The next bytes of the current range (a record split between two
     /// calls is joined by the reader).
     pub fn feed(&mut self, bytes: &[u8]) {
+        self.pump(Some(bytes));
+    }
+
+    /// The end of the input: what a decompressor still holds comes out.
+    /// Call it before reading the counts ([`Extract::finish`] calls it too).
+    pub fn end(&mut self) {
+        self.pump(None);
+    }
+
+    /// Bytes through decompression and framing into the writer; `None`
+    /// ends the input (what a decompressor still holds comes out).
+    fn pump(&mut self, bytes: Option<&[u8]>) {
         let sel = self.sel;
         let limit = self.limit;
         let Extract {
+            input,
             reader,
             writer,
             packets,
@@ -287,7 +308,7 @@ impl Extract {
             before_1970,
             ..
         } = self;
-        reader.feed(bytes, &mut |f| {
+        let mut each = |f: Frame<'_>| {
             let Decoded::Ip(p) = decode::decode(f.linktype, f.data) else {
                 return;
             };
@@ -308,7 +329,11 @@ impl Extract {
                 w.packet(f.linktype, f.ts_ns, f.data, f.orig_len);
                 *packets += 1;
             }
-        });
+        };
+        match bytes {
+            Some(b) => input.feed(b, &mut |b| reader.feed(b, &mut each)),
+            None => input.finish(&mut |b| reader.feed(b, &mut each)),
+        }
     }
 
     /// Read one whole byte range (after its preamble) and keep what matches.
@@ -346,7 +371,8 @@ impl Extract {
     }
 
     /// The capture (an empty Ethernet pcap if nothing matched).
-    pub fn finish(self) -> Vec<u8> {
+    pub fn finish(mut self) -> Vec<u8> {
+        self.pump(None);
         match self.writer {
             Some(Out::Pcap(_, w)) => w.into_bytes(),
             Some(Out::Pcapng(w)) => w.into_bytes(),
@@ -545,6 +571,37 @@ mod tests {
             last = f.ts_ns;
         });
         assert_eq!((n, back), (want, links));
+    }
+
+    #[test]
+    fn a_compressed_capture_read_again_whole_saves_the_same_packets() {
+        use std::io::Write;
+        let plain = synth::sample();
+        let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        z.write_all(&plain).unwrap();
+        let gz = z.finish().unwrap();
+        let save = |bytes: &[u8]| {
+            let sel = Selection::port(Key::Service, Proto::Tcp, 445, i64::MIN, i64::MAX);
+            let mut x = Extract::new(sel, 64 << 20);
+            x.begin(&[]);
+            // In pieces, as the page reads a file.
+            for piece in bytes.chunks(4096) {
+                x.feed(piece);
+            }
+            x.end();
+            let n = x.packets;
+            (n, x.finish())
+        };
+        let (n, from_plain) = save(&plain);
+        assert!(n > 1000, "{n}");
+        let (m, from_gz) = save(&gz);
+        assert_eq!(m, n);
+        assert!(
+            from_gz == from_plain,
+            "{} and {} bytes",
+            from_gz.len(),
+            from_plain.len()
+        );
     }
 
     #[test]
