@@ -47,23 +47,72 @@ pub fn human(us: i64) -> String {
 /// `=`, `+`, `-`, `@`, a tab or a carriage return and is not a plain number)
 /// gets a leading `'` and quotes, as OWASP recommends against CSV
 /// injection; one holding a comma, a quote or a line break is quoted
-/// (RFC 4180, quotes doubled).
+/// (RFC 4180, quotes doubled). The quoting is csv-core's (the `csv` crate's
+/// writer).
 pub fn csv_cell(s: &str) -> std::borrow::Cow<'_, str> {
-    let formula = s.starts_with(['=', '+', '-', '@', '\t', '\r'])
-        && !s.parse::<f64>().is_ok_and(f64::is_finite);
-    if formula {
-        format!("\"'{}\"", s.replace('"', "\"\"")).into()
-    } else if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\"")).into()
-    } else {
-        s.into()
+    let mut out = String::new();
+    if !Quoter::new().cell(s, &mut out) {
+        return s.into();
+    }
+    out.into()
+}
+
+/// csv-core's writers for cells: `plain` quotes only where RFC 4180 needs
+/// it (a comma, a quote, CR or LF), `always` quotes every cell (the
+/// neutralised formulas). A `csv::Writer` takes one quoting style for all
+/// its fields, so cells are quoted one at a time here.
+struct Quoter {
+    plain: csv_core::Writer,
+    always: csv_core::Writer,
+    buf: Vec<u8>,
+}
+
+impl Quoter {
+    fn new() -> Self {
+        let with = |style| {
+            csv_core::WriterBuilder::new()
+                .quote_style(style)
+                .terminator(csv_core::Terminator::Any(b'\n'))
+                .build()
+        };
+        Quoter {
+            plain: with(csv_core::QuoteStyle::Necessary),
+            always: with(csv_core::QuoteStyle::Always),
+            buf: Vec::new(),
+        }
+    }
+
+    /// Append the cell `s` to `out`; false (and nothing appended) when it
+    /// goes as it is.
+    fn cell(&mut self, s: &str, out: &mut String) -> bool {
+        let formula = s.starts_with(['=', '+', '-', '@', '\t', '\r'])
+            && !s.parse::<f64>().is_ok_and(f64::is_finite);
+        let (w, text) = if formula {
+            (&mut self.always, format!("'{s}").into())
+        } else {
+            (&mut self.plain, std::borrow::Cow::Borrowed(s))
+        };
+        if !w.should_quote(text.as_bytes()) {
+            return false;
+        }
+        // Quoted: every byte at most doubled, and the two quotes.
+        self.buf.clear();
+        self.buf.resize(2 * text.len() + 2, 0);
+        let (_, _, n) = w.field(text.as_bytes(), &mut self.buf);
+        let (_, m) = w.finish(self.buf.get_mut(n..).unwrap_or_default());
+        // Only ASCII quotes were added to UTF-8 text.
+        out.push_str(&String::from_utf8_lossy(
+            self.buf.get(..n + m).unwrap_or_default(),
+        ));
+        true
     }
 }
 
-/// A CSV text written a cell at a time through [`csv_cell`].
+/// A CSV text written a cell at a time through [`csv_cell`]'s quoting.
 struct Csv {
     out: String,
     scratch: String,
+    quoter: Quoter,
     fresh: bool,
 }
 
@@ -72,6 +121,7 @@ impl Csv {
         Csv {
             out: format!("{header}\n"),
             scratch: String::new(),
+            quoter: Quoter::new(),
             fresh: true,
         }
     }
@@ -83,7 +133,9 @@ impl Csv {
             self.out.push(',');
         }
         self.fresh = false;
-        self.out.push_str(&csv_cell(&self.scratch));
+        if !self.quoter.cell(&self.scratch, &mut self.out) {
+            self.out.push_str(&self.scratch);
+        }
         self
     }
 
@@ -273,6 +325,84 @@ mod tests {
         // Numbers stay numbers.
         assert_eq!(csv_cell("-12"), "-12");
         assert_eq!(csv_cell("-1.5e3"), "-1.5e3");
+    }
+
+    /// The quoting as it was written by hand before csv-core did it.
+    fn hand_quoted(s: &str) -> String {
+        let formula = s.starts_with(['=', '+', '-', '@', '\t', '\r'])
+            && !s.parse::<f64>().is_ok_and(f64::is_finite);
+        if formula {
+            format!("\"'{}\"", s.replace('"', "\"\""))
+        } else if s.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_string()
+        }
+    }
+
+    #[test]
+    fn csv_core_quotes_as_the_hand_written_code_did() {
+        let edge = [
+            "",
+            "\"",
+            "\"\"",
+            ",",
+            "\n",
+            "\r",
+            "\r\n",
+            "'",
+            "=",
+            "+",
+            "-",
+            "@",
+            "\t",
+            "-0",
+            "+1",
+            "-1e400",
+            "-nan",
+            "+inf",
+            "-infinity",
+            "=\"",
+            "@,",
+            "\t\"",
+            "é,ü",
+            "a\u{0}b",
+            "1,5",
+            " =1",
+            "-",
+            "--",
+            "+-1",
+            "-.5",
+            "-5.",
+            "-0x10",
+            "日本\"語",
+        ];
+        for s in edge {
+            assert_eq!(csv_cell(s), hand_quoted(s), "{s:?}");
+        }
+        // Every string of up to three characters from a set of the ones that matter.
+        let chars = [
+            '=', '+', '-', '@', '\t', '\r', '\n', '"', ',', '\'', '1', '.', 'e', 'a', ' ', 'é',
+        ];
+        let mut n = 0;
+        for a in chars {
+            for b in chars {
+                for c in chars {
+                    for s in [format!("{a}"), format!("{a}{b}"), format!("{a}{b}{c}")] {
+                        assert_eq!(csv_cell(&s), hand_quoted(&s), "{s:?}");
+                        n += 1;
+                    }
+                }
+            }
+        }
+        assert!(n > 10_000);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn csv_core_quotes_any_text_as_before(s in "[=+@\\-\t\r\n\",' a-z0-9.é]{0,12}|\\PC{0,20}") {
+            proptest::prop_assert_eq!(csv_cell(&s), hand_quoted(&s));
+        }
     }
 
     #[test]
