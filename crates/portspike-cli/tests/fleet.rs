@@ -191,7 +191,9 @@ fn documented_query(summaries: &Path) -> String {
 }
 
 fn duckdb(sql: &str) -> Vec<Vec<Value>> {
-    let script = "import duckdb, json, sys\nrows = duckdb.sql(sys.stdin.read()).fetchall()\nprint(json.dumps([[str(c) if not isinstance(c, (int, float)) else c for c in r] for r in rows]))";
+    // No progress bar: DuckDB draws one on stdout for a query slower than
+    // 2 s (a loaded machine), which is no longer JSON.
+    let script = "import duckdb, json, sys\nduckdb.sql('SET enable_progress_bar = false')\nrows = duckdb.sql(sys.stdin.read()).fetchall()\nprint(json.dumps([[str(c) if not isinstance(c, (int, float)) else c for c in r] for r in rows]))";
     let mut child = Command::new("python3")
         .args(["-c", script])
         .stdin(std::process::Stdio::piped())
@@ -311,6 +313,228 @@ fn duckdb_reads_the_summaries_and_its_sums_equal_the_report_and_sensors_merge() 
         .unwrap()
         .iter()
         .any(|x| x["port"] == 445 && x["kind"] == "sweep"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The first SQL block of docs/fleet.md after `marker`, as written there.
+fn documented_sql(marker: &str, summaries: &Path) -> String {
+    let doc = std::fs::read_to_string(root().join("docs/fleet.md")).unwrap();
+    let at = doc
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker:?} in docs/fleet.md"));
+    let block = &doc[at..];
+    let start = block.find("```sql\n").unwrap() + 7;
+    let end = start + block[start..].find("```").unwrap();
+    block[start..end].replace("SUMMARIES", s(summaries))
+}
+
+/// Java's major version, from `java -version` ("17.0.15", "1.8.0_392").
+fn java_major() -> Option<u32> {
+    let out = Command::new("java").arg("-version").output().ok()?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let version = text.split('"').nth(1)?;
+    let mut parts = version.split(|c: char| !c.is_ascii_digit());
+    match parts.next()?.parse().ok()? {
+        1 => parts.next()?.parse().ok(),
+        major => Some(major),
+    }
+}
+
+/// Why Spark cannot run here, if it cannot: Spark 4 needs Java 17 or
+/// later, and the tests drive it through PySpark.
+fn spark_missing() -> Option<String> {
+    match java_major() {
+        None => return Some("no Java (java -version); Spark 4 needs Java 17 or later".into()),
+        Some(v) if v < 17 => return Some(format!("Java {v}; Spark 4 needs Java 17 or later")),
+        Some(_) => {}
+    }
+    let pyspark = Command::new("python3")
+        .args(["-c", "import pyspark"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    (!pyspark).then(|| "no pyspark (bash scripts/setup.sh test installs it)".into())
+}
+
+/// Runs each script (statements separated by `;`) in one local Spark
+/// session, in order; returns Spark's version and the rows of each
+/// script's last statement.
+const SPARK: &str = r#"import json, sys
+from pyspark.sql import SparkSession
+local = sys.argv[1]
+spark = (SparkSession.builder.master("local[1]").appName("portspike-fleet-test")
+    .config("spark.sql.session.timeZone", "UTC")
+    .config("spark.driver.memory", "512m")
+    .config("spark.ui.enabled", "false")
+    .config("spark.ui.showConsoleProgress", "false")
+    .config("spark.sql.shuffle.partitions", "1")
+    .config("spark.local.dir", local)
+    .getOrCreate())
+spark.sparkContext.setLogLevel("ERROR")
+results = []
+for script in json.load(sys.stdin):
+    rows = []
+    for statement in [x.strip() for x in script.split(";") if x.strip()]:
+        rows = spark.sql(statement).collect()
+    results.append([[c if isinstance(c, (int, float)) else str(c) for c in r] for r in rows])
+print(json.dumps({"version": spark.version, "results": results}))
+spark.stop()
+"#;
+
+fn spark(scripts: &[String], dir: &Path) -> (String, Vec<Vec<Vec<Value>>>) {
+    let local = dir.join("spark-local");
+    std::fs::create_dir_all(&local).unwrap();
+    let mut child = Command::new("python3")
+        .args(["-c", SPARK, s(&local)])
+        .current_dir(dir)
+        .env("SPARK_LOCAL_IP", "127.0.0.1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(serde_json::to_string(scripts).unwrap().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "Spark: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let results = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|rows| {
+            rows.as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r.as_array().unwrap().clone())
+                .collect()
+        })
+        .collect();
+    (v["version"].as_str().unwrap().to_string(), results)
+}
+
+/// docs/fleet.md's Spark SQL, as written there, over the summaries of
+/// the DuckDB test's captures: the same rows as DuckDB's query, per-port
+/// sums equal to `detect`'s totals, and per sensor to `analyze`'s.
+#[test]
+fn spark_runs_the_documented_query_and_its_sums_equal_the_report() {
+    if let Some(why) = spark_missing() {
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let dir = tmp("spark");
+    let out = dir.join("summaries");
+    let sample = root().join("static/sample.pcap");
+    let afs = corpus("tcpdump__afs.pcap");
+    for (sensor, file) in [("office", &sample), ("lab", &afs)] {
+        run(&[
+            "summarize",
+            "-q",
+            "--sensor",
+            sensor,
+            "--out",
+            s(&out),
+            s(file),
+        ]);
+    }
+    let started = std::time::Instant::now();
+    let (version, results) = spark(
+        &[
+            documented_sql("Spark SQL (tested with Spark 4.3", &out),
+            // The view the documented SQL made, per sensor.
+            "SELECT sensor, proto, port, sum(packets), sum(bytes), sum(attempts) FROM ports \
+             GROUP BY sensor, proto, port ORDER BY sensor, proto, port"
+                .to_string(),
+        ],
+        &dir,
+    );
+    eprintln!("Spark {version}: {:.1} s", started.elapsed().as_secs_f64());
+    let (top, per_sensor) = (&results[0], &results[1]);
+
+    // The same rows, in the same order, as the DuckDB query of the doc.
+    assert!(!top.is_empty());
+    assert_eq!(top, &duckdb(&documented_query(&out)), "Spark vs DuckDB");
+    let first = top
+        .iter()
+        .find(|r| r[0].as_str().unwrap() == "2026-03-02")
+        .unwrap();
+    assert_eq!(
+        (first[1].as_str(), first[2].as_u64()),
+        (Some("tcp"), Some(445)),
+        "{top:?}"
+    );
+
+    // Per port, over the days: attempts and packets are detect's totals.
+    let merged = json(&["detect", "--json", s(&out)]);
+    let mut want: Vec<(String, u64, u64, u64)> = merged["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["proto"].as_str().unwrap().to_string(),
+                p["port"].as_u64().unwrap(),
+                p["totals"]["attempts"].as_u64().unwrap(),
+                p["totals"]["packets"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    want.sort();
+    let mut got: std::collections::BTreeMap<(String, u64), (u64, u64)> = Default::default();
+    for r in top {
+        assert!(r[5].as_u64().unwrap() >= 1, "{r:?}");
+        let e = got
+            .entry((r[1].as_str().unwrap().to_string(), r[2].as_u64().unwrap()))
+            .or_default();
+        e.0 += r[3].as_u64().unwrap();
+        e.1 += r[4].as_u64().unwrap();
+    }
+    let got: Vec<(String, u64, u64, u64)> = got
+        .into_iter()
+        .map(|((proto, port), (attempts, packets))| (proto, port, attempts, packets))
+        .collect();
+    assert_eq!(got, want, "Spark vs detect");
+
+    // Per sensor (Spark found `sensor` in the directory names): packets,
+    // bytes and attempts are analyze's totals of that sensor's capture.
+    for (sensor, file) in [("office", &sample), ("lab", &afs)] {
+        let report = json(&["analyze", "-q", "--bin", "1m", "--json", s(file)]);
+        let mut want: Vec<Vec<Value>> = report["ports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                let t = &p["totals"];
+                vec![
+                    sensor.into(),
+                    p["proto"].clone(),
+                    p["port"].clone(),
+                    t["packets"].clone(),
+                    t["bytes"].clone(),
+                    t["attempts"].clone(),
+                ]
+            })
+            .collect();
+        want.sort_by_key(|r| (r[1].as_str().unwrap().to_string(), r[2].as_u64().unwrap()));
+        let got: Vec<Vec<Value>> = per_sensor
+            .iter()
+            .filter(|r| r[0] == sensor)
+            .cloned()
+            .collect();
+        assert_eq!(got, want, "{sensor}");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 
