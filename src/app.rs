@@ -4,11 +4,12 @@
 use crate::chart::Metric;
 use crate::components::{
     confirm_view, failure_view, link_held_view, partial_view, progress_view, scanner_clicks,
-    DiffPanel, Findings, PortTable, ScannerDetail, SettingsPanel, Share, Shared, SpikeDetail,
-    Summary, Timeline,
+    DiffPanel, Findings, Headline, PortTable, ScannerDetail, SettingsPanel, Share, Shared,
+    SpikeDetail, Summary, Timeline,
 };
 use crate::dom::{fetch_blob, fetch_target, file_list, html_attr, location_hash};
 use crate::format::{pcap_name, port_label};
+use crate::headline::Pick;
 use crate::hooks::events::{use_hash_change, use_step_keys, use_window_drop};
 use crate::hooks::fine::use_fine_window;
 use crate::hooks::worker::{
@@ -59,6 +60,8 @@ pub struct Handlers {
     pub split: Callback<i64>,
     pub add_note: Callback<Annotation>,
     pub remove_note: Callback<usize>,
+    /// A headline sentence chosen: its finding or scanner.
+    pub pick: Callback<Pick>,
 }
 
 /// A callback that dispatches the action `f` makes of its argument.
@@ -132,6 +135,10 @@ fn handlers(state: &UseReducerHandle<State>, running: &Client) -> Handlers {
         log: to(&d, |_| Action::ToggleLog),
         utc: to(&d, |_| Action::ToggleUtc),
         scanner: to(&d, Action::SelectScanner),
+        pick: to(&d, |t: Pick| match t {
+            Pick::Spike(i) => Action::SelectSpike(i),
+            Pick::Scanner(i) => Action::SelectScanner(Some(i)),
+        }),
         select_port: to(&d, Action::SelectPort),
         split: {
             let (running, d) = (running.clone(), d.clone());
@@ -359,31 +366,13 @@ pub fn app() -> Html {
         })
     };
     let on_url_cancel = to(&d, |_: MouseEvent| Action::ConfirmUrl(None));
-    let loading = matches!(state.phase, Phase::Loading { .. });
     html! {
         <div class={classes!("app", dragging.then_some("dragging"))}>
             <header class="top">
                 <h1>{"portspike"}</h1>
                 <p class="tagline">{"Which ports suddenly got busy, when, and from whom. Your capture is analysed in this tab and never uploaded."}</p>
             </header>
-            <section class="drop" data-testid="drop-zone" aria-label="Open a capture">
-                <p class="drop-hint">{"Drop a pcap or pcapng file (or a rotated set, gzip or zstd compressed) anywhere on this page, or"}</p>
-                <label class="button">
-                    {"Choose a file…"}
-                    <input data-testid="file-input" type="file" multiple=true accept=".pcap,.pcapng,.cap,.dmp,.gz,.zst,.pcap.gz,.pcapng.gz,.pcap.zst,.pcapng.zst,application/vnd.tcpdump.pcap" onchange={on_file} />
-                </label>
-                <button class="button secondary" data-testid="sample-button" onclick={on_sample} disabled={loading}>
-                    {"Try the sample capture (SMB worm sweep)"}
-                </button>
-                <button class="button secondary" data-testid="compare-button" onclick={on_compare}
-                    title="Another capture (say, a normal day) to compare this one with: what is new, what grew, what shrank">
-                    {"Compare with a baseline…"}</button>
-                <input data-testid="compare-input" type="file" multiple=true class="hidden-input" ref={compare_input}
-                    aria-label="baseline capture" onchange={on_compare_file} />
-                if *armed {
-                    <p class="note" data-testid="compare-armed" role="status">{"Drop the baseline capture (or choose it): it is analysed with the same settings and compared with the capture."}</p>
-                }
-            </section>
+            { drop_view(&state, on_file, on_sample, on_compare, on_compare_file, compare_input.clone(), *armed) }
             { confirm_view(&state, on_url_open, on_url_cancel) }
             if !state.link_problems.is_empty() {
                 <section class="note" data-testid="link-problems" role="status">
@@ -401,6 +390,72 @@ pub fn app() -> Html {
     }
 }
 
+/// Where a capture is opened: the drop zone with its buttons, folded into
+/// one line naming the capture on screen once there is an answer.
+fn drop_view(
+    state: &State,
+    on_file: Callback<Event>,
+    on_sample: Callback<MouseEvent>,
+    on_compare: Callback<MouseEvent>,
+    on_compare_file: Callback<Event>,
+    compare_input: NodeRef,
+    armed: bool,
+) -> Html {
+    let loading = matches!(state.phase, Phase::Loading { .. });
+    let folded = state.report.as_ref().filter(|_| !loading);
+    let accept = ".pcap,.pcapng,.cap,.dmp,.gz,.zst,.pcap.gz,.pcapng.gz,.pcap.zst,.pcapng.zst,application/vnd.tcpdump.pcap";
+    let line = folded.map(|r| {
+        let c = &r.capture;
+        let names: Vec<&str> = c.files.iter().map(|f| f.name.as_str()).collect();
+        let span = match (c.first_ts, c.last_ts) {
+            (Some(a), Some(b)) => format!(" over {}", crate::headline::span_words(b - a)),
+            _ => String::new(),
+        };
+        let text = format!(
+            "{} · {} packets{span}",
+            names.join(", "),
+            crate::headline::grouped(c.packets)
+        );
+        html! { <span class="file-line" data-testid="file-line" title={text.clone()}>{text}</span> }
+    });
+    html! {
+        <section class={classes!("drop", folded.is_some().then_some("folded"))} data-testid="drop-zone" aria-label="Open a capture">
+            { line.unwrap_or_else(|| html! {
+                <p class="drop-hint">{"Drop a pcap or pcapng file (or a rotated set, gzip or zstd compressed) anywhere on this page, or"}</p>
+            }) }
+            <label class="button" tabindex="0" role="button" onkeydown={Callback::from(|e: KeyboardEvent| {
+                // The label is the Tab stop (its input is hidden): Enter and
+                // Space open the file chooser, as on a button.
+                if e.key() == "Enter" || e.key() == " " {
+                    e.prevent_default();
+                    let input = e.target().and_then(|t| {
+                        use wasm_bindgen::JsCast;
+                        t.dyn_into::<web_sys::Element>().ok()?.query_selector("input").ok()?
+                            ?.dyn_into::<HtmlInputElement>().ok()
+                    });
+                    if let Some(i) = input {
+                        i.click();
+                    }
+                }
+            })}>
+                { if folded.is_some() { "Open another capture…" } else { "Choose a file…" } }
+                <input data-testid="file-input" type="file" multiple=true tabindex="-1" accept={accept} onchange={on_file} />
+            </label>
+            <button class="button secondary" data-testid="sample-button" onclick={on_sample} disabled={loading}>
+                { if folded.is_some() { "Sample" } else { "Try the sample capture (SMB worm sweep)" } }
+            </button>
+            <button class="button secondary" data-testid="compare-button" onclick={on_compare}
+                title="Another capture (say, a normal day) to compare this one with: what is new, what grew, what shrank">
+                { if folded.is_some() { "Compare…" } else { "Compare with a baseline…" } }</button>
+            <input data-testid="compare-input" type="file" multiple=true class="hidden-input" ref={compare_input}
+                tabindex="-1" aria-label="baseline capture" onchange={on_compare_file} />
+            if armed {
+                <p class="note" data-testid="compare-armed" role="status">{"Drop the baseline capture (or choose it): it is analysed with the same settings and compared with the capture."}</p>
+            }
+        </section>
+    }
+}
+
 fn result_view(state: &State, h: Handlers) -> Html {
     let Some(report) = state.report.clone() else {
         return html! {};
@@ -415,6 +470,24 @@ fn result_view(state: &State, h: Handlers) -> Html {
     let can_save = state.zoom_limit.is_none();
     html! {
         <>
+            <Headline report={report.clone()} utc={state.utc} cut={state.cut.filter(|_| matches!(state.phase, Phase::Cancelled))}
+                loading={matches!(state.phase, Phase::Loading { .. })} on_pick={h.pick.clone()} />
+            // While the capture is still read, no findings yet is no news:
+            // the section waits for the first finding or the end.
+            if !matches!(state.phase, Phase::Loading { .. }) || !report.spikes.is_empty() || !report.scanners.is_empty() {
+                <div class="findings-wrap" onclick={scanner_clicks(&report, h.scanner.clone())}>
+                    <Findings report={report.clone()} selected={state.spike} on_spike={h.spike.clone()} utc={state.utc}
+                        partial={state.cut.is_some()} />
+                </div>
+            }
+            if let Some(i) = state.scanner {
+                <ScannerDetail report={report.clone()} index={i} on_save={h.save_scanner.clone()}
+                    on_close={h.scanner.clone()} saved={state.saved.clone()} {can_save} utc={state.utc} />
+            }
+            if let Some(i) = state.spike {
+                <SpikeDetail report={report.clone()} index={i} on_save={h.save.clone()}
+                    saved={state.saved.clone()} {can_save} utc={state.utc} />
+            }
             <Summary report={report.clone()} shared={state.shared} cut={state.cut.is_some()} />
             <Share report={report.clone()} settings={state.settings.clone()} shared={state.shared}
                 partial={!state.shared && !matches!(state.phase, Phase::Done)}
@@ -433,22 +506,6 @@ fn result_view(state: &State, h: Handlers) -> Html {
                     selected={report.ports.get(state.selected).map(|p| AttrValue::from(port_label(p)))}
                     by_time_of_day={c.by_time_of_day} on_select={h.select_port.clone()}
                     on_align={h.align.clone()} on_clear={h.clear_compare.clone()} />
-            }
-            // While the capture is still read, no findings yet is no news:
-            // the section waits for the first finding or the end.
-            if !matches!(state.phase, Phase::Loading { .. }) || !report.spikes.is_empty() || !report.scanners.is_empty() {
-                <div class="findings-wrap" onclick={scanner_clicks(&report, h.scanner.clone())}>
-                    <Findings report={report.clone()} selected={state.spike} on_spike={h.spike.clone()} utc={state.utc}
-                        partial={state.cut.is_some()} />
-                </div>
-            }
-            if let Some(i) = state.scanner {
-                <ScannerDetail report={report.clone()} index={i} on_save={h.save_scanner.clone()}
-                    on_close={h.scanner.clone()} saved={state.saved.clone()} {can_save} utc={state.utc} />
-            }
-            if let Some(i) = state.spike {
-                <SpikeDetail report={report.clone()} index={i} on_save={h.save.clone()}
-                    saved={state.saved.clone()} {can_save} utc={state.utc} />
             }
             <div class="panels">
                 <PortTable report={report.clone()} selected={state.selected} overlay={state.overlay.clone()}

@@ -6,6 +6,7 @@
 
 pub mod components;
 pub mod format;
+pub mod headline;
 pub mod heat;
 pub mod protocol;
 pub mod share;

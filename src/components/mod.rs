@@ -13,6 +13,8 @@ mod diff;
 #[cfg(target_arch = "wasm32")]
 mod findings;
 #[cfg(target_arch = "wasm32")]
+mod headline;
+#[cfg(target_arch = "wasm32")]
 mod ports;
 #[cfg(target_arch = "wasm32")]
 mod settings;
@@ -29,6 +31,7 @@ pub use {
     detail::{ScannerDetail, SpikeDetail},
     diff::DiffPanel,
     findings::{scanner_clicks, Findings},
+    headline::Headline,
     ports::PortTable,
     settings::SettingsPanel,
     share_panel::Share,
