@@ -332,7 +332,9 @@ impl State {
         if let Some(pi) = self.port_index(sp.proto.as_str(), sp.port) {
             self.selected = pi;
         }
-        // The finding with as much context again on each side.
+        // In the metric it was found on, with as much context again on
+        // each side.
+        self.metric = Metric::parse(sp.metric.as_str());
         let w = r.bin_width_us as i64;
         let pad = ((sp.end_ts - sp.start_ts) / 2).max(10 * w);
         self.view = Some((sp.start_ts - pad, sp.end_ts + pad));
