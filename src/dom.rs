@@ -7,16 +7,10 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::Blob;
 
-/// A time as `2024-01-02 03:04:05.678 UTC`.
+/// A time as `2024-01-02 03:04:05.678 UTC`: the core's calendar, as the
+/// exports and the CLI write it (to the µs floored to the ms, for any time).
 pub fn iso(us: i64) -> String {
-    let d = js_sys::Date::new(&JsValue::from_f64(us as f64 / 1000.0));
-    // Past JavaScript's dates (±8.64e15 ms) toISOString throws.
-    if d.get_time().is_nan() {
-        return portspike_core::export::human(us);
-    }
-    String::from(d.to_iso_string())
-        .replace('T', " ")
-        .replace('Z', " UTC")
+    portspike_core::export::human(us)
 }
 
 /// Minutes east of UTC of the browser's zone at `us`.

@@ -4,22 +4,27 @@ use crate::report::Report;
 use std::fmt::Write;
 
 /// Civil date and time of a µs timestamp: `(year, month, day, hour, minute, second, µs)`.
+///
+/// The calendar is `time`'s, with its large dates (years ±999,999): every
+/// µs of an `i64` (years −290,308 to 294,247) has a date, where `jiff`'s
+/// range (years ±9999) would leave the far times a report can hold without
+/// one. Only a given time is formatted: the core reads no clock.
 fn civil(us: i64) -> (i64, i64, i64, i64, i64, i64, i64) {
-    // Howard Hinnant's days-to-civil algorithm.
     let secs = us.div_euclid(1_000_000);
     let frac = us.rem_euclid(1_000_000);
-    let days = secs.div_euclid(86_400);
-    let sod = secs.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d, sod / 3600, (sod / 60) % 60, sod % 60, frac)
+    match time::OffsetDateTime::from_unix_timestamp(secs) {
+        Ok(t) => (
+            i64::from(t.year()),
+            i64::from(u8::from(t.month())),
+            i64::from(t.day()),
+            i64::from(t.hour()),
+            i64::from(t.minute()),
+            i64::from(t.second()),
+            frac,
+        ),
+        // Unreachable: an i64 of µs is within ±300,000 years.
+        Err(_) => (1970, 1, 1, 0, 0, 0, frac),
+    }
 }
 
 /// Lowercase hexadecimal of bytes (for digests).
@@ -300,6 +305,92 @@ mod tests {
             "2026-03-02T09:00:00.123456Z"
         );
         assert_eq!(human(-1), "1969-12-31 23:59:59.999 UTC");
+    }
+
+    /// The civil date as it was computed by hand before `time` did it
+    /// (Howard Hinnant's days-to-civil algorithm).
+    fn hinnant(us: i64) -> (i64, i64, i64, i64, i64, i64, i64) {
+        let secs = us.div_euclid(1_000_000);
+        let frac = us.rem_euclid(1_000_000);
+        let days = secs.div_euclid(86_400);
+        let sod = secs.rem_euclid(86_400);
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let d = doy - (153 * mp + 2) / 5 + 1;
+        let m = if mp < 10 { mp + 3 } else { mp - 9 };
+        let y = yoe + era * 400 + i64::from(m <= 2);
+        (y, m, d, sod / 3600, (sod / 60) % 60, sod % 60, frac)
+    }
+
+    #[test]
+    fn time_s_calendar_gives_the_hand_written_dates() {
+        const S: i64 = 1_000_000;
+        const DAY: i64 = 86_400 * S;
+        let mut edge = vec![
+            0,
+            -1,
+            1,
+            i64::MAX,
+            i64::MIN,
+            i64::MAX - 1,
+            i64::MIN + 1,
+            i64::MAX / 1000 * 1000,
+            i64::MIN / 1000 * 1000,
+            u32::MAX as i64 * S,       // 2106-02-07T06:28:15Z, pcap's last second
+            (u32::MAX as i64 + 1) * S, // and the one after
+            i64::MAX / 1000,           // i64 nanoseconds' last µs (2262)
+            i64::MIN / 1000,           // and first (1677)
+            951_782_400 * S,           // 2000-02-29
+            951_868_800 * S - 1,       // its last µs
+            -2_203_891_200 * S,        // 1900-03-01 (1900 is not a leap year)
+            4_107_542_400 * S,         // 2100-03-01 (nor is 2100)
+            4_107_456_000 * S - 1,     // 2100-02-28T23:59:59.999999
+            253_402_300_799 * S + 999_999, // 9999-12-31T23:59:59.999999
+            253_402_300_800 * S,       // 10000-01-01
+            -62_167_219_200 * S,       // 0000-01-01
+            -62_167_219_200 * S - 1,   // -0001-12-31T23:59:59.999999
+            -62_135_596_800 * S,       // 0001-01-01
+            1140 * 365 * DAY,          // the summaries' ±1,140 years
+            -(1140 * 365 * DAY),
+        ];
+        // Every 400-year cycle's turn, and the days on either side, across i64.
+        let cycle = 146_097 * DAY;
+        let mut t = -719_468 * DAY; // 0000-03-01, a cycle's start
+        while let Some(earlier) = t.checked_sub(cycle) {
+            t = earlier;
+        }
+        while let Some(next) = t.checked_add(cycle) {
+            edge.extend([t, t - 1, t + DAY, t - DAY]);
+            t = next;
+        }
+        for us in edge {
+            assert_eq!(civil(us), hinnant(us), "{us}");
+        }
+        // Every day of ±3,000 years, at a time of day that moves along.
+        for d in -1_100_000..1_100_000i64 {
+            let us = d * DAY + (d * 7_919_999_937).rem_euclid(DAY);
+            assert_eq!(civil(us), hinnant(us), "{us}");
+        }
+        // The formats keep their widths and signs.
+        assert_eq!(iso8601(i64::MAX), "294247-01-10T04:00:54.775807Z");
+        assert_eq!(iso8601(i64::MIN), "-290308-12-21T19:59:05.224192Z");
+        assert_eq!(
+            human(-62_167_219_200 * S - 1),
+            "-001-12-31 23:59:59.999 UTC"
+        );
+        assert_eq!(iso8601(253_402_300_800 * S), "10000-01-01T00:00:00.000000Z");
+        assert_eq!(human(951_782_400 * S + 1500), "2000-02-29 00:00:00.001 UTC");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn time_s_calendar_gives_the_hand_written_dates_anywhere(us in proptest::num::i64::ANY) {
+            proptest::prop_assert_eq!(civil(us), hinnant(us));
+        }
     }
 
     #[test]
