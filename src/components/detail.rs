@@ -184,7 +184,7 @@ pub fn scanner_detail(props: &ScannerDetailProps) -> Html {
                         <li data-testid="scanner-burst" data-t0={b.first_ts.to_string()} data-t1={b.last_ts.to_string()}>
                             {format!("{}–{} {zone}: {} first contacts", at(b.first_ts), at(b.last_ts), b.contacts)}</li>
                     }) }</ol>
-                    <p>{format!("detected {} {zone} by {} after {} first contacts", at(sc.detected_ts), sc.method, sc.contacts_at_detection)}</p></div>
+                    <p title={format!("detected by {} after {} first contacts", sc.method, sc.contacts_at_detection)}>{format!("Judged a scanner at {} {zone}, after it had tried {} new hosts or ports", at(sc.detected_ts), sc.contacts_at_detection)}</p></div>
                 <div><h3 title="Hosts it contacted, by first contacts (the busiest 10)">{format!("Targets ({})", fmt_count(sc.targets, sc.estimated("targets")))}</h3>
                     <ol>{ for sc.top_targets.iter().map(|t| html! {
                         <li data-testid="scanner-target" data-addr={t.addr.clone()}>{format!("{} ({} first contacts)", t.addr, t.attempts)}</li>

@@ -111,18 +111,28 @@ pub fn findings(props: &FindingsProps) -> Html {
         )
     });
     let scanners = r.scanners.iter().map(|sc| {
+        let tz = zone_at(sc.detected_ts, props.utc);
+        let caught = format!(
+            "Judged a scanner by {} after {} first contacts (a new host and port); {}",
+            method_name(&sc.method),
+            sc.contacts_at_detection,
+            if sc.method == "trw" {
+                "TRW: Threshold Random Walk, a sequential test on whether first contacts are answered"
+            } else {
+                "threshold: the Zeek-style count of failed attempts (25 hosts on a port or 15 ports on a host within 5 minutes)"
+            }
+        );
         html! {
             <tr data-testid="scanner-row" data-source={sc.source.clone()} data-kind={sc.kind.clone()}>
-                <td><span class="badge scan" title="vertical: many ports of few hosts; horizontal: one port across many hosts; mixed: both">{format!("{} scan", sc.kind)}</span>
+                <td><span class="badge scan" title={format!("{} scan: vertical: many ports of few hosts; horizontal: one port across many hosts; mixed: both", sc.kind)}>{scan_words(&sc.kind)}</span>
                     if sc.allowlisted { <span class="badge new" title="A known scanner from the settings: marked, not hidden">{"allowlisted"}</span> }</td>
                 <td><strong>{&sc.source}</strong></td>
-                <td title="How it probed: syn (half-open), connect (full handshakes), fin, null, xmas, ack, udp">{sc.probes.join(", ")}</td>
-                <td class="num" title="Contacts: the first packets to a new (host, port); failed: refused, unreachable or unanswered">{format!("{} contacts, {} failed", sc.attempts, sc.failures)}</td>
-                <td class="num" title="Distinct hosts and ports it contacted">{format!("{} targets, {} ports", fmt_count(sc.targets, sc.estimated("targets")), fmt_count(sc.ports, sc.estimated("ports")))}</td>
-                <td>{{
-                    let tz = zone_at(sc.detected_ts, props.utc);
-                    format!("detected {} {} ({})", chart::hms_at(sc.detected_ts, tz), chart::zone_name(tz), sc.method)
-                }}</td>
+                <td title={format!("How it probed ({}): syn (half-open), connect (full handshakes), fin, null, xmas, ack, udp", sc.probes.join(", "))}>{probe_words(&sc.probes)}</td>
+                <td class="num" title="First contacts: the first packets to a new (host, port); failed: refused, unreachable or unanswered">{format!("{} tries, {} failed", sc.attempts, sc.failures)}</td>
+                <td class="num" title="Distinct hosts and ports it contacted">{format!("{} hosts, {} ports", fmt_count(sc.targets, sc.estimated("targets")), fmt_count(sc.ports, sc.estimated("ports")))}</td>
+                <td data-testid="scanner-caught" title={caught}>{
+                    format!("caught at {} {}", chart::hms_at(sc.detected_ts, tz), chart::zone_name(tz))
+                }</td>
             </tr>
         }
     });
@@ -162,6 +172,41 @@ pub fn findings(props: &FindingsProps) -> Html {
                 </details>
             }
         </section>
+    }
+}
+
+/// A scanner's kind in words (the badge): `vertical` is many ports of few hosts.
+fn scan_words(kind: &str) -> &'static str {
+    match kind {
+        "vertical" => "scanned ports",
+        "horizontal" => "scanned hosts",
+        _ => "scanned hosts and ports",
+    }
+}
+
+/// How a scanner probed, in words: `syn` is a half-open connection.
+fn probe_words(probes: &[String]) -> String {
+    let words: Vec<&str> = probes
+        .iter()
+        .map(|p| match p.as_str() {
+            "syn" => "half-open SYNs",
+            "connect" => "full connections",
+            "fin" => "FIN probes",
+            "null" => "empty (NULL) probes",
+            "xmas" => "Xmas probes",
+            "ack" => "ACK probes",
+            "udp" => "UDP datagrams",
+            other => other,
+        })
+        .collect();
+    words.join(", ")
+}
+
+/// The name of the test that convicted a scanner.
+pub fn method_name(method: &str) -> &'static str {
+    match method {
+        "trw" => "TRW",
+        _ => "threshold",
     }
 }
 

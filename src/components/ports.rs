@@ -225,9 +225,9 @@ pub fn port_row(props: &PortRowProps) -> Html {
             <td>{p.service.clone().unwrap_or_default()}
                 if let Some(x) = &p.pattern {
                     <span class="badge rhythm" data-testid="pattern"
-                        title={format!("Its ordinary rhythm, not a finding: {} bursts about every {}, typically {} {} (largest {})",
+                        title={format!("Its ordinary rhythm (pattern), not a finding: {} bursts about every {}, typically {} {} (largest {})",
                             x.bursts, fmt_width(x.period_us.max(0) as u64), x.typical, x.metric, x.largest)}>
-                        {format!("rhythm ×{}", x.bursts)}</span>
+                        {format!("busy every {} ({}×)", fmt_width(x.period_us.max(0) as u64), x.bursts)}</span>
                 }</td>
             <td>{ p.series.as_ref().map(|s| sparkline(&s.packets)).unwrap_or_default() }</td>
             <td class="num">{format!("{:.1}", p.score)}</td>

@@ -677,7 +677,8 @@ test('findings: one incident is one row with its episodes; attack kinds lead; ma
   assert.equal(await waitState(page, ['done']), 'done');
   assert.equal(await page.$$eval('[data-testid="spike-row"]', (r) => r.length), 0);
   const badge = '[data-testid="port-row"][data-port="tcp/6000"] [data-testid="pattern"]';
-  assert.equal(await page.textContent(badge), `rhythm ×${pattern.bursts}`);
+  assert.equal(await page.textContent(badge), `busy every 20 s (${pattern.bursts}×)`);
+  assert.match(await page.getAttribute(badge, 'title'), /rhythm/);
   assert.match(await page.getAttribute(badge, 'title'), /about every 20 s/);
   await page.close();
   fs.rmSync(dir, { recursive: true, force: true });
