@@ -4,13 +4,13 @@
 use crate::chart::Metric;
 use crate::components::{
     confirm_view, failure_view, link_held_view, partial_view, progress_view, scanner_clicks,
-    DiffPanel, Findings, Headline, PortTable, ScannerDetail, SettingsPanel, Share, Shared,
-    SpikeDetail, Summary, Timeline,
+    scanner_keys, DiffPanel, Findings, Headline, PortTable, ScannerDetail, SettingsPanel, Share,
+    Shared, SpikeDetail, Summary, Timeline,
 };
 use crate::dom::{fetch_blob, fetch_target, file_list, html_attr, location_hash};
 use crate::format::{pcap_name, port_label};
 use crate::headline::Pick;
-use crate::hooks::events::{use_hash_change, use_step_keys, use_window_drop};
+use crate::hooks::events::{use_escape_key, use_hash_change, use_step_keys, use_window_drop};
 use crate::hooks::fine::use_fine_window;
 use crate::hooks::worker::{
     analyze, analyze_again, ask_baseline, compare, post, use_worker, Client,
@@ -238,11 +238,25 @@ pub fn app() -> Html {
             }
         }));
     }
-    // Keys: j / k move through the findings (not while typing).
-    use_step_keys(to(&d, Action::StepSpike));
-    // <html data-state=…>
+    // Keys: j / k move through the findings and scanners (not while
+    // typing), and the focus follows.
+    {
+        let d = d.clone();
+        use_step_keys(Callback::from(move |step: i32| {
+            d.dispatch(Action::StepSpike(step));
+            crate::dom::after(0, || {
+                focus(".findings tr.selected");
+            });
+        }));
+    }
+    // <html data-state=…>; once an analysis is done, the focus is on the
+    // first finding (else the headline), so the keyboard starts there.
     use_effect_with(state.phase.as_str(), |phase| {
-        html_attr("data-state", Some(phase))
+        html_attr("data-state", Some(phase));
+        if *phase == "done" {
+            let _ = focus(".findings > .table-scroll tr[data-testid]")
+                || focus("[data-testid=\"headline\"]");
+        }
     });
     // <html data-evidence=…>: `exact` once the evidence pass has counted the
     // findings, `estimates` where it could not, `pending` until then.
@@ -337,10 +351,11 @@ pub fn app() -> Html {
             });
         })
     };
-    let on_cancel = {
+    let loading = matches!(state.phase, Phase::Loading { .. });
+    let cancel = {
         let (running, d) = (running.clone(), d.clone());
         let baseline_reading = state.compare.as_ref().is_some_and(|c| c.reading());
-        Callback::from(move |_: MouseEvent| {
+        Callback::from(move |()| {
             running.borrow_mut().stop();
             if baseline_reading {
                 running.borrow_mut().clear_baseline();
@@ -348,6 +363,20 @@ pub fn app() -> Html {
             d.dispatch(Action::Cancel);
         })
     };
+    // Escape cancels a read in progress (the listener reads the cancel of
+    // the moment).
+    let escape = use_mut_ref(|| None::<Callback<()>>);
+    *escape.borrow_mut() = loading.then(|| cancel.clone());
+    {
+        let escape = escape.clone();
+        use_escape_key(Callback::from(move |()| {
+            let now = escape.borrow().clone();
+            if let Some(c) = now {
+                c.emit(());
+            }
+        }));
+    }
+    let on_cancel = cancel.reform(|_: MouseEvent| ());
     let on_settings = {
         let (running, d) = (running.clone(), d.clone());
         Callback::from(move |s: protocol::Settings| {
@@ -388,6 +417,16 @@ pub fn app() -> Html {
             <div class="overlay" aria-hidden="true">{"Drop to analyse"}</div>
         </div>
     }
+}
+
+/// Focus the first element `selector` finds (true if there was one).
+fn focus(selector: &str) -> bool {
+    use wasm_bindgen::JsCast;
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.query_selector(selector).ok().flatten())
+        .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+        .is_some_and(|el| el.focus().is_ok())
 }
 
 /// Where a capture is opened: the drop zone with its buttons, folded into
@@ -475,8 +514,9 @@ fn result_view(state: &State, h: Handlers) -> Html {
             // While the capture is still read, no findings yet is no news:
             // the section waits for the first finding or the end.
             if !matches!(state.phase, Phase::Loading { .. }) || !report.spikes.is_empty() || !report.scanners.is_empty() {
-                <div class="findings-wrap" onclick={scanner_clicks(&report, h.scanner.clone())}>
-                    <Findings report={report.clone()} selected={state.spike} on_spike={h.spike.clone()} utc={state.utc}
+                <div class="findings-wrap" onclick={scanner_clicks(&report, h.scanner.clone())}
+                    onkeydown={scanner_keys(&report, h.scanner.clone())}>
+                    <Findings report={report.clone()} selected={state.spike} scanner={state.scanner} on_spike={h.spike.clone()} utc={state.utc}
                         partial={state.cut.is_some()} />
                 </div>
             }

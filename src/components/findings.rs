@@ -14,6 +14,9 @@ use yew::prelude::*;
 pub struct FindingsProps {
     pub report: Shared<Report>,
     pub selected: Option<usize>,
+    /// The scanner shown in detail.
+    #[prop_or_default]
+    pub scanner: Option<usize>,
     pub on_spike: Callback<usize>,
     /// Times in UTC (else the browser's zone).
     pub utc: bool,
@@ -110,7 +113,7 @@ pub fn findings(props: &FindingsProps) -> Html {
             &portspike_core::export::scanners_csv(&rep),
         )
     });
-    let scanners = r.scanners.iter().map(|sc| {
+    let scanners = r.scanners.iter().enumerate().map(|(k, sc)| {
         let tz = zone_at(sc.detected_ts, props.utc);
         let caught = format!(
             "Judged a scanner by {} after {} first contacts (a new host and port); {}",
@@ -123,7 +126,8 @@ pub fn findings(props: &FindingsProps) -> Html {
             }
         );
         html! {
-            <tr data-testid="scanner-row" data-source={sc.source.clone()} data-kind={sc.kind.clone()}>
+            <tr data-testid="scanner-row" data-source={sc.source.clone()} data-kind={sc.kind.clone()}
+                class={classes!((props.scanner == Some(k)).then_some("selected"))} tabindex="0">
                 <td><span class="badge scan" title={format!("{} scan: vertical: many ports of few hosts; horizontal: one port across many hosts; mixed: both", sc.kind)}>{scan_words(&sc.kind)}</span>
                     if sc.allowlisted { <span class="badge new" title="A known scanner from the settings: marked, not hidden">{"allowlisted"}</span> }</td>
                 <td><strong>{&sc.source}</strong></td>
@@ -208,6 +212,30 @@ pub fn method_name(method: &str) -> &'static str {
         "trw" => "TRW",
         _ => "threshold",
     }
+}
+
+/// Enter or Space on a `scanner-row` (inside the findings) opens that
+/// scanner's detail, as a click does.
+pub fn scanner_keys(report: &Rc<Report>, on: Callback<Option<usize>>) -> Callback<KeyboardEvent> {
+    let report = report.clone();
+    Callback::from(move |e: KeyboardEvent| {
+        if e.key() != "Enter" && e.key() != " " {
+            return;
+        }
+        if let Some(i) = scanner_at(&report, e.target()) {
+            e.prevent_default();
+            on.emit(Some(i));
+        }
+    })
+}
+
+/// The scanner whose row holds `target`, if any.
+fn scanner_at(report: &Report, target: Option<web_sys::EventTarget>) -> Option<usize> {
+    let row = target
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .and_then(|el| el.closest("[data-testid=\"scanner-row\"]").ok().flatten())?;
+    let source = row.get_attribute("data-source").unwrap_or_default();
+    report.scanners.iter().position(|s| s.source == source)
 }
 
 /// Clicks on a `scanner-row` (inside the findings) open that scanner's detail.

@@ -30,7 +30,7 @@ pub use {
     copy::CopyButton,
     detail::{ScannerDetail, SpikeDetail},
     diff::DiffPanel,
-    findings::{scanner_clicks, Findings},
+    findings::{scanner_clicks, scanner_keys, Findings},
     headline::Headline,
     ports::PortTable,
     settings::SettingsPanel,

@@ -69,6 +69,19 @@ pub fn use_step_keys(on_step: Callback<i32>) {
     });
 }
 
+/// `on_escape` when Escape is pressed anywhere on the page.
+#[hook]
+pub fn use_escape_key(on_escape: Callback<()>) {
+    use_effect_with((), move |_| {
+        let l = Listener::new("keydown", move |e: KeyboardEvent| {
+            if e.key() == "Escape" {
+                on_escape.emit(());
+            }
+        });
+        move || drop(l)
+    });
+}
+
 /// Files dropped anywhere on the window go to `on_drop`; the returned flag is
 /// set while something is dragged over the page.
 #[hook]

@@ -3,6 +3,7 @@
 
 use crate::chart::Metric;
 use crate::format::port_label;
+use crate::headline::Pick;
 use crate::protocol::{self, Packed};
 use crate::share;
 use portspike_core::diff::Diff;
@@ -176,7 +177,7 @@ pub enum Action {
     /// Show scanner `.0` in detail (`None`: close it).
     SelectScanner(Option<usize>),
     View(Option<(i64, i64)>),
-    /// Move to the next (+1) or previous (-1) finding.
+    /// Move to the next (+1) or previous (-1) finding or scanner.
     StepSpike(i32),
     /// Add a port to the chart, or take it off.
     ToggleOverlay(usize),
@@ -364,24 +365,29 @@ impl State {
         self.view = Some((sc.first_ts - pad, sc.last_ts + pad));
     }
 
-    /// The next (+1) or previous (-1) finding, in the order they are listed.
+    /// The next (+1) or previous (-1) finding or scanner, in the order
+    /// they are listed (one list: attack findings, scanners, surges).
     fn step_spike(&mut self, d: i32) {
-        let order = self
-            .report
-            .as_ref()
-            .map(|r| r.finding_order())
-            .unwrap_or_default();
+        let order = self.report.as_ref().map(|r| listing(r)).unwrap_or_default();
         let n = order.len();
         if n == 0 {
             return;
         }
-        let at = self.spike.and_then(|i| order.iter().position(|x| *x == i));
+        let now = match (self.spike, self.scanner) {
+            (Some(i), _) => Some(Pick::Spike(i)),
+            (None, Some(k)) => Some(Pick::Scanner(k)),
+            _ => None,
+        };
+        let at = now.and_then(|p| order.iter().position(|x| *x == p));
         let next = match at {
+            None if d < 0 => n - 1,
             None => 0,
             Some(k) => (k as i64 + i64::from(d)).rem_euclid(n as i64) as usize,
         };
-        if let Some(i) = order.get(next) {
-            self.select_spike(*i);
+        match order.get(next) {
+            Some(Pick::Spike(i)) => self.select_spike(*i),
+            Some(Pick::Scanner(k)) => self.select_scanner(Some(*k)),
+            None => {}
         }
     }
 
@@ -474,6 +480,20 @@ impl State {
             self.confirm_url = f.view.url.clone();
         }
     }
+}
+
+/// The findings and scanners in the order the page lists them: attack
+/// findings, then scanners, then surges.
+pub fn listing(r: &Report) -> Vec<Pick> {
+    let order = r.finding_order();
+    let attack = |i: &usize| r.spikes.get(*i).is_some_and(|s| s.is_attack());
+    order
+        .iter()
+        .filter(|i| attack(i))
+        .map(|i| Pick::Spike(*i))
+        .chain((0..r.scanners.len()).map(Pick::Scanner))
+        .chain(order.iter().filter(|i| !attack(i)).map(|i| Pick::Spike(*i)))
+        .collect()
 }
 
 /// A report with its findings counted exactly (the same findings in the
