@@ -19,7 +19,15 @@ mod measured {
     pub struct Canvas {
         pub inner: CanvasBackend,
         pub ctx: web_sys::CanvasRenderingContext2d,
+        /// Every text drawn, as its box (left, top, width, height, in
+        /// canvas pixels) and its text: the page puts them on the canvas
+        /// (`data-text-boxes`), so a test can see that no labels overlap.
+        pub boxes: Boxes,
     }
+
+    /// A text's box (left, top, width, height) and the text.
+    pub type TextBox = (i32, i32, u32, u32, String);
+    pub type Boxes = std::rc::Rc<std::cell::RefCell<Vec<TextBox>>>;
 
     type CanvasError = <CanvasBackend as DrawingBackend>::ErrorType;
 
@@ -97,6 +105,26 @@ mod measured {
             style: &S,
             pos: BackendCoord,
         ) -> Result<(), DrawingErrorKind<CanvasError>> {
+            use plotters_backend::text_anchor::{HPos, VPos};
+            if let Ok((w, h)) = self.estimate_text_size(text, style) {
+                let a = style.anchor();
+                let left = match a.h_pos {
+                    HPos::Left => pos.0,
+                    HPos::Center => pos.0 - (w / 2) as i32,
+                    HPos::Right => pos.0 - w as i32,
+                };
+                let top = match a.v_pos {
+                    VPos::Top => pos.1,
+                    VPos::Center => pos.1 - (h / 2) as i32,
+                    VPos::Bottom => pos.1 - h as i32,
+                };
+                // Rotated text (the y axis's description) is not a label of a row.
+                if matches!(style.transform(), plotters_backend::FontTransform::None) {
+                    self.boxes
+                        .borrow_mut()
+                        .push((left, top, w, h, text.to_string()));
+                }
+            }
             self.inner.draw_text(text, style, pos)
         }
 
@@ -333,7 +361,12 @@ pub fn draw(canvas: &HtmlCanvasElement, v: &View<'_>) -> Result<PlotArea, String
         .flatten()
         .and_then(|c| wasm_bindgen::JsCast::dyn_into::<web_sys::CanvasRenderingContext2d>(c).ok())
         .ok_or_else(|| "the browser gave no 2D canvas context".to_string())?;
-    let backend = Canvas { inner, ctx };
+    let boxes = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let backend = Canvas {
+        inner,
+        ctx,
+        boxes: boxes.clone(),
+    };
     let root = backend.into_drawing_area();
     let (bg, fg, grid, accent) = theme();
     root.fill(&bg).map_err(|e| e.to_string())?;
@@ -376,8 +409,15 @@ pub fn draw(canvas: &HtmlCanvasElement, v: &View<'_>) -> Result<PlotArea, String
         .build_cartesian_2d(0f64..span, 0f64..ymax)
         .map_err(|e| e.to_string())?;
     let tz = v.tz_offset_min;
-    // About eight labels: finer than a second apart, they carry ms or µs.
-    let step = (t1 - t0) / 8;
+    // As many time labels as fit the plot's width (at most eight): finer
+    // than a second apart, they carry ms or µs, and take more room.
+    let plot_css = css_w - 56.0 - 16.0;
+    let (mut n_x, mut step) = (8usize, (t1 - t0) / 8);
+    for _ in 0..3 {
+        let chars = hms_prec(t0, tz, step.max(1)).chars().count();
+        n_x = crate::format::axis_labels(plot_css, chars, 8);
+        step = (t1 - t0) / n_x as i64;
+    }
     let x_fmt = |x: &f64| hms_prec(t0 + (x * 1e6).round() as i64, tz, step);
     let log = v.log;
     let y_fmt = move |y: &f64| compact(if log { 10f64.powf(*y) - 1.0 } else { *y });
@@ -386,7 +426,7 @@ pub fn draw(canvas: &HtmlCanvasElement, v: &View<'_>) -> Result<PlotArea, String
         .light_line_style(grid)
         .bold_line_style(grid.mix(0.9))
         .axis_style(fg.mix(0.6))
-        .x_labels(8)
+        .x_labels(n_x)
         .y_labels(6)
         .x_label_formatter(&x_fmt)
         .y_label_formatter(&y_fmt)
@@ -505,5 +545,21 @@ pub fn draw(canvas: &HtmlCanvasElement, v: &View<'_>) -> Result<PlotArea, String
         y1: f64::from(yr.end),
     };
     root.present().map_err(|e| e.to_string())?;
+    let json: Vec<String> = boxes
+        .borrow()
+        .iter()
+        .map(|(x, y, w, h, t)| {
+            let c = |v: f64| (v / dpr).round();
+            format!(
+                "[{},{},{},{},{}]",
+                c(f64::from(*x)),
+                c(f64::from(*y)),
+                c(f64::from(*w)),
+                c(f64::from(*h)),
+                serde_json::Value::from(t.as_str())
+            )
+        })
+        .collect();
+    let _ = canvas.set_attribute("data-text-boxes", &format!("[{}]", json.join(",")));
     Ok(area)
 }

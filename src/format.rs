@@ -5,6 +5,16 @@ use portspike_core::export::{csv_cell, iso8601};
 use portspike_core::report::{Annotation, PortReport};
 
 /// Human bin width: `1 s`, `500 ms`, `5 min`.
+/// How many labels of `chars` characters an axis `width` CSS pixels long
+/// holds without their boxes touching (11 px sans-serif: at most 6.5 px a
+/// character, 14 px between labels, and one spare since the chart rounds
+/// its steps), from 2 to `most`.
+pub fn axis_labels(width: f64, chars: usize, most: usize) -> usize {
+    let each = chars as f64 * 6.5 + 14.0;
+    let fit = (width / each).floor() as usize;
+    fit.saturating_sub(1).clamp(2, most.max(2))
+}
+
 pub fn fmt_width(us: u64) -> String {
     match us {
         u if u % 3_600_000_000 == 0 => format!("{} h", u / 3_600_000_000),
@@ -152,6 +162,16 @@ pub fn notes_csv(notes: &[Annotation]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_narrow_axis_gets_fewer_labels_and_a_wide_one_at_most_its_share() {
+        // A phone's plot (390 px page) and a desktop's, with HH:MM:SS labels.
+        assert_eq!(axis_labels(300.0, 8, 8), 3);
+        assert_eq!(axis_labels(1100.0, 8, 8), 8);
+        // Millisecond labels take more room.
+        assert!(axis_labels(700.0, 12, 8) < axis_labels(700.0, 8, 8));
+        assert_eq!(axis_labels(10.0, 8, 8), 2);
+    }
 
     #[test]
     fn estimates_say_so_and_rates_read_in_units() {
