@@ -2,6 +2,7 @@
 //! and the parsers of the values they take.
 
 use clap::{Parser, Subcommand, ValueEnum};
+use portspike_core::params::bounds;
 use portspike_core::{bins, Key};
 use std::path::PathBuf;
 
@@ -273,19 +274,19 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 #[derive(clap::Args, Debug)]
 pub struct DetectionArgs {
     /// Robust z-score a bin must reach to count as hot.
-    #[arg(long, default_value_t = 6.0, value_parser = parse_factor)]
+    #[arg(long, default_value_t = 6.0, value_parser = bounds::factor)]
     threshold: f64,
     /// Persistence as K/N: a spike needs K hot bins within N consecutive bins.
-    #[arg(long, default_value = "2/3", value_parser = parse_kn)]
+    #[arg(long, default_value = "2/3", value_parser = bounds::persistence)]
     persistence: (usize, usize),
     /// A single bin this many times over the threshold is a spike on its own.
-    #[arg(long, default_value_t = 3.0, value_parser = parse_factor)]
+    #[arg(long, default_value_t = 3.0, value_parser = bounds::factor)]
     single_bin_factor: f64,
     /// Preceding (not hot) bins that form a port's baseline.
-    #[arg(long, default_value_t = 60)]
+    #[arg(long, default_value_t = 60, value_parser = bounds::baseline)]
     baseline_bins: usize,
     /// A hot bin must exceed its baseline by at least this many events.
-    #[arg(long, default_value_t = 8.0, value_parser = parse_excess)]
+    #[arg(long, default_value_t = 8.0, value_parser = bounds::excess)]
     min_excess: f64,
     /// Ports with fewer packets are not examined for spikes.
     #[arg(long, default_value_t = 20)]
@@ -296,34 +297,6 @@ pub struct DetectionArgs {
     /// Known scanner (address or CIDR): its findings are marked allowlisted, not hidden; repeatable.
     #[arg(long, value_parser = parse_cidr)]
     allow: Vec<String>,
-}
-
-/// A threshold or factor: a number above 0, at most a million.
-pub fn parse_factor(s: &str) -> Result<f64, String> {
-    match s.trim().parse::<f64>() {
-        Ok(x) if x > 0.0 && x <= 1e6 => Ok(x),
-        _ => Err(format!(
-            "{s:?} is not a number above 0 and at most 1,000,000"
-        )),
-    }
-}
-
-/// An excess in events: a number from 0 to a trillion.
-pub fn parse_excess(s: &str) -> Result<f64, String> {
-    match s.trim().parse::<f64>() {
-        Ok(x) if (0.0..=1e12).contains(&x) => Ok(x),
-        _ => Err(format!("{s:?} is not a number from 0 to 1,000,000,000,000")),
-    }
-}
-
-pub fn parse_kn(s: &str) -> Result<(usize, usize), String> {
-    let (k, n) = s.split_once('/').ok_or("expected K/N, like 2/3")?;
-    let k: usize = k.trim().parse().map_err(|_| "K is not a number")?;
-    let n: usize = n.trim().parse().map_err(|_| "N is not a number")?;
-    if k == 0 || k > n {
-        return Err("need 1 <= K <= N".into());
-    }
-    Ok((k, n))
 }
 
 pub fn parse_cidr(s: &str) -> Result<String, String> {

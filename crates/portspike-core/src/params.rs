@@ -151,9 +151,131 @@ impl Default for Detection {
     }
 }
 
+/// The bounds of every detection setting, the same wherever a setting is
+/// given (the command line, a link, the settings panel, the worker's
+/// request); each place keeps its own wording around these checks.
+pub mod bounds {
+    /// A threshold (and the single-bin factor): above 0, at most this.
+    pub const FACTOR_MAX: f64 = 1e6;
+    /// The smallest excess: from 0 to this many events.
+    pub const MIN_EXCESS_MAX: f64 = 1e12;
+    /// Persistence K/N: 1 ≤ K ≤ N ≤ this.
+    pub const PERSISTENCE_MAX: usize = 1000;
+    /// Baseline bins: from 1 to this.
+    pub const BASELINE_MAX: usize = 100_000;
+    /// Networks in `home` or `allow`.
+    pub const NETWORKS_MAX: usize = 1024;
+
+    /// A threshold or a factor: a number above 0 and at most [`FACTOR_MAX`].
+    pub fn factor(s: &str) -> Result<f64, String> {
+        match s.trim().parse::<f64>() {
+            Ok(x) if x > 0.0 && x <= FACTOR_MAX => Ok(x),
+            _ => Err(format!(
+                "{s:?} is not a number above 0 and at most 1,000,000"
+            )),
+        }
+    }
+
+    /// The smallest excess: a number from 0 to [`MIN_EXCESS_MAX`].
+    pub fn excess(s: &str) -> Result<f64, String> {
+        match s.trim().parse::<f64>() {
+            Ok(x) if (0.0..=MIN_EXCESS_MAX).contains(&x) => Ok(x),
+            _ => Err(format!("{s:?} is not a number from 0 to 1,000,000,000,000")),
+        }
+    }
+
+    /// Persistence as `K/N`, 1 ≤ K ≤ N ≤ [`PERSISTENCE_MAX`].
+    pub fn persistence(s: &str) -> Result<(usize, usize), String> {
+        let (k, n) = s.split_once('/').ok_or("expected K/N, like 2/3")?;
+        let k: usize = k.trim().parse().map_err(|_| "K is not a number")?;
+        let n: usize = n.trim().parse().map_err(|_| "N is not a number")?;
+        if k == 0 || k > n || n > PERSISTENCE_MAX {
+            return Err("need 1 <= K <= N <= 1000".into());
+        }
+        Ok((k, n))
+    }
+
+    /// Baseline bins: a whole number from 1 to [`BASELINE_MAX`].
+    pub fn baseline(s: &str) -> Result<usize, String> {
+        match s.trim().parse::<usize>() {
+            Ok(x) if (1..=BASELINE_MAX).contains(&x) => Ok(x),
+            _ => Err(format!("{s:?} is not a whole number from 1 to 100,000")),
+        }
+    }
+}
+
+impl Detection {
+    /// Every setting within [`bounds`], or the first that is not, named as
+    /// the report's `params.detection` names it, with why.
+    pub fn validate(&self) -> Result<(), String> {
+        let named = |name: &str, r: Result<(), String>| r.map_err(|e| format!("{name}: {e}"));
+        named(
+            "threshold",
+            bounds::factor(&self.threshold.to_string()).map(|_| ()),
+        )?;
+        named(
+            "single_bin_factor",
+            bounds::factor(&self.single_bin_factor.to_string()).map(|_| ()),
+        )?;
+        named(
+            "persistence",
+            bounds::persistence(&format!("{}/{}", self.persistence_k, self.persistence_n))
+                .map(|_| ()),
+        )?;
+        named(
+            "baseline_bins",
+            bounds::baseline(&self.baseline_bins.to_string()).map(|_| ()),
+        )?;
+        named(
+            "min_excess",
+            bounds::excess(&self.min_excess.to_string()).map(|_| ()),
+        )?;
+        for (name, list) in [("home", &self.home), ("allow", &self.allow)] {
+            if list.len() > bounds::NETWORKS_MAX {
+                return Err(format!(
+                    "{name}: {} networks, more than the {} a setting holds",
+                    list.len(),
+                    bounds::NETWORKS_MAX
+                ));
+            }
+            for c in list {
+                Cidr::parse(c)
+                    .map_err(|e| format!("{name}: {c:?} is not a network ({e})"))?;
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn settings_are_checked_against_one_set_of_bounds() {
+        assert_eq!(Detection::default().validate(), Ok(()));
+        for (edit, says) in [
+            (
+                (|d: &mut Detection| d.threshold = f64::NAN) as fn(&mut Detection),
+                "threshold: ",
+            ),
+            (|d| d.threshold = 0.0, "threshold: "),
+            (|d| d.single_bin_factor = f64::INFINITY, "single_bin_factor: "),
+            (|d| d.persistence_k = 4, "persistence: need 1 <= K <= N"),
+            (|d| d.persistence_n = 5000, "persistence: "),
+            (|d| d.baseline_bins = 0, "baseline_bins: "),
+            (|d| d.min_excess = -1.0, "min_excess: "),
+            (|d| d.home = vec!["10.0.0.0/33".into()], "home: \"10.0.0.0/33\""),
+        ] {
+            let mut d = Detection::default();
+            edit(&mut d);
+            let e = d.validate().unwrap_err();
+            assert!(e.starts_with(says), "{e}");
+        }
+        assert_eq!(bounds::persistence(" 2/3 "), Ok((2, 3)));
+        assert!(bounds::factor("1e309").is_err());
+        assert_eq!(bounds::baseline("60"), Ok(60));
+    }
 
     #[test]
     fn key_names_round_trip_and_accept_the_short_forms() {
