@@ -3,9 +3,9 @@
 
 use crate::chart::Metric;
 use crate::components::{
-    confirm_view, failure_view, link_held_view, partial_view, progress_view, scanner_clicks,
-    scanner_keys, DiffPanel, Findings, Headline, PortTable, ScannerDetail, SettingsPanel, Share,
-    Shared, SpikeDetail, Summary, Timeline,
+    confirm_view, failure_view, link_expects_view, link_held_view, partial_view, progress_view,
+    scanner_clicks, scanner_keys, DiffPanel, Findings, Headline, PortTable, ScannerDetail,
+    SettingsPanel, Share, Shared, SpikeDetail, Summary, Timeline,
 };
 use crate::dom::{fetch_blob, fetch_target, file_list, html_attr, location_hash};
 use crate::format::{pcap_name, port_label};
@@ -50,8 +50,8 @@ pub struct Handlers {
     pub save_scanner: Callback<usize>,
     /// Result links with addresses hashed (true) or not.
     pub anonymise: Callback<bool>,
-    /// Select a port by its label (from the diff).
-    pub select_port: Callback<String>,
+    /// Select a port by its label, in a metric (from the diff).
+    pub select_port: Callback<(String, String)>,
     /// Align a baseline by time of day (true) or at its start.
     pub align: Callback<bool>,
     /// Stop comparing.
@@ -139,7 +139,21 @@ fn handlers(state: &UseReducerHandle<State>, running: &Client) -> Handlers {
             Pick::Spike(i) => Action::SelectSpike(i),
             Pick::Scanner(i) => Action::SelectScanner(Some(i)),
         }),
-        select_port: to(&d, Action::SelectPort),
+        select_port: {
+            let d = d.clone();
+            Callback::from(move |pick: (String, String)| {
+                d.dispatch(Action::SelectPort(pick));
+                // The timeline in view, once it shows the port.
+                crate::dom::after(0, || {
+                    if let Some(el) = web_sys::window()
+                        .and_then(|w| w.document())
+                        .and_then(|d| d.query_selector(".timeline-panel").ok().flatten())
+                    {
+                        el.scroll_into_view();
+                    }
+                });
+            })
+        },
         split: {
             let (running, d) = (running.clone(), d.clone());
             Callback::from(move |at: i64| {
@@ -403,6 +417,7 @@ pub fn app() -> Html {
             </header>
             { drop_view(&state, on_file, on_sample, on_compare, on_compare_file, compare_input.clone(), *armed) }
             { confirm_view(&state, on_url_open, on_url_cancel) }
+            { link_expects_view(&state) }
             if !state.link_problems.is_empty() {
                 <section class="note" data-testid="link-problems" role="status">
                     {crate::format::problems_text(&state.link_problems)}

@@ -26,7 +26,8 @@ pub struct DiffProps {
     /// The port on the timeline (`tcp/445`).
     pub selected: Option<AttrValue>,
     pub by_time_of_day: bool,
-    pub on_select: Callback<String>,
+    /// A row chosen: its port (`tcp/445`) and the metric that changed.
+    pub on_select: Callback<(String, String)>,
     pub on_align: Callback<bool>,
     pub on_clear: Callback<()>,
 }
@@ -57,18 +58,18 @@ fn factor(ratio: f64) -> String {
     }
 }
 
-fn row(p: &PortChange, selected: bool, on_select: &Callback<String>) -> Html {
+fn row(p: &PortChange, selected: bool, on_select: &Callback<(String, String)>) -> Html {
     let label = format!("{}/{}", p.proto, p.port);
     let onclick = {
-        let (on, label) = (on_select.clone(), label.clone());
-        Callback::from(move |_: MouseEvent| on.emit(label.clone()))
+        let (on, pick) = (on_select.clone(), (label.clone(), p.metric.clone()));
+        Callback::from(move |_: MouseEvent| on.emit(pick.clone()))
     };
     let onkeydown = {
-        let (on, label) = (on_select.clone(), label.clone());
+        let (on, pick) = (on_select.clone(), (label.clone(), p.metric.clone()));
         Callback::from(move |e: KeyboardEvent| {
             if e.key() == "Enter" || e.key() == " " {
                 e.prevent_default();
-                on.emit(label.clone());
+                on.emit(pick.clone());
             }
         })
     };
@@ -77,7 +78,7 @@ fn row(p: &PortChange, selected: bool, on_select: &Callback<String>) -> Html {
         rate(&p.incident.per_minute, &p.metric),
     );
     html! {
-        <tr data-testid="diff-row" data-port={label.clone()} data-change={p.change.clone()}
+        <tr data-testid="diff-row" data-port={label.clone()} data-change={p.change.clone()} data-metric={p.metric.clone()}
             class={classes!(selected.then_some("selected"))} tabindex="0" {onclick} {onkeydown}>
             <td data-label="Change"><span class={classes!("badge", format!("change-{}", p.change))}>{&p.change}</span></td>
             <td data-label="Port"><strong>{label}</strong>{p.service.as_ref().map(|s| format!(" {s}")).unwrap_or_default()}</td>

@@ -35,7 +35,9 @@ pub use {
     ports::PortTable,
     settings::SettingsPanel,
     share_panel::Share,
-    status::{confirm_view, failure_view, link_held_view, partial_view, progress_view},
+    status::{
+        confirm_view, failure_view, link_expects_view, link_held_view, partial_view, progress_view,
+    },
     summary::Summary,
     timeline::Timeline,
 };

@@ -167,10 +167,71 @@ pub fn link_held_view(
         )
     };
     html! {
-        <section class="note" data-testid="link-mismatch" role="status">
+        <section class="note" data-testid="view-link-mismatch" role="status">
             <p>{format!("This link's {what} made for the capture {theirs}; {ours}, so they were not attached.{settings}")}</p>
             <button class="button secondary small" data-testid="link-apply-anyway" onclick={apply}>{"Attach them anyway"}</button>
             <button class="button secondary small" data-testid="link-dismiss" onclick={dismiss}>{"Dismiss"}</button>
+        </section>
+    }
+}
+
+/// A view link opened before any capture: what it holds (port, window,
+/// metric, notes, comparison) and which capture it was made for.
+pub fn link_expects_view(state: &State) -> Html {
+    if state.report.is_some() {
+        return html! {};
+    }
+    let (held, view) = (state.held.as_ref(), state.pending.as_ref());
+    if held.is_none() && view.is_none() {
+        return html! {};
+    }
+    let mut holds: Vec<String> = Vec::new();
+    if let Some(v) = view {
+        if let Some(p) = &v.port {
+            holds.push(format!("port {p}"));
+        }
+        if let Some((a, b)) = v.range {
+            holds.push(format!(
+                "the window {} to {}",
+                crate::dom::iso(a),
+                crate::dom::iso(b)
+            ));
+        }
+        if let Some(m) = &v.metric {
+            holds.push(format!("the timeline in {m}"));
+        }
+    }
+    let notes = held.map_or(0, |h| h.notes.len()) + view.map_or(0, |v| v.notes.len());
+    match notes {
+        0 => {}
+        1 => holds.push("1 note".into()),
+        n => holds.push(format!("{n} notes")),
+    }
+    if held.is_some_and(|h| h.diff.is_some()) {
+        holds.push("a comparison with a baseline".into());
+    }
+    let what = match holds.as_slice() {
+        [] => "its analysis settings".to_string(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    };
+    let needs = match held {
+        Some(h) => {
+            let name = h
+                .name()
+                .map(|n| html! { <><strong data-field="name">{n}</strong>{" "}</> })
+                .unwrap_or_default();
+            html! { <>{"It was made for the capture "}{name}{"with SHA-256 "}
+            <code class="sha" data-field="sha256">{h.sha256.clone()}</code>
+            {": drop that capture (or choose it) to see it; another capture gets the view, and its notes and comparison only if you say so."}</> }
+        }
+        None => {
+            html! { {"It names no capture: drop one (or choose it) and the view is applied to it."} }
+        }
+    };
+    html! {
+        <section class="note link-expects" data-testid="view-link-expects" role="status">
+            <p>{format!("This link holds a view: {what}. ")}{needs}</p>
         </section>
     }
 }

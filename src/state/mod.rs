@@ -219,8 +219,9 @@ pub enum Action {
     CompareSplit(i64),
     /// The diff of the split at `.0`.
     CompareDiff(i64, Box<Diff>),
-    /// Select a port by its label (`tcp/445`), from the diff.
-    SelectPort(String),
+    /// Select a port by its label (`tcp/445`) and show it in a metric
+    /// (`attempts`), from the diff.
+    SelectPort((String, String)),
     /// A note on a point or range of the capture.
     AddNote(Annotation),
     /// Take the analyst's note `.0` away.
@@ -690,7 +691,7 @@ impl Reducible for State {
                     s.notes.remove(i);
                 }
             }
-            Action::SelectPort(label) => {
+            Action::SelectPort((label, metric)) => {
                 if let Some(i) = s
                     .report
                     .as_ref()
@@ -699,6 +700,8 @@ impl Reducible for State {
                     s.selected = i;
                     s.spike = None;
                     s.view = None;
+                    // In the metric that changed.
+                    s.metric = Metric::parse(&metric);
                 }
             }
         }

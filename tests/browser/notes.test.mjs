@@ -75,7 +75,7 @@ test('a note on the sweep survives a view link, a result link and Export JSON', 
   // Attached once the capture is hashed and found to be the link's.
   await p2.waitForSelector('[data-testid="annotation"]', { timeout: 30000 });
   assert.deepEqual(await notes(p2), [{ t0, t1, source: 'analyst', text }]);
-  assert.equal(await p2.$('[data-testid="link-mismatch"]'), null);
+  assert.equal(await p2.$('[data-testid="view-link-mismatch"]'), null);
   // A result link: no capture at all, the note is there.
   const p3 = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await p3.goto(resultLink);
