@@ -239,8 +239,7 @@ impl Detection {
                 ));
             }
             for c in list {
-                Cidr::parse(c)
-                    .map_err(|e| format!("{name}: {c:?} is not a network ({e})"))?;
+                Cidr::parse(c).map_err(|e| format!("{name}: {c:?} is not a network ({e})"))?;
             }
         }
         Ok(())
@@ -260,12 +259,18 @@ mod tests {
                 "threshold: ",
             ),
             (|d| d.threshold = 0.0, "threshold: "),
-            (|d| d.single_bin_factor = f64::INFINITY, "single_bin_factor: "),
+            (
+                |d| d.single_bin_factor = f64::INFINITY,
+                "single_bin_factor: ",
+            ),
             (|d| d.persistence_k = 4, "persistence: need 1 <= K <= N"),
             (|d| d.persistence_n = 5000, "persistence: "),
             (|d| d.baseline_bins = 0, "baseline_bins: "),
             (|d| d.min_excess = -1.0, "min_excess: "),
-            (|d| d.home = vec!["10.0.0.0/33".into()], "home: \"10.0.0.0/33\""),
+            (
+                |d| d.home = vec!["10.0.0.0/33".into()],
+                "home: \"10.0.0.0/33\"",
+            ),
         ] {
             let mut d = Detection::default();
             edit(&mut d);
