@@ -13,9 +13,11 @@ use wasm_bindgen::{Clamped, JsCast, JsValue};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 use yew::prelude::*;
 
-/// Height of a row in CSS pixels (the canvas grows with the rows, up to a bound).
-const ROW_PX: f64 = 4.0;
-const MAX_PX: f64 = 640.0;
+/// Height of a row in CSS pixels: tall enough to read its label beside it.
+/// The canvas grows with the rows; past [`VIEW_PX`] the panel scrolls
+/// instead of squeezing them.
+const ROW_PX: f64 = 14.0;
+const VIEW_PX: f64 = 420.0;
 /// Bins either side of a clicked one in the zoomed view.
 const ZOOM_BINS: i64 = 10;
 
@@ -52,7 +54,7 @@ pub fn heatmap(props: &HeatmapProps) -> Html {
         return html! {};
     };
     let (t0, t1) = props.view.unwrap_or(full);
-    let height = (rows.len() as f64 * ROW_PX).clamp(ROW_PX * 4.0, MAX_PX);
+    let height = (rows.len() as f64 * ROW_PX).max(ROW_PX * 2.0);
     // Draw after each render that changed what is shown.
     {
         let canvas = canvas.clone();
@@ -187,7 +189,16 @@ pub fn heatmap(props: &HeatmapProps) -> Html {
         .collect();
     html! {
         <section class="heatmap-panel" aria-label="Every port at once">
-            <h2>{format!("Every port at once ({} of {} with a timeline) · {}", rows.len(), total, props.metric.as_str())}</h2>
+            <h2 data-testid="heatmap-count" data-shown={rows.len().to_string()} data-ports={r.ports.len().to_string()}>
+                {format!("Every port at once: {} of {} ports{} · {}", rows.len(), r.ports.len(),
+                    if total < r.ports.len() { format!(" (the busiest; {total} have a timeline)") } else { String::new() },
+                    props.metric.as_str())}</h2>
+            <div class="heat-scroll" style={format!("max-height: {VIEW_PX}px")}>
+            <ol class="heat-labels" data-testid="heatmap-labels" aria-hidden="true">
+                { for labels.iter().map(|l| html! {
+                    <li style={format!("height: {ROW_PX}px; line-height: {ROW_PX}px")} title={l.clone()}>{l.clone()}</li>
+                }) }
+            </ol>
             <div class="plot">
                 <canvas ref={canvas} class="heatmap" data-testid="heatmap"
                     data-ports={labels.join(",")} data-t0={t0.to_string()} data-t1={t1.to_string()}
@@ -208,6 +219,7 @@ pub fn heatmap(props: &HeatmapProps) -> Html {
                     <div class="tooltip" data-testid="heatmap-tooltip"
                         style={format!("left: {}px; top: {}px", x + 12.0, y + 12.0)}>{text}</div>
                 }
+            </div>
             </div>
             <p class="note legend">{"Light to dark blue to red: more, on a log scale. Red outline: a finding; dashed grey: a port's ordinary rhythm; amber along the top: a note."}</p>
             if total > rows.len() {

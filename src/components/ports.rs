@@ -172,7 +172,7 @@ fn sparkline(values: &[u64]) -> Html {
         })
         .collect();
     html! {
-        <svg class="spark" width="90" height="18" viewBox="0 0 90 18" aria-hidden="true">
+        <svg class="spark" width="56" height="18" viewBox="0 0 90 18" preserveAspectRatio="none" aria-hidden="true">
             <polyline points={points.join(" ")} />
         </svg>
     }
@@ -222,7 +222,7 @@ pub fn port_row(props: &PortRowProps) -> Html {
             tabindex="0" aria-selected={props.selected.to_string()} {onclick} {onkeydown}>
             <td>{props.position}</td>
             <td>{port_label(p)}</td>
-            <td>{p.service.clone().unwrap_or_default()}
+            <td title={p.service.clone().unwrap_or_default()}>{p.service.clone().unwrap_or_default()}
                 if let Some(x) = &p.pattern {
                     <span class="badge rhythm" data-testid="pattern"
                         title={format!("Its ordinary rhythm (pattern), not a finding: {} bursts about every {}, typically {} {} (largest {})",
