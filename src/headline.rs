@@ -137,12 +137,26 @@ fn failed_share(failures: u64, attempts: u64, what: &str) -> String {
     if attempts == 0 {
         return String::new();
     }
-    let pct = (failures as f64 * 100.0 / attempts as f64).round();
     format!(
-        "; {} of {} {what} failed ({pct:.0} %)",
+        "; {} of {} {what} failed ({})",
         grouped(failures),
-        grouped(attempts)
+        grouped(attempts),
+        percent(failures, attempts)
     )
+}
+
+/// `part` of `whole` as a percentage that never reads 0 % or 100 % unless
+/// it is: 995 of 1,000 is 99.5 %, not 100 %.
+fn percent(part: u64, whole: u64) -> String {
+    let p = part as f64 * 100.0 / whole.max(1) as f64;
+    let whole_number = p.round();
+    if whole_number == 100.0 && part < whole {
+        format!("{:.1} %", (p * 10.0).floor() / 10.0)
+    } else if whole_number == 0.0 && part > 0 {
+        format!("{:.1} %", (p * 10.0).ceil() / 10.0)
+    } else {
+        format!("{whole_number:.0} %")
+    }
 }
 
 /// The victim of a flood or reflection: the prefix its victims share, the
@@ -419,6 +433,17 @@ mod tests {
         let bytes =
             std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/static/sample.pcap")).unwrap();
         portspike_core::analyze_bytes(&bytes, portspike_core::Params::default())
+    }
+
+    #[test]
+    fn a_share_reads_100_or_0_percent_only_when_it_is() {
+        assert_eq!(percent(4351, 4505), "97 %");
+        assert_eq!(percent(995, 1000), "99.5 %");
+        assert_eq!(percent(99_999, 100_000), "99.9 %");
+        assert_eq!(percent(1000, 1000), "100 %");
+        assert_eq!(percent(1, 1000), "0.1 %");
+        assert_eq!(percent(1, 100_000), "0.1 %");
+        assert_eq!(percent(0, 10), "0 %");
     }
 
     #[test]
