@@ -1,5 +1,6 @@
 // Render the page with the sample capture and save the README's pictures:
-// docs/screenshot.png (the answer), docs/detail.png (a finding's detail,
+// docs/screenshot.png (the first view at 1280×800: the answer),
+// docs/phone.png (the same first view on a 390×844 phone), docs/detail.png (a finding's detail,
 // the timeline zoomed to it at re-read 200 ms bins, with a note on it),
 // docs/compare.png (the sample against its first 8 minutes) and
 // docs/heatmap.png (every port at once).
@@ -14,7 +15,13 @@ const docs = path.join(root, 'docs');
 const server = await serve();
 const browser = await launch();
 try {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 1280 }, deviceScaleFactor: 1 });
+  const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 1 });
+  await phone.goto(server.url);
+  await phone.click('[data-testid="sample-button"]');
+  await waitState(phone, ['done']);
+  await phone.screenshot({ path: path.join(docs, 'phone.png'), fullPage: false });
+  await phone.close();
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
   await page.goto(server.url);
   await page.click('[data-testid="sample-button"]');
   await waitState(page, ['done']);
@@ -65,7 +72,7 @@ try {
     clip: { x: 0, y: Math.max(0, dtop - 8), width: 1280, height: Math.min(2200, dbottom - dtop + 16) },
   });
   fs.rmSync(tmp, { recursive: true, force: true });
-  console.log(`wrote ${docs}/screenshot.png, detail.png, heatmap.png and compare.png`);
+  console.log(`wrote ${docs}/screenshot.png, phone.png, detail.png, heatmap.png and compare.png`);
 } finally {
   await browser.close();
   await server.close();
