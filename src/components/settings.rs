@@ -2,6 +2,7 @@
 //! capture analysed again) only when every field is a value.
 
 use crate::protocol;
+use portspike_core::params::bounds;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
@@ -77,20 +78,16 @@ pub fn settings_panel(props: &SettingsProps) -> Html {
                 </label>
                 { field(&draft, &bad, "bin-width", "Bin width (e.g. 1s, 5m; empty: automatic)", draft.bin.clone(), |s, v| { s.bin = v.to_string(); true }) }
                 { field(&draft, &bad, "settings-threshold", "Spike threshold (how many spreads above a port's normal a bin must be)", d.threshold.to_string(),
-                    |s, v| v.trim().parse().map(|x| s.detection.threshold = x).is_ok()) }
+                    |s, v| bounds::factor(v).map(|x| s.detection.threshold = x).is_ok()) }
                 { field(&draft, &bad, "settings-persistence", "Persistence K/N (a finding needs K hot bins in any N)", format!("{}/{}", d.persistence_k, d.persistence_n),
-                    |s, v| match v.split_once('/').map(|(k, n)| (k.trim().parse(), n.trim().parse())) {
-                        Some((Ok(k), Ok(n))) => {
-                            s.detection.persistence_k = k;
-                            s.detection.persistence_n = n;
-                            true
-                        }
-                        _ => false,
-                    }) }
+                    |s, v| bounds::persistence(v).map(|(k, n)| {
+                        s.detection.persistence_k = k;
+                        s.detection.persistence_n = n;
+                    }).is_ok()) }
                 { field(&draft, &bad, "settings-baseline", "Baseline bins (how much history forms a port's normal)", d.baseline_bins.to_string(),
-                    |s, v| v.trim().parse().map(|x| s.detection.baseline_bins = x).is_ok()) }
+                    |s, v| bounds::baseline(v).map(|x| s.detection.baseline_bins = x).is_ok()) }
                 { field(&draft, &bad, "settings-min-excess", "Minimum excess (events per bin above normal)", d.min_excess.to_string(),
-                    |s, v| v.trim().parse().map(|x| s.detection.min_excess = x).is_ok()) }
+                    |s, v| bounds::excess(v).map(|x| s.detection.min_excess = x).is_ok()) }
                 { field(&draft, &bad, "settings-home", "Home networks (CIDR, comma-separated)", d.home.join(", "),
                     |s, v| { s.detection.home = protocol::cidr_list(v); true }) }
                 { field(&draft, &bad, "settings-allow", "Known scanners (CIDR, comma-separated)", d.allow.join(", "),

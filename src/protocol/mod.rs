@@ -7,7 +7,7 @@
 //! `Blob` (structured-cloneable, not serialisable) travels beside the typed
 //! fields in the same message.
 
-use portspike_core::detect::{Cidr, Detection};
+use portspike_core::detect::Detection;
 use portspike_core::{bins, Key, Params};
 use serde::{Deserialize, Serialize};
 
@@ -73,21 +73,8 @@ impl Settings {
             b => Some(bins::parse_width(b)?),
         };
         let d = &self.detection;
-        if !d.threshold.is_finite() || d.threshold <= 0.0 {
-            return Err("the threshold must be a number above 0".into());
-        }
-        if !d.min_excess.is_finite() || d.min_excess < 0.0 {
-            return Err("the minimum excess must be a number of 0 or more".into());
-        }
-        if d.persistence_k == 0 || d.persistence_k > d.persistence_n {
-            return Err("persistence needs 1 ≤ K ≤ N".into());
-        }
-        if d.baseline_bins == 0 {
-            return Err("the baseline needs at least one bin".into());
-        }
-        for c in d.home.iter().chain(d.allow.iter()) {
-            Cidr::parse(c)?;
-        }
+        // The core's one set of bounds, named as the report names them.
+        d.validate()?;
         Ok(Params {
             key,
             bin_width_us,

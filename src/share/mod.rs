@@ -11,6 +11,7 @@
 //! the capture, which the report must hold too) beside it.
 
 use crate::protocol::{cidr_list, Settings};
+use portspike_core::params::bounds;
 use portspike_core::report::Annotation;
 
 mod result;
@@ -59,13 +60,13 @@ pub struct Fragment {
 /// (µs since the epoch, ~year 2286): a capture's timestamps (64-bit
 /// nanoseconds) never pass it, and JavaScript dates reach it.
 pub const MAX_TS_US: i64 = 10_000_000_000_000_000;
-/// Bounds on a link's detection settings.
-const MAX_THRESHOLD: f64 = 1e6;
-const MAX_MIN_EXCESS: f64 = 1e12;
-const MAX_PERSISTENCE: usize = 1000;
-const MAX_BASELINE: usize = 100_000;
-/// Most networks a link's `home` or `allow` lists.
-const MAX_NETWORKS: usize = 1024;
+/// Most networks a link's `home` or `allow` lists (the core's bound).
+const MAX_NETWORKS: usize = bounds::NETWORKS_MAX;
+
+/// A setting's error in a link's wording: named, and the default kept.
+fn kept(field: &str) -> impl Fn(String) -> String + '_ {
+    move |e| format!("{field}: {e}; the default was kept")
+}
 /// Longest value accepted for `port`, `metric`, `url`.
 const MAX_TEXT: usize = 4096;
 /// Most notes a link carries, and the longest text of one (characters).
@@ -348,27 +349,26 @@ pub fn parse(fragment: &str) -> Fragment {
                     .map(|_| f.settings.bin = v.clone())
                     .map_err(|e| format!("bin: {e}; the width is chosen from the capture")),
             }),
-            "threshold" => check(
-                number(k, &v, f64::MIN_POSITIVE, MAX_THRESHOLD).map(|x| d.threshold = x),
-            ),
+            // The core's bounds, this link's wording around them.
+            "threshold" => check(bounds::factor(&v).map(|x| d.threshold = x).map_err(kept(k))),
             "persistence" => check(
-                v.split_once('/')
-                    .and_then(|(a, b)| Some((a.trim().parse().ok()?, b.trim().parse().ok()?)))
-                    .filter(|&(a, b): &(usize, usize)| 1 <= a && a <= b && b <= MAX_PERSISTENCE)
+                bounds::persistence(&v)
                     .map(|(a, b)| {
                         d.persistence_k = a;
                         d.persistence_n = b;
                     })
-                    .ok_or_else(|| {
-                        format!(
-                            "persistence: {v:?} is not K/N with 1 ≤ K ≤ N ≤ {MAX_PERSISTENCE}; the default was kept"
-                        )
-                    }),
+                    .map_err(|e| format!("persistence: {v:?}: {e}; the default was kept")),
             ),
-            "baseline" => check(number(k, &v, 1, MAX_BASELINE).map(|x| d.baseline_bins = x)),
-            "min_excess" => {
-                check(number(k, &v, 0.0, MAX_MIN_EXCESS).map(|x| d.min_excess = x))
-            }
+            "baseline" => check(
+                bounds::baseline(&v)
+                    .map(|x| d.baseline_bins = x)
+                    .map_err(kept(k)),
+            ),
+            "min_excess" => check(
+                bounds::excess(&v)
+                    .map(|x| d.min_excess = x)
+                    .map_err(kept(k)),
+            ),
             "home" | "allow" => {
                 let mut keep = Vec::new();
                 let list = cidr_list(&v);

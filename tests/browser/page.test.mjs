@@ -798,6 +798,14 @@ test('plain words: an invalid setting is named and cannot be applied; the time-z
   await page.fill('[data-testid="settings-threshold"]', 'abc');
   assert.match(await page.textContent('[data-testid="settings-invalid"]'), /Spike threshold/);
   assert.equal(await page.isDisabled('[data-testid="settings-apply"]'), true);
+  // The core's bounds, as the command line and links have them: a threshold
+  // above 0, a persistence K/N with N at most 1000, a baseline of a bin or more.
+  for (const [field, value] of [['settings-threshold', '0'], ['settings-threshold', 'NaN'], ['settings-persistence', '2/5000'], ['settings-baseline', '0'], ['settings-min-excess', '-1']]) {
+    await page.fill('[data-testid="settings-threshold"]', '7');
+    await page.fill(`[data-testid="${field}"]`, value);
+    assert.equal(await page.isDisabled('[data-testid="settings-apply"]'), true, `${field} = ${value} cannot be applied`);
+    await page.fill(`[data-testid="${field}"]`, { 'settings-threshold': '7', 'settings-persistence': '2/3', 'settings-baseline': '60', 'settings-min-excess': '8' }[field]);
+  }
   await page.fill('[data-testid="settings-threshold"]', '7');
   await page.waitForSelector('[data-testid="settings-invalid"]', { state: 'detached' });
   assert.equal(await page.isDisabled('[data-testid="settings-apply"]'), false);
