@@ -494,6 +494,84 @@ mod tests {
         );
     }
 
+    /// A generated scenario's report after the evidence pass (its counts exact).
+    fn scenario(name: &str) -> Report {
+        let (bytes, _) = portspike_gen::synth::scenario(name)
+            .or_else(|| {
+                // The reflection kinds are laid over real sessions: the sample's.
+                use portspike_gen::replay::{Background, Placement, Tile};
+                let sample =
+                    std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/static/sample.pcap"))
+                        .ok()?;
+                let bg = Background {
+                    tiles: vec![Tile::load("sample", &sample).ok()?],
+                    placement: Placement::Random,
+                };
+                portspike_gen::synth::scenario_on(name, &bg, 1)
+            })
+            .unwrap();
+        portspike_core::analyze_bytes(&bytes, portspike_core::Params::default())
+    }
+
+    #[test]
+    fn a_flood_a_reflection_and_a_multi_vector_attack_each_read_as_one_sentence() {
+        // The sentence that opens the first finding of `kind`, and the finding.
+        fn of(r: &Report, kind: SpikeKind) -> (String, &SpikeReport) {
+            let i = r.spikes.iter().position(|s| s.kind == kind).unwrap();
+            let s = sentences(r, &when);
+            let t = s
+                .iter()
+                .find(|x| x.target == Pick::Spike(i))
+                .map(|x| x.text.clone())
+                .unwrap_or_else(|| panic!("no sentence for {kind:?}: {s:?}"));
+            (t, &r.spikes[i])
+        }
+        // A SYN flood: its port, its victim and how many attempts completed.
+        let r = scenario("flood");
+        let (t, sp) = of(&r, SpikeKind::Flood);
+        assert!(
+            t.contains(" flooded ")
+                && t.contains(&format!(
+                    "{} of {} connection attempts completed",
+                    grouped(sp.completed),
+                    grouped(sp.attempts)
+                )),
+            "{t}"
+        );
+        // An NTP reflection: its servers, the replies and its victim.
+        let r = scenario("ntp");
+        let (t, sp) = of(&r, SpikeKind::Reflection);
+        assert!(
+            t.contains(&format!(
+                "sent {} replies nobody asked for to ",
+                grouped(sp.packets)
+            )),
+            "{t}"
+        );
+        assert!(t.contains("123"), "the reflected port: {t}");
+        // Memcached in fragments: the reflection and the fragments' flood are
+        // one incident, one sentence naming both vectors and their shares.
+        let r = scenario("memcached");
+        let n = r
+            .spikes
+            .iter()
+            .find(|s| s.kind == SpikeKind::Reflection)
+            .and_then(|s| s.incident)
+            .unwrap();
+        let members = r.spikes.iter().filter(|s| s.incident == Some(n)).count();
+        assert!(members >= 2, "{members} findings in the incident");
+        let (t, _) = of(&r, SpikeKind::Reflection);
+        assert!(t.contains("11211") && t.contains("% of its bytes"), "{t}");
+        let sentences_of_incident = sentences(&r, &when)
+            .iter()
+            .filter(|x| match x.target {
+                Pick::Spike(i) => r.spikes[i].incident == Some(n),
+                _ => false,
+            })
+            .count();
+        assert_eq!(sentences_of_incident, 1, "one sentence for the incident");
+    }
+
     #[test]
     fn a_quiet_capture_says_so_with_its_size() {
         let mut r = sample();
