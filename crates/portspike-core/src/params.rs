@@ -34,7 +34,7 @@ impl Default for Params {
 /// Key of a per-port timeline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Key {
-    /// The flow's service port (DESIGN.md's rule).
+    /// The flow's service port (docs/design.md's rule).
     #[default]
     Service,
     /// The raw destination port (what tshark's `tcp.dstport` shows).
