@@ -65,7 +65,7 @@ pub fn fmt_rate(x: f64) -> String {
 
 /// `tcp/445`: how the page names a port (table rows, links, chart labels).
 pub fn port_label(p: &PortReport) -> String {
-    format!("{}/{}", p.proto, p.port)
+    p.key().to_string()
 }
 
 /// What the page says once an extract is saved: every packet the filter

@@ -114,9 +114,8 @@ pub fn heatmap(props: &HeatmapProps) -> Html {
                     x,
                     y,
                     format!(
-                        "{}/{} · {}–{} UTC · {} {}",
-                        p.proto,
-                        p.port,
+                        "{} · {}–{} UTC · {} {}",
+                        p.key(),
                         chart::hms_prec(b0, 0, w),
                         chart::hms_prec(b0 + w, 0, w),
                         v,

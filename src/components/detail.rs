@@ -43,7 +43,7 @@ pub fn spike_detail(props: &DetailProps) -> Html {
     } else {
         "to"
     };
-    let port = format!("{}/{}", sp.proto, sp.port);
+    let port = sp.key().to_string();
     // What the two sides are in an attack: a reflection's senders are its
     // reflectors, a flood's or reflection's receivers its victims.
     let (src_role, dst_role) = sp.kind.roles();
@@ -81,7 +81,7 @@ pub fn spike_detail(props: &DetailProps) -> Html {
     };
     html! {
         <section class="detail" data-testid="spike-detail" aria-label="Finding detail" ref={node}>
-            <h2>{format!("{} on {}/{} · {}", sp.kind, sp.proto, sp.port, window_text(sp.start_ts, sp.end_ts, props.utc))}</h2>
+            <h2>{format!("{} on {} · {}", sp.kind, sp.key(), window_text(sp.start_ts, sp.end_ts, props.utc))}</h2>
             <div class="detail-grid">
                 <div><h3 title="Each address's packets as its own filter selects them (hover an address for the filter)">{src_head}</h3>{list(&sp.top_sources, sp.estimated("top_sources"), src_role)}</div>
                 <div><h3 title="Each address's packets as its own filter selects them (hover an address for the filter)">{dst_head}</h3>{list(&sp.top_destinations, sp.estimated("top_destinations"), dst_role)}</div>
@@ -191,7 +191,7 @@ pub fn scanner_detail(props: &ScannerDetailProps) -> Html {
                     }) }</ol></div>
                 <div><h3 title="Ports it contacted, by first contacts (the busiest 10)">{format!("Ports ({})", fmt_count(sc.ports, sc.estimated("ports")))}</h3>
                     <ol>{ for sc.top_ports.iter().map(|p| html! {
-                        <li data-testid="scanner-port" data-port={format!("{}/{}", p.proto, p.port)}>{format!("{}/{} ({} first contacts)", p.proto, p.port, p.attempts)}</li>
+                        <li data-testid="scanner-port" data-port={p.key().to_string()}>{format!("{} ({} first contacts)", p.key(), p.attempts)}</li>
                     }) }</ol></div>
                 <div><h3 title="How it probed (the packets its probe filter selects), and what came back">{"Probes and outcomes"}</h3>
                     <ul>
@@ -199,7 +199,7 @@ pub fn scanner_detail(props: &ScannerDetailProps) -> Html {
                             sc.probe_counts.iter().map(|p| format!("{} {}", p.probe, p.contacts)).collect::<Vec<_>>().join(" · ") } }</li>
                         <li data-testid="scanner-outcomes">{format!("{} first contacts: {} answered, {} failed", sc.attempts, answered, sc.failures)}</li>
                         if !sc.open_ports.is_empty() {
-                            <li data-testid="scanner-open">{format!("answered on {}", sc.open_ports.iter().map(|o| format!("{}/{} ({} hosts)", o.proto, o.port, o.hosts)).collect::<Vec<_>>().join(", "))}</li>
+                            <li data-testid="scanner-open">{format!("answered on {}", sc.open_ports.iter().map(|o| format!("{} ({} hosts)", o.key(), o.hosts)).collect::<Vec<_>>().join(", "))}</li>
                         }
                         if let Some(e) = &sc.evidence { <li>{e.clone()}</li> }
                     </ul></div>

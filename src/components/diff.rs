@@ -59,7 +59,7 @@ fn factor(ratio: f64) -> String {
 }
 
 fn row(p: &PortChange, selected: bool, on_select: &Callback<(String, String)>) -> Html {
-    let label = format!("{}/{}", p.proto, p.port);
+    let label = p.key().to_string();
     let onclick = {
         let (on, pick) = (on_select.clone(), (label.clone(), p.metric.clone()));
         Callback::from(move |_: MouseEvent| on.emit(pick.clone()))
@@ -171,7 +171,7 @@ pub fn diff_panel(props: &DiffProps) -> Html {
                     <thead><tr><th>{"Change"}</th><th>{"Port"}</th><th class="num">{"What changed"}</th>
                         <th class="num">{"Baseline"}</th><th class="num">{"Now"}</th></tr></thead>
                     <tbody>{ for d.ports.iter().take(shown).map(|p| {
-                        let label = format!("{}/{}", p.proto, p.port);
+                        let label = p.key().to_string();
                         row(p, selected == Some(label.as_str()), &props.on_select)
                     }) }</tbody>
                 </table></div>
@@ -189,7 +189,7 @@ pub fn diff_panel(props: &DiffProps) -> Html {
             if !d.new_findings.is_empty() {
                 <h3>{format!("Findings seen only now ({})", d.new_findings.len())}</h3>
                 <ul>{ for d.new_findings.iter().map(|f| html! {
-                    <li data-testid="diff-finding">{format!("{} on {}/{}", f.kind, f.proto, f.port)}</li>
+                    <li data-testid="diff-finding">{format!("{} on {}", f.kind, f.key())}</li>
                 }) }</ul>
             }
             if !d.new_sources.is_empty() {

@@ -53,7 +53,7 @@ pub fn findings(props: &FindingsProps) -> Html {
             .take(3)
             .map(|a| a.addr.clone())
             .collect();
-        let label = format!("{}/{}", sp.proto, sp.port);
+        let label = sp.key().to_string();
         let episodes = sp.episodes.len();
         html! {
             <tr data-testid="spike-row" data-port={label.clone()} data-kind={sp.kind.as_str()}

@@ -3,6 +3,10 @@
 
 use super::Settings;
 use js_sys::Uint8Array;
+use portspike_core::decode::{PortKeyError, Proto};
+use portspike_core::filter::Aim;
+use portspike_core::window::Selection;
+use portspike_core::Key;
 use web_sys::Blob;
 
 /// Page → worker.
@@ -63,6 +67,24 @@ pub enum Target {
     },
     /// The packets a host sent or received.
     Host(String),
+}
+
+impl Target {
+    /// The packets it names from `t0` to `t1` (µs), ports keyed by `key`;
+    /// or, for an extract's answer, why not: an address that does not parse,
+    /// or a protocol the report does not name (never read as TCP).
+    pub fn selection(&self, key: Key, t0: i64, t1: i64) -> Result<Selection, String> {
+        match self {
+            Target::Host(h) => match h.parse() {
+                Ok(addr) => Ok(Selection::host(addr, t0, t1)),
+                Err(_) => Err("not an address".into()),
+            },
+            Target::Port { proto, port, aim } => match Proto::from_name(proto) {
+                Some(p) => Ok(Selection::port(key, p, *port, t0, t1).aimed(Aim::parse(aim))),
+                None => Err(PortKeyError::Proto(proto.clone()).to_string()),
+            },
+        }
+    }
 }
 
 /// Worker → page.
@@ -181,4 +203,33 @@ pub enum FromReader {
         last: bool,
     },
     Error(String),
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_port_target_of_an_unknown_protocol_is_refused_not_read_as_tcp() {
+        let port = |proto: &str| Target::Port {
+            proto: proto.into(),
+            port: 445,
+            aim: String::new(),
+        };
+        for &p in Proto::ALL {
+            assert_eq!(
+                port(p.as_str()).selection(Key::Service, 1, 2),
+                Ok(Selection::port(Key::Service, p, 445, 1, 2))
+            );
+        }
+        for bad in ["", "TCP", "sctp", "tcp/445"] {
+            let e = port(bad).selection(Key::Service, 1, 2).unwrap_err();
+            assert!(e.contains("is not a protocol"), "{bad:?}: {e}");
+        }
+        assert_eq!(
+            Target::Host("nowhere".into()).selection(Key::Service, 1, 2),
+            Err("not an address".into())
+        );
+    }
 }

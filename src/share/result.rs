@@ -71,7 +71,7 @@ pub fn check_report(r: &Report) -> Result<(), String> {
     let mut total = 0u64;
     for p in &r.ports {
         let Some(s) = &p.series else { continue };
-        let name = format!("ports[{}/{}].series", p.proto, p.port);
+        let name = format!("ports[{}].series", p.key());
         time(&format!("{name}.start_ts"), s.start_ts)?;
         width(&format!("{name}.bin_width_us"), s.bin_width_us)?;
         let bins = bins(s);

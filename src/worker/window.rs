@@ -6,11 +6,10 @@ use super::reader::{in_pieces, read_slices};
 use super::{error_text, now_ms, post, wasm_memory, Shared};
 use crate::protocol::{self, Extracted, FromWorker, Target, WindowAsk};
 use js_sys::Uint8Array;
-use portspike_core::decode::Proto;
+use portspike_core::decode::{PortKey, Proto};
 use portspike_core::engine::Limits;
 use portspike_core::evidence::Evidence;
-use portspike_core::filter::Aim;
-use portspike_core::window::{Extract, Selection};
+use portspike_core::window::Extract;
 use portspike_core::Analyzer;
 use std::cell::RefCell;
 use wasm_bindgen::JsValue;
@@ -93,10 +92,8 @@ pub(crate) async fn window(s: &Shared, ask: WindowAsk) {
     let asked: Vec<(Proto, u16)> = ask
         .ports
         .iter()
-        .filter_map(|w| {
-            let (proto, port) = w.split_once('/')?;
-            Some((Proto::parse(proto)?, port.parse().ok()?))
-        })
+        .filter_map(|w| w.parse::<PortKey>().ok())
+        .map(|k| (k.proto, k.port))
         .collect();
     a.protect(&asked);
     let a = RefCell::new(a);
@@ -133,24 +130,15 @@ pub(crate) async fn extract(s: &Shared, name: String, target: Target, t0: i64, t
     let Some(key) = s.borrow().kept.as_ref().map(|k| k.params.key) else {
         return;
     };
-    let sel = match target {
-        Target::Host(h) => match h.parse::<std::net::IpAddr>() {
-            Ok(addr) => Selection::host(addr, t0, t1),
-            Err(_) => {
-                return post(FromWorker::Extract {
-                    name,
-                    result: Err("not an address".into()),
-                })
-            }
-        },
-        Target::Port { proto, port, aim } => Selection::port(
-            key,
-            Proto::parse(&proto).unwrap_or(Proto::Tcp),
-            port,
-            t0,
-            t1,
-        )
-        .aimed(Aim::parse(&aim)),
+    // An unknown protocol is refused (said on the page), never read as TCP.
+    let sel = match target.selection(key, t0, t1) {
+        Ok(sel) => sel,
+        Err(e) => {
+            return post(FromWorker::Extract {
+                name,
+                result: Err(e),
+            })
+        }
     };
     let x = RefCell::new(Extract::new(sel, protocol::EXTRACT_LIMIT));
     let res = read_window(s, sel.t0_us, sel.t1_us, |pre, bytes| {

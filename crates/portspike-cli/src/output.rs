@@ -195,9 +195,8 @@ pub fn write_table(out: &mut impl Write, r: &Report, top: usize) -> std::io::Res
         }
         writeln!(
             out,
-            "spike     {}/{}{svc}  {}{}{episodes}  {} → {}  {} {} vs baseline {:.1}  score {:.1}  {} {src_role} → {} {dst_role}  {who}{rate}",
-            s.proto,
-            s.port,
+            "spike     {}{svc}  {}{}{episodes}  {} → {}  {} {} vs baseline {:.1}  score {:.1}  {} {src_role} → {} {dst_role}  {who}{rate}",
+            s.key(),
             s.kind,
             if s.new_port { " (new port)" } else { "" },
             fmt_ts(s.start_ts),
@@ -256,7 +255,7 @@ pub fn write_table(out: &mut impl Write, r: &Report, top: usize) -> std::io::Res
             out,
             "{:>4}  {:<10} {:<16} {:>7.1} {:>10} {:>9} {:>9} {:>8} {:>8} {:>12}",
             i + 1,
-            format!("{}/{}", p.proto, p.port),
+            p.key(),
             p.service.as_deref().unwrap_or("-"),
             p.score,
             p.totals.packets,
@@ -292,9 +291,8 @@ pub fn write_table(out: &mut impl Write, r: &Report, top: usize) -> std::io::Res
     for (p, x) in patterns {
         writeln!(
             out,
-            "pattern   {}/{}  {} ordinary bursts about every {:.0} s, typically {} {} (largest {})",
-            p.proto,
-            p.port,
+            "pattern   {}  {} ordinary bursts about every {:.0} s, typically {} {} (largest {})",
+            p.key(),
             x.bursts,
             x.period_us as f64 / 1e6,
             x.typical,

@@ -85,6 +85,76 @@ impl Proto {
     }
 }
 
+/// A row of the ports table by name: its protocol and port, written
+/// `tcp/445` (the report keeps the two as its `proto` and `port` fields).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PortKey {
+    pub proto: Proto,
+    pub port: u16,
+}
+
+impl PortKey {
+    pub const fn new(proto: Proto, port: u16) -> PortKey {
+        PortKey { proto, port }
+    }
+}
+
+impl From<(Proto, u16)> for PortKey {
+    fn from((proto, port): (Proto, u16)) -> PortKey {
+        PortKey { proto, port }
+    }
+}
+
+impl std::fmt::Display for PortKey {
+    /// `tcp/445`, padded as a whole when a width is asked for.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if f.width().is_none() && f.precision().is_none() {
+            write!(f, "{}/{}", self.proto.as_str(), self.port)
+        } else {
+            f.pad(&format!("{}/{}", self.proto.as_str(), self.port))
+        }
+    }
+}
+
+/// Why a text is not a [`PortKey`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PortKeyError {
+    /// No `/` between a protocol and a port.
+    NoSlash,
+    /// Not one of [`Proto::ALL`]'s names (never taken for TCP).
+    Proto(String),
+    /// Not a port number from 0 to 65535.
+    Port(String),
+}
+
+impl std::fmt::Display for PortKeyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PortKeyError::NoSlash => f.write_str("expected a protocol and a port, like tcp/445"),
+            PortKeyError::Proto(p) => write!(
+                f,
+                "{p:?} is not a protocol (tcp, udp, icmp, icmpv6, ip, fragment)"
+            ),
+            PortKeyError::Port(p) => write!(f, "{p:?} is not a port (0 to 65535)"),
+        }
+    }
+}
+
+impl std::error::Error for PortKeyError {}
+
+impl std::str::FromStr for PortKey {
+    type Err = PortKeyError;
+
+    /// `tcp/445`: a protocol exactly as [`Proto::as_str`] names it, a
+    /// slash and a port up to 65535.
+    fn from_str(s: &str) -> Result<PortKey, PortKeyError> {
+        let (proto, port) = s.split_once('/').ok_or(PortKeyError::NoSlash)?;
+        let proto = Proto::from_name(proto).ok_or_else(|| PortKeyError::Proto(proto.into()))?;
+        let port = port.parse().map_err(|_| PortKeyError::Port(port.into()))?;
+        Ok(PortKey { proto, port })
+    }
+}
+
 /// Transport summary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum L4 {
@@ -715,6 +785,68 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
     use etherparse::PacketBuilder;
+
+    proptest::proptest! {
+        #[test]
+        fn a_port_key_reads_back_what_it_writes(p in 0..Proto::ALL.len(), port in 0u16..) {
+            let k = PortKey::new(Proto::ALL[p], port);
+            let text = k.to_string();
+            proptest::prop_assert_eq!(&text, &format!("{}/{}", Proto::ALL[p], port));
+            proptest::prop_assert_eq!(text.parse::<PortKey>(), Ok(k));
+        }
+
+        #[test]
+        fn a_port_key_past_65535_is_refused(p in 0..Proto::ALL.len(), port in 65_536u32..) {
+            let text = format!("{}/{port}", Proto::ALL[p]);
+            proptest::prop_assert_eq!(
+                text.parse::<PortKey>(),
+                Err(PortKeyError::Port(port.to_string()))
+            );
+        }
+
+        #[test]
+        fn an_unknown_protocol_is_refused_not_taken_for_tcp(name in "[a-zA-Z0-9]{0,8}", port in 0u16..) {
+            proptest::prop_assume!(Proto::from_name(&name).is_none());
+            proptest::prop_assert_eq!(
+                format!("{name}/{port}").parse::<PortKey>(),
+                Err(PortKeyError::Proto(name.clone()))
+            );
+        }
+    }
+
+    #[test]
+    fn port_keys_name_every_protocol_and_refuse_the_rest() {
+        for &proto in Proto::ALL {
+            for port in (0..=65_535u16).step_by(257).chain([1, 445, 65_534, 65_535]) {
+                let k = PortKey::new(proto, port);
+                assert_eq!(k.to_string().parse::<PortKey>(), Ok(k), "{k}");
+            }
+        }
+        assert_eq!(PortKey::new(Proto::Tcp, 445).to_string(), "tcp/445");
+        assert_eq!(
+            format!("[{:<9}]", PortKey::new(Proto::Udp, 53)),
+            "[udp/53   ]"
+        );
+        for bad in [
+            "",
+            "tcp",
+            "tcp/",
+            "/445",
+            "TCP/445",
+            "sctp/80",
+            "tcp/65536",
+            "tcp/-1",
+            "tcp/4 5",
+            "tcp/445/1",
+        ] {
+            assert!(bad.parse::<PortKey>().is_err(), "{bad:?}");
+        }
+        assert_eq!("tcp445".parse::<PortKey>(), Err(PortKeyError::NoSlash));
+        assert_eq!(
+            "sctp/80".parse::<PortKey>().unwrap_err().to_string(),
+            "\"sctp\" is not a protocol (tcp, udp, icmp, icmpv6, ip, fragment)"
+        );
+    }
 
     proptest::proptest! {
         #[test]

@@ -4,7 +4,7 @@
 //! findings seen only in the incident. Rates are per minute of each
 //! capture's own span, since captures differ in length.
 
-use crate::decode::Proto;
+use crate::decode::{PortKey, Proto};
 use crate::report::{
     CaptureSummary, Generator, ParamsEcho, PortReport, Report, ScannerReport, SpikeReport, Totals,
 };
@@ -50,6 +50,13 @@ pub struct PortChange {
     pub ratio: f64,
     pub baseline: Side,
     pub incident: Side,
+}
+
+impl PortChange {
+    /// Its `proto` and `port`, written `tcp/445`.
+    pub const fn key(&self) -> PortKey {
+        PortKey::new(self.proto, self.port)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -247,7 +247,7 @@ pub fn scanners_csv(r: &Report) -> String {
         let top: Vec<String> = s
             .top_ports
             .iter()
-            .map(|p| format!("{}/{} ({})", p.proto, p.port, p.attempts))
+            .map(|p| format!("{} ({})", p.key(), p.attempts))
             .collect();
         csv.cell(&s.source)
             .cell(&s.kind)

@@ -82,7 +82,7 @@ pub fn run(args: DiffArgs) -> Result<ExitCode> {
             writeln!(
                 out,
                 "{:<10} {:<16} {:<7} {:>9}  {:>22}  {:>22}",
-                format!("{}/{}", p.proto, p.port),
+                p.key(),
                 p.service.as_deref().unwrap_or("-"),
                 p.change,
                 format!("{:.1}× {}", p.ratio, p.metric),
@@ -100,9 +100,8 @@ pub fn run(args: DiffArgs) -> Result<ExitCode> {
         for s in &d.new_findings {
             writeln!(
                 out,
-                "new finding  {}/{} {}  {} → {}",
-                s.proto,
-                s.port,
+                "new finding  {} {}  {} → {}",
+                s.key(),
                 s.kind,
                 fmt_ts(s.start_ts),
                 fmt_ts(s.end_ts)

@@ -60,13 +60,17 @@ pub fn run(args: ExtractArgs) -> Result<ExitCode> {
     let sel = match (finding, scanner) {
         (None, None) if port.is_some() => {
             let p = port.unwrap_or_default();
-            let (proto, n) = p
-                .split_once('/')
-                .and_then(|(a, b)| {
-                    Some((portspike_core::decode::Proto::parse(a)?, b.parse().ok()?))
-                })
+            let k: portspike_core::decode::PortKey = p
+                .parse()
+                .ok()
                 .with_context(|| format!("not a port: {p:?} (like tcp/445)"))?;
-            portspike_core::window::Selection::port(report.params.key, proto, n, whole.0, whole.1)
+            portspike_core::window::Selection::port(
+                report.params.key,
+                k.proto,
+                k.port,
+                whole.0,
+                whole.1,
+            )
         }
         (None, None) if host.is_some() => {
             portspike_core::window::Selection::host(host.context("a host")?, whole.0, whole.1)

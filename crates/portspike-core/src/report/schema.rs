@@ -2,7 +2,7 @@
 //! order are an interface: extend, never rename.
 
 use super::kinds::{Metric, SpikeKind};
-use crate::decode::Proto;
+use crate::decode::{PortKey, Proto};
 use crate::params::Key;
 use serde::{Deserialize, Serialize};
 
@@ -399,6 +399,20 @@ pub struct ProbeCount {
     pub probe: String,
     pub contacts: u64,
 }
+
+/// `key()`: the row of the ports table a value with `proto` and `port` names.
+macro_rules! port_key {
+    ($($t:ty),+) => {$(
+        impl $t {
+            /// Its `proto` and `port`, written `tcp/445`.
+            pub const fn key(&self) -> PortKey {
+                PortKey::new(self.proto, self.port)
+            }
+        }
+    )+};
+}
+
+port_key!(PortReport, OpenPort, PortAttempts, SpikeReport);
 
 impl SpikeReport {
     /// An attack kind (see [`SpikeKind::is_attack`]), not ordinary growth.
