@@ -2,7 +2,7 @@
 //! each, shared by every component (and tested natively).
 
 use portspike_core::export::{csv_cell, iso8601};
-use portspike_core::report::{Annotation, PortReport};
+use portspike_core::report::{Annotation, PortReport, SpikeKind};
 
 /// Human bin width: `1 s`, `500 ms`, `5 min`.
 /// How many labels of `chars` characters an axis `width` CSS pixels long
@@ -82,13 +82,13 @@ pub fn saved_text(packets: u64, matched: u64, name: &str, note: &str) -> String 
 }
 
 /// What a finding's kind means, in a sentence (badges' hover text).
-pub fn kind_help(kind: &str) -> &'static str {
+pub fn kind_help(kind: SpikeKind) -> &'static str {
     match kind {
-        "sweep" => "Sweep: few sources probing many addresses on this port, mostly failing (a worm, a scanner)",
-        "flood" => "Flood: many sources on few targets, handshakes not completing (a SYN flood)",
-        "backscatter" => "Backscatter: answers (SYN-ACKs, resets) to packets never sent from here: someone spoofs these addresses",
-        "reflection" => "Reflection: many servers answering from this service port to one or a few victims who never asked (amplification); the sources are the reflectors, the destinations the victims",
-        _ => "Surge: growth far beyond this port's normal with answered connections (a flash crowd, a busy job)",
+        SpikeKind::Sweep => "Sweep: few sources probing many addresses on this port, mostly failing (a worm, a scanner)",
+        SpikeKind::Flood => "Flood: many sources on few targets, handshakes not completing (a SYN flood)",
+        SpikeKind::Backscatter => "Backscatter: answers (SYN-ACKs, resets) to packets never sent from here: someone spoofs these addresses",
+        SpikeKind::Reflection => "Reflection: many servers answering from this service port to one or a few victims who never asked (amplification); the sources are the reflectors, the destinations the victims",
+        SpikeKind::Surge => "Surge: growth far beyond this port's normal with answered connections (a flash crowd, a busy job)",
     }
 }
 

@@ -195,7 +195,7 @@ pub fn scanner_detail(props: &ScannerDetailProps) -> Html {
                     }) }</ol></div>
                 <div><h3 title="How it probed (the packets its probe filter selects), and what came back">{"Probes and outcomes"}</h3>
                     <ul>
-                        <li data-testid="scanner-probes">{ if sc.probe_counts.is_empty() { sc.probes.join(", ") } else {
+                        <li data-testid="scanner-probes">{ if sc.probe_counts.is_empty() { sc.probes_joined(", ") } else {
                             sc.probe_counts.iter().map(|p| format!("{} {}", p.probe, p.contacts)).collect::<Vec<_>>().join(" · ") } }</li>
                         <li data-testid="scanner-outcomes">{format!("{} first contacts: {} answered, {} failed", sc.attempts, answered, sc.failures)}</li>
                         if !sc.open_ports.is_empty() {

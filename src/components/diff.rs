@@ -4,7 +4,7 @@
 
 use super::Shared;
 use crate::dom::save;
-use portspike_core::diff::{Diff, PortChange, Rates};
+use portspike_core::diff::{Diff, PortChange};
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
@@ -35,15 +35,6 @@ pub struct DiffProps {
 /// Changed ports listed before the rest are folded away.
 const SHOWN: usize = 50;
 
-fn rate(r: &Rates, metric: &str) -> f64 {
-    match metric {
-        "attempts" => r.attempts,
-        "failures" => r.failures,
-        "sources" => r.sources,
-        _ => r.packets,
-    }
-}
-
 /// `1 port`, `3 ports`.
 fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
@@ -61,11 +52,11 @@ fn factor(ratio: f64) -> String {
 fn row(p: &PortChange, selected: bool, on_select: &Callback<(String, String)>) -> Html {
     let label = p.key().to_string();
     let onclick = {
-        let (on, pick) = (on_select.clone(), (label.clone(), p.metric.clone()));
+        let (on, pick) = (on_select.clone(), (label.clone(), p.metric.to_string()));
         Callback::from(move |_: MouseEvent| on.emit(pick.clone()))
     };
     let onkeydown = {
-        let (on, pick) = (on_select.clone(), (label.clone(), p.metric.clone()));
+        let (on, pick) = (on_select.clone(), (label.clone(), p.metric.to_string()));
         Callback::from(move |e: KeyboardEvent| {
             if e.key() == "Enter" || e.key() == " " {
                 e.prevent_default();
@@ -74,13 +65,13 @@ fn row(p: &PortChange, selected: bool, on_select: &Callback<(String, String)>) -
         })
     };
     let (b, i) = (
-        rate(&p.baseline.per_minute, &p.metric),
-        rate(&p.incident.per_minute, &p.metric),
+        p.metric.of(&p.baseline.per_minute),
+        p.metric.of(&p.incident.per_minute),
     );
     html! {
-        <tr data-testid="diff-row" data-port={label.clone()} data-change={p.change.clone()} data-metric={p.metric.clone()}
+        <tr data-testid="diff-row" data-port={label.clone()} data-change={p.change.as_str()} data-metric={p.metric.as_str()}
             class={classes!(selected.then_some("selected"))} tabindex="0" {onclick} {onkeydown}>
-            <td data-label="Change"><span class={classes!("badge", format!("change-{}", p.change))}>{&p.change}</span></td>
+            <td data-label="Change"><span class={classes!("badge", format!("change-{}", p.change))}>{p.change.as_str()}</span></td>
             <td data-label="Port"><strong>{label}</strong>{p.service.as_ref().map(|s| format!(" {s}")).unwrap_or_default()}</td>
             <td data-label="What changed" class="num" title="The rate that moved most, incident ÷ baseline (one event a minute added to both)">
                 {format!("{} {}", p.metric, factor(p.ratio))}</td>

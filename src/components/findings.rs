@@ -5,7 +5,7 @@ use super::Shared;
 use crate::chart;
 use crate::dom::{save, window_text, zone_at};
 use crate::format::{fmt_count, kind_help};
-use portspike_core::report::{Report, SpikeReport};
+use portspike_core::report::{Probe, Report, ScanKind, ScanMethod, SpikeReport};
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
@@ -59,7 +59,7 @@ pub fn findings(props: &FindingsProps) -> Html {
             <tr data-testid="spike-row" data-port={label.clone()} data-kind={sp.kind.as_str()}
                 class={classes!((props.selected == Some(i)).then_some("selected"))}
                 tabindex="0" {onclick} {onkeydown}>
-                <td data-label="Kind"><span class={classes!("badge", sp.kind.as_str())} title={kind_help(sp.kind.as_str())}>{sp.kind.as_str()}</span>
+                <td data-label="Kind"><span class={classes!("badge", sp.kind.as_str())} title={kind_help(sp.kind)}>{sp.kind.as_str()}</span>
                     if sp.new_port { <span class="badge new" title="Nothing came to this port before the finding">{"new port"}</span> }</td>
                 <td data-label="Port"><strong>{label}</strong>{service(sp.proto.as_str(), sp.port).map(|n| format!(" {n}")).unwrap_or_default()}</td>
                 <td data-label="When">{window_text(sp.start_ts, sp.end_ts, props.utc)}
@@ -117,21 +117,20 @@ pub fn findings(props: &FindingsProps) -> Html {
         let tz = zone_at(sc.detected_ts, props.utc);
         let caught = format!(
             "Judged a scanner by {} after {} first contacts (a new host and port); {}",
-            method_name(&sc.method),
+            method_name(sc.method),
             sc.contacts_at_detection,
-            if sc.method == "trw" {
-                "TRW: Threshold Random Walk, a sequential test on whether first contacts are answered"
-            } else {
-                "threshold: the Zeek-style count of failed attempts (25 hosts on a port or 15 ports on a host within 5 minutes)"
+            match sc.method {
+                ScanMethod::Trw => "TRW: Threshold Random Walk, a sequential test on whether first contacts are answered",
+                ScanMethod::Threshold => "threshold: the Zeek-style count of failed attempts (25 hosts on a port or 15 ports on a host within 5 minutes)",
             }
         );
         html! {
-            <tr data-testid="scanner-row" data-source={sc.source.clone()} data-kind={sc.kind.clone()}
+            <tr data-testid="scanner-row" data-source={sc.source.clone()} data-kind={sc.kind.as_str()}
                 class={classes!((props.scanner == Some(k)).then_some("selected"))} tabindex="0">
-                <td><span class="badge scan" title={format!("{} scan: vertical: many ports of few hosts; horizontal: one port across many hosts; mixed: both", sc.kind)}>{scan_words(&sc.kind)}</span>
+                <td><span class="badge scan" title={format!("{} scan: vertical: many ports of few hosts; horizontal: one port across many hosts; mixed: both", sc.kind)}>{scan_words(sc.kind)}</span>
                     if sc.allowlisted { <span class="badge new" title="A known scanner from the settings: marked, not hidden">{"allowlisted"}</span> }</td>
                 <td><strong>{&sc.source}</strong></td>
-                <td title={format!("How it probed ({}): syn (half-open), connect (full handshakes), fin, null, xmas, ack, udp", sc.probes.join(", "))}>{probe_words(&sc.probes)}</td>
+                <td title={format!("How it probed ({}): syn (half-open), connect (full handshakes), fin, null, xmas, ack, udp", sc.probes_joined(", "))}>{probe_words(&sc.probes)}</td>
                 <td class="num" title="First contacts: the first packets to a new (host, port); failed: refused, unreachable or unanswered">{format!("{} tries, {} failed", sc.attempts, sc.failures)}</td>
                 <td class="num" title="Distinct hosts and ports it contacted">{format!("{} hosts, {} ports", fmt_count(sc.targets, sc.estimated("targets")), fmt_count(sc.ports, sc.estimated("ports")))}</td>
                 <td data-testid="scanner-caught" title={caught}>{
@@ -180,37 +179,36 @@ pub fn findings(props: &FindingsProps) -> Html {
 }
 
 /// A scanner's kind in words (the badge): `vertical` is many ports of few hosts.
-fn scan_words(kind: &str) -> &'static str {
+fn scan_words(kind: ScanKind) -> &'static str {
     match kind {
-        "vertical" => "scanned ports",
-        "horizontal" => "scanned hosts",
-        _ => "scanned hosts and ports",
+        ScanKind::Vertical => "scanned ports",
+        ScanKind::Horizontal => "scanned hosts",
+        ScanKind::Mixed => "scanned hosts and ports",
     }
 }
 
 /// How a scanner probed, in words: `syn` is a half-open connection.
-fn probe_words(probes: &[String]) -> String {
+fn probe_words(probes: &[Probe]) -> String {
     let words: Vec<&str> = probes
         .iter()
-        .map(|p| match p.as_str() {
-            "syn" => "half-open SYNs",
-            "connect" => "full connections",
-            "fin" => "FIN probes",
-            "null" => "empty (NULL) probes",
-            "xmas" => "Xmas probes",
-            "ack" => "ACK probes",
-            "udp" => "UDP datagrams",
-            other => other,
+        .map(|p| match p {
+            Probe::Syn => "half-open SYNs",
+            Probe::Connect => "full connections",
+            Probe::Fin => "FIN probes",
+            Probe::Null => "empty (NULL) probes",
+            Probe::Xmas => "Xmas probes",
+            Probe::Ack => "ACK probes",
+            Probe::Udp => "UDP datagrams",
         })
         .collect();
     words.join(", ")
 }
 
 /// The name of the test that convicted a scanner.
-pub fn method_name(method: &str) -> &'static str {
+pub fn method_name(method: ScanMethod) -> &'static str {
     match method {
-        "trw" => "TRW",
-        _ => "threshold",
+        ScanMethod::Trw => "TRW",
+        ScanMethod::Threshold => "threshold",
     }
 }
 

@@ -215,7 +215,7 @@ pub fn write_table(out: &mut impl Write, r: &Report, top: usize) -> std::io::Res
             "scanner   {}  {} ({})  {} first contacts, {} failed, {} targets, {} ports  detected {} by {}{}",
             s.source,
             s.kind,
-            s.probes.join("/"),
+            s.probes_joined("/"),
             s.attempts,
             s.failures,
             count(s.targets, s.estimated("targets")),

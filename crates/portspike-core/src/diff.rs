@@ -20,6 +20,54 @@ pub const CHANGE_FACTOR: f64 = 2.0;
 /// sides, so a port going from 0.1 to 0.3 packets a minute is not news.
 pub const RATE_FLOOR: f64 = 1.0;
 
+/// How a port changed from the baseline to the incident.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Change {
+    /// Only in the incident.
+    New,
+    /// A rate at least [`CHANGE_FACTOR`] times the baseline's.
+    Grew,
+    /// A rate at most the inverse of [`CHANGE_FACTOR`] times the baseline's.
+    Shrank,
+    /// Only in the baseline.
+    Gone,
+}
+
+crate::names::named_enum!(Change {
+    New => "new",
+    Grew => "grew",
+    Shrank => "shrank",
+    Gone => "gone",
+});
+
+/// A per-minute rate compared: one of [`Rates`]' fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RateMetric {
+    Packets,
+    Attempts,
+    Failures,
+    Sources,
+}
+
+crate::names::named_enum!(RateMetric {
+    Packets => "packets",
+    Attempts => "attempts",
+    Failures => "failures",
+    Sources => "sources",
+});
+
+impl RateMetric {
+    /// Its value among `r`.
+    pub fn of(self, r: &Rates) -> f64 {
+        match self {
+            RateMetric::Packets => r.packets,
+            RateMetric::Attempts => r.attempts,
+            RateMetric::Failures => r.failures,
+            RateMetric::Sources => r.sources,
+        }
+    }
+}
+
 /// Per-minute rates of a port in one capture.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Rates {
@@ -43,10 +91,10 @@ pub struct PortChange {
     pub port: u16,
     pub service: Option<String>,
     /// `new`, `grew`, `shrank` or `gone`.
-    pub change: String,
+    pub change: Change,
     /// The rate that changed most, and by how much (incident ÷ baseline,
     /// each with [`RATE_FLOOR`] added).
-    pub metric: String,
+    pub metric: RateMetric,
     pub ratio: f64,
     pub baseline: Side,
     pub incident: Side,
@@ -164,26 +212,20 @@ pub fn diff(baseline: &Report, incident: &Report) -> Diff {
     for k in keys {
         let (b, i) = (base.get(&k).copied(), inc.get(&k).copied());
         let (sb, si) = (side(b, mb), side(i, mi));
-        let rates = |s: &Side| {
-            [
-                ("packets", s.per_minute.packets),
-                ("attempts", s.per_minute.attempts),
-                ("failures", s.per_minute.failures),
-                ("sources", s.per_minute.sources),
-            ]
-        };
         // The rate that moved most (in either direction).
-        let (metric, ratio) = rates(&sb)
+        let (metric, ratio) = RateMetric::ALL
             .iter()
-            .zip(rates(&si))
-            .map(|((m, x), (_, y))| (*m, (y + RATE_FLOOR) / (x + RATE_FLOOR)))
+            .map(|m| {
+                let (x, y) = (m.of(&sb.per_minute), m.of(&si.per_minute));
+                (*m, (y + RATE_FLOOR) / (x + RATE_FLOOR))
+            })
             .max_by(|a, b| a.1.ln().abs().total_cmp(&b.1.ln().abs()))
-            .unwrap_or(("packets", 1.0));
+            .unwrap_or((RateMetric::Packets, 1.0));
         let change = match (b, i) {
-            (None, Some(_)) => "new",
-            (Some(_), None) => "gone",
-            _ if ratio >= CHANGE_FACTOR => "grew",
-            _ if ratio <= 1.0 / CHANGE_FACTOR => "shrank",
+            (None, Some(_)) => Change::New,
+            (Some(_), None) => Change::Gone,
+            _ if ratio >= CHANGE_FACTOR => Change::Grew,
+            _ if ratio <= 1.0 / CHANGE_FACTOR => Change::Shrank,
             _ => continue,
         };
         let service = i.or(b).and_then(|p| p.service.clone());
@@ -191,8 +233,8 @@ pub fn diff(baseline: &Report, incident: &Report) -> Diff {
             proto: k.0,
             port: k.1,
             service,
-            change: change.to_string(),
-            metric: metric.to_string(),
+            change,
+            metric,
             ratio: (ratio * 1000.0).round() / 1000.0,
             baseline: sb,
             incident: si,
@@ -255,8 +297,8 @@ pub fn csv(d: &Diff) -> String {
             p.proto.to_string(),
             p.port.to_string(),
             p.service.clone().unwrap_or_default(),
-            p.change.clone(),
-            p.metric.clone(),
+            p.change.to_string(),
+            p.metric.to_string(),
             p.ratio.to_string(),
             p.baseline.per_minute.packets.to_string(),
             p.incident.per_minute.packets.to_string(),

@@ -250,9 +250,9 @@ pub fn scanners_csv(r: &Report) -> String {
             .map(|p| format!("{} ({})", p.key(), p.attempts))
             .collect();
         csv.cell(&s.source)
-            .cell(&s.kind)
-            .cell(s.probes.join(" "))
-            .cell(&s.method)
+            .cell(s.kind)
+            .cell(s.probes_joined(" "))
+            .cell(s.method)
             .cell(s.score)
             .cell(s.targets)
             .cell(s.ports)
@@ -500,7 +500,7 @@ mod tests {
     fn a_shared_report_s_strings_cannot_break_the_exports() {
         let mut r = crate::analyze_bytes(&crate::fixture::incident(), Default::default());
         assert!(!r.spikes.is_empty() && !r.scanners.is_empty());
-        // Protocols, kinds and metrics are enums (a shared report naming
+        // Protocols, kinds, probes, methods and metrics are enums (a shared report naming
         // anything else does not parse); every free-text field is hostile.
         let evil = "=HYPERLINK(\"http://evil\",\"x\"),\n+cmd|calc";
         for s in &mut r.spikes {
@@ -511,8 +511,6 @@ mod tests {
         }
         for s in &mut r.scanners {
             s.source = evil.into();
-            s.kind = "+x".into();
-            s.method = "=1".into();
             s.direction = Some("\tx".into());
         }
         for p in &mut r.ports {

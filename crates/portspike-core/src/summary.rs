@@ -71,7 +71,7 @@ fn merge_scanners(all: impl Iterator<Item = ScannerReport>) -> Vec<ScannerReport
                         m.probes.push(p);
                     }
                 }
-                m.probes.sort();
+                m.probes.sort_by_key(|p| p.as_str());
             }
         }
     }

@@ -10,6 +10,7 @@
 #![allow(clippy::indexing_slicing)]
 
 use etherparse::PacketBuilder;
+use portspike_core::report::Probe;
 use portspike_core::writer::PcapWriter;
 
 /// Start of the sample capture: 2026-03-02 09:00:00 UTC, in ns.
@@ -778,7 +779,7 @@ pub struct Truth {
     /// Scanner source address.
     pub source: Option<String>,
     /// A probe the scanner must be reported with.
-    pub probe: Option<String>,
+    pub probe: Option<Probe>,
     pub start_ts: i64,
     pub end_ts: i64,
     /// The attack's victims (a flood's or reflection's receivers).
@@ -853,14 +854,14 @@ fn reflected(proto: &str, port: u16, t0: i64, t1: i64, r: &Reflect, pool: &[[u8;
     }
 }
 
-fn scanner(kind: &str, src: [u8; 4], probe: &str, t0: i64, t1: i64) -> Truth {
+fn scanner(kind: &str, src: [u8; 4], probe: Probe, t0: i64, t1: i64) -> Truth {
     Truth {
         finding: "scanner".into(),
         kind: kind.into(),
         proto: None,
         port: None,
         source: Some(ip(src)),
-        probe: Some(probe.into()),
+        probe: Some(probe),
         start_ts: us(t0),
         end_ts: us(t1),
         victims: Vec::new(),
@@ -879,7 +880,7 @@ pub fn scenario(name: &str) -> Option<(Vec<u8>, Scenario)> {
             events.push(scanner(
                 "horizontal",
                 h,
-                "syn",
+                Probe::Syn,
                 start + a * S,
                 start + b * S,
             ));
@@ -935,7 +936,7 @@ pub fn scenario(name: &str) -> Option<(Vec<u8>, Scenario)> {
         let t1 = t0 + 140 * S;
         events.push(spike("sweep", 445, t0, t1));
         for h in hosts {
-            events.push(scanner("horizontal", h, "syn", t0, t1));
+            events.push(scanner("horizontal", h, Probe::Syn, t0, t1));
         }
         description.push("a TCP 445 sweep by four hosts over 10,000 addresses".into());
     }
@@ -943,28 +944,28 @@ pub fn scenario(name: &str) -> Option<(Vec<u8>, Scenario)> {
         let (src, dst) = ([203, 0, 113, 7], [10, 1, 0, 20]);
         let t0 = at(16);
         vertical_scan(&mut tr, &mut rng, src, dst, t0, 1024, 200.0);
-        events.push(scanner("vertical", src, "syn", t0, t0 + 10 * S));
+        events.push(scanner("vertical", src, Probe::Syn, t0, t0 + 10 * S));
         description.push("an nmap-like SYN scan of 1024 ports of one host".into());
     }
     if name == "slowscan" || all {
         let (src, dst) = ([198, 51, 100, 9], [10, 1, 0, 25]);
         let t0 = at(5);
         vertical_scan(&mut tr, &mut rng, src, dst, t0, 150, 0.2);
-        events.push(scanner("vertical", src, "syn", t0, t0 + 750 * S));
+        events.push(scanner("vertical", src, Probe::Syn, t0, t0 + 750 * S));
         description.push("a slow scan: one probe every 5 s over 150 ports".into());
     }
     if name == "udpscan" || all {
         let (src, dst) = ([192, 0, 2, 66], [10, 1, 0, 53]);
         let t0 = at(20);
         udp_scan(&mut tr, &mut rng, src, dst, t0, 500, 50.0);
-        events.push(scanner("vertical", src, "udp", t0, t0 + 10 * S));
+        events.push(scanner("vertical", src, Probe::Udp, t0, t0 + 10 * S));
         description.push("a UDP scan of 500 ports of one host".into());
     }
     if name == "ackscan" || all {
         let (src, dst) = ([203, 0, 113, 99], [10, 1, 0, 22]);
         let t0 = at(18);
         ack_scan(&mut tr, &mut rng, src, dst, t0, 300, 100.0);
-        events.push(scanner("vertical", src, "ack", t0, t0 + 5 * S));
+        events.push(scanner("vertical", src, Probe::Ack, t0, t0 + 5 * S));
         description.push("an ACK scan (firewall mapping) of 300 ports of one host".into());
     }
     if name == "flood" || all {
@@ -1019,7 +1020,7 @@ pub fn scenario(name: &str) -> Option<(Vec<u8>, Scenario)> {
         }
         let (src, dst) = ([203, 0, 113, 50], [10, 1, 0, 21]);
         vertical_scan(&mut tr, &mut rng, src, dst, at(1), 1500, 300.0);
-        events.push(scanner("vertical", src, "syn", at(1), at(1) + 10 * S));
+        events.push(scanner("vertical", src, Probe::Syn, at(1), at(1) + 10 * S));
         description.push("42 SYN floods, one port each, and a SYN scan of 1500 ports".into());
     }
     let _ = end;
@@ -1092,26 +1093,26 @@ pub fn scenario_on(
             sweep_445(&mut tr, &mut arng, &hosts, t0, 15.0, 1500);
             events.push(spike("sweep", 445, t0, t0 + 110 * S));
             for h in hosts {
-                events.push(scanner("horizontal", h, "syn", t0, t0 + 110 * S));
+                events.push(scanner("horizontal", h, Probe::Syn, t0, t0 + 110 * S));
             }
             description.push("a TCP 445 sweep by three hosts".into());
         }
         "vertical" => {
             let (src, dst) = ([203, 0, 113, 7], [10, 1, 0, 20]);
             vertical_scan(&mut tr, &mut arng, src, dst, t0, 1024, 200.0);
-            events.push(scanner("vertical", src, "syn", t0, t0 + 10 * S));
+            events.push(scanner("vertical", src, Probe::Syn, t0, t0 + 10 * S));
             description.push("a SYN scan of 1024 ports of one host".into());
         }
         "udpscan" => {
             let (src, dst) = ([192, 0, 2, 66], [10, 1, 0, 53]);
             udp_scan(&mut tr, &mut arng, src, dst, t0, 500, 50.0);
-            events.push(scanner("vertical", src, "udp", t0, t0 + 10 * S));
+            events.push(scanner("vertical", src, Probe::Udp, t0, t0 + 10 * S));
             description.push("a UDP scan of 500 ports of one host".into());
         }
         "ackscan" => {
             let (src, dst) = ([203, 0, 113, 99], [10, 1, 0, 22]);
             ack_scan(&mut tr, &mut arng, src, dst, t0, 300, 100.0);
-            events.push(scanner("vertical", src, "ack", t0, t0 + 5 * S));
+            events.push(scanner("vertical", src, Probe::Ack, t0, t0 + 5 * S));
             description.push("an ACK scan of 300 ports of one host".into());
         }
         "flood" => {

@@ -113,7 +113,7 @@ pub fn run(args: DiffArgs) -> Result<ExitCode> {
                 "new scanner  {}  {} ({})",
                 s.source,
                 s.kind,
-                s.probes.join("/")
+                s.probes_joined("/")
             )?;
         }
     }

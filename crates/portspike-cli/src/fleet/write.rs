@@ -217,9 +217,9 @@ pub fn write_summary(
             let long =
                 |f: &dyn Fn(&ScannerReport) -> i64| -> Vec<i64> { s.iter().map(f).collect() };
             column!(rg, ByteArrayType, text(&|x| x.source.clone()), None);
-            column!(rg, ByteArrayType, text(&|x| x.kind.clone()), None);
-            column!(rg, ByteArrayType, text(&|x| x.probes.join(",")), None);
-            column!(rg, ByteArrayType, text(&|x| x.method.clone()), None);
+            column!(rg, ByteArrayType, text(&|x| x.kind.to_string()), None);
+            column!(rg, ByteArrayType, text(&|x| x.probes_joined(",")), None);
+            column!(rg, ByteArrayType, text(&|x| x.method.to_string()), None);
             let scores: Vec<f64> = s.iter().map(|x| x.score).collect();
             column!(rg, DoubleType, scores, None);
             column!(rg, Int64Type, long(&|x| x.targets as i64), None);

@@ -3,7 +3,7 @@
 
 use super::{Cidr, Detection};
 use crate::engine::{Engine, SourceState};
-use crate::report::{PortAttempts, ScannerReport};
+use crate::report::{PortAttempts, ScanKind, ScanMethod, ScannerReport};
 use std::net::IpAddr;
 
 /// Scanner verdicts from the engine's per-source evidence. In a capture
@@ -25,7 +25,7 @@ pub(crate) fn scanners(e: &Engine, d: &Detection) -> Vec<ScannerReport> {
                 return Some(scanner(addr, s, ts, method, &home, &allow));
             }
             let v = s.threshold?;
-            let mut r = scanner(addr, s, v.ts, "threshold", &home, &allow);
+            let mut r = scanner(addr, s, v.ts, ScanMethod::Threshold, &home, &allow);
             r.score = v.hosts.max(v.ports) as f64;
             r.contacts_at_detection = v.contacts;
             let what = if v.ports >= ZEEK_PORTS {
@@ -63,15 +63,15 @@ pub(crate) fn scan_kind(
     contacts: u64,
     port_max: u64,
     target_max: u64,
-) -> &'static str {
+) -> ScanKind {
     let n = contacts.max(1) as f64;
     let (port_share, target_share) = (port_max as f64 / n, target_max as f64 / n);
     if ports >= 5 && (targets <= 2 || target_share >= 0.8) {
-        "vertical"
+        ScanKind::Vertical
     } else if targets >= 5 && (ports <= 2 || port_share >= 0.8) {
-        "horizontal"
+        ScanKind::Horizontal
     } else {
-        "mixed"
+        ScanKind::Mixed
     }
 }
 
@@ -79,7 +79,7 @@ fn scanner(
     addr: &IpAddr,
     s: &SourceState,
     detected_ts: i64,
-    method: &str,
+    method: ScanMethod,
     home: &[Cidr],
     allow: &[Cidr],
 ) -> ScannerReport {
@@ -120,9 +120,9 @@ fn scanner(
     });
     ScannerReport {
         source: addr.to_string(),
-        kind: kind.to_string(),
-        probes: s.probe_kinds().into_iter().map(str::to_string).collect(),
-        method: method.to_string(),
+        kind,
+        probes: s.probe_kinds(),
+        method,
         score: (s.score * 100.0).round() / 100.0,
         targets,
         ports,
@@ -156,7 +156,7 @@ fn scanner(
             .probe_counts()
             .into_iter()
             .map(|(p, n)| crate::report::ProbeCount {
-                probe: p.to_string(),
+                probe: p,
                 contacts: n,
             })
             .collect(),

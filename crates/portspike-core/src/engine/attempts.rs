@@ -16,31 +16,8 @@ pub const UDP_IDLE_US: i64 = 60_000_000;
 /// A TCP conversation's start is forgotten first once this long ago.
 pub const CONV_IDLE_US: i64 = 600_000_000;
 
-/// A contact kind, for `probes`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub(crate) enum Probe {
-    Syn,
-    Connect,
-    Fin,
-    Null,
-    Xmas,
-    Ack,
-    Udp,
-}
-
-impl Probe {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Probe::Syn => "syn",
-            Probe::Connect => "connect",
-            Probe::Fin => "fin",
-            Probe::Null => "null",
-            Probe::Xmas => "xmas",
-            Probe::Ack => "ack",
-            Probe::Udp => "udp",
-        }
-    }
-}
+// A contact kind, for `probes`.
+pub(crate) use crate::report::Probe;
 
 /// A directional flow key: initiator → responder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -7,6 +7,7 @@ use super::limits::MAX_CONTACTS_PER_SOURCE;
 use super::Engine;
 use crate::decode::Proto;
 use crate::fxhash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use crate::report::ScanMethod;
 use crate::sketch::{hash_addr, hash_u64, Distinct};
 use std::net::IpAddr;
 
@@ -39,7 +40,7 @@ pub(crate) struct SourceState {
     pub failures: u64,
     /// TRW likelihood ratio.
     pub lambda: f64,
-    pub convicted: Option<(i64, &'static str)>,
+    pub convicted: Option<(i64, ScanMethod)>,
     /// First contacts made when convicted.
     pub contacts_at_conviction: u64,
     /// Score at conviction: log10 of the likelihood ratio, or the threshold count.
@@ -193,7 +194,7 @@ impl Engine {
             s.lambda *= (1.0 - THETA1) / (1.0 - THETA0);
         }
         if s.convicted.is_none() && s.lambda >= eta1 {
-            s.convicted = Some((ts, "trw"));
+            s.convicted = Some((ts, ScanMethod::Trw));
             s.contacts_at_conviction = s.first_contacts;
             s.score = s.lambda.log10();
         } else if s.lambda <= eta0 {
@@ -237,7 +238,7 @@ impl Engine {
                 ports: n_ports,
             });
             if s.convicted.is_none() {
-                s.convicted = Some((ts, "threshold"));
+                s.convicted = Some((ts, ScanMethod::Threshold));
                 s.contacts_at_conviction = s.first_contacts;
                 s.score = n_hosts.max(n_ports) as f64;
             }
@@ -331,16 +332,15 @@ impl SourceState {
     }
 
     /// First contacts by probe type, most first.
-    pub fn probe_counts(&self) -> Vec<(&'static str, u64)> {
-        let mut v: Vec<(&'static str, u64)> =
-            self.probes.iter().map(|(p, n)| (p.as_str(), *n)).collect();
-        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    pub fn probe_counts(&self) -> Vec<(Probe, u64)> {
+        let mut v: Vec<(Probe, u64)> = self.probes.iter().map(|(p, n)| (*p, *n)).collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.as_str().cmp(b.0.as_str())));
         v
     }
 
     /// The probe types of this source: those making up at least 5% of its
     /// first contacts, SYN reported as connect when it never left a handshake half-open.
-    pub fn probe_kinds(&self) -> Vec<&'static str> {
+    pub fn probe_kinds(&self) -> Vec<Probe> {
         let s = self;
         // Probes making up at least 5% of the source's first contacts.
         let mut v: Vec<Probe> = s
@@ -357,7 +357,7 @@ impl SourceState {
         }
         v.sort();
         v.dedup();
-        v.into_iter().map(Probe::as_str).collect()
+        v
     }
 }
 
@@ -407,7 +407,7 @@ mod tests {
         assert_eq!(e.sources[&ip(SCANNER)].convicted, None);
         contacts(&mut e, 4, 445, RSTACK);
         let s = &e.sources[&ip(SCANNER)];
-        assert_eq!(s.convicted.map(|c| c.1), Some("trw"));
+        assert_eq!(s.convicted.map(|c| c.1), Some(ScanMethod::Trw));
         assert_eq!(s.contacts_at_conviction, 4);
         assert_eq!(
             (s.first_contacts, s.failures),
@@ -447,7 +447,7 @@ mod tests {
             (v.ports, v.hosts, v.contacts),
             (ZEEK_PORTS, 1, ZEEK_PORTS as u64)
         );
-        assert_eq!(s.convicted.map(|c| c.1), Some("threshold"));
+        assert_eq!(s.convicted.map(|c| c.1), Some(ScanMethod::Threshold));
         assert!(!e.one_way(), "fewer than 20 first contacts");
     }
 
@@ -505,12 +505,12 @@ mod tests {
         };
         s.probes.insert(Probe::Syn, 30);
         s.probes.insert(Probe::Fin, 1);
-        assert_eq!(s.probe_kinds(), ["syn"], "under 5% is noise");
-        assert_eq!(s.probe_counts(), [("syn", 30), ("fin", 1)]);
+        assert_eq!(s.probe_kinds(), [Probe::Syn], "under 5% is noise");
+        assert_eq!(s.probe_counts(), [(Probe::Syn, 30), (Probe::Fin, 1)]);
         s.completed = 1;
-        assert_eq!(s.probe_kinds(), ["connect"]);
+        assert_eq!(s.probe_kinds(), [Probe::Connect]);
         s.half_open = 2;
-        assert_eq!(s.probe_kinds(), ["syn"]);
+        assert_eq!(s.probe_kinds(), [Probe::Syn]);
     }
 
     #[test]

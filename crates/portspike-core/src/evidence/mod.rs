@@ -22,8 +22,8 @@ use crate::filter::{epoch, row_predicate, Aim, Side};
 use crate::fxhash::FxHashMap as HashMap;
 use crate::params::Key;
 use crate::report::{
-    AddrAttempts, AddrCount, Estimate, EvidenceState, Flags, OpenPort, PortAttempts, ProbeCount,
-    Rates, Report, ScannerReport, SpikeReport,
+    AddrAttempts, AddrCount, Estimate, EvidenceState, Flags, OpenPort, PortAttempts, Probe,
+    ProbeCount, Rates, Report, ScannerReport, SpikeReport,
 };
 use crate::sketch::{hash_addr, Distinct, REL_ERROR};
 use crate::window::Selection;
@@ -607,19 +607,19 @@ pub fn talker_filter(
 /// A scanner's probe: UDP, or TCP with neither ACK nor RST (SYN, FIN,
 /// NULL, Xmas), to a unicast address; for a scanner the first pass saw
 /// send ACK probes, also a bare ACK without payload.
-fn probe_kind(proto: Proto, flags: u8, payload: u16, acks: bool) -> Option<&'static str> {
+fn probe_kind(proto: Proto, flags: u8, payload: u16, acks: bool) -> Option<Probe> {
     match proto {
-        Proto::Udp => Some("udp"),
+        Proto::Udp => Some(Probe::Udp),
         Proto::Tcp if acks && flags & (F::SYN | F::FIN | F::RST | F::ACK) == F::ACK => {
-            (payload == 0).then_some("ack")
+            (payload == 0).then_some(Probe::Ack)
         }
         Proto::Tcp if flags & (F::ACK | F::RST) != 0 => None,
-        Proto::Tcp if flags & F::SYN != 0 => Some("syn"),
+        Proto::Tcp if flags & F::SYN != 0 => Some(Probe::Syn),
         Proto::Tcp if flags & (F::FIN | F::PSH | F::URG) == F::FIN | F::PSH | F::URG => {
-            Some("xmas")
+            Some(Probe::Xmas)
         }
-        Proto::Tcp if flags & F::FIN != 0 => Some("fin"),
-        Proto::Tcp => Some("null"),
+        Proto::Tcp if flags & F::FIN != 0 => Some(Probe::Fin),
+        Proto::Tcp => Some(Probe::Null),
         _ => None,
     }
 }
@@ -665,7 +665,7 @@ fn busiest(v: impl Iterator<Item = ((Proto, u16), u64)>) -> Vec<((Proto, u16), u
 /// One (host, port) a scanner tried.
 #[derive(Debug, Clone, Copy)]
 struct Contact {
-    probe: &'static str,
+    probe: Probe,
     /// A SYN-ACK or a UDP reply came back from it.
     answered: bool,
     /// The scanner acknowledged the SYN-ACK: a full (connect) handshake.
@@ -692,7 +692,7 @@ impl ScannerTally {
             t0: s.first_ts,
             t1: s.last_ts.saturating_add(1),
             contacts: HashMap::default(),
-            acks: s.probe_counts.iter().any(|p| p.probe == "ack"),
+            acks: s.probe_counts.iter().any(|p| p.probe == Probe::Ack),
             limit,
             full: false,
         })
@@ -771,7 +771,7 @@ impl ScannerTally {
         }
         let mut ports: HashMap<(Proto, u16), (u64, u64)> = HashMap::default();
         let mut targets: HashMap<IpAddr, u64> = HashMap::default();
-        let mut probes: HashMap<&'static str, u64> = HashMap::default();
+        let mut probes: HashMap<Probe, u64> = HashMap::default();
         let mut answered = 0u64;
         // A scanner that completes handshakes and never leaves one half-open
         // connects (every SYN of it, refused ones included); one that resets
@@ -780,7 +780,7 @@ impl ScannerTally {
         let half_open = self
             .contacts
             .values()
-            .filter(|c| c.probe == "syn" && c.answered && !c.completed)
+            .filter(|c| c.probe == Probe::Syn && c.answered && !c.completed)
             .count();
         let connects = completed > 0 && half_open < 2;
         for ((dst, proto, port), c) in &self.contacts {
@@ -788,8 +788,8 @@ impl ScannerTally {
             e.0 += 1;
             e.1 += u64::from(c.answered);
             *targets.entry(*dst).or_default() += 1;
-            let probe = if c.probe == "syn" && connects {
-                "connect"
+            let probe = if c.probe == Probe::Syn && connects {
+                Probe::Connect
             } else {
                 c.probe
             };
@@ -824,8 +824,7 @@ impl ScannerTally {
             attempts,
             port_max,
             target_max,
-        )
-        .to_string();
+        );
         top_ports.truncate(TOP);
         top_targets.truncate(TOP);
         s.targets = targets.len() as u64;
@@ -844,19 +843,20 @@ impl ScannerTally {
         s.open_ports = open;
         let mut counts: Vec<ProbeCount> = probes
             .into_iter()
-            .map(|(probe, contacts)| ProbeCount {
-                probe: probe.to_string(),
-                contacts,
-            })
+            .map(|(probe, contacts)| ProbeCount { probe, contacts })
             .collect();
-        counts.sort_by(|a, b| b.contacts.cmp(&a.contacts).then(a.probe.cmp(&b.probe)));
-        // Probe types making up at least 5% of its contacts.
-        let mut kinds: Vec<String> = counts
+        counts.sort_by(|a, b| {
+            b.contacts
+                .cmp(&a.contacts)
+                .then(a.probe.as_str().cmp(b.probe.as_str()))
+        });
+        // Probe types making up at least 5% of its contacts, by name.
+        let mut kinds: Vec<Probe> = counts
             .iter()
             .filter(|c| c.contacts * 20 >= attempts)
-            .map(|c| c.probe.clone())
+            .map(|c| c.probe)
             .collect();
-        kinds.sort();
+        kinds.sort_by_key(|p| p.as_str());
         s.probes = kinds;
         s.probe_counts = counts;
         s.estimated = Vec::new();

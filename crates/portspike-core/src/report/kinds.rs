@@ -1,5 +1,5 @@
 //! The names a report gives what was found: a spike's kind and the series
-//! it was found on. (A port's protocol is [`Proto`](crate::decode::Proto),
+//! it was found on, a scanner's kind, probes and the test that convicted it. (A port's protocol is [`Proto`](crate::decode::Proto),
 //! the timelines' key [`Key`](crate::params::Key): same treatment.)
 
 use crate::names::named_enum;
@@ -91,6 +91,67 @@ impl Metric {
     }
 }
 
+/// What a scanner tried, from its distinct targets and ports (see
+/// [`crate::detect::scan_kind`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ScanKind {
+    /// Many ports of few hosts.
+    Vertical,
+    /// One port (or two) of many hosts.
+    Horizontal,
+    /// Both.
+    Mixed,
+}
+
+named_enum!(ScanKind {
+    Vertical => "vertical",
+    Horizontal => "horizontal",
+    Mixed => "mixed",
+});
+
+/// The test that convicted a scanner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ScanMethod {
+    /// Threshold random walk on its first contacts' failures and answers.
+    Trw,
+    /// Spread alone (Zeek's thresholds), in a capture without answers.
+    Threshold,
+}
+
+named_enum!(ScanMethod {
+    Trw => "trw",
+    Threshold => "threshold",
+});
+
+/// A scanner's kind of first contact. Ordered as the engine lists a
+/// scanner's `probes`; the evidence pass and merged summaries list them by
+/// name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Probe {
+    /// A SYN left half-open (or not answered).
+    Syn,
+    /// A SYN of a scanner that completes its handshakes.
+    Connect,
+    Fin,
+    /// TCP without flags.
+    Null,
+    /// FIN, PSH and URG.
+    Xmas,
+    /// A bare ACK.
+    Ack,
+    Udp,
+}
+
+named_enum!(Probe {
+    Syn => "syn",
+    Connect => "connect",
+    Fin => "fin",
+    Null => "null",
+    Xmas => "xmas",
+    Ack => "ack",
+    Udp => "udp",
+});
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,6 +174,18 @@ mod tests {
         let back: (SpikeKind, Metric) = serde_json::from_str(r#"["surge","packets"]"#).unwrap();
         assert_eq!(back, (SpikeKind::Surge, Metric::Packets));
         assert!(serde_json::from_str::<SpikeKind>(r#""Sweep""#).is_err());
+    }
+
+    #[test]
+    fn scanner_names_keep_their_schema_v1_names() {
+        let json = serde_json::to_string(&(ScanKind::Mixed, ScanMethod::Trw, Probe::Xmas)).unwrap();
+        assert_eq!(json, r#"["mixed","trw","xmas"]"#);
+        let names: Vec<&str> = Probe::ALL.iter().map(|p| p.as_str()).collect();
+        assert_eq!(
+            names,
+            ["syn", "connect", "fin", "null", "xmas", "ack", "udp"]
+        );
+        assert!(serde_json::from_str::<ScanMethod>(r#""zeek""#).is_err());
     }
 
     #[test]

@@ -6,7 +6,7 @@ pub(crate) mod build;
 pub mod kinds;
 pub mod schema;
 
-pub use kinds::{Metric, SpikeKind};
+pub use kinds::{Metric, Probe, ScanKind, ScanMethod, SpikeKind};
 pub use schema::*;
 
 /// `text` read as JSON of type `T`, or an error in words that names the

@@ -1,7 +1,7 @@
 //! Report, schema v1 (`portspike.report/1`). Serialised field names and
 //! order are an interface: extend, never rename.
 
-use super::kinds::{Metric, SpikeKind};
+use super::kinds::{Metric, Probe, ScanKind, ScanMethod, SpikeKind};
 use crate::decode::{PortKey, Proto};
 use crate::params::Key;
 use serde::{Deserialize, Serialize};
@@ -333,10 +333,10 @@ pub struct SpikeReport {
 pub struct ScannerReport {
     pub source: String,
     /// `vertical`, `horizontal` or `mixed`.
-    pub kind: String,
-    pub probes: Vec<String>,
+    pub kind: ScanKind,
+    pub probes: Vec<Probe>,
     /// `trw` or `threshold`.
-    pub method: String,
+    pub method: ScanMethod,
     /// log10 of the TRW likelihood ratio at the end, or the threshold count reached.
     pub score: f64,
     pub targets: u64,
@@ -396,7 +396,7 @@ pub struct Burst {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProbeCount {
-    pub probe: String,
+    pub probe: Probe,
     pub contacts: u64,
 }
 
@@ -427,6 +427,12 @@ impl SpikeReport {
 }
 
 impl ScannerReport {
+    /// Its `probes` by name, `sep` between them (`syn/udp`).
+    pub fn probes_joined(&self, sep: &str) -> String {
+        let names: Vec<&str> = self.probes.iter().map(|p| p.as_str()).collect();
+        names.join(sep)
+    }
+
     /// `field` is an estimate (listed in `estimated`), not a count.
     pub fn estimated(&self, field: &str) -> bool {
         self.estimated.iter().any(|e| e.field == field)
