@@ -1,13 +1,6 @@
 //! `portspike diff`: the sample against its own first eight minutes (before
 //! the sweep) puts tcp/445 first; a capture against itself changes nothing.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
-
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::Command;

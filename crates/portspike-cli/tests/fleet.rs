@@ -2,13 +2,6 @@
 //! parts merge into what the whole capture gives, DuckDB reads them, a killed
 //! run leaves no partial file, and several sensors merge.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
-
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,14 +1,7 @@
 //! Comments in a pcapng capture become annotations (`source: "capture"`):
 //! each packet comment at its packet's time, a section's over the capture.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
-
-mod common;
+use crate::common;
 use common::corpus;
 use portspike_core::{analyze_bytes, Params};
 

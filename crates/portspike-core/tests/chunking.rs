@@ -1,12 +1,6 @@
 //! Feeding the bytes in any chunking gives the same report.
 
 // Test code: a panic is a failed test.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 
 use portspike_core::{analyze_bytes, Analyzer, Key, Params};
 use portspike_gen::synth::{self, Rng, Trace};

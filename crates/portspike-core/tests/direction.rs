@@ -5,12 +5,6 @@
 //! those answers; a connect scan is labelled `connect`.
 
 // Test code: a panic is a failed test.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 
 use portspike_core::report::Report;
 use portspike_core::{analyze_bytes, Params};

@@ -3,12 +3,6 @@
 //! they are about.
 
 // Test code: a panic is a failed test.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 
 use portspike_core::{analyze_bytes, Analyzer, Params};
 

@@ -4,14 +4,8 @@
 //! anywhere else.
 
 // Test code: a panic is a failed test.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 
-mod common;
+use crate::common;
 use common::corpus;
 use portspike_core::report::Report;
 use portspike_core::{analyze_bytes, Params};

@@ -1,12 +1,6 @@
 //! The bundled sample capture: what the page shows first.
 
 // Test code: a panic is a failed test.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 
 use portspike_core::{analyze_bytes, Params};
 use portspike_gen::synth;

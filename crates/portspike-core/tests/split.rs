@@ -2,13 +2,6 @@
 //! `Analyzer::keep_between` is the capture cut at that moment, packet for
 //! packet, and the two parts add up to the whole.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
-
 use portspike_core::{analyze_bytes, Analyzer, Params};
 
 /// The records of a little-endian microsecond pcap from before `seconds`
