@@ -1004,7 +1004,12 @@ fn a_page_claiming_more_than_it_holds_is_refused_before_it_is_read() {
         &f,
         schema,
         &[("portspike.table", "scanners".to_string())],
-        &[("source", V::Bytes(big))],
+        &[
+            ("source", V::Bytes(big)),
+            ("kind", V::Bytes(b"horizontal")),
+            ("method", V::Bytes(b"trw")),
+            ("probes", V::Bytes(b"syn")),
+        ],
     );
     let honest = Command::new(bin())
         .args(["detect", "--json", s(&dir)])
