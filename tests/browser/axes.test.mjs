@@ -4,9 +4,7 @@
 // boxes on one row may share a pixel.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
-import { serve, launch, dropFile, waitState, captures } from './harness.mjs';
+import { serve, launch, openAnalysed } from './harness.mjs';
 
 let server, browser;
 before(async () => {
@@ -41,15 +39,7 @@ async function labels(page) {
 for (const [w, h] of [[1280, 800], [390, 844]]) {
   for (const file of ['sample', 'markofu-pcaps__TCP_SYN_SCAN.pcap']) {
     test(`at ${w} px the timeline's labels of ${file} do not overlap, whole and zoomed in`, async () => {
-      const page = await browser.newPage({ viewport: { width: w, height: h } });
-      await page.goto(server.url);
-      if (file === 'sample') {
-        await page.click('[data-testid="sample-button"]');
-      } else {
-        await page.waitForSelector('[data-testid="drop-zone"]');
-        await dropFile(page, file, fs.readFileSync(path.join(captures, file)));
-      }
-      assert.equal(await waitState(page, ['done']), 'done');
+      const page = await openAnalysed(browser, server.url, w, h, file);
       const whole = await labels(page);
       const times = whole.filter((b) => /^\d\d:\d\d:\d\d/.test(b[4]));
       assert.ok(times.length >= 2, `time labels drawn: ${JSON.stringify(times.map((b) => b[4]))}`);

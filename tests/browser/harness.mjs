@@ -61,6 +61,22 @@ export async function launch() {
   });
 }
 
+/** A new page of `width`×`height` with `file` analysed: `sample` (the
+ * bundled sample's button) or the name of a shared capture, dropped. */
+export async function openAnalysed(browser, url, width, height, file) {
+  const page = await browser.newPage({ viewport: { width, height } });
+  await page.goto(url);
+  if (file === 'sample') {
+    await page.click('[data-testid="sample-button"]');
+  } else {
+    await page.waitForSelector('[data-testid="drop-zone"]');
+    await dropFile(page, file, fs.readFileSync(path.join(captures, file)));
+  }
+  const state = await waitState(page, ['done', 'error']);
+  if (state !== 'done') throw new Error(`${file}: the analysis ended in ${state}`);
+  return page;
+}
+
 /** Drop a file on the drop zone through a real `drop` event carrying a DataTransfer. */
 export async function dropFile(page, name, bytes, target = '[data-testid="drop-zone"]') {
   return dropFiles(page, [{ name, bytes }], target);

@@ -5,9 +5,7 @@
 // rather than squeezing them) and says how many of how many ports it shows.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
-import { serve, launch, dropFile, waitState, captures } from './harness.mjs';
+import { serve, launch, openAnalysed } from './harness.mjs';
 
 let server, browser;
 before(async () => {
@@ -20,15 +18,7 @@ after(async () => {
 });
 
 async function open(w, h, file) {
-  const page = await browser.newPage({ viewport: { width: w, height: h } });
-  await page.goto(server.url);
-  if (file === 'sample') {
-    await page.click('[data-testid="sample-button"]');
-  } else {
-    await page.waitForSelector('[data-testid="drop-zone"]');
-    await dropFile(page, file, fs.readFileSync(path.join(captures, file)));
-  }
-  assert.equal(await waitState(page, ['done']), 'done');
+  const page = await openAnalysed(browser, server.url, w, h, file);
   await page.waitForSelector('[data-testid="port-row"]');
   return page;
 }

@@ -693,6 +693,34 @@ fn craft(path: &Path, schema: &str, kv: &[(&str, String)], values: &[(&str, V)])
     w.close().unwrap();
 }
 
+/// The capture summary crafted summaries carry: tcpdump__afs.pcap's.
+fn afs_capture() -> String {
+    json(&[
+        "analyze",
+        "--json",
+        "--no-hash",
+        s(&corpus("tcpdump__afs.pcap")),
+    ])["capture"]
+        .to_string()
+}
+
+/// A one-row ports summary at `path`, carrying `capture`, at one-minute bins.
+fn craft_ports(path: &Path, capture: String) {
+    craft(
+        path,
+        &ports_schema(|l| l.to_string()),
+        &[
+            ("portspike.table", "ports".to_string()),
+            ("portspike.capture", capture),
+            ("portspike.bin_width_us", "60000000".to_string()),
+        ],
+        &[
+            ("start_ts", V::I64(1_772_409_600_000_000)),
+            ("bin_width_us", V::I64(60_000_000)),
+        ],
+    );
+}
+
 /// The ports table's schema as summaries write it, with `edit` applied.
 fn ports_schema(edit: impl Fn(&str) -> String) -> String {
     let lines = [
@@ -727,13 +755,7 @@ fn ports_schema(edit: impl Fn(&str) -> String) -> String {
 #[test]
 fn detect_refuses_hostile_summaries_naming_the_file_and_column() {
     let dir = tmp("hostile");
-    let capture = json(&[
-        "analyze",
-        "--json",
-        "--no-hash",
-        s(&corpus("tcpdump__afs.pcap")),
-    ])["capture"]
-        .to_string();
+    let capture = afs_capture();
     let kv = |table: &str| {
         vec![
             ("portspike.table", table.to_string()),
@@ -971,26 +993,8 @@ fn a_page_claiming_more_than_it_holds_is_refused_before_it_is_read() {
     let day = |table: &str| dir.join(table).join("sensor=s").join("day=2026-03-02");
     std::fs::create_dir_all(day("ports")).unwrap();
     std::fs::create_dir_all(day("scanners")).unwrap();
-    let capture = json(&[
-        "analyze",
-        "--json",
-        "--no-hash",
-        s(&corpus("tcpdump__afs.pcap")),
-    ])["capture"]
-        .to_string();
-    craft(
-        &day("ports").join("c.parquet"),
-        &ports_schema(|l| l.to_string()),
-        &[
-            ("portspike.table", "ports".to_string()),
-            ("portspike.capture", capture),
-            ("portspike.bin_width_us", "60000000".to_string()),
-        ],
-        &[
-            ("start_ts", V::I64(1_772_409_600_000_000)),
-            ("bin_width_us", V::I64(60_000_000)),
-        ],
-    );
+    let capture = afs_capture();
+    craft_ports(&day("ports").join("c.parquet"), capture);
     let f = day("scanners").join("c.parquet");
     // One scanner whose source is 1.5 MB of one letter: a page of over
     // 1 MiB (its size a 4-byte varint) stored in some 70 KB.
@@ -1122,13 +1126,7 @@ fn a_million_rows_are_detected_within_256_mib() {
     let dir = tmp("million");
     let day = dir.join("ports/sensor=a/day=2026-03-02");
     std::fs::create_dir_all(&day).unwrap();
-    let capture = json(&[
-        "analyze",
-        "--json",
-        "--no-hash",
-        s(&corpus("tcpdump__afs.pcap")),
-    ])["capture"]
-        .to_string();
+    let capture = afs_capture();
     let rows = 1_000_000u64;
     let file = day.join("x.parquet");
     let zeros = "CAST(repeat(chr(0), 256) AS BLOB)";
@@ -1180,29 +1178,11 @@ fn a_footer_claiming_rows_or_bytes_its_file_cannot_hold_is_refused_unread() {
     use parquet::file::metadata::ParquetMetaDataWriter;
     use parquet::file::reader::{FileReader, SerializedFileReader};
     let dir = tmp("footer-claims");
-    let capture = json(&[
-        "analyze",
-        "--json",
-        "--no-hash",
-        s(&corpus("tcpdump__afs.pcap")),
-    ])["capture"]
-        .to_string();
+    let capture = afs_capture();
     let day = dir.join("ports/sensor=s/day=2026-03-02");
     std::fs::create_dir_all(&day).unwrap();
     let f = day.join("c.parquet");
-    craft(
-        &f,
-        &ports_schema(|l| l.to_string()),
-        &[
-            ("portspike.table", "ports".to_string()),
-            ("portspike.capture", capture),
-            ("portspike.bin_width_us", "60000000".to_string()),
-        ],
-        &[
-            ("start_ts", V::I64(1_772_409_600_000_000)),
-            ("bin_width_us", V::I64(60_000_000)),
-        ],
-    );
+    craft_ports(&f, capture);
     let honest = std::fs::read(&f).unwrap();
     let meta = SerializedFileReader::new(std::fs::File::open(&f).unwrap())
         .unwrap()
