@@ -4,10 +4,10 @@
 use crate::chart::Metric;
 use crate::components::{
     confirm_view, failure_view, link_expects_view, link_held_view, partial_view, progress_view,
-    scanner_clicks, scanner_keys, DiffPanel, Findings, Headline, PortTable, ScannerDetail,
-    SettingsPanel, Share, Shared, SpikeDetail, Summary, Timeline,
+    DiffPanel, DropZone, Findings, Headline, PortTable, ScannerDetail, SettingsPanel, Share,
+    Shared, SpikeDetail, Summary, Timeline,
 };
-use crate::dom::{fetch_blob, fetch_target, file_list, html_attr, location_hash};
+use crate::dom::{fetch_target, html_attr, location_hash};
 use crate::format::{pcap_name, port_label};
 use crate::headline::Pick;
 use crate::hooks::events::{use_escape_key, use_hash_change, use_step_keys, use_window_drop};
@@ -18,8 +18,9 @@ use crate::hooks::worker::{
 use crate::protocol::{self, Target, ToWorker};
 use crate::share;
 use crate::state::{Action, Phase, Source, State};
-use portspike_core::report::Annotation;
-use web_sys::{Blob, HtmlInputElement};
+use portspike_core::report::{Annotation, Report};
+use std::rc::Rc;
+use web_sys::Blob;
 use yew::prelude::*;
 
 /// Mount the app on `<body>`, and register the service worker that keeps the
@@ -96,10 +97,25 @@ fn extract(
     );
 }
 
-fn handlers(state: &UseReducerHandle<State>, running: &Client) -> Handlers {
-    let d = state.dispatcher();
+/// The callbacks of the result panels, built once per report: only saving
+/// packets reads the report (the dispatcher and the worker client are the
+/// same for the page's life), so the panels' props stay equal between
+/// renders.
+#[hook]
+fn use_handlers(state: &UseReducerHandle<State>, running: &Client) -> Rc<Handlers> {
+    let (d, running) = (state.dispatcher(), running.clone());
+    use_memo(state.report.clone().map(Shared), move |report| {
+        handlers(&d, &running, report.as_ref().map(|r| r.0.clone()))
+    })
+}
+
+fn handlers(
+    d: &UseReducerDispatcher<State>,
+    running: &Client,
+    report: Option<Rc<Report>>,
+) -> Handlers {
     let save = {
-        let (running, report, d) = (running.clone(), state.report.clone(), d.clone());
+        let (running, report, d) = (running.clone(), report.clone(), d.clone());
         Callback::from(move |i: usize| {
             if let Some(sp) = report.as_ref().and_then(|r| r.spikes.get(i)) {
                 let name = pcap_name(&format!("{}{}", sp.proto, sp.port), sp.start_ts);
@@ -113,7 +129,7 @@ fn handlers(state: &UseReducerHandle<State>, running: &Client) -> Handlers {
         })
     };
     let save_scanner = {
-        let (running, report, d) = (running.clone(), state.report.clone(), d.clone());
+        let (running, report, d) = (running.clone(), report.clone(), d.clone());
         Callback::from(move |i: usize| {
             if let Some(sc) = report.as_ref().and_then(|r| r.scanners.get(i)) {
                 let name = pcap_name(&format!("scanner-{}", sc.source), sc.first_ts);
@@ -127,15 +143,15 @@ fn handlers(state: &UseReducerHandle<State>, running: &Client) -> Handlers {
         Callback::from(move |anonymise: bool| post(&running, ToWorker::Link { anonymise }))
     };
     Handlers {
-        select: to(&d, Action::Select),
-        overlay: to(&d, Action::ToggleOverlay),
-        metric: to(&d, Action::Metric),
-        spike: to(&d, Action::SelectSpike),
-        view: to(&d, Action::View),
-        log: to(&d, |_| Action::ToggleLog),
-        utc: to(&d, |_| Action::ToggleUtc),
-        scanner: to(&d, Action::SelectScanner),
-        pick: to(&d, |t: Pick| match t {
+        select: to(d, Action::Select),
+        overlay: to(d, Action::ToggleOverlay),
+        metric: to(d, Action::Metric),
+        spike: to(d, Action::SelectSpike),
+        view: to(d, Action::View),
+        log: to(d, |_| Action::ToggleLog),
+        utc: to(d, |_| Action::ToggleUtc),
+        scanner: to(d, Action::SelectScanner),
+        pick: to(d, |t: Pick| match t {
             Pick::Spike(i) => Action::SelectSpike(i),
             Pick::Scanner(i) => Action::SelectScanner(Some(i)),
         }),
@@ -162,9 +178,9 @@ fn handlers(state: &UseReducerHandle<State>, running: &Client) -> Handlers {
                 post(&running, ToWorker::Split { at });
             })
         },
-        add_note: to(&d, Action::AddNote),
-        remove_note: to(&d, Action::RemoveNote),
-        align: to(&d, Action::CompareAlign),
+        add_note: to(d, Action::AddNote),
+        remove_note: to(d, Action::RemoveNote),
+        align: to(d, Action::CompareAlign),
         clear_compare: {
             let (running, d) = (running.clone(), d.clone());
             Callback::from(move |()| {
@@ -176,19 +192,6 @@ fn handlers(state: &UseReducerHandle<State>, running: &Client) -> Handlers {
         save_scanner,
         anonymise,
     }
-}
-
-/// A file input's `change`: the files chosen go to `open`, and the input is
-/// cleared so choosing the same file again is a change too.
-fn chosen(open: Callback<Vec<(Blob, String)>>) -> Callback<Event> {
-    Callback::from(move |e: Event| {
-        let input: HtmlInputElement = e.target_unchecked_into();
-        let files = input.files().map(file_list).unwrap_or_default();
-        if !files.is_empty() {
-            open.emit(files);
-        }
-        input.set_value("");
-    })
 }
 
 /// The comparison a result link carries, if any, on screen (or why not).
@@ -229,8 +232,91 @@ pub fn app() -> Html {
     };
     let running = use_worker();
     let d = state.dispatcher();
-    // A result link: show the result it carries, no capture needed; a
-    // comparison (in a result or a view link) is shown either way.
+    use_fragment(&d, &fragment);
+    use_step_focus(&d);
+    use_page_marks(&state, &running);
+    // After "Compare with a baseline…", the next file dropped or chosen is
+    // the baseline.
+    let armed = use_state(|| false);
+    // Files dropped or chosen are analysed with the settings in effect.
+    let open = {
+        let (running, d) = (running.clone(), d.clone());
+        use_callback(
+            state.settings.clone(),
+            move |files: Vec<(Blob, String)>, settings| {
+                analyze(&running, &d, files, None, settings)
+            },
+        )
+    };
+    let open_baseline = {
+        let (running, d, armed) = (running.clone(), d.clone(), armed.clone());
+        use_callback(
+            state.settings.clone(),
+            move |files: Vec<(Blob, String)>, settings| {
+                armed.set(false);
+                compare(&running, &d, files, settings)
+            },
+        )
+    };
+    let dragging = use_window_drop(if *armed {
+        open_baseline.clone()
+    } else {
+        open.clone()
+    });
+    use_fine_window(&state, &running);
+    let loading = matches!(state.phase, Phase::Loading { .. });
+    let on_cancel = use_cancel(&state, &running, &d, loading);
+    let on_settings = {
+        let (running, d) = (running.clone(), d.clone());
+        Callback::from(move |s: protocol::Settings| {
+            d.dispatch(Action::Settings(s.clone()));
+            analyze_again(&running, &d, &s);
+        })
+    };
+    let on_url_open = {
+        let (running, d) = (running.clone(), d.clone());
+        let (url, settings) = (state.confirm_url.clone(), state.settings.clone());
+        Callback::from(move |_: MouseEvent| {
+            // The address as the browser parsed it, the one the prompt showed.
+            if let Some(Ok((href, _))) = url.as_deref().map(fetch_target) {
+                analyze(&running, &d, Vec::new(), Some(href), &settings);
+            }
+        })
+    };
+    let on_url_cancel = to(&d, |_: MouseEvent| Action::ConfirmUrl(None));
+    let handlers = use_handlers(&state, &running);
+    html! {
+        <div class={classes!("app", dragging.then_some("dragging"))}>
+            <header class="top">
+                <h1>{"portspike"}</h1>
+                <p class="tagline">{"Which ports suddenly got busy, when, and from whom. Your capture is analysed in this tab and never uploaded."}</p>
+            </header>
+            <DropZone folded={state.report.clone().filter(|_| !loading).map(Shared)} {loading}
+                armed={*armed} arm={armed.setter()} on_open={open} on_open_baseline={open_baseline}
+                dispatch={d.clone()} />
+            { confirm_view(&state, on_url_open, on_url_cancel) }
+            { link_expects_view(&state) }
+            if !state.link_problems.is_empty() {
+                <section class="note" data-testid="link-problems" role="status">
+                    {crate::format::problems_text(&state.link_problems)}
+                </section>
+            }
+            { link_held_view(&state, to(&d, |_: MouseEvent| Action::LinkHeld(true)), to(&d, |_: MouseEvent| Action::LinkHeld(false))) }
+            <SettingsPanel on_apply={on_settings} initial={fragment.settings.clone()} />
+            { progress_view(&state, on_cancel.reform(|_: MouseEvent| ())) }
+            { failure_view(&state) }
+            { partial_view(&state) }
+            { result_view(&state, &handlers) }
+            <div class="overlay" aria-hidden="true">{"Drop to analyse"}</div>
+        </div>
+    }
+}
+
+/// The address's fragment: a result link's result is shown, no capture
+/// needed, and a comparison (in a result or a view link) either way; a link
+/// pasted into this tab changes only the fragment, and is followed.
+#[hook]
+fn use_fragment(d: &UseReducerDispatcher<State>, fragment: &Rc<share::Fragment>) {
     {
         let (d, f) = (d.clone(), fragment.clone());
         use_effect_with((), move |_| {
@@ -239,30 +325,36 @@ pub fn app() -> Html {
             }
         });
     }
-    // A link pasted into this tab changes only the fragment: follow it.
-    {
-        let d = d.clone();
-        use_hash_change(Callback::from(move |hash: String| {
-            let f = share::parse(&hash);
-            let diff = f.diff.clone();
-            let shown = shared_result(&d, &f);
-            d.dispatch(Action::Fragment(Box::new(f)));
-            if shown {
-                shared_diff(&d, diff.as_deref());
-            }
-        }));
-    }
-    // Keys: j / k move through the findings and scanners (not while
-    // typing), and the focus follows.
-    {
-        let d = d.clone();
-        use_step_keys(Callback::from(move |step: i32| {
-            d.dispatch(Action::StepSpike(step));
-            crate::dom::after(0, || {
-                focus(".findings tr.selected");
-            });
-        }));
-    }
+    let d = d.clone();
+    use_hash_change(Callback::from(move |hash: String| {
+        let f = share::parse(&hash);
+        let diff = f.diff.clone();
+        let shown = shared_result(&d, &f);
+        d.dispatch(Action::Fragment(Box::new(f)));
+        if shown {
+            shared_diff(&d, diff.as_deref());
+        }
+    }));
+}
+
+/// Keys: j / k move through the findings and scanners (not while typing),
+/// and the focus follows.
+#[hook]
+fn use_step_focus(d: &UseReducerDispatcher<State>) {
+    let d = d.clone();
+    use_step_keys(Callback::from(move |step: i32| {
+        d.dispatch(Action::StepSpike(step));
+        crate::dom::after(0, || {
+            focus(".findings tr.selected");
+        });
+    }));
+}
+
+/// The page's state on `<html>` (`data-state`, `data-evidence`,
+/// `data-compare-evidence`), the focus once an analysis is done, and the
+/// baseline's worker asked about the addresses a comparison names as new.
+#[hook]
+fn use_page_marks(state: &State, running: &Client) {
     // <html data-state=…>; once an analysis is done, the focus is on the
     // first finding (else the headline), so the keyboard starts there.
     use_effect_with(state.phase.as_str(), |phase| {
@@ -300,72 +392,23 @@ pub fn app() -> Html {
             }
         });
     use_effect_with(base_evidence, |e| html_attr("data-compare-evidence", *e));
-    {
-        let running = running.clone();
-        use_effect_with(unasked, move |u| {
-            if !u.is_empty() {
-                ask_baseline(&running, u);
-            }
-        });
-    }
-    // After "Compare with a baseline…", the next file dropped or chosen is
-    // the baseline.
-    let armed = use_state(|| false);
-    let compare_input = use_node_ref();
-    // Files dropped or chosen are analysed with the settings in effect.
-    let open = {
-        let (running, d) = (running.clone(), d.clone());
-        use_callback(
-            state.settings.clone(),
-            move |files: Vec<(Blob, String)>, settings| {
-                analyze(&running, &d, files, None, settings)
-            },
-        )
-    };
-    let open_baseline = {
-        let (running, d, armed) = (running.clone(), d.clone(), armed.clone());
-        use_callback(
-            state.settings.clone(),
-            move |files: Vec<(Blob, String)>, settings| {
-                armed.set(false);
-                compare(&running, &d, files, settings)
-            },
-        )
-    };
-    let dragging = use_window_drop(if *armed {
-        open_baseline.clone()
-    } else {
-        open.clone()
+    let running = running.clone();
+    use_effect_with(unasked, move |u| {
+        if !u.is_empty() {
+            ask_baseline(&running, u);
+        }
     });
-    use_fine_window(&state, &running);
+}
 
-    let on_file = chosen(open.clone());
-    let on_compare_file = chosen(open_baseline.clone());
-    let on_compare = {
-        let (armed, input) = (armed.clone(), compare_input.clone());
-        Callback::from(move |_: MouseEvent| {
-            armed.set(true);
-            if let Some(i) = input.cast::<HtmlInputElement>() {
-                i.click();
-            }
-        })
-    };
-    let on_sample = {
-        let d = d.clone();
-        Callback::from(move |_: MouseEvent| {
-            let (d, open) = (d.clone(), open.clone());
-            d.dispatch(Action::Start("sample.pcap".into()));
-            wasm_bindgen_futures::spawn_local(async move {
-                match fetch_blob("./static/sample.pcap").await {
-                    Ok(blob) => open.emit(vec![(blob, "sample.pcap".into())]),
-                    Err(e) => d.dispatch(Action::Failed(format!(
-                        "could not load the sample capture: {e}"
-                    ))),
-                }
-            });
-        })
-    };
-    let loading = matches!(state.phase, Phase::Loading { .. });
+/// Cancel the read in progress (and a baseline's read), from its button or
+/// with Escape while `loading`.
+#[hook]
+fn use_cancel(
+    state: &State,
+    running: &Client,
+    d: &UseReducerDispatcher<State>,
+    loading: bool,
+) -> Callback<()> {
     let cancel = {
         let (running, d) = (running.clone(), d.clone());
         let baseline_reading = state.compare.as_ref().is_some_and(|c| c.reading());
@@ -377,61 +420,16 @@ pub fn app() -> Html {
             d.dispatch(Action::Cancel);
         })
     };
-    // Escape cancels a read in progress (the listener reads the cancel of
-    // the moment).
+    // The listener reads the cancel of the moment.
     let escape = use_mut_ref(|| None::<Callback<()>>);
     *escape.borrow_mut() = loading.then(|| cancel.clone());
-    {
-        let escape = escape.clone();
-        use_escape_key(Callback::from(move |()| {
-            let now = escape.borrow().clone();
-            if let Some(c) = now {
-                c.emit(());
-            }
-        }));
-    }
-    let on_cancel = cancel.reform(|_: MouseEvent| ());
-    let on_settings = {
-        let (running, d) = (running.clone(), d.clone());
-        Callback::from(move |s: protocol::Settings| {
-            d.dispatch(Action::Settings(s.clone()));
-            analyze_again(&running, &d, &s);
-        })
-    };
-    let on_url_open = {
-        let (running, d) = (running.clone(), d.clone());
-        let (url, settings) = (state.confirm_url.clone(), state.settings.clone());
-        Callback::from(move |_: MouseEvent| {
-            // The address as the browser parsed it, the one the prompt showed.
-            if let Some(Ok((href, _))) = url.as_deref().map(fetch_target) {
-                analyze(&running, &d, Vec::new(), Some(href), &settings);
-            }
-        })
-    };
-    let on_url_cancel = to(&d, |_: MouseEvent| Action::ConfirmUrl(None));
-    html! {
-        <div class={classes!("app", dragging.then_some("dragging"))}>
-            <header class="top">
-                <h1>{"portspike"}</h1>
-                <p class="tagline">{"Which ports suddenly got busy, when, and from whom. Your capture is analysed in this tab and never uploaded."}</p>
-            </header>
-            { drop_view(&state, on_file, on_sample, on_compare, on_compare_file, compare_input.clone(), *armed) }
-            { confirm_view(&state, on_url_open, on_url_cancel) }
-            { link_expects_view(&state) }
-            if !state.link_problems.is_empty() {
-                <section class="note" data-testid="link-problems" role="status">
-                    {crate::format::problems_text(&state.link_problems)}
-                </section>
-            }
-            { link_held_view(&state, to(&d, |_: MouseEvent| Action::LinkHeld(true)), to(&d, |_: MouseEvent| Action::LinkHeld(false))) }
-            <SettingsPanel on_apply={on_settings} initial={fragment.settings.clone()} />
-            { progress_view(&state, on_cancel) }
-            { failure_view(&state) }
-            { partial_view(&state) }
-            { result_view(&state, handlers(&state, &running)) }
-            <div class="overlay" aria-hidden="true">{"Drop to analyse"}</div>
-        </div>
-    }
+    use_escape_key(Callback::from(move |()| {
+        let now = escape.borrow().clone();
+        if let Some(c) = now {
+            c.emit(());
+        }
+    }));
+    cancel
 }
 
 /// Focus the first element `selector` finds (true if there was one).
@@ -444,73 +442,7 @@ fn focus(selector: &str) -> bool {
         .is_some_and(|el| el.focus().is_ok())
 }
 
-/// Where a capture is opened: the drop zone with its buttons, folded into
-/// one line naming the capture on screen once there is an answer.
-fn drop_view(
-    state: &State,
-    on_file: Callback<Event>,
-    on_sample: Callback<MouseEvent>,
-    on_compare: Callback<MouseEvent>,
-    on_compare_file: Callback<Event>,
-    compare_input: NodeRef,
-    armed: bool,
-) -> Html {
-    let loading = matches!(state.phase, Phase::Loading { .. });
-    let folded = state.report.as_ref().filter(|_| !loading);
-    let accept = ".pcap,.pcapng,.cap,.dmp,.gz,.zst,.pcap.gz,.pcapng.gz,.pcap.zst,.pcapng.zst,application/vnd.tcpdump.pcap";
-    let line = folded.map(|r| {
-        let c = &r.capture;
-        let names: Vec<&str> = c.files.iter().map(|f| f.name.as_str()).collect();
-        let span = match (c.first_ts, c.last_ts) {
-            (Some(a), Some(b)) => format!(" over {}", crate::headline::span_words(b - a)),
-            _ => String::new(),
-        };
-        let text = format!(
-            "{} · {} packets{span}",
-            names.join(", "),
-            crate::headline::grouped(c.packets)
-        );
-        html! { <span class="file-line" data-testid="file-line" title={text.clone()}>{text}</span> }
-    });
-    html! {
-        <section class={classes!("drop", folded.is_some().then_some("folded"))} data-testid="drop-zone" aria-label="Open a capture">
-            { line.unwrap_or_else(|| html! {
-                <p class="drop-hint">{"Drop a pcap or pcapng file (or a rotated set, gzip or zstd compressed) anywhere on this page, or"}</p>
-            }) }
-            <label class="button" tabindex="0" role="button" onkeydown={Callback::from(|e: KeyboardEvent| {
-                // The label is the Tab stop (its input is hidden): Enter and
-                // Space open the file chooser, as on a button.
-                if e.key() == "Enter" || e.key() == " " {
-                    e.prevent_default();
-                    let input = e.target().and_then(|t| {
-                        use wasm_bindgen::JsCast;
-                        t.dyn_into::<web_sys::Element>().ok()?.query_selector("input").ok()?
-                            ?.dyn_into::<HtmlInputElement>().ok()
-                    });
-                    if let Some(i) = input {
-                        i.click();
-                    }
-                }
-            })}>
-                { if folded.is_some() { "Open another capture…" } else { "Choose a file…" } }
-                <input data-testid="file-input" type="file" multiple=true tabindex="-1" accept={accept} onchange={on_file} />
-            </label>
-            <button class="button secondary" data-testid="sample-button" onclick={on_sample} disabled={loading}>
-                { if folded.is_some() { "Sample" } else { "Try the sample capture (SMB worm sweep)" } }
-            </button>
-            <button class="button secondary" data-testid="compare-button" onclick={on_compare}
-                title="Another capture (say, a normal day) to compare this one with: what is new, what grew, what shrank">
-                { if folded.is_some() { "Compare…" } else { "Compare with a baseline…" } }</button>
-            <input data-testid="compare-input" type="file" multiple=true class="hidden-input" ref={compare_input}
-                tabindex="-1" aria-label="baseline capture" onchange={on_compare_file} />
-            if armed {
-                <p class="note" data-testid="compare-armed" role="status">{"Drop the baseline capture (or choose it): it is analysed with the same settings and compared with the capture."}</p>
-            }
-        </section>
-    }
-}
-
-fn result_view(state: &State, h: Handlers) -> Html {
+fn result_view(state: &State, h: &Handlers) -> Html {
     let Some(report) = state.report.clone() else {
         return html! {};
     };
@@ -529,10 +461,9 @@ fn result_view(state: &State, h: Handlers) -> Html {
             // While the capture is still read, no findings yet is no news:
             // the section waits for the first finding or the end.
             if !matches!(state.phase, Phase::Loading { .. }) || !report.spikes.is_empty() || !report.scanners.is_empty() {
-                <div class="findings-wrap" onclick={scanner_clicks(&report, h.scanner.clone())}
-                    onkeydown={scanner_keys(&report, h.scanner.clone())}>
-                    <Findings report={report.clone()} selected={state.spike} scanner={state.scanner} on_spike={h.spike.clone()} utc={state.utc}
-                        partial={state.cut.is_some()} />
+                <div class="findings-wrap">
+                    <Findings report={report.clone()} selected={state.spike} scanner={state.scanner} on_spike={h.spike.clone()}
+                        on_scanner={h.scanner.clone()} utc={state.utc} partial={state.cut.is_some()} />
                 </div>
             }
             if let Some(i) = state.scanner {

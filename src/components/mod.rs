@@ -1,6 +1,7 @@
-//! The page's panels, each a component with its own props: capture summary,
-//! share links, findings, finding and scanner details, port table, timeline,
-//! settings, and the status lines (URL prompt, progress, failure).
+//! The page's panels, each a component with its own props: the drop zone,
+//! capture summary, share links, findings, finding and scanner details, port
+//! table, timeline, settings, and the status lines (URL prompt, progress,
+//! failure).
 
 pub mod timeline;
 
@@ -10,6 +11,8 @@ mod copy;
 mod detail;
 #[cfg(target_arch = "wasm32")]
 mod diff;
+#[cfg(target_arch = "wasm32")]
+mod drop;
 #[cfg(target_arch = "wasm32")]
 mod findings;
 #[cfg(target_arch = "wasm32")]
@@ -30,7 +33,8 @@ pub use {
     copy::CopyButton,
     detail::{ScannerDetail, SpikeDetail},
     diff::DiffPanel,
-    findings::{scanner_clicks, scanner_keys, Findings},
+    drop::DropZone,
+    findings::Findings,
     headline::Headline,
     ports::PortTable,
     settings::SettingsPanel,
