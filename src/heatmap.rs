@@ -55,29 +55,127 @@ pub fn heatmap(props: &HeatmapProps) -> Html {
     };
     let (t0, t1) = props.view.unwrap_or(full);
     let height = (rows.len() as f64 * ROW_PX).max(ROW_PX * 2.0);
-    // Draw after each render that changed what is shown.
-    {
-        let canvas = canvas.clone();
-        let report = props.report.clone();
-        let rows = rows.clone();
-        let metric = props.metric;
-        use_effect_with(
-            (props.report.clone(), rows.len(), metric, t0, t1),
-            move |_| {
-                if let Some(c) = canvas.cast::<HtmlCanvasElement>() {
-                    let perf = web_sys::window().and_then(|w| w.performance());
-                    let started = perf.as_ref().map_or(0.0, |p| p.now());
-                    let _ = draw(&c, &report.0, &rows, metric, (t0, t1));
-                    // How long the draw took, for the benchmarks (data-draw-ms).
-                    let took = perf.as_ref().map_or(0.0, |p| p.now()) - started;
-                    let _ = c.set_attribute("data-draw-ms", &format!("{took:.2}"));
+    use_draw(&canvas, props, &rows, (t0, t1));
+    let Pointer {
+        onmousemove,
+        onmouseleave,
+        onmousedown,
+        onmouseup,
+    } = pointer(props, &canvas, &rows, (t0, t1), &tip, &drag);
+    let more = {
+        let shown = shown.clone();
+        Callback::from(move |_: MouseEvent| shown.set(*shown + heat::ROWS_STEP))
+    };
+    let brush = drag.and_then(|(a, b)| {
+        ((a - b).abs() >= 6.0).then(|| format!("left: {}px; width: {}px", a.min(b), (a - b).abs()))
+    });
+    let selected = r.ports.get(props.selected).map(port_label);
+    // Its rows, top to bottom (`tcp/445,udp/53,…`), as the timeline names its ports.
+    let labels: Vec<String> = rows
+        .iter()
+        .filter_map(|i| r.ports.get(*i).map(port_label))
+        .collect();
+    html! {
+        <section class="heatmap-panel" aria-label="Every port at once">
+            <h2 data-testid="heatmap-count" data-shown={rows.len().to_string()} data-ports={r.ports.len().to_string()}>
+                {format!("Every port at once: {} of {} ports{} · {}", rows.len(), r.ports.len(),
+                    if total < r.ports.len() { format!(" (the busiest; {total} have a timeline)") } else { String::new() },
+                    props.metric.as_str())}</h2>
+            <div class="heat-scroll" style={format!("max-height: {VIEW_PX}px")}>
+            <ol class="heat-labels" data-testid="heatmap-labels" aria-hidden="true">
+                { for labels.iter().map(|l| html! {
+                    <li style={format!("height: {ROW_PX}px; line-height: {ROW_PX}px")} title={l.clone()}>{l.clone()}</li>
+                }) }
+            </ol>
+            <div class="plot">
+                <canvas ref={canvas} class="heatmap" data-testid="heatmap"
+                    data-ports={labels.join(",")} data-t0={t0.to_string()} data-t1={t1.to_string()}
+                    data-selected={selected}
+                    style={format!("height: {height}px")}
+                    role="img" aria-label="Ports by time; colour is the metric on a log scale"
+                    {onmousemove} {onmouseleave} {onmousedown} {onmouseup}></canvas>
+                if let Some(style) = brush { <div class="brush" style={style}></div> }
+                { note_marks(props, (t0, t1)) }
+                if let Some((x, y, text)) = (*tip).clone() {
+                    <div class="tooltip" data-testid="heatmap-tooltip"
+                        style={format!("left: {}px; top: {}px", x + 12.0, y + 12.0)}>{text}</div>
                 }
-            },
-        );
+            </div>
+            </div>
+            <p class="note legend">{"Light to dark blue to red: more, on a log scale. Red outline: a finding; dashed grey: a port's ordinary rhythm; amber along the top: a note."}</p>
+            if total > rows.len() {
+                <button class="button secondary small" data-testid="heatmap-more" onclick={more}>
+                    {format!("Show {} more ports", (total - rows.len()).min(heat::ROWS_STEP))}</button>
+            }
+        </section>
     }
+}
+
+/// Draw after each render that changed what is shown.
+#[hook]
+fn use_draw(canvas: &NodeRef, props: &HeatmapProps, rows: &[usize], range: (i64, i64)) {
+    let (t0, t1) = range;
+    let canvas = canvas.clone();
+    let report = props.report.clone();
+    let rows = rows.to_vec();
+    let metric = props.metric;
+    use_effect_with(
+        (props.report.clone(), rows.len(), metric, t0, t1),
+        move |_| {
+            if let Some(c) = canvas.cast::<HtmlCanvasElement>() {
+                let perf = web_sys::window().and_then(|w| w.performance());
+                let started = perf.as_ref().map_or(0.0, |p| p.now());
+                let _ = draw(&c, &report.0, &rows, metric, (t0, t1));
+                // How long the draw took, for the benchmarks (data-draw-ms).
+                let took = perf.as_ref().map_or(0.0, |p| p.now()) - started;
+                let _ = c.set_attribute("data-draw-ms", &format!("{took:.2}"));
+            }
+        },
+    );
+}
+
+/// The notes in the window (the capture's and the analyst's), marked along
+/// the top.
+fn note_marks(props: &HeatmapProps, (t0, t1): (i64, i64)) -> Html {
+    let r = &props.report.0;
+    let span = (t1 - t0).max(1) as f64;
+    r.annotations
+        .iter()
+        .chain(&props.notes)
+        .filter(|n| n.end_ts >= t0 && n.start_ts < t1)
+        .map(|n| {
+            let left = ((n.start_ts.max(t0) - t0) as f64 / span * 100.0).clamp(0.0, 100.0);
+            let right = ((n.end_ts.min(t1) - t0) as f64 / span * 100.0).clamp(left, 100.0);
+            html! { <div class="heat-note" data-testid="heatmap-note"
+            data-t0={n.start_ts.to_string()} data-t1={n.end_ts.to_string()}
+            style={format!("left: {left:.3}%; width: {:.3}%", right - left)}></div> }
+        })
+        .collect()
+}
+
+/// The canvas's mouse handlers.
+struct Pointer {
+    /// Names the cell under the pointer, and follows a drag.
+    onmousemove: Callback<MouseEvent>,
+    onmouseleave: Callback<MouseEvent>,
+    onmousedown: Callback<MouseEvent>,
+    /// Ends a drag (its stretch becomes the window of both views) or a click
+    /// (the port selected, zoomed to the bin's neighbourhood).
+    onmouseup: Callback<MouseEvent>,
+}
+
+fn pointer(
+    props: &HeatmapProps,
+    canvas: &NodeRef,
+    rows: &[usize],
+    (t0, t1): (i64, i64),
+    tip: &UseStateHandle<Option<(f64, f64, String)>>,
+    drag: &UseStateHandle<Option<(f64, f64)>>,
+) -> Pointer {
+    // The row (a port's index), the bin and the point under the pointer.
     let at = {
         let canvas = canvas.clone();
-        let rows = rows.clone();
+        let rows = rows.to_vec();
         let report = props.report.clone();
         move |e: &MouseEvent| -> Option<(usize, usize, f64, f64)> {
             let c = canvas.cast::<HtmlCanvasElement>()?;
@@ -141,9 +239,8 @@ pub fn heatmap(props: &HeatmapProps) -> Html {
         })
     };
     let onmouseup = {
-        let (drag, at, on_select, on_view, canvas) = (
+        let (drag, on_select, on_view, canvas) = (
             drag.clone(),
-            at.clone(),
             props.on_select.clone(),
             props.on_view.clone(),
             canvas.clone(),
@@ -173,59 +270,11 @@ pub fn heatmap(props: &HeatmapProps) -> Html {
             }
         })
     };
-    let more = {
-        let shown = shown.clone();
-        Callback::from(move |_: MouseEvent| shown.set(*shown + heat::ROWS_STEP))
-    };
-    let brush = drag.and_then(|(a, b)| {
-        ((a - b).abs() >= 6.0).then(|| format!("left: {}px; width: {}px", a.min(b), (a - b).abs()))
-    });
-    let selected = r.ports.get(props.selected).map(port_label);
-    // Its rows, top to bottom (`tcp/445,udp/53,…`), as the timeline names its ports.
-    let labels: Vec<String> = rows
-        .iter()
-        .filter_map(|i| r.ports.get(*i).map(port_label))
-        .collect();
-    html! {
-        <section class="heatmap-panel" aria-label="Every port at once">
-            <h2 data-testid="heatmap-count" data-shown={rows.len().to_string()} data-ports={r.ports.len().to_string()}>
-                {format!("Every port at once: {} of {} ports{} · {}", rows.len(), r.ports.len(),
-                    if total < r.ports.len() { format!(" (the busiest; {total} have a timeline)") } else { String::new() },
-                    props.metric.as_str())}</h2>
-            <div class="heat-scroll" style={format!("max-height: {VIEW_PX}px")}>
-            <ol class="heat-labels" data-testid="heatmap-labels" aria-hidden="true">
-                { for labels.iter().map(|l| html! {
-                    <li style={format!("height: {ROW_PX}px; line-height: {ROW_PX}px")} title={l.clone()}>{l.clone()}</li>
-                }) }
-            </ol>
-            <div class="plot">
-                <canvas ref={canvas} class="heatmap" data-testid="heatmap"
-                    data-ports={labels.join(",")} data-t0={t0.to_string()} data-t1={t1.to_string()}
-                    data-selected={selected}
-                    style={format!("height: {height}px")}
-                    role="img" aria-label="Ports by time; colour is the metric on a log scale"
-                    {onmousemove} {onmouseleave} {onmousedown} {onmouseup}></canvas>
-                if let Some(style) = brush { <div class="brush" style={style}></div> }
-                { for r.annotations.iter().chain(&props.notes).filter(|n| n.end_ts >= t0 && n.start_ts < t1).map(|n| {
-                    let span = (t1 - t0).max(1) as f64;
-                    let left = ((n.start_ts.max(t0) - t0) as f64 / span * 100.0).clamp(0.0, 100.0);
-                    let right = ((n.end_ts.min(t1) - t0) as f64 / span * 100.0).clamp(left, 100.0);
-                    html! { <div class="heat-note" data-testid="heatmap-note"
-                        data-t0={n.start_ts.to_string()} data-t1={n.end_ts.to_string()}
-                        style={format!("left: {left:.3}%; width: {:.3}%", right - left)}></div> }
-                }) }
-                if let Some((x, y, text)) = (*tip).clone() {
-                    <div class="tooltip" data-testid="heatmap-tooltip"
-                        style={format!("left: {}px; top: {}px", x + 12.0, y + 12.0)}>{text}</div>
-                }
-            </div>
-            </div>
-            <p class="note legend">{"Light to dark blue to red: more, on a log scale. Red outline: a finding; dashed grey: a port's ordinary rhythm; amber along the top: a note."}</p>
-            if total > rows.len() {
-                <button class="button secondary small" data-testid="heatmap-more" onclick={more}>
-                    {format!("Show {} more ports", (total - rows.len()).min(heat::ROWS_STEP))}</button>
-            }
-        </section>
+    Pointer {
+        onmousemove,
+        onmouseleave,
+        onmousedown,
+        onmouseup,
     }
 }
 

@@ -47,107 +47,21 @@ pub fn share_panel(props: &ShareProps) -> Html {
             diff.as_deref()
         )
     );
-    // The result link: the worker packs the report (deflate of the JSON) and
-    // sends it after the report; a shared result (no worker) is packed here,
-    // in a task of its own after the result is on screen.
-    let key = (Rc::as_ptr(&props.report.0) as usize, *anonymise);
-    let built = use_state(|| None::<((usize, bool), share::Packed)>);
-    {
-        let report = props.report.clone();
-        let built = built.clone();
-        let local = props.shared;
-        use_effect_with(key, move |key| {
-            let key = *key;
-            if local {
-                wasm_bindgen_futures::spawn_local(async move {
-                    next_task().await;
-                    let salt = key.1.then(|| js_sys::Math::random().to_bits());
-                    built.set(Some((key, share::encode_result(&report, salt))));
-                });
-            }
-        });
-    }
-    {
-        // The worker's link is of the other kind: ask for this one.
-        let on = props.on_anonymise.clone();
-        let have = props.link.as_ref().map(|l| l.anonymised);
-        use_effect_with((*anonymise, have), move |(want, have)| {
-            if have.is_some_and(|h| h != *want) {
-                on.emit(*want);
-            }
-        });
-    }
+    let result = use_packed(props, *anonymise);
     let sha = props.report.sha256().unwrap_or_default().to_string();
-    // The link names the SHA-256 its packed report holds (the worker's link
-    // may still be the one built before the capture was hashed).
-    let result = if props.shared {
-        built
-            .as_ref()
-            .filter(|(k, _)| *k == key)
-            .map(|(_, p)| (p.value.clone(), p.series, p.ports, sha.clone()))
-    } else {
-        props
-            .link
-            .as_ref()
-            // Offered once complete: with the capture's SHA-256 (a capture
-            // that could not be read to its end gets none).
-            .filter(|l| {
-                l.anonymised == *anonymise
-                    && !props.partial
-                    && (!l.sha256.is_empty() || props.report.capture.error.is_some())
-            })
-            .map(|l| (l.value.clone(), l.kept, l.ports, l.sha256.clone()))
-    };
-    let total = props
-        .report
-        .ports
-        .iter()
-        .filter(|p| p.series.is_some())
-        .count();
-    let listed = props.report.ports.len();
-    let result_link = result.as_ref().map(|(value, kept, ports, sha)| {
-        let link = format!(
-            "{base}#{}",
-            share::result_fragment(
-                &props.view,
-                &props.settings,
-                &props.report.generator.version,
-                sha,
-                value,
-                diff.as_deref(),
-            ),
-        );
-        let what = if *ports < listed {
-            format!("; the top {ports} of {listed} ports, without timelines")
-        } else if *kept < total {
-            format!("; timelines of the top {kept} of {total} ports")
-        } else {
-            String::new()
-        };
-        (link, what)
-    });
+    let result_link = result
+        .as_ref()
+        .map(|packed| result_link(props, &base, packed, diff.as_deref()));
     let toggle = {
         let anonymise = anonymise.clone();
         Callback::from(move |_: Event| anonymise.set(!*anonymise))
     };
     // A click copies the link (and says so) rather than leaving the page.
     let copied = use_state(|| None::<&'static str>);
-    let copy = |what: &'static str, link: String| {
-        let copied = copied.clone();
-        Callback::from(move |e: MouseEvent| {
-            if e.ctrl_key() || e.meta_key() || e.shift_key() || e.button() != 0 {
-                return; // a new tab or window, as the user asked
-            }
-            e.prevent_default();
-            if copy_text(&link) {
-                copied.set(Some(what));
-            }
-        })
-    };
-    let copy_view = copy("the link to this view", view_link.clone());
+    let copy_view = copy(&copied, "the link to this view", view_link.clone());
     let copy_result = result_link
         .as_ref()
-        .map(|(link, _)| copy("the link with the result", link.clone()));
+        .map(|(link, _)| copy(&copied, "the link with the result", link.clone()));
     html! {
         <section class="share" aria-label="Share">
             if props.shared {
@@ -173,4 +87,117 @@ pub fn share_panel(props: &ShareProps) -> Html {
             }
         </section>
     }
+}
+
+/// The result packed for a link, once there is one with addresses hashed as
+/// asked (`anonymise`): its packed value, the ports with a timeline it
+/// keeps, the ports it lists, and the capture's SHA-256.
+#[hook]
+fn use_packed(props: &ShareProps, anonymise: bool) -> Option<(String, usize, usize, String)> {
+    // The result link: the worker packs the report (deflate of the JSON) and
+    // sends it after the report; a shared result (no worker) is packed here,
+    // in a task of its own after the result is on screen.
+    let key = (Rc::as_ptr(&props.report.0) as usize, anonymise);
+    let built = use_state(|| None::<((usize, bool), share::Packed)>);
+    {
+        let report = props.report.clone();
+        let built = built.clone();
+        let local = props.shared;
+        use_effect_with(key, move |key| {
+            let key = *key;
+            if local {
+                wasm_bindgen_futures::spawn_local(async move {
+                    next_task().await;
+                    let salt = key.1.then(|| js_sys::Math::random().to_bits());
+                    built.set(Some((key, share::encode_result(&report, salt))));
+                });
+            }
+        });
+    }
+    {
+        // The worker's link is of the other kind: ask for this one.
+        let on = props.on_anonymise.clone();
+        let have = props.link.as_ref().map(|l| l.anonymised);
+        use_effect_with((anonymise, have), move |(want, have)| {
+            if have.is_some_and(|h| h != *want) {
+                on.emit(*want);
+            }
+        });
+    }
+    // The link names the SHA-256 its packed report holds (the worker's link
+    // may still be the one built before the capture was hashed).
+    if props.shared {
+        let sha = props.report.sha256().unwrap_or_default().to_string();
+        built
+            .as_ref()
+            .filter(|(k, _)| *k == key)
+            .map(|(_, p)| (p.value.clone(), p.series, p.ports, sha))
+    } else {
+        props
+            .link
+            .as_ref()
+            // Offered once complete: with the capture's SHA-256 (a capture
+            // that could not be read to its end gets none).
+            .filter(|l| {
+                l.anonymised == anonymise
+                    && !props.partial
+                    && (!l.sha256.is_empty() || props.report.capture.error.is_some())
+            })
+            .map(|l| (l.value.clone(), l.kept, l.ports, l.sha256.clone()))
+    }
+}
+
+/// The link with the result `packed` (see [`use_packed`]) and what it leaves
+/// out, in words.
+fn result_link(
+    props: &ShareProps,
+    base: &str,
+    (value, kept, ports, sha): &(String, usize, usize, String),
+    diff: Option<&str>,
+) -> (String, String) {
+    let total = props
+        .report
+        .ports
+        .iter()
+        .filter(|p| p.series.is_some())
+        .count();
+    let listed = props.report.ports.len();
+    let link = format!(
+        "{base}#{}",
+        share::result_fragment(
+            &props.view,
+            &props.settings,
+            &props.report.generator.version,
+            sha,
+            value,
+            diff,
+        ),
+    );
+    let what = if *ports < listed {
+        format!("; the top {ports} of {listed} ports, without timelines")
+    } else if *kept < total {
+        format!("; timelines of the top {kept} of {total} ports")
+    } else {
+        String::new()
+    };
+    (link, what)
+}
+
+/// A click on a link copies `link` and says so in `copied` (as `what`);
+/// a click that opens a new tab or window does what it asks.
+fn copy(
+    copied: &UseStateHandle<Option<&'static str>>,
+    what: &'static str,
+    link: String,
+) -> Callback<MouseEvent> {
+    let copied = copied.clone();
+    Callback::from(move |e: MouseEvent| {
+        if e.ctrl_key() || e.meta_key() || e.shift_key() || e.button() != 0 {
+            return; // a new tab or window, as the user asked
+        }
+        e.prevent_default();
+        if copy_text(&link) {
+            copied.set(Some(what));
+        }
+    })
 }

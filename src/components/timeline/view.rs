@@ -3,7 +3,8 @@
 
 use super::notes::Notes;
 use super::parts::{table_view, tooltip, zoom_note};
-use super::zoom::{finest, grid_span, silent, span_of, time_at, Bounds};
+use super::pointer::{use_pointer, Pointer};
+use super::zoom::{finest, grid_span, silent, span_of, Bounds};
 use crate::chart::{self, Metric};
 use crate::components::Shared;
 use crate::dom::{download_url, save, zone_at};
@@ -45,16 +46,6 @@ pub struct TimelineProps {
     /// capture cannot be read again).
     #[prop_or_default]
     pub on_split: Option<Callback<i64>>,
-}
-
-/// A drag on the timeline: a brush (zoom to the selection) or, with Shift or
-/// Alt held, a pan.
-#[derive(Clone, Copy)]
-struct Drag {
-    x: f64,
-    t0: i64,
-    t1: i64,
-    pan: bool,
 }
 
 /// What the timeline shows: the selected port with the series in view (a
@@ -229,10 +220,7 @@ fn marks(props: &TimelineProps) -> Vec<(i64, i64)> {
 pub fn timeline(props: &TimelineProps) -> Html {
     let canvas = use_node_ref();
     let area = use_mut_ref(chart::PlotArea::default);
-    let hover = use_state(|| None::<(f64, f64, i64)>);
     let table_open = use_state(|| false);
-    let drag = use_mut_ref(|| None::<Drag>);
-    let brush = use_state(|| None::<(f64, f64)>);
     let stored = props
         .report
         .ports
@@ -251,100 +239,24 @@ pub fn timeline(props: &TimelineProps) -> Html {
         // With a file to re-read, zoom goes down to the finest step of the ladder.
         width: finest(props.zoom_limit.is_none(), s.stored_width),
     };
-    let dpr = web_sys::window()
-        .map(|w| w.device_pixel_ratio())
-        .unwrap_or(1.0)
-        .max(1.0);
-    // Mouse x (CSS px within the canvas) → the fraction of the plot's width.
-    let frac = {
-        let area = area.clone();
-        move |x_css: f64| -> f64 {
-            let a = *area.borrow();
-            (x_css * dpr - a.x0) / (a.x1 - a.x0).max(1.0)
-        }
-    };
-    let t_at = {
-        let frac = frac.clone();
-        move |x: f64| time_at((t0, t1), frac(x))
-    };
-    let on_view = props.on_view.clone();
-    let onwheel = {
-        let (t_at, on_view) = (t_at.clone(), on_view.clone());
-        Callback::from(move |e: WheelEvent| {
-            e.prevent_default();
-            let tc = t_at(f64::from(e.offset_x()));
-            on_view.emit(bounds.wheel((t0, t1), tc, e.delta_y() < 0.0));
-        })
-    };
-    let onmousedown = {
-        let drag = drag.clone();
-        Callback::from(move |e: MouseEvent| {
-            *drag.borrow_mut() = Some(Drag {
-                x: f64::from(e.offset_x()),
-                t0,
-                t1,
-                pan: e.shift_key() || e.alt_key() || e.button() == 1,
-            });
-        })
-    };
-    let onmousemove = {
-        let (drag, hover, brush) = (drag.clone(), hover.clone(), brush.clone());
-        let (t_at, on_view, area) = (t_at.clone(), on_view.clone(), area.clone());
-        Callback::from(move |e: MouseEvent| {
-            let x = f64::from(e.offset_x());
-            hover.set(Some((x, f64::from(e.offset_y()), t_at(x))));
-            let Some(d) = *drag.borrow() else {
-                return;
-            };
-            if d.pan {
-                let a = *area.borrow();
-                let px = ((a.x1 - a.x0) / dpr).max(1.0);
-                on_view.emit(bounds.pan((d.t0, d.t1), (x - d.x) / px));
-            } else if (x - d.x).abs() > 3.0 {
-                brush.set(Some((d.x.min(x), d.x.max(x))));
-            }
-        })
-    };
-    let onmouseup = {
-        let (drag, brush, on_view) = (drag.clone(), brush.clone(), on_view.clone());
-        Callback::from(move |e: MouseEvent| {
-            if let Some(d) = drag.borrow_mut().take() {
-                let x = f64::from(e.offset_x());
-                if !d.pan && (x - d.x).abs() > 3.0 {
-                    on_view.emit(bounds.clamp(t_at(d.x.min(x)), t_at(d.x.max(x))));
-                }
-            }
-            brush.set(None);
-        })
-    };
-    let onmouseleave = {
-        let (drag, hover, brush) = (drag.clone(), hover.clone(), brush.clone());
-        Callback::from(move |_: MouseEvent| {
-            *drag.borrow_mut() = None;
-            hover.set(None);
-            brush.set(None);
-        })
-    };
-    let ondblclick = {
-        let on_view = on_view.clone();
-        Callback::from(move |_: MouseEvent| on_view.emit(None))
-    };
-    let onkeydown = {
-        let on_view = on_view.clone();
-        Callback::from(move |e: KeyboardEvent| {
-            if let Some(next) = bounds.key((t0, t1), &e.key()) {
-                e.prevent_default();
-                on_view.emit(next);
-            }
-        })
-    };
+    let Pointer {
+        hover,
+        brush,
+        onwheel,
+        onmousedown,
+        onmousemove,
+        onmouseup,
+        onmouseleave,
+        ondblclick,
+        onkeydown,
+    } = use_pointer(&area, (t0, t1), bounds, &props.on_view);
     let labels: Vec<String> = s
         .port
         .iter()
         .map(port_label)
         .chain(s.overlaid.iter().map(|(l, _)| l.clone()))
         .collect();
-    let brush_box = match *brush {
+    let brush_box = match brush {
         Some((a, b)) => html! {
             <div class="brush" style={format!("left: {a:.0}px; width: {:.0}px", b - a)}></div>
         },
@@ -355,14 +267,7 @@ pub fn timeline(props: &TimelineProps) -> Html {
     html! {
         <section class="timeline-panel" aria-label="Timeline">
             { toolbar(props, &canvas) }
-            if let Some(p) = s.port.as_ref().filter(|p| p.series.is_none()) {
-                <p class="note" data-testid="timeline-note">{
-                    match &props.zoom_limit {
-                        None => format!("{} ranks below the ports whose timelines the report keeps: its timeline is read again from the capture (once the analysis is done).", port_label(p)),
-                        Some(why) => format!("{} ranks below the ports whose timelines the report keeps, and its timeline cannot be read again: {why}.", port_label(p)),
-                    }
-                }</p>
-            }
+            { rank_note(props, &s) }
             <div class="plot">
                 <canvas ref={canvas} data-testid="timeline" class="timeline" tabindex="0"
                     data-t0={t0.to_string()} data-t1={t1.to_string()}
@@ -374,7 +279,7 @@ pub fn timeline(props: &TimelineProps) -> Html {
                     {onwheel} {onmousedown} {onmousemove} {onmouseup} {onmouseleave} {ondblclick} {onkeydown}>
                 </canvas>
                 { brush_box }
-                { tooltip(*hover, series, props.metric, tz) }
+                { tooltip(hover, series, props.metric, tz) }
             </div>
             { zoom_note(props.zoom_limit.as_deref(), props.view, s.fine, shown_width, s.stored_width) }
             <p class="note legend" data-testid="timeline-legend">{"Blue: the selected port's metric per bin; red band: a finding's window; other colours: ports added with ctrl-click. Hover a bin for its values."}</p>
@@ -383,6 +288,22 @@ pub fn timeline(props: &TimelineProps) -> Html {
                 on_remove={props.on_remove_note.clone()} on_view={props.on_view.clone()} />
             { table_view(series, props.metric, (t0, t1), tz, &table_open) }
         </section>
+    }
+}
+
+/// A port ranked below those whose timelines the report keeps: its timeline
+/// is read again, or why it cannot be.
+fn rank_note(props: &TimelineProps, s: &Shown) -> Html {
+    let Some(p) = s.port.as_ref().filter(|p| p.series.is_none()) else {
+        return html! {};
+    };
+    html! {
+        <p class="note" data-testid="timeline-note">{
+            match &props.zoom_limit {
+                None => format!("{} ranks below the ports whose timelines the report keeps: its timeline is read again from the capture (once the analysis is done).", port_label(p)),
+                Some(why) => format!("{} ranks below the ports whose timelines the report keeps, and its timeline cannot be read again: {why}.", port_label(p)),
+            }
+        }</p>
     }
 }
 
