@@ -11,7 +11,7 @@ use crate::decode::Proto;
 use crate::engine::PortState;
 use crate::filter::{row_predicate, Aim, Side};
 use crate::params::Key;
-use crate::report::{AddrCount, Episode, Flags, Metric, Pattern, SpikeKind, SpikeReport};
+use crate::report::{AddrCount, Episode, Estimate, Flags, Metric, Pattern, SpikeKind, SpikeReport};
 use std::net::IpAddr;
 
 /// One hot stretch that passed the persistence rule.
@@ -308,19 +308,6 @@ fn finding(
             peak = e.peak;
         }
     }
-    let episodes = if inc.len() > 1 {
-        inc.iter()
-            .map(|e| Episode {
-                start_ts: bins.ts(e.a),
-                end_ts: bins.ts(e.b + 1),
-                peak_ts: bins.ts(e.peak),
-                observed: e.observed,
-                score: (z_of(e.peak) * 100.0).round() / 100.0,
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
     let top = |v: Vec<(IpAddr, u64)>| -> Vec<AddrCount> {
         v.into_iter()
             .map(|(addr, packets)| AddrCount {
@@ -383,7 +370,7 @@ fn finding(
         attempts: u64::from(w.attempts),
         failures: u64::from(w.failures),
         completed: u64::from(w.completed),
-        episodes,
+        episodes: episodes(inc, bins, z_of),
         bytes: None,
         direction: Some(direction_of(first.kind, port.key).into()),
         answers: None,
@@ -395,21 +382,43 @@ fn finding(
         byte_share: None,
         // Until the evidence pass counts them: distinct counts from the
         // window's sketches, talkers from the port's heavy hitters.
-        estimated: sketched(&[
-            (
-                "sources",
-                w.sources.estimate(),
-                Some(crate::sketch::REL_ERROR),
-            ),
-            (
-                "destinations",
-                w.destinations.estimate(),
-                Some(crate::sketch::REL_ERROR),
-            ),
-            ("top_sources", u64::MAX, None),
-            ("top_destinations", u64::MAX, None),
-        ]),
+        estimated: first_pass_estimates(&w),
     })
+}
+
+/// An incident's episodes, listed when there are several.
+fn episodes(inc: &[Stretch], bins: &Bins, z_of: &dyn Fn(usize) -> f64) -> Vec<Episode> {
+    if inc.len() < 2 {
+        return Vec::new();
+    }
+    inc.iter()
+        .map(|e| Episode {
+            start_ts: bins.ts(e.a),
+            end_ts: bins.ts(e.b + 1),
+            peak_ts: bins.ts(e.peak),
+            observed: e.observed,
+            score: (z_of(e.peak) * 100.0).round() / 100.0,
+        })
+        .collect()
+}
+
+/// What the first pass estimates: distinct counts from the window's
+/// sketches, talkers from the port's heavy hitters.
+fn first_pass_estimates(w: &Cell) -> Vec<Estimate> {
+    sketched(&[
+        (
+            "sources",
+            w.sources.estimate(),
+            Some(crate::sketch::REL_ERROR),
+        ),
+        (
+            "destinations",
+            w.destinations.estimate(),
+            Some(crate::sketch::REL_ERROR),
+        ),
+        ("top_sources", u64::MAX, None),
+        ("top_destinations", u64::MAX, None),
+    ])
 }
 
 /// Which way a finding's talkers count: from the port for the kinds about

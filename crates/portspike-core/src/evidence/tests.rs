@@ -1,6 +1,9 @@
+use super::spike::victim_prefix;
 use super::*;
 use crate::evidence::EXACT_TOTAL;
 use crate::fixture::{self, RSTACK, S, SYN, SYNACK, T0};
+use crate::report::{AddrCount, Flags};
+use crate::sketch::REL_ERROR;
 use crate::{Analyzer, Params};
 
 fn sketched_and_exact(bytes: &[u8], limit: usize) -> (Report, Report) {
