@@ -16,7 +16,8 @@
 // length of the arrays they index.
 #![allow(clippy::indexing_slicing)]
 
-use crate::synth::Rng;
+use crate::clock::MONDAY_2026_03_02_0900_NS;
+use crate::rng::Rng;
 
 /// The kind of traffic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,7 +47,6 @@ pub enum Container {
     Pcapng,
 }
 
-pub(crate) const START_NS: i64 = 1_772_442_000 * 1_000_000_000;
 const SERVICES: [u16; 5] = [443, 80, 445, 22, 3389];
 const SCAN_PORTS: [u16; 8] = [445, 22, 23, 80, 443, 3389, 139, 8080];
 /// Concurrent conversations in the mixed traffic.
@@ -91,7 +91,7 @@ impl Bulk {
             rng,
             target: target_bytes,
             written: 0,
-            ts: START_NS,
+            ts: MONDAY_2026_03_02_0900_NS,
             header_done: false,
             live,
             frame: Vec::with_capacity(1600),
@@ -367,11 +367,11 @@ mod tests {
 
     #[test]
     fn series_memory_stays_bounded_and_a_late_surge_still_gets_its_timeline() {
-        use crate::synth::{Trace, SYN};
+        use crate::trace::{Trace, SYN};
         use portspike_core::engine::CELL_BUDGET;
         let mut bytes = Bulk::new(Mix::Wide, Container::Pcap, 64 << 20).to_vec();
         // After ~45 minutes of every port being busy, a sweep on 445.
-        let at = START_NS + 2_900 * 1_000_000_000;
+        let at = MONDAY_2026_03_02_0900_NS + 2_900 * 1_000_000_000;
         let mut t = Trace::new();
         for i in 0..6000u32 {
             let dst = [10, 9, (i >> 8) as u8, i as u8];

@@ -16,7 +16,9 @@
 // from a fixed-size array); frames too short for a header are left as they are.
 #![allow(clippy::indexing_slicing)]
 
-use crate::synth::{Rng, Trace};
+use crate::clock::MONDAY_2026_03_02_0900_NS;
+use crate::rng::Rng;
+use crate::trace::Trace;
 use portspike_core::capture::Reader;
 use portspike_core::compress::Input;
 use portspike_core::writer::PcapWriter;
@@ -316,7 +318,7 @@ impl Repeat {
             header_done: false,
             rep: 0,
             next: 0,
-            start_ns: crate::bulk::START_NS,
+            start_ns: MONDAY_2026_03_02_0900_NS,
             frame: Vec::with_capacity(1 << 16),
             packets: 0,
             repetitions: 0,
@@ -441,7 +443,7 @@ pub fn one_way(bytes: &[u8], side: Side) -> Result<Vec<u8>, String> {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
-    use crate::synth::{Trace, SYN};
+    use crate::trace::{Trace, SYN};
 
     fn tiny() -> Vec<u8> {
         let mut tr = Trace::new();
