@@ -1,7 +1,6 @@
 //! The page's root: it reads the address's fragment, holds the state, starts
 //! analyses through the worker client, and wires the panels together.
 
-use crate::chart::Metric;
 use crate::components::{
     confirm_view, failure_view, link_expects_view, link_held_view, partial_view, progress_view,
     DiffPanel, DropZone, Findings, Headline, PortTable, ScannerDetail, SettingsPanel, Share,
@@ -15,6 +14,7 @@ use crate::hooks::fine::use_fine_window;
 use crate::hooks::worker::{
     analyze, analyze_again, ask_baseline, compare, post, use_worker, Client,
 };
+use crate::metric::SeriesMetric as Metric;
 use crate::protocol::{self, Target, ToWorker};
 use crate::share;
 use crate::state::{Action, Phase, Source, State};

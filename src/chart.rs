@@ -1,10 +1,16 @@
 //! The timeline: one port's series drawn with plotters on a canvas, with the
 //! port's findings as shaded bands.
 
+use crate::format::{compact, fmt_width};
+use crate::metric::SeriesMetric;
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 use portspike_core::report::SeriesReport;
 use web_sys::HtmlCanvasElement;
+
+// The panels name the time formatters through the chart, whose axes they
+// match (they live in `format`, which compiles natively).
+pub use crate::format::{hms_at, hms_prec, zone_name};
 
 mod measured {
     use plotters::prelude::DrawingBackend;
@@ -154,113 +160,10 @@ mod measured {
 }
 use measured::Canvas;
 
-/// Which metric of the series to draw.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Metric {
-    Packets,
-    Bytes,
-    Attempts,
-    Failures,
-    Sources,
-    Destinations,
-}
-
-impl Metric {
-    pub const ALL: [Metric; 6] = [
-        Metric::Packets,
-        Metric::Bytes,
-        Metric::Attempts,
-        Metric::Failures,
-        Metric::Sources,
-        Metric::Destinations,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Metric::Packets => "packets",
-            Metric::Bytes => "bytes",
-            Metric::Attempts => "attempts",
-            Metric::Failures => "failures",
-            Metric::Sources => "sources",
-            Metric::Destinations => "destinations",
-        }
-    }
-
-    pub fn parse(s: &str) -> Metric {
-        Metric::ALL
-            .into_iter()
-            .find(|m| m.as_str() == s)
-            .unwrap_or(Metric::Packets)
-    }
-
-    pub fn values(self, s: &SeriesReport) -> &[u64] {
-        match self {
-            Metric::Packets => &s.packets,
-            Metric::Bytes => &s.bytes,
-            Metric::Attempts => &s.attempts,
-            Metric::Failures => &s.failures,
-            Metric::Sources => &s.sources,
-            Metric::Destinations => &s.destinations,
-        }
-    }
-}
-
-/// `HH:MM:SS` (UTC) of a µs timestamp.
-pub fn hms(us: i64) -> String {
-    hms_at(us, 0)
-}
-
-/// `HH:MM:SS` at a zone `offset_min` minutes east of UTC.
-pub fn hms_at(us: i64, offset_min: i32) -> String {
-    let s = (us.div_euclid(1_000_000) + i64::from(offset_min) * 60).rem_euclid(86_400);
-    format!("{:02}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
-}
-
-/// `HH:MM:SS`, with milliseconds (`.mmm`) or microseconds (`.uuuuuu`) when
-/// times `step_us` apart would otherwise read the same.
-pub fn hms_prec(us: i64, offset_min: i32, step_us: i64) -> String {
-    let base = hms_at(us, offset_min);
-    let frac = us.rem_euclid(1_000_000);
-    if step_us >= 1_000_000 {
-        base
-    } else if step_us >= 1000 {
-        format!("{base}.{:03}", frac / 1000)
-    } else {
-        format!("{base}.{frac:06}")
-    }
-}
-
-/// `UTC` or `UTC+01:00`.
-pub fn zone_name(offset_min: i32) -> String {
-    if offset_min == 0 {
-        "UTC".into()
-    } else {
-        let sign = if offset_min < 0 { '-' } else { '+' };
-        let m = offset_min.unsigned_abs();
-        format!("UTC{sign}{:02}:{:02}", m / 60, m % 60)
-    }
-}
-
-/// Axis numbers: `950`, `12k`, `3.4M`.
-pub fn compact(v: f64) -> String {
-    let a = v.abs();
-    if a >= 1e9 {
-        format!("{:.1}G", v / 1e9)
-    } else if a >= 1e6 {
-        format!("{:.1}M", v / 1e6)
-    } else if a >= 1e4 {
-        format!("{:.0}k", v / 1e3)
-    } else if a >= 10.0 || v.fract() == 0.0 {
-        format!("{v:.0}")
-    } else {
-        format!("{v:.1}")
-    }
-}
-
 /// What to draw.
 pub struct View<'a> {
     pub series: &'a SeriesReport,
-    pub metric: Metric,
+    pub metric: SeriesMetric,
     pub title: &'a str,
     /// Visible range in µs.
     pub t0: i64,
@@ -434,7 +337,7 @@ pub fn draw(canvas: &HtmlCanvasElement, v: &View<'_>) -> Result<PlotArea, String
         .y_desc(format!(
             "{} per {}{}",
             v.metric.as_str(),
-            crate::format::fmt_width(s.bin_width_us),
+            fmt_width(s.bin_width_us),
             if log { " (log)" } else { "" }
         ))
         .label_style(("sans-serif", px(11.0)).into_font().color(&fg))

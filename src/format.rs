@@ -4,7 +4,6 @@
 use portspike_core::export::{csv_cell, iso8601};
 use portspike_core::report::{Annotation, PortReport, SpikeKind};
 
-/// Human bin width: `1 s`, `500 ms`, `5 min`.
 /// How many labels of `chars` characters an axis `width` CSS pixels long
 /// holds without their boxes touching (11 px sans-serif: at most 6.5 px a
 /// character, 14 px between labels, and one spare since the chart rounds
@@ -15,6 +14,7 @@ pub fn axis_labels(width: f64, chars: usize, most: usize) -> usize {
     fit.saturating_sub(1).clamp(2, most.max(2))
 }
 
+/// Human bin width: `1 s`, `500 ms`, `5 min`.
 pub fn fmt_width(us: u64) -> String {
     match us {
         u if u % 3_600_000_000 == 0 => format!("{} h", u / 3_600_000_000),
@@ -159,6 +159,58 @@ pub fn notes_csv(notes: &[Annotation]) -> String {
     out
 }
 
+/// `HH:MM:SS` (UTC) of a µs timestamp.
+pub fn hms(us: i64) -> String {
+    hms_at(us, 0)
+}
+
+/// `HH:MM:SS` at a zone `offset_min` minutes east of UTC.
+pub fn hms_at(us: i64, offset_min: i32) -> String {
+    let s = (us.div_euclid(1_000_000) + i64::from(offset_min) * 60).rem_euclid(86_400);
+    format!("{:02}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
+}
+
+/// `HH:MM:SS`, with milliseconds (`.mmm`) or microseconds (`.uuuuuu`) when
+/// times `step_us` apart would otherwise read the same.
+pub fn hms_prec(us: i64, offset_min: i32, step_us: i64) -> String {
+    let base = hms_at(us, offset_min);
+    let frac = us.rem_euclid(1_000_000);
+    if step_us >= 1_000_000 {
+        base
+    } else if step_us >= 1000 {
+        format!("{base}.{:03}", frac / 1000)
+    } else {
+        format!("{base}.{frac:06}")
+    }
+}
+
+/// `UTC` or `UTC+01:00`.
+pub fn zone_name(offset_min: i32) -> String {
+    if offset_min == 0 {
+        "UTC".into()
+    } else {
+        let sign = if offset_min < 0 { '-' } else { '+' };
+        let m = offset_min.unsigned_abs();
+        format!("UTC{sign}{:02}:{:02}", m / 60, m % 60)
+    }
+}
+
+/// Axis numbers: `950`, `12k`, `3.4M`.
+pub fn compact(v: f64) -> String {
+    let a = v.abs();
+    if a >= 1e9 {
+        format!("{:.1}G", v / 1e9)
+    } else if a >= 1e6 {
+        format!("{:.1}M", v / 1e6)
+    } else if a >= 1e4 {
+        format!("{:.0}k", v / 1e3)
+    } else if a >= 10.0 || v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,6 +233,34 @@ mod tests {
         assert_eq!(fmt_rate(2.5), "2.5 ");
         assert_eq!(fmt_rate(9504.0), "9.5 k");
         assert_eq!(fmt_rate(1_200_000.0), "1.20 M");
+    }
+
+    #[test]
+    fn clock_times_read_in_the_zone_asked_and_as_finely_as_their_step() {
+        // 2023-11-14 22:13:20.123456 UTC.
+        let t = 1_700_000_000_123_456;
+        assert_eq!(hms(t), "22:13:20");
+        assert_eq!(hms_at(t, 60), "23:13:20");
+        assert_eq!(hms_at(t, 120), "00:13:20");
+        assert_eq!(hms_at(t, -330), "16:43:20");
+        // Before 1970 the clock still reads forward within the day.
+        assert_eq!(hms_at(-1, 0), "23:59:59");
+        assert_eq!(hms_prec(t, 0, 1_000_000), "22:13:20");
+        assert_eq!(hms_prec(t, 0, 1_000), "22:13:20.123");
+        assert_eq!(hms_prec(t, 0, 999), "22:13:20.123456");
+        assert_eq!(zone_name(0), "UTC");
+        assert_eq!(zone_name(60), "UTC+01:00");
+        assert_eq!(zone_name(-570), "UTC-09:30");
+    }
+
+    #[test]
+    fn axis_numbers_are_short() {
+        assert_eq!(compact(950.0), "950");
+        assert_eq!(compact(12_345.0), "12k");
+        assert_eq!(compact(3_400_000.0), "3.4M");
+        assert_eq!(compact(2_500_000_000.0), "2.5G");
+        assert_eq!(compact(0.5), "0.5");
+        assert_eq!(compact(3.0), "3");
     }
 
     #[test]

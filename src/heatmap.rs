@@ -4,10 +4,11 @@
 //! the port and zooms to that bin's neighbourhood; a drag sets the window of
 //! both views (they share the page's view).
 
-use crate::chart::{self, Metric};
+use crate::chart;
 use crate::components::Shared;
 use crate::format::port_label;
 use crate::heat;
+use crate::metric::SeriesMetric as Metric;
 use portspike_core::report::{Annotation, Report};
 use wasm_bindgen::{Clamped, JsCast, JsValue};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};

@@ -8,8 +8,10 @@ pub mod components;
 pub mod format;
 pub mod headline;
 pub mod heat;
+pub mod metric;
 pub mod protocol;
 pub mod share;
+pub mod state;
 
 #[cfg(target_arch = "wasm32")]
 pub mod app;
@@ -21,7 +23,5 @@ pub mod dom;
 pub mod heatmap;
 #[cfg(target_arch = "wasm32")]
 pub mod hooks;
-#[cfg(target_arch = "wasm32")]
-pub mod state;
 #[cfg(target_arch = "wasm32")]
 pub mod worker;

@@ -1,8 +1,9 @@
 //! The timeline's pieces around the canvas: the bin under the pointer, the
 //! note on the view's resolution, and the bins as a table.
 
-use crate::chart::{self, Metric};
+use crate::chart;
 use crate::format::fmt_width;
+use crate::metric::SeriesMetric as Metric;
 use portspike_core::report::SeriesReport;
 use yew::prelude::*;
 
