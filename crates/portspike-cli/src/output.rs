@@ -4,7 +4,7 @@
 use crate::args::CsvKind;
 use crate::terminal;
 use anyhow::{Context, Result};
-use portspike_core::report::Report;
+use portspike_core::report::{Report, SpikeReport};
 use std::io::Write;
 
 /// Write a generated capture to `output`: `fill` appends the next part to
@@ -79,6 +79,17 @@ pub fn fmt_ts(us: i64) -> String {
 }
 
 pub fn write_table(out: &mut impl Write, r: &Report, top: usize) -> std::io::Result<()> {
+    write_capture(out, r)?;
+    writeln!(out)?;
+    write_findings(out, r)?;
+    writeln!(out)?;
+    write_ports(out, r, top)?;
+    write_notes(out, r)
+}
+
+/// What was read: files, format, packets, time, link types, and any
+/// warning or error.
+fn write_capture(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
     let c = &r.capture;
     let files: Vec<&str> = c.files.iter().map(|f| f.name.as_str()).collect();
     writeln!(
@@ -139,9 +150,13 @@ pub fn write_table(out: &mut impl Write, r: &Report, top: usize) -> std::io::Res
             "partial   {read}{upto}: the findings cover only that part, never what came after it"
         )?;
     }
-    writeln!(out)?;
+    Ok(())
+}
+
+/// The findings, attack kinds first, then the scanners.
+fn write_findings(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
     if r.spikes.is_empty() && r.scanners.is_empty() {
-        if c.error.is_some() {
+        if r.capture.error.is_some() {
             writeln!(out, "findings  none in the part read")?;
         } else {
             writeln!(out, "findings  none")?;
@@ -153,61 +168,7 @@ pub fn write_table(out: &mut impl Write, r: &Report, top: usize) -> std::io::Res
         .into_iter()
         .filter_map(|i| r.spikes.get(i))
     {
-        let svc = r
-            .ports
-            .iter()
-            .find(|p| p.proto == s.proto && p.port == s.port)
-            .and_then(|p| p.service.clone())
-            .map(|n| format!(" {n}"))
-            .unwrap_or_default();
-        // An attack on victims names them (and the prefix they spread
-        // over); anything else its busiest sources.
-        let (src_role, dst_role) = s.kind.roles();
-        let onto = dst_role == "victims";
-        let talkers = if onto {
-            &s.top_destinations
-        } else {
-            &s.top_sources
-        };
-        let who: Vec<&str> = talkers.iter().take(3).map(|a| a.addr.as_str()).collect();
-        let who = match (&s.victim_prefix, onto) {
-            (Some(p), true) => format!("onto {p} ({})", who.join(", ")),
-            (None, true) => format!("onto {}", who.join(", ")),
-            _ => format!("from {}", who.join(", ")),
-        };
-        let episodes = if s.episodes.len() > 1 {
-            format!(" ({} episodes)", s.episodes.len())
-        } else {
-            String::new()
-        };
-        // Its size: peak packets and bits a second (the evidence pass's),
-        // and its share of its incident's bytes.
-        let mut rate = s
-            .rates
-            .as_ref()
-            .map(|r| format!("  peak {:.0} pps, {:.0} bps", r.peak_pps, r.peak_bps))
-            .unwrap_or_default();
-        if let (Some(n), Some(share)) = (s.incident, s.byte_share) {
-            rate.push_str(&format!(
-                "  incident {n}: {:.1} % of its bytes",
-                share * 100.0
-            ));
-        }
-        writeln!(
-            out,
-            "spike     {}{svc}  {}{}{episodes}  {} → {}  {} {} vs baseline {:.1}  score {:.1}  {} {src_role} → {} {dst_role}  {who}{rate}",
-            s.key(),
-            s.kind,
-            if s.new_port { " (new port)" } else { "" },
-            fmt_ts(s.start_ts),
-            fmt_ts(s.end_ts),
-            s.observed,
-            s.metric,
-            s.baseline,
-            s.score,
-            count(s.sources, s.estimated("sources")),
-            count(s.destinations, s.estimated("destinations")),
-        )?;
+        write_spike(out, r, s)?;
     }
     for s in &r.scanners {
         writeln!(
@@ -235,7 +196,71 @@ pub fn write_table(out: &mut impl Write, r: &Report, top: usize) -> std::io::Res
                 .unwrap_or("the findings were not counted again")
         )?;
     }
-    writeln!(out)?;
+    Ok(())
+}
+
+/// One finding in a line: its port, kind, window, size, talkers and share.
+fn write_spike(out: &mut impl Write, r: &Report, s: &SpikeReport) -> std::io::Result<()> {
+    let svc = r
+        .ports
+        .iter()
+        .find(|p| p.proto == s.proto && p.port == s.port)
+        .and_then(|p| p.service.clone())
+        .map(|n| format!(" {n}"))
+        .unwrap_or_default();
+    // An attack on victims names them (and the prefix they spread
+    // over); anything else its busiest sources.
+    let (src_role, dst_role) = s.kind.roles();
+    let onto = dst_role == "victims";
+    let talkers = if onto {
+        &s.top_destinations
+    } else {
+        &s.top_sources
+    };
+    let who: Vec<&str> = talkers.iter().take(3).map(|a| a.addr.as_str()).collect();
+    let who = match (&s.victim_prefix, onto) {
+        (Some(p), true) => format!("onto {p} ({})", who.join(", ")),
+        (None, true) => format!("onto {}", who.join(", ")),
+        _ => format!("from {}", who.join(", ")),
+    };
+    let episodes = if s.episodes.len() > 1 {
+        format!(" ({} episodes)", s.episodes.len())
+    } else {
+        String::new()
+    };
+    // Its size: peak packets and bits a second (the evidence pass's),
+    // and its share of its incident's bytes.
+    let mut rate = s
+        .rates
+        .as_ref()
+        .map(|r| format!("  peak {:.0} pps, {:.0} bps", r.peak_pps, r.peak_bps))
+        .unwrap_or_default();
+    if let (Some(n), Some(share)) = (s.incident, s.byte_share) {
+        rate.push_str(&format!(
+            "  incident {n}: {:.1} % of its bytes",
+            share * 100.0
+        ));
+    }
+    writeln!(
+        out,
+        "spike     {}{svc}  {}{}{episodes}  {} → {}  {} {} vs baseline {:.1}  score {:.1}  {} {src_role} → {} {dst_role}  {who}{rate}",
+        s.key(),
+        s.kind,
+        if s.new_port { " (new port)" } else { "" },
+        fmt_ts(s.start_ts),
+        fmt_ts(s.end_ts),
+        s.observed,
+        s.metric,
+        s.baseline,
+        s.score,
+        count(s.sources, s.estimated("sources")),
+        count(s.destinations, s.estimated("destinations")),
+    )?;
+    Ok(())
+}
+
+/// The ranked ports table, `top` rows.
+fn write_ports(out: &mut impl Write, r: &Report, top: usize) -> std::io::Result<()> {
     writeln!(
         out,
         "{:>4}  {:<10} {:<16} {:>7} {:>10} {:>9} {:>9} {:>8} {:>8} {:>12}",
@@ -269,6 +294,11 @@ pub fn write_table(out: &mut impl Write, r: &Report, top: usize) -> std::io::Res
     if r.ports.len() > top {
         writeln!(out, "      … {} more ports", r.ports.len() - top)?;
     }
+    Ok(())
+}
+
+/// The capture's own notes and the ports' ordinary burst patterns.
+fn write_notes(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
     if !r.annotations.is_empty() {
         writeln!(out)?;
     }

@@ -752,6 +752,16 @@ fn ports_schema(edit: impl Fn(&str) -> String) -> String {
     format!("message port_bins {{ {} }}", body.join(" "))
 }
 
+/// A crafted summary: what it is, its schema, metadata and values, and what
+/// the error must say.
+type Case = (
+    &'static str,
+    String,
+    Vec<(&'static str, String)>,
+    Vec<(&'static str, V)>,
+    &'static str,
+);
+
 #[test]
 fn detect_refuses_hostile_summaries_naming_the_file_and_column() {
     let dir = tmp("hostile");
@@ -765,15 +775,7 @@ fn detect_refuses_hostile_summaries_naming_the_file_and_column() {
     };
     let same = |l: &str| l.to_string();
     let minute = 1_772_409_600_000_000i64;
-    // (what, schema, metadata, values, what the error says)
-    type Case<'a> = (
-        &'a str,
-        String,
-        Vec<(&'a str, String)>,
-        Vec<(&'a str, V)>,
-        &'a str,
-    );
-    let cases: Vec<Case> = vec![
+    let mut cases: Vec<Case> = vec![
         (
             "a port past 65535",
             ports_schema(same),
@@ -812,6 +814,32 @@ fn detect_refuses_hostile_summaries_naming_the_file_and_column() {
             ],
             "column failures: missing",
         ),
+    ];
+    cases.extend(value_cases(&kv, &capture, minute));
+    for (what, schema, kv, values, says) in cases {
+        let f = dir.join("x.parquet");
+        craft(&f, &schema, &kv, &values);
+        let out = Command::new(bin())
+            .args(["detect", "--json", s(&f)])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{what}: accepted");
+        assert!(
+            err.contains(says) && err.contains("x.parquet"),
+            "{what}: {err}"
+        );
+    }
+}
+
+/// Summaries whose schema is right and whose values or metadata are not.
+fn value_cases(
+    kv: &dyn Fn(&str) -> Vec<(&'static str, String)>,
+    capture: &str,
+    minute: i64,
+) -> Vec<Case> {
+    let same = |l: &str| l.to_string();
+    vec![
         (
             "a time at the end of i64",
             ports_schema(same),
@@ -855,7 +883,7 @@ fn detect_refuses_hostile_summaries_naming_the_file_and_column() {
             "a capture summary with a null count",
             ports_schema(same),
             {
-                let mut c: Value = serde_json::from_str(&capture).unwrap();
+                let mut c: Value = serde_json::from_str(capture).unwrap();
                 c["packets"] = Value::Null;
                 let mut k = kv("ports");
                 k[1].1 = c.to_string();
@@ -867,21 +895,7 @@ fn detect_refuses_hostile_summaries_naming_the_file_and_column() {
             ],
             "metadata portspike.capture: not a capture summary: field packets: invalid type: null, expected u64",
         ),
-    ];
-    for (what, schema, kv, values, says) in cases {
-        let f = dir.join("x.parquet");
-        craft(&f, &schema, &kv, &values);
-        let out = Command::new(bin())
-            .args(["detect", "--json", s(&f)])
-            .output()
-            .unwrap();
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(!out.status.success(), "{what}: accepted");
-        assert!(
-            err.contains(says) && err.contains("x.parquet"),
-            "{what}: {err}"
-        );
-    }
+    ]
 }
 
 #[test]

@@ -205,6 +205,30 @@ fn spike(file: &Path, label: &str, s: &serde_json::Value) -> usize {
         "{label}: packets"
     );
     assert_eq!(s["bytes"].as_u64(), Some(bytes), "{label}: bytes");
+    rates(label, s, &pk, bytes);
+    assert_eq!(s["answers"].as_u64(), Some(answers), "{label}: answers");
+    let f = &s["flags"];
+    let ours = ["syn", "synack", "rst", "fin", "other"].map(|k| f[k].as_u64().unwrap());
+    assert_eq!(ours, flags, "{label}: flags");
+    check(
+        label,
+        s,
+        "sources",
+        s["sources"].as_u64().unwrap(),
+        srcs.len() as u64,
+    );
+    check(
+        label,
+        s,
+        "destinations",
+        s["destinations"].as_u64().unwrap(),
+        dsts.len() as u64,
+    );
+    9 + talkers(file, label, s, &srcs, &dsts)
+}
+
+/// A finding's peak and mean rates against its packets as tshark lists them.
+fn rates(label: &str, s: &serde_json::Value, pk: &[HashMap<String, String>], bytes: u64) {
     // Rates: the busiest interval from the window's start, and the mean.
     let r = &s["rates"];
     let (t0, t1) = (
@@ -213,7 +237,7 @@ fn spike(file: &Path, label: &str, s: &serde_json::Value) -> usize {
     );
     let iv = r["interval_us"].as_i64().unwrap();
     let mut per: BTreeMap<i64, (u64, u64)> = BTreeMap::new();
-    for p in &pk {
+    for p in pk {
         let at = (epoch_us(get(p, "frame.time_epoch").unwrap()) - t0) / iv;
         let e = per.entry(at).or_default();
         e.0 += 1;
@@ -233,26 +257,20 @@ fn spike(file: &Path, label: &str, s: &serde_json::Value) -> usize {
     ] {
         assert_eq!(r[k].as_f64(), Some(want), "{label}: {k}");
     }
-    assert_eq!(s["answers"].as_u64(), Some(answers), "{label}: answers");
-    let f = &s["flags"];
-    let ours = ["syn", "synack", "rst", "fin", "other"].map(|k| f[k].as_u64().unwrap());
-    assert_eq!(ours, flags, "{label}: flags");
-    check(
-        label,
-        s,
-        "sources",
-        s["sources"].as_u64().unwrap(),
-        srcs.len() as u64,
-    );
-    check(
-        label,
-        s,
-        "destinations",
-        s["destinations"].as_u64().unwrap(),
-        dsts.len() as u64,
-    );
-    let mut n = 9;
-    for (list, truth) in [("top_sources", &srcs), ("top_destinations", &dsts)] {
+}
+
+/// A finding's top talkers against tshark's: each listed count, none left
+/// out that sent more, and the first talker's own filter. Returns the
+/// numbers compared.
+fn talkers(
+    file: &Path,
+    label: &str,
+    s: &serde_json::Value,
+    srcs: &BTreeMap<String, u64>,
+    dsts: &BTreeMap<String, u64>,
+) -> usize {
+    let mut n = 0;
+    for (list, truth) in [("top_sources", srcs), ("top_destinations", dsts)] {
         let top = s[list].as_array().unwrap();
         assert_eq!(top.len(), truth.len().min(10), "{label}: {list}");
         let least = top.iter().map(|t| t["packets"].as_u64().unwrap()).min();

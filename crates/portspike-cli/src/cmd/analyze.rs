@@ -82,57 +82,8 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
             read.push(file);
             Box::new(f)
         };
-        // Reading runs on its own thread, a few chunks ahead, into
-        // buffers that come back once used (no allocation, no page
-        // faults per chunk). The file's SHA-256 runs on a thread of
-        // its own over the same buffers, shared rather than copied,
-        // while each is still in cache: whichever of the analysis and
-        // the hash is done with a chunk last gives it back.
-        let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Vec<u8>>();
-        let digest = std::thread::scope(|scope| -> Result<Option<String>> {
-            let (full_tx, full_rx) = std::sync::mpsc::sync_channel(3);
-            scope.spawn(move || read_ahead(input, &full_tx, &empty_rx));
-            let (hash_tx, hasher) = if no_hash {
-                (None, None)
-            } else {
-                let (tx, rx) = std::sync::mpsc::sync_channel::<Arc<Vec<u8>>>(4);
-                let empty = empty_tx.clone();
-                let hasher = scope.spawn(move || {
-                    let mut h = sha2::Sha256::default();
-                    for chunk in rx {
-                        h.update(chunk.as_slice());
-                        give_back(chunk, &empty);
-                    }
-                    portspike_core::export::hex(&h.finalize())
-                });
-                (Some(tx), Some(hasher))
-            };
-            for msg in full_rx {
-                let chunk = match msg {
-                    Ok(buf) => Arc::new(buf),
-                    Err(e) => {
-                        // What was read stays counted; the report says where.
-                        a.read_failed(&e.to_string());
-                        read_failed = true;
-                        break;
-                    }
-                };
-                if let Some(tx) = &hash_tx {
-                    // The hasher only stops early if it panicked; join reports that.
-                    let _ = tx.send(chunk.clone());
-                }
-                a.feed(&chunk);
-                progress.tick(&a, total);
-                give_back(chunk, &empty_tx);
-            }
-            drop(hash_tx);
-            hasher
-                .map(|h| {
-                    h.join()
-                        .map_err(|_| anyhow::anyhow!("hashing {name} failed"))
-                })
-                .transpose()
-        })?;
+        let (digest, failed) = read_one(&mut a, input, &name, no_hash, &mut progress, total)?;
+        read_failed = failed;
         // A file read in part has no hash of its own.
         if let (Some(digest), false) = (digest, read_failed) {
             a.set_file_sha256(digest);
@@ -149,28 +100,112 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
     progress.clear();
     let (mut report, index) = a.finish_with_index();
     duplicate_warnings(&mut report, &skipped);
-    if read_failed {
-        evidence::unavailable(
-            &mut report,
-            "the capture could not be read to its end: the findings' numbers are the first pass's estimates",
-        );
-    } else if stdin {
-        evidence::unavailable(
-            &mut report,
-            "standard input cannot be read twice: the findings' numbers are the first pass's estimates",
-        );
-    } else {
-        let with_index: Vec<_> = read.iter().copied().zip(index).collect();
-        if let Err(e) = evidence::exact(&mut report, &with_index) {
-            evidence::unavailable(&mut report, &format!("{e:#}"));
-        }
-    }
+    count_again(&mut report, read_failed, stdin, &read, index);
     if !fingerprint_out {
         print_report(&report, json, csv, top)?;
     }
     if let Some(path) = &fingerprint {
         write_fingerprint(&report, path)?;
     }
+    Ok(exit_code(&report, &name, fail_on_findings))
+}
+
+/// One file read through the analyser: a reading thread a few chunks ahead
+/// and, unless `no_hash`, a hashing thread. Its SHA-256, and whether the
+/// read failed part way (what was read stays counted).
+fn read_one(
+    a: &mut Analyzer,
+    input: Box<dyn Read + Send>,
+    name: &str,
+    no_hash: bool,
+    progress: &mut Progress,
+    total: u64,
+) -> Result<(Option<String>, bool)> {
+    // Reading runs on its own thread, a few chunks ahead, into
+    // buffers that come back once used (no allocation, no page
+    // faults per chunk). The file's SHA-256 runs on a thread of
+    // its own over the same buffers, shared rather than copied,
+    // while each is still in cache: whichever of the analysis and
+    // the hash is done with a chunk last gives it back.
+    let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    let mut read_failed = false;
+    let digest = std::thread::scope(|scope| -> Result<Option<String>> {
+        let (full_tx, full_rx) = std::sync::mpsc::sync_channel(3);
+        scope.spawn(move || read_ahead(input, &full_tx, &empty_rx));
+        let (hash_tx, hasher) = if no_hash {
+            (None, None)
+        } else {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Arc<Vec<u8>>>(4);
+            let empty = empty_tx.clone();
+            let hasher = scope.spawn(move || {
+                let mut h = sha2::Sha256::default();
+                for chunk in rx {
+                    h.update(chunk.as_slice());
+                    give_back(chunk, &empty);
+                }
+                portspike_core::export::hex(&h.finalize())
+            });
+            (Some(tx), Some(hasher))
+        };
+        for msg in full_rx {
+            let chunk = match msg {
+                Ok(buf) => Arc::new(buf),
+                Err(e) => {
+                    // What was read stays counted; the report says where.
+                    a.read_failed(&e.to_string());
+                    read_failed = true;
+                    break;
+                }
+            };
+            if let Some(tx) = &hash_tx {
+                // The hasher only stops early if it panicked; join reports that.
+                let _ = tx.send(chunk.clone());
+            }
+            a.feed(&chunk);
+            progress.tick(a, total);
+            give_back(chunk, &empty_tx);
+        }
+        drop(hash_tx);
+        hasher
+            .map(|h| {
+                h.join()
+                    .map_err(|_| anyhow::anyhow!("hashing {name} failed"))
+            })
+            .transpose()
+    })?;
+    Ok((digest, read_failed))
+}
+
+/// The findings counted again from the files (exact numbers), or marked as
+/// the first pass's estimates where the input cannot be read twice.
+fn count_again(
+    report: &mut portspike_core::Report,
+    read_failed: bool,
+    stdin: bool,
+    read: &[&std::path::Path],
+    index: Vec<Option<portspike_core::capture::Index>>,
+) {
+    if read_failed {
+        evidence::unavailable(
+        report,
+        "the capture could not be read to its end: the findings' numbers are the first pass's estimates",
+    );
+    } else if stdin {
+        evidence::unavailable(
+        report,
+        "standard input cannot be read twice: the findings' numbers are the first pass's estimates",
+    );
+    } else {
+        let with_index: Vec<_> = read.iter().copied().zip(index).collect();
+        if let Err(e) = evidence::exact(report, &with_index) {
+            evidence::unavailable(report, &format!("{e:#}"));
+        }
+    }
+}
+
+/// 2 when nothing could be read, 3 when the capture broke off (the error
+/// said on stderr), 1 for an attack finding with `--fail-on-findings`.
+fn exit_code(report: &portspike_core::Report, name: &str, fail_on_findings: bool) -> ExitCode {
     if let Some(e) = &report.capture.error {
         let at = e
             .offset
@@ -183,16 +218,12 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
             format!("portspike: {name}: {}{at}", e.message)
         };
         say!("{line}");
-        return Ok(ExitCode::from(if report.capture.packets == 0 {
-            2
-        } else {
-            3
-        }));
+        return ExitCode::from(if report.capture.packets == 0 { 2 } else { 3 });
     }
     let attack = report.spikes.iter().any(|s| s.is_attack())
         || report.scanners.iter().any(|s| !s.allowlisted);
     if fail_on_findings && attack {
-        return Ok(ExitCode::from(1));
+        return ExitCode::from(1);
     }
-    Ok(ExitCode::SUCCESS)
+    ExitCode::SUCCESS
 }

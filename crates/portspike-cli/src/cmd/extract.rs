@@ -4,6 +4,7 @@ use crate::args::*;
 use crate::read::*;
 use crate::{evidence, files};
 use anyhow::{Context, Result};
+use portspike_core::window::Selection;
 use portspike_core::{Analyzer, Params};
 use std::io::Read;
 use std::process::ExitCode;
@@ -54,56 +55,7 @@ pub fn run(args: ExtractArgs) -> Result<ExitCode> {
         }
     }
     let (report, index) = a.finish_with_index();
-    // The whole capture, for --port and --host (packets without a
-    // timestamp of their own included).
-    let whole = (i64::MIN, i64::MAX);
-    let sel = match (finding, scanner) {
-        (None, None) if port.is_some() => {
-            let p = port.unwrap_or_default();
-            let k: portspike_core::decode::PortKey = p
-                .parse()
-                .ok()
-                .with_context(|| format!("not a port: {p:?} (like tcp/445)"))?;
-            portspike_core::window::Selection::port(
-                report.params.key,
-                k.proto,
-                k.port,
-                whole.0,
-                whole.1,
-            )
-        }
-        (None, None) if host.is_some() => {
-            portspike_core::window::Selection::host(host.context("a host")?, whole.0, whole.1)
-        }
-        (Some(i), _) => {
-            let s = report.spikes.get(i).with_context(|| {
-                format!("no finding {i}: the report has {}", report.spikes.len())
-            })?;
-            portspike_core::window::Selection::port(
-                report.params.key,
-                s.proto,
-                s.port,
-                s.start_ts,
-                s.end_ts,
-            )
-            .aimed(portspike_core::filter::Aim::parse(
-                s.aimed_at.as_deref().unwrap_or(""),
-            ))
-        }
-        (None, Some(i)) => {
-            let s = report.scanners.get(i).with_context(|| {
-                format!("no scanner {i}: the report has {}", report.scanners.len())
-            })?;
-            portspike_core::window::Selection::host(
-                s.source.parse().context("a scanner without an address")?,
-                s.first_ts,
-                s.last_ts + 1,
-            )
-        }
-        (None, None) => {
-            anyhow::bail!("say which: --finding N, --scanner N, --port P or --host A")
-        }
-    };
+    let sel = selection(&report, finding, scanner, port, host)?;
     let mut x = portspike_core::window::Extract::new(sel, limit as usize);
     for (file, ix) in files.iter().zip(&index) {
         // A compressed file has no index: it is read again whole,
@@ -132,4 +84,53 @@ pub fn run(args: ExtractArgs) -> Result<ExitCode> {
     std::fs::write(&output, bytes).with_context(|| format!("writing {}", output.display()))?;
     println!("{summary}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// What to save: a finding's window in its own filter, a scanner's, or a
+/// port's or a host's packets over the whole capture.
+fn selection(
+    report: &portspike_core::Report,
+    finding: Option<usize>,
+    scanner: Option<usize>,
+    port: Option<String>,
+    host: Option<std::net::IpAddr>,
+) -> Result<Selection> {
+    // The whole capture, for --port and --host (packets without a
+    // timestamp of their own included).
+    let whole = (i64::MIN, i64::MAX);
+    let sel = match (finding, scanner) {
+        (None, None) if port.is_some() => {
+            let p = port.unwrap_or_default();
+            let k: portspike_core::decode::PortKey = p
+                .parse()
+                .ok()
+                .with_context(|| format!("not a port: {p:?} (like tcp/445)"))?;
+            Selection::port(report.params.key, k.proto, k.port, whole.0, whole.1)
+        }
+        (None, None) if host.is_some() => {
+            Selection::host(host.context("a host")?, whole.0, whole.1)
+        }
+        (Some(i), _) => {
+            let s = report.spikes.get(i).with_context(|| {
+                format!("no finding {i}: the report has {}", report.spikes.len())
+            })?;
+            Selection::port(report.params.key, s.proto, s.port, s.start_ts, s.end_ts).aimed(
+                portspike_core::filter::Aim::parse(s.aimed_at.as_deref().unwrap_or("")),
+            )
+        }
+        (None, Some(i)) => {
+            let s = report.scanners.get(i).with_context(|| {
+                format!("no scanner {i}: the report has {}", report.scanners.len())
+            })?;
+            Selection::host(
+                s.source.parse().context("a scanner without an address")?,
+                s.first_ts,
+                s.last_ts + 1,
+            )
+        }
+        (None, None) => {
+            anyhow::bail!("say which: --finding N, --scanner N, --port P or --host A")
+        }
+    };
+    Ok(sel)
 }

@@ -3,6 +3,7 @@
 
 use super::{CAPTURE_KEY, DAYS_KEY, PORTS_SCHEMA, SCANNERS_SCHEMA, TABLE_KEY, WIDTH_KEY};
 use anyhow::{bail, Context, Result};
+use parquet::file::metadata::ParquetMetaData;
 use parquet::file::reader::{ChunkReader, FileReader, SerializedFileReader};
 use parquet::record::Field;
 use parquet::schema::parser::parse_message_type;
@@ -113,79 +114,8 @@ fn footer_of<R: ChunkReader + 'static>(
         })
         .unwrap_or_default();
     let table = kv.get(TABLE_KEY).cloned().unwrap_or_default();
-    let expected = match table.as_str() {
-        "ports" => PORTS_SCHEMA,
-        "scanners" => SCANNERS_SCHEMA,
-        other => bail!(
-            "{}: not a portspike summary (its metadata names the table {other:?}, where a summary has \"ports\" or \"scanners\")",
-            path.display()
-        ),
-    };
-    let expected = parse_message_type(expected)?;
-    let columns = meta.file_metadata().schema_descr().columns().to_vec();
-    for f in expected.get_fields() {
-        let optional = f.get_basic_info().repetition() == parquet::basic::Repetition::OPTIONAL;
-        match columns.iter().find(|c| c.name() == f.name()) {
-            None if optional => {}
-            None => bail!(
-                "{}: column {}: missing (a portspike summary's {table} table has it)",
-                path.display(),
-                f.name()
-            ),
-            Some(c) if kind(c.physical_type()) != kind(f.get_physical_type()) => bail!(
-                "{}: column {}: {} values, where a summary has {}",
-                path.display(),
-                f.name(),
-                c.physical_type(),
-                f.get_physical_type()
-            ),
-            Some(_) => {}
-        }
-    }
-    for (i, rg) in meta.row_groups().iter().enumerate() {
-        if !(0..=len.saturating_mul(ROWS_PER_FILE_BYTE)).contains(&rg.num_rows()) {
-            bail!(
-                "{}: row group {i} claims {} rows in a file of {len} bytes (refused unread)",
-                path.display(),
-                rg.num_rows()
-            );
-        }
-        for c in rg.columns() {
-            let (stored, whole) = (c.compressed_size(), c.uncompressed_size());
-            if !(0..=len).contains(&stored)
-                || !(0..=MAX_CHUNK_BYTES).contains(&whole)
-                || whole > stored.saturating_mul(MAX_INFLATION).max(1 << 20)
-            {
-                bail!(
-                    "{}: column {} of row group {i} claims {whole} bytes from {stored} stored, in a file of {len} bytes (refused unread)",
-                    path.display(),
-                    c.column_path()
-                );
-            }
-            // Where the chunk starts, checked (the crate's own byte_range
-            // asserts it is not negative).
-            let start = c.dictionary_page_offset().unwrap_or(c.data_page_offset());
-            if !(0..=len).contains(&start) || start.saturating_add(stored) > len {
-                bail!(
-                    "{}: column {} of row group {i} claims to start at byte {start} with {stored} bytes, in a file of {len} bytes (refused unread)",
-                    path.display(),
-                    c.column_path()
-                );
-            }
-            crate::pages::check_chunk(
-                |at| pages.get_read(at).map_err(std::io::Error::other),
-                start as u64,
-                stored as u64,
-            )
-            .map_err(|e| {
-                anyhow::anyhow!(
-                    "{}: column {} of row group {i}: {e} (refused unread)",
-                    path.display(),
-                    c.column_path()
-                )
-            })?;
-        }
-    }
+    check_columns(path, meta, &table)?;
+    check_claims(path, meta, len, &pages)?;
     let width = match kv.get(WIDTH_KEY) {
         Some(w) => Some(w.parse::<u64>().ok().filter(|w| *w > 0).with_context(|| {
             format!(
@@ -236,6 +166,96 @@ fn footer_of<R: ChunkReader + 'static>(
         day,
         key: format!("{sensor}/{stem}"),
     })
+}
+
+/// The columns a summary of this table has, each of its kind (an optional
+/// column may be missing).
+fn check_columns(path: &Path, meta: &ParquetMetaData, table: &str) -> Result<()> {
+    let expected = match table {
+        "ports" => PORTS_SCHEMA,
+        "scanners" => SCANNERS_SCHEMA,
+        other => bail!(
+            "{}: not a portspike summary (its metadata names the table {other:?}, where a summary has \"ports\" or \"scanners\")",
+            path.display()
+        ),
+    };
+    let expected = parse_message_type(expected)?;
+    let columns = meta.file_metadata().schema_descr().columns().to_vec();
+    for f in expected.get_fields() {
+        let optional = f.get_basic_info().repetition() == parquet::basic::Repetition::OPTIONAL;
+        match columns.iter().find(|c| c.name() == f.name()) {
+            None if optional => {}
+            None => bail!(
+                "{}: column {}: missing (a portspike summary's {table} table has it)",
+                path.display(),
+                f.name()
+            ),
+            Some(c) if kind(c.physical_type()) != kind(f.get_physical_type()) => bail!(
+                "{}: column {}: {} values, where a summary has {}",
+                path.display(),
+                f.name(),
+                c.physical_type(),
+                f.get_physical_type()
+            ),
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// What the footer claims, checked before anything is read: rows and bytes
+/// a file of `len` bytes could hold, and every page header of every chunk.
+fn check_claims<R: ChunkReader>(
+    path: &Path,
+    meta: &ParquetMetaData,
+    len: i64,
+    pages: &R,
+) -> Result<()> {
+    for (i, rg) in meta.row_groups().iter().enumerate() {
+        if !(0..=len.saturating_mul(ROWS_PER_FILE_BYTE)).contains(&rg.num_rows()) {
+            bail!(
+                "{}: row group {i} claims {} rows in a file of {len} bytes (refused unread)",
+                path.display(),
+                rg.num_rows()
+            );
+        }
+        for c in rg.columns() {
+            let (stored, whole) = (c.compressed_size(), c.uncompressed_size());
+            if !(0..=len).contains(&stored)
+                || !(0..=MAX_CHUNK_BYTES).contains(&whole)
+                || whole > stored.saturating_mul(MAX_INFLATION).max(1 << 20)
+            {
+                bail!(
+                    "{}: column {} of row group {i} claims {whole} bytes from {stored} stored, in a file of {len} bytes (refused unread)",
+                    path.display(),
+                    c.column_path()
+                );
+            }
+            // Where the chunk starts, checked (the crate's own byte_range
+            // asserts it is not negative).
+            let start = c.dictionary_page_offset().unwrap_or(c.data_page_offset());
+            if !(0..=len).contains(&start) || start.saturating_add(stored) > len {
+                bail!(
+                    "{}: column {} of row group {i} claims to start at byte {start} with {stored} bytes, in a file of {len} bytes (refused unread)",
+                    path.display(),
+                    c.column_path()
+                );
+            }
+            crate::pages::check_chunk(
+                |at| pages.get_read(at).map_err(std::io::Error::other),
+                start as u64,
+                stored as u64,
+            )
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "{}: column {} of row group {i}: {e} (refused unread)",
+                    path.display(),
+                    c.column_path()
+                )
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// A counter column's value: a whole number from 0 to `max`, else an error

@@ -116,9 +116,47 @@ pub fn write_summary(
         by_day.insert(day(capture.first_ts.unwrap_or(0)), Vec::new());
     }
     let sensor = component(sensor);
-    // Never over another capture's summary (two captures of one name, say,
-    // summarised without their hashes), on any of its days: the same capture
-    // again replaces its own.
+    refuse_another(out, &sensor, &stem, name, capture)?;
+    let mut written = Vec::new();
+    // The capture's summary goes with its first day only, so it counts once.
+    for (i, (d, rows)) in by_day.iter().enumerate() {
+        let path = partition(out, "ports", &sensor, d, &stem);
+        let mut meta = vec![
+            KeyValue::new(TABLE_KEY.into(), "ports".to_string()),
+            KeyValue::new(WIDTH_KEY.into(), width.to_string()),
+        ];
+        if i == 0 {
+            meta.push(KeyValue::new(CAPTURE_KEY.into(), capture_json.clone()));
+            let days: Vec<&str> = by_day.keys().map(String::as_str).collect();
+            meta.push(KeyValue::new(DAYS_KEY.into(), days.join(",")));
+        }
+        write_file(&path, PORTS_SCHEMA, meta, |rg| {
+            port_columns(rg, rows, sha.as_deref())
+        })?;
+        written.push(path);
+    }
+    if !scanners.is_empty() {
+        let d = day(capture.first_ts.unwrap_or(0));
+        let path = partition(out, "scanners", &sensor, &d, &stem);
+        let meta = vec![KeyValue::new(TABLE_KEY.into(), "scanners".to_string())];
+        write_file(&path, SCANNERS_SCHEMA, meta, |rg| {
+            scanner_columns(rg, scanners, sha.as_deref())
+        })?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// Never over another capture's summary (two captures of one name, say,
+/// summarised without their hashes), on any of its days: the same capture
+/// again replaces its own.
+fn refuse_another(
+    out: &Path,
+    sensor: &str,
+    stem: &str,
+    name: &str,
+    capture: &CaptureSummary,
+) -> Result<()> {
     let days = out.join("ports").join(format!("sensor={sensor}"));
     let mine: Vec<PathBuf> = std::fs::read_dir(&days)
         .into_iter()
@@ -146,95 +184,84 @@ pub fn write_summary(
             }
         }
     }
-    let mut written = Vec::new();
-    // The capture's summary goes with its first day only, so it counts once.
-    for (i, (d, rows)) in by_day.iter().enumerate() {
-        let path = partition(out, "ports", &sensor, d, &stem);
-        let mut meta = vec![
-            KeyValue::new(TABLE_KEY.into(), "ports".to_string()),
-            KeyValue::new(WIDTH_KEY.into(), width.to_string()),
-        ];
-        if i == 0 {
-            meta.push(KeyValue::new(CAPTURE_KEY.into(), capture_json.clone()));
-            let days: Vec<&str> = by_day.keys().map(String::as_str).collect();
-            meta.push(KeyValue::new(DAYS_KEY.into(), days.join(",")));
-        }
-        let long = |f: &dyn Fn(&Row) -> i64| -> Vec<i64> { rows.iter().map(|r| f(r)).collect() };
-        let cell = |f: &dyn Fn(&Cell) -> u64| -> Vec<i64> {
-            rows.iter().map(|r| f(&r.cell) as i64).collect()
-        };
-        write_file(&path, PORTS_SCHEMA, meta, |rg| {
-            let protos: Vec<ByteArray> = rows
-                .iter()
-                .map(|r| ByteArray::from(r.proto.as_str()))
-                .collect();
-            column!(rg, ByteArrayType, protos, None);
-            let ports: Vec<i32> = rows.iter().map(|r| i32::from(r.port)).collect();
-            column!(rg, Int32Type, ports, None);
-            column!(rg, Int64Type, long(&|r| r.start_ts), None);
-            column!(rg, Int64Type, long(&|r| r.bin_width_us as i64), None);
-            column!(rg, Int64Type, cell(&|c| u64::from(c.packets)), None);
-            column!(rg, Int64Type, cell(&|c| c.bytes), None);
-            column!(rg, Int64Type, cell(&|c| u64::from(c.attempts)), None);
-            column!(rg, Int64Type, cell(&|c| u64::from(c.failures)), None);
-            column!(rg, Int64Type, cell(&|c| u64::from(c.completed)), None);
-            column!(rg, Int64Type, cell(&|c| u64::from(c.syn)), None);
-            column!(rg, Int64Type, cell(&|c| u64::from(c.synack)), None);
-            column!(rg, Int64Type, cell(&|c| u64::from(c.rst)), None);
-            column!(rg, Int64Type, cell(&|c| u64::from(c.fin)), None);
-            column!(rg, Int64Type, cell(&|c| u64::from(c.other)), None);
-            column!(rg, Int64Type, cell(&|c| u64::from(c.unsolicited)), None);
-            column!(rg, Int64Type, cell(&|c| c.sources.estimate()), None);
-            column!(rg, Int64Type, cell(&|c| c.destinations.estimate()), None);
-            let hll = |f: &dyn Fn(&Cell) -> &Distinct| -> Vec<FixedLenByteArray> {
-                rows.iter().map(|r| registers(f(&r.cell))).collect()
-            };
-            column!(rg, FixedLenByteArrayType, hll(&|c| &c.sources), None);
-            column!(rg, FixedLenByteArrayType, hll(&|c| &c.destinations), None);
-            for f in [
-                |c: &Cell| hashes(&c.sources),
-                |c: &Cell| hashes(&c.destinations),
-            ] {
-                let vals: Vec<Option<ByteArray>> = rows.iter().map(|r| f(&r.cell)).collect();
-                let defs: Vec<i16> = vals.iter().map(|v| i16::from(v.is_some())).collect();
-                let present: Vec<ByteArray> = vals.into_iter().flatten().collect();
-                column!(rg, ByteArrayType, present, Some(&defs));
-            }
-            sha_column(rg, sha.as_deref(), rows.len())?;
-            Ok(())
-        })?;
-        written.push(path);
+    Ok(())
+}
+
+/// The ports table's columns of one day's rows.
+fn port_columns(
+    rg: &mut parquet::file::writer::SerializedRowGroupWriter<'_, std::fs::File>,
+    rows: &[&Row],
+    sha: Option<&str>,
+) -> Result<()> {
+    let long = |f: &dyn Fn(&Row) -> i64| -> Vec<i64> { rows.iter().map(|r| f(r)).collect() };
+    let cell =
+        |f: &dyn Fn(&Cell) -> u64| -> Vec<i64> { rows.iter().map(|r| f(&r.cell) as i64).collect() };
+    let protos: Vec<ByteArray> = rows
+        .iter()
+        .map(|r| ByteArray::from(r.proto.as_str()))
+        .collect();
+    column!(rg, ByteArrayType, protos, None);
+    let ports: Vec<i32> = rows.iter().map(|r| i32::from(r.port)).collect();
+    column!(rg, Int32Type, ports, None);
+    column!(rg, Int64Type, long(&|r| r.start_ts), None);
+    column!(rg, Int64Type, long(&|r| r.bin_width_us as i64), None);
+    column!(rg, Int64Type, cell(&|c| u64::from(c.packets)), None);
+    column!(rg, Int64Type, cell(&|c| c.bytes), None);
+    column!(rg, Int64Type, cell(&|c| u64::from(c.attempts)), None);
+    column!(rg, Int64Type, cell(&|c| u64::from(c.failures)), None);
+    column!(rg, Int64Type, cell(&|c| u64::from(c.completed)), None);
+    column!(rg, Int64Type, cell(&|c| u64::from(c.syn)), None);
+    column!(rg, Int64Type, cell(&|c| u64::from(c.synack)), None);
+    column!(rg, Int64Type, cell(&|c| u64::from(c.rst)), None);
+    column!(rg, Int64Type, cell(&|c| u64::from(c.fin)), None);
+    column!(rg, Int64Type, cell(&|c| u64::from(c.other)), None);
+    column!(rg, Int64Type, cell(&|c| u64::from(c.unsolicited)), None);
+    column!(rg, Int64Type, cell(&|c| c.sources.estimate()), None);
+    column!(rg, Int64Type, cell(&|c| c.destinations.estimate()), None);
+    let hll = |f: &dyn Fn(&Cell) -> &Distinct| -> Vec<FixedLenByteArray> {
+        rows.iter().map(|r| registers(f(&r.cell))).collect()
+    };
+    column!(rg, FixedLenByteArrayType, hll(&|c| &c.sources), None);
+    column!(rg, FixedLenByteArrayType, hll(&|c| &c.destinations), None);
+    for f in [
+        |c: &Cell| hashes(&c.sources),
+        |c: &Cell| hashes(&c.destinations),
+    ] {
+        let vals: Vec<Option<ByteArray>> = rows.iter().map(|r| f(&r.cell)).collect();
+        let defs: Vec<i16> = vals.iter().map(|v| i16::from(v.is_some())).collect();
+        let present: Vec<ByteArray> = vals.into_iter().flatten().collect();
+        column!(rg, ByteArrayType, present, Some(&defs));
     }
-    if !scanners.is_empty() {
-        let d = day(capture.first_ts.unwrap_or(0));
-        let path = partition(out, "scanners", &sensor, &d, &stem);
-        let meta = vec![KeyValue::new(TABLE_KEY.into(), "scanners".to_string())];
-        write_file(&path, SCANNERS_SCHEMA, meta, |rg| {
-            let s = scanners;
-            let text = |f: &dyn Fn(&ScannerReport) -> String| -> Vec<ByteArray> {
-                s.iter().map(|x| ByteArray::from(f(x).as_str())).collect()
-            };
-            let long =
-                |f: &dyn Fn(&ScannerReport) -> i64| -> Vec<i64> { s.iter().map(f).collect() };
-            column!(rg, ByteArrayType, text(&|x| x.source.clone()), None);
-            column!(rg, ByteArrayType, text(&|x| x.kind.to_string()), None);
-            column!(rg, ByteArrayType, text(&|x| x.probes_joined(",")), None);
-            column!(rg, ByteArrayType, text(&|x| x.method.to_string()), None);
-            let scores: Vec<f64> = s.iter().map(|x| x.score).collect();
-            column!(rg, DoubleType, scores, None);
-            column!(rg, Int64Type, long(&|x| x.targets as i64), None);
-            column!(rg, Int64Type, long(&|x| x.ports as i64), None);
-            column!(rg, Int64Type, long(&|x| x.attempts as i64), None);
-            column!(rg, Int64Type, long(&|x| x.failures as i64), None);
-            column!(rg, Int64Type, long(&|x| x.first_ts), None);
-            column!(rg, Int64Type, long(&|x| x.detected_ts), None);
-            column!(rg, Int64Type, long(&|x| x.last_ts), None);
-            let allow: Vec<bool> = s.iter().map(|x| x.allowlisted).collect();
-            column!(rg, BoolType, allow, None);
-            sha_column(rg, sha.as_deref(), s.len())?;
-            Ok(())
-        })?;
-        written.push(path);
-    }
-    Ok(written)
+    sha_column(rg, sha, rows.len())?;
+    Ok(())
+}
+
+/// The scanners table's columns.
+fn scanner_columns(
+    rg: &mut parquet::file::writer::SerializedRowGroupWriter<'_, std::fs::File>,
+    scanners: &[ScannerReport],
+    sha: Option<&str>,
+) -> Result<()> {
+    let s = scanners;
+    let text = |f: &dyn Fn(&ScannerReport) -> String| -> Vec<ByteArray> {
+        s.iter().map(|x| ByteArray::from(f(x).as_str())).collect()
+    };
+    let long = |f: &dyn Fn(&ScannerReport) -> i64| -> Vec<i64> { s.iter().map(f).collect() };
+    column!(rg, ByteArrayType, text(&|x| x.source.clone()), None);
+    column!(rg, ByteArrayType, text(&|x| x.kind.to_string()), None);
+    column!(rg, ByteArrayType, text(&|x| x.probes_joined(",")), None);
+    column!(rg, ByteArrayType, text(&|x| x.method.to_string()), None);
+    let scores: Vec<f64> = s.iter().map(|x| x.score).collect();
+    column!(rg, DoubleType, scores, None);
+    column!(rg, Int64Type, long(&|x| x.targets as i64), None);
+    column!(rg, Int64Type, long(&|x| x.ports as i64), None);
+    column!(rg, Int64Type, long(&|x| x.attempts as i64), None);
+    column!(rg, Int64Type, long(&|x| x.failures as i64), None);
+    column!(rg, Int64Type, long(&|x| x.first_ts), None);
+    column!(rg, Int64Type, long(&|x| x.detected_ts), None);
+    column!(rg, Int64Type, long(&|x| x.last_ts), None);
+    let allow: Vec<bool> = s.iter().map(|x| x.allowlisted).collect();
+    column!(rg, BoolType, allow, None);
+    sha_column(rg, sha, s.len())?;
+    Ok(())
 }
