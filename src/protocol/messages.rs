@@ -10,7 +10,7 @@ use portspike_core::Key;
 use web_sys::Blob;
 
 /// Page → worker.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ToWorker {
     /// Analyse local files (one capture, or a rotated set), or the capture
     /// at `url` (fetched by the worker, streamed, never read twice).

@@ -1,103 +1,21 @@
-//! The one place messages become plain JS objects and back (field names
-//! live here and nowhere else).
+//! The one place messages become plain JS objects and back: each message's
+//! fields are written by its `write` and read by its `read`, by the names
+//! in [`fields`] (declared there once).
 
 use super::*;
-use js_sys::{Object, Reflect, Uint8Array};
+use fields::{name, tag, Fields, JsFields};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Blob;
 
-/// A plain JS object under construction.
-struct Obj(Object);
-
-impl Obj {
-    fn new(kind: &str) -> Self {
-        let o = Obj(Object::new());
-        o.set("type", kind)
-    }
-    fn untyped() -> Self {
-        Obj(Object::new())
-    }
-    fn set(self, k: &str, v: impl Into<JsValue>) -> Self {
-        let _ = Reflect::set(&self.0, &JsValue::from_str(k), &v.into());
-        self
-    }
-    fn done(self) -> JsValue {
-        self.0.into()
-    }
-}
-
-/// Field `k` of a JS object (`undefined` if none).
-fn get(o: &JsValue, k: &str) -> JsValue {
-    Reflect::get(o, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED)
-}
-fn text(o: &JsValue, k: &str) -> Option<String> {
-    get(o, k).as_string()
-}
-fn num(o: &JsValue, k: &str) -> f64 {
-    get(o, k).as_f64().unwrap_or(0.0)
-}
-fn kind(o: &JsValue) -> Option<String> {
-    text(o, "type")
-}
+mod fields;
+#[cfg(test)]
+mod tests;
 
 impl ToWorker {
     pub fn encode(&self) -> JsValue {
-        match self {
-            ToWorker::Analyze {
-                files,
-                url,
-                settings,
-            } => {
-                let blobs = js_sys::Array::new();
-                let names = js_sys::Array::new();
-                for (b, n) in files {
-                    blobs.push(b);
-                    names.push(&JsValue::from_str(n));
-                }
-                let o = Obj::new("analyze")
-                    .set("blobs", blobs)
-                    .set("names", names)
-                    .set(
-                        "settings",
-                        serde_json::to_string(settings).unwrap_or_default(),
-                    );
-                match url {
-                    Some(u) => o.set("url", u.as_str()),
-                    None => o,
-                }
-                .done()
-            }
-            ToWorker::Link { anonymise } => Obj::new("link").set("anonymise", *anonymise).done(),
-            ToWorker::Window(w) => Obj::new("window")
-                .set("id", w.id)
-                .set("t0", w.t0 as f64)
-                .set("t1", w.t1 as f64)
-                .set("width", w.width as f64)
-                .set("ports", w.ports.join(","))
-                .done(),
-            ToWorker::Extract {
-                name,
-                target,
-                t0,
-                t1,
-            } => {
-                let o = Obj::new("extract")
-                    .set("name", name.as_str())
-                    .set("t0", *t0 as f64)
-                    .set("t1", *t1 as f64);
-                match target {
-                    Target::Port { proto, port, aim } => o
-                        .set("proto", proto.as_str())
-                        .set("port", *port)
-                        .set("aim", aim.as_str()),
-                    Target::Host(h) => o.set("host", h.as_str()),
-                }
-                .done()
-            }
-            ToWorker::Bench { blob } => Obj::new("bench").set("blob", blob.clone()).done(),
-            ToWorker::Split { at } => Obj::new("split").set("at", *at as f64).done(),
-            ToWorker::Senders { addrs } => Obj::new("senders").set("addrs", addrs.as_str()).done(),
-        }
+        let mut f = JsFields::new();
+        self.write(&mut f);
+        f.0
     }
 
     /// The request in `data`: `Ok(None)` for a message of no known type,
@@ -105,251 +23,371 @@ impl ToWorker {
     /// request that cannot be run: settings that do not parse are an error,
     /// never a silent reset.
     pub fn decode(data: &JsValue) -> Result<Option<ToWorker>, String> {
-        let t = |k: &str| num(data, k) as i64;
-        Ok(Some(match kind(data).as_deref() {
-            Some("analyze") => {
-                let blobs = js_sys::Array::from(&get(data, "blobs"));
-                let names = js_sys::Array::from(&get(data, "names"));
-                let files: Vec<(Blob, String)> = blobs
-                    .iter()
-                    .zip(names.iter())
-                    .filter_map(|(b, n)| Some((b.dyn_into::<Blob>().ok()?, n.as_string()?)))
-                    .collect();
-                let url = text(data, "url");
-                if files.is_empty() && url.is_none() {
-                    return Err("no file in the request".into());
-                }
-                let settings = match text(data, "settings") {
-                    Some(j) => serde_json::from_str::<Settings>(&j)
-                        .map_err(|e| format!("settings: {e}"))?,
-                    None => Settings::default(),
-                };
-                ToWorker::Analyze {
-                    files,
-                    url,
-                    settings,
+        ToWorker::read(&JsFields(data.clone()))
+    }
+
+    fn write(&self, f: &mut impl Fields) {
+        match self {
+            ToWorker::Analyze {
+                files,
+                url,
+                settings,
+            } => {
+                f.put_text(name::TYPE, tag::ANALYZE);
+                f.put_blobs(name::BLOBS, files.iter().map(|(b, _)| b));
+                f.put_texts(name::NAMES, files.iter().map(|(_, n)| n.as_str()));
+                let json = serde_json::to_string(settings).unwrap_or_default();
+                f.put_text(name::SETTINGS, &json);
+                if let Some(u) = url {
+                    f.put_text(name::URL, u);
                 }
             }
-            Some("link") => ToWorker::Link {
-                anonymise: get(data, "anonymise").as_bool().unwrap_or(false),
+            ToWorker::Link { anonymise } => {
+                f.put_text(name::TYPE, tag::LINK);
+                f.put_flag(name::ANONYMISE, *anonymise);
+            }
+            ToWorker::Window(w) => {
+                f.put_text(name::TYPE, tag::WINDOW);
+                f.put_num(name::ID, f64::from(w.id));
+                f.put_num(name::T0, w.t0 as f64);
+                f.put_num(name::T1, w.t1 as f64);
+                f.put_num(name::WIDTH, w.width as f64);
+                f.put_text(name::PORTS, &w.ports.join(","));
+            }
+            ToWorker::Extract {
+                name: file,
+                target,
+                t0,
+                t1,
+            } => {
+                f.put_text(name::TYPE, tag::EXTRACT);
+                f.put_text(name::NAME, file);
+                f.put_num(name::T0, *t0 as f64);
+                f.put_num(name::T1, *t1 as f64);
+                match target {
+                    Target::Port { proto, port, aim } => {
+                        f.put_text(name::PROTO, proto);
+                        f.put_num(name::PORT, f64::from(*port));
+                        f.put_text(name::AIM, aim);
+                    }
+                    Target::Host(h) => f.put_text(name::HOST, h),
+                }
+            }
+            ToWorker::Bench { blob } => {
+                f.put_text(name::TYPE, tag::BENCH);
+                f.put_blob(name::BLOB, blob);
+            }
+            ToWorker::Split { at } => {
+                f.put_text(name::TYPE, tag::SPLIT);
+                f.put_num(name::AT, *at as f64);
+            }
+            ToWorker::Senders { addrs } => {
+                f.put_text(name::TYPE, tag::SENDERS);
+                f.put_text(name::ADDRS, addrs);
+            }
+        }
+    }
+
+    fn read(f: &impl Fields) -> Result<Option<ToWorker>, String> {
+        let n = |k: &str| f.num(k).unwrap_or(0.0);
+        let t = |k: &str| n(k) as i64;
+        let s = |k: &str| f.text(k).unwrap_or_default();
+        Ok(Some(match f.text(name::TYPE).as_deref() {
+            Some(tag::ANALYZE) => return ToWorker::read_analyze(f).map(Some),
+            Some(tag::LINK) => ToWorker::Link {
+                anonymise: f.flag(name::ANONYMISE).unwrap_or(false),
             },
-            Some("window") => ToWorker::Window(WindowAsk {
-                id: num(data, "id") as u32,
-                t0: t("t0"),
-                t1: t("t1"),
-                width: (num(data, "width") as u64).max(1),
-                ports: text(data, "ports")
-                    .unwrap_or_default()
+            Some(tag::WINDOW) => ToWorker::Window(WindowAsk {
+                id: n(name::ID) as u32,
+                t0: t(name::T0),
+                t1: t(name::T1),
+                width: (n(name::WIDTH) as u64).max(1),
+                ports: s(name::PORTS)
                     .split(',')
                     .filter(|p| !p.is_empty())
                     .map(str::to_string)
                     .collect(),
             }),
-            Some("extract") => ToWorker::Extract {
-                name: text(data, "name").unwrap_or_default(),
-                target: match text(data, "host") {
+            Some(tag::EXTRACT) => ToWorker::Extract {
+                name: s(name::NAME),
+                target: match f.text(name::HOST) {
                     Some(h) => Target::Host(h),
                     None => Target::Port {
-                        proto: text(data, "proto").unwrap_or_default(),
-                        port: num(data, "port") as u16,
-                        aim: text(data, "aim").unwrap_or_default(),
+                        proto: s(name::PROTO),
+                        port: n(name::PORT) as u16,
+                        aim: s(name::AIM),
                     },
                 },
-                t0: t("t0"),
-                t1: t("t1"),
+                t0: t(name::T0),
+                t1: t(name::T1),
             },
-            Some("split") => ToWorker::Split { at: t("at") },
-            Some("senders") => ToWorker::Senders {
-                addrs: text(data, "addrs").unwrap_or_default(),
+            Some(tag::SPLIT) => ToWorker::Split { at: t(name::AT) },
+            Some(tag::SENDERS) => ToWorker::Senders {
+                addrs: s(name::ADDRS),
             },
-            Some("bench") => match get(data, "blob").dyn_into::<Blob>() {
-                Ok(blob) => ToWorker::Bench { blob },
-                Err(_) => return Ok(None),
+            Some(tag::BENCH) => match f.blob(name::BLOB) {
+                Some(blob) => ToWorker::Bench { blob },
+                None => return Ok(None),
             },
             _ => return Ok(None),
         }))
+    }
+
+    /// An analysis request: its files (each a blob and its name) or URL,
+    /// and its settings.
+    fn read_analyze(f: &impl Fields) -> Result<ToWorker, String> {
+        let files: Vec<(Blob, String)> = f
+            .blobs(name::BLOBS)
+            .into_iter()
+            .zip(f.texts(name::NAMES))
+            .filter_map(|(b, n)| Some((b?, n?)))
+            .collect();
+        let url = f.text(name::URL);
+        if files.is_empty() && url.is_none() {
+            return Err("no file in the request".into());
+        }
+        let settings = match f.text(name::SETTINGS) {
+            Some(j) => {
+                serde_json::from_str::<Settings>(&j).map_err(|e| format!("settings: {e}"))?
+            }
+            None => Settings::default(),
+        };
+        Ok(ToWorker::Analyze {
+            files,
+            url,
+            settings,
+        })
     }
 }
 
 impl FromWorker {
     pub fn encode(&self) -> JsValue {
+        let mut f = JsFields::new();
+        self.write(&mut f);
+        f.0
+    }
+
+    /// The message in `data`, if it is one.
+    pub fn decode(data: &JsValue) -> Option<FromWorker> {
+        FromWorker::read(&JsFields(data.clone()))
+    }
+
+    fn write(&self, f: &mut impl Fields) {
         match self {
-            FromWorker::Ready => Obj::new("ready").done(),
+            FromWorker::Ready => f.put_text(name::TYPE, tag::READY),
             FromWorker::Progress {
                 bytes,
                 total,
                 packets,
                 memory,
-            } => Obj::new("progress")
-                .set("bytes", *bytes)
-                .set("total", *total)
-                .set("packets", *packets)
-                .set("memory", *memory)
-                .done(),
-            FromWorker::Partial { report } => {
-                Obj::new("partial").set("report", report.as_str()).done()
+            } => {
+                f.put_text(name::TYPE, tag::PROGRESS);
+                f.put_num(name::BYTES, *bytes);
+                f.put_num(name::TOTAL, *total);
+                f.put_num(name::PACKETS, *packets);
+                f.put_num(name::MEMORY, *memory);
             }
-            FromWorker::Ports { json } => Obj::new("ports").set("json", json.as_str()).done(),
+            FromWorker::Partial { report } => {
+                f.put_text(name::TYPE, tag::PARTIAL);
+                f.put_text(name::REPORT, report);
+            }
+            FromWorker::Ports { json } => {
+                f.put_text(name::TYPE, tag::PORTS);
+                f.put_text(name::JSON, json);
+            }
             FromWorker::Done {
                 report,
                 ports,
                 why,
                 phases,
                 memory,
-            } => Obj::new("done")
-                .set("report", report.as_str())
-                .set("ports", *ports as f64)
-                .set("why", why.as_str())
-                .set("phases", phases.as_str())
-                .set("memory", *memory)
-                .done(),
-            FromWorker::Evidence { json } => Obj::new("evidence").set("json", json.as_str()).done(),
-            FromWorker::Hashed { index, sha256 } => Obj::new("hashed")
-                .set("index", *index as f64)
-                .set("sha256", sha256.as_str())
-                .done(),
-            FromWorker::Link(p) => Obj::new("link")
-                .set("value", p.value.as_str())
-                .set("kept", p.kept as f64)
-                .set("ports", p.ports as f64)
-                .set("sha256", p.sha256.as_str())
-                .set("anonymised", p.anonymised)
-                .set("memory", p.memory)
-                .done(),
-            FromWorker::Window { id, t0, t1, report } => {
-                let o = Obj::new("window")
-                    .set("id", *id)
-                    .set("t0", *t0 as f64)
-                    .set("t1", *t1 as f64);
-                match report {
-                    Ok(r) => o.set("report", r.as_str()),
-                    Err(e) => o.set("error", e.as_str()),
-                }
-                .done()
+            } => {
+                f.put_text(name::TYPE, tag::DONE);
+                f.put_text(name::REPORT, report);
+                f.put_num(name::PORTS, *ports as f64);
+                f.put_text(name::WHY, why);
+                f.put_text(name::PHASES, phases);
+                f.put_num(name::MEMORY, *memory);
             }
-            FromWorker::Extract { name, result } => {
-                let o = Obj::new("extract").set("name", name.as_str());
+            FromWorker::Evidence { json } => {
+                f.put_text(name::TYPE, tag::EVIDENCE);
+                f.put_text(name::JSON, json);
+            }
+            FromWorker::Hashed { index, sha256 } => {
+                f.put_text(name::TYPE, tag::HASHED);
+                f.put_num(name::INDEX, *index as f64);
+                f.put_text(name::SHA256, sha256);
+            }
+            FromWorker::Link(p) => {
+                f.put_text(name::TYPE, tag::LINK);
+                f.put_text(name::VALUE, &p.value);
+                f.put_num(name::KEPT, p.kept as f64);
+                f.put_num(name::PORTS, p.ports as f64);
+                f.put_text(name::SHA256, &p.sha256);
+                f.put_flag(name::ANONYMISED, p.anonymised);
+                f.put_num(name::MEMORY, p.memory);
+            }
+            FromWorker::Window { id, t0, t1, report } => {
+                f.put_text(name::TYPE, tag::WINDOW);
+                f.put_num(name::ID, f64::from(*id));
+                f.put_num(name::T0, *t0 as f64);
+                f.put_num(name::T1, *t1 as f64);
+                put_answer(f, name::REPORT, report);
+            }
+            FromWorker::Extract { name: file, result } => {
+                f.put_text(name::TYPE, tag::EXTRACT);
+                f.put_text(name::NAME, file);
                 match result {
-                    Ok(x) => o
-                        .set("bytes", x.bytes.clone())
-                        .set("packets", x.packets as f64)
-                        .set("matched", x.matched as f64)
-                        .set("format", x.format.as_str())
-                        .set("note", x.note.as_str()),
-                    Err(e) => o.set("error", e.as_str()),
+                    Ok(x) => {
+                        f.put_bytes(name::BYTES, &x.bytes);
+                        f.put_num(name::PACKETS, x.packets as f64);
+                        f.put_num(name::MATCHED, x.matched as f64);
+                        f.put_text(name::FORMAT, &x.format);
+                        f.put_text(name::NOTE, &x.note);
+                    }
+                    Err(e) => f.put_text(name::ERROR, e),
                 }
-                .done()
             }
             FromWorker::Bench {
                 ms,
                 bytes,
                 packets,
                 memory,
-            } => Obj::new("bench")
-                .set("ms", *ms)
-                .set("bytes", *bytes)
-                .set("packets", *packets)
-                .set("memory", *memory)
-                .done(),
-            FromWorker::Failed { message } => {
-                Obj::new("failed").set("message", message.as_str()).done()
+            } => {
+                f.put_text(name::TYPE, tag::BENCH);
+                f.put_num(name::MS, *ms);
+                f.put_num(name::BYTES, *bytes);
+                f.put_num(name::PACKETS, *packets);
+                f.put_num(name::MEMORY, *memory);
             }
-            FromWorker::Sent { json } => Obj::new("sent").set("json", json.as_str()).done(),
+            FromWorker::Failed { message } => {
+                f.put_text(name::TYPE, tag::FAILED);
+                f.put_text(name::MESSAGE, message);
+            }
+            FromWorker::Sent { json } => {
+                f.put_text(name::TYPE, tag::SENT);
+                f.put_text(name::JSON, json);
+            }
             FromWorker::Split { at, diff } => {
-                let o = Obj::new("split").set("at", *at as f64);
-                match diff {
-                    Ok(d) => o.set("diff", d.as_str()),
-                    Err(e) => o.set("error", e.as_str()),
-                }
-                .done()
+                f.put_text(name::TYPE, tag::SPLIT);
+                f.put_num(name::AT, *at as f64);
+                put_answer(f, name::DIFF, diff);
             }
         }
     }
 
-    /// The message in `data`, if it is one.
-    pub fn decode(data: &JsValue) -> Option<FromWorker> {
-        let n = |k: &str| num(data, k);
-        let s = |k: &str| text(data, k).unwrap_or_default();
-        let answer = |k: &str| text(data, "error").map_or_else(|| Ok(s(k)), Err);
-        Some(match kind(data)?.as_str() {
-            "ready" => FromWorker::Ready,
-            "progress" => FromWorker::Progress {
-                bytes: n("bytes"),
-                total: n("total"),
-                packets: n("packets"),
-                memory: n("memory"),
+    fn read(f: &impl Fields) -> Option<FromWorker> {
+        let n = |k: &str| f.num(k).unwrap_or(0.0);
+        let s = |k: &str| f.text(k).unwrap_or_default();
+        Some(match f.text(name::TYPE)?.as_str() {
+            tag::READY => FromWorker::Ready,
+            tag::PROGRESS => FromWorker::Progress {
+                bytes: n(name::BYTES),
+                total: n(name::TOTAL),
+                packets: n(name::PACKETS),
+                memory: n(name::MEMORY),
             },
-            "partial" => FromWorker::Partial {
-                report: s("report"),
+            tag::PARTIAL => FromWorker::Partial {
+                report: s(name::REPORT),
             },
-            "ports" => FromWorker::Ports { json: s("json") },
-            "done" => FromWorker::Done {
-                report: s("report"),
-                ports: n("ports") as usize,
-                why: s("why"),
-                phases: s("phases"),
-                memory: n("memory"),
+            tag::PORTS => FromWorker::Ports {
+                json: s(name::JSON),
             },
-            "evidence" => FromWorker::Evidence { json: s("json") },
-            "hashed" => FromWorker::Hashed {
-                index: n("index") as usize,
-                sha256: text(data, "sha256")?,
+            tag::DONE => FromWorker::Done {
+                report: s(name::REPORT),
+                ports: n(name::PORTS) as usize,
+                why: s(name::WHY),
+                phases: s(name::PHASES),
+                memory: n(name::MEMORY),
             },
-            "link" => FromWorker::Link(Packed {
-                value: text(data, "value")?,
-                kept: n("kept") as usize,
-                ports: n("ports") as usize,
-                sha256: s("sha256"),
-                anonymised: get(data, "anonymised").as_bool().unwrap_or(false),
-                memory: n("memory"),
+            tag::EVIDENCE => FromWorker::Evidence {
+                json: s(name::JSON),
+            },
+            tag::HASHED => FromWorker::Hashed {
+                index: n(name::INDEX) as usize,
+                sha256: f.text(name::SHA256)?,
+            },
+            tag::LINK => FromWorker::Link(Packed {
+                value: f.text(name::VALUE)?,
+                kept: n(name::KEPT) as usize,
+                ports: n(name::PORTS) as usize,
+                sha256: s(name::SHA256),
+                anonymised: f.flag(name::ANONYMISED).unwrap_or(false),
+                memory: n(name::MEMORY),
             }),
-            "window" => FromWorker::Window {
-                id: n("id") as u32,
-                t0: n("t0") as i64,
-                t1: n("t1") as i64,
-                report: answer("report"),
+            tag::WINDOW => FromWorker::Window {
+                id: n(name::ID) as u32,
+                t0: n(name::T0) as i64,
+                t1: n(name::T1) as i64,
+                report: answer(f, name::REPORT),
             },
-            "extract" => FromWorker::Extract {
-                name: s("name"),
-                result: match text(data, "error") {
+            tag::EXTRACT => FromWorker::Extract {
+                name: s(name::NAME),
+                result: match f.text(name::ERROR) {
                     Some(e) => Err(e),
                     None => Ok(Extracted {
-                        bytes: Uint8Array::new(&get(data, "bytes")),
-                        packets: n("packets") as u64,
-                        matched: get(data, "matched").as_f64().unwrap_or(n("packets")) as u64,
-                        format: s("format"),
-                        note: s("note"),
+                        bytes: f.bytes(name::BYTES),
+                        packets: n(name::PACKETS) as u64,
+                        matched: f.num(name::MATCHED).unwrap_or(n(name::PACKETS)) as u64,
+                        format: s(name::FORMAT),
+                        note: s(name::NOTE),
                     }),
                 },
             },
-            "bench" => FromWorker::Bench {
-                ms: n("ms"),
-                bytes: n("bytes"),
-                packets: n("packets"),
-                memory: n("memory"),
+            tag::BENCH => FromWorker::Bench {
+                ms: n(name::MS),
+                bytes: n(name::BYTES),
+                packets: n(name::PACKETS),
+                memory: n(name::MEMORY),
             },
-            "sent" => FromWorker::Sent { json: s("json") },
-            "split" => FromWorker::Split {
-                at: n("at") as i64,
-                diff: answer("diff"),
+            tag::SENT => FromWorker::Sent {
+                json: s(name::JSON),
             },
-            "failed" => FromWorker::Failed {
-                message: text(data, "message").unwrap_or_else(|| "analysis failed".into()),
+            tag::SPLIT => FromWorker::Split {
+                at: n(name::AT) as i64,
+                diff: answer(f, name::DIFF),
+            },
+            tag::FAILED => FromWorker::Failed {
+                message: f
+                    .text(name::MESSAGE)
+                    .unwrap_or_else(|| "analysis failed".into()),
             },
             _ => return None,
         })
     }
 }
 
+/// An answer: its value in field `k`, or why there is none in `error`.
+fn put_answer(f: &mut impl Fields, k: &'static str, answer: &Result<String, String>) {
+    match answer {
+        Ok(v) => f.put_text(k, v),
+        Err(e) => f.put_text(name::ERROR, e),
+    }
+}
+
+/// An answer written by [`put_answer`].
+fn answer(f: &impl Fields, k: &str) -> Result<String, String> {
+    match f.text(name::ERROR) {
+        Some(e) => Err(e),
+        None => Ok(f.text(k).unwrap_or_default()),
+    }
+}
+
 impl ToReader {
     pub fn encode(&self) -> JsValue {
+        let mut f = JsFields::new();
+        self.write(&mut f);
+        f.0
+    }
+
+    fn write(&self, f: &mut impl Fields) {
         match self {
-            ToReader::Read { blob, slice, ahead } => Obj::untyped()
-                .set("blob", blob.clone())
-                .set("slice", *slice)
-                .set("ahead", *ahead as f64)
-                .done(),
-            ToReader::Ack => Obj::untyped().set("ack", true).done(),
+            ToReader::Read { blob, slice, ahead } => {
+                f.put_blob(name::BLOB, blob);
+                f.put_num(name::SLICE, *slice);
+                f.put_num(name::AHEAD, *ahead as f64);
+            }
+            ToReader::Ack => f.put_flag(name::ACK, true),
         }
     }
 }
@@ -357,21 +395,31 @@ impl ToReader {
 impl FromReader {
     /// As the reader thread would post it (for a failure noticed here).
     pub fn encode(&self) -> JsValue {
-        match self {
-            FromReader::Slice { buf, last } => Obj::untyped()
-                .set("buf", buf.clone())
-                .set("last", *last)
-                .done(),
-            FromReader::Error(e) => Obj::untyped().set("error", e.as_str()).done(),
-        }
+        let mut f = JsFields::new();
+        self.write(&mut f);
+        f.0
     }
 
     pub fn decode(data: &JsValue) -> FromReader {
-        match text(data, "error") {
+        FromReader::read(&JsFields(data.clone()))
+    }
+
+    fn write(&self, f: &mut impl Fields) {
+        match self {
+            FromReader::Slice { buf, last } => {
+                f.put_bytes(name::BUF, buf);
+                f.put_flag(name::LAST, *last);
+            }
+            FromReader::Error(e) => f.put_text(name::ERROR, e),
+        }
+    }
+
+    fn read(f: &impl Fields) -> FromReader {
+        match f.text(name::ERROR) {
             Some(e) => FromReader::Error(e),
             None => FromReader::Slice {
-                buf: Uint8Array::new(&get(data, "buf")),
-                last: get(data, "last").as_bool().unwrap_or(true),
+                buf: f.bytes(name::BUF),
+                last: f.flag(name::LAST).unwrap_or(true),
             },
         }
     }
@@ -382,5 +430,5 @@ impl FromReader {
 pub fn error_text(e: &JsValue) -> Option<String> {
     e.as_string()
         .or_else(|| e.dyn_ref::<js_sys::Error>().map(|e| e.message().into()))
-        .or_else(|| text(e, "message"))
+        .or_else(|| JsFields(e.clone()).text(name::MESSAGE))
 }
