@@ -70,19 +70,10 @@ pub fn summary(props: &SummaryProps) -> Html {
                 <div title="Bin width: the timelines count in steps of this width"><dt>{"Time step"}</dt><dd data-field="bin-width">{fmt_width(props.report.bin_width_us)}</dd></div>
                 <div title="Timelines keyed by: a connection's packets count on its service port, or on the port each packet is sent to"><dt>{"Ports counted by"}</dt><dd>{if props.report.params.key == "service" { "service port" } else { "destination port" }}</dd></div>
             </dl>
-            { for c.warnings.iter().map(|w| html!{ <p class="warning" title={w.message.clone()}>{plain_warning(&w.code, &w.message)}</p> }) }
+            // A warning in plain words where the engine's says how it works
+            // inside (the engine's own words are the hover text).
+            { for c.warnings.iter().map(|w| html!{ <p class="warning" title={w.message.clone()}>{w.code.plain().unwrap_or(&w.message)}</p> }) }
         </section>
     }
 }
 
-/// A warning in plain words where the engine's says how it works inside
-/// (the engine's own words are the hover text).
-fn plain_warning(code: &str, message: &str) -> String {
-    match code {
-        "state_bounded" => "The capture was too busy to follow every connection to its end: some were judged early or let go, so a scanner may be missed or caught late.".into(),
-        "series_bounded" => "Only the busiest ports have a timeline; quieter ports show their totals, with their numbers of sources and destinations approximate.".into(),
-        "contacts_bounded" => "So many hosts were contacted that not all could be remembered: a scanner seen late may count a target twice.".into(),
-        "one_direction" => "Almost nothing in the capture was answered: it seems to hold one direction of traffic only, so scanners are judged by how widely they spread, not by what failed.".into(),
-        _ => message.to_string(),
-    }
-}

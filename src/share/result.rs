@@ -262,7 +262,7 @@ pub fn encode_result(r: &Report, salt: Option<u64>) -> Packed {
         ports = ((ports as f64 * scale) as usize).clamp(1, ports - 1);
         head.capture.warnings.truncate(warnings);
         head.capture.warnings.push(Problem {
-            code: "link_ports_trimmed".into(),
+            code: portspike_core::report::ProblemCode::LinkPortsTrimmed,
             message: format!(
                 "this link lists the top {ports} of the report's {all} ports: a link holds at most {RESULT_LIMIT} characters"
             ),

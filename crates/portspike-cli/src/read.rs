@@ -4,6 +4,7 @@
 
 use crate::files;
 use anyhow::Result;
+use portspike_core::report::ProblemCode;
 use portspike_core::{Analyzer, Params};
 use sha2::Digest;
 use std::io::Read;
@@ -100,7 +101,7 @@ pub fn duplicate_warnings(report: &mut portspike_core::report::Report, skipped: 
     let c = &mut report.capture;
     for name in skipped {
         c.warnings.push(Problem {
-            code: "duplicate_file".into(),
+            code: ProblemCode::DuplicateFile,
             message: format!("{name} was given more than once: it was read once"),
             offset: None,
         });
@@ -113,7 +114,7 @@ pub fn duplicate_warnings(report: &mut portspike_core::report::Report, skipped: 
             });
         if let Some(b) = twin {
             twins.push(Problem {
-                code: "duplicate_file".into(),
+                code: ProblemCode::DuplicateFile,
                 message: format!(
                     "{} and {} hold the same bytes (SHA-256): their packets are counted twice",
                     a.name, b.name

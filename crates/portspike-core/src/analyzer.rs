@@ -11,7 +11,7 @@ use crate::decode::{self, Decoded};
 use crate::engine::{self, Engine};
 use crate::params::Params;
 use crate::report::build::{self, FileOutcome, LinkCount};
-use crate::report::{FileEntry, Problem, Report};
+use crate::report::{FileEntry, Problem, ProblemCode, Report};
 use crate::{compress, summary, timegate};
 use crate::{PREVIEW_PORTS, PREVIEW_SERIES};
 use std::collections::BTreeMap;
@@ -136,12 +136,12 @@ impl FileState {
                 .take()
                 .or_else(|| match (self.input.error(), self.reader.error()) {
                     (Some(d), _) => Some(Problem {
-                        code: "bad_compression".into(),
+                        code: ProblemCode::BadCompression,
                         message: d.message.clone(),
                         offset: Some(d.offset),
                     }),
                     (None, Some(e)) => Some(Problem {
-                        code: e.code.to_string(),
+                        code: e.code,
                         message: e.message.clone(),
                         offset: e.offset,
                     }),
@@ -157,7 +157,7 @@ impl FileState {
                 .warnings()
                 .iter()
                 .map(|w| Problem {
-                    code: w.code.to_string(),
+                    code: w.code,
                     message: w.message.clone(),
                     offset: w.offset,
                 })
@@ -270,7 +270,7 @@ impl Analyzer {
     pub fn read_failed(&mut self, message: &str) {
         if self.file.read_error.is_none() {
             self.file.read_error = Some(Problem {
-                code: "read_failed".into(),
+                code: ProblemCode::ReadFailed,
                 message: format!("the file could not be read past here: {message}"),
                 offset: Some(self.file.bytes),
             });

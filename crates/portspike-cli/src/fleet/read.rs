@@ -9,7 +9,7 @@ use parquet::record::Field;
 use parquet::schema::parser::parse_message_type;
 use portspike_core::bins::Cell;
 use portspike_core::decode::Proto;
-use portspike_core::report::{CaptureSummary, Problem};
+use portspike_core::report::{CaptureSummary, Problem, ProblemCode};
 use portspike_core::sketch::Distinct;
 use portspike_core::summary::Row;
 use std::collections::BTreeMap;
@@ -326,7 +326,7 @@ fn detect_with<R: ChunkReader + 'static>(
         let f = guarded(p, || footer_of(&|| open(p), p, root))?;
         if let Some(first) = seen_paths.get(&real) {
             merge.warn(Problem {
-                code: "duplicate_file".into(),
+                code: ProblemCode::DuplicateFile,
                 message: format!("{}: the same file as {first}: counted once", f.name),
                 offset: None,
             });
@@ -347,7 +347,7 @@ fn detect_with<R: ChunkReader + 'static>(
             match by_sha.get(&sha) {
                 Some(k) if *k != f.key => {
                     merge.warn(Problem {
-                        code: "duplicate_capture".into(),
+                        code: ProblemCode::DuplicateCapture,
                         message: format!(
                             "{}: the same capture (SHA-256 {sha}) as {k}: counted once",
                             f.name

@@ -3,6 +3,7 @@
 //! reader needs to start in each.
 
 use super::{Reader, MAX_INDEX_PREAMBLE_BYTES, MAX_PREAMBLE};
+use crate::report::ProblemCode;
 use serde::Serialize;
 
 /// A stretch of the file whose records can be read on their own, given a
@@ -182,7 +183,7 @@ impl Reader {
         self.preamble = Vec::new();
         self.preamble_dropped = true;
         self.warn(
-            "index_bounded",
+            ProblemCode::IndexBounded,
             format!(
                 "the headers before offset {off} (pcapng sections and interfaces) pass the time index's bounds ({MAX_PREAMBLES} preambles, {} KiB each, {} MiB in all): this file has no index, so a time window cannot be read again at a finer width",
                 MAX_PREAMBLE >> 10,

@@ -14,6 +14,7 @@ mod index;
 mod pcap;
 mod pcapng;
 
+use crate::report::ProblemCode;
 pub use index::{Index, Segment, MAX_SEGMENTS, SEGMENT_BYTES};
 use pcapng::{next_block, Interface};
 use serde::Serialize;
@@ -58,7 +59,7 @@ pub enum Format {
 /// could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CaptureError {
-    pub code: &'static str,
+    pub code: ProblemCode,
     pub message: String,
     pub offset: Option<u64>,
 }
@@ -66,7 +67,7 @@ pub struct CaptureError {
 /// A fault the reader stepped over.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Warning {
-    pub code: &'static str,
+    pub code: ProblemCode,
     pub message: String,
     pub offset: Option<u64>,
 }
@@ -392,7 +393,10 @@ impl Reader {
         }
         if matches!(self.state, State::Start) {
             let what = describe_magic(self.buf.get(self.pos..).unwrap_or_default());
-            self.fail("not_a_capture", format!("not a pcap/pcapng file: {what}"));
+            self.fail(
+                ProblemCode::NotACapture,
+                format!("not a pcap/pcapng file: {what}"),
+            );
             return;
         }
         self.at_eof = true;
@@ -409,7 +413,7 @@ impl Reader {
                 let btype = endian.u32(rest, 0).unwrap_or(0);
                 let blen = endian.u32(rest, 4).unwrap_or(0);
                 self.warn(
-                    "bad_block",
+                    ProblemCode::BadBlock,
                     format!("pcapng block of type {btype:#x} claims {blen} bytes, past the end of the capture; looking for the next valid block"),
                     off,
                 );
@@ -444,7 +448,7 @@ impl Reader {
         {
             self.offset = from;
             self.fail(
-                "bad_block",
+                ProblemCode::BadBlock,
                 "pcapng data is corrupt from here to the end; no valid block follows".into(),
             );
             return;
@@ -456,13 +460,13 @@ impl Reader {
                 _ => "record",
             };
             self.fail(
-                "truncated",
+                ProblemCode::Truncated,
                 format!("capture ends inside a {what}: {have} bytes of it present"),
             );
         }
     }
 
-    fn fail(&mut self, code: &'static str, message: String) {
+    fn fail(&mut self, code: ProblemCode, message: String) {
         self.error = Some(CaptureError {
             code,
             message,
@@ -473,7 +477,7 @@ impl Reader {
         self.pos = 0;
     }
 
-    fn warn(&mut self, code: &'static str, message: String, offset: u64) {
+    fn warn(&mut self, code: ProblemCode, message: String, offset: u64) {
         // Keep the list short: the first of each kind carries the detail.
         if self.warnings.len() < 64 {
             self.warnings.push(Warning {
@@ -524,7 +528,10 @@ impl Reader {
             _ if b.len() < 8 => return Some(Step::Need(8)),
             _ => {
                 let what = describe_magic(b);
-                self.fail("not_a_capture", format!("not a pcap/pcapng file: {what}"));
+                self.fail(
+                    ProblemCode::NotACapture,
+                    format!("not a pcap/pcapng file: {what}"),
+                );
                 return None;
             }
         };
@@ -535,7 +542,7 @@ impl Reader {
         if major != 2 {
             let minor = endian.u16(b, 6)?;
             self.fail(
-                "unsupported_version",
+                ProblemCode::UnsupportedVersion,
                 format!("pcap file header has version {major}.{minor}; only 2.x exists"),
             );
             return None;
@@ -544,7 +551,7 @@ impl Reader {
         // Low 16 bits: link type; bits 16–25 reserved (must be zero); above: FCS length.
         if network & 0x03FF_0000 != 0 {
             self.fail(
-                "bad_link_type",
+                ProblemCode::BadLinkType,
                 format!("pcap file header's link-type field {network:#010x} has reserved bits set"),
             );
             return None;

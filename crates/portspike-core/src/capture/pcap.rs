@@ -2,6 +2,7 @@
 //! a1b2cd34 format with its longer record header).
 
 use super::{Endian, Frame, Reader, Step, MAX_RECORD};
+use crate::report::ProblemCode;
 
 impl Reader {
     pub(super) fn pcap_record(
@@ -22,7 +23,7 @@ impl Reader {
         let orig_len = endian.u32(b, 12)?;
         if caplen > MAX_RECORD {
             self.fail(
-                "record_too_long",
+                ProblemCode::RecordTooLong,
                 format!("pcap record claims {caplen} captured bytes (limit {MAX_RECORD})"),
             );
             return None;
@@ -41,7 +42,7 @@ impl Reader {
                 self.bad_fraction_seen = true;
                 let off = self.offset;
                 self.warn(
-                    "bad_timestamp",
+                    ProblemCode::BadTimestamp,
                     format!("record at offset {off} has a timestamp fraction of {frac}, past one second; the fraction was ignored (and in any later such record)"),
                     off,
                 );

@@ -4,6 +4,7 @@
 //! that looks valid.
 
 use super::{Endian, Frame, Reader, State, Step, MAX_INTERFACES, MAX_RECORD};
+use crate::report::ProblemCode;
 
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Interface {
@@ -43,7 +44,7 @@ impl Reader {
                 Some([0x1a, 0x2b, 0x3c, 0x4d]) => Endian::Big,
                 _ => {
                     self.fail(
-                        "bad_section_header",
+                        ProblemCode::BadSectionHeader,
                         "pcapng section header has no byte-order magic".to_string(),
                     );
                     return None;
@@ -97,12 +98,12 @@ impl Reader {
     /// scanning for the next valid block.
     pub(super) fn corrupt(&mut self, section_seen: bool, message: String) -> Option<Step> {
         if !section_seen {
-            self.fail("bad_block_length", message);
+            self.fail(ProblemCode::BadBlockLength, message);
             return None;
         }
         let off = self.offset;
         self.warn(
-            "bad_block",
+            ProblemCode::BadBlock,
             format!("{message}; looking for the next valid block"),
             off,
         );
@@ -140,7 +141,7 @@ impl Reader {
         }
         let off = self.offset;
         self.warn(
-            "resynchronised",
+            ProblemCode::Resynchronised,
             format!(
                 "skipped {} corrupt bytes from offset {from}; reading resumed at the block at offset {off}",
                 off - from
@@ -158,7 +159,7 @@ impl Reader {
         if major != 1 {
             let minor = endian.u16(body, 6).unwrap_or(0);
             self.fail(
-                "unsupported_version",
+                ProblemCode::UnsupportedVersion,
                 format!("pcapng section header has version {major}.{minor}; only 1.x exists"),
             );
             return;
@@ -189,7 +190,7 @@ impl Reader {
         if self.interface_count() >= MAX_INTERFACES {
             let off = self.offset;
             self.warn(
-                "too_many_interfaces",
+                ProblemCode::TooManyInterfaces,
                 format!("interface block at offset {off} describes more than {MAX_INTERFACES} interfaces in one section; it and its packets are skipped"),
                 off,
             );
@@ -216,7 +217,7 @@ impl Reader {
                         _ => {
                             let off = self.offset;
                             self.warn(
-                                "bad_tsresol",
+                                ProblemCode::BadTsresol,
                                 format!("if_tsresol {r:#x} out of range; using microseconds"),
                                 off,
                             );
@@ -254,7 +255,7 @@ impl Reader {
         if found.is_none() {
             let off = self.offset;
             self.warn(
-                "unknown_interface",
+                ProblemCode::UnknownInterface,
                 format!(
                     "{kind} at offset {off} names interface {id}, which was not described; skipped"
                 ),
@@ -328,7 +329,7 @@ impl Reader {
             endian.u32(body, 16),
         ) else {
             self.warn(
-                "short_block",
+                ProblemCode::ShortBlock,
                 format!("{what} at offset {off} is too short; skipped"),
                 off,
             );
@@ -336,7 +337,7 @@ impl Reader {
         };
         let Some(data) = body.get(20..20 + caplen as usize) else {
             self.warn(
-                "short_block",
+                ProblemCode::ShortBlock,
                 format!(
                     "{what} at offset {off} claims {caplen} bytes, more than it holds; skipped"
                 ),

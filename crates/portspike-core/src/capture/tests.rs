@@ -117,7 +117,11 @@ fn pcapng_resynchronises_after_a_corrupt_block() {
         assert_eq!(r.error(), None);
         assert_eq!(frames.len(), 2, "chunk {chunk}");
         assert_eq!(frames[1].1, b"ijkl");
-        let w: Vec<_> = r.warnings().iter().map(|w| (w.code, w.offset)).collect();
+        let w: Vec<_> = r
+            .warnings()
+            .iter()
+            .map(|w| (w.code.as_str(), w.offset))
+            .collect();
         assert_eq!(
             w,
             vec![
@@ -167,7 +171,11 @@ fn recovery_from_a_huge_corrupt_block_is_linear() {
         let (n, r) = collect_all(&v, chunk);
         assert_eq!(r.error(), None, "chunk {chunk}");
         assert_eq!(n, 2);
-        let w: Vec<_> = r.warnings().iter().map(|w| (w.code, w.offset)).collect();
+        let w: Vec<_> = r
+            .warnings()
+            .iter()
+            .map(|w| (w.code.as_str(), w.offset))
+            .collect();
         assert_eq!(
             w,
             vec![

@@ -5,7 +5,7 @@
 
 use super::{
     Annotation, CaptureSummary, FileEntry, Generator, LinkTypeCount, NoRow, ParamsEcho, Pattern,
-    PortReport, Problem, Report, SeriesReport, Sketch, SpikeReport, SCHEMA,
+    PortReport, Problem, ProblemCode, Report, SeriesReport, Sketch, SpikeReport, SCHEMA,
 };
 use crate::bins::Cell;
 use crate::capture::{self, Format};
@@ -287,9 +287,9 @@ pub(crate) fn file_problems(outcomes: &[FileOutcome]) -> (Vec<Problem>, Option<P
     (warnings, error)
 }
 
-fn warning(code: &str, message: String) -> Problem {
+fn warning(code: ProblemCode, message: String) -> Problem {
     Problem {
-        code: code.into(),
+        code,
         message,
         offset: None,
     }
@@ -302,7 +302,7 @@ pub(crate) fn capture_warnings(t: &Tally<'_>, e: &Engine) -> Vec<Problem> {
     for (lt, n) in t.links {
         if !decode::link_supported(*lt) {
             warnings.push(warning(
-                "unsupported_link_type",
+                ProblemCode::UnsupportedLinkType,
                 format!(
                     "{} packets of link type {} ({}) were counted but not decoded",
                     n.packets,
@@ -314,7 +314,7 @@ pub(crate) fn capture_warnings(t: &Tally<'_>, e: &Engine) -> Vec<Problem> {
     }
     if let Some((from, to)) = e.stats.coarsened {
         warnings.push(warning(
-            "bins_coarsened",
+            ProblemCode::BinsCoarsened,
             format!(
                 "bins of {from} µs would have made more than {} timeline cells; the bins are {to} µs wide instead",
                 crate::engine::GRID_CELLS_MAX
@@ -323,7 +323,7 @@ pub(crate) fn capture_warnings(t: &Tally<'_>, e: &Engine) -> Vec<Problem> {
     }
     if t.too_deep > 0 {
         warnings.push(warning(
-            "tunnel_depth",
+            ProblemCode::TunnelDepth,
             format!(
                 "{} packets nest deeper than the decoder follows (more than {} tunnel layers, or more VLAN tags than it reads): they are counted by an outer layer, without the ports of the packet inside",
                 t.too_deep,
@@ -333,7 +333,7 @@ pub(crate) fn capture_warnings(t: &Tally<'_>, e: &Engine) -> Vec<Problem> {
     }
     if let Some(ts) = t.first_outlier_ts {
         warnings.push(warning(
-            "ts_outliers",
+            ProblemCode::TsOutliers,
             format!(
                 "{} packets are dated far from the rest of the capture (the first at {} µs since the epoch); they are counted in the totals but kept off the timeline",
                 t.outliers, ts
@@ -342,7 +342,7 @@ pub(crate) fn capture_warnings(t: &Tally<'_>, e: &Engine) -> Vec<Problem> {
     }
     if e.one_way() {
         warnings.push(warning(
-            "one_direction",
+            ProblemCode::OneDirection,
             format!(
                 "{} of the {} first contacts of all sources in the capture got an answer: the capture seems to hold one direction only (or every target was silent), so failures cannot be judged; scanners are convicted by spread alone ({} ports of one host or {} hosts on one port within 5 minutes)",
                 e.stats.answered_contacts,
@@ -362,7 +362,7 @@ fn bound_warnings(e: &Engine) -> Vec<Problem> {
     let st = e.stats;
     if st.evicted_pending + st.evicted_udp + st.untracked_sources + st.evicted_sources > 0 {
         warnings.push(warning(
-            "state_bounded",
+            ProblemCode::StateBounded,
             format!(
                 "connection state hit its memory bound: {} pending attempts judged early, {} UDP flows forgotten, {} sources forgotten, {} sources not tracked",
                 st.evicted_pending, st.evicted_udp, st.evicted_sources, st.untracked_sources
@@ -373,7 +373,7 @@ fn bound_warnings(e: &Engine) -> Vec<Problem> {
         let kept = e.ports.values().filter(|p| !p.series_off()).count();
         let off = e.ports.len() - kept;
         warnings.push(warning(
-            "series_bounded",
+            ProblemCode::SeriesBounded,
             format!(
                 "time series are kept for the {kept} busiest ports only: {off} quieter ports have totals but no timeline, and their distinct sources and destinations are counted to within {:.0}% (the memory bounds are {} cells and {} ports with a timeline)",
                 sketch::REL_ERROR_SMALL * 100.0,
@@ -384,7 +384,7 @@ fn bound_warnings(e: &Engine) -> Vec<Problem> {
     }
     if st.unremembered_contacts > 0 {
         warnings.push(warning(
-            "contacts_bounded",
+            ProblemCode::ContactsBounded,
             format!(
                 "{} contacts were not remembered (memory bound): sources past it may count a target more than once",
                 st.unremembered_contacts
@@ -439,7 +439,7 @@ pub(crate) fn annotations(
     }
     let bounded = (dropped > 0).then(|| {
         warning(
-            "comments_bounded",
+            ProblemCode::CommentsBounded,
             format!(
                 "{dropped} more comments in the capture were not kept (at most {} a file)",
                 capture::MAX_COMMENTS

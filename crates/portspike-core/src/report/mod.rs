@@ -4,9 +4,11 @@
 
 pub(crate) mod build;
 pub mod kinds;
+pub mod problems;
 pub mod schema;
 
 pub use kinds::{Metric, Probe, ScanKind, ScanMethod, SpikeKind};
+pub use problems::ProblemCode;
 pub use schema::*;
 
 /// `text` read as JSON of type `T`, or an error in words that names the

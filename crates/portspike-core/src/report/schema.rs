@@ -2,6 +2,7 @@
 //! order are an interface: extend, never rename.
 
 use super::kinds::{Metric, Probe, ScanKind, ScanMethod, SpikeKind};
+use super::problems::ProblemCode;
 use crate::decode::{PortKey, Proto};
 use crate::params::Key;
 use serde::{Deserialize, Serialize};
@@ -107,7 +108,7 @@ pub struct LinkTypeCount {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Problem {
-    pub code: String,
+    pub code: ProblemCode,
     pub message: String,
     pub offset: Option<u64>,
 }

@@ -17,7 +17,7 @@ fn outcome(name: &str) -> FileOutcome {
 
 fn problem(code: &str) -> Problem {
     Problem {
-        code: code.into(),
+        code: ProblemCode::from_name(code).unwrap(),
         message: code.into(),
         offset: Some(1),
     }
@@ -41,21 +41,27 @@ fn tally(links: &BTreeMap<u32, LinkCount>) -> Tally<'_> {
 #[test]
 fn the_first_file_error_is_the_capture_s_and_the_rest_are_warnings() {
     let mut a = outcome("a.pcap");
-    a.warnings.push(problem("w"));
-    a.error = Some(problem("cut_short"));
+    a.warnings.push(problem("bad_timestamp"));
+    a.error = Some(problem("truncated"));
     let mut b = outcome("b.pcap");
-    b.error = Some(problem("bad_magic"));
+    b.error = Some(problem("not_a_capture"));
     let (w, e) = file_problems(&[a, b]);
-    assert_eq!(e.unwrap().message, "a.pcap: cut_short");
+    assert_eq!(e.unwrap().message, "a.pcap: truncated");
     let w: Vec<_> = w
         .iter()
         .map(|p| (p.code.as_str(), p.message.as_str()))
         .collect();
-    assert_eq!(w, [("w", "a.pcap: w"), ("bad_magic", "b.pcap: bad_magic")]);
+    assert_eq!(
+        w,
+        [
+            ("bad_timestamp", "a.pcap: bad_timestamp"),
+            ("not_a_capture", "b.pcap: not_a_capture")
+        ]
+    );
     // One file: no name in front.
     let mut one = outcome("a.pcap");
-    one.error = Some(problem("cut_short"));
-    assert_eq!(file_problems(&[one]).1.unwrap().message, "cut_short");
+    one.error = Some(problem("truncated"));
+    assert_eq!(file_problems(&[one]).1.unwrap().message, "truncated");
 }
 
 #[test]
@@ -112,7 +118,7 @@ fn undecoded_link_types_and_outliers_are_warned_of() {
     let mut t = tally(&links);
     t.outliers = 4;
     t.first_outlier_ts = Some(99);
-    let codes: Vec<String> = capture_warnings(&t, &fixture::engine())
+    let codes: Vec<ProblemCode> = capture_warnings(&t, &fixture::engine())
         .into_iter()
         .map(|p| p.code)
         .collect();
