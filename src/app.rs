@@ -9,11 +9,11 @@ use crate::components::{
 use crate::dom::{fetch_target, html_attr, location_hash};
 use crate::format::{pcap_name, port_label};
 use crate::headline::Pick;
-use crate::hooks::events::{use_escape_key, use_hash_change, use_step_keys, use_window_drop};
-use crate::hooks::fine::use_fine_window;
-use crate::hooks::worker::{
+use crate::hooks::client::{
     analyze, analyze_again, ask_baseline, compare, post, use_worker, Client,
 };
+use crate::hooks::events::{use_escape_key, use_hash_change, use_step_keys, use_window_drop};
+use crate::hooks::fine::use_fine_window;
 use crate::metric::SeriesMetric as Metric;
 use crate::protocol::{self, Target, ToWorker};
 use crate::share;

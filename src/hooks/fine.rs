@@ -2,7 +2,7 @@
 //! ask the worker for the window at a finer width, or for the whole capture
 //! at the stored width (after the view has rested 120 ms).
 
-use super::worker::{post, Client};
+use super::client::{post, Client};
 use crate::components::timeline::zoom::{fine_width, grid_span};
 use crate::format::port_label;
 use crate::protocol::{ToWorker, WindowAsk};

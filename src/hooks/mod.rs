@@ -1,9 +1,10 @@
-//! The page's hooks: the worker client, the window's events (drop, keys,
-//! address changes) and the timeline's re-read of a zoomed window.
+//! The page's hooks: the page's client of the worker (`client.rs`), the
+//! window's events (drop, keys, address changes) and the timeline's re-read
+//! of a zoomed window.
 
+pub mod client;
 pub mod events;
 pub mod fine;
-pub mod worker;
 
 use yew::prelude::*;
 

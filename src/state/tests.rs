@@ -197,11 +197,12 @@ fn progress_and_previews_count_only_while_a_read_is_under_way() {
 
 #[test]
 fn a_capture_read_in_part_is_a_result_and_one_read_not_at_all_an_error() {
-    let cut = Problem {
-        code: "truncated".into(),
-        message: "the file ends inside a record".into(),
-        offset: Some(1234),
-    };
+    let cut: Problem = serde_json::from_value(serde_json::json!({
+        "code": "truncated",
+        "message": "the file ends inside a record",
+        "offset": 1234,
+    }))
+    .expect("a problem");
     let mut part = sample();
     part.capture.error = Some(cut.clone());
     let s = run(

@@ -6,8 +6,10 @@
 //! and report, the idle reader threads, the page's choice for result links)
 //! lives in one [`Session`].
 
+mod bench;
 mod reader;
 mod run;
+mod split;
 mod window;
 
 use crate::protocol::{self, FromWorker, Packed, ToWorker};
@@ -38,8 +40,8 @@ pub(crate) struct Session {
     pub anonymise: bool,
 }
 
-/// The session, shared by the handlers of one worker.
-pub(crate) type Shared = Rc<RefCell<Session>>;
+/// The session in the cell the handlers of one worker share.
+pub(crate) type SessionCell = Rc<RefCell<Session>>;
 
 fn scope() -> DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
@@ -56,7 +58,7 @@ pub(crate) fn now_ms() -> f64 {
 
 /// Install the message handler.
 pub fn start() {
-    let session = Shared::default();
+    let session = SessionCell::default();
     let s = session.clone();
     let handler = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
         match ToWorker::decode(&ev.data()) {
@@ -74,7 +76,7 @@ pub fn start() {
     post(FromWorker::Ready);
 }
 
-fn handle(s: &Shared, m: ToWorker) {
+fn handle(s: &SessionCell, m: ToWorker) {
     let s = s.clone();
     match m {
         ToWorker::Analyze {
@@ -114,9 +116,9 @@ fn handle(s: &Shared, m: ToWorker) {
         } => wasm_bindgen_futures::spawn_local(async move {
             window::extract(&s, name, target, t0, t1).await
         }),
-        ToWorker::Bench { blob } => wasm_bindgen_futures::spawn_local(window::bench(blob)),
+        ToWorker::Bench { blob } => wasm_bindgen_futures::spawn_local(bench::bench(blob)),
         ToWorker::Split { at } => {
-            wasm_bindgen_futures::spawn_local(async move { window::split(&s, at).await })
+            wasm_bindgen_futures::spawn_local(async move { split::split(&s, at).await })
         }
         ToWorker::Senders { addrs } => {
             wasm_bindgen_futures::spawn_local(async move { window::senders(&s, &addrs).await })
@@ -130,7 +132,7 @@ pub(crate) fn error_text(e: &JsValue) -> String {
 }
 
 /// Post the kept report packed for a result link, and remember the choice.
-pub(crate) fn post_link(s: &Shared, anonymise: bool) {
+pub(crate) fn post_link(s: &SessionCell, anonymise: bool) {
     let mut s = s.borrow_mut();
     s.anonymise = anonymise;
     let Some(k) = s.kept.as_ref() else {

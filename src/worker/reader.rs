@@ -1,7 +1,7 @@
 //! Reading a `Blob` in slices, on a reader thread (`static/reader.js`) when
 //! the browser lets a worker start one, else on this thread.
 
-use super::Shared;
+use super::SessionCell;
 use crate::protocol::{self, FromReader, ToReader};
 use js_sys::Uint8Array;
 use std::cell::RefCell;
@@ -36,7 +36,7 @@ pub(crate) fn in_pieces(arr: &Uint8Array, buf: &mut Vec<u8>, mut f: impl FnMut(&
 /// arrive while the thread is idle. Where a worker cannot start workers, the
 /// slices are read here with [`protocol::PREFETCH`] reads in flight.
 pub(crate) async fn read_slices(
-    s: &Shared,
+    s: &SessionCell,
     blob: &Blob,
     mut each: impl FnMut(&Uint8Array, bool),
 ) -> Result<(), JsValue> {
@@ -82,7 +82,7 @@ pub(crate) struct Reader {
 
 impl Reader {
     /// An idle reader, or a new one; `None` if no worker can be started here.
-    pub fn take(s: &Shared) -> Option<Reader> {
+    pub fn take(s: &SessionCell) -> Option<Reader> {
         if let Some(r) = s.borrow_mut().readers.pop() {
             return Some(r);
         }
@@ -109,7 +109,7 @@ impl Reader {
         })
     }
 
-    pub fn give_back(s: &Shared, r: Reader) {
+    pub fn give_back(s: &SessionCell, r: Reader) {
         s.borrow_mut().readers.push(r);
     }
 

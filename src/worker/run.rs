@@ -2,7 +2,7 @@
 //! previews, the final report in pages, and the files' SHA-256 afterwards.
 
 use super::reader::{in_pieces, read_slices};
-use super::{now_ms, post, post_link, wasm_memory, Kept, Shared};
+use super::{now_ms, post, post_link, wasm_memory, Kept, SessionCell};
 use crate::protocol::{self, FromWorker};
 use js_sys::Uint8Array;
 use portspike_core::engine::Limits;
@@ -15,7 +15,7 @@ use web_sys::Blob;
 
 /// Stream a capture from a URL (CORS) into the engine, chunk by chunk.
 pub(crate) async fn analyze_url(
-    s: &Shared,
+    s: &SessionCell,
     url: String,
     params: portspike_core::Params,
 ) -> Result<(), JsValue> {
@@ -78,7 +78,7 @@ pub(crate) async fn analyze_url(
 
 /// Analyse local files, then hash them in a second read.
 pub(crate) async fn analyze(
-    s: &Shared,
+    s: &SessionCell,
     files: Vec<(Blob, String)>,
     params: portspike_core::Params,
 ) -> Result<(), JsValue> {
@@ -247,7 +247,7 @@ impl Run {
     }
 
     /// Post the report; the files' indexes are kept for re-reading windows.
-    fn finish(mut self, s: &Shared, files: Vec<(Blob, String)>) {
+    fn finish(mut self, s: &SessionCell, files: Vec<(Blob, String)>) {
         self.end_file();
         let t0 = now_ms();
         let p = &mut self.phases;

@@ -1,9 +1,9 @@
 //! Requests about the last analysis's capture: a window read again at finer
-//! bins, the packets of a port or a host saved as a capture; and the engine
-//! timed alone (for the benchmarks).
+//! bins, the packets of a port or a host saved as a capture, the findings
+//! counted exactly, and the packets each of some addresses sent.
 
 use super::reader::{in_pieces, read_slices};
-use super::{error_text, now_ms, post, wasm_memory, Shared};
+use super::{error_text, post, SessionCell};
 use crate::protocol::{self, Extracted, FromWorker, Target, WindowAsk};
 use js_sys::Uint8Array;
 use portspike_core::decode::{PortKey, Proto};
@@ -13,7 +13,6 @@ use portspike_core::window::Extract;
 use portspike_core::Analyzer;
 use std::cell::RefCell;
 use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::Blob;
 
 /// What to read: a file, the preamble a fresh reader needs first, and a
@@ -24,7 +23,7 @@ type Plan = Vec<(Blob, Vec<u8>, Option<(u64, u64)>)>;
 /// bytes)` for a part's first piece, `each(None, bytes)` for the pieces
 /// that continue it.
 async fn read_plan(
-    s: &Shared,
+    s: &SessionCell,
     plan: Plan,
     mut each: impl FnMut(Option<&[u8]>, &[u8]),
 ) -> Result<(), JsValue> {
@@ -48,7 +47,7 @@ async fn read_plan(
 
 /// The byte ranges (per file) of a window, read in turn (see [`read_plan`]).
 async fn read_window(
-    s: &Shared,
+    s: &SessionCell,
     t0: i64,
     t1: i64,
     each: impl FnMut(Option<&[u8]>, &[u8]),
@@ -80,7 +79,7 @@ async fn read_window(
 }
 
 /// The window's report at a finer bin width, series only for the ports asked for.
-pub(crate) async fn window(s: &Shared, ask: WindowAsk) {
+pub(crate) async fn window(s: &SessionCell, ask: WindowAsk) {
     let Some(mut params) = s.borrow().kept.as_ref().map(|k| k.params.clone()) else {
         return;
     };
@@ -126,7 +125,7 @@ pub(crate) async fn window(s: &Shared, ask: WindowAsk) {
 /// The window's packets the selection's Wireshark filter selects, as a pcap
 /// (a pcapng when they are of several link types); `matched` counts them
 /// all, `note` says why any were left out.
-pub(crate) async fn extract(s: &Shared, name: String, target: Target, t0: i64, t1: i64) {
+pub(crate) async fn extract(s: &SessionCell, name: String, target: Target, t0: i64, t1: i64) {
     let Some(key) = s.borrow().kept.as_ref().map(|k| k.params.key) else {
         return;
     };
@@ -166,7 +165,7 @@ pub(crate) async fn extract(s: &Shared, name: String, target: Target, t0: i64, t
 /// The evidence pass: each finding's window read again (the byte ranges
 /// the index names, or the whole file where it is compressed) and counted
 /// exactly; the kept report takes the counts and the page gets them.
-pub(crate) async fn evidence(s: &Shared) {
+pub(crate) async fn evidence(s: &SessionCell) {
     let (e, plan): (Evidence, Plan) = {
         let s = s.borrow();
         let Some(kept) = s.kept.as_ref() else {
@@ -232,7 +231,7 @@ pub(crate) async fn evidence(s: &Shared) {
 /// Packets each of `addrs` (a JSON array) sent anywhere in the kept files,
 /// read whole: whether an address named in an incident is new in this
 /// baseline is exact membership, not a sketch's overlap.
-pub(crate) async fn senders(s: &Shared, addrs: &str) {
+pub(crate) async fn senders(s: &SessionCell, addrs: &str) {
     let addrs: Vec<std::net::IpAddr> = serde_json::from_str::<Vec<String>>(addrs)
         .unwrap_or_default()
         .iter()
@@ -261,75 +260,5 @@ pub(crate) async fn senders(s: &Shared, addrs: &str) {
     let e = e.into_inner();
     post(FromWorker::Sent {
         json: serde_json::to_string(&e.sent()).unwrap_or_default(),
-    });
-}
-
-/// The capture before `at` against what follows: both parts analysed with
-/// the capture's settings in one read of its files, and compared.
-pub(crate) async fn split(s: &Shared, at: i64) {
-    let Some((files, params)) = s
-        .borrow()
-        .kept
-        .as_ref()
-        .map(|k| (k.files.clone(), k.params.clone()))
-    else {
-        return;
-    };
-    let part = |t0: i64, t1: i64| {
-        let mut a = Analyzer::with_limits(params.clone(), Limits::COMPACT);
-        a.keep_between(t0, t1);
-        a
-    };
-    let parts = RefCell::new([part(i64::MIN, at), part(at, i64::MAX)]);
-    let mut failed = None;
-    let mut buf = Vec::new();
-    for (blob, name) in &files {
-        for a in parts.borrow_mut().iter_mut() {
-            a.begin_file(name, blob.size() as u64, None);
-        }
-        let read = read_slices(s, blob, |arr, _| {
-            in_pieces(arr, &mut buf, |piece, _| {
-                for a in parts.borrow_mut().iter_mut() {
-                    a.feed(piece);
-                }
-            })
-        })
-        .await;
-        if let Err(e) = read {
-            failed = Some(format!("reading the file failed: {}", error_text(&e)));
-            break;
-        }
-    }
-    let diff = match failed {
-        Some(e) => Err(e),
-        None => {
-            let [before, after] = parts.into_inner().map(Analyzer::finish);
-            serde_json::to_string(&portspike_core::diff::diff(&before, &after))
-                .map_err(|e| e.to_string())
-        }
-    };
-    post(FromWorker::Split { at, diff });
-}
-
-/// The engine alone over a capture already in wasm memory (the benchmarks
-/// compare it with the native engine on the same bytes).
-pub(crate) async fn bench(blob: Blob) {
-    let Ok(ab) = JsFuture::from(blob.array_buffer()).await else {
-        return;
-    };
-    let bytes = Uint8Array::new(&ab).to_vec();
-    let mut best = f64::INFINITY;
-    let mut packets = 0u64;
-    for _ in 0..3 {
-        let t = now_ms();
-        let r = portspike_core::analyze_bytes(&bytes, portspike_core::Params::default());
-        best = best.min(now_ms() - t);
-        packets = r.capture.packets;
-    }
-    post(FromWorker::Bench {
-        ms: best,
-        bytes: bytes.len() as f64,
-        packets: packets as f64,
-        memory: wasm_memory(),
     });
 }

@@ -1,5 +1,6 @@
-//! The worker client: starts the analysis worker (one kept warm ahead of
-//! need), sends it typed requests, and turns its messages into actions.
+//! The page's client of the analysis worker (`crate::worker`): starts the
+//! worker (one kept warm ahead of need), sends it typed requests, and turns
+//! its messages into actions.
 
 use crate::dom::{html_attr, next_task, save_bytes};
 use crate::format::saved_text;
@@ -14,12 +15,14 @@ use wasm_bindgen::JsCast;
 use web_sys::{Blob, ErrorEvent, Event, MessageEvent, Worker, WorkerOptions, WorkerType};
 use yew::prelude::*;
 
-/// The running worker and its message handler (kept alive together), and
-/// the files last opened (to analyse again with new settings).
+/// The page's workers: the running analysis's worker and its handlers (kept
+/// alive with it, dropped with it), the spare, the baseline's; and the files
+/// last opened (to analyse again with new settings).
 #[derive(Default)]
-pub struct Running {
+pub struct WorkerClient {
     worker: Option<Worker>,
     _onmessage: Option<Closure<dyn FnMut(MessageEvent)>>,
+    _onerror: Option<Closure<dyn FnMut(Event)>>,
     files: Vec<(Blob, String)>,
     /// The capture came from this URL (analysed again by fetching it again).
     url: Option<String>,
@@ -38,8 +41,8 @@ struct Baseline {
     _onmessage: Closure<dyn FnMut(MessageEvent)>,
 }
 
-/// The worker client, shared by the page's callbacks.
-pub type Client = Rc<RefCell<Running>>;
+/// The page's client of the worker, shared by the page's callbacks.
+pub type Client = Rc<RefCell<WorkerClient>>;
 
 /// A started worker and whether it has said [`FromWorker::Ready`].
 struct Spare {
@@ -58,12 +61,13 @@ fn spawn_worker() -> Result<Worker, JsValue> {
     Worker::new_with_options("./worker_loader.js", &opts)
 }
 
-impl Running {
+impl WorkerClient {
     pub fn stop(&mut self) {
         if let Some(w) = self.worker.take() {
             w.terminate();
         }
         self._onmessage = None;
+        self._onerror = None;
     }
 
     /// Stop comparing: the baseline's worker ends.
@@ -127,10 +131,10 @@ impl Running {
     }
 }
 
-/// The worker client of the page; the first analysis's worker starts with it.
+/// The page's client of the worker; the first analysis's worker starts with it.
 #[hook]
 pub fn use_worker() -> Client {
-    let running = use_mut_ref(Running::default);
+    let running = use_mut_ref(WorkerClient::default);
     {
         let running = running.clone();
         use_effect_with((), move |_| warm_later(Rc::downgrade(&running)));
@@ -194,7 +198,7 @@ impl Later {
 
 /// Start a spare worker once the current task is over (never while the
 /// state is borrowed).
-fn warm_later(running: Weak<RefCell<Running>>) {
+fn warm_later(running: Weak<RefCell<WorkerClient>>) {
     wasm_bindgen_futures::spawn_local(async move {
         if let Some(r) = running.upgrade() {
             if let Ok(mut r) = r.try_borrow_mut() {
@@ -363,17 +367,17 @@ pub fn analyze(
         )));
     });
     worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
-    onerror.forget();
 
     let mut r = running.borrow_mut();
     r.worker = Some(worker);
     r._onmessage = Some(onmessage);
+    r._onerror = Some(onerror);
 }
 
 /// What the page makes of one analysis's messages.
 struct Inbox {
     later: Later,
-    running: Weak<RefCell<Running>>,
+    running: Weak<RefCell<WorkerClient>>,
     /// The final report's ports, as their pages arrive (or why one did not parse).
     pages: Result<Vec<PortReport>, String>,
     /// The messages are about the baseline of a comparison: only its report,
