@@ -159,8 +159,8 @@ impl Selection {
         }
         format!(
             "{what} && frame.time_epoch >= {} && frame.time_epoch < {}",
-            crate::detect::epoch(self.t0_us),
-            crate::detect::epoch(self.t1_us)
+            crate::filter::epoch(self.t0_us),
+            crate::filter::epoch(self.t1_us)
         )
     }
 }

@@ -218,8 +218,6 @@ pub const REFLECTORS_MIN: u64 = 20;
 /// …and at most this many victims (or one for every 20 reflectors).
 pub const VICTIMS_MAX: u64 = 4;
 
-pub(crate) use crate::filter::epoch;
-
 /// A surge (ordinary growth) is news only when its peak bin is more than
 /// this many times the largest bin the port showed before it in the capture:
 /// a port's normal includes its bursts.

@@ -3,13 +3,13 @@
 //! ordinary bursts) as a pattern.
 
 use super::{
-    epoch, is_news, kind, median, metric_of, score, segments, Detection, INCIDENT_GAP_BINS,
+    is_news, kind, median, metric_of, score, segments, Detection, INCIDENT_GAP_BINS,
     INCIDENT_GAP_US, PATTERN_MIN_BURSTS,
 };
 use crate::bins::Cell;
 use crate::decode::Proto;
 use crate::engine::PortState;
-use crate::filter::{row_predicate, Aim, Side};
+use crate::filter::{epoch, row_predicate, Aim, Side};
 use crate::params::Key;
 use crate::report::{AddrCount, Episode, Estimate, Flags, Metric, Pattern, SpikeKind, SpikeReport};
 use std::net::IpAddr;

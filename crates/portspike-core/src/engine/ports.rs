@@ -7,14 +7,23 @@ use super::topk::TopK;
 use super::Engine;
 use crate::bins::{Cell, Series};
 use crate::decode::{FlagMix, Proto};
-use crate::report::Totals;
 use crate::sketch::Distinct;
 use std::net::IpAddr;
+
+/// A port's counts over the whole capture (its distinct sources and
+/// destinations are its sketches').
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Counts {
+    pub packets: u64,
+    pub bytes: u64,
+    pub attempts: u64,
+    pub failures: u64,
+}
 
 /// Everything kept per port.
 #[derive(Debug)]
 pub(crate) struct PortState {
-    pub totals: Totals,
+    pub totals: Counts,
     pub sources: Distinct,
     pub destinations: Distinct,
     /// The series and heavy hitters; `None` once given up to stay within
@@ -124,7 +133,7 @@ pub(crate) struct Detail {
 impl PortState {
     pub(crate) fn new() -> Self {
         PortState {
-            totals: Totals::default(),
+            totals: Counts::default(),
             sources: Distinct::default(),
             destinations: Distinct::default(),
             detail: Some(Box::default()),

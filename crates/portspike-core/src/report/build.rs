@@ -5,7 +5,7 @@
 
 use super::{
     Annotation, CaptureSummary, FileEntry, Generator, LinkTypeCount, NoRow, ParamsEcho, Pattern,
-    PortReport, Problem, ProblemCode, Report, SeriesReport, Sketch, SpikeReport, SCHEMA,
+    PortReport, Problem, ProblemCode, Report, SeriesReport, Sketch, SpikeReport, Totals, SCHEMA,
 };
 use crate::bins::Cell;
 use crate::capture::{self, Format};
@@ -178,9 +178,15 @@ pub(crate) fn ranked_ports(
                 .as_ref()
                 .filter(|_| timeline)
                 .map(|d| Box::new(series_report(e, d)));
-            let mut totals = st.totals.clone();
-            totals.sources = st.sources.estimate();
-            totals.destinations = st.destinations.estimate();
+            let c = &st.totals;
+            let totals = Totals {
+                packets: c.packets,
+                bytes: c.bytes,
+                attempts: c.attempts,
+                failures: c.failures,
+                sources: st.sources.estimate(),
+                destinations: st.destinations.estimate(),
+            };
             PortReport {
                 proto: key.0,
                 port: key.1,
