@@ -49,8 +49,9 @@ bash scripts/captures.sh
 step "workflows (actionlint)"
 actionlint .github/workflows/*.yml
 
-step "format"
+step "format and sizes (files at most 600 lines, functions 120)"
 cargo fmt --all --check
+python3 scripts/sizes.py
 
 step "clippy, native"
 cargo clippy --workspace --all-targets --locked -- -D warnings
