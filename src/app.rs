@@ -14,7 +14,7 @@ use crate::hooks::client::{
 };
 use crate::hooks::events::{use_escape_key, use_hash_change, use_step_keys, use_window_drop};
 use crate::hooks::fine::use_fine_window;
-use crate::metric::SeriesMetric as Metric;
+use crate::metric::SeriesMetric;
 use crate::protocol::{self, Target, ToWorker};
 use crate::share;
 use crate::state::{Action, Phase, Source, State};
@@ -38,7 +38,7 @@ pub fn start() {
 pub struct Handlers {
     pub select: Callback<usize>,
     pub overlay: Callback<usize>,
-    pub metric: Callback<Metric>,
+    pub metric: Callback<SeriesMetric>,
     pub spike: Callback<usize>,
     pub view: Callback<Option<(i64, i64)>>,
     pub log: Callback<()>,
@@ -197,7 +197,7 @@ fn handlers(
 /// The comparison a result link carries, if any, on screen (or why not).
 fn shared_diff(d: &UseReducerDispatcher<State>, value: Option<&str>) {
     match value.map(share::decode_diff) {
-        Some(Ok(diff)) => d.dispatch(Action::CompareShared(Box::new(diff))),
+        Some(Ok(diff)) => d.dispatch(Action::LinkedCompare(Box::new(diff))),
         Some(Err(e)) => d.dispatch(Action::CompareFailed(e)),
         None => {}
     }
@@ -212,7 +212,7 @@ fn shared_result(d: &UseReducerDispatcher<State>, f: &share::Fragment) -> bool {
         .as_deref()
         .map(|v| share::decode_shared(v, f.sha256.as_deref()))
     {
-        Some(Ok(r)) => d.dispatch(Action::Shared(Box::new(r))),
+        Some(Ok(r)) => d.dispatch(Action::LinkedResult(Box::new(r))),
         Some(Err(e)) => {
             d.dispatch(Action::Failed(e));
             return false;
@@ -474,9 +474,9 @@ fn result_view(state: &State, h: &Handlers) -> Html {
                 <SpikeDetail report={report.clone()} index={i} on_save={h.save.clone()}
                     saved={state.saved.clone()} {can_save} utc={state.utc} />
             }
-            <Summary report={report.clone()} shared={state.shared} cut={state.cut.is_some()} />
-            <Share report={report.clone()} settings={state.settings.clone()} shared={state.shared}
-                partial={!state.shared && !matches!(state.phase, Phase::Done)}
+            <Summary report={report.clone()} linked={state.linked} cut={state.cut.is_some()} />
+            <Share report={report.clone()} settings={state.settings.clone()} linked={state.linked}
+                partial={!state.linked && !matches!(state.phase, Phase::Done)}
                 link={state.link.clone().map(Shared)} on_anonymise={h.anonymise.clone()} {view}
                 diff={state.compare.as_ref().and_then(|c| c.diff.clone()).map(Shared)} />
             if let Some(c) = &state.compare {
@@ -504,7 +504,7 @@ fn result_view(state: &State, h: &Handlers) -> Html {
                     baseline={state.compare.as_ref().filter(|c| c.refused.is_none()).and_then(|c| c.report.clone()).map(Shared)}
                     baseline_shift={state.compare.as_ref().map_or(0, |c| c.shift(&report))}
                     notes={state.notes.clone()} on_note={h.add_note.clone()} on_remove_note={h.remove_note.clone()}
-                    on_split={(can_save && !state.shared).then(|| h.split.clone())} />
+                    on_split={(can_save && !state.linked).then(|| h.split.clone())} />
             </div>
             <crate::heatmap::Heatmap report={report} metric={state.metric} view={state.view}
                 selected={state.selected} on_select={h.select.clone()} on_view={h.view.clone()}

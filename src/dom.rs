@@ -1,7 +1,6 @@
 //! The page's small dealings with the browser: times in its zone, downloads,
 //! attributes on `<html>`, files from a drop or a URL, a later task.
 
-use crate::chart;
 use crate::share;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -34,9 +33,9 @@ pub fn window_text(t0: i64, t1: i64, utc: bool) -> String {
     let tz = zone_at(t0, utc);
     format!(
         "{}–{} {}",
-        chart::hms_at(t0, tz),
-        chart::hms_at(t1, tz),
-        chart::zone_name(tz)
+        crate::format::hms_at(t0, tz),
+        crate::format::hms_at(t1, tz),
+        crate::format::zone_name(tz)
     )
 }
 

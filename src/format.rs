@@ -159,11 +159,6 @@ pub fn notes_csv(notes: &[Annotation]) -> String {
     out
 }
 
-/// `HH:MM:SS` (UTC) of a µs timestamp.
-pub fn hms(us: i64) -> String {
-    hms_at(us, 0)
-}
-
 /// `HH:MM:SS` at a zone `offset_min` minutes east of UTC.
 pub fn hms_at(us: i64, offset_min: i32) -> String {
     let s = (us.div_euclid(1_000_000) + i64::from(offset_min) * 60).rem_euclid(86_400);
@@ -239,7 +234,7 @@ mod tests {
     fn clock_times_read_in_the_zone_asked_and_as_finely_as_their_step() {
         // 2023-11-14 22:13:20.123456 UTC.
         let t = 1_700_000_000_123_456;
-        assert_eq!(hms(t), "22:13:20");
+        assert_eq!(hms_at(t, 0), "22:13:20");
         assert_eq!(hms_at(t, 60), "23:13:20");
         assert_eq!(hms_at(t, 120), "00:13:20");
         assert_eq!(hms_at(t, -330), "16:43:20");

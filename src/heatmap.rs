@@ -4,11 +4,10 @@
 //! the port and zooms to that bin's neighbourhood; a drag sets the window of
 //! both views (they share the page's view).
 
-use crate::chart;
 use crate::components::Shared;
 use crate::format::port_label;
 use crate::heat;
-use crate::metric::SeriesMetric as Metric;
+use crate::metric::SeriesMetric;
 use portspike_core::report::{Annotation, Report};
 use wasm_bindgen::{Clamped, JsCast, JsValue};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
@@ -25,7 +24,7 @@ const ZOOM_BINS: i64 = 10;
 #[derive(Properties, PartialEq)]
 pub struct HeatmapProps {
     pub report: Shared<Report>,
-    pub metric: Metric,
+    pub metric: SeriesMetric,
     /// The page's time window (`None`: the whole capture).
     pub view: Option<(i64, i64)>,
     pub selected: usize,
@@ -215,8 +214,8 @@ fn pointer(
                     format!(
                         "{} · {}–{} UTC · {} {}",
                         p.key(),
-                        chart::hms_prec(b0, 0, w),
-                        chart::hms_prec(b0 + w, 0, w),
+                        crate::format::hms_prec(b0, 0, w),
+                        crate::format::hms_prec(b0 + w, 0, w),
                         v,
                         metric.as_str()
                     ),
@@ -284,7 +283,7 @@ fn draw(
     c: &HtmlCanvasElement,
     r: &Report,
     rows: &[usize],
-    metric: Metric,
+    metric: SeriesMetric,
     (t0, t1): (i64, i64),
 ) -> Result<(), JsValue> {
     let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio());

@@ -1,7 +1,7 @@
 //! The timeline: one port's series drawn with plotters on a canvas, with the
 //! port's findings as shaded bands.
 
-use crate::format::{compact, fmt_width};
+use crate::format::{compact, fmt_width, hms_prec, zone_name};
 use crate::metric::SeriesMetric;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
@@ -11,7 +11,6 @@ use web_sys::HtmlCanvasElement;
 
 // The panels name the time formatters through the chart, whose axes they
 // match (they live in `format`, which compiles natively).
-pub use crate::format::{hms_at, hms_prec, zone_name};
 
 mod canvas;
 

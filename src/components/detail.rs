@@ -2,7 +2,6 @@
 //! its Wireshark filter, and its packets saved as a capture.
 
 use super::{CopyButton, Shared};
-use crate::chart;
 use crate::dom::{window_text, zone_at};
 use crate::format::{fmt_bytes, fmt_count, fmt_rate};
 use crate::hooks::use_scrolled_into_view;
@@ -158,8 +157,8 @@ pub fn scanner_detail(props: &ScannerDetailProps) -> Html {
         return html! {};
     };
     let tz = zone_at(sc.first_ts, props.utc);
-    let at = |us: i64| chart::hms_at(us, tz);
-    let zone = chart::zone_name(tz);
+    let at = |us: i64| crate::format::hms_at(us, tz);
+    let zone = crate::format::zone_name(tz);
     let save = {
         let (on_save, i) = (props.on_save.clone(), props.index);
         Callback::from(move |_: MouseEvent| on_save.emit(i))

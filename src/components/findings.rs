@@ -2,7 +2,6 @@
 //! scanners, then ordinary surges (folded away when there are many).
 
 use super::Shared;
-use crate::chart;
 use crate::dom::{save, window_text, zone_at};
 use crate::format::{fmt_count, kind_help};
 use portspike_core::report::{Probe, Report, ScanKind, ScanMethod, SpikeReport};
@@ -223,7 +222,7 @@ fn scanner_row(props: &ScannerRowProps) -> Html {
             <td class="num" title="First contacts: the first packets to a new (host, port); failed: refused, unreachable or unanswered">{format!("{} tries, {} failed", sc.attempts, sc.failures)}</td>
             <td class="num" title="Distinct hosts and ports it contacted">{format!("{} hosts, {} ports", fmt_count(sc.targets, sc.estimated("targets")), fmt_count(sc.ports, sc.estimated("ports")))}</td>
             <td data-testid="scanner-caught" title={caught}>{
-                format!("caught at {} {}", chart::hms_at(sc.detected_ts, tz), chart::zone_name(tz))
+                format!("caught at {} {}", crate::format::hms_at(sc.detected_ts, tz), crate::format::zone_name(tz))
             }</td>
         </tr>
     }

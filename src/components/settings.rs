@@ -3,6 +3,7 @@
 
 use crate::protocol;
 use portspike_core::params::bounds;
+use portspike_core::Key;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
@@ -52,7 +53,7 @@ pub fn settings_panel(props: &SettingsProps) -> Html {
         Callback::from(move |e: Event| {
             let v = e.target_unchecked_into::<HtmlSelectElement>().value();
             let mut s = (*draft).clone();
-            s.key = v;
+            s.key = Key::parse(&v).unwrap_or_default();
             draft.set(s);
         })
     };
@@ -72,8 +73,8 @@ pub fn settings_panel(props: &SettingsProps) -> Html {
             <form onsubmit={apply}>
                 <label>{"Timelines keyed by"}
                     <select data-testid="settings-key" onchange={on_key}>
-                        <option value="service" selected={draft.key == "service"}>{"service port"}</option>
-                        <option value="dst-port" selected={draft.key == "dst-port"}>{"destination port"}</option>
+                        <option value={Key::Service.as_str()} selected={draft.key == Key::Service}>{"service port"}</option>
+                        <option value={Key::DstPort.as_str()} selected={draft.key == Key::DstPort}>{"destination port"}</option>
                     </select>
                 </label>
                 { field(&draft, &bad, "bin-width", "Bin width (e.g. 1s, 5m; empty: automatic)", draft.bin.clone(), |s, v| { s.bin = v.to_string(); true }) }

@@ -24,7 +24,7 @@ pub struct ShareProps {
     /// A comparison to carry in the result link.
     #[prop_or_default]
     pub diff: Option<Shared<Diff>>,
-    pub shared: bool,
+    pub linked: bool,
 }
 
 /// Links to this view, and to the result itself.
@@ -64,7 +64,7 @@ pub fn share_panel(props: &ShareProps) -> Html {
         .map(|(link, _)| copy(&copied, "the link with the result", link.clone()));
     html! {
         <section class="share" aria-label="Share">
-            if props.shared {
+            if props.linked {
                 <p class="note" data-testid="shared-note">{format!(
                     "A shared result (portspike {}, capture SHA-256 {}): the capture itself is not loaded; drop it to analyse it here.",
                     props.report.generator.version, if sha.is_empty() { "unknown" } else { &sha })}</p>
@@ -102,7 +102,7 @@ fn use_packed(props: &ShareProps, anonymise: bool) -> Option<(String, usize, usi
     {
         let report = props.report.clone();
         let built = built.clone();
-        let local = props.shared;
+        let local = props.linked;
         use_effect_with(key, move |key| {
             let key = *key;
             if local {
@@ -126,7 +126,7 @@ fn use_packed(props: &ShareProps, anonymise: bool) -> Option<(String, usize, usi
     }
     // The link names the SHA-256 its packed report holds (the worker's link
     // may still be the one built before the capture was hashed).
-    if props.shared {
+    if props.linked {
         let sha = props.report.sha256().unwrap_or_default().to_string();
         built
             .as_ref()

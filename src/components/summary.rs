@@ -5,13 +5,14 @@ use super::{CopyButton, Shared};
 use crate::dom::iso;
 use crate::format::{fmt_bytes, fmt_width};
 use portspike_core::report::Report;
+use portspike_core::Key;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
 pub struct SummaryProps {
     pub report: Shared<Report>,
     /// From a result link: no capture here to hash.
-    pub shared: bool,
+    pub linked: bool,
     /// The read was cancelled part-way: no hash will come.
     #[prop_or_default]
     pub cut: bool,
@@ -33,7 +34,7 @@ pub fn summary(props: &SummaryProps) -> Html {
             .filter_map(|f| f.sha256.clone())
             .collect::<Vec<_>>()
             .join(", ")
-    } else if props.shared {
+    } else if props.linked {
         "–".to_string()
     } else if props.cut {
         "not computed (the read was cancelled)".to_string()
@@ -68,7 +69,7 @@ pub fn summary(props: &SummaryProps) -> Html {
                 <div><dt>{"Last packet"}</dt><dd>{c.last_ts.map(iso).unwrap_or_default()}</dd></div>
                 <div title="Link types"><dt>{"Network layers"}</dt><dd>{links.join(", ")}</dd></div>
                 <div title="Bin width: the timelines count in steps of this width"><dt>{"Time step"}</dt><dd data-field="bin-width">{fmt_width(props.report.bin_width_us)}</dd></div>
-                <div title="Timelines keyed by: a connection's packets count on its service port, or on the port each packet is sent to"><dt>{"Ports counted by"}</dt><dd>{if props.report.params.key == "service" { "service port" } else { "destination port" }}</dd></div>
+                <div title="Timelines keyed by: a connection's packets count on its service port, or on the port each packet is sent to"><dt>{"Ports counted by"}</dt><dd>{if props.report.params.key == Key::Service { "service port" } else { "destination port" }}</dd></div>
             </dl>
             // A warning in plain words where the engine's says how it works
             // inside (the engine's own words are the hover text).
@@ -76,4 +77,3 @@ pub fn summary(props: &SummaryProps) -> Html {
         </section>
     }
 }
-

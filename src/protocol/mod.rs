@@ -47,8 +47,8 @@ pub struct Exact {
 /// The page's analysis settings, as the user typed them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
-    /// `service` or `dst-port`.
-    pub key: String,
+    /// What a row is keyed by (`service` or `dst-port` in JSON).
+    pub key: Key,
     /// Bin width like `1s` or `5m`; empty picks one from the capture's span.
     pub bin: String,
     pub detection: Detection,
@@ -57,7 +57,7 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            key: "service".into(),
+            key: Key::Service,
             bin: String::new(),
             detection: Detection::default(),
         }
@@ -67,7 +67,6 @@ impl Default for Settings {
 impl Settings {
     /// Engine params, or what is wrong with the settings.
     pub fn to_params(&self) -> Result<Params, String> {
-        let key = Key::parse(&self.key).ok_or_else(|| format!("unknown key {:?}", self.key))?;
         let bin_width_us = match self.bin.trim() {
             "" | "auto" => None,
             b => Some(bins::parse_width(b)?),
@@ -76,7 +75,7 @@ impl Settings {
         // The core's one set of bounds, named as the report names them.
         d.validate()?;
         Ok(Params {
-            key,
+            key: self.key,
             bin_width_us,
             detection: d.clone(),
             ..Params::default()
@@ -103,7 +102,7 @@ mod tests {
         let p = s.to_params().unwrap();
         assert_eq!((p.key, p.bin_width_us), (Key::Service, None));
         let s = Settings {
-            key: "dst-port".into(),
+            key: Key::DstPort,
             bin: "500ms".into(),
             ..Settings::default()
         };

@@ -13,6 +13,7 @@
 use crate::protocol::{cidr_list, Settings};
 use portspike_core::params::bounds;
 use portspike_core::report::Annotation;
+use portspike_core::Key;
 
 mod result;
 #[cfg(test)]
@@ -136,7 +137,7 @@ pub fn view_fragment(view: &View, s: &Settings) -> String {
     for n in view.notes.iter().take(MAX_NOTES) {
         pairs.push(("note", format!("{}~{}~{}", n.start_ts, n.end_ts, n.text)));
     }
-    pairs.push(("key", s.key.clone()));
+    pairs.push(("key", s.key.as_str().to_string()));
     if !s.bin.is_empty() {
         pairs.push(("bin", s.bin.clone()));
     }
@@ -334,12 +335,12 @@ pub fn parse(fragment: &str) -> Fragment {
             "url" => check(text(k, v).map(|v| f.view.url = Some(v))),
             "t0" => check(number(k, &v, -MAX_TS_US, MAX_TS_US).map(|x| t0 = Some(x))),
             "t1" => check(number(k, &v, -MAX_TS_US, MAX_TS_US).map(|x| t1 = Some(x))),
-            "key" => check(match v.as_str() {
-                "service" | "dst-port" => {
-                    f.settings.key = v;
+            "key" => check(match Key::parse(&v) {
+                Some(key) => {
+                    f.settings.key = key;
                     Ok(())
                 }
-                _ => Err(format!(
+                None => Err(format!(
                     "key: {v:?} is neither service nor dst-port; the default was kept"
                 )),
             }),

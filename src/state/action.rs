@@ -35,7 +35,8 @@ pub enum Action {
     ToggleLog,
     ToggleUtc,
     Settings(protocol::Settings),
-    Shared(Box<Report>),
+    /// A result opened from a link: its report, with no capture behind it.
+    LinkedResult(Box<Report>),
     /// The SHA-256 of file `.0`, computed after the report.
     Hashed(usize, String),
     /// The findings counted exactly, after the report.
@@ -63,7 +64,7 @@ pub enum Action {
     /// Stop comparing.
     CompareClear,
     /// A comparison from a result link (no baseline capture behind it).
-    CompareShared(Box<Diff>),
+    LinkedCompare(Box<Diff>),
     /// Compare the capture before a moment (µs) with what follows.
     CompareSplit(i64),
     /// The diff of the split at `.0`.

@@ -187,7 +187,7 @@ impl State {
                 }
             }
             Action::CompareClear => self.compare = None,
-            Action::CompareShared(d) => self.link_compare(Rc::new(*d)),
+            Action::LinkedCompare(d) => self.link_compare(Rc::new(*d)),
             _ => {}
         }
     }
@@ -228,7 +228,7 @@ impl State {
             }
             c.diff = match (&c.report, incident) {
                 _ if c.refused.is_some() => None,
-                (Some(b), Some(i)) if !self.shared => {
+                (Some(b), Some(i)) if !self.linked => {
                     let mut d = portspike_core::diff::diff(b, &i);
                     if let Some(sent) = &c.sent {
                         portspike_core::diff::seen_in_baseline(&mut d, sent);

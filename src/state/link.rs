@@ -4,7 +4,7 @@
 use super::{Phase, State};
 use crate::share;
 use portspike_core::diff::Diff;
-use portspike_core::report::Annotation;
+use portspike_core::report::{Annotation, ProblemCode};
 use std::rc::Rc;
 
 /// What a view link made for one capture (its notes and comparison), held
@@ -78,8 +78,8 @@ impl State {
             .error
             .iter()
             .chain(&c.warnings)
-            .any(|p| p.code == "read_failed");
-        let hashing = !self.shared && self.source_url.is_none() && !read_failed;
+            .any(|p| p.code == ProblemCode::ReadFailed);
+        let hashing = !self.linked && self.source_url.is_none() && !read_failed;
         match share::belongs(Some(&h.sha256), r.sha256(), hashing) {
             share::Belongs::Yes => self.attach_held(),
             share::Belongs::No => {
@@ -106,7 +106,7 @@ impl State {
     }
 
     /// A link pasted into the open tab (its result, if any, was shown
-    /// before: [`Action::Shared`] or [`Action::Failed`]).
+    /// before: [`Action::LinkedResult`] or [`Action::Failed`]).
     pub(super) fn fragment(&mut self, f: &share::Fragment) {
         self.link_problems = f.problems.clone();
         self.held = Held::of(f);

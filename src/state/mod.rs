@@ -73,7 +73,7 @@ pub struct State {
     /// The settings in effect (the one copy the page reads).
     pub settings: protocol::Settings,
     /// The report came from a result link, not from a capture.
-    pub shared: bool,
+    pub linked: bool,
     /// Further ports drawn over the selected one (indices into `report.ports`).
     pub overlay: Vec<usize>,
     /// Where the capture was fetched from, if from a URL.
@@ -136,7 +136,7 @@ impl State {
             view: None,
             pending: (view != share::View::default()).then_some(view),
             settings: f.settings.clone(),
-            shared: false,
+            linked: false,
             overlay: Vec::new(),
             source_url: None,
             confirm_url: f.view.url.clone().filter(|_| f.result.is_none()),

@@ -31,7 +31,7 @@ impl Action {
             Action::Start(_)
                 | Action::Done(_)
                 | Action::Failed(_)
-                | Action::Shared(_)
+                | Action::LinkedResult(_)
                 | Action::Fragment(_)
                 | Action::Hashed(..)
                 | Action::Evidence(_)
@@ -59,8 +59,8 @@ impl State {
                     self.report = Some(Rc::new(*report));
                 }
             }
-            Action::Shared(report) => {
-                self.show_shared(*report);
+            Action::LinkedResult(report) => {
+                self.show_linked(*report);
                 self.apply_pending();
             }
             Action::Failed(msg) => {
@@ -114,7 +114,7 @@ impl State {
             Action::LinkHeld(true) => self.attach_held(),
             Action::LinkHeld(false) => self.held = None,
             // A view link's comparison waits with its notes.
-            Action::CompareShared(d) if self.held.is_some() => {
+            Action::LinkedCompare(d) if self.held.is_some() => {
                 if let Some(h) = &mut self.held {
                     h.diff = Some(Rc::new(*d));
                 }
@@ -129,7 +129,7 @@ impl State {
             | Action::CompareSent(_)
             | Action::CompareAlign(_)
             | Action::CompareClear
-            | Action::CompareShared(_)
+            | Action::LinkedCompare(_)
             | Action::CompareSplit(_)
             | Action::CompareDiff(..)) => self.compare_action(a),
             // The analyst's notes.
@@ -188,7 +188,7 @@ impl State {
         self.spike = None;
         self.view = None;
         self.overlay.clear();
-        self.shared = false;
+        self.linked = false;
         self.report = Some(Rc::new(report));
         // Open on the strongest finding, if any.
         self.selected = self
@@ -204,10 +204,10 @@ impl State {
     }
 
     /// A result from a link (no capture behind it) on screen.
-    fn show_shared(&mut self, r: Report) {
+    fn show_linked(&mut self, r: Report) {
         self.reset_view();
         self.phase = Phase::Done;
-        self.shared = true;
+        self.linked = true;
         self.link = None;
         self.zoom_limit = Some("a shared result carries no capture".into());
         self.report = Some(Rc::new(r));

@@ -76,7 +76,7 @@ fn the_report_opens_on_its_strongest_finding() {
     assert_eq!(s.selected, index_of(&s, "tcp/445"));
     assert_ne!(s.selected, 0);
     assert_eq!((s.spike, s.scanner, s.view), (None, None, None));
-    assert!(!s.shared);
+    assert!(!s.linked);
 }
 
 #[test]

@@ -1,9 +1,8 @@
 //! The timeline's pieces around the canvas: the bin under the pointer, the
 //! note on the view's resolution, and the bins as a table.
 
-use crate::chart;
 use crate::format::fmt_width;
-use crate::metric::SeriesMetric as Metric;
+use crate::metric::SeriesMetric;
 use portspike_core::report::SeriesReport;
 use yew::prelude::*;
 
@@ -11,7 +10,7 @@ use yew::prelude::*;
 pub fn tooltip(
     at: Option<(f64, f64, i64)>,
     s: Option<&SeriesReport>,
-    metric: Metric,
+    metric: SeriesMetric,
     tz: i32,
 ) -> Html {
     let (Some((x, y, t)), Some(s)) = (at, s) else {
@@ -34,7 +33,7 @@ pub fn tooltip(
             data-bin-start={b0.to_string()} data-bin-end={b1.to_string()}
             data-metric={metric.as_str()} data-value={value.to_string()}
             style={style_pos}>
-            <strong>{format!("{}–{} {}", chart::hms_prec(b0, tz, w), chart::hms_prec(b1, tz, w), chart::zone_name(tz))}</strong>
+            <strong>{format!("{}–{} {}", crate::format::hms_prec(b0, tz, w), crate::format::hms_prec(b1, tz, w), crate::format::zone_name(tz))}</strong>
             <div>{format!("{}: {}", metric.as_str(), value)}</div>
             <div class="muted">{format!("packets {} · attempts {} · failures {} · {} → {}",
                 get(&s.packets), get(&s.attempts), get(&s.failures), get(&s.sources), get(&s.destinations))}</div>
@@ -68,7 +67,7 @@ pub fn zoom_note(
 /// are built only while it is open (up to 500 rows is thousands of nodes).
 pub fn table_view(
     s: Option<&SeriesReport>,
-    metric: Metric,
+    metric: SeriesMetric,
     (t0, t1): (i64, i64),
     tz: i32,
     open: &UseStateHandle<bool>,
@@ -91,11 +90,11 @@ pub fn table_view(
         <details class="table-view" data-testid="timeline-table" open={**open} {ontoggle}>
             <summary>{format!("Table view ({} bins{})", rows.len(), if rows.len() > MAX { format!(", first {MAX} shown") } else { String::new() })}</summary>
             <table>
-                <thead><tr><th>{format!("Bin start ({})", chart::zone_name(tz))}</th><th class="num">{metric.as_str()}</th>
+                <thead><tr><th>{format!("Bin start ({})", crate::format::zone_name(tz))}</th><th class="num">{metric.as_str()}</th>
                     <th class="num">{"packets"}</th><th class="num">{"attempts"}</th><th class="num">{"failures"}</th></tr></thead>
                 <tbody>
                 { for rows.iter().take(if **open { MAX } else { 0 }).map(|&i| html! {
-                    <tr><td>{chart::hms_prec(s.start_ts + i as i64 * w, tz, w)}</td>
+                    <tr><td>{crate::format::hms_prec(s.start_ts + i as i64 * w, tz, w)}</td>
                         <td class="num">{get(metric.values(s), i)}</td><td class="num">{get(&s.packets, i)}</td>
                         <td class="num">{get(&s.attempts, i)}</td><td class="num">{get(&s.failures, i)}</td></tr>
                 }) }

@@ -9,7 +9,7 @@ use crate::chart;
 use crate::components::Shared;
 use crate::dom::{download_url, save, zone_at};
 use crate::format::port_label;
-use crate::metric::SeriesMetric as Metric;
+use crate::metric::SeriesMetric;
 use crate::state::Fine;
 use portspike_core::report::{Annotation, PortReport, Report, SeriesReport};
 use std::cell::RefCell;
@@ -22,11 +22,11 @@ pub struct TimelineProps {
     pub report: Shared<Report>,
     pub selected: usize,
     pub overlay: Vec<usize>,
-    pub metric: Metric,
+    pub metric: SeriesMetric,
     pub view: Option<(i64, i64)>,
     pub log: bool,
     pub utc: bool,
-    pub on_metric: Callback<Metric>,
+    pub on_metric: Callback<SeriesMetric>,
     pub on_view: Callback<Option<(i64, i64)>>,
     pub on_log: Callback<()>,
     pub on_utc: Callback<()>,
@@ -273,7 +273,7 @@ pub fn timeline(props: &TimelineProps) -> Html {
                 <canvas ref={canvas} data-testid="timeline" class="timeline" tabindex="0"
                     data-t0={t0.to_string()} data-t1={t1.to_string()}
                     data-metric={props.metric.as_str()} data-scale={if props.log { "log" } else { "linear" }}
-                    data-tz={chart::zone_name(tz)} data-ports={labels.join(",")}
+                    data-tz={crate::format::zone_name(tz)} data-ports={labels.join(",")}
                     data-baseline={s.baseline.as_ref().and(s.port.as_ref()).map(port_label)}
                     data-bin-width={shown_width.to_string()}
                     role="img" aria-label={s.port.as_ref().map(|p| format!("timeline of {}: wheel to zoom, drag to select a range, shift-drag to pan, double-click to reset; keys + - arrows 0", port_label(p))).unwrap_or_default()}
@@ -314,7 +314,7 @@ fn toolbar(props: &TimelineProps, canvas: &NodeRef) -> Html {
     let set_metric = props.on_metric.clone();
     let onchange = Callback::from(move |e: Event| {
         let sel: HtmlSelectElement = e.target_unchecked_into();
-        set_metric.emit(Metric::parse(&sel.value()));
+        set_metric.emit(SeriesMetric::parse(&sel.value()));
     });
     let emit = |cb: &Callback<()>| {
         let cb = cb.clone();
@@ -354,9 +354,9 @@ fn toolbar(props: &TimelineProps, canvas: &NodeRef) -> Html {
     });
     html! {
         <div class="toolbar">
-            <label>{"Metric "}
+            <label>{"SeriesMetric "}
                 <select data-testid="metric-select" {onchange}>
-                    { for Metric::ALL.iter().map(|m| html! {
+                    { for SeriesMetric::ALL.iter().map(|m| html! {
                         <option value={m.as_str()} selected={props.metric == *m}>{m.as_str()}</option>
                     }) }
                 </select>

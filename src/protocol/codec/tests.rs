@@ -156,7 +156,7 @@ macro_rules! every_variant {
 
 fn settings() -> Settings {
     Settings {
-        key: "dst-port".into(),
+        key: portspike_core::Key::DstPort,
         bin: "500ms".into(),
         detection: Detection {
             threshold: 4.5,
