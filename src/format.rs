@@ -2,7 +2,7 @@
 //! each, shared by every component (and tested natively).
 
 use portspike_core::export::{csv_cell, iso8601};
-use portspike_core::report::{Annotation, PortReport, SpikeKind};
+use portspike_core::report::{Annotation, PortReport};
 
 /// How many labels of `chars` characters an axis `width` CSS pixels long
 /// holds without their boxes touching (11 px sans-serif: at most 6.5 px a
@@ -78,17 +78,6 @@ pub fn saved_text(packets: u64, matched: u64, name: &str, note: &str) -> String 
             "Saved {packets} of {matched} packets as {name}: the filter selects {matched}; left out: {}",
             if note.is_empty() { "(no reason given)" } else { note }
         )
-    }
-}
-
-/// What a finding's kind means, in a sentence (badges' hover text).
-pub fn kind_help(kind: SpikeKind) -> &'static str {
-    match kind {
-        SpikeKind::Sweep => "Sweep: few sources probing many addresses on this port, mostly failing (a worm, a scanner)",
-        SpikeKind::Flood => "Flood: many sources on few targets, handshakes not completing (a SYN flood)",
-        SpikeKind::Backscatter => "Backscatter: answers (SYN-ACKs, resets) to packets never sent from here: someone spoofs these addresses",
-        SpikeKind::Reflection => "Reflection: many servers answering from this service port to one or a few victims who never asked (amplification); the sources are the reflectors, the destinations the victims",
-        SpikeKind::Surge => "Surge: growth far beyond this port's normal with answered connections (a flash crowd, a busy job)",
     }
 }
 

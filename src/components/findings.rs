@@ -3,7 +3,7 @@
 
 use super::Shared;
 use crate::dom::{save, window_text, zone_at};
-use crate::format::{fmt_count, kind_help};
+use crate::format::fmt_count;
 use portspike_core::report::{Probe, Report, ScanKind, ScanMethod, SpikeReport};
 use yew::prelude::*;
 
@@ -162,7 +162,7 @@ fn spike_row(props: &FindingsProps, i: usize, sp: &SpikeReport) -> Html {
         <tr data-testid="spike-row" data-port={label.clone()} data-kind={sp.kind.as_str()}
             class={classes!((props.selected == Some(i)).then_some("selected"))}
             tabindex="0" {onclick} {onkeydown}>
-            <td data-label="Kind"><span class={classes!("badge", sp.kind.as_str())} title={kind_help(sp.kind)}>{sp.kind.as_str()}</span>
+            <td data-label="Kind"><span class={classes!("badge", sp.kind.as_str())} title={sp.kind.meaning()}>{sp.kind.as_str()}</span>
                 if sp.new_port { <span class="badge new" title="Nothing came to this port before the finding">{"new port"}</span> }</td>
             <td data-label="Port"><strong>{label}</strong>{service.map(|n| format!(" {n}")).unwrap_or_default()}</td>
             <td data-label="When">{window_text(sp.start_ts, sp.end_ts, props.utc)}

@@ -66,6 +66,18 @@ impl SpikeKind {
     pub const fn from_port(self) -> bool {
         matches!(self, SpikeKind::Backscatter | SpikeKind::Reflection)
     }
+
+    /// What a finding of this kind means, in a sentence (the page's hover
+    /// text on a kind).
+    pub const fn meaning(self) -> &'static str {
+        match self {
+            SpikeKind::Sweep => "Sweep: few sources probing many addresses on this port, mostly failing (a worm, a scanner)",
+            SpikeKind::Flood => "Flood: many sources on few targets, handshakes not completing (a SYN flood)",
+            SpikeKind::Backscatter => "Backscatter: answers (SYN-ACKs, resets) to packets never sent from here: someone spoofs these addresses",
+            SpikeKind::Reflection => "Reflection: many servers answering from this service port to one or a few victims who never asked (amplification); the sources are the reflectors, the destinations the victims",
+            SpikeKind::Surge => "Surge: growth far beyond this port's normal with answered connections (a flash crowd, a busy job)",
+        }
+    }
 }
 
 /// The series a port's spikes are found on.
