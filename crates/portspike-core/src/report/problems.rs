@@ -147,4 +147,13 @@ mod tests {
         }
         assert_eq!(ProblemCode::from_name("no_such_problem"), None);
     }
+
+    #[test]
+    fn the_design_lists_every_code_with_what_it_means() {
+        let design = include_str!("../../../../docs/design.md");
+        for c in ProblemCode::ALL {
+            let row = format!("| `{}` | {} |", c.as_str(), c.about());
+            assert!(design.contains(&row), "docs/design.md lacks {row}");
+        }
+    }
 }
