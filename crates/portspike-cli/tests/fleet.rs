@@ -210,6 +210,20 @@ fn duckdb(sql: &str) -> Vec<Vec<Value>> {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// The documented query's rows (day, proto, port, …) rank the sample's
+/// sweep, tcp/445, first on its day, 2026-03-02.
+fn assert_sweep_ranks_first(top: &[Vec<Value>]) {
+    let first = top
+        .iter()
+        .find(|r| r[0].as_str().unwrap() == "2026-03-02")
+        .unwrap_or_else(|| panic!("no row of 2026-03-02: {top:?}"));
+    assert_eq!(
+        (first[1].as_str(), first[2].as_u64()),
+        (Some("tcp"), Some(445)),
+        "{top:?}"
+    );
+}
+
 #[test]
 fn duckdb_reads_the_summaries_and_its_sums_equal_the_report_and_sensors_merge() {
     let dir = tmp("duckdb");
@@ -271,15 +285,7 @@ fn duckdb_reads_the_summaries_and_its_sums_equal_the_report_and_sensors_merge() 
     // The documented query runs and ranks the sample's sweep first on its day.
     let top = duckdb(&documented_query(&out));
     assert!(!top.is_empty());
-    let first = top
-        .iter()
-        .find(|r| r[0].as_str().unwrap().starts_with("2026-03-02"))
-        .unwrap();
-    assert_eq!(
-        (first[1].as_str(), first[2].as_u64()),
-        (Some("tcp"), Some(445)),
-        "{top:?}"
-    );
+    assert_sweep_ranks_first(&top);
 
     // Detection over both sensors names every summary it merged.
     let merged = json(&["detect", "--json", s(&out)]);
@@ -459,15 +465,7 @@ fn spark_runs_the_documented_query_and_its_sums_equal_the_report() {
     // The same rows, in the same order, as the DuckDB query of the doc.
     assert!(!top.is_empty());
     assert_eq!(top, &duckdb(&documented_query(&out)), "Spark vs DuckDB");
-    let first = top
-        .iter()
-        .find(|r| r[0].as_str().unwrap() == "2026-03-02")
-        .unwrap();
-    assert_eq!(
-        (first[1].as_str(), first[2].as_u64()),
-        (Some("tcp"), Some(445)),
-        "{top:?}"
-    );
+    assert_sweep_ranks_first(top);
 
     // Per port, over the days: attempts and packets are detect's totals.
     let merged = json(&["detect", "--json", s(&out)]);
