@@ -2,19 +2,11 @@
 // on the whole capture and zoomed in to millisecond labels: the chart
 // records every text it draws (`data-text-boxes`, CSS pixels), and no two
 // boxes on one row may share a pixel.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serve, launch, openAnalysed } from './harness.mjs';
+import { suite, openAnalysed } from './harness.mjs';
 
-let server, browser;
-before(async () => {
-  server = await serve();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const { server, browser } = suite();
 
 const canvas = '[data-testid="timeline"]';
 

@@ -1,24 +1,11 @@
 // A one-minute bin asked of a capture spanning 139 days: the engine coarsens
 // its grid (warning bins_coarsened) instead of the worker running out of
 // memory, and the page shows the analysis with the warning.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
-import { serve, launch, dropFile, waitState, root } from './harness.mjs';
+import { suite, dropFile, waitState } from './harness.mjs';
 
-let server, browser;
-
-before(async () => {
-  assert.ok(fs.existsSync(path.join(root, 'dist', 'index.html')), 'dist/ is built');
-  server = await serve();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const { server, browser } = suite({ needs: ['dist'] });
 
 /** A pcap of TCP SYNs to `ports` ports at the start and again 139 days later. */
 function longSpan(ports) {

@@ -1,29 +1,16 @@
 // Compare: the sample against a baseline cut from its own first 8 minutes
 // (before the sweep). The diff ranks tcp/445 first, its timeline draws both
 // captures, the page's diff equals the CLI's, and nothing leaves the origin.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { serve, launch, dropFile, waitState, root, cutPcap, captures } from './harness.mjs';
+import { suite, dropFile, waitState, root, cutPcap, captures, cli } from './harness.mjs';
 
-let server, browser;
-const cli = path.join(root, 'target', 'debug', 'portspike');
+const { server, browser } = suite({ needs: ['dist', 'cli'] });
 const sample = path.join(root, 'static', 'sample.pcap');
-
-before(async () => {
-  assert.ok(fs.existsSync(path.join(root, 'dist', 'index.html')), 'dist/ is built');
-  assert.ok(fs.existsSync(cli), 'the CLI is built (cargo build)');
-  server = await serve();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
 
 test('the sample against its first 8 minutes: tcp/445 grew, drawn over its baseline, as the CLI says', async () => {
   const full = fs.readFileSync(sample);

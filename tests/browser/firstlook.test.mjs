@@ -2,15 +2,14 @@
 // sentence per incident, with the report's own numbers) and the findings are
 // in view without scrolling, on a desktop and on a phone; a sentence or a
 // finding opens the timeline in the finding's metric, zoomed to its window.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { serve, launch, dropFile, waitState, root, captures } from './harness.mjs';
+import { suite, dropFile, waitState, root, captures, cli } from './harness.mjs';
 
-let server, browser;
-const cli = path.join(root, 'target', 'debug', 'portspike');
+const { server, browser } = suite({ needs: ['dist', 'cli'] });
 const SAMPLE = path.join(root, 'static', 'sample.pcap');
 const SYN_SCAN = path.join(captures, 'markofu-pcaps__TCP_SYN_SCAN.pcap');
 const VIEWPORTS = [{ width: 1280, height: 800 }, { width: 390, height: 844 }];
@@ -24,18 +23,6 @@ const n = (x) => x.toLocaleString('en-US');
 /** `HH:MM:SS` in UTC, the page's default zone. */
 const hms = (us) => new Date(Math.floor(us / 1e6) * 1000).toISOString().slice(11, 19);
 const window = (t0, t1) => `${hms(t0)}–${hms(t1)} UTC`;
-
-before(async () => {
-  assert.ok(fs.existsSync(path.join(root, 'dist', 'index.html')), 'dist/ is built');
-  assert.ok(fs.existsSync(cli), 'the CLI is built (cargo build)');
-  server = await serve();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
 
 /** A page at `viewport` with `file` dropped, analysed and counted exactly. */
 async function analysed(file, viewport) {

@@ -5,12 +5,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
+import { before, after } from 'node:test';
+import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const root = path.resolve(here, '..', '..');
 export const dist = path.join(root, 'dist');
 export const captures = path.resolve(root, '..', 'shared', 'captures');
+/** The CLI the page is checked against (cargo build). */
+export const cli = path.join(root, 'target', 'debug', 'portspike');
 /** The page is served from this sub-path to prove its URLs are relative. */
 export const SUBPATH = '/some/sub/path/';
 
@@ -59,6 +63,41 @@ export async function launch() {
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-default-apps'],
   });
+}
+
+/** What a suite may need built before it starts: the file that shows it is,
+ * and what to say if it is not. */
+const BUILT = {
+  dist: [path.join(dist, 'index.html'), 'dist/ is built (bash scripts/build.sh)'],
+  cli: [cli, 'the CLI is built (cargo build)'],
+};
+
+/** A test file's server and browser, set up and torn down by node:test:
+ * before its tests, check that what it `needs` is built ('dist', 'cli'),
+ * serve dist/ and launch Chromium; after them, close both. The server and
+ * browser are returned at once and usable from the tests on: the server is
+ * what serve() resolves to ({origin, url, requests}), the browser opens
+ * pages and contexts in the launched Chromium. */
+export function suite({ needs = [] } = {}) {
+  const server = {};
+  let launched;
+  const browser = {
+    newPage: (options) => launched.newPage(options),
+    newContext: (options) => launched.newContext(options),
+  };
+  before(async () => {
+    for (const what of needs) {
+      if (!BUILT[what]) throw new Error(`suite: unknown need ${what}`);
+      assert.ok(fs.existsSync(BUILT[what][0]), BUILT[what][1]);
+    }
+    Object.assign(server, await serve());
+    launched = await launch();
+  });
+  after(async () => {
+    await launched?.close();
+    await server.close?.();
+  });
+  return { server, browser };
 }
 
 /** A new page of `width`×`height` with `file` analysed: `sample` (the

@@ -1,28 +1,15 @@
 // The first view in plain words, driven by the keyboard: after an analysis
 // focus is on the first finding, j / k walk the findings and the scanners as
 // one list, Escape cancels a read, and Tab stops only on what can be seen.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { serve, launch, dropFile, waitState, root, dropBigSynCapture } from './harness.mjs';
+import { suite, dropFile, waitState, root, dropBigSynCapture, cli } from './harness.mjs';
 
-let server, browser;
-const cli = path.join(root, 'target', 'debug', 'portspike');
+const { server, browser } = suite({ needs: ['dist', 'cli'] });
 const SAMPLE = path.join(root, 'static', 'sample.pcap');
-
-before(async () => {
-  assert.ok(fs.existsSync(path.join(root, 'dist', 'index.html')), 'dist/ is built');
-  assert.ok(fs.existsSync(cli), 'the CLI is built (cargo build)');
-  server = await serve();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
 
 async function sample(viewport = { width: 1280, height: 900 }) {
   const page = await browser.newPage({ viewport });

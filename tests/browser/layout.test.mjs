@@ -8,24 +8,20 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { serve, launch, dropFile, waitState, root } from './harness.mjs';
+import { suite, dropFile, waitState, root, cli } from './harness.mjs';
 
-let server, browser, busy;
-const cli = path.join(root, 'target', 'debug', 'portspike');
+const { server, browser } = suite({ needs: ['cli'] });
 const LONG_NAME = 'office-capture-2026-03-02-building-7-floor-3-span-port-17-sensor-b.pcap';
 
-before(async () => {
-  assert.ok(fs.existsSync(cli), 'the CLI is built (cargo build)');
+// The generated half hour, made by the CLI for this file's tests alone.
+let busy;
+before(() => {
   const dir = fs.mkdtempSync(path.join(root, 'target', 'layout-'));
   busy = path.join(dir, 'busy.pcap');
   execFileSync(cli, ['synth', '--scenario', 'busy', '-o', busy], { stdio: 'ignore' });
-  server = await serve();
-  browser = await launch();
 });
 
-after(async () => {
-  await browser?.close();
-  await server?.close();
+after(() => {
   if (busy) fs.rmSync(path.dirname(busy), { recursive: true, force: true });
 });
 

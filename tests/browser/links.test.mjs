@@ -3,31 +3,20 @@
 // button to attach them anyway); a result link whose SHA-256 is not its
 // report's is refused; a result link past the bound on bins is refused and
 // one at the bound is drawn.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import crypto from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { serve, launch, dropFile, waitState, root, cutPcap } from './harness.mjs';
+import { suite, dropFile, waitState, root, cutPcap } from './harness.mjs';
 
-let server, browser;
+const { server, browser } = suite({ needs: ['dist'] });
 const sample = fs.readFileSync(path.join(root, 'static', 'sample.pcap'));
 const sha = crypto.createHash('sha256').update(sample).digest('hex');
 const other = 'ab'.repeat(32);
 const MAX_LINK_BINS = 100000;
-
-before(async () => {
-  assert.ok(fs.existsSync(path.join(root, 'dist', 'index.html')), 'dist/ is built');
-  server = await serve();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
 
 const notes = (page) => page.$$eval('[data-testid="annotation"]', (ls) => ls.map((l) => l.querySelector('.long').textContent));
 

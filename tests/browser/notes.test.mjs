@@ -1,24 +1,13 @@
 // Notes: an analyst's note on a range of the timeline survives a view link,
 // a result link (no capture) and Export JSON, and exports as CSV; a pcapng's
 // own comments are shown as notes from the capture.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { serve, launch, dropFile, waitState, root, captures } from './harness.mjs';
+import { suite, dropFile, waitState, root, captures } from './harness.mjs';
 
-let server, browser;
-
-before(async () => {
-  assert.ok(fs.existsSync(path.join(root, 'dist', 'index.html')), 'dist/ is built');
-  server = await serve();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const { server, browser } = suite({ needs: ['dist'] });
 
 const notes = (page) => page.$$eval('[data-testid="annotation"]', (ls) => ls.map((l) => ({
   t0: Number(l.dataset.t0), t1: Number(l.dataset.t1), source: l.dataset.source, text: l.querySelector('.long').textContent,

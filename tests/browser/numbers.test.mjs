@@ -2,27 +2,16 @@
 // own Wireshark filter selects): the page shows its findings at once, says
 // its figures are estimates until the evidence pass has counted them, then
 // shows exactly the CLI's, for a plain capture and for the same gzipped.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { execFileSync } from 'node:child_process';
-import { serve, launch, dropFile, waitState, root } from './harness.mjs';
+import { suite, dropFile, waitState, root, cli } from './harness.mjs';
 
-const cli = path.join(root, 'target', 'debug', 'portspike');
 const sample = path.join(root, 'static', 'sample.pcap');
-let server, browser;
-
-before(async () => {
-  server = await serve();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const { server, browser } = suite();
 
 function cliReport(file) {
   return JSON.parse(execFileSync(cli, ['analyze', file, '--json', '--no-hash', '-q'], { maxBuffer: 1 << 28 }).toString());

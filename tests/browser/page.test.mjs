@@ -1,15 +1,14 @@
 // The page end to end in headless Chromium: open a capture, wait for the
 // answer, check it against the CLI, and check nothing leaves the origin.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import zlib from 'node:zlib';
-import { serve, launch, dropFile, dropFiles, waitState, inkedPixels, root, captures, SUBPATH, dropBigSynCapture } from './harness.mjs';
+import { suite, dropFile, dropFiles, waitState, inkedPixels, root, captures, SUBPATH, dropBigSynCapture, cli } from './harness.mjs';
 
-let server, browser;
-const cli = path.join(root, 'target', 'debug', 'portspike');
+const { server, browser } = suite({ needs: ['dist', 'cli'] });
 
 function cliReport(...files) {
   // Exit code 3 (read partly) still prints the report.
@@ -21,18 +20,6 @@ function cliReport(...files) {
   }
   return JSON.parse(out.toString());
 }
-
-before(async () => {
-  assert.ok(fs.existsSync(path.join(root, 'dist', 'index.html')), 'dist/ is built (trunk build --release)');
-  assert.ok(fs.existsSync(cli), 'the CLI is built (cargo build)');
-  server = await serve();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
 
 async function openPage(options = {}, before = async () => {}) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, ...options });

@@ -1,21 +1,11 @@
 // Reading the page: times keep their precision when bins are finer than a
 // second, the port search knows everyday service names, and "nothing found"
 // waits for the end of the analysis.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serve, launch, waitState, dropBigSynCapture } from './harness.mjs';
+import { suite, waitState, dropBigSynCapture } from './harness.mjs';
 
-let server, browser;
-
-before(async () => {
-  server = await serve();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const { server, browser } = suite();
 
 async function openSample() {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });

@@ -2,25 +2,15 @@
 // times, targets and ports with counts, probe mix and outcomes, its own
 // Wireshark filter), the timeline moves to its activity, and "save these
 // packets" writes exactly what that filter selects in tshark.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { serve, launch, dropFile, waitState, root, captures, tsharkCount } from './harness.mjs';
+import { suite, dropFile, waitState, root, captures, tsharkCount } from './harness.mjs';
 
 const sample = path.join(root, 'static', 'sample.pcap');
-let server, browser;
-
-before(async () => {
-  server = await serve();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const { server, browser } = suite();
 
 async function open(file) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });

@@ -3,19 +3,11 @@
 // view (no sideways scroll); on a phone the ports table keeps each port's
 // key numbers; the heatmap labels its rows, keeps them readable (it scrolls
 // rather than squeezing them) and says how many of how many ports it shows.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serve, launch, openAnalysed } from './harness.mjs';
+import { suite, openAnalysed } from './harness.mjs';
 
-let server, browser;
-before(async () => {
-  server = await serve();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const { server, browser } = suite();
 
 async function open(w, h, file) {
   const page = await openAnalysed(browser, server.url, w, h, file);

@@ -1,28 +1,17 @@
 // Re-reading a window of the capture: zoom re-bins finer (or says why it
 // cannot), a finding's packets are saved as a pcap that tshark reads, and a
 // link pasted into an open tab moves the view.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import zlib from 'node:zlib';
-import { serve, launch, dropFile, waitState, root, tsharkCount } from './harness.mjs';
+import { suite, dropFile, waitState, root, tsharkCount, cli } from './harness.mjs';
 
-const cli = path.join(root, 'target', 'debug', 'portspike');
 const sample = path.join(root, 'static', 'sample.pcap');
-let server, browser;
-
-before(async () => {
-  server = await serve();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const { server, browser } = suite();
 
 async function openSample() {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
