@@ -32,4 +32,14 @@ impl Rng {
     pub fn chance(&mut self, p: f64) -> bool {
         self.unit() < p
     }
+    /// A unicast IPv4 address at random (first octet 1–223, last 1–254): a
+    /// spoofed source or a reflector.
+    pub fn unicast_v4(&mut self) -> [u8; 4] {
+        [
+            self.range(1, 223) as u8,
+            self.range(0, 255) as u8,
+            self.range(0, 255) as u8,
+            self.range(1, 254) as u8,
+        ]
+    }
 }

@@ -131,12 +131,7 @@ pub fn syn_flood(
     let mut t = start;
     while t < start + secs * S {
         t += rng.exp_ns(rate);
-        let src = [
-            rng.range(1, 223) as u8,
-            rng.range(0, 255) as u8,
-            rng.range(0, 255) as u8,
-            rng.range(1, 254) as u8,
-        ];
+        let src = rng.unicast_v4();
         let sp = rng.range(1024, 65535) as u16;
         trace.tcp(t, src, dst, sp, port, SYN, 0);
         trace.tcp(t + 500_000, dst, src, port, sp, SYNACK, 0);
@@ -148,12 +143,7 @@ pub fn backscatter(trace: &mut Trace, rng: &mut Rng, port: u16, start: i64, secs
     let mut t = start;
     while t < start + secs * S {
         t += rng.exp_ns(rate);
-        let reflector = [
-            rng.range(1, 223) as u8,
-            rng.range(0, 255) as u8,
-            rng.range(0, 255) as u8,
-            rng.range(1, 254) as u8,
-        ];
+        let reflector = rng.unicast_v4();
         let victim = [10, 1, rng.range(0, 3) as u8, rng.range(1, 254) as u8];
         let dp = rng.range(1024, 65535) as u16;
         trace.tcp(t, reflector, victim, port, dp, SYNACK, 0);
@@ -198,16 +188,7 @@ impl Reflect {
         secs: i64,
         rate: f64,
     ) -> Vec<[u8; 4]> {
-        let pool: Vec<[u8; 4]> = (0..self.reflectors)
-            .map(|_| {
-                [
-                    rng.range(1, 223) as u8,
-                    rng.range(0, 255) as u8,
-                    rng.range(0, 255) as u8,
-                    rng.range(1, 254) as u8,
-                ]
-            })
-            .collect();
+        let pool: Vec<[u8; 4]> = (0..self.reflectors).map(|_| rng.unicast_v4()).collect();
         let pick = |rng: &mut Rng, v: &[[u8; 4]]| {
             v.get(rng.range(0, (v.len() as u64).max(1) - 1) as usize)
                 .copied()
@@ -256,12 +237,7 @@ pub fn portless_flood(
     let mut t = start;
     while t < start + secs * S {
         t += rng.exp_ns(rate);
-        let src = [
-            rng.range(1, 223) as u8,
-            rng.range(0, 255) as u8,
-            rng.range(0, 255) as u8,
-            rng.range(1, 254) as u8,
-        ];
+        let src = rng.unicast_v4();
         let id = rng.range(0, 65535) as u16;
         match kind {
             "icmp" => trace.icmp_echo(t, src, victim, 56),

@@ -307,3 +307,21 @@ fn add_busy(d: &mut Day) {
     d.description
         .push("42 SYN floods, one port each, and a SYN scan of 1500 ports".into());
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{FAMILIES, SCENARIOS};
+
+    #[test]
+    fn every_family_is_a_scenario_by_its_name() {
+        for f in FAMILIES {
+            assert!(
+                SCENARIOS.contains(&f.name),
+                "{} is not in SCENARIOS",
+                f.name
+            );
+        }
+        // Besides the families: the sample, the background alone, and all.
+        assert_eq!(SCENARIOS.len(), FAMILIES.len() + 3);
+    }
+}
