@@ -107,7 +107,10 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
     if let Some(path) = &fingerprint {
         write_fingerprint(&report, path)?;
     }
-    Ok(exit_code(&report, &name, fail_on_findings))
+    if let Some(line) = error_line(&report, &name) {
+        say!("{line}");
+    }
+    Ok(exit_code(&report, fail_on_findings))
 }
 
 /// One file read through the analyser: a reading thread a few chunks ahead
@@ -187,14 +190,14 @@ fn count_again(
 ) {
     if read_failed {
         evidence::unavailable(
-        report,
-        "the capture could not be read to its end: the findings' numbers are the first pass's estimates",
-    );
+            report,
+            "the capture could not be read to its end: the findings' numbers are the first pass's estimates",
+        );
     } else if stdin {
         evidence::unavailable(
-        report,
-        "standard input cannot be read twice: the findings' numbers are the first pass's estimates",
-    );
+            report,
+            "standard input cannot be read twice: the findings' numbers are the first pass's estimates",
+        );
     } else {
         let with_index: Vec<_> = read.iter().copied().zip(index).collect();
         if let Err(e) = evidence::exact(report, &with_index) {
@@ -203,21 +206,25 @@ fn count_again(
     }
 }
 
-/// 2 when nothing could be read, 3 when the capture broke off (the error
-/// said on stderr), 1 for an attack finding with `--fail-on-findings`.
-fn exit_code(report: &portspike_core::Report, name: &str, fail_on_findings: bool) -> ExitCode {
-    if let Some(e) = &report.capture.error {
-        let at = e
-            .offset
-            .map(|o| format!(" at byte offset {o}"))
-            .unwrap_or_default();
-        // With several files the message begins with the file it is about.
-        let line = if report.capture.files.len() > 1 {
-            format!("portspike: {}{at}", e.message)
-        } else {
-            format!("portspike: {name}: {}{at}", e.message)
-        };
-        say!("{line}");
+/// The line stderr gets when the capture could not be read to its end.
+fn error_line(report: &portspike_core::Report, name: &str) -> Option<String> {
+    let e = report.capture.error.as_ref()?;
+    let at = e
+        .offset
+        .map(|o| format!(" at byte offset {o}"))
+        .unwrap_or_default();
+    // With several files the message begins with the file it is about.
+    Some(if report.capture.files.len() > 1 {
+        format!("portspike: {}{at}", e.message)
+    } else {
+        format!("portspike: {name}: {}{at}", e.message)
+    })
+}
+
+/// 2 when nothing could be read, 3 when the capture broke off, 1 for an
+/// attack finding with `--fail-on-findings`.
+fn exit_code(report: &portspike_core::Report, fail_on_findings: bool) -> ExitCode {
+    if report.capture.error.is_some() {
         return ExitCode::from(if report.capture.packets == 0 { 2 } else { 3 });
     }
     let attack = report.spikes.iter().any(|s| s.is_attack())
