@@ -87,7 +87,7 @@ fi
 
 # Precision and recall on real background: the labeled benchmark's table.
 mkdir -p target/bench
-cargo test --release --locked -q -p portspike-core --test integration labeled::real_background -- --nocapture 2>&1 \
+cargo test --release --locked -q -p portspike-core --test integration labeled::on_real_background -- --nocapture 2>&1 \
   | grep -E '^\||scenarios: recall' >target/bench/precision.md || true
 
 # The heatmap's redraw and the diff (target/bench/views.md).

@@ -197,7 +197,7 @@ at most 1,000,000; past it a field is listed as estimated instead of growing.
 PRECISION = """
 ## Findings on real background
 
-`cargo test -p portspike-core --test integration labeled::real_background` replays real sessions from
+`cargo test -p portspike-core --test integration labeled::on_real_background` replays real sessions from
 the shared corpus as ten-minute scenarios (three mixes of different captures × three
 seeds; each attack kind injected at minute 4; one-way copies of the benign mix: the
 clients' side and the servers' side). *Found*: injected events reported with the right
