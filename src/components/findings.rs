@@ -249,6 +249,7 @@ fn probe_words(probes: &[Probe]) -> String {
             Probe::Xmas => "Xmas probes",
             Probe::Ack => "ACK probes",
             Probe::Udp => "UDP datagrams",
+            Probe::Maimon => "Maimon (FIN/ACK) probes",
         })
         .collect();
     words.join(", ")

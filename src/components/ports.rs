@@ -216,6 +216,8 @@ pub fn port_row(props: &PortRowProps) -> Html {
         })
     };
     let p = &props.port;
+    // Distinct counts past the exact bound are the sketch's estimates.
+    let estimated = p.totals.sources > portspike_core::sketch::EXACT as u64;
     html! {
         <tr data-testid="port-row" data-port={port_label(p)}
             class={classes!(props.selected.then_some("selected"), props.overlaid.then_some("overlaid"))}
@@ -232,7 +234,8 @@ pub fn port_row(props: &PortRowProps) -> Html {
             <td>{ p.series.as_ref().map(|s| sparkline(&s.packets)).unwrap_or_default() }</td>
             <td class="num">{format!("{:.1}", p.score)}</td>
             <td class="num">{p.totals.packets}</td>
-            <td class="num">{p.totals.sources}</td>
+            <td class="num" title={estimated.then_some("an estimate: distinct sources past the exact bound are counted by a sketch")}>
+                {if estimated { format!("≈{}", p.totals.sources) } else { p.totals.sources.to_string() }}</td>
         </tr>
     }
 }

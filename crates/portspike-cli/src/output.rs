@@ -74,6 +74,15 @@ pub fn count(n: u64, estimated: bool) -> String {
     }
 }
 
+/// A plural noun (`victims`, `targets`) as `n` of them reads: singular for one.
+fn noun(n: u64, plural: &str) -> &str {
+    if n == 1 {
+        plural.strip_suffix('s').unwrap_or(plural)
+    } else {
+        plural
+    }
+}
+
 pub fn fmt_ts(us: i64) -> String {
     portspike_core::export::human(us)
 }
@@ -173,18 +182,27 @@ fn write_findings(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
     for s in &r.scanners {
         writeln!(
             out,
-            "scanner   {}  {} ({})  {} first contacts, {} failed, {} targets, {} ports  detected {} by {}{}",
+            "scanner   {}  {} ({})  {} first contacts, {} failed, {} {}, {} {}  detected {} by {}{}",
             s.source,
             s.kind,
             s.probes_joined("/"),
             s.attempts,
             s.failures,
             count(s.targets, s.estimated("targets")),
+            noun(s.targets, "targets"),
             count(s.ports, s.estimated("ports")),
+            noun(s.ports, "ports"),
             fmt_ts(s.detected_ts),
             s.method,
             if s.allowlisted { "  [allowlisted]" } else { "" }
         )?;
+        if let Some(t) = &s.tool {
+            writeln!(
+                out,
+                "          made by {} ({} of {} probes: {})",
+                t.name, t.probes, t.of, t.rule
+            )?;
+        }
     }
     if let Some(e) = r.evidence.as_ref().filter(|e| !e.exact) {
         // Said where the numbers are: they are not all counts.
@@ -243,7 +261,7 @@ fn write_spike(out: &mut impl Write, r: &Report, s: &SpikeReport) -> std::io::Re
     }
     writeln!(
         out,
-        "spike     {}{svc}  {}{}{episodes}  {} → {}  {} {} vs baseline {:.1}  score {:.1}  {} {src_role} → {} {dst_role}  {who}{rate}",
+        "spike     {}{svc}  {}{}{episodes}  {} → {}  {} {} vs baseline {:.1}  score {:.1}  {} {} → {} {}  {who}{rate}",
         s.key(),
         s.kind,
         if s.new_port { " (new port)" } else { "" },
@@ -254,7 +272,9 @@ fn write_spike(out: &mut impl Write, r: &Report, s: &SpikeReport) -> std::io::Re
         s.baseline,
         s.score,
         count(s.sources, s.estimated("sources")),
+        noun(s.sources, src_role),
         count(s.destinations, s.estimated("destinations")),
+        noun(s.destinations, dst_role),
     )?;
     Ok(())
 }
@@ -275,6 +295,8 @@ fn write_ports(out: &mut impl Write, r: &Report, top: usize) -> std::io::Result<
         "dests",
         "bytes"
     )?;
+    // Distinct counts past the exact bound are the sketch's estimates.
+    let exact = r.sketch.distinct_exact_up_to;
     for (i, p) in r.ports.iter().take(top).enumerate() {
         writeln!(
             out,
@@ -286,8 +308,8 @@ fn write_ports(out: &mut impl Write, r: &Report, top: usize) -> std::io::Result<
             p.totals.packets,
             p.totals.attempts,
             p.totals.failures,
-            p.totals.sources,
-            p.totals.destinations,
+            count(p.totals.sources, p.totals.sources > exact),
+            count(p.totals.destinations, p.totals.destinations > exact),
             p.totals.bytes
         )?;
     }

@@ -165,6 +165,7 @@ fn scanner(
             .wireshark_filter(),
         probe_filter: String::new(),
         open_ports: Vec::new(),
+        tool: None,
         // Until the evidence pass counts them: distinct counts from sketches,
         // the first ports and targets a source tried.
         estimated: super::spikes::sketched(&[

@@ -84,6 +84,28 @@ pub(super) struct Pending {
     /// A first contact of its source with (destination, port).
     pub(super) first_contact: bool,
     pub(super) answered: bool,
+    /// Packets its sender sent in the flow since (an ACK-family probe's
+    /// retransmissions; more make it a conversation seen mid-way).
+    pub(super) again: u8,
+}
+
+/// An ACK-family probe's flow carrying more packets than this from its
+/// sender is a conversation the capture joined mid-way, not a probe (a
+/// scanner sends one, perhaps retransmitted once).
+pub(super) const PROBE_REPEATS: u8 = 2;
+
+/// A bare ACK or FIN/ACK without payload, nothing else set but PSH or URG:
+/// an ACK-family probe where no conversation explains it.
+fn ack_probe_of(flags: u8, payload: u16) -> Option<Probe> {
+    let f = flags & (F::FIN | F::SYN | F::RST | F::PSH | F::ACK | F::URG);
+    if payload > 0 || f & F::ACK == 0 || f & (F::SYN | F::RST) != 0 {
+        return None;
+    }
+    Some(if f & F::FIN != 0 {
+        Probe::Maimon
+    } else {
+        Probe::Ack
+    })
 }
 
 fn probe_of(flags: u8) -> Option<Probe> {
@@ -153,8 +175,18 @@ impl Engine {
                 }
                 self.pending.remove(id);
             }
-        } else if let Some(pd) = self.pending.get(id).copied() {
-            if ack && pd.probe == Probe::Syn {
+        } else if let Some(pd) = self.pending.get_mut(id) {
+            if pd.probe.acks() {
+                pd.again = pd.again.saturating_add(1);
+            }
+            let pd = *pd;
+            if pd.probe.acks() && (payload > 0 || pd.again > PROBE_REPEATS) {
+                // The flow goes on (data, or more than a probe's
+                // retransmissions): a conversation the capture joined
+                // mid-way, whose ACKs are not probes.
+                self.pending.remove(id);
+                self.remember_conv(id, ts);
+            } else if ack && pd.probe == Probe::Syn {
                 // The handshake completed. The initiator acknowledges
                 // only an answer: where the SYN-ACK is missing (a
                 // one-way capture, a lost packet) its ACK says the
@@ -171,7 +203,7 @@ impl Engine {
                 }
             }
         } else if let Some(pd) = self.pending.get(rid).copied() {
-            // Any other answer to a FIN/NULL/XMAS probe.
+            // Any other answer to a FIN/NULL/XMAS or ACK-family probe.
             if !pd.answered && pd.probe != Probe::Syn {
                 self.resolve_success(k.dst, pd);
                 self.pending.remove(rid);
@@ -181,10 +213,17 @@ impl Engine {
             // sends in it answers (a bare ACK, a FIN), never probes.
         } else if let Some(probe) = probe_of(flags) {
             self.open(k, id, ts, port, probe, false);
-        } else if flags & !(F::ACK | F::PSH) == 0 && ack && payload == 0 {
-            // A bare ACK to a new (host, port): an ACK probe if the
-            // target resets it; anything else leaves no verdict.
-            self.open(k, id, ts, port, Probe::Ack, false);
+        } else if let Some(probe) = ack_probe_of(flags, payload) {
+            // A bare ACK or FIN/ACK to a (host, port) no conversation seen
+            // either way explains: a probe. A reset answers it (unfiltered),
+            // silence means filtered; a flow that goes on is a conversation.
+            if !self.convs.contains_key(&id) {
+                self.open(k, id, ts, port, probe, false);
+            }
+        } else if payload > 0 && !self.convs.contains_key(&id) {
+            // Data in a flow whose start the capture did not see: a
+            // conversation, so neither side's ACKs in it are probes.
+            self.remember_conv(id, ts);
         }
         out
     }
@@ -274,6 +313,7 @@ impl Engine {
                 attempt,
                 first_contact,
                 answered: false,
+                again: 0,
             },
         );
     }
@@ -294,6 +334,7 @@ impl Engine {
 
     /// Attempt `pd` of `src` was answered.
     pub(super) fn resolve_success(&mut self, src: IpAddr, pd: Pending) {
+        self.answered_after(pd.ts);
         if pd.first_contact {
             self.stats.answered_contacts += 1;
             self.trw(src, true, pd.ts);
@@ -323,12 +364,9 @@ impl Engine {
                 st.totals.failures += 1;
             }
         }
-        if pd.probe == Probe::Ack && !answered_by {
-            // A bare ACK left unanswered says nothing: it may close a conversation.
-            return;
-        }
         if pd.first_contact {
             if answered_by || icmp {
+                self.answered_after(pd.ts);
                 self.stats.answered_contacts += 1;
             }
             let now = self.now.max(pd.ts);
@@ -343,6 +381,25 @@ impl Engine {
             }
             self.zeek(k, now);
         }
+    }
+
+    /// An attempt made at `ts` was answered now: the slowest answer so far.
+    fn answered_after(&mut self, ts: i64) {
+        self.slowest_answer = self.slowest_answer.max(self.now.saturating_sub(ts));
+    }
+
+    /// At the end of the capture, how long an attempt must have waited to
+    /// count as unanswered: a third of [`ANSWER_US`], or less where every
+    /// answer seen came sooner (four times the slowest, at least a
+    /// millisecond): a scan of a fast network in a capture under a second
+    /// still gets its verdicts. Where nothing answered, nothing will.
+    pub(super) fn end_wait(&self) -> i64 {
+        if self.stats.answered_contacts == 0 {
+            return 0;
+        }
+        self.slowest_answer
+            .saturating_mul(4)
+            .clamp(1_000, ANSWER_US / 3)
     }
 
     /// Judge attempts older than the answer time as unanswered.

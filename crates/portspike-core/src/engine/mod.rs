@@ -106,6 +106,8 @@ pub(crate) struct Engine {
     /// This packet was sent from a port many hosts hold to one few do: an
     /// answer (reflected traffic), never its sender's probe.
     from_shared: bool,
+    /// The longest an answered attempt waited for its answer (µs).
+    slowest_answer: i64,
 }
 
 impl Engine {
@@ -131,6 +133,7 @@ impl Engine {
             source_pool: Vec::new(),
             holders: holders::Holders::default(),
             from_shared: false,
+            slowest_answer: 0,
         }
     }
 
@@ -319,13 +322,23 @@ impl Engine {
     }
 
     /// End of capture: attempts still open are judged unanswered if the
-    /// capture ran on for at least a third of the answer time after them
-    /// (a short capture of a scan still gets its verdicts).
+    /// capture ran on long enough after them ([`Engine::end_wait`]: a third
+    /// of the answer time, less on a network that answers faster), so a
+    /// short capture of a scan still gets its verdicts; those too recent
+    /// still count in their source's spread.
     pub fn finish(&mut self) {
         let now = self.now;
+        let wait = self.end_wait();
         while let Some(s) = self.pending.pop_front() {
-            if s.live && s.value.ts + ANSWER_US / 3 <= now {
+            if !s.live {
+                continue;
+            }
+            if s.value.ts.saturating_add(wait) <= now {
                 self.judge(s.key, s.value, false, false);
+            } else if s.value.first_contact && !s.value.answered {
+                // Too recent to call unanswered, but a contact all the
+                // same: it counts in its source's spread.
+                self.zeek(s.key, now);
             }
         }
         // What only served to follow the traffic is let go before the

@@ -10,18 +10,20 @@
 //! the top talkers with their own filters, the TCP flag mix, the packets the
 //! other way, peak and mean rates; for a scanner, its probes (the packets
 //! its `probe_filter` selects), the hosts and ports they tried and which
-//! answered. Each table holds at most [`EXACT_UP_TO`] entries, and all of
+//! answered, and the tool its probes' header fields name. Each table holds at most [`EXACT_UP_TO`] entries, and all of
 //! them together at most the total the caller gives ([`EXACT_TOTAL`] on the
 //! command line); past that a count is a sketch's, and the field is listed
 //! in the finding's `estimated`.
 
 mod scanner;
 mod spike;
+mod tool;
 
 pub use scanner::probe_filter;
 use scanner::ScannerTally;
 pub use spike::talker_filter;
 use spike::{round2, SpikeTally};
+pub use tool::tool_of;
 
 use crate::capture::{Index, Reader};
 use crate::compress::Input;
@@ -292,7 +294,7 @@ fn count_frame(
     }
     let ts = ts_ns.div_euclid(1000);
     for s in scanners.iter_mut().flatten() {
-        s.packet(ts, &p);
+        s.packet(ts, &p, data);
     }
 }
 

@@ -11,13 +11,16 @@ use std::net::IpAddr;
 
 /// A scanner's probe: UDP, or TCP with neither ACK nor RST (SYN, FIN,
 /// NULL, Xmas), to a unicast address; for a scanner the first pass saw
-/// send ACK probes, also a bare ACK without payload.
+/// send ACK-family probes, also a bare ACK or FIN/ACK without payload.
 fn probe_kind(proto: Proto, flags: u8, payload: u16, acks: bool) -> Option<Probe> {
     match proto {
         Proto::Udp => Some(Probe::Udp),
-        Proto::Tcp if acks && flags & (F::SYN | F::FIN | F::RST | F::ACK) == F::ACK => {
-            (payload == 0).then_some(Probe::Ack)
-        }
+        Proto::Tcp if acks && flags & (F::SYN | F::RST | F::ACK) == F::ACK => (payload == 0)
+            .then_some(if flags & F::FIN != 0 {
+                Probe::Maimon
+            } else {
+                Probe::Ack
+            }),
         Proto::Tcp if flags & (F::ACK | F::RST) != 0 => None,
         Proto::Tcp if flags & F::SYN != 0 => Some(Probe::Syn),
         Proto::Tcp if flags & (F::FIN | F::PSH | F::URG) == F::FIN | F::PSH | F::URG => {
@@ -45,7 +48,7 @@ pub fn probe_filter(a: IpAddr, acks: bool, t0: i64, t1: i64) -> String {
     };
     let ip = if a.is_ipv4() { "ip" } else { "ipv6" };
     let ack = if acks {
-        " || (tcp.flags.ack == 1 && tcp.flags.syn == 0 && tcp.flags.fin == 0 && tcp.flags.reset == 0 && tcp.len == 0)"
+        " || (tcp.flags.ack == 1 && tcp.flags.syn == 0 && tcp.flags.reset == 0 && tcp.len == 0)"
     } else {
         ""
     };
@@ -84,10 +87,13 @@ pub(super) struct ScannerTally {
     pub(super) t0: i64,
     pub(super) t1: i64,
     contacts: HashMap<(IpAddr, Proto, u16), Contact>,
-    /// The first pass saw it send ACK probes: bare ACKs are probes too.
+    /// The first pass saw it send ACK-family probes: bare ACKs and FIN/ACKs
+    /// are probes too.
     acks: bool,
     limit: usize,
     full: bool,
+    /// Its probes matching each tool's header rule.
+    tools: super::tool::ToolTally,
 }
 
 impl ScannerTally {
@@ -97,13 +103,15 @@ impl ScannerTally {
             t0: s.first_ts,
             t1: s.last_ts.saturating_add(1),
             contacts: HashMap::default(),
-            acks: s.probe_counts.iter().any(|p| p.probe == Probe::Ack),
+            acks: s.probe_counts.iter().any(|p| p.probe.acks()),
             limit,
             full: false,
+            tools: super::tool::ToolTally::default(),
         })
     }
 
-    pub(super) fn packet(&mut self, ts: i64, p: &Packet) {
+    /// One packet at `ts` µs, decoded as `p` from the frame `data`.
+    pub(super) fn packet(&mut self, ts: i64, p: &Packet, data: &[u8]) {
         if ts < self.t0 || ts >= self.t1 {
             return;
         }
@@ -136,6 +144,7 @@ impl ScannerTally {
                 self.full = true;
                 return;
             }
+            self.tools.probe(p, data);
             self.contacts.insert(
                 k,
                 Contact {
@@ -178,6 +187,7 @@ impl ScannerTally {
         let attempts = self.contacts.len() as u64;
         c.fill_reach(s, attempts);
         fill_probes(s, c.probes, attempts);
+        s.tool = self.tools.verdict(attempts);
         s.estimated = Vec::new();
         // Convicted by spread where almost nothing answered: say how many did.
         if c.answered > 0 {

@@ -135,6 +135,47 @@ named_enum!(ScanMethod {
     Threshold => "threshold",
 });
 
+/// The tool a scanner's probes name by their header fields (see
+/// [`crate::evidence::tool_of`]): each rule holds for every probe the tool
+/// sends, and for next to none of anything else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Tool {
+    /// ZMap: IPv4 identification 54321.
+    Zmap,
+    /// Mirai and its descendants: TCP sequence number equal to the
+    /// destination address.
+    Mirai,
+    /// Masscan: IPv4 identification = (destination address ^ destination
+    /// port ^ sequence number) mod 2^16.
+    Masscan,
+    /// Nmap's own probes: window 1024, 2048, 3072 or 4096; a SYN's only
+    /// option MSS 1460, other probes none.
+    Nmap,
+    /// hping3's defaults: window 512, no options.
+    Hping3,
+}
+
+named_enum!(Tool {
+    Zmap => "zmap",
+    Mirai => "mirai",
+    Masscan => "masscan",
+    Nmap => "nmap",
+    Hping3 => "hping3",
+});
+
+impl Tool {
+    /// The header rule its probes match, in words.
+    pub const fn rule(self) -> &'static str {
+        match self {
+            Tool::Zmap => "IP ID 54321",
+            Tool::Mirai => "TCP sequence number = destination address",
+            Tool::Masscan => "IP ID = destination ^ port ^ sequence number",
+            Tool::Nmap => "window 1024–4096, only option MSS 1460",
+            Tool::Hping3 => "window 512, no TCP options",
+        }
+    }
+}
+
 /// A scanner's kind of first contact. Ordered as the engine lists a
 /// scanner's `probes`; the evidence pass and merged summaries list them by
 /// name.
@@ -149,9 +190,11 @@ pub enum Probe {
     Null,
     /// FIN, PSH and URG.
     Xmas,
-    /// A bare ACK.
+    /// A bare ACK (nmap's ACK and window scans, a stateless ACK sweep).
     Ack,
     Udp,
+    /// A bare FIN/ACK (nmap's Maimon scan).
+    Maimon,
 }
 
 named_enum!(Probe {
@@ -162,7 +205,16 @@ named_enum!(Probe {
     Xmas => "xmas",
     Ack => "ack",
     Udp => "udp",
+    Maimon => "maimon",
 });
+
+impl Probe {
+    /// A probe with ACK set (a bare ACK, a FIN/ACK): answered by a reset
+    /// whether the port is open or closed, by silence when filtered.
+    pub const fn acks(self) -> bool {
+        matches!(self, Probe::Ack | Probe::Maimon)
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -195,7 +247,7 @@ mod tests {
         let names: Vec<&str> = Probe::ALL.iter().map(|p| p.as_str()).collect();
         assert_eq!(
             names,
-            ["syn", "connect", "fin", "null", "xmas", "ack", "udp"]
+            ["syn", "connect", "fin", "null", "xmas", "ack", "udp", "maimon"]
         );
         assert!(serde_json::from_str::<ScanMethod>(r#""zeek""#).is_err());
     }

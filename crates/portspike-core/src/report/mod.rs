@@ -7,7 +7,7 @@ pub mod kinds;
 pub mod problems;
 pub mod schema;
 
-pub use kinds::{Metric, Probe, ScanKind, ScanMethod, SpikeKind};
+pub use kinds::{Metric, Probe, ScanKind, ScanMethod, SpikeKind, Tool};
 pub use problems::ProblemCode;
 pub use schema::*;
 

@@ -1,7 +1,7 @@
 //! Report, schema v1 (`portspike.report/1`). Serialised field names and
 //! order are an interface: extend, never rename.
 
-use super::kinds::{Metric, Probe, ScanKind, ScanMethod, SpikeKind};
+use super::kinds::{Metric, Probe, ScanKind, ScanMethod, SpikeKind, Tool};
 use super::problems::ProblemCode;
 use crate::decode::{PortKey, Proto};
 use crate::params::Key;
@@ -381,9 +381,26 @@ pub struct ScannerReport {
     /// Extension (evidence pass): the ports that answered its probes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub open_ports: Vec<OpenPort>,
+    /// Extension (evidence pass): the tool its probes' header fields name,
+    /// with how many of its probes match the tool's rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool: Option<ToolMatch>,
     /// Extension: the fields that are estimates, not counts.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub estimated: Vec<Estimate>,
+}
+
+/// The tool a scanner's probes name (see [`Tool`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolMatch {
+    pub name: Tool,
+    /// Its probes (first contacts, as `attempts` counts them) whose header
+    /// fields match the tool's rule…
+    pub probes: u64,
+    /// …of this many.
+    pub of: u64,
+    /// The rule, in words.
+    pub rule: String,
 }
 
 /// A stretch of a scanner's activity.
