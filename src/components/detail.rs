@@ -201,6 +201,9 @@ pub fn scanner_detail(props: &ScannerDetailProps) -> Html {
                             <li data-testid="scanner-open">{format!("answered on {}", sc.open_ports.iter().map(|o| format!("{} ({} hosts)", o.key(), o.hosts)).collect::<Vec<_>>().join(", "))}</li>
                         }
                         if let Some(e) = &sc.evidence { <li>{e.clone()}</li> }
+                        if let Some(t) = &sc.tool {
+                            <li data-testid="scanner-tool-detail">{format!("made by {}: {} of its {} probes match its header rule ({})", t.name, t.probes, t.of, t.rule)}</li>
+                        }
                     </ul></div>
             </div>
             if !sc.wireshark_filter.is_empty() {

@@ -216,9 +216,13 @@ fn scanner_row(props: &ScannerRowProps) -> Html {
         <tr data-testid="scanner-row" data-source={sc.source.clone()} data-kind={sc.kind.as_str()}
             class={classes!(props.selected.then_some("selected"))} tabindex="0" {onclick} {onkeydown}>
             <td><span class="badge scan" title={format!("{} scan: vertical: many ports of few hosts; horizontal: one port across many hosts; mixed: both", sc.kind)}>{scan_words(sc.kind)}</span>
-                if sc.allowlisted { <span class="badge new" title="A known scanner from the settings: marked, not hidden">{"allowlisted"}</span> }</td>
+                if sc.allowlisted { <span class="badge new" title="A known scanner from the settings: marked, not hidden">{"allowlisted"}</span> }
+                if let Some(t) = &sc.tool {
+                    <span class="badge tool" data-testid="scanner-tool" data-tool={t.name.as_str()}
+                        title={format!("{} of its {} probes match {}'s header rule: {}", t.probes, t.of, t.name, t.rule)}>{t.name.as_str()}</span>
+                }</td>
             <td><strong>{&sc.source}</strong></td>
-            <td title={format!("How it probed ({}): syn (half-open), connect (full handshakes), fin, null, xmas, ack, udp", sc.probes_joined(", "))}>{probe_words(&sc.probes)}</td>
+            <td title={format!("How it probed ({}): syn (half-open), connect (full handshakes), fin, null, xmas, ack, maimon (FIN/ACK), udp", sc.probes_joined(", "))}>{probe_words(&sc.probes)}</td>
             <td class="num" title="First contacts: the first packets to a new (host, port); failed: refused, unreachable or unanswered">{format!("{} tries, {} failed", sc.attempts, sc.failures)}</td>
             <td class="num" title="Distinct hosts and ports it contacted">{format!("{} hosts, {} ports", fmt_count(sc.targets, sc.estimated("targets")), fmt_count(sc.ports, sc.estimated("ports")))}</td>
             <td data-testid="scanner-caught" title={caught}>{

@@ -59,7 +59,8 @@ impl State {
         // In the metric it was found on, with as much context again on
         // each side.
         self.metric = SeriesMetric::parse(sp.metric.as_str());
-        let w = r.bin_width_us as i64;
+        // Found over coarser bins (a low-rate attack): that many of those.
+        let w = sp.bin_width_us.unwrap_or(r.bin_width_us) as i64;
         let pad = ((sp.end_ts - sp.start_ts) / 2).max(10 * w);
         self.view = Some((sp.start_ts - pad, sp.end_ts + pad));
         self.spike = Some(i);

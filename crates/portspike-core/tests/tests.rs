@@ -15,5 +15,6 @@ mod common;
 mod direction;
 mod hostile;
 mod labeled;
+mod real;
 mod sample;
 mod split;

@@ -40,8 +40,9 @@ pub struct Scored {
     pub no_history: Vec<bool>,
 }
 
-/// Score each bin against the median and MAD of the preceding non-hot bins,
-/// with a Poisson floor (σ ≥ √max(median, 1)) for sparse ports.
+/// Score each bin against the median and MAD of the preceding non-hot bins
+/// (the first, partial bin aside), with a Poisson floor (σ ≥ √max(median,
+/// 1)) for sparse ports.
 pub fn score(x: &[f64], d: &Detection) -> Scored {
     let n = x.len();
     let mut out = Scored {
@@ -88,7 +89,11 @@ pub fn score(x: &[f64], d: &Detection) -> Scored {
             *h = hot;
             *nh = !any_before;
         }
-        if !hot {
+        // The capture's first bin is partial (the capture began inside
+        // it): it never makes a baseline on its own, so a scan that runs
+        // from the first packet is judged against nothing, not against
+        // its own first moments.
+        if !hot && i > 0 {
             hist.push_back(v);
             nonzero += usize::from(v != 0.0);
             if hist.len() > d.baseline_bins {
@@ -197,7 +202,11 @@ pub fn kind(w: &Cell, proto: crate::decode::Proto) -> SpikeKind {
         return SpikeKind::Reflection;
     }
     let failing = a > 0 && (f * 2 >= a || c * 5 < a);
-    if d >= 20 && d >= 5 * s.max(1) && failing {
+    // Probes that open nothing (bare ACKs, FIN/ACKs: an ACK sweep): no
+    // attempts, handshakes or SYN-ACKs, a packet or two to each address
+    // besides the resets answering them.
+    let probing = a == 0 && c == 0 && synack == 0 && pk.saturating_sub(rst) <= 3 * d;
+    if d >= 20 && d >= 5 * s.max(1) && (failing || probing) {
         return SpikeKind::Sweep;
     }
     if s >= 20 && s >= 5 * d.max(1) && a > 0 && c * 2 < a {

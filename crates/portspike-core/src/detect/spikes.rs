@@ -383,6 +383,7 @@ fn finding(
         // Until the evidence pass counts them: distinct counts from the
         // window's sketches, talkers from the port's heavy hitters.
         estimated: first_pass_estimates(&w),
+        bin_width_us: None,
     })
 }
 

@@ -223,7 +223,7 @@ fn port_findings<'a>(
             series.filter(|s| st.totals.packets >= d.min_events && s.cells() > 0)
         {
             let cells = series.view(grid_start, e.grid.len());
-            detect::port_spikes(
+            let (mut sp, best, pattern) = detect::port_spikes(
                 k.0,
                 k.1,
                 st,
@@ -232,7 +232,18 @@ fn port_findings<'a>(
                 width as i64,
                 params.key,
                 d,
-            )
+            );
+            if !sp.iter().any(|s| s.is_attack()) {
+                coarser_attacks(
+                    &mut sp,
+                    (k, st),
+                    series,
+                    (grid_start, e.grid.len()),
+                    width,
+                    params,
+                );
+            }
+            (sp, best, pattern)
         } else {
             (Vec::new(), 0.0, None)
         };
@@ -244,6 +255,82 @@ fn port_findings<'a>(
     }
     (scored, spikes, patterns)
 }
+
+/// A port's series scored again at coarser widths (2, 4, 8… times the
+/// report's, built from its bins, while at least [`COARSE_MIN_BINS`] bins
+/// span the capture), where the report's width shows no attack on it: a
+/// low-rate attack (a few reflectors' bursts over minutes, a slow
+/// backscatter over a day) stands out only over longer bins. The first
+/// width that shows an attack gives the port's attack findings, each with
+/// its `bin_width_us`; the ordinary surges of the report's width that
+/// overlap one give way to it (one finding per incident).
+fn coarser_attacks(
+    sp: &mut Vec<SpikeReport>,
+    (k, st): ((Proto, u16), &crate::engine::PortState),
+    series: &crate::bins::Series,
+    (grid_start, len): (i64, usize),
+    width: u64,
+    params: &Params,
+) {
+    let mut coarse = series.clone();
+    let mut factor: i64 = 1;
+    loop {
+        factor *= 2;
+        let from = grid_start.div_euclid(factor);
+        let last = (grid_start + len as i64 - 1).div_euclid(factor);
+        let n = usize::try_from(last - from + 1).unwrap_or(0);
+        if n < COARSE_MIN_BINS {
+            return;
+        }
+        coarse.coarsen(2);
+        let w = (width as i64).saturating_mul(factor);
+        let (found, _, _) = detect::port_spikes(
+            k.0,
+            k.1,
+            st,
+            &coarse.view(from, n),
+            from.saturating_mul(w),
+            w,
+            params.key,
+            &params.detection,
+        );
+        // Many hosts' announcements onto broadcast and multicast groups
+        // (discovery, over minutes) are no flood of a victim.
+        let mut attacks: Vec<SpikeReport> = found
+            .into_iter()
+            .filter(|s| s.is_attack() && !onto_groups(s))
+            .collect();
+        if attacks.is_empty() {
+            continue;
+        }
+        for a in &mut attacks {
+            a.bin_width_us = u64::try_from(w).ok();
+        }
+        sp.retain(|s| {
+            !attacks
+                .iter()
+                .any(|a| s.start_ts < a.end_ts && a.start_ts < s.end_ts)
+        });
+        sp.append(&mut attacks);
+        return;
+    }
+}
+
+/// A flood whose busiest destinations are all broadcast or multicast groups.
+fn onto_groups(s: &SpikeReport) -> bool {
+    let group = |a: &str| match a.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(v)) => v.is_multicast() || v.is_broadcast() || v.octets()[3] == 255,
+        Ok(std::net::IpAddr::V6(v)) => v.is_multicast(),
+        Err(_) => false,
+    };
+    s.kind == crate::report::SpikeKind::Flood
+        && !s.top_destinations.is_empty()
+        && s.top_destinations.iter().all(|d| group(&d.addr))
+}
+
+/// Coarser widths are tried while at least this many bins span the
+/// capture: enough for a baseline before an attack.
+pub const COARSE_MIN_BINS: usize = 40;
 
 /// A port's timeline over the whole grid.
 fn series_report(e: &Engine, d: &Detail) -> SeriesReport {

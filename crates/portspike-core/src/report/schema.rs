@@ -328,6 +328,11 @@ pub struct SpikeReport {
     /// Extension: the fields above that are estimates, not counts.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub estimated: Vec<Estimate>,
+    /// Extension: the bin width it was found at, where coarser than the
+    /// report's `bin_width_us` (a low-rate attack stands out only over
+    /// longer bins); its timeline opens at this width.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bin_width_us: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
