@@ -477,3 +477,55 @@ fn a_reflection_over_within_a_second_is_found() {
         });
     assert_eq!(s.top_destinations[0].addr, "10.10.10.10");
 }
+
+#[test]
+fn reflection_from_two_services_onto_one_victim_port_is_two_vectors_of_one_incident() {
+    // A booter's two vectors within a second: BACnet (udp/47808) and
+    // udp/37810 answers onto one victim's udp/30120, the victim's own few
+    // packets from 30120 to some reflectors, and ICMP errors it sends back.
+    let mut rng = synth::Rng::new(9);
+    let mut tr = synth::Trace::new();
+    let t0 = synth::SAMPLE_START_NS;
+    let victim = [10, 10, 10, 10];
+    let mut reflectors = Vec::new();
+    for (port, n, rate) in [(47808u16, 3000, 6000.0), (37810, 1000, 2000.0)] {
+        let mut r = synth::Reflect::udp(port, victim, n, 400);
+        r.victim_port = Some(30120);
+        reflectors.push((port, r.run(&mut tr, &mut rng, t0, 1, rate)));
+    }
+    // The victim and five neighbours behind it send from 30120 too: the
+    // victim's side has holders of its own.
+    for (i, (port, pool)) in reflectors.iter().enumerate() {
+        for (k, r) in pool.iter().take(60).enumerate() {
+            let ts = t0 + (i as i64 * 60 + k as i64) * 10_000_000;
+            let from = [10, 10, 10, 10 + (k % 6) as u8];
+            tr.udp(ts, from, *r, 30120, *port, 60);
+        }
+    }
+    let rep = analyze_bytes(&tr.into_pcap(96), Params::default());
+    let got: Vec<(String, u16, Option<u32>)> = rep
+        .spikes
+        .iter()
+        .map(|s| (s.kind.to_string(), s.port, s.incident))
+        .collect();
+    for port in [47808u16, 37810] {
+        let s = rep
+            .spikes
+            .iter()
+            .find(|s| s.port == port && s.kind == "reflection")
+            .unwrap_or_else(|| panic!("udp/{port}: {got:?}"));
+        assert_eq!(s.top_destinations[0].addr, "10.10.10.10", "{got:?}");
+        assert!(s.byte_share.is_some(), "{got:?}");
+    }
+    // The first milliseconds, before the reflectors' side is known by its
+    // holders, count on the victim's port: a sliver of the same incident.
+    let incidents: std::collections::BTreeSet<_> = rep.spikes.iter().map(|s| s.incident).collect();
+    assert_eq!(incidents.len(), 1, "{got:?}");
+    for s in rep.spikes.iter().filter(|s| s.port == 30120) {
+        assert!(
+            s.byte_share.is_some_and(|b| b < 0.05),
+            "{got:?} {:?}",
+            s.byte_share
+        );
+    }
+}
