@@ -90,6 +90,10 @@ mkdir -p target/bench
 cargo test --release --locked -q -p portspike-core --test integration labeled::on_real_background -- --nocapture 2>&1 \
   | grep -E '^\||scenarios: recall' >target/bench/precision.md || true
 
+# The labeled benchmark on real tool runs (tests/real).
+cargo test --release --locked -q -p portspike-core --test integration real:: -- --nocapture 2>&1 \
+  | grep -E '^\||real captures: recall' >target/bench/real.md || true
+
 # The heatmap's redraw and the diff (target/bench/views.md).
 bash scripts/bench_views.sh >/dev/null
 

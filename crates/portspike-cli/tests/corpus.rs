@@ -249,3 +249,27 @@ fn exit_codes_say_how_far_reading_got() {
         0
     );
 }
+
+#[test]
+fn the_table_names_a_scanner_s_tool_and_marks_estimated_counts() {
+    let real = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/real");
+    let zmap = real.join("zmap-sweep80-probes-only.pcap");
+    let (code, out, err) = run(&["analyze", zmap.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("made by zmap (5000 of 5000 probes: IP ID 54321)"),
+        "{out}"
+    );
+    assert!(out.contains("1 source → 5000 destinations"), "{out}");
+    // The port table's 5,000 destinations come from a sketch: marked.
+    let row = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("1  tcp/80 "))
+        .unwrap();
+    assert!(row.contains('≈'), "{row}");
+    // The kernel's own SYNs (nmap -sT) carry no tool's mark.
+    let connect = real.join("nmap-sT-both.pcap");
+    let (_, out, _) = run(&["analyze", connect.to_str().unwrap()]);
+    assert!(out.contains("scanner   127.0.0.1"), "{out}");
+    assert!(!out.contains("made by"), "{out}");
+}

@@ -392,6 +392,9 @@ fn scanner(file: &Path, label: &str, s: &serde_json::Value) -> usize {
         assert_eq!(t["attempts"].as_u64(), Some(truth as u64), "{label}: {a}");
         n += 1;
     }
+    if !s["tool"].is_null() {
+        n += tool(file, label, s);
+    }
     for o in s["open_ports"].as_array().into_iter().flatten() {
         let (proto, port) = (o["proto"].as_str().unwrap(), o["port"].to_string());
         let truth = answered
@@ -406,6 +409,80 @@ fn scanner(file: &Path, label: &str, s: &serde_json::Value) -> usize {
         n += 1;
     }
     n
+}
+
+/// A scanner's tool: of its contacts (each by its first probe, as tshark
+/// lists them), how many match the tool's header rule, read from tshark's
+/// fields. Returns the numbers compared.
+fn tool(file: &Path, label: &str, s: &serde_json::Value) -> usize {
+    let names = [
+        "ip.dst",
+        "ipv6.dst",
+        "tcp.dstport",
+        "udp.dstport",
+        "ip.id",
+        "tcp.seq_raw",
+        "tcp.window_size_value",
+        "tcp.options",
+        "tcp.flags.syn",
+    ];
+    let probes = s["probe_filter"].as_str().unwrap();
+    let name = s["tool"]["name"].as_str().unwrap();
+    let mut seen = BTreeSet::new();
+    let mut matched = 0u64;
+    for p in fields(file, probes, &names) {
+        let (proto, port) = match (get(&p, "tcp.dstport"), get(&p, "udp.dstport")) {
+            (Some(t), _) => ("tcp", t),
+            (None, Some(u)) => ("udp", u),
+            _ => panic!("{label}: a probe without a port"),
+        };
+        let dst = addr(&p, "dst").unwrap().to_string();
+        if !seen.insert((dst.clone(), proto, port.to_string())) {
+            continue;
+        }
+        let id = get(&p, "ip.id").map(hex);
+        let d = dst
+            .parse::<std::net::Ipv4Addr>()
+            .map(|a| u64::from(u32::from(a)))
+            .ok();
+        let seq = get(&p, "tcp.seq_raw").and_then(|v| v.parse::<u64>().ok());
+        let window = get(&p, "tcp.window_size_value").and_then(|v| v.parse::<u64>().ok());
+        let options = get(&p, "tcp.options").unwrap_or("").replace(':', "");
+        let syn = get(&p, "tcp.flags.syn").is_some_and(|v| v == "1" || v == "True");
+        let dport: u64 = port.parse().unwrap();
+        // The rules in the report's order: a probe is the first one's it matches.
+        let rules = [
+            ("zmap", id == Some(54321)),
+            ("mirai", seq.is_some() && seq == d),
+            (
+                "masscan",
+                matches!((id, d, seq), (Some(i), Some(d), Some(q)) if i == (d ^ dport ^ q) & 0xffff),
+            ),
+            (
+                "nmap",
+                matches!(window, Some(1024 | 2048 | 3072 | 4096))
+                    && if syn {
+                        options == "020405b4"
+                    } else {
+                        options.is_empty()
+                    },
+            ),
+            ("hping3", window == Some(512) && options.is_empty()),
+        ];
+        let first = rules.iter().find(|(_, m)| *m).map(|(t, _)| *t);
+        matched += u64::from(first == Some(name));
+    }
+    assert_eq!(
+        s["tool"]["of"].as_u64(),
+        Some(seen.len() as u64),
+        "{label}: tool of"
+    );
+    assert_eq!(
+        s["tool"]["probes"].as_u64(),
+        Some(matched),
+        "{label}: tool probes"
+    );
+    2
 }
 
 /// Every finding and scanner of one capture. Returns (findings and
@@ -445,6 +522,26 @@ fn every_number_on_a_corpus_finding_is_tsharks() {
     }
     // The scans and the SYN-ACK reflection of the corpus at least.
     assert!(found >= 5, "{found} findings and scanners");
+    eprintln!("{found} findings and scanners, {numbers} numbers equal to tshark's");
+}
+
+#[test]
+fn every_number_on_a_real_tool_run_finding_is_tsharks() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/real");
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "pcap"))
+        .collect();
+    v.sort();
+    let (mut found, mut numbers) = (0, 0);
+    for p in &v {
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        let (f, n) = check_file(p, &name);
+        found += f;
+        numbers += n;
+    }
+    assert!(found >= 40, "{found} findings and scanners");
     eprintln!("{found} findings and scanners, {numbers} numbers equal to tshark's");
 }
 
