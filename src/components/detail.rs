@@ -90,6 +90,12 @@ pub fn spike_detail(props: &DetailProps) -> Html {
                             sp.bytes.map(|b| format!(" ({})", fmt_bytes(b))).unwrap_or_default(), sp.attempts, sp.failures, sp.completed)}</li>
                         <li>{format!("{} {} observed vs {:.1} expected (score {:.1})", sp.observed, sp.metric, sp.baseline, sp.score)}</li>
                         <li data-testid="finding-spread">{format!("{} {src_role} → {} {dst_role}", fmt_count(sp.sources, sp.estimated("sources")), fmt_count(sp.destinations, sp.estimated("destinations")))}</li>
+                        if let Some(sc) = sp.scan.and_then(|i| props.report.scanners.get(i as usize)) {
+                            <li data-testid="finding-scan" title="The finding holds one burst; the scanner's row has the whole scan">{format!("a burst inside a longer scan: {} tried {} hosts in all (its scanner row has the whole extent)", sc.source, fmt_count(sc.targets, sc.estimated("targets")))}</li>
+                        }
+                        if let Some(bw) = sp.bin_width_us {
+                            <li data-testid="finding-width" title="It stands out only over bins this wide">{format!("found over {} bins", crate::format::fmt_width(bw))}</li>
+                        }
                         if let Some(p) = &sp.victim_prefix {
                             <li data-testid="victim-prefix" data-prefix={p.clone()} title="Carpet bombing: the victims are spread over one prefix">{format!("{} victims, all in {p}", sp.destinations)}</li>
                         }

@@ -90,7 +90,9 @@ test('a reflection names its reflectors as sources and its victim as the destina
   const expected = cliReport(file);
   const page = await analysed(path.basename(file), fs.readFileSync(file));
   const rows = await page.$$eval('[data-testid="spike-row"]', (r) => r.map((x) => [x.dataset.port, x.dataset.kind]));
-  assert.deepEqual(rows, [['tcp/80', 'reflection']]);
+  // Two reflected services onto the one victim: tcp/80 (5,890 SYN-ACKs) and tcp/443 (760).
+  assert.deepEqual(rows, [['tcp/80', 'reflection'], ['tcp/443', 'reflection']]);
+  assert.deepEqual(expected.spikes.map((s) => s.incident), [1, 1], 'one incident');
   await sameAsCli(page, expected);
   const heads = await page.$$eval('[data-testid="spike-detail"] h3', (h) => h.map((x) => x.textContent));
   assert.ok(heads.includes('Top reflectors (packets from tcp/80 in this window)'), heads.join(' | '));
@@ -103,14 +105,12 @@ test('a reflection names its reflectors as sources and its victim as the destina
   assert.deepEqual(reflectors, sp.top_sources.map((t) => t.addr));
   assert.ok(!reflectors.includes('10.10.10.10'), 'the victim is not a reflector');
   assert.equal(victims[0], '10.10.10.10');
-  // The fingerprint export: one vector, the reflected service, the counts.
+  // The fingerprint export: a vector per reflected service, with the counts.
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-fingerprint"]')]);
   const fp = JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
-  assert.equal(fp.attack_vectors.length, 1);
-  assert.equal(fp.attack_vectors[0].protocol, 'TCP');
-  assert.equal(fp.attack_vectors[0].source_port, 80);
-  assert.equal(fp.attack_vectors[0].nr_packets, sp.packets);
-  assert.equal(fp.total_packets, sp.packets);
+  assert.deepEqual(fp.attack_vectors.map((v) => [v.protocol, v.source_port, v.nr_packets]),
+    expected.spikes.map((s) => ['TCP', s.port, s.packets]));
+  assert.equal(fp.total_packets, expected.spikes.reduce((n, s) => n + s.packets, 0));
   await page.close();
 });
 

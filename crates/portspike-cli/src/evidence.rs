@@ -4,7 +4,7 @@
 //! count its own filter selects.
 
 use anyhow::{Context, Result};
-use portspike_core::capture::Index;
+use portspike_core::capture::{Held, Index};
 use portspike_core::evidence::{self, Evidence, EXACT_TOTAL};
 use portspike_core::report::Report;
 use std::io::{Read, Seek, SeekFrom};
@@ -73,21 +73,76 @@ pub fn read_parts(file: &Path, parts: &[Part<'_>], sink: &mut impl Sink) -> Resu
 }
 
 /// Count the findings of `report` exactly, reading `files` (the ones the
-/// analysis read, in its order, each with its index) again.
+/// analysis read, in its order, each with its index) again. A file that
+/// changed since it was analysed (another size, or a range that no longer
+/// holds the records the first read found there) is an error that says
+/// where: its numbers would count other packets.
 pub fn exact(report: &mut Report, files: &[(&Path, Option<Index>)]) -> Result<()> {
     let mut e = Evidence::new(report, EXACT_TOTAL);
     // Nothing to count (no finding, no scanner): nothing to read.
     let files = if e.is_empty() { &[][..] } else { files };
-    for (file, index) in files {
+    // Each file's size when analysed (the report lists them in the order read).
+    let sizes: Vec<u64> = if report.capture.files.len() == files.len() {
+        report.capture.files.iter().map(|f| f.file_bytes).collect()
+    } else {
+        Vec::new()
+    };
+    for (k, (file, index)) in files.iter().enumerate() {
+        let size = sizes.get(k).copied();
+        unchanged_size(file, size)?;
         // Compressed (or an index that overflowed): the whole file.
-        let parts: Vec<Part<'_>> = match index.as_ref().and_then(|ix| e.ranges(ix)) {
-            Some(r) => r.into_iter().map(|(pre, a, b)| (pre, a, Some(b))).collect(),
-            None => vec![(&[], 0, None)],
-        };
-        read_parts(file, &parts, &mut e)?;
+        match (index.as_ref(), index.as_ref().and_then(|ix| e.ranges(ix))) {
+            (Some(ix), Some(r)) => {
+                for (pre, a, b) in r {
+                    read_parts(file, &[(pre, a, Some(b))], &mut e)?;
+                    same_records(file, ix.held(a, b), e.end_part(), a, b)?;
+                }
+            }
+            _ => read_parts(file, &[(&[], 0, None)], &mut e)?,
+        }
+        unchanged_size(file, size)?;
     }
     e.apply(report);
     Ok(())
+}
+
+/// The file is still the size it had when analysed.
+fn unchanged_size(file: &Path, analysed: Option<u64>) -> Result<()> {
+    let now = std::fs::metadata(file)
+        .with_context(|| format!("reading {} again", file.display()))?
+        .len();
+    match analysed {
+        Some(was) if was != now => anyhow::bail!(
+            "{} changed between its two reads: it is now {now} bytes, it was {was} when analysed{}",
+            file.display(),
+            if now < was {
+                format!(" (cut at byte offset {now})")
+            } else {
+                String::new()
+            }
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// The bytes `[a, b)` read again hold the records the first read found there.
+fn same_records(file: &Path, first: Held, again: Held, a: u64, b: u64) -> Result<()> {
+    if first == again {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "{} changed between its two reads: its bytes {a}–{b} held {} records from {} to {} µs, and now hold {}{}",
+        file.display(),
+        first.records,
+        first.min_ts_us,
+        first.max_ts_us,
+        again.records,
+        if again.records > 0 {
+            format!(" from {} to {} µs", again.min_ts_us, again.max_ts_us)
+        } else {
+            String::new()
+        }
+    )
 }
 
 /// Packets each of `addrs` sent anywhere in `file` (read whole).
@@ -103,4 +158,84 @@ pub fn sent(
 /// The findings' numbers stay the sketches', and the report says why.
 pub fn unavailable(report: &mut Report, why: &str) {
     evidence::unavailable(report, why);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use portspike_core::{Analyzer, Params};
+
+    /// A copy of a real tool run at `path`, analysed: its report and index.
+    fn analysed(path: &Path) -> (Report, Vec<Option<Index>>) {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/real/masscan-sweep80-probes-only.pcap");
+        std::fs::copy(src, path).unwrap();
+        let bytes = std::fs::read(path).unwrap();
+        let mut a = Analyzer::new(Params::default());
+        a.begin_file("capture.pcap", bytes.len() as u64, None);
+        a.feed(&bytes);
+        a.finish_with_index()
+    }
+
+    fn again(path: &Path, report: &mut Report, index: Vec<Option<Index>>) -> Result<()> {
+        let files: Vec<(&Path, Option<Index>)> = vec![(path, index.into_iter().next().flatten())];
+        exact(report, &files)
+    }
+
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let d = std::env::temp_dir().join(format!("portspike-changed-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        d.join(name)
+    }
+
+    #[test]
+    fn an_unchanged_file_is_counted_exactly() {
+        let p = scratch("same.pcap");
+        let (mut r, ix) = analysed(&p);
+        again(&p, &mut r, ix).unwrap();
+        assert_eq!(r.evidence.as_ref().map(|e| e.exact), Some(true));
+        assert_eq!(r.scanners[0].attempts, 8192);
+    }
+
+    #[test]
+    fn a_file_that_changed_between_the_reads_is_noticed_and_says_where() {
+        // The same packets appended: another size.
+        let p = scratch("appended.pcap");
+        let (mut r, ix) = analysed(&p);
+        let bytes = std::fs::read(&p).unwrap();
+        let mut more = bytes.clone();
+        more.extend_from_slice(&bytes[24..]);
+        std::fs::write(&p, &more).unwrap();
+        let e = again(&p, &mut r, ix).unwrap_err().to_string();
+        assert!(e.contains("changed between its two reads"), "{e}");
+        assert!(e.contains(&format!("it was {}", bytes.len())), "{e}");
+        // Cut short: the offset it now ends at.
+        let p = scratch("cut.pcap");
+        let (mut r, ix) = analysed(&p);
+        std::fs::write(&p, &bytes[..bytes.len() / 2]).unwrap();
+        let e = again(&p, &mut r, ix).unwrap_err().to_string();
+        assert!(
+            e.contains(&format!("cut at byte offset {}", bytes.len() / 2)),
+            "{e}"
+        );
+        // A third zeroed, the size unchanged: the ranges hold other records.
+        let p = scratch("zeroed.pcap");
+        let (mut r, ix) = analysed(&p);
+        let mut zeroed = bytes.clone();
+        let third = zeroed.len() / 3;
+        zeroed[third..2 * third].fill(0);
+        std::fs::write(&p, &zeroed).unwrap();
+        let e = again(&p, &mut r, ix).unwrap_err().to_string();
+        assert!(e.contains("its bytes"), "{e}");
+        // Replaced by another capture of the same size.
+        let p = scratch("replaced.pcap");
+        let (mut r, ix) = analysed(&p);
+        let other = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/real/nmap-sA-sweep80-probes-only.pcap");
+        let mut o = std::fs::read(other).unwrap();
+        o.resize(bytes.len(), 0);
+        std::fs::write(&p, &o).unwrap();
+        let e = again(&p, &mut r, ix).unwrap_err().to_string();
+        assert!(e.contains("changed between its two reads"), "{e}");
+    }
 }

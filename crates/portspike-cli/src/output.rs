@@ -276,6 +276,17 @@ fn write_spike(out: &mut impl Write, r: &Report, s: &SpikeReport) -> std::io::Re
         count(s.destinations, s.estimated("destinations")),
         noun(s.destinations, dst_role),
     )?;
+    if let Some(sc) = s.scan.and_then(|i| r.scanners.get(i as usize)) {
+        writeln!(
+            out,
+            "          a burst inside a longer scan: {} tried {} {} from {} to {}",
+            sc.source,
+            count(sc.targets, sc.estimated("targets")),
+            noun(sc.targets, "targets"),
+            fmt_ts(sc.first_ts),
+            fmt_ts(sc.last_ts)
+        )?;
+    }
     Ok(())
 }
 

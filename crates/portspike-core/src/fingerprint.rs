@@ -353,7 +353,11 @@ pub fn fingerprint(report: &Report) -> Option<Fingerprint> {
     let t1 = attacks.iter().map(|s| s.end_ts).max().unwrap_or(t0);
     let duration = seconds(t0, t1);
     let packets: u64 = attacks.iter().map(|s| s.packets).sum();
-    let per_second = |n: u64| n.checked_div(duration).unwrap_or(0);
+    // Rates over the span itself, not its whole seconds: an attack over in
+    // under a second still has one.
+    let span_us = u128::from(u64::try_from((t1 - t0).max(1)).unwrap_or(1));
+    let per_second =
+        |n: u64| u64::try_from(u128::from(n) * 1_000_000 / span_us).unwrap_or(u64::MAX);
     let lists: Option<Vec<Vec<String>>> = attacks.iter().map(|s| all_sources(s)).collect();
     let total_ips = match (lists, attacks.as_slice()) {
         (Some(lists), _) => Some(lists.into_iter().flatten().collect::<BTreeSet<_>>().len() as u64),

@@ -529,3 +529,26 @@ fn reflection_from_two_services_onto_one_victim_port_is_two_vectors_of_one_incid
         );
     }
 }
+
+#[test]
+fn an_attack_over_in_under_a_second_has_its_rates() {
+    // The corpus's SYN-ACK reflection lasts 0.15 s: 6,697 packets on tcp/80.
+    let r = analyze_bytes(
+        &corpus("stopddos__amp.TCP.reflection.SYNACK.pcap"),
+        Params::default(),
+    );
+    let fp = portspike_core::fingerprint::fingerprint(&r).expect("a fingerprint");
+    assert_eq!(fp.duration_seconds, 0);
+    let span = r.spikes.iter().map(|s| s.end_ts).max().unwrap()
+        - r.spikes.iter().map(|s| s.start_ts).min().unwrap();
+    let packets: u64 = r
+        .spikes
+        .iter()
+        .filter(|s| s.is_attack())
+        .map(|s| s.packets)
+        .sum();
+    assert_eq!(fp.total_packets, packets);
+    assert_eq!(fp.avg_pps, packets * 1_000_000 / span as u64);
+    assert!(fp.avg_pps > 40_000, "{}", fp.avg_pps);
+    assert!(fp.avg_bps.is_some_and(|b| b > 0), "{:?}", fp.avg_bps);
+}

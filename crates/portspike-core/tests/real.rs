@@ -219,3 +219,22 @@ fn a_mirai_scan_is_named_by_its_sequence_numbers() {
     assert_eq!(r.scanners.len(), 1);
     assert_eq!(r.scanners[0].tool, None);
 }
+
+#[test]
+fn a_sweep_inside_a_longer_scan_points_to_its_scanner() {
+    let bytes = std::fs::read(format!("{}/zmap-sweep80-probes-only.pcap", dir())).unwrap();
+    let mut r = analyze_bytes(&bytes, Params::default());
+    let sweep = r.spikes.iter().position(|s| s.kind == "sweep").unwrap();
+    // The sweep is the whole scan: nothing to point to.
+    assert_eq!(r.spikes[sweep].scan, None);
+    // The same scanner seen for an hour either side, trying more hosts: the
+    // sweep is one burst of it.
+    let hour = 3_600_000_000;
+    r.scanners[0].first_ts -= hour;
+    r.scanners[0].last_ts += hour;
+    portspike_core::detect::bursts_of_scans(&mut r);
+    assert_eq!(r.spikes[sweep].scan, None, "as many hosts as the sweep");
+    r.scanners[0].targets = 3 * r.spikes[sweep].destinations;
+    portspike_core::detect::bursts_of_scans(&mut r);
+    assert_eq!(r.spikes[sweep].scan, Some(0));
+}

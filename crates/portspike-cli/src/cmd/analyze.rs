@@ -201,7 +201,10 @@ fn count_again(
     } else {
         let with_index: Vec<_> = read.iter().copied().zip(index).collect();
         if let Err(e) = evidence::exact(report, &with_index) {
-            evidence::unavailable(report, &format!("{e:#}"));
+            evidence::unavailable(
+                report,
+                &format!("{e:#}: the findings' numbers are the first pass's estimates"),
+            );
         }
     }
 }

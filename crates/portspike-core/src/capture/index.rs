@@ -18,6 +18,32 @@ pub struct Segment {
     pub max_ts_us: i64,
     /// Index into [`Index::preambles`].
     pub preamble: usize,
+    /// Records in it (a second read of its bytes must find as many).
+    pub records: u64,
+}
+
+/// Records read in a range of bytes and their time span (µs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Held {
+    pub records: u64,
+    pub min_ts_us: i64,
+    pub max_ts_us: i64,
+}
+
+impl Held {
+    /// Nothing read yet.
+    pub const NONE: Held = Held {
+        records: 0,
+        min_ts_us: i64::MAX,
+        max_ts_us: i64::MIN,
+    };
+
+    /// One more record at `ts_us`.
+    pub fn add(&mut self, ts_us: i64) {
+        self.records += 1;
+        self.min_ts_us = self.min_ts_us.min(ts_us);
+        self.max_ts_us = self.max_ts_us.max(ts_us);
+    }
 }
 
 /// A time → file-offset index: which byte ranges hold the packets of a time
@@ -49,6 +75,7 @@ impl Index {
             match pending.take() {
                 Some(mut a) if a.preamble == sg.preamble && a.end == sg.start => {
                     a.end = sg.end;
+                    a.records += sg.records;
                     a.min_ts_us = a.min_ts_us.min(sg.min_ts_us);
                     a.max_ts_us = a.max_ts_us.max(sg.max_ts_us);
                     out.push(a);
@@ -62,6 +89,23 @@ impl Index {
         }
         out.extend(pending);
         self.segments = out;
+    }
+
+    /// What the first read found in the bytes `[start, end)` (a range
+    /// [`Index::ranges_any`] gave): its records and their time span, for a
+    /// second read to compare (has the file changed in between?).
+    pub fn held(&self, start: u64, end: u64) -> Held {
+        let mut h = Held::NONE;
+        for sg in self
+            .segments
+            .iter()
+            .filter(|sg| sg.start >= start && sg.end <= end)
+        {
+            h.records += sg.records;
+            h.min_ts_us = h.min_ts_us.min(sg.min_ts_us);
+            h.max_ts_us = h.max_ts_us.max(sg.max_ts_us);
+        }
+        h
     }
 
     /// The byte ranges (with their preamble) holding packets of `[t0, t1)`
@@ -152,6 +196,7 @@ impl Reader {
             {
                 sg.min_ts_us = sg.min_ts_us.min(ts);
                 sg.max_ts_us = sg.max_ts_us.max(ts);
+                sg.records += 1;
                 sg.end = off;
             }
             _ => {
@@ -167,6 +212,7 @@ impl Reader {
                     min_ts_us: ts,
                     max_ts_us: ts,
                     preamble: p,
+                    records: 1,
                 });
             }
         }
@@ -223,6 +269,7 @@ mod tests {
             min_ts_us: ts.0,
             max_ts_us: ts.1,
             preamble,
+            records: 1,
         }
     }
 
@@ -260,11 +307,26 @@ mod tests {
         assert_eq!(
             ix.segments,
             [
-                seg(0, 20, (0, 9), 0),
+                Segment {
+                    records: 2,
+                    ..seg(0, 20, (0, 9), 0)
+                },
                 // No partner left in its preamble: kept as it was.
                 seg(20, 30, (100, 200), 0),
-                seg(30, 50, (201, 400), 1),
+                Segment {
+                    records: 2,
+                    ..seg(30, 50, (201, 400), 1)
+                },
             ]
+        );
+        // What the merged segments held, for a second read to compare.
+        assert_eq!(
+            ix.held(0, 30),
+            Held {
+                records: 3,
+                min_ts_us: 0,
+                max_ts_us: 200
+            }
         );
         assert_eq!(ix.segment_bytes, 2 * SEGMENT_BYTES);
     }

@@ -15,7 +15,7 @@ mod pcap;
 mod pcapng;
 
 use crate::report::ProblemCode;
-pub use index::{Index, Segment, MAX_SEGMENTS, SEGMENT_BYTES};
+pub use index::{Held, Index, Segment, MAX_SEGMENTS, SEGMENT_BYTES};
 use pcapng::{next_block, Interface};
 use serde::Serialize;
 

@@ -44,6 +44,41 @@ pub(crate) fn scanners(e: &Engine, d: &Detection) -> Vec<ScannerReport> {
     out
 }
 
+/// Each sweep's scanner (see [`crate::report::SpikeReport::scan`]): the
+/// scanner that is the sweep's busiest source, where its activity runs on
+/// past the sweep's window by more than the window's own length and it
+/// tried more than twice the hosts the sweep holds (a scan's one burst, not
+/// a host's ordinary traffic around its whole scan).
+pub(crate) fn link_scans(spikes: &mut [crate::report::SpikeReport], scanners: &[ScannerReport]) {
+    for s in spikes.iter_mut() {
+        s.scan = None;
+        if s.kind != crate::report::SpikeKind::Sweep {
+            continue;
+        }
+        let Some(top) = s.top_sources.first() else {
+            continue;
+        };
+        let Some((i, sc)) = scanners
+            .iter()
+            .enumerate()
+            .find(|(_, sc)| sc.source == top.addr)
+        else {
+            continue;
+        };
+        let window = s.end_ts.saturating_sub(s.start_ts).max(1);
+        let outside = s.start_ts.saturating_sub(sc.first_ts).max(0)
+            + sc.last_ts.saturating_sub(s.end_ts).max(0);
+        if outside > window && sc.targets > 2 * s.destinations {
+            s.scan = u32::try_from(i).ok();
+        }
+    }
+}
+
+/// [`link_scans`] on a report, once its numbers are counted.
+pub fn bursts_of_scans(r: &mut crate::report::Report) {
+    link_scans(&mut r.spikes, &r.scanners);
+}
+
 /// Scanners in report order: by score, then first contacts, then address.
 pub fn sort_scanners(v: &mut [ScannerReport]) {
     v.sort_by(|a, b| {

@@ -384,6 +384,7 @@ fn finding(
         // window's sketches, talkers from the port's heavy hitters.
         estimated: first_pass_estimates(&w),
         bin_width_us: None,
+        scan: None,
     })
 }
 

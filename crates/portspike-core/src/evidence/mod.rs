@@ -25,7 +25,7 @@ pub use spike::talker_filter;
 use spike::{round2, SpikeTally};
 pub use tool::tool_of;
 
-use crate::capture::{Index, Reader};
+use crate::capture::{Held, Index, Reader};
 use crate::compress::Input;
 use crate::decode::{self, Decoded};
 use crate::fxhash::FxHashMap as HashMap;
@@ -59,6 +59,10 @@ pub struct Evidence {
     senders: HashMap<IpAddr, u64>,
     input: Input,
     reader: Reader,
+    /// What the current part (since [`Evidence::begin`]) held.
+    part: Held,
+    /// The current part has been ended (its last record judged).
+    ended: bool,
 }
 
 impl Evidence {
@@ -83,6 +87,8 @@ impl Evidence {
             senders: HashMap::default(),
             input: Input::new(),
             reader: Reader::new(),
+            part: Held::NONE,
+            ended: true,
         }
     }
 
@@ -96,6 +102,8 @@ impl Evidence {
             senders: addrs.iter().map(|a| (*a, 0)).collect(),
             input: Input::new(),
             reader: Reader::new(),
+            part: Held::NONE,
+            ended: true,
         }
     }
 
@@ -138,7 +146,16 @@ impl Evidence {
         self.end();
         self.input = Input::new();
         self.reader = Reader::new();
+        self.part = Held::NONE;
+        self.ended = false;
         self.feed(preamble);
+    }
+
+    /// End the current part: its records and their time span, to hold
+    /// against what the first read found there ([`Index::held`]).
+    pub fn end_part(&mut self) -> Held {
+        self.end();
+        self.part
     }
 
     /// The next bytes of the current range or file.
@@ -149,7 +166,10 @@ impl Evidence {
     /// End of the current range or file (a record cut at its end is judged
     /// as the first pass judged it).
     fn end(&mut self) {
-        self.pump(None);
+        if !self.ended {
+            self.ended = true;
+            self.pump(None);
+        }
     }
 
     /// Bytes through decompression and framing into the tallies; `None`
@@ -161,8 +181,11 @@ impl Evidence {
             senders,
             input,
             reader,
+            part,
+            ..
         } = self;
         let mut each = |f: crate::capture::Frame<'_>| {
+            part.add(f.ts_ns.div_euclid(1000));
             count_frame(
                 spikes, scanners, senders, f.ts_ns, f.orig_len, f.linktype, f.data,
             )
@@ -188,6 +211,7 @@ impl Evidence {
             }
         }
         incidents(report);
+        crate::detect::bursts_of_scans(report);
         report.evidence = Some(EvidenceState {
             exact: true,
             note: None,

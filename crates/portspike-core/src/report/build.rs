@@ -73,8 +73,9 @@ pub(crate) struct Inputs<'a> {
 /// `series_top` first with their timelines (and any with a finding).
 pub(crate) fn build(i: &Inputs<'_>, max_ports: usize, series_top: usize) -> Report {
     let width = i.engine.grid.width_us;
-    let (ports, spikes) = ranked_ports(i.engine, i.params, max_ports, series_top);
+    let (ports, mut spikes) = ranked_ports(i.engine, i.params, max_ports, series_top);
     let scanners = detect::scanners(i.engine, &i.params.detection);
+    detect::link_scans(&mut spikes, &scanners);
     let (mut warnings, error) = file_problems(i.outcomes);
     warnings.extend(capture_warnings(&i.tally, i.engine));
     let (annotations, comments_bounded) = annotations(i.outcomes, &i.tally);

@@ -333,6 +333,12 @@ pub struct SpikeReport {
     /// longer bins); its timeline opens at this width.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bin_width_us: Option<u64>,
+    /// Extension: for a sweep, the scanner (its index in `scanners`) that
+    /// sent it, where that scanner's activity reaches past the finding's
+    /// window: the finding is a burst inside a longer scan, whose whole
+    /// extent the scanner has.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scan: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
