@@ -273,3 +273,29 @@ fn the_table_names_a_scanner_s_tool_and_marks_estimated_counts() {
     assert!(out.contains("scanner   127.0.0.1"), "{out}");
     assert!(!out.contains("made by"), "{out}");
 }
+
+#[test]
+fn no_output_is_written_over_the_capture_it_is_made_from() {
+    let dir = tempdir();
+    let cap = dir.join("capture.pcap");
+    std::fs::copy(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/real/nmap-sS-both.pcap"),
+        &cap,
+    )
+    .unwrap();
+    let before = std::fs::read(&cap).unwrap();
+    let c = cap.to_str().unwrap();
+    // By another name for the same file, too.
+    let other = dir.join(".").join("capture.pcap");
+    let o = other.to_str().unwrap();
+    for args in [
+        vec!["analyze", c, "--fingerprint", o],
+        vec!["bulk", "--from", c, "--size", "1M", "-o", o],
+        vec!["extract", c, "--scanner", "0", "-o", o],
+    ] {
+        let (code, _, err) = run(&args);
+        assert_ne!(code, 0, "{args:?}");
+        assert!(err.contains("refusing to write"), "{args:?}: {err}");
+        assert_eq!(std::fs::read(&cap).unwrap(), before, "{args:?}");
+    }
+}

@@ -27,6 +27,9 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
         detection,
     } = args;
     let fingerprint_out = fingerprint.as_deref().is_some_and(|f| f.as_os_str() == "-");
+    if let Some(path) = fingerprint.as_deref().filter(|_| !fingerprint_out) {
+        files::refuse_overwrite(path, &files, "the fingerprint")?;
+    }
     if fingerprint_out && (json || csv.is_some()) {
         anyhow::bail!(
             "--fingerprint - and --{} would both write to standard output",

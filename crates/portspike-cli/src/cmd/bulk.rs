@@ -19,6 +19,7 @@ pub fn run(args: BulkArgs) -> Result<ExitCode> {
         if format != "pcap" {
             anyhow::bail!("--from writes pcap only");
         }
+        portspike_cli::files::refuse_overwrite(&output, &from, "the capture")?;
         let mut tiles = Vec::new();
         for f in &from {
             let bytes = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;

@@ -27,17 +27,7 @@ pub fn run(args: ExtractArgs) -> Result<ExitCode> {
         ..Params::default()
     };
     // Never write the evidence over the capture it comes from.
-    if let Ok(out) = std::fs::canonicalize(&output) {
-        if files
-            .iter()
-            .any(|f| std::fs::canonicalize(f).is_ok_and(|f| f == out))
-        {
-            anyhow::bail!(
-                "refusing to write {} over the capture it is read from: name another file with -o",
-                output.display()
-            );
-        }
-    }
+    portspike_cli::files::refuse_overwrite(&output, &files, "the packets")?;
     let mut a = Analyzer::new(params);
     for file in &files {
         let mut f = files::open(file)?;
