@@ -1,7 +1,9 @@
 //! The labeled benchmark on real tool output: captures of nmap, hping3,
 //! masscan and zmap recorded on the loopback interface, both ways and as a
-//! one-way tap would see them, and ordinary traffic that starts
-//! mid-connection (`tests/real/`, labeled by hand in `LABELS.tsv`). Every
+//! one-way tap would see them; real servers (dnsmasq, a web server) under
+//! a low-rate reflection and a slow spoofed SYN flood, and a telescope's view
+//! of its backscatter; and ordinary traffic that starts mid-connection
+//! (`tests/real/`, labeled by hand in `LABELS.tsv`). Every
 //! labeled event must be found with its kind, port, probe and tool, and
 //! nothing else found.
 
@@ -22,6 +24,7 @@ struct Label {
     probe: String,
     proto: String,
     port: String,
+    victim: String,
     fingerprint: String,
 }
 
@@ -42,6 +45,7 @@ fn labels() -> BTreeMap<String, Vec<Label>> {
             probe: get("probe"),
             proto: get("proto"),
             port: get("port"),
+            victim: get("victim"),
             fingerprint: get("fingerprint"),
         });
     }
@@ -78,9 +82,15 @@ fn found(r: &Report, l: &Label) -> Result<(), String> {
             if s.kind != l.kind.as_str() {
                 return Err(format!("spike kind {}", s.kind));
             }
-            // A sweep's busiest source is its scanner.
-            if s.top_sources.first().map(|t| t.addr.as_str()) != Some(l.source.as_str()) {
+            // A sweep's busiest source is its scanner, a backscatter's the
+            // server answering; a flood's or reflection's busiest destination
+            // is its victim.
+            let first = |v: &[portspike_core::report::AddrCount]| v.first().map(|t| t.addr.clone());
+            if l.source != "-" && first(&s.top_sources).as_deref() != Some(l.source.as_str()) {
                 return Err(format!("top sources {:?}", s.top_sources));
+            }
+            if l.victim != "-" && first(&s.top_destinations).as_deref() != Some(l.victim.as_str()) {
+                return Err(format!("top destinations {:?}", s.top_destinations));
             }
             Ok(())
         }

@@ -276,8 +276,12 @@ impl Reader {
         let units = u128::from(iface.units_per_sec.max(1));
         let ns = u128::from(ts) * 1_000_000_000 / units;
         let ts_ns = i64::try_from(ns)
-            .unwrap_or(i64::MAX)
-            .saturating_add(iface.offset_s.saturating_mul(1_000_000_000));
+            .ok()
+            .and_then(|n| n.checked_add(iface.offset_s.checked_mul(1_000_000_000)?))
+            .unwrap_or_else(|| {
+                self.time_out_of_range();
+                i64::MAX
+            });
         self.last_ts_ns = ts_ns;
         self.index_record(ts_ns);
         on_frame(Frame {

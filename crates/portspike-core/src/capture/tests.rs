@@ -398,3 +398,36 @@ fn pcapng_tsresol_and_interfaces() {
         assert_eq!(frames[0].1, b"wxyz");
     }
 }
+
+#[test]
+fn a_packet_dated_past_2262_is_held_there_and_said() {
+    // SHB, IDB (tsresol 10^-9), two EPBs dated 2500-01-01: past what
+    // nanoseconds in an i64 hold.
+    let mut shb = vec![0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 0, 0];
+    shb.extend_from_slice(&(-1i64).to_le_bytes());
+    let mut v = ng_block(0x0A0D0D0A, &shb);
+    let mut idb = vec![1, 0, 0, 0, 0, 0, 0, 0];
+    idb.extend_from_slice(&[9, 0, 1, 0, 9, 0, 0, 0, 0, 0, 0, 0]);
+    v.extend(ng_block(1, &idb));
+    let ts: u64 = 16_725_225_600 * 1_000_000_000;
+    for i in 0..2 {
+        let t = ts + i;
+        let mut epb = 0u32.to_le_bytes().to_vec();
+        epb.extend_from_slice(&((t >> 32) as u32).to_le_bytes());
+        epb.extend_from_slice(&(t as u32).to_le_bytes());
+        epb.extend_from_slice(&4u32.to_le_bytes());
+        epb.extend_from_slice(&60u32.to_le_bytes());
+        epb.extend_from_slice(b"wxyz");
+        v.extend(ng_block(6, &epb));
+    }
+    let (frames, r) = collect(&v, 64);
+    assert_eq!(frames.len(), 2, "both packets are counted");
+    let w: Vec<_> = r
+        .warnings()
+        .iter()
+        .filter(|w| w.code == ProblemCode::TimeOutOfRange)
+        .collect();
+    assert_eq!(w.len(), 1, "said once: {:?}", r.warnings());
+    assert!(w[0].message.contains("2262-04-11"), "{}", w[0].message);
+    assert!(w[0].offset.is_some());
+}

@@ -331,7 +331,7 @@ fn onto_groups(s: &SpikeReport) -> bool {
 
 /// Coarser widths are tried while at least this many bins span the
 /// capture: enough for a baseline before an attack.
-pub const COARSE_MIN_BINS: usize = 40;
+pub const COARSE_MIN_BINS: usize = 16;
 
 /// A port's timeline over the whole grid.
 fn series_report(e: &Engine, d: &Detail) -> SeriesReport {

@@ -20,6 +20,7 @@ pub enum ProblemCode {
     UnknownInterface,
     ShortBlock,
     BadTimestamp,
+    TimeOutOfRange,
     BadLinkType,
     IndexBounded,
     BadCompression,
@@ -55,6 +56,7 @@ crate::names::named_enum!(ProblemCode {
     UnknownInterface => "unknown_interface",
     ShortBlock => "short_block",
     BadTimestamp => "bad_timestamp",
+    TimeOutOfRange => "time_out_of_range",
     BadLinkType => "bad_link_type",
     IndexBounded => "index_bounded",
     BadCompression => "bad_compression",
@@ -95,6 +97,9 @@ impl ProblemCode {
             UnknownInterface => "a packet names an interface that was not described",
             ShortBlock => "a pcapng packet block too short for what it claims",
             BadTimestamp => "a record's timestamp fraction is past one second",
+            TimeOutOfRange => {
+                "a packet dated past 2262-04-11, the last instant nanosecond times hold: held there"
+            }
             BadLinkType => "the pcap header's link-type field has reserved bits set",
             IndexBounded => {
                 "the headers pass the time index's bounds: windows are read from further back"
