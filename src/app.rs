@@ -366,11 +366,19 @@ fn use_page_marks(state: &State, running: &Client) {
     });
     // <html data-evidence=…>: `exact` once the evidence pass has counted the
     // findings, `estimates` where it could not, `pending` until then.
-    let evidence = state.report.as_ref().map(|r| match &r.evidence {
-        Some(e) if e.exact => "exact",
-        Some(_) => "estimates",
-        None => "pending",
-    });
+    // Nothing read (the capture's error at its first byte): nothing to count.
+    let read = |r: &&std::rc::Rc<portspike_core::Report>| {
+        r.capture.error.is_none() || r.capture.packets > 0
+    };
+    let evidence = state
+        .report
+        .as_ref()
+        .filter(read)
+        .map(|r| match &r.evidence {
+            Some(e) if e.exact => "exact",
+            Some(_) => "estimates",
+            None => "pending",
+        });
     use_effect_with(evidence, |e| html_attr("data-evidence", *e));
     // A comparison's "seen only now" is exact membership: the baseline's
     // worker counts what each address the diff names as new sent there.
@@ -446,6 +454,11 @@ fn result_view(state: &State, h: &Handlers) -> Html {
     let Some(report) = state.report.clone() else {
         return html! {};
     };
+    // Nothing read (not a capture, an empty file): the error is the answer,
+    // never "no findings" over packets that were never seen.
+    if report.capture.error.is_some() && report.capture.packets == 0 {
+        return html! {};
+    }
     let view = share::View {
         port: report.ports.get(state.selected).map(port_label),
         metric: Some(state.metric.as_str().to_string()),

@@ -107,6 +107,15 @@ test('a file that is not a capture shows a clear error', async () => {
   const msg = await page.textContent('[data-testid="error"]');
   assert.match(msg, /not a pcap\/pcapng file/);
   assert.match(msg, /byte offset 0/);
+  // Nothing was read: no all-clear beside the error, and nothing "exact".
+  const quiet = await page.$$eval('.headline-quiet, [data-testid="no-findings"]', (q) => q.map((x) => x.textContent));
+  assert.deepEqual(quiet, [], 'no all-clear for a file not read');
+  assert.notEqual(await page.getAttribute('html', 'data-evidence'), 'exact');
+  // An empty file is the same.
+  await dropFile(page, 'empty.pcap', Buffer.alloc(0));
+  assert.equal(await waitState(page, ['done', 'error']), 'error');
+  assert.deepEqual(await page.$$eval('.headline-quiet, [data-testid="no-findings"]', (q) => q.length), 0);
+  assert.notEqual(await page.getAttribute('html', 'data-evidence'), 'exact');
   // The page stays usable: a real capture afterwards is analysed.
   await page.click('[data-testid="sample-button"]');
   assert.equal(await waitState(page, ['done']), 'done');

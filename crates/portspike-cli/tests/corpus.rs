@@ -156,6 +156,9 @@ with open(sys.argv[1], newline='') as f:
             s[m] += int(row[m])
         s['rows'] += 1
         assert row['time_utc'].endswith('Z') and 'T' in row['time_utc']
+        # A distinct count past the exact bound (8) is flagged as the sketch's.
+        for m in ('sources', 'destinations'):
+            assert (int(row[m]) > 8) == (row[m + '_estimated'] == '1'), row
 print(json.dumps(sums))
 "#;
     let out = Command::new("python3")

@@ -153,8 +153,10 @@ impl Csv {
 /// One row per (port, bin) of every port that carries a series.
 pub fn series_csv(r: &Report) -> String {
     let mut csv = Csv::new(
-        "proto,port,service,time_utc,ts_us,packets,bytes,attempts,failures,sources,destinations",
+        "proto,port,service,time_utc,ts_us,packets,bytes,attempts,failures,sources,destinations,sources_estimated,destinations_estimated",
     );
+    // Distinct counts past the exact bound are the sketches' estimates.
+    let exact = r.sketch.distinct_exact_up_to;
     for p in &r.ports {
         let Some(s) = &p.series else { continue };
         let svc = p.service.as_deref().unwrap_or("");
@@ -174,6 +176,8 @@ pub fn series_csv(r: &Report) -> String {
                 .cell(v(&s.failures))
                 .cell(v(&s.sources))
                 .cell(v(&s.destinations))
+                .cell(u8::from(v(&s.sources) > exact))
+                .cell(u8::from(v(&s.destinations) > exact))
                 .end();
         }
     }
