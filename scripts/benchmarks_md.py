@@ -201,20 +201,24 @@ REAL = """
 recorded on the loopback interface (`tests/real/`, labeled by hand in `LABELS.tsv`): nmap
 (-sS -sT -sA -sW -sM -sN -sF -sX -sU, T1/T3/T5, sweeps of 256–8,192 hosts), hping3 (SYN,
 ACK, FIN, UDP, a random-destination ACK sweep), masscan and zmap (5,000–8,192 hosts in
-0.3–0.7 s), each both ways and as a one-way tap records it, and ordinary downloads joined
-mid-connection. *Found*: a labeled scanner with its kind, probe and tool, a labeled sweep
-with its port and scanner; *extra*: any other attack finding or scanner. Target: every
-event found, none extra.
+0.3–0.7 s), each both ways and as a one-way tap records it; real servers under attack
+(dnsmasq as 27 resolvers reflecting onto a victim, twice, the second too sparse for the
+report's 200 ms bins; a web server's slow backscatter to 515 spoofed hosts seen by a
+telescope, and the slow spoofed SYN flood it is at the server); and ordinary downloads
+joined mid-connection. *Found*: a labeled scanner with its kind, probe and tool, a labeled
+spike with its port, kind and its scanner, server or victim; *extra*: any other attack
+finding or scanner. Target: every event found, none extra.
 
 | set | before (6b75670) | now |
 |---|---|---|
-| real tool runs: 37 captures, 46 events | 29/46 found (tools not named), 0 extra | 46/46 found, each scanner's tool as labeled, 0 extra |
+| real tool runs and servers: 41 captures, 50 events | 30/50 found (tools not named), 0 extra | 50/50 found, each scanner's tool as labeled, 0 extra |
 | generated on real background: 198 scenarios | 207/207, 0 extra | 207/207, 0 extra |
 | generated scenarios (`labeled::every_scenario`) | 72/72 | 72/72 |
 
 Before, the misses were: ACK, window and Maimon probes without answers (and Maimon
-with them), nothing judged in captures under a second (masscan, zmap, one-way nmap), and
-ACK sweeps (no attempts, so never a sweep spike).
+with them), nothing judged in captures under a second (masscan, zmap, one-way nmap), ACK
+sweeps (no attempts, so never a sweep spike), and the low-rate attacks only coarser bins
+show (the sparse reflection, the slow backscatter and the slow SYN flood).
 
 """
 

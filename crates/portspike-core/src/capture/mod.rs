@@ -477,22 +477,6 @@ impl Reader {
         self.pos = 0;
     }
 
-    /// A packet dated past what nanosecond times hold: said once.
-    fn time_out_of_range(&mut self) {
-        if !self
-            .warnings
-            .iter()
-            .any(|w| w.code == ProblemCode::TimeOutOfRange)
-        {
-            let off = self.offset;
-            self.warn(
-                ProblemCode::TimeOutOfRange,
-                format!("the packet at offset {off} is dated past 2262-04-11 23:47:16 UTC, the last instant nanosecond times hold: it and any later such packet are held at that instant, so their times, the rates over them and the filters' time bounds do not hold for them"),
-                off,
-            );
-        }
-    }
-
     fn warn(&mut self, code: ProblemCode, message: String, offset: u64) {
         // Keep the list short: the first of each kind carries the detail.
         if self.warnings.len() < 64 {

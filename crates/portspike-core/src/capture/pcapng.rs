@@ -17,6 +17,22 @@ pub(super) struct Interface {
 }
 
 impl Reader {
+    /// A packet dated past what nanosecond times hold: said once.
+    fn time_out_of_range(&mut self) {
+        if !self
+            .warnings
+            .iter()
+            .any(|w| w.code == ProblemCode::TimeOutOfRange)
+        {
+            let off = self.offset;
+            self.warn(
+                ProblemCode::TimeOutOfRange,
+                format!("the packet at offset {off} is dated past 2262-04-11 23:47:16 UTC, the last instant nanosecond times hold: it and any later such packet are held at that instant, so their times, the rates over them and the filters' time bounds do not hold for them"),
+                off,
+            );
+        }
+    }
+
     pub(super) fn pcapng_block(
         &mut self,
         b: &[u8],
