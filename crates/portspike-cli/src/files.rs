@@ -89,6 +89,24 @@ pub fn open_seekable(path: &Path, why: &str) -> Result<File> {
     File::open(path).map_err(|e| open_error(path, &e))
 }
 
+/// Refuse to write `output` over one of `inputs` (the same file, by any
+/// name): the capture an output is made from is never overwritten.
+pub fn refuse_overwrite(output: &Path, inputs: &[std::path::PathBuf], what: &str) -> Result<()> {
+    let Ok(out) = std::fs::canonicalize(output) else {
+        return Ok(());
+    };
+    if inputs
+        .iter()
+        .any(|f| std::fs::canonicalize(f).is_ok_and(|f| f == out))
+    {
+        return Err(anyhow!(
+            "refusing to write {what} {} over the capture it is read from: name another file",
+            output.display()
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -136,22 +154,4 @@ mod tests {
             );
         }
     }
-}
-
-/// Refuse to write `output` over one of `inputs` (the same file, by any
-/// name): the capture an output is made from is never overwritten.
-pub fn refuse_overwrite(output: &Path, inputs: &[std::path::PathBuf], what: &str) -> Result<()> {
-    let Ok(out) = std::fs::canonicalize(output) else {
-        return Ok(());
-    };
-    if inputs
-        .iter()
-        .any(|f| std::fs::canonicalize(f).is_ok_and(|f| f == out))
-    {
-        return Err(anyhow!(
-            "refusing to write {what} {} over the capture it is read from: name another file",
-            output.display()
-        ));
-    }
-    Ok(())
 }
