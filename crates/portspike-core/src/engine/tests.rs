@@ -1,5 +1,6 @@
 use super::*;
 use crate::fixture::{self, SYN, US};
+use crate::report::Probe;
 
 #[test]
 fn the_key_decides_which_port_a_reply_counts_on() {
@@ -136,4 +137,100 @@ fn an_absorbed_summary_cell_counts_as_its_packets() {
     );
     assert_eq!(st.sources.estimate(), 1);
     assert_eq!(st.cells(), 1);
+}
+
+/// A TCP segment carrying `payload` bytes.
+fn data(src: [u8; 4], dst: [u8; 4], sport: u16, dport: u16, payload: u16) -> Packet {
+    let mut p = fixture::tcp(src, dst, sport, dport, F::ACK | F::PSH);
+    if let L4::Ports { payload: n, .. } = &mut p.l4 {
+        *n = payload;
+    }
+    p
+}
+
+#[test]
+fn unanswered_ack_and_fin_ack_probes_are_failed_contacts() {
+    // nmap -sA and -sM into a filtered host, seen one way: a bare ACK or
+    // FIN/ACK to each of 20 ports, nothing back.
+    for (flags, probe) in [(F::ACK, Probe::Ack), (F::ACK | F::FIN, Probe::Maimon)] {
+        let mut e = fixture::engine();
+        for (i, port) in (1..=20u16).enumerate() {
+            let p = fixture::tcp([10, 9, 9, 9], [10, 0, 0, 1], 40000, port, flags);
+            e.packet(i as i64 * 1000, 60, &p, true);
+        }
+        e.finish();
+        let s = &e.sources[&fixture::ip([10, 9, 9, 9])];
+        assert_eq!((s.first_contacts, s.failures), (20, 20), "{probe}");
+        assert_eq!(s.probe_kinds(), [probe]);
+        assert!(
+            s.threshold.is_some(),
+            "{probe}: 20 ports of one host convict by spread"
+        );
+    }
+}
+
+#[test]
+fn a_conversation_joined_mid_way_makes_no_probes() {
+    // A download whose start the capture missed, seen from the client's
+    // side only: its first packet a bare ACK, then ACK after ACK; and
+    // another client's data, then its last bare ACK.
+    let mut e = fixture::engine();
+    let (client, server) = ([10, 0, 0, 5], [10, 0, 0, 80]);
+    for port in 0..20u16 {
+        for k in 0..5i64 {
+            let ack = fixture::tcp(client, server, 50000 + port, 443, F::ACK);
+            e.packet(i64::from(port) * 10_000 + k * 100, 60, &ack, true);
+        }
+    }
+    let other = [10, 0, 0, 6];
+    for port in 0..20u16 {
+        let t = 500_000 + i64::from(port) * 1000;
+        e.packet(t, 600, &data(other, server, 51000 + port, 443, 512), true);
+        e.packet(
+            t + 10,
+            60,
+            &fixture::tcp(other, server, 51000 + port, 443, F::ACK),
+            true,
+        );
+    }
+    e.packet(
+        10 * US,
+        60,
+        &fixture::udp([10, 0, 0, 7], server, 40000, 53),
+        true,
+    );
+    e.finish();
+    for c in [client, other] {
+        let failures = e.sources.get(&fixture::ip(c)).map_or(0, |s| s.failures);
+        assert_eq!(failures, 0, "{c:?}");
+        assert!(
+            e.sources
+                .get(&fixture::ip(c))
+                .is_none_or(|s| s.convicted.is_none()),
+            "{c:?}"
+        );
+    }
+}
+
+#[test]
+fn a_capture_under_a_second_judges_by_how_fast_answers_came() {
+    // SYNs a millisecond apart, each answered in 20 µs but the last 20,
+    // which nothing answered, in a capture of 60 ms.
+    let mut e = fixture::engine();
+    let (a, b) = ([10, 9, 9, 9], [10, 0, 0, 1]);
+    for port in 1..=60u16 {
+        let t = i64::from(port) * 1000;
+        e.packet(t, 60, &fixture::tcp(a, b, 40000, port, SYN), true);
+        if port <= 40 {
+            e.packet(
+                t + 20,
+                60,
+                &fixture::tcp(b, a, port, 40000, fixture::RSTACK),
+                true,
+            );
+        }
+    }
+    e.finish();
+    // All but the last millisecond's are judged: 40 refused, 19 unanswered.
+    assert_eq!(e.sources[&fixture::ip(a)].failures, 59);
 }
