@@ -94,6 +94,10 @@ test('a reflection names its reflectors as sources and its victim as the destina
   assert.deepEqual(rows, [['tcp/80', 'reflection'], ['tcp/443', 'reflection']]);
   assert.deepEqual(expected.spikes.map((s) => s.incident), [1, 1], 'one incident');
   await sameAsCli(page, expected);
+  // The larger vector's detail.
+  await page.click('[data-testid="spike-row"][data-port="tcp/80"]');
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="spike-detail"] h3')]
+    .some((h) => h.textContent.includes('from tcp/80')));
   const heads = await page.$$eval('[data-testid="spike-detail"] h3', (h) => h.map((x) => x.textContent));
   assert.ok(heads.includes('Top reflectors (packets from tcp/80 in this window)'), heads.join(' | '));
   assert.ok(heads.includes('Top victims (packets from tcp/80 in this window)'), heads.join(' | '));
@@ -108,8 +112,9 @@ test('a reflection names its reflectors as sources and its victim as the destina
   // The fingerprint export: a vector per reflected service, with the counts.
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-fingerprint"]')]);
   const fp = JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
-  assert.deepEqual(fp.attack_vectors.map((v) => [v.protocol, v.source_port, v.nr_packets]),
-    expected.spikes.map((s) => ['TCP', s.port, s.packets]));
+  const byPort = (a, b) => a[1] - b[1];
+  assert.deepEqual(fp.attack_vectors.map((v) => [v.protocol, v.source_port, v.nr_packets]).sort(byPort),
+    expected.spikes.map((s) => ['TCP', s.port, s.packets]).sort(byPort));
   assert.equal(fp.total_packets, expected.spikes.reduce((n, s) => n + s.packets, 0));
   await page.close();
 });
