@@ -56,7 +56,13 @@ test('after an analysis focus is on the first finding; j / k walk findings and s
       return now === want;
     }, list[i % list.length]);
     walked.push(await open(page));
-    // Focus follows, so Enter and Tab go on from there.
+    // Focus follows (once the selection is drawn), so Enter and Tab go on from there.
+    await page.waitForFunction((want) => {
+      const a = document.activeElement;
+      const now = a?.dataset?.testid === 'scanner-row' ? `scanner ${a.dataset.source}`
+        : a?.dataset?.testid === 'spike-row' ? `finding ${a.dataset.port}` : null;
+      return now === want;
+    }, list[i % list.length], { timeout: 2000 }).catch(() => {});
     assert.equal(await focused(page), list[i % list.length]);
   }
   assert.deepEqual(walked, [...list, list[0]]);

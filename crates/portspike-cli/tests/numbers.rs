@@ -505,12 +505,13 @@ fn check_file(file: &Path, label: &str) -> (usize, usize) {
     (found, numbers)
 }
 
-#[test]
-fn every_number_on_a_corpus_finding_is_tsharks() {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(corpus())
+/// Every finding and scanner of the captures in `dir` that `keep` picks.
+/// Returns (findings and scanners, numbers compared).
+fn check_dir(dir: &Path, keep: impl Fn(&Path) -> bool) -> (usize, usize) {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.file_name().is_some_and(|n| n != "MANIFEST.tsv"))
+        .filter(|p| keep(p))
         .collect();
     v.sort();
     let (mut found, mut numbers) = (0, 0);
@@ -520,6 +521,14 @@ fn every_number_on_a_corpus_finding_is_tsharks() {
         found += f;
         numbers += n;
     }
+    (found, numbers)
+}
+
+#[test]
+fn every_number_on_a_corpus_finding_is_tsharks() {
+    let (found, numbers) = check_dir(&corpus(), |p| {
+        p.file_name().is_some_and(|n| n != "MANIFEST.tsv")
+    });
     // The scans and the SYN-ACK reflection of the corpus at least.
     assert!(found >= 5, "{found} findings and scanners");
     eprintln!("{found} findings and scanners, {numbers} numbers equal to tshark's");
@@ -528,19 +537,7 @@ fn every_number_on_a_corpus_finding_is_tsharks() {
 #[test]
 fn every_number_on_a_real_tool_run_finding_is_tsharks() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/real");
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "pcap"))
-        .collect();
-    v.sort();
-    let (mut found, mut numbers) = (0, 0);
-    for p in &v {
-        let name = p.file_name().unwrap().to_string_lossy().into_owned();
-        let (f, n) = check_file(p, &name);
-        found += f;
-        numbers += n;
-    }
+    let (found, numbers) = check_dir(&dir, |p| p.extension().is_some_and(|x| x == "pcap"));
     assert!(found >= 40, "{found} findings and scanners");
     eprintln!("{found} findings and scanners, {numbers} numbers equal to tshark's");
 }
