@@ -91,7 +91,7 @@ cargo test --release --locked -q -p portspike-core --test integration labeled::o
   | grep -E '^\||scenarios: recall' >target/bench/precision.md || true
 
 # The labeled benchmark on real tool runs (tests/real).
-cargo test --release --locked -q -p portspike-core --test integration real:: -- --nocapture 2>&1 \
+cargo test --release --locked -q -p portspike-core --test integration real::real_tool -- --nocapture --test-threads=1 2>&1 \
   | grep -E '^\||real captures: recall' >target/bench/real.md || true
 
 # The heatmap's redraw and the diff (target/bench/views.md).
