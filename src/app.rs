@@ -366,14 +366,11 @@ fn use_page_marks(state: &State, running: &Client) {
     });
     // <html data-evidence=…>: `exact` once the evidence pass has counted the
     // findings, `estimates` where it could not, `pending` until then.
-    // Nothing read (the capture's error at its first byte): nothing to count.
-    let read = |r: &&std::rc::Rc<portspike_core::Report>| {
-        r.capture.error.is_none() || r.capture.packets > 0
-    };
+    // A capture not read at all: nothing to count.
     let evidence = state
         .report
         .as_ref()
-        .filter(read)
+        .filter(|r| !r.nothing_read())
         .map(|r| match &r.evidence {
             Some(e) if e.exact => "exact",
             Some(_) => "estimates",
@@ -454,9 +451,9 @@ fn result_view(state: &State, h: &Handlers) -> Html {
     let Some(report) = state.report.clone() else {
         return html! {};
     };
-    // Nothing read (not a capture, an empty file): the error is the answer,
-    // never "no findings" over packets that were never seen.
-    if report.capture.error.is_some() && report.capture.packets == 0 {
+    // Nothing read (not a capture, an empty file): the error is the
+    // answer, never "no findings" over packets that were never seen.
+    if report.nothing_read() {
         return html! {};
     }
     let view = share::View {

@@ -180,7 +180,7 @@ impl State {
     fn done(&mut self, report: Report) {
         // A capture that could not be read at all is an error; one read
         // partly is a result with an error note.
-        self.phase = if report.capture.error.is_some() && report.capture.packets == 0 {
+        self.phase = if report.nothing_read() {
             Phase::Error
         } else {
             Phase::Done

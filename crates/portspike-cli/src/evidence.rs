@@ -45,6 +45,17 @@ impl Sink for portspike_core::window::Extract {
 /// Read parts of `file` in turn into `sink`, in pieces of at most 1 MiB.
 /// A bounded part the file no longer holds whole is an error.
 pub fn read_parts(file: &Path, parts: &[Part<'_>], sink: &mut impl Sink) -> Result<()> {
+    read_parts_then(file, parts, sink, |_, _| Ok(()))
+}
+
+/// [`read_parts`], with `after` called once each part is read (it may end
+/// the part and check what it held).
+fn read_parts_then<S: Sink>(
+    file: &Path,
+    parts: &[Part<'_>],
+    sink: &mut S,
+    mut after: impl FnMut(&mut S, &Part<'_>) -> Result<()>,
+) -> Result<()> {
     let name = file.display();
     let mut f =
         portspike_cli::files::open_seekable(file, "the packets are read again at their offsets")?;
@@ -68,6 +79,7 @@ pub fn read_parts(file: &Path, parts: &[Part<'_>], sink: &mut impl Sink) -> Resu
             sink.feed(piece.get(..n).unwrap_or_default());
             left -= n as u64;
         }
+        after(sink, &(pre, start, end))?;
     }
     Ok(())
 }
@@ -93,10 +105,11 @@ pub fn exact(report: &mut Report, files: &[(&Path, Option<Index>)]) -> Result<()
         // Compressed (or an index that overflowed): the whole file.
         match (index.as_ref(), index.as_ref().and_then(|ix| e.ranges(ix))) {
             (Some(ix), Some(r)) => {
-                for (pre, a, b) in r {
-                    read_parts(file, &[(pre, a, Some(b))], &mut e)?;
-                    same_records(file, ix.held(a, b), e.end_part(), a, b)?;
-                }
+                let parts: Vec<Part<'_>> = r.into_iter().map(|(p, a, b)| (p, a, Some(b))).collect();
+                read_parts_then(file, &parts, &mut e, |e, &(_, a, b)| {
+                    let b = b.unwrap_or(a);
+                    same_records(file, ix.held(a, b), e.end_part(), a, b)
+                })?;
             }
             _ => read_parts(file, &[(&[], 0, None)], &mut e)?,
         }

@@ -2,6 +2,7 @@
 
 use crate::decode::{tcp_flags, Proto};
 use crate::services;
+use std::net::IpAddr;
 
 pub use crate::params::Key;
 
@@ -58,6 +59,16 @@ pub fn service_port(proto: Proto, sport: u16, dport: u16, flags: u8, shared: Opt
         (false, true) => dport,
         (true, false) => sport,
         _ => sport.min(dport),
+    }
+}
+
+/// A group address (multicast, broadcast, or an IPv4 address ending in
+/// .255): no unicast answer comes from it, so it is nobody's contact or
+/// victim.
+pub fn is_group(a: IpAddr) -> bool {
+    match a {
+        IpAddr::V4(a) => a.is_multicast() || a.is_broadcast() || a.octets()[3] == 255,
+        IpAddr::V6(a) => a.is_multicast(),
     }
 }
 

@@ -248,7 +248,7 @@ pub fn decode_depth(linktype: u32, data: &[u8]) -> (Decoded, bool) {
     (d, TOO_DEEP.with(std::cell::Cell::get))
 }
 
-fn be16(b: &[u8], at: usize) -> Option<u16> {
+pub(crate) fn be16(b: &[u8], at: usize) -> Option<u16> {
     let s: [u8; 2] = b.get(at..at + 2)?.try_into().ok()?;
     Some(u16::from_be_bytes(s))
 }

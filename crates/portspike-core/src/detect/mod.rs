@@ -8,7 +8,7 @@ mod scanners;
 mod spikes;
 
 pub use scanners::{bursts_of_scans, sort_scanners};
-pub(crate) use scanners::{link_scans, scan_kind, scanners};
+pub(crate) use scanners::{scan_kind, scanners};
 pub(crate) use spikes::{direction_of, port_spikes, sketched};
 
 use crate::bins::Cell;

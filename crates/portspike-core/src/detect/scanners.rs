@@ -48,9 +48,11 @@ pub(crate) fn scanners(e: &Engine, d: &Detection) -> Vec<ScannerReport> {
 /// scanner that is the sweep's busiest source, where its activity runs on
 /// past the sweep's window by more than the window's own length and it
 /// tried more than twice the hosts the sweep holds (a scan's one burst, not
-/// a host's ordinary traffic around its whole scan).
-pub(crate) fn link_scans(spikes: &mut [crate::report::SpikeReport], scanners: &[ScannerReport]) {
-    for s in spikes.iter_mut() {
+/// a host's ordinary traffic around its whole scan). Set when the report is
+/// built and again once the evidence pass has counted its numbers.
+pub fn bursts_of_scans(r: &mut crate::report::Report) {
+    let scanners = &r.scanners;
+    for s in r.spikes.iter_mut() {
         s.scan = None;
         if s.kind != crate::report::SpikeKind::Sweep {
             continue;
@@ -72,11 +74,6 @@ pub(crate) fn link_scans(spikes: &mut [crate::report::SpikeReport], scanners: &[
             s.scan = u32::try_from(i).ok();
         }
     }
-}
-
-/// [`link_scans`] on a report, once its numbers are counted.
-pub fn bursts_of_scans(r: &mut crate::report::Report) {
-    link_scans(&mut r.spikes, &r.scanners);
 }
 
 /// Scanners in report order: by score, then first contacts, then address.

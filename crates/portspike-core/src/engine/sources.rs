@@ -83,11 +83,7 @@ impl Engine {
     /// Record a contact of `k.src` with (`k.dst`, port); true if it is the first.
     pub(super) fn contact(&mut self, k: FlowKey, ts: i64, probe: Probe) -> bool {
         // Multicast and broadcast get no unicast answer: not a contact to judge.
-        let group = match k.dst {
-            IpAddr::V4(a) => a.is_multicast() || a.is_broadcast() || a.octets()[3] == 255,
-            IpAddr::V6(a) => a.is_multicast(),
-        };
-        if group {
+        if crate::flows::is_group(k.dst) {
             return false;
         }
         if !self.sources.contains_key(&k.src) && self.sources.len() >= self.limits.sources {

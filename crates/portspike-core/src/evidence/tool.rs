@@ -3,7 +3,7 @@
 //! [`Tool`]). Only header fields count; a tool is named only when nearly
 //! every probe matches its rule, with the count that matched.
 
-use crate::decode::{Packet, Proto, L4};
+use crate::decode::{be16, Packet, Proto, L4};
 use crate::report::{Tool, ToolMatch};
 use std::net::IpAddr;
 
@@ -32,12 +32,29 @@ struct Tcp<'a> {
     options: &'a [u8],
 }
 
-fn be16(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]))
-}
-
 fn be32(b: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
+/// Where an IP header of `version` starts in `data`: the first place whose
+/// addresses (`addrs` bytes into the header) are `pair` and whose protocol
+/// (`proto` bytes in) is `number`.
+fn ip_header_at(
+    data: &[u8],
+    pair: &[u8],
+    version: u8,
+    (addrs, proto): (usize, usize),
+    number: u8,
+) -> Option<usize> {
+    data.windows(pair.len())
+        .enumerate()
+        .skip(addrs)
+        .find(|(i, w)| {
+            *w == pair
+                && data.get(i - addrs).is_some_and(|b| b >> 4 == version)
+                && data.get(i - addrs + proto) == Some(&number)
+        })
+        .map(|(i, _)| i - addrs)
 }
 
 /// Find `p`'s IP header in its frame (whatever the link layer): the place
@@ -56,20 +73,9 @@ fn header<'a>(p: &Packet, data: &'a [u8]) -> Option<Header<'a>> {
     let number = if proto == Proto::Tcp { 6 } else { 17 };
     let (ip_id, dst_v4, l4) = match (p.src, p.dst) {
         (IpAddr::V4(s), IpAddr::V4(d)) => {
-            let mut pair = [0u8; 8];
-            pair[..4].copy_from_slice(&s.octets());
-            pair[4..].copy_from_slice(&d.octets());
-            let at = data
-                .windows(8)
-                .enumerate()
-                .skip(12)
-                .find(|(i, w)| {
-                    *w == pair
-                        && data.get(i - 12).is_some_and(|b| b >> 4 == 4)
-                        && data.get(i - 3) == Some(&number)
-                })?
-                .0
-                - 12;
+            // Source and destination 12 bytes in, the protocol 9.
+            let pair = [s.octets(), d.octets()].concat();
+            let at = ip_header_at(data, &pair, 4, (12, 9), number)?;
             let ihl = usize::from(data.get(at)? & 0x0f) * 4;
             (
                 Some(be16(data, at + 4)?),
@@ -78,20 +84,9 @@ fn header<'a>(p: &Packet, data: &'a [u8]) -> Option<Header<'a>> {
             )
         }
         (IpAddr::V6(s), IpAddr::V6(d)) => {
-            let mut pair = [0u8; 32];
-            pair[..16].copy_from_slice(&s.octets());
-            pair[16..].copy_from_slice(&d.octets());
-            let at = data
-                .windows(32)
-                .enumerate()
-                .skip(8)
-                .find(|(i, w)| {
-                    *w == pair
-                        && data.get(i - 8).is_some_and(|b| b >> 4 == 6)
-                        && data.get(i - 2) == Some(&number)
-                })?
-                .0
-                - 8;
+            // Source and destination 8 bytes in, the next header 6.
+            let pair = [s.octets(), d.octets()].concat();
+            let at = ip_header_at(data, &pair, 6, (8, 6), number)?;
             (None, None, data.get(at + 40..)?)
         }
         _ => return None,

@@ -73,16 +73,15 @@ pub(crate) struct Inputs<'a> {
 /// `series_top` first with their timelines (and any with a finding).
 pub(crate) fn build(i: &Inputs<'_>, max_ports: usize, series_top: usize) -> Report {
     let width = i.engine.grid.width_us;
-    let (ports, mut spikes) = ranked_ports(i.engine, i.params, max_ports, series_top);
+    let (ports, spikes) = ranked_ports(i.engine, i.params, max_ports, series_top);
     let scanners = detect::scanners(i.engine, &i.params.detection);
-    detect::link_scans(&mut spikes, &scanners);
     let (mut warnings, error) = file_problems(i.outcomes);
     warnings.extend(capture_warnings(&i.tally, i.engine));
     let (annotations, comments_bounded) = annotations(i.outcomes, &i.tally);
     warnings.extend(comments_bounded);
     let drops: Vec<u64> = i.outcomes.iter().filter_map(|o| o.dropped).collect();
     let t = &i.tally;
-    Report {
+    let mut report = Report {
         schema: SCHEMA.to_string(),
         generator: Generator {
             name: "portspike".into(),
@@ -138,7 +137,9 @@ pub(crate) fn build(i: &Inputs<'_>, max_ports: usize, series_top: usize) -> Repo
         scanners,
         annotations,
         evidence: None,
-    }
+    };
+    detect::bursts_of_scans(&mut report);
+    report
 }
 
 /// A port with its best score.
@@ -319,14 +320,11 @@ fn coarser_attacks(
 
 /// A flood whose busiest destinations are all broadcast or multicast groups.
 fn onto_groups(s: &SpikeReport) -> bool {
-    let group = |a: &str| match a.parse::<std::net::IpAddr>() {
-        Ok(std::net::IpAddr::V4(v)) => v.is_multicast() || v.is_broadcast() || v.octets()[3] == 255,
-        Ok(std::net::IpAddr::V6(v)) => v.is_multicast(),
-        Err(_) => false,
-    };
     s.kind == crate::report::SpikeKind::Flood
         && !s.top_destinations.is_empty()
-        && s.top_destinations.iter().all(|d| group(&d.addr))
+        && s.top_destinations
+            .iter()
+            .all(|d| d.addr.parse().is_ok_and(crate::flows::is_group))
 }
 
 /// Coarser widths are tried while at least this many bins span the

@@ -477,6 +477,12 @@ impl Report {
         order
     }
 
+    /// The capture could not be read at all: an error before any packet
+    /// (not a capture, an empty file). One read in part is a result.
+    pub fn nothing_read(&self) -> bool {
+        self.capture.error.is_some() && self.capture.packets == 0
+    }
+
     /// Every number on its findings is a count (the evidence pass ran).
     pub fn exact(&self) -> bool {
         self.evidence.as_ref().is_some_and(|e| e.exact)
